@@ -1,0 +1,61 @@
+// The bot's own Prometheus metrics. One registry per runtime, so tests never share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "chatops_" });
+  return {
+    registry,
+    alertsReceived: new Counter({
+      name: "chatops_alerts_received_total",
+      help: "Alerts accepted into the ingest queue, by source.",
+      labelNames: ["source"] as const,
+      registers: [registry],
+    }),
+    webhooksRejected: new Counter({
+      name: "chatops_webhooks_rejected_total",
+      help: "Webhook requests refused, by route and reason.",
+      labelNames: ["source", "reason"] as const,
+      registers: [registry],
+    }),
+    alertsProcessed: new Counter({
+      name: "chatops_alerts_processed_total",
+      help: "Alerts processed by the ingest worker, by source and outcome.",
+      labelNames: ["source", "outcome"] as const,
+      registers: [registry],
+    }),
+    alertsDeduplicated: new Counter({
+      name: "chatops_alerts_deduplicated_total",
+      help: "Alerts folded into an incident seen within the dedup window.",
+      labelNames: ["source"] as const,
+      registers: [registry],
+    }),
+    incidentsOpened: new Counter({
+      name: "chatops_incidents_opened_total",
+      help: "Incidents opened, by source and severity.",
+      labelNames: ["source", "severity"] as const,
+      registers: [registry],
+    }),
+    cardsSent: new Counter({
+      name: "chatops_cards_total",
+      help: "Incident card deliveries to the chat, by kind (posted, edited, unchanged).",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    cardLatency: new Histogram({
+      name: "chatops_card_latency_seconds",
+      help: "From the incident change (alert received) to the card posted or edited in the chat.",
+      labelNames: ["kind"] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "chatops_queue_depth",
+      help: "Jobs per queue and state, read at scrape time.",
+      labelNames: ["queue", "state"] as const,
+      registers: [registry],
+    }),
+  };
+}

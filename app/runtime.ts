@@ -1,0 +1,157 @@
+// Wires the process: PostgreSQL (migrated), Redis, queues, workers, the HTTP app and the bot, as
+// the configured roles ask. `close()` stops intake first, lets in-flight work finish, then closes
+// the pools, so a SIGTERM loses nothing.
+import { Worker } from "bullmq";
+import type { Bot } from "grammy";
+import { Redis, type RedisOptions } from "ioredis";
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import { createBot } from "../bot/index.js";
+import { telegramNotifier } from "../bot/telegram-notifier.js";
+import { migrate } from "../db/migrate.js";
+import { createPool, type Pool } from "../db/pool.js";
+import { buildApp } from "../http/app.js";
+import { ingestProcessor } from "../jobs/ingest.processor.js";
+import { notifyProcessor } from "../jobs/notify.processor.js";
+import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
+import type { Config } from "../registry/config.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+
+export interface Runtime {
+  config: Readonly<Config>;
+  logger: Logger;
+  pool: Pool;
+  redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  bot: Bot;
+  app?: FastifyInstance;
+  /** http://host:port when the http role listens. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Ingest and notify worker concurrency. */
+  concurrency?: { ingest?: number; notify?: number };
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] });
+}
+
+function redisOptions(extra: RedisOptions = {}): RedisOptions {
+  return { connectionName: "chatops-bot", ...extra };
+}
+
+export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const roles = new Set(config.roles);
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    // Reverse order of start: intake first, pools last.
+    for (const closer of closers.reverse()) {
+      await closer().catch((error: unknown) => logger.error({ err: error }, "shutdown step failed"));
+    }
+  };
+
+  try {
+    const pool = createPool(config.database.url);
+    closers.push(() => pool.end());
+    const applied = await migrate(pool);
+    if (applied.length > 0) logger.info({ applied }, "database migrated");
+
+    // Producers fail fast when Redis is away (the webhook answers 503); workers wait for it.
+    const redis = new Redis(config.redis.url, redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+    redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+    await redis.connect();
+    closers.push(() => redis.quit());
+    const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
+    workerConnection.on("error", (error) => logger.warn({ err: error.message }, "redis worker connection error"));
+    closers.push(async () => workerConnection.disconnect());
+
+    const queues = createQueues(redis, config.redis.prefix);
+    closers.push(() => queues.close());
+    const metrics = createMetrics();
+    const bot = createBot({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+
+    if (roles.has("worker")) {
+      const notifier = telegramNotifier(bot.api);
+      const workers = [
+        new Worker(
+          QUEUE_NAMES.ingest,
+          ingestProcessor({
+            ingest: {
+              pool,
+              redis,
+              keyPrefix: config.redis.prefix,
+              dedupTtlSeconds: {
+                alertmanager: config.alertmanager.dedupTtlSeconds,
+                sentry: config.sentry.dedupTtlSeconds,
+                signoz: config.alertmanager.dedupTtlSeconds,
+              },
+            },
+            queues,
+            metrics,
+            signozUrl: config.signoz.publicUrl,
+          }),
+          { connection: workerConnection, prefix: config.redis.prefix, concurrency: options.concurrency?.ingest ?? 8 },
+        ),
+        new Worker(
+          QUEUE_NAMES.notify,
+          notifyProcessor({
+            sync: { db: pool, notifier, chatIds: () => [config.telegram.chatId] },
+            redis,
+            keyPrefix: config.redis.prefix,
+            metrics,
+          }),
+          { connection: workerConnection, prefix: config.redis.prefix, concurrency: options.concurrency?.notify ?? 4 },
+        ),
+      ];
+      for (const worker of workers) {
+        worker.on("failed", (job, error) =>
+          logger.warn({ queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message }, "job failed"),
+        );
+        worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
+      }
+      // Worker.close() waits for the jobs in progress.
+      closers.push(() => Promise.all(workers.map((worker) => worker.close())));
+    }
+
+    if (roles.has("bot")) {
+      await bot.init();
+      // Long polling; the promise settles when the bot stops.
+      const polling = bot.start({ drop_pending_updates: false, onStart: (me) => logger.info({ bot: me.username }, "bot polling") });
+      polling.catch((error: unknown) => logger.error({ err: error }, "bot polling stopped"));
+      closers.push(async () => {
+        if (bot.isRunning()) await bot.stop();
+      });
+    }
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (roles.has("http")) {
+      app = await buildApp({ config, queues, db: pool, redis, metrics, logger });
+      url = await app.listen({ port: config.http.port, host: config.http.host });
+      closers.push(() => (app as FastifyInstance).close());
+      logger.info({ url }, "http listening");
+    }
+
+    return {
+      config,
+      logger,
+      pool,
+      redis,
+      queues,
+      metrics,
+      bot,
+      ...(app === undefined ? {} : { app }),
+      ...(url === undefined ? {} : { url }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+// Builds the grammY bot: API transformers (flood control, retries), then every feature, then the
+// catch-all. Long polling is started by the runtime, not here.
+import { autoRetry } from "@grammyjs/auto-retry";
+import { apiThrottler } from "@grammyjs/transformer-throttler";
+import { Bot, GrammyError, HttpError } from "grammy";
+import type { Logger } from "pino";
+import { cardButtons } from "./features/card-buttons.js";
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  logger: Logger;
+}
+
+export function createBot(options: BotOptions): Bot {
+  const bot = new Bot(options.token, { client: { apiRoot: options.apiRoot } });
+  // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
+  // a card (and the ones queued behind it) but never drops it.
+  bot.api.config.use(apiThrottler());
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+
+  const features = bot.errorBoundary((error) => {
+    options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
+  });
+  features.use(cardButtons());
+
+  // Catch-all: a stale or foreign button still gets an answer.
+  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));
+
+  bot.catch((error) => {
+    const cause = error.error;
+    if (cause instanceof GrammyError) options.logger.warn({ description: cause.description }, "telegram refused");
+    else if (cause instanceof HttpError) options.logger.warn({ err: cause.error }, "telegram unreachable");
+    else options.logger.error({ err: cause }, "bot update failed");
+  });
+  return bot;
+}

@@ -1,0 +1,45 @@
+// Shows incident cards in Telegram: posts once, edits in place afterwards.
+import { GrammyError, type Api } from "grammy";
+import type { IncidentCard } from "../handlers/incident-card.js";
+import type { Notifier } from "../handlers/sync-incident-card.js";
+import { renderTelegramCard } from "./cards/render-telegram.js";
+
+const NOT_MODIFIED = "message is not modified";
+const GONE = ["message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID"];
+
+export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
+  const render = (card: IncidentCard) => {
+    const { text, replyMarkup } = renderTelegramCard(card, options);
+    const markup = replyMarkup ?? { inline_keyboard: [] };
+    return { text, markup };
+  };
+  return {
+    async post(chatId, card) {
+      const { text, markup } = render(card);
+      const message = await api.sendMessage(chatId, text, {
+        parse_mode: "HTML",
+        link_preview_options: { is_disabled: true },
+        reply_markup: markup,
+      });
+      return { messageId: message.message_id };
+    },
+    async update(chatId, messageId, card) {
+      const { text, markup } = render(card);
+      try {
+        await api.editMessageText(chatId, messageId, text, {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+          reply_markup: markup,
+        });
+        return "updated";
+      } catch (error) {
+        if (error instanceof GrammyError) {
+          // Already showing this content (e.g. a retried job): nothing to do.
+          if (error.description.includes(NOT_MODIFIED)) return "updated";
+          if (GONE.some((text) => error.description.includes(text))) return "gone";
+        }
+        throw error;
+      }
+    },
+  };
+}

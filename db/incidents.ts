@@ -1,0 +1,311 @@
+// Data access for incidents, their alerts, timeline and Telegram messages. SQL only: the rules
+// (when to open, repeat, resolve) live in handlers/.
+import type pg from "pg";
+import type {
+  AlertSource,
+  CardLink,
+  CardTarget,
+  IncidentStatus,
+  Severity,
+} from "../handlers/incident-card.js";
+import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
+
+export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
+export interface Incident {
+  id: string;
+  fingerprint: string;
+  source: AlertSource;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  service: string | null;
+  summary: string | null;
+  target: CardTarget | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: CardLink[];
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+  occurrences: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IncidentEvent {
+  id: number;
+  at: Date;
+  kind: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+export interface TelegramMessage {
+  incidentId: string;
+  chatId: string;
+  messageId: number;
+  renderedHash: string;
+  renderedVersion: number;
+  postedAt: Date;
+  editedAt: Date | null;
+}
+
+const INCIDENT_COLUMNS = `id, fingerprint, source, severity, status, title, service, summary, target, labels,
+  annotations, links, first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt", resolved_at AS "resolvedAt",
+  occurrences, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** The next `INC-YYYYMMDD-NNNN` for the current UTC day; gap-free because it rolls back with the transaction. */
+export async function nextIncidentId(client: Queryable): Promise<string> {
+  const { rows } = await client.query<{ day: string; seq: number }>(
+    `INSERT INTO incident_day_counters AS c (day, last_seq)
+     VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
+     ON CONFLICT (day) DO UPDATE SET last_seq = c.last_seq + 1
+     RETURNING to_char(day, 'YYYYMMDD') AS day, last_seq AS seq`,
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error("incident counter returned no row");
+  return `INC-${row.day}-${String(row.seq).padStart(4, "0")}`;
+}
+
+/** Serializes work on one alert identity inside the current transaction. */
+export async function lockFingerprint(client: Queryable, source: AlertSource, fingerprint: string): Promise<void> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${source}:${fingerprint}`]);
+}
+
+export async function findLiveIncident(
+  client: Queryable,
+  source: AlertSource,
+  fingerprint: string,
+): Promise<Incident | undefined> {
+  const { rows } = await client.query<Incident>(
+    `SELECT ${INCIDENT_COLUMNS} FROM incidents
+     WHERE source = $1 AND fingerprint = $2 AND status <> 'resolved' FOR UPDATE`,
+    [source, fingerprint],
+  );
+  return rows[0];
+}
+
+export async function findLatestIncident(
+  client: Queryable,
+  source: AlertSource,
+  fingerprint: string,
+): Promise<Incident | undefined> {
+  const { rows } = await client.query<Incident>(
+    `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE source = $1 AND fingerprint = $2
+     ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+    [source, fingerprint],
+  );
+  return rows[0];
+}
+
+export async function getIncident(db: Queryable, id: string): Promise<Incident | undefined> {
+  const { rows } = await db.query<Incident>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function insertIncident(
+  client: Queryable,
+  id: string,
+  alert: NormalizedAlert,
+  seenAt: Date,
+): Promise<Incident> {
+  const { rows } = await client.query<Incident>(
+    `INSERT INTO incidents (id, fingerprint, source, severity, title, service, summary, target, labels,
+       annotations, links, first_seen_at, last_seen_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+     RETURNING ${INCIDENT_COLUMNS}`,
+    [
+      id,
+      alert.fingerprint,
+      alert.source,
+      alert.severity,
+      alert.title,
+      alert.service ?? null,
+      alert.summary ?? null,
+      alert.target === undefined ? null : JSON.stringify(alert.target),
+      JSON.stringify(alert.labels),
+      JSON.stringify(alert.annotations),
+      JSON.stringify(alert.links),
+      seenAt,
+    ],
+  );
+  return rows[0] as Incident;
+}
+
+/** A firing repeat: one more occurrence, fresher text; a resolved incident is reopened. */
+export async function recordFiring(
+  client: Queryable,
+  id: string,
+  alert: NormalizedAlert,
+  seenAt: Date,
+): Promise<Incident> {
+  const { rows } = await client.query<Incident>(
+    `UPDATE incidents SET
+       occurrences = occurrences + 1,
+       last_seen_at = GREATEST(last_seen_at, $2),
+       status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+       resolved_at = NULL,
+       summary = COALESCE($3, summary),
+       annotations = $4,
+       links = $5,
+       version = version + 1,
+       updated_at = now()
+     WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}`,
+    [id, seenAt, alert.summary ?? null, JSON.stringify(alert.annotations), JSON.stringify(alert.links)],
+  );
+  return rows[0] as Incident;
+}
+
+export async function markResolved(client: Queryable, id: string, at: Date): Promise<Incident> {
+  const { rows } = await client.query<Incident>(
+    `UPDATE incidents SET status = 'resolved', resolved_at = $2, version = version + 1, updated_at = now()
+     WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}`,
+    [id, at],
+  );
+  return rows[0] as Incident;
+}
+
+/** Records one received alert; false when this delivery was already recorded (a redelivered job). */
+export async function insertAlert(
+  client: Queryable,
+  row: { deliveryKey: string; incidentId: string; alert: NormalizedAlert; receivedAt: Date; deduplicated: boolean },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO alerts (delivery_key, incident_id, source, fingerprint, status, labels, annotations,
+       starts_at, ends_at, received_at, deduplicated, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      row.deliveryKey,
+      row.incidentId,
+      row.alert.source,
+      row.alert.fingerprint,
+      row.alert.status,
+      JSON.stringify(row.alert.labels),
+      JSON.stringify(row.alert.annotations),
+      row.alert.startsAt ?? null,
+      row.alert.endsAt ?? null,
+      row.receivedAt,
+      row.deduplicated,
+      JSON.stringify(row.alert.raw ?? null),
+    ],
+  );
+}
+
+export async function deliveryRecorded(client: Queryable, deliveryKey: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ incidentId: string }>(
+    `SELECT incident_id AS "incidentId" FROM alerts WHERE delivery_key = $1`,
+    [deliveryKey],
+  );
+  return rows[0]?.incidentId;
+}
+
+export async function addEvent(
+  client: Queryable,
+  incidentId: string,
+  kind: string,
+  detail: Record<string, unknown> = {},
+  actor = "system",
+): Promise<void> {
+  await client.query(`INSERT INTO incident_events (incident_id, kind, actor, detail) VALUES ($1, $2, $3, $4)`, [
+    incidentId,
+    kind,
+    actor,
+    JSON.stringify(detail),
+  ]);
+}
+
+export async function listEvents(db: Queryable, incidentId: string, limit = 200): Promise<IncidentEvent[]> {
+  const { rows } = await db.query<IncidentEvent>(
+    `SELECT id, at, kind, actor, detail FROM (
+       SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY id DESC LIMIT $2
+     ) newest ORDER BY id`,
+    [incidentId, limit],
+  );
+  return rows;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus[];
+  severity?: Severity[];
+  source?: AlertSource;
+  limit: number;
+  /** Keyset pagination: incidents created before this one. */
+  before?: string;
+}
+
+export async function listIncidents(db: Queryable, filter: IncidentFilter): Promise<Incident[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(`$${params.length}`));
+  };
+  if (filter.status !== undefined) add((p) => `status = ANY(${p})`, filter.status);
+  if (filter.severity !== undefined) add((p) => `severity = ANY(${p})`, filter.severity);
+  if (filter.source !== undefined) add((p) => `source = ${p}`, filter.source);
+  if (filter.before !== undefined)
+    add((p) => `(created_at, id) < (SELECT created_at, id FROM incidents WHERE id = ${p})`, filter.before);
+  params.push(filter.limit);
+  const { rows } = await db.query<Incident>(
+    `SELECT ${INCIDENT_COLUMNS} FROM incidents ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function countOpenBySeverity(db: Queryable): Promise<Record<Severity, number>> {
+  const { rows } = await db.query<{ severity: Severity; count: number }>(
+    `SELECT severity, count(*)::int AS count FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+  );
+  const counts: Record<Severity, number> = { P0: 0, P1: 0, P2: 0 };
+  for (const row of rows) counts[row.severity] = row.count;
+  return counts;
+}
+
+export async function recentAlerts(
+  db: Queryable,
+  incidentId: string,
+  limit = 20,
+): Promise<{ id: number; status: string; receivedAt: Date; deduplicated: boolean; labels: Record<string, string> }[]> {
+  const { rows } = await db.query<{
+    id: number;
+    status: string;
+    receivedAt: Date;
+    deduplicated: boolean;
+    labels: Record<string, string>;
+  }>(
+    `SELECT id, status, received_at AS "receivedAt", deduplicated, labels FROM alerts
+     WHERE incident_id = $1 ORDER BY id DESC LIMIT $2`,
+    [incidentId, limit],
+  );
+  return rows;
+}
+
+const MESSAGE_COLUMNS = `incident_id AS "incidentId", chat_id AS "chatId", message_id AS "messageId",
+  rendered_hash AS "renderedHash", rendered_version AS "renderedVersion", posted_at AS "postedAt",
+  edited_at AS "editedAt"`;
+
+export async function telegramMessages(db: Queryable, incidentId: string): Promise<TelegramMessage[]> {
+  const { rows } = await db.query<TelegramMessage>(
+    `SELECT ${MESSAGE_COLUMNS} FROM telegram_messages WHERE incident_id = $1 ORDER BY posted_at`,
+    [incidentId],
+  );
+  return rows;
+}
+
+export async function saveTelegramMessage(
+  db: Queryable,
+  row: { incidentId: string; chatId: string; messageId: number; renderedHash: string; renderedVersion: number },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO telegram_messages (incident_id, chat_id, message_id, rendered_hash, rendered_version)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (incident_id, chat_id) DO UPDATE SET
+       message_id = EXCLUDED.message_id, rendered_hash = EXCLUDED.rendered_hash,
+       rendered_version = EXCLUDED.rendered_version, edited_at = now()`,
+    [row.incidentId, row.chatId, row.messageId, row.renderedHash, row.renderedVersion],
+  );
+}

@@ -1,0 +1,88 @@
+// The platform-neutral incident card (the seed's appendix B). Use cases build it from an
+// incident; each chat platform renders it (Telegram: bot/cards/).
+
+export const SEVERITIES = ["P0", "P1", "P2"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const INCIDENT_STATUSES = [
+  "open",
+  "analyzing",
+  "awaiting_approval",
+  "executing",
+  "verifying",
+  "resolved",
+  "failed",
+  "escalated",
+  "silenced",
+  "snoozed",
+] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const ALERT_SOURCES = ["alertmanager", "sentry", "signoz"] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+export const CARD_VERBS = ["approve", "reject", "snooze", "silence"] as const;
+export type CardVerb = (typeof CARD_VERBS)[number];
+
+export interface CardTarget {
+  /** "Pod", "Deployment", "Container", "Host", "Sentry issue", ... */
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface CardAnalysis {
+  /** Which engine produced it: "ollama/qwen2.5:7b", "gemini/gemini-2.5-flash", "offline rules". */
+  engine: string;
+  ownerTeam: string;
+  /** 0..1 */
+  confidence: number;
+  cause: string;
+  suggestedAction: string;
+  /** Human text, e.g. "~30s". */
+  estimatedDowntime?: string;
+  tokens?: number;
+  costUsd?: number;
+  /** One line on why the action runs automatically or waits for a human. */
+  decision?: string;
+}
+
+export interface CardLink {
+  label: string;
+  url: string;
+}
+
+export interface CardButton {
+  verb: CardVerb;
+  /** Opaque, at most 64 bytes: `v1:<verb>:<id>`. */
+  callbackData: string;
+}
+
+export interface CardHistoryEntry {
+  at: Date;
+  text: string;
+}
+
+export interface IncidentCard {
+  incidentId: string;
+  severity: Severity;
+  status: IncidentStatus;
+  source: AlertSource;
+  service: string;
+  title: string;
+  summary?: string;
+  target?: CardTarget;
+  occurrences: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt?: Date;
+  /** Absent while the analysis has not run yet. */
+  analysis?: CardAnalysis;
+  links: CardLink[];
+  /** Who did what, oldest first; the renderer keeps the newest when space runs out. */
+  history: CardHistoryEntry[];
+  /** Empty once nothing can be decided any more (e.g. resolved). */
+  buttons: CardButton[];
+}
+
+export const SEVERITY_NAMES: Record<Severity, string> = { P0: "CRITICAL", P1: "HIGH", P2: "MEDIUM" };

@@ -1,0 +1,120 @@
+// Use case: one received alert becomes a new incident, a repeat of a live one, a reopening of
+// one resolved moments ago (a flap), or its resolution. Idempotent per delivery key.
+import type { Redis } from "ioredis";
+import {
+  addEvent,
+  deliveryRecorded,
+  findLatestIncident,
+  findLiveIncident,
+  insertAlert,
+  insertIncident,
+  lockFingerprint,
+  markResolved,
+  nextIncidentId,
+  recordFiring,
+  type Queryable,
+} from "../db/incidents.js";
+import { inTransaction, type Pool } from "../db/pool.js";
+import type { AlertSource } from "./incident-card.js";
+import type { NormalizedAlert } from "./sources/normalized-alert.js";
+
+export interface IngestDeps {
+  pool: Pool;
+  redis: Pick<Redis, "get" | "set">;
+  /** Prefix of every Redis key of this deployment. */
+  keyPrefix: string;
+  /** How long a fingerprint counts as "just seen", per source (seconds). */
+  dedupTtlSeconds: Record<AlertSource, number>;
+}
+
+export interface IngestInput {
+  /** Unique per alert per queue job, so a redelivered job changes nothing. */
+  deliveryKey: string;
+  alert: NormalizedAlert;
+  receivedAt: Date;
+}
+
+export type IngestOutcome =
+  | "opened"
+  | "repeated"
+  | "deduplicated"
+  | "reopened"
+  | "resolved"
+  | "already_resolved"
+  | "unknown_resolved"
+  | "redelivered";
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  /** Absent only for a resolution of an alert never seen. */
+  incidentId?: string;
+  /** Whether the incident changed (its card needs an update). */
+  changed: boolean;
+}
+
+export function dedupKey(prefix: string, source: AlertSource, fingerprint: string): string {
+  return `${prefix}:dedup:${source}:${fingerprint}`;
+}
+
+export async function ingestAlert(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  const { alert } = input;
+  const key = dedupKey(deps.keyPrefix, alert.source, alert.fingerprint);
+  const result = await inTransaction(deps.pool, async (client) => {
+    await lockFingerprint(client, alert.source, alert.fingerprint);
+    const recorded = await deliveryRecorded(client, input.deliveryKey);
+    if (recorded !== undefined) return { outcome: "redelivered", incidentId: recorded, changed: false } as const;
+    const recentId = await deps.redis.get(key);
+    return alert.status === "firing"
+      ? fire(client, input, recentId)
+      : resolve(client, input);
+  });
+  if (alert.status === "firing" && result.incidentId !== undefined && result.outcome !== "redelivered") {
+    // A sliding window: the identity stays "just seen" while repeats keep arriving.
+    await deps.redis.set(key, result.incidentId, "EX", deps.dedupTtlSeconds[alert.source]);
+  }
+  return result;
+}
+
+async function fire(client: Queryable, input: IngestInput, recentId: string | null): Promise<IngestResult> {
+  const { alert, receivedAt } = input;
+  const seenAt = alert.startsAt !== undefined && alert.startsAt > receivedAt ? alert.startsAt : receivedAt;
+  const live = await findLiveIncident(client, alert.source, alert.fingerprint);
+  if (live !== undefined) {
+    const deduplicated = recentId === live.id;
+    await recordFiring(client, live.id, alert, seenAt);
+    await addEvent(client, live.id, "repeated", { deduplicated, delivery: input.deliveryKey });
+    await insertAlert(client, { ...input, incidentId: live.id, deduplicated });
+    return { outcome: deduplicated ? "deduplicated" : "repeated", incidentId: live.id, changed: true };
+  }
+  const latest = recentId === null ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
+  if (latest !== undefined && latest.id === recentId) {
+    await recordFiring(client, latest.id, alert, seenAt);
+    await addEvent(client, latest.id, "reopened", { delivery: input.deliveryKey });
+    await insertAlert(client, { ...input, incidentId: latest.id, deduplicated: true });
+    return { outcome: "reopened", incidentId: latest.id, changed: true };
+  }
+  const id = await nextIncidentId(client);
+  await insertIncident(client, id, alert, alert.startsAt ?? receivedAt);
+  await addEvent(client, id, "opened", {
+    source: alert.source,
+    severity: alert.severity,
+    delivery: input.deliveryKey,
+  });
+  await insertAlert(client, { ...input, incidentId: id, deduplicated: false });
+  return { outcome: "opened", incidentId: id, changed: true };
+}
+
+async function resolve(client: Queryable, input: IngestInput): Promise<IngestResult> {
+  const { alert, receivedAt } = input;
+  const live = await findLiveIncident(client, alert.source, alert.fingerprint);
+  if (live !== undefined) {
+    await markResolved(client, live.id, alert.endsAt ?? receivedAt);
+    await addEvent(client, live.id, "resolved", { by: alert.source, delivery: input.deliveryKey });
+    await insertAlert(client, { ...input, incidentId: live.id, deduplicated: false });
+    return { outcome: "resolved", incidentId: live.id, changed: true };
+  }
+  const latest = await findLatestIncident(client, alert.source, alert.fingerprint);
+  if (latest === undefined) return { outcome: "unknown_resolved", changed: false };
+  await insertAlert(client, { ...input, incidentId: latest.id, deduplicated: true });
+  return { outcome: "already_resolved", incidentId: latest.id, changed: false };
+}

@@ -1,0 +1,91 @@
+// Builds the fastify app (listening is the runtime's business, so tests use app.inject()).
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from "fastify";
+import type { Logger } from "pino";
+import type { Metrics } from "../app/metrics.js";
+import type { Config } from "../registry/config.js";
+import { ApiError } from "./errors.js";
+import { healthRoutes, type HealthDeps } from "./routes/health.js";
+import { incidentRoutes } from "./routes/incidents.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.js";
+import type { Queryable } from "../db/incidents.js";
+import type { Queues } from "../jobs/queues.js";
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "queues"> {
+  config: Readonly<Config>;
+  queues: Pick<Queues, "ingest" | "notify">;
+  db: Queryable;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Which source a rejected request counts against. */
+function sourceOf(request: FastifyRequest): string {
+  const url = request.routeOptions.url ?? request.url;
+  if (url.includes("/webhooks/alertmanager")) return "alertmanager";
+  if (url.includes("/webhooks/sentry")) return "sentry";
+  return "api";
+}
+
+function toApiError(error: FastifyError | ApiError | Error): ApiError {
+  if (error instanceof ApiError) return error;
+  const code = (error as FastifyError).code;
+  switch (code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError("body_too_large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError("unsupported_media_type");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError("empty_body");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new ApiError("invalid_json");
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) {
+    return new ApiError("invalid_json", `the body is not valid JSON: ${error.message}`);
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status === 405) return new ApiError("method_not_allowed");
+  return new ApiError("internal");
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    // Alertmanager and Sentry retry on 5xx; a slow client must not hold a socket forever.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.code === "internal") request.log.error({ err: error }, "request failed");
+    else if (apiError.status < 500) {
+      deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
+      request.log.warn({ code: apiError.code, url: request.url, detail: apiError.message }, "request rejected");
+    }
+    if (apiError.code === "missing_credentials") reply.header("www-authenticate", 'Basic realm="chatops"');
+    if (apiError.code === "queue_unavailable") reply.header("retry-after", "5");
+    return reply.status(apiError.status).send(apiError.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new ApiError("not_found", `no route ${request.method} ${request.url.split("?")[0] ?? ""}`);
+    return reply.status(404).send(error.toBody());
+  });
+
+  await app.register(webhookRoutes, { deps, prefix: "/api/v1/webhooks" });
+  await app.register(incidentRoutes, { deps, prefix: "/api/v1" });
+  await app.register(healthRoutes, { deps, prefix: "/api/v1" });
+  await app.register(metricsRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,41 @@
+// Every error the HTTP API answers with: a code for machines, a message for people.
+export const API_ERRORS = {
+  invalid_json: { status: 400, message: "the body is not valid JSON" },
+  empty_body: { status: 400, message: "the body is empty" },
+  invalid_payload: { status: 400, message: "the body does not have the expected shape" },
+  invalid_query: { status: 400, message: "the query string is not valid" },
+  missing_resource_header: { status: 400, message: "the Sentry-Hook-Resource header is missing" },
+  missing_credentials: { status: 401, message: "HTTP basic credentials are required" },
+  invalid_credentials: { status: 401, message: "the credentials are wrong" },
+  missing_token: { status: 401, message: "an Authorization: Bearer token is required" },
+  invalid_token: { status: 401, message: "the bearer token is wrong" },
+  missing_signature: { status: 401, message: "the Sentry-Hook-Signature header is missing" },
+  invalid_signature: { status: 401, message: "the Sentry-Hook-Signature does not match the body" },
+  not_found: { status: 404, message: "no such resource" },
+  not_configured: { status: 404, message: "this integration is not configured" },
+  method_not_allowed: { status: 405, message: "method not allowed" },
+  body_too_large: { status: 413, message: "the body is larger than 1 MiB" },
+  unsupported_media_type: { status: 415, message: "the body must be application/json" },
+  queue_unavailable: { status: 503, message: "the ingest queue is unavailable; retry later" },
+  internal: { status: 500, message: "internal error" },
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  readonly status: number;
+  constructor(
+    readonly code: ApiErrorCode,
+    /** More precise text for the client, e.g. which field is wrong. */
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? API_ERRORS[code].message);
+    this.status = API_ERRORS[code].status;
+  }
+
+  toBody(): { error: { code: ApiErrorCode; message: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...this.extra } };
+  }
+}

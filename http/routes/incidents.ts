@@ -1,0 +1,79 @@
+// Read-only incident API (Bearer API_TOKEN).
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import {
+  getIncident,
+  listEvents,
+  listIncidents,
+  recentAlerts,
+  telegramMessages,
+  type Queryable,
+} from "../../db/incidents.js";
+import { ALERT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
+import type { Config } from "../../registry/config.js";
+import { checkBearer } from "../auth.js";
+import { ApiError } from "../errors.js";
+import { describeIssues } from "./webhooks.js";
+
+const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((value) => value.split(",").map((item) => item.trim()))
+    .pipe(z.array(z.enum(values)).min(1));
+
+const ListQuery = z.strictObject({
+  status: z
+    .string()
+    .transform((value) => (value === "active" ? INCIDENT_STATUSES.filter((status) => status !== "resolved").join(",") : value))
+    .pipe(csv(INCIDENT_STATUSES))
+    .optional(),
+  severity: csv(SEVERITIES).optional(),
+  source: z.enum(ALERT_SOURCES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().regex(/^INC-\d{8}-\d{4,}$/).optional(),
+});
+
+const IdParams = z.object({ id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }) });
+
+function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const { message, issues } = describeIssues(result.error);
+    throw new ApiError("invalid_query", message, { issues });
+  }
+  return result.data;
+}
+
+export const incidentRoutes: FastifyPluginAsync<{ deps: { config: Readonly<Config>; db: Queryable } }> = async (
+  app,
+  { deps },
+) => {
+  app.addHook("onRequest", async (request) => {
+    checkBearer(request.headers.authorization, deps.config.http.apiToken);
+  });
+
+  app.get("/incidents", async (request) => {
+    const query = parseOr400(ListQuery, request.query);
+    const incidents = await listIncidents(deps.db, {
+      limit: query.limit,
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.severity === undefined ? {} : { severity: query.severity }),
+      ...(query.source === undefined ? {} : { source: query.source }),
+      ...(query.before === undefined ? {} : { before: query.before }),
+    });
+    const last = incidents.at(-1);
+    return { incidents, next: incidents.length === query.limit && last !== undefined ? last.id : null };
+  });
+
+  app.get("/incidents/:id", async (request) => {
+    const { id } = parseOr400(IdParams, request.params);
+    const incident = await getIncident(deps.db, id);
+    if (incident === undefined) throw new ApiError("not_found", `incident ${id} does not exist`);
+    const [timeline, alerts, messages] = await Promise.all([
+      listEvents(deps.db, id),
+      recentAlerts(deps.db, id),
+      telegramMessages(deps.db, id),
+    ]);
+    return { incident, timeline, alerts, messages };
+  });
+};

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Metrics } from "../../app/metrics.js";
+import type { Queues } from "../../jobs/queues.js";
+
+export const metricsRoutes: FastifyPluginAsync<{
+  deps: { metrics: Metrics; queues: Pick<Queues, "ingest" | "notify"> };
+}> = async (app, { deps }) => {
+  app.get("/metrics", async (request, reply) => {
+    const { metrics, queues } = deps;
+    // Queue depth is read at scrape time; a Redis outage must not break the scrape.
+    for (const queue of [queues.ingest, queues.notify]) {
+      try {
+        const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+        for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, count);
+      } catch (error) {
+        request.log.warn({ err: error, queue: queue.name }, "queue depth unavailable");
+      }
+    }
+    return reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+};

@@ -1,0 +1,54 @@
+// Ingest queue: normalize the webhook payload, record each alert against its incident, then ask
+// for the touched incidents' cards to be brought up to date.
+import { UnrecoverableError, type Job } from "bullmq";
+import { randomUUID } from "node:crypto";
+import type { Metrics } from "../app/metrics.js";
+import { ingestAlert, type IngestDeps } from "../handlers/ingest-alert.js";
+import { normalizeAlertmanager } from "../handlers/sources/alertmanager.js";
+import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
+import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
+import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
+
+export interface IngestProcessorDeps {
+  ingest: IngestDeps;
+  queues: Pick<Queues, "notify">;
+  metrics: Metrics;
+  signozUrl?: string | undefined;
+}
+
+export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
+  if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  const parsed = SENTRY_SCHEMAS[job.resource].safeParse(job.payload);
+  if (!parsed.success) throw new UnrecoverableError(`sentry ${job.resource} payload: ${parsed.error.message}`);
+  const payload = { resource: job.resource, body: parsed.data } as SentryPayload;
+  return normalizeSentry(payload, signozUrl === undefined ? {} : { signozUrl });
+}
+
+export function ingestProcessor(deps: IngestProcessorDeps) {
+  return async (job: Job<IngestJob>): Promise<{ alerts: number; incidents: string[] }> => {
+    const parsed = IngestJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed ingest job: ${parsed.error.message}`);
+    if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
+    const alerts = normalizeJob(parsed.data, deps.signozUrl);
+    const receivedAt = new Date(parsed.data.receivedAt);
+    const touched = new Set<string>();
+    for (const [index, alert] of alerts.entries()) {
+      const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
+      if (result.incidentId !== undefined) touched.add(result.incidentId);
+      if (result.outcome === "redelivered") continue;
+      deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
+      if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
+      if (result.outcome === "opened") deps.metrics.incidentsOpened.inc({ source: alert.source, severity: alert.severity });
+    }
+    // Also after a redelivery: the first run may have stopped before the card was updated.
+    const changedAt = receivedAt.toISOString();
+    await deps.queues.notify.addBulk(
+      [...touched].map((incidentId) => ({
+        name: "card",
+        data: { incidentId, changedAt },
+        opts: { jobId: randomUUID() },
+      })),
+    );
+    return { alerts: alerts.length, incidents: [...touched] };
+  };
+}

@@ -1,0 +1,73 @@
+// Queue names and the payload schema of each. Producers validate before adding; processors
+// validate again, because a job may have been written by another version of the bot.
+import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
+import { z } from "zod";
+import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
+import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
+
+export const QUEUE_NAMES = { ingest: "ingest", notify: "notify" } as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+export const IngestJobSchema = z.discriminatedUnion("source", [
+  z.object({
+    source: z.literal("alertmanager"),
+    receivedAt: z.iso.datetime(),
+    payload: AlertmanagerPayloadSchema,
+  }),
+  z.object({
+    source: z.literal("sentry"),
+    receivedAt: z.iso.datetime(),
+    resource: z.enum(SENTRY_RESOURCES),
+    // validated against the resource's schema by the processor
+    payload: z.record(z.string(), z.unknown()),
+  }),
+]);
+export type IngestJob = z.infer<typeof IngestJobSchema>;
+
+export const NotifyJobSchema = z.object({
+  incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
+  /** When the change happened, for the card latency metric. */
+  changedAt: z.iso.datetime(),
+});
+export type NotifyJob = z.infer<typeof NotifyJobSchema>;
+
+export const INGEST_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  // a job that failed every attempt stays in Redis for a week: nothing is lost silently
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
+export const NOTIFY_JOB_OPTIONS: JobsOptions = {
+  attempts: 12,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
+export interface Queues {
+  ingest: Queue<IngestJob>;
+  notify: Queue<NotifyJob>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const ingest = new Queue<IngestJob>(QUEUE_NAMES.ingest, {
+    connection,
+    prefix,
+    defaultJobOptions: INGEST_JOB_OPTIONS,
+  });
+  const notify = new Queue<NotifyJob>(QUEUE_NAMES.notify, {
+    connection,
+    prefix,
+    defaultJobOptions: NOTIFY_JOB_OPTIONS,
+  });
+  return {
+    ingest,
+    notify,
+    async close() {
+      await Promise.all([ingest.close(), notify.close()]);
+    },
+  };
+}

@@ -1,0 +1,278 @@
+// The one place that reads the environment. Every setting of SPEC section 2 is parsed here once,
+// at start-up; the rest of the code receives the frozen `Config` object.
+import { existsSync } from "node:fs";
+import { z } from "zod";
+
+const PROVIDERS = ["ollama", "gemini", "claude"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const ROLES = ["http", "bot", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Values of these settings never appear in an error message. */
+const SECRET_KEYS = new Set([
+  "API_TOKEN",
+  "TELEGRAM_BOT_TOKEN",
+  "ALERTMANAGER_WEBHOOK_SECRET",
+  "SENTRY_WEBHOOK_SECRET",
+  "GEMINI_API_KEY",
+  "ANTHROPIC_API_KEY",
+  "DATABASE_URL",
+  "REDIS_URL",
+]);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const secret = (minLength: number) =>
+  z
+    .string({ error: "is required" })
+    .trim()
+    .min(minLength, { error: `must be at least ${minLength} characters` });
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a URL (${protocols.join(" or ")})` },
+    );
+
+const optionalUrl = (protocols: readonly string[]) =>
+  optionalString.pipe(url(protocols).optional());
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const parsed = Number(value);
+      if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const ratio = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+        ctx.addIssue({ code: "custom", message: "must be a number from 0 to 1" });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const normalized = value.toLowerCase();
+      if (["true", "1", "yes", "on"].includes(normalized)) return true;
+      if (["false", "0", "no", "off"].includes(normalized)) return false;
+      ctx.addIssue({ code: "custom", message: "must be true or false" });
+      return z.NEVER;
+    });
+
+/** A comma-separated list whose items must come from `allowed`. */
+const list = <T extends string>(allowed: readonly T[], fallback: readonly T[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return [...fallback];
+      const items = value
+        .split(",")
+        .map((item) => item.trim().toLowerCase())
+        .filter((item) => item !== "");
+      const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `has unknown entries ${unknown.join(", ")} (allowed: ${allowed.join(", ")})`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(items)] as T[];
+    });
+
+const chatId = z
+  .string({ error: "is required" })
+  .trim()
+  .regex(/^(-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, {
+    error: "must be a numeric chat id (e.g. -1001234567890) or @channelname",
+  });
+
+const userIds = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return [];
+    const items = value.split(",").map((item) => item.trim());
+    if (items.some((item) => !/^\d{1,16}$/.test(item))) {
+      ctx.addIssue({ code: "custom", message: "must be a comma-separated list of numeric Telegram user ids" });
+      return z.NEVER;
+    }
+    return items.map(Number);
+  });
+
+const EnvSchema = z.object({
+  API_TOKEN: secret(16),
+  TELEGRAM_BOT_TOKEN: z
+    .string({ error: "is required" })
+    .trim()
+    .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" }),
+  TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform((value) => value ?? "https://api.telegram.org"),
+  TELEGRAM_CHAT_ID: chatId,
+  TELEGRAM_APPROVER_IDS: userIds,
+  REDIS_URL: optionalUrl(["redis:", "rediss:"]).transform((value) => value ?? "redis://127.0.0.1:6379"),
+  REDIS_PREFIX: optionalString
+    .pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: "must be 1-32 letters, digits, _ or -" })
+        .optional(),
+    )
+    .transform((value) => value ?? "chatops"),
+  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]).transform(
+    (value) => value ?? "postgresql://127.0.0.1:5432/postgres",
+  ),
+  PORT: integer(8080, 0, 65535),
+  HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+  ROLES: list(ROLES, ROLES),
+  LOG_LEVEL: optionalString
+    .pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional())
+    .transform((value) => value ?? "info"),
+  ALERTMANAGER_URL: optionalUrl(["http:", "https:"]),
+  ALERTMANAGER_WEBHOOK_SECRET: secret(12),
+  SENTRY_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
+  SENTRY_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
+  ALERT_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
+  SIGNOZ_CLICKHOUSE_URL: optionalUrl(["http:", "https:"]),
+  SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT: integer(10, 1, 1_000_000_000),
+  AUTO_REPAIR_ENABLED: boolean(false),
+  AUTO_REPAIR_MAX_PER_HOUR: integer(5, 0, 10_000),
+  AUTO_REPAIR_MIN_CONFIDENCE: ratio(0.85),
+  AUTO_REPAIR_DRY_RUN: boolean(false),
+  OLLAMA_HOST: optionalUrl(["http:", "https:"]),
+  OLLAMA_MODEL: optionalString,
+  GEMINI_API_KEY: optionalString,
+  GEMINI_BASE_URL: optionalUrl(["http:", "https:"]),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
+  LLM_CHAIN: list(PROVIDERS, PROVIDERS),
+  KUBECONFIG: optionalString,
+  DOCKER_HOST: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(unix|tcp|http|https|npipe):\/\/.+/, {
+        error: "must be unix:///path/docker.sock or tcp://host:port",
+      })
+      .optional(),
+  ),
+  REGISTRY_PATH: optionalString.transform((value) => value ?? "registry/services.yaml"),
+  PUBLIC_SIGNOZ_URL: optionalUrl(["http:", "https:"]),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+function shape(env: z.output<typeof EnvSchema>) {
+  return {
+    roles: env.ROLES,
+    logLevel: env.LOG_LEVEL,
+    http: { port: env.PORT, host: env.HOST, apiToken: env.API_TOKEN },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    database: { url: env.DATABASE_URL },
+    telegram: {
+      token: env.TELEGRAM_BOT_TOKEN,
+      apiRoot: env.TELEGRAM_API_ROOT,
+      chatId: env.TELEGRAM_CHAT_ID,
+      approverIds: env.TELEGRAM_APPROVER_IDS,
+    },
+    alertmanager: {
+      url: env.ALERTMANAGER_URL,
+      webhookSecret: env.ALERTMANAGER_WEBHOOK_SECRET,
+      dedupTtlSeconds: env.ALERT_DEDUP_TTL,
+    },
+    sentry: { webhookSecret: env.SENTRY_WEBHOOK_SECRET, dedupTtlSeconds: env.SENTRY_DEDUP_TTL },
+    signoz: {
+      clickhouseUrl: env.SIGNOZ_CLICKHOUSE_URL,
+      anomalyThresholdErrorCount: env.SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT,
+      publicUrl: env.PUBLIC_SIGNOZ_URL,
+    },
+    autoRepair: {
+      enabled: env.AUTO_REPAIR_ENABLED,
+      maxPerHour: env.AUTO_REPAIR_MAX_PER_HOUR,
+      minConfidence: env.AUTO_REPAIR_MIN_CONFIDENCE,
+      dryRun: env.AUTO_REPAIR_DRY_RUN,
+    },
+    llm: {
+      chain: env.LLM_CHAIN,
+      ollama: { host: env.OLLAMA_HOST, model: env.OLLAMA_MODEL },
+      gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL },
+      claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
+    },
+    kubeconfig: env.KUBECONFIG,
+    dockerHost: env.DOCKER_HOST,
+    registryPath: env.REGISTRY_PATH,
+  };
+}
+
+export type Config = ReturnType<typeof shape>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Parses the environment. Throws a `ConfigError` whose message is one line naming every
+ * missing or malformed setting; values of secrets are never echoed.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "environment");
+      const raw = env[key];
+      const message = raw === undefined && issue.code === "invalid_type" ? "is required" : issue.message;
+      const shown = raw !== undefined && !SECRET_KEYS.has(key) ? ` (got ${JSON.stringify(raw)})` : "";
+      return `${key} ${message}${shown}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return deepFreeze(shape(result.data));
+}
+
+/** Reads `.env` (if present, never overriding the real environment), then parses `process.env`. */
+export function loadConfig(envFile = ".env"): Readonly<Config> {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(process.env);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../registry/config.js";
+import { testEnv } from "../support/env.js";
+
+function problem(env: Record<string, string | undefined>): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("applies SPEC defaults", () => {
+    const config = parseConfig(testEnv());
+    expect(config.sentry.dedupTtlSeconds).toBe(600);
+    expect(config.signoz.anomalyThresholdErrorCount).toBe(10);
+    expect(config.autoRepair).toEqual({ enabled: false, maxPerHour: 5, minConfidence: 0.85, dryRun: false });
+    expect(config.llm.chain).toEqual(["ollama", "gemini", "claude"]);
+    expect(config.telegram.apiRoot).toBe("https://api.telegram.org");
+    expect(config.telegram.approverIds).toEqual([1001, 1002]);
+    expect(config.roles).toEqual(["http", "bot", "worker"]);
+    expect(config.http.port).toBe(8080);
+  });
+
+  it("is frozen once parsed", () => {
+    const config = parseConfig(testEnv());
+    expect(Object.isFrozen(config.telegram)).toBe(true);
+  });
+
+  it.each([
+    ["TELEGRAM_BOT_TOKEN", undefined, "TELEGRAM_BOT_TOKEN is required"],
+    ["TELEGRAM_CHAT_ID", undefined, "TELEGRAM_CHAT_ID is required"],
+    ["API_TOKEN", undefined, "API_TOKEN is required"],
+    ["ALERTMANAGER_WEBHOOK_SECRET", undefined, "ALERTMANAGER_WEBHOOK_SECRET is required"],
+    ["PORT", "eighty", 'PORT must be an integer from 0 to 65535 (got "eighty")'],
+    ["AUTO_REPAIR_MIN_CONFIDENCE", "1.5", "AUTO_REPAIR_MIN_CONFIDENCE must be a number from 0 to 1"],
+    ["AUTO_REPAIR_ENABLED", "maybe", "AUTO_REPAIR_ENABLED must be true or false"],
+    ["LLM_CHAIN", "ollama,gpt", "LLM_CHAIN has unknown entries gpt"],
+    ["REDIS_URL", "localhost:6379", "REDIS_URL must be a URL (redis: or rediss:)"],
+    ["TELEGRAM_APPROVER_IDS", "alice", "TELEGRAM_APPROVER_IDS must be a comma-separated list"],
+    ["TELEGRAM_CHAT_ID", "my group", "TELEGRAM_CHAT_ID must be a numeric chat id"],
+    ["DOCKER_HOST", "/var/run/docker.sock", "DOCKER_HOST must be unix:///path/docker.sock"],
+  ])("names %s when it is wrong (%s)", (key, value, expected) => {
+    const message = problem(testEnv({ [key]: value }));
+    expect(message).toContain(expected);
+    expect(message.split("\n")).toHaveLength(1);
+  });
+
+  it("names every broken setting in one line and never echoes a secret", () => {
+    const message = problem(testEnv({ API_TOKEN: "short", PORT: "-1", DATABASE_URL: "mysql://u:hunter2@db/x" }));
+    expect(message).toMatch(/^invalid configuration: /);
+    expect(message).toContain("API_TOKEN must be at least 16 characters");
+    expect(message).toContain("PORT must be");
+    expect(message).toContain("DATABASE_URL must be a URL");
+    expect(message).not.toContain("hunter2");
+    expect(message).not.toContain("short");
+  });
+
+  it("treats an empty optional setting as unset", () => {
+    const config = parseConfig(testEnv({ OLLAMA_HOST: "", SENTRY_WEBHOOK_SECRET: " " }));
+    expect(config.llm.ollama.host).toBeUndefined();
+    expect(config.sentry.webhookSecret).toBeUndefined();
+  });
+});
