@@ -1,0 +1,318 @@
+import { Redis } from "ioredis";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetrics } from "../../app/metrics.js";
+import { sentrySignature } from "../../http/auth.js";
+import { buildApp, type AppDeps } from "../../http/app.js";
+import { ingestAlert } from "../../handlers/ingest-alert.js";
+import { normalizeAlertmanager } from "../../handlers/sources/alertmanager.js";
+import { createQueues, type Queues } from "../../jobs/queues.js";
+import { parseConfig } from "../../registry/config.js";
+import { alertmanagerPayload, sentryIssueCreated } from "../support/alerts.js";
+import { TEST_SECRETS, testEnv } from "../support/env.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+
+let db: TestDatabase;
+let redis: Redis;
+let queues: Queues;
+let prefix: string;
+let deps: AppDeps;
+let app: FastifyInstance;
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+const AM_AUTH = basic("alertmanager", TEST_SECRETS.alertmanager);
+const BEARER = `Bearer ${TEST_SECRETS.apiToken}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prefix = uniquePrefix();
+  redis = new Redis(TEST_REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  await redis.connect();
+  queues = createQueues(redis, prefix);
+  deps = {
+    config: parseConfig(testEnv({ REDIS_PREFIX: prefix })),
+    queues,
+    db: db.pool,
+    redis,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: pino({ level: "silent" }),
+  };
+  app = await buildApp(deps);
+});
+afterAll(async () => {
+  await app.close();
+  await queues.close();
+  redis.disconnect();
+  await deleteKeys(prefix);
+  await db.drop();
+});
+
+function postAlertmanager(body: string | object, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: "POST",
+    url: "/api/v1/webhooks/alertmanager",
+    headers: { "content-type": "application/json", authorization: AM_AUTH, ...headers },
+    payload: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+function postSentry(body: string, headers: Record<string, string | undefined> = {}) {
+  const signed = {
+    "content-type": "application/json",
+    "sentry-hook-resource": "issue",
+    "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
+    ...headers,
+  };
+  const defined = Object.fromEntries(Object.entries(signed).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  return app.inject({ method: "POST", url: "/api/v1/webhooks/sentry", headers: defined, payload: body });
+}
+
+async function rejected(source: string, reason: string): Promise<number> {
+  const metric = await deps.metrics.webhooksRejected.get();
+  return metric.values.find((value) => value.labels.source === source && value.labels.reason === reason)?.value ?? 0;
+}
+
+describe("POST /api/v1/webhooks/alertmanager", () => {
+  it("answers 202 only with the payload in the ingest queue", async () => {
+    const payload = alertmanagerPayload({ count: 3 });
+    const response = await postAlertmanager(payload);
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ status: string; jobId: string; alerts: number }>();
+    expect(body).toMatchObject({ status: "queued", alerts: 3 });
+    const job = await queues.ingest.getJob(body.jobId);
+    expect(job?.data).toMatchObject({ source: "alertmanager", payload: { alerts: payload.alerts } });
+  });
+
+  it.each([
+    ["no credentials", {}, "missing_credentials"],
+    ["a wrong password", { authorization: basic("alertmanager", "wrong-password") }, "invalid_credentials"],
+    ["a wrong user", { authorization: basic("prometheus", TEST_SECRETS.alertmanager) }, "invalid_credentials"],
+    ["a bearer token instead", { authorization: BEARER }, "missing_credentials"],
+  ])("refuses %s with 401", async (_case, headers, code) => {
+    const before = await rejected("alertmanager", code);
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/webhooks/alertmanager",
+      headers: { "content-type": "application/json", ...headers },
+      payload: JSON.stringify(alertmanagerPayload()),
+    });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ error: { code } });
+    if (code === "missing_credentials") expect(response.headers["www-authenticate"]).toContain("Basic");
+    expect(await rejected("alertmanager", code)).toBe(before + 1);
+  });
+
+  it("refuses invalid JSON with 400 invalid_json", async () => {
+    const response = await postAlertmanager('{"version": "4", "alerts": [');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "invalid_json" } });
+    expect(await rejected("alertmanager", "invalid_json")).toBeGreaterThan(0);
+  });
+
+  it("refuses an empty body with 400", async () => {
+    const response = await postAlertmanager("");
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "empty_body" } });
+  });
+
+  it.each([
+    ["version 3", { ...alertmanagerPayload(), version: "3" }, 'version: version must be "4"'],
+    ["no alerts", { ...alertmanagerPayload(), alerts: [] }, "alerts: must hold at least one alert"],
+    ["an alert without labels", { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: {} }] }, "alerts[0].labels: must not be empty"],
+    ["a bad status", { ...alertmanagerPayload(), alerts: [{ status: "burning", labels: { a: "b" } }] }, "alerts[0].status"],
+    ["a bad timestamp", { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: { a: "b" }, startsAt: "yesterday" }] }, "alerts[0].startsAt: must be an RFC 3339 timestamp"],
+    ["a JSON array", [1, 2, 3], "body:"],
+  ])("refuses %s with 400 naming the field", async (_case, body, message) => {
+    const response = await postAlertmanager(body);
+    expect(response.statusCode).toBe(400);
+    const error = response.json<{ error: { code: string; message: string } }>().error;
+    expect(error.code).toBe("invalid_payload");
+    expect(error.message).toContain(message);
+  });
+
+  it("refuses a body over 1 MiB with 413", async () => {
+    const huge = alertmanagerPayload();
+    huge.commonAnnotations = { padding: "x".repeat(1024 * 1024) };
+    const response = await postAlertmanager(huge);
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ error: { code: "body_too_large" } });
+    expect(await rejected("alertmanager", "body_too_large")).toBe(1);
+  });
+
+  it("refuses a body that is not JSON with 415", async () => {
+    const response = await postAlertmanager("alertname=Down", { "content-type": "application/x-www-form-urlencoded" });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+  });
+
+  it("answers 503 when Redis cannot take the payload, so Alertmanager retries", async () => {
+    const down = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const offline = createQueues(down, prefix);
+    const broken = await buildApp({ ...deps, queues: offline });
+    try {
+      const response = await broken.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/alertmanager",
+        headers: { "content-type": "application/json", authorization: AM_AUTH },
+        payload: JSON.stringify(alertmanagerPayload()),
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers["retry-after"]).toBe("5");
+      expect(response.json()).toMatchObject({ error: { code: "queue_unavailable" } });
+      const health = await broken.inject({ method: "GET", url: "/api/v1/health" });
+      expect(health.statusCode).toBe(503);
+      expect(health.json<{ down: string[] }>().down).toEqual(expect.arrayContaining(["queue_ingest", "queue_notify"]));
+    } finally {
+      await broken.close();
+      await offline.close().catch(() => undefined);
+      down.disconnect();
+    }
+  });
+});
+
+describe("POST /api/v1/webhooks/sentry", () => {
+  const body = JSON.stringify(sentryIssueCreated());
+
+  it("queues a signed issue webhook", async () => {
+    const response = await postSentry(body);
+    expect(response.statusCode).toBe(202);
+    const { jobId } = response.json<{ jobId: string }>();
+    expect((await queues.ingest.getJob(jobId))?.data).toMatchObject({ source: "sentry", resource: "issue" });
+  });
+
+  it("refuses a missing signature and a wrong one with 401", async () => {
+    const missing = await postSentry(body, { "sentry-hook-signature": undefined });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json()).toMatchObject({ error: { code: "missing_signature" } });
+    const wrong = await postSentry(body, { "sentry-hook-signature": sentrySignature(Buffer.from(body), "another-secret-xyz") });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toMatchObject({ error: { code: "invalid_signature" } });
+    // a signature of other bytes: the HMAC covers the raw body, not its parsed form
+    const reformatted = await postSentry(JSON.stringify(JSON.parse(body), null, 2), {
+      "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
+    });
+    expect(reformatted.statusCode).toBe(401);
+    expect(await rejected("sentry", "invalid_signature")).toBe(2);
+  });
+
+  it("refuses invalid JSON, a missing resource header and a wrong shape with 400", async () => {
+    expect((await postSentry("{not json")).json()).toMatchObject({ error: { code: "invalid_json" } });
+    expect((await postSentry(body, { "sentry-hook-resource": undefined })).json()).toMatchObject({
+      error: { code: "missing_resource_header" },
+    });
+    const shapeless = await postSentry(JSON.stringify({ action: "created", data: { issue: { title: 5 } } }));
+    expect(shapeless.statusCode).toBe(400);
+    expect(shapeless.json<{ error: { message: string } }>().error.message).toContain("data.issue.id");
+  });
+
+  it("acknowledges deliveries it does not act on without queueing them", async () => {
+    const installation = await postSentry(JSON.stringify({ action: "created", data: {} }), { "sentry-hook-resource": "installation" });
+    expect(installation.statusCode).toBe(200);
+    expect(installation.json()).toMatchObject({ status: "ignored" });
+    const assigned = await postSentry(JSON.stringify({ ...sentryIssueCreated(), action: "assigned" }));
+    expect(assigned.json()).toMatchObject({ status: "ignored" });
+  });
+
+  it("answers 404 when no Sentry secret is configured", async () => {
+    const unconfigured = await buildApp({ ...deps, config: parseConfig(testEnv({ SENTRY_WEBHOOK_SECRET: undefined })) });
+    try {
+      const response = await unconfigured.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/sentry",
+        headers: { "content-type": "application/json", "sentry-hook-resource": "issue" },
+        payload: body,
+      });
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ error: { code: "not_configured" } });
+    } finally {
+      await unconfigured.close();
+    }
+  });
+});
+
+describe("GET /api/v1/incidents", () => {
+  let incidentId: string;
+  beforeAll(async () => {
+    for (const [index, severity] of ["critical", "warning", "high"].entries()) {
+      const [alert] = normalizeAlertmanager(alertmanagerPayload({ fingerprint: `api-${index}`, labels: { severity } }));
+      if (alert === undefined) throw new Error("no alert");
+      const result = await ingestAlert(
+        { pool: db.pool, redis, keyPrefix: prefix, dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 } },
+        { deliveryKey: `api-${index}`, alert, receivedAt: new Date() },
+      );
+      incidentId = result.incidentId ?? "";
+    }
+  });
+
+  const get = (url: string, authorization: string | null = BEARER) =>
+    app.inject({ method: "GET", url, headers: authorization === null ? {} : { authorization } });
+
+  it("needs the bearer token", async () => {
+    expect((await get("/api/v1/incidents", null)).json()).toMatchObject({ error: { code: "missing_token" } });
+    const wrong = await get("/api/v1/incidents", "Bearer nope");
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toMatchObject({ error: { code: "invalid_token" } });
+  });
+
+  it("lists newest first, filters by severity and status, and pages", async () => {
+    const all = (await get("/api/v1/incidents")).json<{ incidents: { id: string; severity: string }[] }>();
+    expect(all.incidents.map((incident) => incident.severity)).toEqual(["P1", "P2", "P0"]);
+    const p0 = (await get("/api/v1/incidents?severity=P0,P1&status=active")).json<{ incidents: { severity: string }[] }>();
+    expect(p0.incidents.map((incident) => incident.severity).sort()).toEqual(["P0", "P1"]);
+    const page = (await get("/api/v1/incidents?limit=2")).json<{ incidents: { id: string }[]; next: string }>();
+    expect(page.incidents).toHaveLength(2);
+    const rest = (await get(`/api/v1/incidents?limit=2&before=${page.next}`)).json<{ incidents: { id: string }[]; next: null }>();
+    expect(rest.incidents.map((incident) => incident.id)).toEqual([all.incidents[2]?.id]);
+    expect(rest.next).toBeNull();
+  });
+
+  it.each(["status=burning", "limit=0", "severity=P9", "unknown=1"])("refuses ?%s with 400", async (query) => {
+    const response = await get(`/api/v1/incidents?${query}`);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "invalid_query" } });
+  });
+
+  it("shows one incident with its timeline and alerts", async () => {
+    const response = await get(`/api/v1/incidents/${incidentId}`);
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{ incident: { id: string }; timeline: { kind: string }[]; alerts: unknown[] }>();
+    expect(body.incident.id).toBe(incidentId);
+    expect(body.timeline.map((event) => event.kind)).toEqual(["opened"]);
+    expect(body.alerts).toHaveLength(1);
+    expect((await get("/api/v1/incidents/INC-20200101-9999")).statusCode).toBe(404);
+    expect((await get("/api/v1/incidents/42")).json()).toMatchObject({ error: { code: "invalid_query" } });
+  });
+});
+
+describe("health, metrics and unknown routes", () => {
+  it("reports Redis, PostgreSQL and the queues as up", async () => {
+    const response = await app.inject({ method: "GET", url: "/api/v1/health" });
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{ status: string; checks: Record<string, { ok: boolean }> }>();
+    expect(body.status).toBe("ok");
+    expect(Object.keys(body.checks).sort()).toEqual(["postgres", "queue_ingest", "queue_notify", "redis"]);
+  });
+
+  it("exposes the bot's metrics", async () => {
+    const response = await app.inject({ method: "GET", url: "/metrics" });
+    expect(response.statusCode).toBe(200);
+    for (const name of [
+      "chatops_alerts_received_total",
+      "chatops_webhooks_rejected_total",
+      "chatops_alerts_deduplicated_total",
+      "chatops_incidents_opened_total",
+      "chatops_card_latency_seconds",
+      'chatops_queue_depth{queue="ingest",state="waiting"}',
+    ]) {
+      expect(response.body).toContain(name);
+    }
+  });
+
+  it("answers an unknown route with a JSON 404", async () => {
+    const response = await app.inject({ method: "GET", url: "/api/v1/nothing" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
