@@ -29,7 +29,8 @@ export function createBot(options: BotOptions): Bot {
 
   bot.catch((error) => {
     const cause = error.error;
-    if (cause instanceof GrammyError) options.logger.warn({ description: cause.description }, "telegram refused");
+    if (cause instanceof GrammyError)
+      options.logger.warn({ description: cause.description }, "telegram refused");
     else if (cause instanceof HttpError) options.logger.warn({ err: cause.error }, "telegram unreachable");
     else options.logger.error({ err: cause }, "bot update failed");
   });

@@ -1,0 +1,75 @@
+// Typed callback data for the incident card buttons: `v1:<verb>:<id>`, where the id points at a
+// stored incident row. Handlers unpack with `unpackCallbackData` and never match on raw strings.
+import { z } from "zod";
+import { CARD_VERBS, type CardVerb } from "../../handlers/incident-card.js";
+
+export const CALLBACK_DATA_VERSION = "v1";
+
+/** Telegram rejects a button whose callback_data exceeds 64 bytes (BUTTON_DATA_INVALID). */
+export const MAX_CALLBACK_DATA_BYTES = 64;
+
+const SEPARATOR = ":";
+
+const CallbackDataSchema = z.strictObject({
+  verb: z.enum(CARD_VERBS),
+  // Incident ids such as "INC-20260329-0001"; the character set excludes the separator.
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/),
+});
+
+const PackedSchema = z.tuple([
+  z.literal(CALLBACK_DATA_VERSION),
+  CallbackDataSchema.shape.verb,
+  CallbackDataSchema.shape.id,
+]);
+
+export interface CallbackData {
+  verb: CardVerb;
+  id: string;
+}
+
+export type CallbackDataErrorCode = "CALLBACK_DATA_INVALID" | "CALLBACK_DATA_TOO_LONG";
+
+export class CallbackDataError extends Error {
+  override readonly name = "CallbackDataError";
+
+  constructor(
+    readonly code: CallbackDataErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Throws `CALLBACK_DATA_TOO_LONG` when Telegram would refuse `data` as a button's callback_data. */
+export function assertCallbackDataFits(data: string): void {
+  const bytes = Buffer.byteLength(data, "utf8");
+  if (bytes > MAX_CALLBACK_DATA_BYTES) {
+    throw new CallbackDataError(
+      "CALLBACK_DATA_TOO_LONG",
+      `callback data is ${bytes} bytes, Telegram allows ${MAX_CALLBACK_DATA_BYTES}`,
+    );
+  }
+}
+
+/** `{ verb: "approve", id: "INC-20260329-0001" }` → `"v1:approve:INC-20260329-0001"`. */
+export function packCallbackData(data: CallbackData): string {
+  const parsed = CallbackDataSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new CallbackDataError(
+      "CALLBACK_DATA_INVALID",
+      `invalid callback data: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const packed = [CALLBACK_DATA_VERSION, parsed.data.verb, parsed.data.id].join(SEPARATOR);
+  assertCallbackDataFits(packed);
+  return packed;
+}
+
+/** The inverse of `packCallbackData`; `undefined` for anything it would not have produced. */
+export function unpackCallbackData(data: string): CallbackData | undefined {
+  if (Buffer.byteLength(data, "utf8") > MAX_CALLBACK_DATA_BYTES) return undefined;
+  const parsed = PackedSchema.safeParse(data.split(SEPARATOR));
+  if (!parsed.success) return undefined;
+  const [, verb, id] = parsed.data;
+  return { verb, id };
+}

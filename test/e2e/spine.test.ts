@@ -1,0 +1,121 @@
+// From webhook to card: real HTTP, BullMQ on Redis, PostgreSQL, grammY and the Telegram emulator.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getIncident } from "../../db/incidents.js";
+import { sentrySignature } from "../../http/auth.js";
+import { alertmanagerPayload, sentryIssueCreated } from "../support/alerts.js";
+import { TEST_SECRETS } from "../support/env.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../support/stack.js";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ telegram: { groupPerMinute: 1_000 } });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+const post = (payload: unknown) => postJson(`${stack.url}/api/v1/webhooks/alertmanager`, payload, alertmanagerAuth);
+const cardFor = (messages: { text: string }[], needle: string) => messages.find((message) => message.text.includes(needle));
+
+describe("the spine", () => {
+  let incidentId: string;
+
+  it("turns a firing alert into one incident card with four buttons", async () => {
+    const response = await post(alertmanagerPayload({ fingerprint: "e2e-api-down" }));
+    expect(response.status).toBe(202);
+    const [card] = await waitForChat(stack.telegram, (messages) => messages.length === 1);
+    incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
+    expect(incidentId).not.toBe("");
+    expect(card?.text).toContain("CRITICAL | awoooi-api");
+    expect(card?.text).toContain("awoooi-api-7d4b8c9f5-abc12");
+    const buttons = card?.reply_markup?.inline_keyboard.flat().map((button) => ("callback_data" in button ? button.callback_data : ""));
+    expect(buttons).toEqual(["approve", "reject", "snooze", "silence"].map((verb) => `v1:${verb}:${incidentId}`));
+    const stored = await getIncident(stack.db.pool, incidentId);
+    expect(stored).toMatchObject({ status: "open", severity: "P0", occurrences: 1 });
+  });
+
+  it("edits the same card in place when the alert repeats", async () => {
+    await post(alertmanagerPayload({ fingerprint: "e2e-api-down" }));
+    const messages = await waitForChat(stack.telegram, (all) => (all[0]?.editCount ?? 0) >= 1);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.text).toMatch(/2 occurrences/);
+    expect(stack.telegram.callsOf("sendMessage")).toHaveLength(1);
+  });
+
+  it("answers a button press (actions arrive with the approval workflow)", async () => {
+    const card = stack.telegram.messages(CHAT_ID)[0];
+    const queryId = stack.telegram.pressButton({
+      chatId: CHAT_ID,
+      messageId: card?.message_id ?? 0,
+      fromUserId: 1001,
+      data: `v1:approve:${incidentId}`,
+    });
+    await stack.telegram.waitFor((call) => call.method === "answerCallbackQuery", 5_000);
+    expect(stack.telegram.answerOf(queryId)).toMatchObject({ text: expect.stringContaining("not available yet") });
+  });
+
+  it("marks the card resolved, without buttons, when the alert resolves", async () => {
+    await post(alertmanagerPayload({ fingerprint: "e2e-api-down", status: "resolved" }));
+    const [card] = await waitForChat(stack.telegram, (all) => /RESOLVED/.test(all[0]?.text ?? ""));
+    expect(card?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
+    expect(stack.telegram.callsOf("sendMessage")).toHaveLength(1);
+    expect((await getIncident(stack.db.pool, incidentId))?.status).toBe("resolved");
+  });
+
+  it("changes nothing when an ingest job is processed a second time", async () => {
+    const response = await post(alertmanagerPayload({ fingerprint: "e2e-redelivery" }));
+    const { jobId } = response.body as { jobId: string };
+    const queue = stack.runtime.queues.ingest;
+    await expect.poll(async () => (await queue.getJob(jobId))?.getState(), { timeout: 5_000 }).toBe("completed");
+    const job = await queue.getJob(jobId);
+    const id = (job?.returnvalue as { incidents: string[] } | undefined)?.incidents[0] ?? "";
+    await waitForChat(stack.telegram, (all) => all.length === 2);
+    const before = await getIncident(stack.db.pool, id);
+    const calls = stack.telegram.calls.length;
+    await job?.retry("completed");
+    await expect.poll(async () => job?.getState(), { timeout: 5_000 }).toBe("completed");
+    expect(await getIncident(stack.db.pool, id)).toEqual(before);
+    const { rows } = await stack.db.pool.query("SELECT count(*)::int AS n FROM alerts WHERE incident_id = $1", [id]);
+    expect(rows[0]).toEqual({ n: 1 });
+    // the card is already current: no send and no edit
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stack.telegram.calls.slice(calls).filter((call) => call.method !== "getUpdates")).toEqual([]);
+  });
+
+  it("delays a card on 429 and delivers it after retry_after, never dropping it", async () => {
+    stack.telegram.failNext("sendMessage", {
+      error_code: 429,
+      description: "Too Many Requests: retry after 1",
+      retry_after: 1,
+    });
+    const started = Date.now();
+    await post(alertmanagerPayload({ fingerprint: "e2e-flood", labels: { alertname: "FloodedAlert" } }));
+    await waitForChat(stack.telegram, (all) => cardFor(all, "FloodedAlert") !== undefined);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    const sends = stack.telegram.callsOf("sendMessage").map((call) => call.status);
+    expect(sends).toContain(429);
+  });
+
+  it("posts a card for a signed Sentry issue with its link", async () => {
+    const body = JSON.stringify(sentryIssueCreated());
+    const response = await postJson(`${stack.url}/api/v1/webhooks/sentry`, body, {
+      "sentry-hook-resource": "issue",
+      "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
+    });
+    expect(response.status).toBe(202);
+    const messages = await waitForChat(stack.telegram, (all) => cardFor(all, "TypeError") !== undefined);
+    const card = cardFor(messages, "TypeError");
+    expect(card?.text).toContain("AWOOOI-API-2F");
+    expect(card?.entities.some((entity) => entity.type === "text_link" && entity.url.includes("/issues/1170820242/"))).toBe(true);
+  });
+
+  it("posts a fresh card when the old one was deleted from the chat", async () => {
+    await post(alertmanagerPayload({ fingerprint: "e2e-deleted", labels: { alertname: "DeletedCard" } }));
+    const messages = await waitForChat(stack.telegram, (all) => cardFor(all, "DeletedCard") !== undefined);
+    const old = cardFor(messages, "DeletedCard");
+    await stack.runtime.bot.api.deleteMessage(CHAT_ID, old?.message_id ?? 0);
+    await post(alertmanagerPayload({ fingerprint: "e2e-deleted", labels: { alertname: "DeletedCard" } }));
+    const after = await waitForChat(stack.telegram, (all) => all.some((m) => m.text.includes("DeletedCard") && m.message_id !== old?.message_id));
+    expect(after.filter((m) => m.text.includes("DeletedCard"))).toHaveLength(1);
+  });
+});

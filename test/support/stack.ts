@@ -1,0 +1,90 @@
+// The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
+// the Telegram emulator, isolated by schema and key prefix.
+import { pino } from "pino";
+import { startRuntime, type Runtime } from "../../app/runtime.js";
+import { parseConfig } from "../../registry/config.js";
+import { testEnv, TEST_SECRETS } from "./env.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
+import { deleteKeys, uniquePrefix } from "./redis.js";
+import { TelegramEmulator, type EmulatedMessage, type TelegramEmulatorOptions } from "./telegram-emulator.js";
+
+export const CHAT_ID = -1001234567890;
+
+export interface Stack {
+  runtime: Runtime;
+  telegram: TelegramEmulator;
+  db: TestDatabase;
+  prefix: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  options: { env?: Record<string, string | undefined>; telegram?: TelegramEmulatorOptions } = {},
+): Promise<Stack> {
+  const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
+  await telegram.start();
+  const db = await createTestDatabase({ migrate: false });
+  const prefix = uniquePrefix();
+  const config = parseConfig(
+    testEnv({
+      DATABASE_URL: db.url,
+      REDIS_PREFIX: prefix,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_CHAT_ID: String(CHAT_ID),
+      PORT: "0",
+      HOST: "127.0.0.1",
+      ...options.env,
+    }),
+  );
+  const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) });
+  return {
+    runtime,
+    telegram,
+    db,
+    prefix,
+    url: runtime.url ?? "",
+    async close() {
+      await runtime.close();
+      await telegram.close();
+      await deleteKeys(prefix);
+      await db.drop();
+    },
+  };
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
+
+export const alertmanagerAuth = {
+  authorization: `Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}`,
+};
+
+/** Resolves with the chat's messages once `predicate` holds for them. */
+export async function waitForChat(
+  telegram: TelegramEmulator,
+  predicate: (messages: EmulatedMessage[]) => boolean,
+  timeoutMs = 10_000,
+  chatId: number = CHAT_ID,
+): Promise<EmulatedMessage[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const messages = telegram.messages(chatId);
+    if (predicate(messages)) return messages;
+    if (Date.now() > deadline) {
+      throw new Error(`chat did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(messages.map((m) => m.text))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,1588 @@
+// A Telegram Bot API server for tests: the real wire protocol (paths, envelopes, status codes,
+// error descriptions) and the real limits, so grammY talks to it unchanged through `client.apiRoot`.
+// Run it alone with `tsx test/support/telegram-emulator.ts --port 8081` to watch a bot chat.
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type {
+  BotCommand,
+  CallbackQuery,
+  Chat,
+  InlineKeyboardButton,
+  InlineKeyboardMarkup,
+  Message,
+  MessageEntity,
+  Update,
+  User,
+  UserFromGetMe,
+} from "grammy/types";
+import { z } from "zod";
+
+// ─── Public types ────────────────────────────────────────────────────────────────────────────
+
+export interface TelegramEmulatorOptions {
+  /** The one token the server accepts; the bot id is its numeric prefix. */
+  readonly token?: string;
+  /** 0 (the default) picks a free port on 127.0.0.1. */
+  readonly port?: number;
+  readonly botUsername?: string;
+  readonly botFirstName?: string;
+  /** When given, any other chat id answers "chat not found" (chats seen in pushed updates join). */
+  readonly knownChats?: readonly (number | string)[];
+  /** Messages per 60 s sliding window to one group or supergroup. */
+  readonly groupPerMinute?: number;
+  /** Messages per 1 s sliding window over all chats. */
+  readonly perSecond?: number;
+  /**
+   * Telegram charges edits against the same flood budget as new messages, and a card edited in place
+   * on every state change is exactly what trips it, so edits count unless a test opts out.
+   */
+  readonly countEdits?: boolean;
+  /**
+   * Telegram passes a bare "&" that starts no entity through as text. Set this to reject it instead,
+   * to catch a renderer that forgets to escape.
+   */
+  readonly strictAmpersand?: boolean;
+  /** Clock in milliseconds for message dates and flood windows; tests pass a fake one. */
+  readonly now?: () => number;
+  /** Receives one human-readable line per chat event (the standalone mode prints them). */
+  readonly log?: (line: string) => void;
+}
+
+export interface CallRecord {
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly at: number;
+  readonly status: "ok" | number;
+  readonly description?: string;
+}
+
+export interface MessageVersion {
+  readonly text: string;
+  /** The raw HTML the bot sent, when parse_mode was HTML. */
+  readonly html: string | undefined;
+  readonly entities: readonly MessageEntity[];
+  readonly reply_markup: InlineKeyboardMarkup | undefined;
+  readonly date: number;
+}
+
+export interface EmulatedMessage extends MessageVersion {
+  readonly message_id: number;
+  readonly chat_id: number;
+  readonly from_bot: boolean;
+  readonly editCount: number;
+  /** Earlier versions, oldest first. */
+  readonly history: readonly MessageVersion[];
+  /** The message as the Bot API would return it now. */
+  readonly message: Message;
+}
+
+export interface FailureSpec {
+  readonly error_code: number;
+  readonly description: string;
+  readonly retry_after?: number;
+}
+
+export interface PressButtonInput {
+  readonly chatId: number | string;
+  readonly messageId: number;
+  readonly fromUserId: number;
+  readonly data: string;
+  readonly username?: string;
+  /** Press even if no button of the message carries `data` (a forged or stale client). */
+  readonly allowMissingButton?: boolean;
+}
+
+export interface UserMessageInput {
+  readonly chatId: number | string;
+  readonly fromUserId: number;
+  readonly text: string;
+  readonly username?: string;
+}
+
+export type UpdateInput = Omit<Update, "update_id"> & { readonly update_id?: number };
+
+export interface FormattedText {
+  readonly text: string;
+  readonly entities: MessageEntity[];
+}
+
+/** An `ok: false` answer: `description` is exactly what the Bot API puts in the envelope. */
+export class BotApiError extends Error {
+  constructor(
+    readonly errorCode: number,
+    readonly description: string,
+    readonly retryAfter?: number,
+  ) {
+    super(description);
+    this.name = "BotApiError";
+  }
+}
+
+const badRequest = (reason: string): BotApiError => new BotApiError(400, `Bad Request: ${reason}`);
+const tooManyRequests = (retryAfter: number): BotApiError =>
+  new BotApiError(429, `Too Many Requests: retry after ${retryAfter}`, retryAfter);
+
+// ─── Limits and Telegram's wording ──────────────────────────────────────────────────────────
+
+const MAX_TEXT_LENGTH = 4096;
+const MAX_CALLBACK_DATA_BYTES = 64;
+const MAX_COMMANDS = 100;
+const MAX_COMMAND_LENGTH = 32;
+const MAX_COMMAND_DESCRIPTION_LENGTH = 256;
+const GROUP_WINDOW_MS = 60_000;
+const GLOBAL_WINDOW_MS = 1_000;
+
+const NOT_MODIFIED =
+  "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+const QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid";
+const CONFLICT =
+  "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+/** Update types a bot gets when allowed_updates is absent or empty. */
+const OPT_IN_UPDATE_TYPES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
+
+// ─── HTML parse mode (a port of TDLib's parse_html) ─────────────────────────────────────────
+
+class EntityParseError extends Error {}
+
+const SUPPORTED_TAGS = new Set([
+  "a",
+  "b",
+  "strong",
+  "i",
+  "em",
+  "s",
+  "strike",
+  "del",
+  "u",
+  "ins",
+  "tg-spoiler",
+  "tg-emoji",
+  "span",
+  "pre",
+  "code",
+  "blockquote",
+]);
+const NAMED_CHARACTERS: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"' };
+const SIMPLE_TAG_TYPES: Readonly<Record<string, MessageEntity.CommonMessageEntity["type"]>> = {
+  b: "bold",
+  strong: "bold",
+  i: "italic",
+  em: "italic",
+  u: "underline",
+  ins: "underline",
+  s: "strikethrough",
+  strike: "strikethrough",
+  del: "strikethrough",
+  "tg-spoiler": "spoiler",
+  span: "spoiler",
+};
+const LINK_PROTOCOLS = new Set(["http:", "https:", "tg:", "ton:", "tonsite:"]);
+
+interface OpenTag {
+  readonly name: string;
+  readonly argument: string;
+  readonly expandable: boolean;
+  /** UTF-16 offset in the plain text where the tag opened. */
+  readonly offset: number;
+}
+
+/** Decodes `&lt;`, `&#60;`, `&#x3c;` at `pos` like TDLib (the `;` is optional); undefined if none. */
+function decodeCharacterReference(s: string, pos: number): { value: string; end: number } | undefined {
+  let end = pos + 1;
+  let value: string | undefined;
+  if (s[end] === "#") {
+    end++;
+    const hex = s[end] === "x";
+    if (hex) end++;
+    const digit = hex ? /[0-9a-fA-F]/ : /[0-9]/;
+    let code = 0;
+    while (end < s.length && digit.test(s.charAt(end))) {
+      code = code * (hex ? 16 : 10) + Number.parseInt(s.charAt(end), 16);
+      end++;
+      if (code >= 0x10ffff) return undefined;
+    }
+    const surrogate = code >= 0xd800 && code <= 0xdfff;
+    if (code === 0 || surrogate || end - pos >= 10) return undefined;
+    value = String.fromCodePoint(code);
+  } else {
+    while (end < s.length && /[A-Za-z]/.test(s.charAt(end))) end++;
+    value = NAMED_CHARACTERS[s.slice(pos + 1, end)];
+    if (value === undefined) return undefined;
+  }
+  if (s[end] === ";") end++;
+  return { value, end };
+}
+
+function decodeAttributeValue(raw: string): string {
+  let out = "";
+  let i = 0;
+  while (i < raw.length) {
+    const ref = raw[i] === "&" ? decodeCharacterReference(raw, i) : undefined;
+    if (ref) {
+      out += ref.value;
+      i = ref.end;
+    } else {
+      out += raw.charAt(i);
+      i++;
+    }
+  }
+  return out;
+}
+
+/** What TDLib's LinkManager::check_link accepts, normalised the same way (scheme added, "/" path). */
+function checkLink(url: string): string | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `http://${url}`;
+  try {
+    const parsed = new URL(withScheme);
+    if (!LINK_PROTOCOLS.has(parsed.protocol)) return undefined;
+    if (parsed.protocol.startsWith("http") && !parsed.hostname.includes(".")) return undefined;
+    return parsed.href;
+  } catch {
+    return undefined;
+  }
+}
+
+class HtmlParser {
+  private pos = 0;
+  private text = "";
+  private readonly open: OpenTag[] = [];
+  private readonly entities: MessageEntity[] = [];
+  private readonly codeLanguages = new Map<MessageEntity, string>();
+
+  constructor(
+    private readonly html: string,
+    private readonly strictAmpersand: boolean,
+  ) {}
+
+  parse(): FormattedText {
+    while (this.pos < this.html.length) {
+      const c = this.html[this.pos];
+      if (c === "&") this.readCharacterReference();
+      else if (c === "<" && this.html[this.pos + 1] === "/") this.readEndTag();
+      else if (c === "<") this.readStartTag();
+      else this.readPlainRun();
+    }
+    const unclosed = this.open.at(-1);
+    if (unclosed)
+      throw new EntityParseError(`Can't find end tag corresponding to start tag "${unclosed.name}"`);
+    return { text: this.text, entities: this.entities };
+  }
+
+  private readPlainRun(): void {
+    const next = this.html.slice(this.pos).search(/[<&]/);
+    const end = next < 0 ? this.html.length : this.pos + next;
+    this.text += this.html.slice(this.pos, end);
+    this.pos = end;
+  }
+
+  private readCharacterReference(): void {
+    const ref = decodeCharacterReference(this.html, this.pos);
+    if (ref) {
+      this.text += ref.value;
+      this.pos = ref.end;
+      return;
+    }
+    if (this.strictAmpersand) this.fail('Bare "&" must be escaped as "&amp;"', this.pos);
+    this.text += "&";
+    this.pos++;
+  }
+
+  private readStartTag(): void {
+    const begin = this.pos;
+    let i = begin + 1;
+    while (!this.isSpaceAt(i) && this.html[i] !== ">") i++;
+    if (i >= this.html.length) this.fail("Unclosed start tag", begin);
+    const name = this.html.slice(begin + 1, i).toLowerCase();
+    if (!SUPPORTED_TAGS.has(name)) this.fail(`Unsupported start tag "${name}"`, begin);
+    const tag = this.readAttributes(name, begin, i);
+    if (name === "span" && tag.argument !== "spoiler") {
+      this.fail('Tag "span" must have class "tg-spoiler"', begin);
+    }
+    this.open.push({ name, argument: tag.argument, expandable: tag.expandable, offset: this.text.length });
+    this.pos = tag.end + 1;
+  }
+
+  private readAttributes(tag: string, begin: number, from: number) {
+    let i = from;
+    let argument = "";
+    let expandable = false;
+    while (this.html[i] !== ">") {
+      while (i < this.html.length && this.isSpaceAt(i)) i++;
+      if (this.html[i] === ">") break;
+      const nameStart = i;
+      while (!this.isSpaceAt(i) && this.html[i] !== "=" && this.html[i] !== ">") i++;
+      const attribute = this.html.slice(nameStart, i);
+      if (attribute === "") this.fail(`Empty attribute name in the tag "${tag}"`, begin);
+      while (i < this.html.length && this.isSpaceAt(i)) i++;
+      if (this.html[i] !== "=") {
+        if (tag === "blockquote" && attribute === "expandable") {
+          expandable = true;
+          continue;
+        }
+        this.fail(`Expected equal sign in declaration of an attribute of the tag "${tag}"`, begin);
+      }
+      i++;
+      while (i < this.html.length && this.isSpaceAt(i)) i++;
+      if (i >= this.html.length) this.fail(`Unclosed start tag "${tag}"`, begin);
+      const value = this.readAttributeValue(i, begin);
+      i = value.end;
+      argument = tagArgument(tag, attribute, value.value) ?? argument;
+      if (tag === "blockquote" && attribute === "expandable") expandable = true;
+    }
+    return { argument, expandable, end: i };
+  }
+
+  private readAttributeValue(start: number, tagBegin: number): { value: string; end: number } {
+    const quote = this.html[start];
+    if (quote === '"' || quote === "'") {
+      const close = this.html.indexOf(quote, start + 1);
+      if (close < 0) this.fail("Unclosed start tag", tagBegin);
+      return { value: decodeAttributeValue(this.html.slice(start + 1, close)), end: close + 1 };
+    }
+    // An unquoted HTML name token: letters, digits, periods and hyphens, case-insensitive.
+    let i = start;
+    while (i < this.html.length && /[A-Za-z0-9.-]/.test(this.html.charAt(i))) i++;
+    if (!this.isSpaceAt(i) && this.html[i] !== ">") this.fail("Unexpected end of name token", start);
+    return { value: this.html.slice(start, i).toLowerCase(), end: i };
+  }
+
+  private readEndTag(): void {
+    const begin = this.pos;
+    const top = this.open.at(-1);
+    if (!top) this.fail("Unexpected end tag", begin);
+    let i = begin + 2;
+    while (!this.isSpaceAt(i) && this.html[i] !== ">") i++;
+    const name = this.html.slice(begin + 2, i);
+    while (i < this.html.length && this.isSpaceAt(i)) i++;
+    if (this.html[i] !== ">") this.fail("Unclosed end tag", begin);
+    if (name !== "" && name !== top.name) {
+      throw new EntityParseError(
+        `Unmatched end tag at byte offset ${byteOffset(this.html, begin)}, expected "</${top.name}>", found "</${name}>"`,
+      );
+    }
+    this.open.pop();
+    this.closeEntity(top);
+    this.pos = i + 1;
+  }
+
+  private closeEntity(tag: OpenTag): void {
+    const offset = tag.offset;
+    const length = this.text.length - offset;
+    if (length <= 0) return;
+    const simple = SIMPLE_TAG_TYPES[tag.name];
+    if (simple) this.entities.push({ type: simple, offset, length });
+    else if (tag.name === "a") this.closeLink(tag, offset, length);
+    else if (tag.name === "tg-emoji") this.closeCustomEmoji(tag, offset, length);
+    else if (tag.name === "code" || tag.name === "pre") this.closeCode(tag, offset, length);
+    else if (tag.name === "blockquote") {
+      this.entities.push({ type: tag.expandable ? "expandable_blockquote" : "blockquote", offset, length });
+    }
+  }
+
+  private closeLink(tag: OpenTag, offset: number, length: number): void {
+    // A link Telegram cannot open is dropped silently, not rejected.
+    const url = checkLink(tag.argument || this.text.slice(offset));
+    if (url !== undefined) this.entities.push({ type: "text_link", offset, length, url });
+  }
+
+  private closeCustomEmoji(tag: OpenTag, offset: number, length: number): void {
+    if (!/^[1-9]\d{0,18}$/.test(tag.argument) || BigInt(tag.argument) > 2n ** 63n - 1n) {
+      throw new EntityParseError("Invalid custom emoji identifier specified");
+    }
+    this.entities.push({ type: "custom_emoji", offset, length, custom_emoji_id: tag.argument });
+  }
+
+  /** `<pre><code class="language-x">` over the same text becomes one `pre` with a language. */
+  private closeCode(tag: OpenTag, offset: number, length: number): void {
+    const last = this.entities.at(-1);
+    const sameRange = last !== undefined && last.offset === offset && last.length === length;
+    if (tag.name === "pre" && sameRange && last.type === "code") {
+      this.entities.pop();
+      this.entities.push(preEntity(offset, length, this.codeLanguages.get(last) ?? ""));
+    } else if (tag.name === "code" && sameRange && last.type === "pre" && tag.argument !== "") {
+      this.entities.pop();
+      this.entities.push(preEntity(offset, length, tag.argument));
+    } else if (tag.name === "pre") {
+      this.entities.push({ type: "pre", offset, length });
+    } else {
+      const code: MessageEntity = { type: "code", offset, length };
+      if (tag.argument !== "") this.codeLanguages.set(code, tag.argument);
+      this.entities.push(code);
+    }
+  }
+
+  private isSpaceAt(i: number): boolean {
+    return i >= this.html.length || " \t\r\n\v\0".includes(this.html.charAt(i));
+  }
+
+  private fail(reason: string, index: number): never {
+    throw new EntityParseError(`${reason} at byte offset ${byteOffset(this.html, index)}`);
+  }
+}
+
+function tagArgument(tag: string, attribute: string, value: string): string | undefined {
+  if (tag === "a" && attribute === "href") return value;
+  if (tag === "code" && attribute === "class" && value.startsWith("language-")) return value.slice(9);
+  if (tag === "span" && attribute === "class" && value.startsWith("tg-")) return value.slice(3);
+  if (tag === "tg-emoji" && attribute === "emoji-id") return value;
+  return undefined;
+}
+
+function preEntity(offset: number, length: number, language: string): MessageEntity {
+  return language === "" ? { type: "pre", offset, length } : { type: "pre", offset, length, language };
+}
+
+function byteOffset(s: string, index: number): number {
+  return Buffer.byteLength(s.slice(0, index), "utf8");
+}
+
+/** Plain text plus entities, as Telegram derives them from `parse_mode: "HTML"` text (before trimming). */
+export function parseTelegramHtml(html: string, options: { strictAmpersand?: boolean } = {}): FormattedText {
+  try {
+    return new HtmlParser(html, options.strictAmpersand ?? false).parse();
+  } catch (error) {
+    if (error instanceof EntityParseError) throw badRequest(`can't parse entities: ${error.message}`);
+    throw error;
+  }
+}
+
+// ─── Entity normalisation (what TDLib's fix_formatted_text does, in short) ──────────────────
+
+/** Lower sorts first among entities that share offset and length (TDLib's type priority). */
+const TYPE_PRIORITY: Readonly<Record<string, number>> = {
+  blockquote: 0,
+  expandable_blockquote: 0,
+  pre: 11,
+  code: 20,
+  text_link: 49,
+  text_mention: 49,
+  bold: 90,
+  italic: 91,
+  underline: 92,
+  strikethrough: 93,
+  spoiler: 94,
+  custom_emoji: 99,
+};
+/** Entities that may overlap others; every other type excludes auto-detected ones. */
+const SPLITTABLE = new Set([
+  "bold",
+  "italic",
+  "underline",
+  "strikethrough",
+  "spoiler",
+  "blockquote",
+  "expandable_blockquote",
+]);
+const AUTO_ENTITY_PATTERNS: readonly (readonly [MessageEntity.CommonMessageEntity["type"], RegExp])[] = [
+  ["url", /\bhttps?:\/\/[^\s<>"']+/giu],
+  ["bot_command", /(?<![\w/<>])\/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])/gu],
+  ["mention", /(?<![\w@])@[A-Za-z0-9_]{4,32}(?![\w@])/gu],
+  ["hashtag", /(?<![\p{L}\p{N}_#])#[\p{L}\p{N}_]*[\p{L}_][\p{L}\p{N}_]*/gu],
+];
+
+const entityEnd = (e: MessageEntity): number => e.offset + e.length;
+const overlaps = (a: MessageEntity, b: MessageEntity): boolean =>
+  a.offset < entityEnd(b) && b.offset < entityEnd(a);
+
+function sortEntities(entities: readonly MessageEntity[]): MessageEntity[] {
+  return [...entities].sort(
+    (a, b) =>
+      a.offset - b.offset ||
+      b.length - a.length ||
+      (TYPE_PRIORITY[a.type] ?? 50) - (TYPE_PRIORITY[b.type] ?? 50),
+  );
+}
+
+/** Code and pre blocks show their text verbatim, so nothing inside them keeps formatting. */
+function dropEntitiesInsideCode(entities: readonly MessageEntity[]): MessageEntity[] {
+  const blocks = entities.filter((e) => e.type === "code" || e.type === "pre");
+  return entities.filter(
+    (e) => !blocks.some((b) => b !== e && b.offset <= e.offset && entityEnd(e) <= entityEnd(b)),
+  );
+}
+
+function trimFormattedText({ text, entities }: FormattedText): FormattedText {
+  const start = /^[ \t\r\n\v\f]*/.exec(text)?.[0].length ?? 0;
+  const end = text.length - (/[ \t\r\n\v\f]*$/.exec(text.slice(start))?.[0].length ?? 0);
+  const clipped = entities.flatMap((e) => {
+    const offset = Math.max(e.offset, start);
+    const length = Math.min(entityEnd(e), end) - offset;
+    return length > 0 ? [{ ...e, offset: offset - start, length }] : [];
+  });
+  return { text: text.slice(start, end), entities: clipped };
+}
+
+/** URLs, /commands, @mentions and #hashtags, which Telegram marks up on its own. */
+export function findTextEntities(text: string): MessageEntity[] {
+  const found: MessageEntity[] = [];
+  for (const [type, pattern] of AUTO_ENTITY_PATTERNS) {
+    for (const match of text.matchAll(pattern)) {
+      const raw = type === "url" ? match[0].replace(/[.,:;!?)\]]+$/u, "") : match[0];
+      const entity: MessageEntity = { type, offset: match.index, length: raw.length };
+      if (!found.some((other) => overlaps(other, entity))) found.push(entity);
+    }
+  }
+  return sortEntities(found);
+}
+
+function normalizeFormattedText(raw: FormattedText): FormattedText {
+  const trimmed = trimFormattedText({ text: raw.text, entities: dropEntitiesInsideCode(raw.entities) });
+  const fixed = trimmed.entities.filter((e) => !SPLITTABLE.has(e.type));
+  const detected = findTextEntities(trimmed.text).filter((e) => !fixed.some((f) => overlaps(f, e)));
+  return { text: trimmed.text, entities: sortEntities([...trimmed.entities, ...detected]) };
+}
+
+// ─── Parameters ─────────────────────────────────────────────────────────────────────────────
+
+type Params = Readonly<Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJsonLoose(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** Reads parameters as leniently as the Bot API: numbers and booleans may arrive as strings. */
+class ParamReader {
+  constructor(readonly raw: Params) {}
+
+  has(name: string): boolean {
+    const value = this.raw[name];
+    return value !== undefined && value !== null && value !== "";
+  }
+
+  optionalInt(name: string): number | undefined {
+    const value = this.raw[name];
+    if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+    return undefined;
+  }
+
+  optionalString(name: string): string | undefined {
+    const value = this.raw[name];
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    return undefined;
+  }
+
+  optionalBool(name: string): boolean | undefined {
+    const value = this.raw[name];
+    if (typeof value === "boolean") return value;
+    if (value === "true" || value === "1" || value === 1) return true;
+    if (value === "false" || value === "0" || value === 0) return false;
+    return undefined;
+  }
+
+  /** Objects and arrays arrive as JSON strings in query strings and forms. */
+  optionalJson(name: string): unknown {
+    const value = this.raw[name];
+    return typeof value === "string" ? parseJsonLoose(value) : value;
+  }
+
+  requiredString(name: string): string {
+    const value = this.optionalString(name);
+    if (value === undefined) throw badRequest(`parameter "${name}" is required`);
+    return value;
+  }
+
+  messageId(name = "message_id"): number {
+    const id = this.optionalInt(name);
+    if (id === undefined || id <= 0) throw badRequest("message identifier is not specified");
+    return id;
+  }
+}
+
+// ─── Reply markup ───────────────────────────────────────────────────────────────────────────
+
+const BUTTON_ACTIONS = [
+  "callback_data",
+  "url",
+  "web_app",
+  "login_url",
+  "switch_inline_query",
+  "switch_inline_query_current_chat",
+  "switch_inline_query_chosen_chat",
+  "copy_text",
+  "callback_game",
+  "pay",
+] as const;
+const BUTTON_PARSE = "can't parse inline keyboard button:";
+
+function parseInlineButton(raw: unknown): InlineKeyboardButton {
+  if (!isRecord(raw)) throw badRequest(`${BUTTON_PARSE} InlineKeyboardButton must be an Object`);
+  if (typeof raw.text !== "string") throw badRequest(`${BUTTON_PARSE} Field "text" must be of type String`);
+  if (raw.text.trim() === "") throw badRequest("BUTTON_TEXT_INVALID");
+  const actions = BUTTON_ACTIONS.filter((field) => raw[field] !== undefined);
+  if (actions.length === 0)
+    throw badRequest(`${BUTTON_PARSE} Text buttons are unallowed in the inline keyboard`);
+  const data = raw.callback_data;
+  if (data !== undefined && typeof data !== "string") {
+    throw badRequest(`${BUTTON_PARSE} Field "callback_data" must be of type String`);
+  }
+  if (data !== undefined && (data === "" || Buffer.byteLength(data, "utf8") > MAX_CALLBACK_DATA_BYTES)) {
+    throw badRequest("BUTTON_DATA_INVALID");
+  }
+  if (raw.url !== undefined && (typeof raw.url !== "string" || checkLink(raw.url) === undefined)) {
+    throw badRequest("BUTTON_URL_INVALID");
+  }
+  const button: Record<string, unknown> = { text: raw.text };
+  for (const field of actions) button[field] = raw[field];
+  // Checked above: a text plus at least one action field, which is what every button variant is.
+  return button as unknown as InlineKeyboardButton;
+}
+
+/** The inline keyboard of a reply_markup, if any; other keyboards are accepted but not echoed. */
+function parseReplyMarkup(raw: unknown): InlineKeyboardMarkup | undefined {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (!isRecord(raw)) throw badRequest("can't parse reply keyboard markup JSON object");
+  if (raw.inline_keyboard === undefined) return undefined;
+  const rows = raw.inline_keyboard;
+  if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row))) {
+    throw badRequest('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays');
+  }
+  const keyboard = rows.map((row: unknown[]) => row.map(parseInlineButton)).filter((row) => row.length > 0);
+  return keyboard.length > 0 ? { inline_keyboard: keyboard } : undefined;
+}
+
+function buttonsOf(markup: InlineKeyboardMarkup | undefined): InlineKeyboardButton[] {
+  return markup?.inline_keyboard.flat() ?? [];
+}
+
+// ─── Explicit `entities` (the alternative to parse_mode) ────────────────────────────────────
+
+const entityInputSchema = z.object({
+  type: z.string(),
+  offset: z.number().int().min(0),
+  length: z.number().int().min(1),
+  url: z.string().optional(),
+  language: z.string().optional(),
+  custom_emoji_id: z.string().optional(),
+});
+const COMMON_ENTITY_TYPES = new Set<string>([
+  "mention",
+  "hashtag",
+  "cashtag",
+  "bot_command",
+  "url",
+  "email",
+  "phone_number",
+  "bold",
+  "italic",
+  "underline",
+  "strikethrough",
+  "spoiler",
+  "blockquote",
+  "expandable_blockquote",
+  "code",
+]);
+
+function isCommonEntityType(type: string): type is MessageEntity.CommonMessageEntity["type"] {
+  return COMMON_ENTITY_TYPES.has(type);
+}
+
+function toMessageEntity(input: z.infer<typeof entityInputSchema>): MessageEntity | undefined {
+  const { type, offset, length } = input;
+  if (isCommonEntityType(type)) return { type, offset, length };
+  if (type === "pre") return preEntity(offset, length, input.language ?? "");
+  if (type === "text_link") {
+    const url = checkLink(input.url ?? "");
+    if (url === undefined) throw badRequest("can't parse entities: Wrong HTTP URL");
+    return { type, offset, length, url };
+  }
+  if (type === "custom_emoji" && input.custom_emoji_id !== undefined) {
+    return { type, offset, length, custom_emoji_id: input.custom_emoji_id };
+  }
+  return undefined;
+}
+
+function parseEntitiesParam(raw: unknown, text: string): MessageEntity[] {
+  if (raw === undefined || raw === null || raw === "") return [];
+  const parsed = z.array(entityInputSchema).safeParse(raw);
+  if (!parsed.success) throw badRequest("can't parse entities JSON object");
+  return parsed.data
+    .map(toMessageEntity)
+    .filter((e): e is MessageEntity => e !== undefined && entityEnd(e) <= text.length);
+}
+
+// ─── Flood control ──────────────────────────────────────────────────────────────────────────
+
+class FloodControl {
+  private readonly perChat = new Map<number, number[]>();
+  private global: number[] = [];
+
+  constructor(
+    private readonly groupPerMinute: number,
+    private readonly perSecond: number,
+  ) {}
+
+  /** Takes one slot for a message to `chatId`, or throws 429 with the seconds until one frees. */
+  acquire(chatId: number, now: number): void {
+    this.global = this.global.filter((t) => t > now - GLOBAL_WINDOW_MS);
+    throwIfFull(this.global, this.perSecond, GLOBAL_WINDOW_MS, now);
+    const chat = (this.perChat.get(chatId) ?? []).filter((t) => t > now - GROUP_WINDOW_MS);
+    if (chatId < 0) throwIfFull(chat, this.groupPerMinute, GROUP_WINDOW_MS, now);
+    this.global.push(now);
+    this.perChat.set(chatId, [...chat, now]);
+  }
+
+  clear(): void {
+    this.perChat.clear();
+    this.global = [];
+  }
+}
+
+function throwIfFull(window: readonly number[], limit: number, windowMs: number, now: number): void {
+  const oldest = window[window.length - limit];
+  if (window.length < limit || oldest === undefined) return;
+  throw tooManyRequests(Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)));
+}
+
+// ─── Update queue with long polling ─────────────────────────────────────────────────────────
+
+interface PendingPoll {
+  readonly wake: () => void;
+  readonly release: () => void;
+  readonly terminate: (error: BotApiError) => void;
+}
+
+class UpdateQueue {
+  private updates: Update[] = [];
+  private nextId = 1;
+  private pending: PendingPoll | undefined;
+
+  get isPolling(): boolean {
+    return this.pending !== undefined;
+  }
+
+  push(update: UpdateInput): Update {
+    const updateId = update.update_id ?? this.nextId;
+    this.nextId = Math.max(this.nextId, updateId + 1);
+    const stored: Update = { ...update, update_id: updateId };
+    this.updates.push(stored);
+    this.pending?.wake();
+    return stored;
+  }
+
+  /** Forgets what the bot confirmed: ids below `offset`, or all but the last -offset when negative. */
+  confirm(offset: number): void {
+    if (offset > 0) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    if (offset < 0) this.updates = this.updates.slice(offset);
+  }
+
+  take(limit: number): Update[] {
+    return this.updates.slice(0, limit);
+  }
+
+  /** Only one poll may wait: a newer getUpdates ends the older one with 409, as Telegram does. */
+  poll(limit: number, timeoutMs: number, signal: AbortSignal): Promise<Update[]> {
+    this.pending?.terminate(new BotApiError(409, CONFLICT));
+    const ready = this.take(limit);
+    if (ready.length > 0 || timeoutMs <= 0 || signal.aborted) return Promise.resolve(ready);
+    return new Promise<Update[]>((resolvePoll, rejectPoll) => {
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", poll.release);
+        if (this.pending === poll) this.pending = undefined;
+        outcome();
+      };
+      const poll: PendingPoll = {
+        wake: () => {
+          const updates = this.take(limit);
+          if (updates.length > 0) settle(() => resolvePoll(updates));
+        },
+        release: () => settle(() => resolvePoll([])),
+        terminate: (error) => settle(() => rejectPoll(error)),
+      };
+      const timer = setTimeout(poll.release, timeoutMs);
+      signal.addEventListener("abort", poll.release);
+      this.pending = poll;
+    });
+  }
+
+  releasePoll(): void {
+    this.pending?.release();
+  }
+
+  clear(): void {
+    this.releasePoll();
+    this.updates = [];
+  }
+}
+
+// ─── Stored state ───────────────────────────────────────────────────────────────────────────
+
+type EmulatedChat = Chat.PrivateChat | Chat.GroupChat | Chat.SupergroupChat;
+type ReplyMessage = NonNullable<Message["reply_to_message"]>;
+
+interface StoredMessage {
+  message: Message;
+  html: string | undefined;
+  editCount: number;
+  history: MessageVersion[];
+  readonly fromBot: boolean;
+}
+
+interface StoredCallbackQuery {
+  readonly query: CallbackQuery;
+  answer: Readonly<Record<string, unknown>> | undefined;
+}
+
+interface MessageContent {
+  readonly formatted: FormattedText;
+  readonly html: string | undefined;
+}
+
+const SUPERGROUP_ID_FLOOR = -1_000_000_000_000;
+
+function defaultChat(id: number, username?: string): EmulatedChat {
+  if (id > 0) return { id, type: "private", first_name: `User ${id}`, ...(username ? { username } : {}) };
+  if (id <= SUPERGROUP_ID_FLOOR) {
+    return {
+      id,
+      type: "supergroup",
+      title: username ?? `Supergroup ${id}`,
+      ...(username ? { username } : {}),
+    };
+  }
+  return { id, type: "group", title: `Group ${id}` };
+}
+
+function versionOf(stored: StoredMessage): MessageVersion {
+  const m = stored.message;
+  return {
+    text: m.text ?? "",
+    html: stored.html,
+    entities: m.entities ?? [],
+    reply_markup: m.reply_markup,
+    date: m.edit_date ?? m.date,
+  };
+}
+
+function sameContent(message: Message, formatted: FormattedText, markup: InlineKeyboardMarkup | undefined) {
+  return (
+    message.text === formatted.text &&
+    JSON.stringify(message.entities ?? []) === JSON.stringify(formatted.entities) &&
+    JSON.stringify(message.reply_markup) === JSON.stringify(markup)
+  );
+}
+
+function updateType(update: UpdateInput): string | undefined {
+  return Object.keys(update).find((key) => key !== "update_id");
+}
+
+function chatsInUpdate(update: UpdateInput): Chat[] {
+  const messages = [
+    update.message,
+    update.edited_message,
+    update.channel_post,
+    update.callback_query?.message,
+  ];
+  const memberChats = [update.my_chat_member?.chat, update.chat_member?.chat];
+  return [...messages.map((m) => m?.chat), ...memberChats].filter((c): c is Chat => c !== undefined);
+}
+
+// ─── Control routes for the standalone mode (a demo drives the chat over HTTP) ──────────────
+
+const controlPressSchema = z.object({
+  chat_id: z.union([z.number(), z.string()]),
+  message_id: z.number().int(),
+  from_user_id: z.number().int(),
+  data: z.string(),
+  username: z.string().optional(),
+});
+const controlUserMessageSchema = z.object({
+  chat_id: z.union([z.number(), z.string()]),
+  from_user_id: z.number().int(),
+  text: z.string(),
+  username: z.string().optional(),
+});
+
+// ─── The emulator ───────────────────────────────────────────────────────────────────────────
+
+type MethodHandler = (params: ParamReader, signal: AbortSignal) => unknown;
+
+export class TelegramEmulator {
+  readonly token: string;
+  readonly botId: number;
+  private readonly bot: UserFromGetMe;
+  private readonly server: Server;
+  private readonly now: () => number;
+  private readonly flood: FloodControl;
+  private readonly countEdits: boolean;
+  private readonly strictAmpersand: boolean;
+  private readonly enforceKnownChats: boolean;
+  private readonly log: ((line: string) => void) | undefined;
+  private readonly methods: ReadonlyMap<string, { readonly name: string; readonly handle: MethodHandler }>;
+  private readonly events = new EventEmitter();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly updates = new UpdateQueue();
+  private readonly initialChats: readonly (number | string)[];
+  private chats = new Map<number, EmulatedChat>();
+  private usernames = new Map<string, number>();
+  private store = new Map<number, Map<number, StoredMessage>>();
+  private nextMessageIds = new Map<number, number>();
+  private callbackQueries = new Map<string, StoredCallbackQuery>();
+  private nextCallbackQueryId = 1;
+  private commands = new Map<string, BotCommand[]>();
+  private failures = new Map<string, FailureSpec[]>();
+  private allowedUpdates: ReadonlySet<string> | undefined;
+  private callLog: CallRecord[] = [];
+  private port: number;
+  private closing = false;
+
+  constructor(options: TelegramEmulatorOptions = {}) {
+    this.token = options.token ?? "123456:TEST-TOKEN";
+    const botId = /^(\d+):[\w-]+$/.exec(this.token)?.[1];
+    if (botId === undefined) throw new Error(`Bot token "${this.token}" is not <digits>:<secret>`);
+    this.botId = Number(botId);
+    this.bot = {
+      id: this.botId,
+      is_bot: true,
+      first_name: options.botFirstName ?? "ChatOps Test Bot",
+      username: options.botUsername ?? "chatops_test_bot",
+      can_join_groups: true,
+      can_read_all_group_messages: false,
+      supports_inline_queries: false,
+      can_connect_to_business: false,
+      has_main_web_app: false,
+      has_topics_enabled: false,
+      allows_users_to_create_topics: false,
+      can_manage_bots: false,
+      supports_join_request_queries: false,
+    };
+    this.port = options.port ?? 0;
+    this.now = options.now ?? Date.now;
+    this.flood = new FloodControl(options.groupPerMinute ?? 20, options.perSecond ?? 30);
+    this.countEdits = options.countEdits ?? true;
+    this.strictAmpersand = options.strictAmpersand ?? false;
+    this.enforceKnownChats = options.knownChats !== undefined;
+    this.initialChats = options.knownChats ?? [];
+    this.log = options.log;
+    this.methods = this.buildMethodTable();
+    this.registerInitialChats();
+    this.server = createServer((req, res) => this.track(this.route(req, res)));
+  }
+
+  static async start(options: TelegramEmulatorOptions = {}): Promise<TelegramEmulator> {
+    const emulator = new TelegramEmulator(options);
+    await emulator.start();
+    return emulator;
+  }
+
+  get apiRoot(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      this.server.once("error", rejectListen);
+      this.server.listen(this.port, "127.0.0.1", () => {
+        this.server.off("error", rejectListen);
+        resolveListen();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Answers a waiting getUpdates with [] and stops listening; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.updates.releasePoll();
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolveClose) => this.server.close(() => resolveClose()));
+    await Promise.allSettled([...this.inFlight]);
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Back to an empty world: no messages, updates, calls, commands, flood history or failures. */
+  reset(): void {
+    this.updates.clear();
+    this.chats = new Map();
+    this.usernames = new Map();
+    this.store = new Map();
+    this.nextMessageIds = new Map();
+    this.callbackQueries = new Map();
+    this.commands = new Map();
+    this.failures = new Map();
+    this.allowedUpdates = undefined;
+    this.callLog = [];
+    this.flood.clear();
+    this.registerInitialChats();
+  }
+
+  // ─── Inspection API ────────────────────────────────────────────────────────────────────────
+
+  get calls(): readonly CallRecord[] {
+    return this.callLog;
+  }
+
+  /** True while a getUpdates long poll is waiting. */
+  get pollPending(): boolean {
+    return this.updates.isPolling;
+  }
+
+  callsOf(method: string): CallRecord[] {
+    return this.callLog.filter((call) => call.method === method);
+  }
+
+  /** Current state of every message in the chat that has not been deleted, oldest first. */
+  messages(chatId: number | string): EmulatedMessage[] {
+    const id = this.chatIdOf(chatId);
+    const chatStore = id === undefined ? undefined : this.store.get(id);
+    return [...(chatStore?.values() ?? [])]
+      .sort((a, b) => a.message.message_id - b.message.message_id)
+      .map((stored) => this.snapshot(stored));
+  }
+
+  message(chatId: number | string, messageId: number): EmulatedMessage | undefined {
+    return this.messages(chatId).find((m) => m.message_id === messageId);
+  }
+
+  answerOf(callbackQueryId: string): Readonly<Record<string, unknown>> | undefined {
+    return this.callbackQueries.get(callbackQueryId)?.answer;
+  }
+
+  /** Resolves with the first recorded call (past or future) matching `predicate`. */
+  waitFor(predicate: (call: CallRecord) => boolean, timeoutMs = 2_000): Promise<CallRecord> {
+    const done = this.callLog.find(predicate);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolveWait, rejectWait) => {
+      const listener = (call: CallRecord): void => {
+        if (!predicate(call)) return;
+        clearTimeout(timer);
+        this.events.off("call", listener);
+        resolveWait(call);
+      };
+      const timer = setTimeout(() => {
+        this.events.off("call", listener);
+        rejectWait(new Error(`No matching Bot API call within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.events.on("call", listener);
+    });
+  }
+
+  /** The next call of `method` answers with this error instead of running. */
+  failNext(method: string, failure: FailureSpec): void {
+    const key = method.toLowerCase();
+    this.failures.set(key, [...(this.failures.get(key) ?? []), failure]);
+  }
+
+  /**
+   * Queues an update for getUpdates (dropped, as by Telegram, if allowed_updates excludes its type)
+   * and learns the chats in it. Returns the update_id.
+   */
+  pushUpdate(update: UpdateInput): number {
+    for (const chat of chatsInUpdate(update)) this.learnChat(chat);
+    const message = update.message;
+    if (message) this.rememberIncoming(message);
+    const type = updateType(update) ?? "";
+    const allowed = this.allowedUpdates ? this.allowedUpdates.has(type) : !OPT_IN_UPDATE_TYPES.has(type);
+    if (!allowed) return update.update_id ?? -1;
+    return this.updates.push(update).update_id;
+  }
+
+  /** A user taps an inline button: queues a callback_query update and returns its id. */
+  pressButton(input: PressButtonInput): string {
+    const chatId = this.requireChat(input.chatId).id;
+    const stored = this.store.get(chatId)?.get(input.messageId);
+    if (!stored) throw new Error(`pressButton: no message ${input.messageId} in chat ${chatId}`);
+    const button = buttonsOf(stored.message.reply_markup).find(
+      (b) => "callback_data" in b && b.callback_data === input.data,
+    );
+    if (!button && input.allowMissingButton !== true) {
+      throw new Error(`pressButton: message ${input.messageId} has no button with data "${input.data}"`);
+    }
+    const id = `${this.botId}${String(this.nextCallbackQueryId++).padStart(8, "0")}`;
+    const query: CallbackQuery = {
+      id,
+      from: userOf(input.fromUserId, input.username),
+      message: structuredClone(stored.message),
+      chat_instance: `${chatId}`,
+      data: input.data,
+    };
+    this.callbackQueries.set(id, { query, answer: undefined });
+    this.pushUpdate({ callback_query: query });
+    this.emitLog(
+      `[${chatId}] user ${input.fromUserId} pressed "${button?.text ?? input.data}" on #${input.messageId}`,
+    );
+    return id;
+  }
+
+  /** A user writes in the chat: queues a message update (entities as a Telegram client sends them). */
+  sendUserMessage(input: UserMessageInput): Message {
+    const chat = this.requireChat(input.chatId);
+    const entities = findTextEntities(input.text);
+    const message = {
+      message_id: this.allocateMessageId(chat.id),
+      from: userOf(input.fromUserId, input.username),
+      chat,
+      date: this.unixNow(),
+      text: input.text,
+      ...(entities.length > 0 ? { entities } : {}),
+    } satisfies Message;
+    this.pushUpdate({ message });
+    this.emitLog(`[${chat.id}] user ${input.fromUserId}: ${input.text}`);
+    return message;
+  }
+
+  // ─── HTTP ──────────────────────────────────────────────────────────────────────────────────
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    try {
+      if (url.pathname.startsWith("/emulator/")) {
+        sendJson(res, 200, { ok: true, result: this.control(url, await readParams(req, url)) });
+        return;
+      }
+      await this.handleApiCall(req, res, url, abort.signal);
+    } catch (error) {
+      const apiError = error instanceof BotApiError ? error : badRequest(String(error));
+      sendJson(res, apiError.errorCode, errorEnvelope(apiError));
+    }
+  }
+
+  private async handleApiCall(req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal) {
+    const match = /^\/bot([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!match) throw new BotApiError(404, "Not Found");
+    if (match[1] !== this.token) throw new BotApiError(401, "Unauthorized");
+    const method = this.methods.get((match[2] ?? "").toLowerCase());
+    if (!method) throw new BotApiError(404, "Not Found");
+    const params = await readParams(req, url);
+    const at = this.now();
+    try {
+      const result = await this.invoke(method.name, method.handle, new ParamReader(params), signal);
+      this.record({ method: method.name, params, at, status: "ok" });
+      sendJson(res, 200, { ok: true, result });
+    } catch (error) {
+      if (!(error instanceof BotApiError)) throw error;
+      this.record({
+        method: method.name,
+        params,
+        at,
+        status: error.errorCode,
+        description: error.description,
+      });
+      throw error;
+    }
+  }
+
+  private async invoke(name: string, handle: MethodHandler, params: ParamReader, signal: AbortSignal) {
+    const injected = this.failures.get(name.toLowerCase())?.shift();
+    if (injected) throw new BotApiError(injected.error_code, injected.description, injected.retry_after);
+    return await handle(params, signal);
+  }
+
+  private record(call: CallRecord): void {
+    this.callLog.push(call);
+    this.events.emit("call", call);
+  }
+
+  private control(url: URL, body: Params): unknown {
+    switch (url.pathname) {
+      case "/emulator/updates":
+        return this.pushUpdate(body);
+      case "/emulator/press-button": {
+        const input = controlPressSchema.parse(body);
+        return this.pressButton({
+          chatId: input.chat_id,
+          messageId: input.message_id,
+          fromUserId: input.from_user_id,
+          data: input.data,
+          ...(input.username === undefined ? {} : { username: input.username }),
+        });
+      }
+      case "/emulator/user-message": {
+        const input = controlUserMessageSchema.parse(body);
+        return this.sendUserMessage({
+          chatId: input.chat_id,
+          fromUserId: input.from_user_id,
+          text: input.text,
+          ...(input.username === undefined ? {} : { username: input.username }),
+        });
+      }
+      case "/emulator/messages":
+        return this.messages(new ParamReader(body).requiredString("chat_id"));
+      default:
+        throw new BotApiError(404, "Not Found");
+    }
+  }
+
+  // ─── Bot API methods ───────────────────────────────────────────────────────────────────────
+
+  private buildMethodTable() {
+    const table: Record<string, MethodHandler> = {
+      getMe: () => this.bot,
+      getUpdates: (p, signal) => this.getUpdates(p, signal),
+      deleteWebhook: (p) => this.deleteWebhook(p),
+      getWebhookInfo: () => ({ url: "", has_custom_certificate: false, pending_update_count: 0 }),
+      sendMessage: (p) => this.sendMessage(p),
+      editMessageText: (p) => this.editMessageText(p),
+      editMessageReplyMarkup: (p) => this.editMessageReplyMarkup(p),
+      deleteMessage: (p) => this.deleteMessage(p),
+      answerCallbackQuery: (p) => this.answerCallbackQuery(p),
+      setMyCommands: (p) => this.setMyCommands(p),
+      getMyCommands: (p) => this.commands.get(commandScopeKey(p)) ?? [],
+      deleteMyCommands: (p) => this.commands.delete(commandScopeKey(p)) || true,
+    };
+    // Bot API method names are case-insensitive.
+    return new Map(Object.entries(table).map(([name, handle]) => [name.toLowerCase(), { name, handle }]));
+  }
+
+  private async getUpdates(p: ParamReader, signal: AbortSignal): Promise<Update[]> {
+    const allowed = p.optionalJson("allowed_updates");
+    if (Array.isArray(allowed)) {
+      const types = allowed.filter((t): t is string => typeof t === "string");
+      this.allowedUpdates = types.length > 0 ? new Set(types) : undefined;
+    }
+    this.updates.confirm(p.optionalInt("offset") ?? 0);
+    const limit = Math.min(100, Math.max(1, p.optionalInt("limit") ?? 100));
+    const timeoutMs = this.closing ? 0 : Math.max(0, p.optionalInt("timeout") ?? 0) * 1000;
+    return this.updates.poll(limit, timeoutMs, signal);
+  }
+
+  private deleteWebhook(p: ParamReader): true {
+    if (p.optionalBool("drop_pending_updates") === true) this.updates.clear();
+    return true;
+  }
+
+  private sendMessage(p: ParamReader): Message {
+    const chat = this.chatParam(p);
+    const content = this.contentParam(p);
+    const markup = parseReplyMarkup(p.optionalJson("reply_markup"));
+    const replyTo = this.replyTarget(p, chat.id);
+    this.flood.acquire(chat.id, this.now());
+    const message: Message = {
+      message_id: this.allocateMessageId(chat.id),
+      from: this.botUser(),
+      chat,
+      date: this.unixNow(),
+      text: content.formatted.text,
+      ...(content.formatted.entities.length > 0 ? { entities: content.formatted.entities } : {}),
+      ...(markup ? { reply_markup: markup } : {}),
+      ...(replyTo ? { reply_to_message: replyTo } : {}),
+    };
+    this.saveMessage(chat.id, { message, html: content.html, editCount: 0, history: [], fromBot: true });
+    this.emitLog(`[${chat.id}] bot #${message.message_id}: ${message.text ?? ""}${describeButtons(markup)}`);
+    return message;
+  }
+
+  private editMessageText(p: ParamReader): Message {
+    const stored = this.editableMessage(p);
+    const content = this.contentParam(p);
+    const markup = parseReplyMarkup(p.optionalJson("reply_markup"));
+    const message = this.applyEdit(stored, content.formatted, markup, content.html);
+    this.emitLog(
+      `[${message.chat.id}] bot #${message.message_id} edited: ${message.text ?? ""}${describeButtons(markup)}`,
+    );
+    return message;
+  }
+
+  private editMessageReplyMarkup(p: ParamReader): Message {
+    const stored = this.editableMessage(p);
+    const markup = parseReplyMarkup(p.optionalJson("reply_markup"));
+    const current = { text: stored.message.text ?? "", entities: stored.message.entities ?? [] };
+    const message = this.applyEdit(stored, current, markup, stored.html);
+    this.emitLog(
+      `[${message.chat.id}] bot #${message.message_id} buttons:${describeButtons(markup) || " none"}`,
+    );
+    return message;
+  }
+
+  private applyEdit(
+    stored: StoredMessage,
+    formatted: FormattedText,
+    markup: InlineKeyboardMarkup | undefined,
+    html: string | undefined,
+  ): Message {
+    if (sameContent(stored.message, formatted, markup)) throw badRequest(NOT_MODIFIED);
+    if (this.countEdits) this.flood.acquire(stored.message.chat.id, this.now());
+    const { entities: _entities, reply_markup: _markup, ...rest } = stored.message;
+    stored.history.push(versionOf(stored));
+    stored.message = {
+      ...rest,
+      text: formatted.text,
+      ...(formatted.entities.length > 0 ? { entities: formatted.entities } : {}),
+      ...(markup ? { reply_markup: markup } : {}),
+      edit_date: this.unixNow(),
+    };
+    stored.html = html;
+    stored.editCount++;
+    return structuredClone(stored.message);
+  }
+
+  private deleteMessage(p: ParamReader): true {
+    const chat = this.chatParam(p);
+    const messageId = p.messageId();
+    if (!this.store.get(chat.id)?.delete(messageId)) throw badRequest("message to delete not found");
+    this.emitLog(`[${chat.id}] bot deleted #${messageId}`);
+    return true;
+  }
+
+  private answerCallbackQuery(p: ParamReader): true {
+    const id = p.requiredString("callback_query_id");
+    const stored = this.callbackQueries.get(id);
+    if (!stored || stored.answer !== undefined) throw badRequest(QUERY_INVALID);
+    stored.answer = { ...p.raw };
+    const text = p.optionalString("text");
+    this.emitLog(
+      `callback ${id} answered${text ? `: ${text}` : ""}${p.optionalBool("show_alert") ? " (alert)" : ""}`,
+    );
+    return true;
+  }
+
+  private setMyCommands(p: ParamReader): true {
+    const raw = p.optionalJson("commands");
+    if (raw === undefined) throw badRequest('parameter "commands" is required');
+    if (!Array.isArray(raw)) throw badRequest("can't parse commands JSON object");
+    if (raw.length > MAX_COMMANDS) throw badRequest("too many commands");
+    this.commands.set(commandScopeKey(p), raw.map(parseBotCommand));
+    return true;
+  }
+
+  // ─── Method helpers ────────────────────────────────────────────────────────────────────────
+
+  /** Text plus entities from `text`, `parse_mode` and `entities`, checked against Telegram's limits. */
+  private contentParam(p: ParamReader): MessageContent {
+    const text = p.optionalString("text") ?? "";
+    const parseMode = p.optionalString("parse_mode") ?? "";
+    let raw: FormattedText;
+    if (parseMode.toLowerCase() === "html")
+      raw = parseTelegramHtml(text, { strictAmpersand: this.strictAmpersand });
+    else if (parseMode === "") raw = { text, entities: parseEntitiesParam(p.optionalJson("entities"), text) };
+    else throw badRequest("unsupported parse_mode");
+    const formatted = normalizeFormattedText(raw);
+    if (formatted.text === "") throw badRequest("message text is empty");
+    if (formatted.text.length > MAX_TEXT_LENGTH) throw badRequest("message is too long");
+    return { formatted, html: parseMode === "" ? undefined : text };
+  }
+
+  private chatParam(p: ParamReader): EmulatedChat {
+    const raw = p.optionalString("chat_id");
+    if (raw === undefined || raw === "") throw badRequest("chat_id is empty");
+    return this.requireChat(raw);
+  }
+
+  private editableMessage(p: ParamReader): StoredMessage {
+    if (p.has("inline_message_id")) throw badRequest("inline messages are not supported by the emulator");
+    const chat = this.chatParam(p);
+    const stored = this.store.get(chat.id)?.get(p.messageId());
+    if (!stored) throw badRequest("message to edit not found");
+    if (!stored.fromBot) throw badRequest("message can't be edited");
+    return stored;
+  }
+
+  private replyTarget(p: ParamReader, chatId: number): ReplyMessage | undefined {
+    const params = p.optionalJson("reply_parameters");
+    const reply = isRecord(params) ? new ParamReader(params) : undefined;
+    const messageId = reply?.optionalInt("message_id") ?? p.optionalInt("reply_to_message_id");
+    if (messageId === undefined) return undefined;
+    const target = this.store.get(chatId)?.get(messageId);
+    if (target) {
+      const { reply_to_message: _nested, ...message } = structuredClone(target.message);
+      // A replied-to message never carries its own reply_to_message; grammY types that as a
+      // required `undefined`, which exactOptionalPropertyTypes cannot express without a cast.
+      return message as ReplyMessage;
+    }
+    const allowMissing =
+      reply?.optionalBool("allow_sending_without_reply") ?? p.optionalBool("allow_sending_without_reply");
+    if (allowMissing === true) return undefined;
+    throw badRequest("message to be replied not found");
+  }
+
+  // ─── Chats and messages ────────────────────────────────────────────────────────────────────
+
+  private registerInitialChats(): void {
+    for (const chat of this.initialChats) this.requireChat(chat, true);
+  }
+
+  private chatIdOf(ref: number | string): number | undefined {
+    const text = String(ref).trim();
+    if (/^-?\d+$/.test(text)) return Number(text);
+    return text.startsWith("@") ? this.usernames.get(text.slice(1).toLowerCase()) : undefined;
+  }
+
+  /** The chat behind a numeric id or "@username"; unknown ones exist unless knownChats is enforced. */
+  private requireChat(ref: number | string, register = false): EmulatedChat {
+    const text = String(ref).trim();
+    const id = this.chatIdOf(text);
+    const known = id === undefined ? undefined : this.chats.get(id);
+    if (known) return known;
+    const creatable = register || !this.enforceKnownChats;
+    if (!creatable || !/^(-?\d+|@\w{4,32})$/.test(text)) throw badRequest("chat not found");
+    const username = text.startsWith("@") ? text.slice(1) : undefined;
+    const chat = defaultChat(id ?? SUPERGROUP_ID_FLOOR - 1 - this.usernames.size, username);
+    this.learnChat(chat);
+    return chat;
+  }
+
+  private learnChat(chat: Chat): void {
+    if (chat.type === "channel") return;
+    this.chats.set(chat.id, chat);
+    if (chat.username !== undefined) this.usernames.set(chat.username.toLowerCase(), chat.id);
+  }
+
+  private allocateMessageId(chatId: number): number {
+    const id = this.nextMessageIds.get(chatId) ?? 1;
+    this.nextMessageIds.set(chatId, id + 1);
+    return id;
+  }
+
+  private saveMessage(chatId: number, stored: StoredMessage): void {
+    const chatStore = this.store.get(chatId) ?? new Map<number, StoredMessage>();
+    chatStore.set(stored.message.message_id, stored);
+    this.store.set(chatId, chatStore);
+    const next = this.nextMessageIds.get(chatId) ?? 1;
+    this.nextMessageIds.set(chatId, Math.max(next, stored.message.message_id + 1));
+  }
+
+  /** Keeps user messages from updates so the bot can reply to them. */
+  private rememberIncoming(message: Message): void {
+    const fromBot = message.from?.id === this.botId;
+    this.saveMessage(message.chat.id, { message, html: undefined, editCount: 0, history: [], fromBot });
+  }
+
+  private snapshot(stored: StoredMessage): EmulatedMessage {
+    return structuredClone({
+      ...versionOf(stored),
+      date: stored.message.date,
+      message_id: stored.message.message_id,
+      chat_id: stored.message.chat.id,
+      from_bot: stored.fromBot,
+      editCount: stored.editCount,
+      history: stored.history,
+      message: stored.message,
+    });
+  }
+
+  private botUser(): User {
+    return { id: this.bot.id, is_bot: true, first_name: this.bot.first_name, username: this.bot.username };
+  }
+
+  private unixNow(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  private emitLog(line: string): void {
+    this.log?.(line);
+  }
+}
+
+// ─── Small helpers ──────────────────────────────────────────────────────────────────────────
+
+function userOf(id: number, username: string | undefined): User {
+  return { id, is_bot: false, first_name: `User ${id}`, ...(username === undefined ? {} : { username }) };
+}
+
+function commandScopeKey(p: ParamReader): string {
+  return `${JSON.stringify(p.optionalJson("scope") ?? { type: "default" })}|${p.optionalString("language_code") ?? ""}`;
+}
+
+function parseBotCommand(raw: unknown): BotCommand {
+  if (!isRecord(raw) || typeof raw.command !== "string" || typeof raw.description !== "string") {
+    throw badRequest("can't parse BotCommand JSON object");
+  }
+  const command = raw.command.trim().replace(/^\//, "");
+  const description = raw.description.trim();
+  if (command === "") throw badRequest("command must be non-empty");
+  if ([...command].length > MAX_COMMAND_LENGTH) {
+    throw badRequest(`command length must not exceed ${MAX_COMMAND_LENGTH}`);
+  }
+  if (!/^[a-z0-9_]+$/.test(command)) throw badRequest("BOT_COMMAND_INVALID");
+  if (description === "") throw badRequest("BOT_COMMAND_DESCRIPTION_INVALID");
+  if ([...description].length > MAX_COMMAND_DESCRIPTION_LENGTH) {
+    throw badRequest(`command description length must not exceed ${MAX_COMMAND_DESCRIPTION_LENGTH}`);
+  }
+  return { command, description };
+}
+
+function describeButtons(markup: InlineKeyboardMarkup | undefined): string {
+  const buttons = buttonsOf(markup).map((b) => `[${b.text}]`);
+  return buttons.length > 0 ? `\n    ${buttons.join(" ")}` : "";
+}
+
+function errorEnvelope(error: BotApiError) {
+  return {
+    ok: false,
+    error_code: error.errorCode,
+    description: error.description,
+    ...(error.retryAfter === undefined ? {} : { parameters: { retry_after: error.retryAfter } }),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+/** Query parameters merged with a JSON or urlencoded body, as the Bot API accepts them. */
+async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
+  const query: Record<string, unknown> = Object.fromEntries(url.searchParams);
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks).toString("utf8");
+  if (body.trim() === "") return query;
+  const type = req.headers["content-type"] ?? "";
+  if (type.includes("application/x-www-form-urlencoded")) {
+    return { ...query, ...Object.fromEntries(new URLSearchParams(body)) };
+  }
+  if (type.includes("multipart/form-data")) {
+    throw badRequest("multipart/form-data is not supported by the emulator");
+  }
+  const parsed = parseJsonLoose(body);
+  if (!isRecord(parsed)) throw badRequest("can't parse JSON object");
+  return { ...query, ...parsed };
+}
+
+// ─── Standalone ─────────────────────────────────────────────────────────────────────────────
+
+/** Starts an emulator that prints the chat to stdout; `--port`, `--token`. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<TelegramEmulator> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { port: { type: "string" }, token: { type: "string" } },
+  });
+  const emulator = await TelegramEmulator.start({
+    port: values.port === undefined ? 0 : Number(values.port),
+    ...(values.token === undefined ? {} : { token: values.token }),
+    log: (line) => console.log(line),
+  });
+  console.log(`Telegram Bot API emulator on ${emulator.apiRoot} (token ${emulator.token})`);
+  process.once("SIGINT", () => void emulator.close());
+  process.once("SIGTERM", () => void emulator.close());
+  return emulator;
+}
+
+function isDirectRun(): boolean {
+  const script = process.argv[1];
+  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
+}
+
+if (isDirectRun()) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
