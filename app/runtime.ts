@@ -63,12 +63,17 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     if (applied.length > 0) logger.info({ applied }, "database migrated");
 
     // Producers fail fast when Redis is away (the webhook answers 503); workers wait for it.
-    const redis = new Redis(config.redis.url, redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+    const redis = new Redis(
+      config.redis.url,
+      redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }),
+    );
     redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
     await redis.connect();
     closers.push(() => redis.quit());
     const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
-    workerConnection.on("error", (error) => logger.warn({ err: error.message }, "redis worker connection error"));
+    workerConnection.on("error", (error) =>
+      logger.warn({ err: error.message }, "redis worker connection error"),
+    );
     closers.push(async () => workerConnection.disconnect());
 
     const queues = createQueues(redis, config.redis.prefix);
@@ -96,7 +101,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             metrics,
             signozUrl: config.signoz.publicUrl,
           }),
-          { connection: workerConnection, prefix: config.redis.prefix, concurrency: options.concurrency?.ingest ?? 8 },
+          {
+            connection: workerConnection,
+            prefix: config.redis.prefix,
+            concurrency: options.concurrency?.ingest ?? 8,
+          },
         ),
         new Worker(
           QUEUE_NAMES.notify,
@@ -106,12 +115,19 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             keyPrefix: config.redis.prefix,
             metrics,
           }),
-          { connection: workerConnection, prefix: config.redis.prefix, concurrency: options.concurrency?.notify ?? 4 },
+          {
+            connection: workerConnection,
+            prefix: config.redis.prefix,
+            concurrency: options.concurrency?.notify ?? 4,
+          },
         ),
       ];
       for (const worker of workers) {
         worker.on("failed", (job, error) =>
-          logger.warn({ queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message }, "job failed"),
+          logger.warn(
+            { queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message },
+            "job failed",
+          ),
         );
         worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
       }
@@ -122,7 +138,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     if (roles.has("bot")) {
       await bot.init();
       // Long polling; the promise settles when the bot stops.
-      const polling = bot.start({ drop_pending_updates: false, onStart: (me) => logger.info({ bot: me.username }, "bot polling") });
+      const polling = bot.start({
+        drop_pending_updates: false,
+        onStart: (me) => logger.info({ bot: me.username }, "bot polling"),
+      });
       polling.catch((error: unknown) => logger.error({ err: error }, "bot polling stopped"));
       closers.push(async () => {
         if (bot.isRunning()) await bot.stop();

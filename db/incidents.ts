@@ -70,7 +70,11 @@ export async function nextIncidentId(client: Queryable): Promise<string> {
 }
 
 /** Serializes work on one alert identity inside the current transaction. */
-export async function lockFingerprint(client: Queryable, source: AlertSource, fingerprint: string): Promise<void> {
+export async function lockFingerprint(
+  client: Queryable,
+  source: AlertSource,
+  fingerprint: string,
+): Promise<void> {
   await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${source}:${fingerprint}`]);
 }
 
@@ -170,7 +174,13 @@ export async function markResolved(client: Queryable, id: string, at: Date): Pro
 /** Records one received alert; false when this delivery was already recorded (a redelivered job). */
 export async function insertAlert(
   client: Queryable,
-  row: { deliveryKey: string; incidentId: string; alert: NormalizedAlert; receivedAt: Date; deduplicated: boolean },
+  row: {
+    deliveryKey: string;
+    incidentId: string;
+    alert: NormalizedAlert;
+    receivedAt: Date;
+    deduplicated: boolean;
+  },
 ): Promise<void> {
   await client.query(
     `INSERT INTO alerts (delivery_key, incident_id, source, fingerprint, status, labels, annotations,
@@ -208,12 +218,10 @@ export async function addEvent(
   detail: Record<string, unknown> = {},
   actor = "system",
 ): Promise<void> {
-  await client.query(`INSERT INTO incident_events (incident_id, kind, actor, detail) VALUES ($1, $2, $3, $4)`, [
-    incidentId,
-    kind,
-    actor,
-    JSON.stringify(detail),
-  ]);
+  await client.query(
+    `INSERT INTO incident_events (incident_id, kind, actor, detail) VALUES ($1, $2, $3, $4)`,
+    [incidentId, kind, actor, JSON.stringify(detail)],
+  );
 }
 
 export async function listEvents(db: Queryable, incidentId: string, limit = 200): Promise<IncidentEvent[]> {
@@ -269,7 +277,9 @@ export async function recentAlerts(
   db: Queryable,
   incidentId: string,
   limit = 20,
-): Promise<{ id: number; status: string; receivedAt: Date; deduplicated: boolean; labels: Record<string, string> }[]> {
+): Promise<
+  { id: number; status: string; receivedAt: Date; deduplicated: boolean; labels: Record<string, string> }[]
+> {
   const { rows } = await db.query<{
     id: number;
     status: string;
@@ -298,7 +308,13 @@ export async function telegramMessages(db: Queryable, incidentId: string): Promi
 
 export async function saveTelegramMessage(
   db: Queryable,
-  row: { incidentId: string; chatId: string; messageId: number; renderedHash: string; renderedVersion: number },
+  row: {
+    incidentId: string;
+    chatId: string;
+    messageId: number;
+    renderedHash: string;
+    renderedVersion: number;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO telegram_messages (incident_id, chat_id, message_id, rendered_hash, rendered_version)

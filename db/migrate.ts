@@ -59,7 +59,9 @@ export async function migrate(pool: Pool, migrations?: Migration[]): Promise<str
           await client.query("COMMIT");
         } catch (error) {
           await client.query("ROLLBACK");
-          throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+          throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         applied.push(migration.name);
       }

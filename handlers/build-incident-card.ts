@@ -5,7 +5,7 @@ import { CARD_VERBS, type CardHistoryEntry, type IncidentCard } from "./incident
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
-  resolved: (event) => `✅ resolved (${String(event.detail.by ?? event.actor)})`,
+  resolved: (event) => `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
   reopened: () => "🔁 fired again after resolving",
 };
 

@@ -62,11 +62,10 @@ export async function ingestAlert(deps: IngestDeps, input: IngestInput): Promise
   const result = await inTransaction(deps.pool, async (client) => {
     await lockFingerprint(client, alert.source, alert.fingerprint);
     const recorded = await deliveryRecorded(client, input.deliveryKey);
-    if (recorded !== undefined) return { outcome: "redelivered", incidentId: recorded, changed: false } as const;
+    if (recorded !== undefined)
+      return { outcome: "redelivered", incidentId: recorded, changed: false } as const;
     const recentId = await deps.redis.get(key);
-    return alert.status === "firing"
-      ? fire(client, input, recentId)
-      : resolve(client, input);
+    return alert.status === "firing" ? fire(client, input, recentId) : resolve(client, input);
   });
   if (alert.status === "firing" && result.incidentId !== undefined && result.outcome !== "redelivered") {
     // A sliding window: the identity stays "just seen" while repeats keep arriving.
@@ -86,7 +85,8 @@ async function fire(client: Queryable, input: IngestInput, recentId: string | nu
     await insertAlert(client, { ...input, incidentId: live.id, deduplicated });
     return { outcome: deduplicated ? "deduplicated" : "repeated", incidentId: live.id, changed: true };
   }
-  const latest = recentId === null ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
+  const latest =
+    recentId === null ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
   if (latest !== undefined && latest.id === recentId) {
     await recordFiring(client, latest.id, alert, seenAt);
     await addEvent(client, latest.id, "reopened", { delivery: input.deliveryKey });

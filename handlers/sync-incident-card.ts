@@ -63,6 +63,7 @@ export async function syncIncidentCard(
       outcomes.push("reposted");
     }
   }
-  const outcome = (["posted", "reposted", "edited"] as const).find((kind) => outcomes.includes(kind)) ?? "unchanged";
+  const outcome =
+    (["posted", "reposted", "edited"] as const).find((kind) => outcomes.includes(kind)) ?? "unchanged";
   return { outcome, version: incident.version };
 }

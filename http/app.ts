@@ -1,5 +1,6 @@
 // Builds the fastify app (listening is the runtime's business, so tests use app.inject()).
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -58,9 +59,12 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as fastify's logger interface so the app is a plain FastifyInstance.
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: logger,
+    // Rejections and failures are logged by the error handler; one line per request is noise.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     // Alertmanager and Sentry retry on 5xx; a slow client must not hold a socket forever.
     requestTimeout: 30_000,
@@ -72,7 +76,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (apiError.code === "internal") request.log.error({ err: error }, "request failed");
     else if (apiError.status < 500) {
       deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
-      request.log.warn({ code: apiError.code, url: request.url, detail: apiError.message }, "request rejected");
+      request.log.warn(
+        { code: apiError.code, url: request.url, detail: apiError.message },
+        "request rejected",
+      );
     }
     if (apiError.code === "missing_credentials") reply.header("www-authenticate", 'Basic realm="chatops"');
     if (apiError.code === "queue_unavailable") reply.header("retry-after", "5");

@@ -11,7 +11,10 @@ export function checkBasicAuth(header: string | undefined, user: string, passwor
   if (header === undefined || !/^basic /i.test(header)) throw new ApiError("missing_credentials");
   const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  const given = colon < 0 ? { user: decoded, password: "" } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const given =
+    colon < 0
+      ? { user: decoded, password: "" }
+      : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   // Both halves are always compared.
   const userOk = safeEqual(given.user, user);
   const passwordOk = safeEqual(given.password, password);
@@ -29,5 +32,6 @@ export function sentrySignature(rawBody: Buffer, secret: string): string {
 
 export function checkSentrySignature(header: string | undefined, rawBody: Buffer, secret: string): void {
   if (header === undefined || header.trim() === "") throw new ApiError("missing_signature");
-  if (!safeEqual(header.trim().toLowerCase(), sentrySignature(rawBody, secret))) throw new ApiError("invalid_signature");
+  if (!safeEqual(header.trim().toLowerCase(), sentrySignature(rawBody, secret)))
+    throw new ApiError("invalid_signature");
 }

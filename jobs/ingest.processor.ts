@@ -19,7 +19,8 @@ export interface IngestProcessorDeps {
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
   const parsed = SENTRY_SCHEMAS[job.resource].safeParse(job.payload);
-  if (!parsed.success) throw new UnrecoverableError(`sentry ${job.resource} payload: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new UnrecoverableError(`sentry ${job.resource} payload: ${parsed.error.message}`);
   const payload = { resource: job.resource, body: parsed.data } as SentryPayload;
   return normalizeSentry(payload, signozUrl === undefined ? {} : { signozUrl });
 }
@@ -38,7 +39,8 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
       if (result.outcome === "redelivered") continue;
       deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
       if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
-      if (result.outcome === "opened") deps.metrics.incidentsOpened.inc({ source: alert.source, severity: alert.severity });
+      if (result.outcome === "opened")
+        deps.metrics.incidentsOpened.inc({ source: alert.source, severity: alert.severity });
     }
     // Also after a redelivery: the first run may have stopped before the card was updated.
     const changedAt = receivedAt.toISOString();

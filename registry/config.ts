@@ -47,8 +47,7 @@ const url = (protocols: readonly string[]) =>
       { error: `must be a URL (${protocols.join(" or ")})` },
     );
 
-const optionalUrl = (protocols: readonly string[]) =>
-  optionalString.pipe(url(protocols).optional());
+const optionalUrl = (protocols: readonly string[]) => optionalString.pipe(url(protocols).optional());
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -130,7 +129,10 @@ const userIds = z
     if (value === undefined || value.trim() === "") return [];
     const items = value.split(",").map((item) => item.trim());
     if (items.some((item) => !/^\d{1,16}$/.test(item))) {
-      ctx.addIssue({ code: "custom", message: "must be a comma-separated list of numeric Telegram user ids" });
+      ctx.addIssue({
+        code: "custom",
+        message: "must be a comma-separated list of numeric Telegram user ids",
+      });
       return z.NEVER;
     }
     return items.map(Number);
@@ -142,7 +144,9 @@ const EnvSchema = z.object({
     .string({ error: "is required" })
     .trim()
     .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" }),
-  TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform((value) => value ?? "https://api.telegram.org"),
+  TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform(
+    (value) => value ?? "https://api.telegram.org",
+  ),
   TELEGRAM_CHAT_ID: chatId,
   TELEGRAM_APPROVER_IDS: userIds,
   REDIS_URL: optionalUrl(["redis:", "rediss:"]).transform((value) => value ?? "redis://127.0.0.1:6379"),

@@ -5,7 +5,9 @@ import { z } from "zod";
 import type { CardTarget } from "../incident-card.js";
 import { httpLink, severityFrom, type NormalizedAlert } from "./normalized-alert.js";
 
-const id = z.union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.number().int().nonnegative()]).transform(String);
+const id = z
+  .union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.number().int().nonnegative()])
+  .transform(String);
 
 const project = z.union([
   z.looseObject({ slug: z.string().optional(), name: z.string().optional(), id: z.unknown().optional() }),
@@ -40,7 +42,9 @@ const EventSchema = z.looseObject({
   release: z.string().nullish(),
   project: project.optional(),
   tags,
-  contexts: z.looseObject({ trace: z.looseObject({ trace_id: z.string().optional() }).optional() }).optional(),
+  contexts: z
+    .looseObject({ trace: z.looseObject({ trace_id: z.string().optional() }).optional() })
+    .optional(),
 });
 
 export const SENTRY_RESOURCES = ["issue", "event_alert", "error"] as const;
@@ -96,11 +100,15 @@ function tagMap(list: z.infer<typeof tags>): Record<string, string> {
 
 function compact(record: Record<string, string | null | undefined>): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) if (value !== undefined && value !== null) result[key] = value;
+  for (const [key, value] of Object.entries(record))
+    if (value !== undefined && value !== null) result[key] = value;
   return result;
 }
 
-export function normalizeSentry(payload: SentryPayload, options: { signozUrl?: string } = {}): NormalizedAlert[] {
+export function normalizeSentry(
+  payload: SentryPayload,
+  options: { signozUrl?: string } = {},
+): NormalizedAlert[] {
   if (!isActionable(payload)) return [];
   const status = RESOLVING_ACTIONS.has(payload.body.action) ? "resolved" : "firing";
   if (payload.resource === "issue") {
@@ -115,7 +123,12 @@ export function normalizeSentry(payload: SentryPayload, options: { signozUrl?: s
         service,
         culprit: issue.culprit ?? undefined,
         url: issue.web_url ?? issue.permalink ?? undefined,
-        labels: compact({ sentry_issue_id: issue.id, short_id: issue.shortId, project: service, level: issue.level }),
+        labels: compact({
+          sentry_issue_id: issue.id,
+          short_id: issue.shortId,
+          project: service,
+          level: issue.level,
+        }),
         raw: payload.body,
       }),
     ];
@@ -125,7 +138,10 @@ export function normalizeSentry(payload: SentryPayload, options: { signozUrl?: s
   const traceId = event.contexts?.trace?.trace_id;
   const traceLinks =
     traceId !== undefined && options.signozUrl !== undefined
-      ? httpLink("SigNoz Trace", `${options.signozUrl.replace(/\/$/, "")}/trace/${encodeURIComponent(traceId)}`)
+      ? httpLink(
+          "SigNoz Trace",
+          `${options.signozUrl.replace(/\/$/, "")}/trace/${encodeURIComponent(traceId)}`,
+        )
       : [];
   return [
     build({

@@ -28,7 +28,11 @@ async function timed(timeoutMs: number, probe: () => Promise<unknown>): Promise<
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    return { ok: true, ms: Math.round(performance.now() - started), ...(detail === undefined ? {} : { detail }) };
+    return {
+      ok: true,
+      ms: Math.round(performance.now() - started),
+      ...(detail === undefined ? {} : { detail }),
+    };
   } catch (error) {
     return { ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
   } finally {

@@ -24,16 +24,23 @@ const csv = <T extends string>(values: readonly [T, ...T[]]) =>
 const ListQuery = z.strictObject({
   status: z
     .string()
-    .transform((value) => (value === "active" ? INCIDENT_STATUSES.filter((status) => status !== "resolved").join(",") : value))
+    .transform((value) =>
+      value === "active" ? INCIDENT_STATUSES.filter((status) => status !== "resolved").join(",") : value,
+    )
     .pipe(csv(INCIDENT_STATUSES))
     .optional(),
   severity: csv(SEVERITIES).optional(),
   source: z.enum(ALERT_SOURCES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().regex(/^INC-\d{8}-\d{4,}$/).optional(),
+  before: z
+    .string()
+    .regex(/^INC-\d{8}-\d{4,}$/)
+    .optional(),
 });
 
-const IdParams = z.object({ id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }) });
+const IdParams = z.object({
+  id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
+});
 
 function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);
@@ -44,10 +51,9 @@ function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T>
   return result.data;
 }
 
-export const incidentRoutes: FastifyPluginAsync<{ deps: { config: Readonly<Config>; db: Queryable } }> = async (
-  app,
-  { deps },
-) => {
+export const incidentRoutes: FastifyPluginAsync<{
+  deps: { config: Readonly<Config>; db: Queryable };
+}> = async (app, { deps }) => {
   app.addHook("onRequest", async (request) => {
     checkBearer(request.headers.authorization, deps.config.http.apiToken);
   });

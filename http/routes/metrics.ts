@@ -11,7 +11,8 @@ export const metricsRoutes: FastifyPluginAsync<{
     for (const queue of [queues.ingest, queues.notify]) {
       try {
         const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
-        for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, count);
+        for (const [state, count] of Object.entries(counts))
+          metrics.queueDepth.set({ queue: queue.name, state }, count);
       } catch (error) {
         request.log.warn({ err: error, queue: queue.name }, "queue depth unavailable");
       }

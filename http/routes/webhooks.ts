@@ -5,7 +5,12 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Metrics } from "../../app/metrics.js";
 import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
-import { isActionable, SENTRY_RESOURCES, SENTRY_SCHEMAS, type SentryPayload } from "../../handlers/sources/sentry.js";
+import {
+  isActionable,
+  SENTRY_RESOURCES,
+  SENTRY_SCHEMAS,
+  type SentryPayload,
+} from "../../handlers/sources/sentry.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { checkBasicAuth, checkSentrySignature } from "../auth.js";
@@ -20,16 +25,25 @@ export interface WebhookDeps {
 }
 
 /** "alerts[0].labels: must not be empty" for the first few problems. */
-export function describeIssues(error: z.ZodError): { message: string; issues: { path: string; message: string }[] } {
+export function describeIssues(error: z.ZodError): {
+  message: string;
+  issues: { path: string; message: string }[];
+} {
   const issues = error.issues.slice(0, 10).map((issue) => ({
     path: issue.path.reduce<string>(
-      (text, part) => (typeof part === "number" ? `${text}[${part}]` : text === "" ? String(part) : `${text}.${String(part)}`),
+      (text, part) =>
+        typeof part === "number"
+          ? `${text}[${part}]`
+          : text === ""
+            ? String(part)
+            : `${text}.${String(part)}`,
       "",
     ),
     message: issue.message,
   }));
   const first = issues[0];
-  const message = first === undefined ? "invalid body" : `${first.path === "" ? "body" : first.path}: ${first.message}`;
+  const message =
+    first === undefined ? "invalid body" : `${first.path === "" ? "body" : first.path}: ${first.message}`;
   return { message, issues };
 }
 
@@ -89,7 +103,8 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
     });
     sentry.post("/sentry", async (request, reply) => {
       const secret = config.sentry.webhookSecret;
-      if (secret === undefined) throw new ApiError("not_configured", "SENTRY_WEBHOOK_SECRET is not set on this bot");
+      if (secret === undefined)
+        throw new ApiError("not_configured", "SENTRY_WEBHOOK_SECRET is not set on this bot");
       const raw = request.body;
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
       checkSentrySignature(header(request, "sentry-hook-signature"), raw, secret);
@@ -107,7 +122,9 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const typed = resource as SentryPayload["resource"];
       const payload = { resource: typed, body: parse(SENTRY_SCHEMAS[typed], body) } as SentryPayload;
       if (!isActionable(payload)) {
-        return reply.status(200).send({ status: "ignored", reason: `action ${payload.body.action} is not handled` });
+        return reply
+          .status(200)
+          .send({ status: "ignored", reason: `action ${payload.body.action} is not handled` });
       }
       const jobId = await enqueue(deps, "sentry", {
         source: "sentry",

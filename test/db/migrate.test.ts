@@ -18,7 +18,9 @@ describe("migrations", () => {
       // exactly one of the two runs applied each migration
       expect([...first, ...other].sort()).toEqual(first.length > 0 ? first : other);
       expect(first.length === 0 || other.length === 0).toBe(true);
-      const { rows } = await db.pool.query<{ count: number }>("SELECT count(*)::int AS count FROM schema_migrations");
+      const { rows } = await db.pool.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM schema_migrations",
+      );
       expect(rows[0]?.count).toBeGreaterThan(0);
       expect(await migrate(db.pool)).toEqual([]);
     } finally {
@@ -36,7 +38,10 @@ describe("migrations", () => {
     ).rejects.toThrow("migration 002_broken failed");
     const { rows } = await db.pool.query<{ name: string }>("SELECT name FROM schema_migrations");
     expect(rows.map((row) => row.name)).toEqual(["001_ok"]);
-    const tables = await db.pool.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'b'", [db.schema]);
+    const tables = await db.pool.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'b'",
+      [db.schema],
+    );
     expect(tables.rowCount).toBe(0);
   });
 });

@@ -18,7 +18,12 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = new Redis(TEST_REDIS_URL);
   prefix = uniquePrefix();
-  deps = { pool: db.pool, redis, keyPrefix: prefix, dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 } };
+  deps = {
+    pool: db.pool,
+    redis,
+    keyPrefix: prefix,
+    dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 },
+  };
 });
 afterAll(async () => {
   redis.disconnect();
@@ -45,8 +50,18 @@ describe("ingestAlert", () => {
     const seq = (id: string | undefined) => Number(id?.slice(-4));
     expect(seq(second.incidentId)).toBe(seq(first.incidentId) + 1);
     const incident = await getIncident(db.pool, first.incidentId ?? "");
-    expect(incident).toMatchObject({ severity: "P0", status: "open", source: "alertmanager", occurrences: 1, service: "awoooi-api" });
-    expect(incident?.target).toEqual({ kind: "Pod", name: "awoooi-api-7d4b8c9f5-abc12", namespace: "awoooi-prod" });
+    expect(incident).toMatchObject({
+      severity: "P0",
+      status: "open",
+      source: "alertmanager",
+      occurrences: 1,
+      service: "awoooi-api",
+    });
+    expect(incident?.target).toEqual({
+      kind: "Pod",
+      name: "awoooi-api-7d4b8c9f5-abc12",
+      namespace: "awoooi-prod",
+    });
   });
 
   it("folds a repeat within the window into the same incident", async () => {
@@ -56,7 +71,10 @@ describe("ingestAlert", () => {
     const incident = await getIncident(db.pool, opened.incidentId ?? "");
     expect(incident?.occurrences).toBe(2);
     expect(incident?.version).toBe(2);
-    expect((await listEvents(db.pool, opened.incidentId ?? "")).map((event) => event.kind)).toEqual(["opened", "repeated"]);
+    expect((await listEvents(db.pool, opened.incidentId ?? "")).map((event) => event.kind)).toEqual([
+      "opened",
+      "repeated",
+    ]);
   });
 
   it("still updates the live incident after the dedup window, without calling it a duplicate", async () => {
@@ -106,7 +124,9 @@ describe("ingestAlert", () => {
   });
 
   it("opens exactly one incident when the same new alert is processed concurrently", async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => ingest(alert({ fingerprint: "race" }))));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => ingest(alert({ fingerprint: "race" }))),
+    );
     const ids = new Set(results.map((result) => result.incidentId));
     expect(ids.size).toBe(1);
     expect(results.filter((result) => result.outcome === "opened")).toHaveLength(1);

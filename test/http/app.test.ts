@@ -21,14 +21,19 @@ let prefix: string;
 let deps: AppDeps;
 let app: FastifyInstance;
 
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 const AM_AUTH = basic("alertmanager", TEST_SECRETS.alertmanager);
 const BEARER = `Bearer ${TEST_SECRETS.apiToken}`;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = uniquePrefix();
-  redis = new Redis(TEST_REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis = new Redis(TEST_REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   await redis.connect();
   queues = createQueues(redis, prefix);
   deps = {
@@ -65,13 +70,18 @@ function postSentry(body: string, headers: Record<string, string | undefined> = 
     "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
     ...headers,
   };
-  const defined = Object.fromEntries(Object.entries(signed).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  const defined = Object.fromEntries(
+    Object.entries(signed).filter(([, value]) => value !== undefined),
+  ) as Record<string, string>;
   return app.inject({ method: "POST", url: "/api/v1/webhooks/sentry", headers: defined, payload: body });
 }
 
 async function rejected(source: string, reason: string): Promise<number> {
   const metric = await deps.metrics.webhooksRejected.get();
-  return metric.values.find((value) => value.labels.source === source && value.labels.reason === reason)?.value ?? 0;
+  return (
+    metric.values.find((value) => value.labels.source === source && value.labels.reason === reason)?.value ??
+    0
+  );
 }
 
 describe("POST /api/v1/webhooks/alertmanager", () => {
@@ -88,7 +98,11 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
   it.each([
     ["no credentials", {}, "missing_credentials"],
     ["a wrong password", { authorization: basic("alertmanager", "wrong-password") }, "invalid_credentials"],
-    ["a wrong user", { authorization: basic("prometheus", TEST_SECRETS.alertmanager) }, "invalid_credentials"],
+    [
+      "a wrong user",
+      { authorization: basic("prometheus", TEST_SECRETS.alertmanager) },
+      "invalid_credentials",
+    ],
     ["a bearer token instead", { authorization: BEARER }, "missing_credentials"],
   ])("refuses %s with 401", async (_case, headers, code) => {
     const before = await rejected("alertmanager", code);
@@ -120,9 +134,21 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
   it.each([
     ["version 3", { ...alertmanagerPayload(), version: "3" }, 'version: version must be "4"'],
     ["no alerts", { ...alertmanagerPayload(), alerts: [] }, "alerts: must hold at least one alert"],
-    ["an alert without labels", { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: {} }] }, "alerts[0].labels: must not be empty"],
-    ["a bad status", { ...alertmanagerPayload(), alerts: [{ status: "burning", labels: { a: "b" } }] }, "alerts[0].status"],
-    ["a bad timestamp", { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: { a: "b" }, startsAt: "yesterday" }] }, "alerts[0].startsAt: must be an RFC 3339 timestamp"],
+    [
+      "an alert without labels",
+      { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: {} }] },
+      "alerts[0].labels: must not be empty",
+    ],
+    [
+      "a bad status",
+      { ...alertmanagerPayload(), alerts: [{ status: "burning", labels: { a: "b" } }] },
+      "alerts[0].status",
+    ],
+    [
+      "a bad timestamp",
+      { ...alertmanagerPayload(), alerts: [{ status: "firing", labels: { a: "b" }, startsAt: "yesterday" }] },
+      "alerts[0].startsAt: must be an RFC 3339 timestamp",
+    ],
     ["a JSON array", [1, 2, 3], "body:"],
   ])("refuses %s with 400 naming the field", async (_case, body, message) => {
     const response = await postAlertmanager(body);
@@ -142,13 +168,20 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
   });
 
   it("refuses a body that is not JSON with 415", async () => {
-    const response = await postAlertmanager("alertname=Down", { "content-type": "application/x-www-form-urlencoded" });
+    const response = await postAlertmanager("alertname=Down", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
     expect(response.statusCode).toBe(415);
     expect(response.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
   });
 
   it("answers 503 when Redis cannot take the payload, so Alertmanager retries", async () => {
-    const down = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const down = new Redis("redis://127.0.0.1:1", {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     const offline = createQueues(down, prefix);
     const broken = await buildApp({ ...deps, queues: offline });
     try {
@@ -163,7 +196,9 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
       expect(response.json()).toMatchObject({ error: { code: "queue_unavailable" } });
       const health = await broken.inject({ method: "GET", url: "/api/v1/health" });
       expect(health.statusCode).toBe(503);
-      expect(health.json<{ down: string[] }>().down).toEqual(expect.arrayContaining(["queue_ingest", "queue_notify"]));
+      expect(health.json<{ down: string[] }>().down).toEqual(
+        expect.arrayContaining(["queue_ingest", "queue_notify"]),
+      );
     } finally {
       await broken.close();
       await offline.close().catch(() => undefined);
@@ -186,7 +221,9 @@ describe("POST /api/v1/webhooks/sentry", () => {
     const missing = await postSentry(body, { "sentry-hook-signature": undefined });
     expect(missing.statusCode).toBe(401);
     expect(missing.json()).toMatchObject({ error: { code: "missing_signature" } });
-    const wrong = await postSentry(body, { "sentry-hook-signature": sentrySignature(Buffer.from(body), "another-secret-xyz") });
+    const wrong = await postSentry(body, {
+      "sentry-hook-signature": sentrySignature(Buffer.from(body), "another-secret-xyz"),
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ error: { code: "invalid_signature" } });
     // a signature of other bytes: the HMAC covers the raw body, not its parsed form
@@ -208,7 +245,9 @@ describe("POST /api/v1/webhooks/sentry", () => {
   });
 
   it("acknowledges deliveries it does not act on without queueing them", async () => {
-    const installation = await postSentry(JSON.stringify({ action: "created", data: {} }), { "sentry-hook-resource": "installation" });
+    const installation = await postSentry(JSON.stringify({ action: "created", data: {} }), {
+      "sentry-hook-resource": "installation",
+    });
     expect(installation.statusCode).toBe(200);
     expect(installation.json()).toMatchObject({ status: "ignored" });
     const assigned = await postSentry(JSON.stringify({ ...sentryIssueCreated(), action: "assigned" }));
@@ -216,7 +255,10 @@ describe("POST /api/v1/webhooks/sentry", () => {
   });
 
   it("answers 404 when no Sentry secret is configured", async () => {
-    const unconfigured = await buildApp({ ...deps, config: parseConfig(testEnv({ SENTRY_WEBHOOK_SECRET: undefined })) });
+    const unconfigured = await buildApp({
+      ...deps,
+      config: parseConfig(testEnv({ SENTRY_WEBHOOK_SECRET: undefined })),
+    });
     try {
       const response = await unconfigured.inject({
         method: "POST",
@@ -236,10 +278,17 @@ describe("GET /api/v1/incidents", () => {
   let incidentId: string;
   beforeAll(async () => {
     for (const [index, severity] of ["critical", "warning", "high"].entries()) {
-      const [alert] = normalizeAlertmanager(alertmanagerPayload({ fingerprint: `api-${index}`, labels: { severity } }));
+      const [alert] = normalizeAlertmanager(
+        alertmanagerPayload({ fingerprint: `api-${index}`, labels: { severity } }),
+      );
       if (alert === undefined) throw new Error("no alert");
       const result = await ingestAlert(
-        { pool: db.pool, redis, keyPrefix: prefix, dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 } },
+        {
+          pool: db.pool,
+          redis,
+          keyPrefix: prefix,
+          dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 },
+        },
         { deliveryKey: `api-${index}`, alert, receivedAt: new Date() },
       );
       incidentId = result.incidentId ?? "";
@@ -259,25 +308,40 @@ describe("GET /api/v1/incidents", () => {
   it("lists newest first, filters by severity and status, and pages", async () => {
     const all = (await get("/api/v1/incidents")).json<{ incidents: { id: string; severity: string }[] }>();
     expect(all.incidents.map((incident) => incident.severity)).toEqual(["P1", "P2", "P0"]);
-    const p0 = (await get("/api/v1/incidents?severity=P0,P1&status=active")).json<{ incidents: { severity: string }[] }>();
+    const p0 = (await get("/api/v1/incidents?severity=P0,P1&status=active")).json<{
+      incidents: { severity: string }[];
+    }>();
     expect(p0.incidents.map((incident) => incident.severity).sort()).toEqual(["P0", "P1"]);
-    const page = (await get("/api/v1/incidents?limit=2")).json<{ incidents: { id: string }[]; next: string }>();
+    const page = (await get("/api/v1/incidents?limit=2")).json<{
+      incidents: { id: string }[];
+      next: string;
+    }>();
     expect(page.incidents).toHaveLength(2);
-    const rest = (await get(`/api/v1/incidents?limit=2&before=${page.next}`)).json<{ incidents: { id: string }[]; next: null }>();
+    const rest = (await get(`/api/v1/incidents?limit=2&before=${page.next}`)).json<{
+      incidents: { id: string }[];
+      next: null;
+    }>();
     expect(rest.incidents.map((incident) => incident.id)).toEqual([all.incidents[2]?.id]);
     expect(rest.next).toBeNull();
   });
 
-  it.each(["status=burning", "limit=0", "severity=P9", "unknown=1"])("refuses ?%s with 400", async (query) => {
-    const response = await get(`/api/v1/incidents?${query}`);
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ error: { code: "invalid_query" } });
-  });
+  it.each(["status=burning", "limit=0", "severity=P9", "unknown=1"])(
+    "refuses ?%s with 400",
+    async (query) => {
+      const response = await get(`/api/v1/incidents?${query}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: { code: "invalid_query" } });
+    },
+  );
 
   it("shows one incident with its timeline and alerts", async () => {
     const response = await get(`/api/v1/incidents/${incidentId}`);
     expect(response.statusCode).toBe(200);
-    const body = response.json<{ incident: { id: string }; timeline: { kind: string }[]; alerts: unknown[] }>();
+    const body = response.json<{
+      incident: { id: string };
+      timeline: { kind: string }[];
+      alerts: unknown[];
+    }>();
     expect(body.incident.id).toBe(incidentId);
     expect(body.timeline.map((event) => event.kind)).toEqual(["opened"]);
     expect(body.alerts).toHaveLength(1);

@@ -50,7 +50,9 @@ describe("config", () => {
   });
 
   it("names every broken setting in one line and never echoes a secret", () => {
-    const message = problem(testEnv({ API_TOKEN: "short", PORT: "-1", DATABASE_URL: "mysql://u:hunter2@db/x" }));
+    const message = problem(
+      testEnv({ API_TOKEN: "short", PORT: "-1", DATABASE_URL: "mysql://u:hunter2@db/x" }),
+    );
     expect(message).toMatch(/^invalid configuration: /);
     expect(message).toContain("API_TOKEN must be at least 16 characters");
     expect(message).toContain("PORT must be");

@@ -22,10 +22,18 @@ export interface WebhookTarget {
 
 /** Starts Alertmanager routing every alert to `webhook` (or to a receiver with no integrations). */
 export async function startAlertmanager(
-  options: { webhook?: WebhookTarget; groupWait?: string; groupInterval?: string; repeatInterval?: string } = {},
+  options: {
+    webhook?: WebhookTarget;
+    groupBy?: string[];
+    groupWait?: string;
+    groupInterval?: string;
+    repeatInterval?: string;
+  } = {},
 ): Promise<AlertmanagerProcess> {
   if (!existsSync(ALERTMANAGER_BINARY)) {
-    throw new Error(`${ALERTMANAGER_BINARY} is missing: apt-get install prometheus-alertmanager (.ci/run does this)`);
+    throw new Error(
+      `${ALERTMANAGER_BINARY} is missing: apt-get install prometheus-alertmanager (.ci/run does this)`,
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), "alertmanager-"));
   const passwordFile = join(dir, "webhook-password");
@@ -46,7 +54,7 @@ export async function startAlertmanager(
   const config = {
     route: {
       receiver: "chatops",
-      group_by: ["..."],
+      group_by: options.groupBy ?? ["..."],
       group_wait: options.groupWait ?? "0s",
       group_interval: options.groupInterval ?? "1s",
       repeat_interval: options.repeatInterval ?? "1h",
@@ -67,7 +75,7 @@ export async function startAlertmanager(
     await waitForHttp(`${url}/-/ready`, 15_000, process.child);
   } catch (error) {
     await process.stop();
-    throw new Error(`${(error as Error).message}\n${process.output()}`);
+    throw new Error(`${(error as Error).message}\n${process.output()}`, { cause: error });
   }
   return {
     url,
@@ -82,12 +90,18 @@ export async function startAlertmanager(
 /** Posts alerts the way Prometheus does (Alertmanager API v2). */
 export async function postAlerts(
   url: string,
-  alerts: { labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string }[],
+  alerts: {
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    startsAt?: string;
+    endsAt?: string;
+  }[],
 ): Promise<void> {
   const response = await fetch(`${url}/api/v2/alerts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(alerts),
   });
-  if (!response.ok) throw new Error(`alertmanager refused alerts: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`alertmanager refused alerts: ${response.status} ${await response.text()}`);
 }

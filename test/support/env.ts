@@ -6,7 +6,9 @@ export const TEST_SECRETS = {
   telegramToken: "123456:TEST-TOKEN",
 } as const;
 
-export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnv(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     API_TOKEN: TEST_SECRETS.apiToken,
     TELEGRAM_BOT_TOKEN: TEST_SECRETS.telegramToken,

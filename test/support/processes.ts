@@ -19,7 +19,8 @@ export async function waitForHttp(url: string, timeoutMs: number, process?: Chil
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    if (process !== undefined && process.exitCode !== null) throw new Error(`${url}: process exited with ${process.exitCode}`);
+    if (process !== undefined && process.exitCode !== null)
+      throw new Error(`${url}: process exited with ${process.exitCode}`);
     try {
       const response = await fetch(url);
       if (response.ok) return;

@@ -37,7 +37,9 @@ export async function startStack(
       ...options.env,
     }),
   );
-  const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) });
+  const runtime = await startRuntime(config, {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+  });
   return {
     runtime,
     telegram,
@@ -83,7 +85,9 @@ export async function waitForChat(
     const messages = telegram.messages(chatId);
     if (predicate(messages)) return messages;
     if (Date.now() > deadline) {
-      throw new Error(`chat did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(messages.map((m) => m.text))}`);
+      throw new Error(
+        `chat did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(messages.map((m) => m.text))}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1080,8 +1080,8 @@ export class TelegramEmulator {
   }
 
   /**
-   * Queues an update for getUpdates (dropped, as by Telegram, if allowed_updates excludes its type)
-   * and learns the chats in it. Returns the update_id.
+   * Queues an update for getUpdates and learns the chats in it. Returns the update_id, or -1 when
+   * the bot's allowed_updates excludes the type (Telegram drops those updates too).
    */
   pushUpdate(update: UpdateInput): number {
     for (const chat of chatsInUpdate(update)) this.learnChat(chat);
@@ -1089,7 +1089,7 @@ export class TelegramEmulator {
     if (message) this.rememberIncoming(message);
     const type = updateType(update) ?? "";
     const allowed = this.allowedUpdates ? this.allowedUpdates.has(type) : !OPT_IN_UPDATE_TYPES.has(type);
-    if (!allowed) return update.update_id ?? -1;
+    if (!allowed) return -1;
     return this.updates.push(update).update_id;
   }
 
@@ -1122,7 +1122,8 @@ export class TelegramEmulator {
 
   /** A user writes in the chat: queues a message update (entities as a Telegram client sends them). */
   sendUserMessage(input: UserMessageInput): Message {
-    const chat = this.requireChat(input.chatId);
+    // A user writing to the bot makes the chat known, as on Telegram.
+    const chat = this.requireChat(input.chatId, true);
     const entities = findTextEntities(input.text);
     const message = {
       message_id: this.allocateMessageId(chat.id),
@@ -1157,8 +1158,7 @@ export class TelegramEmulator {
       }
       await this.handleApiCall(req, res, url, abort.signal);
     } catch (error) {
-      const apiError = error instanceof BotApiError ? error : badRequest(String(error));
-      sendJson(res, apiError.errorCode, errorEnvelope(apiError));
+      sendJson(res, ...errorResponse(error));
     }
   }
 
@@ -1243,7 +1243,10 @@ export class TelegramEmulator {
       answerCallbackQuery: (p) => this.answerCallbackQuery(p),
       setMyCommands: (p) => this.setMyCommands(p),
       getMyCommands: (p) => this.commands.get(commandScopeKey(p)) ?? [],
-      deleteMyCommands: (p) => this.commands.delete(commandScopeKey(p)) || true,
+      deleteMyCommands: (p) => {
+        this.commands.delete(commandScopeKey(p));
+        return true;
+      },
     };
     // Bot API method names are case-insensitive.
     return new Map(Object.entries(table).map(([name, handle]) => [name.toLowerCase(), { name, handle }]));
@@ -1519,6 +1522,14 @@ function parseBotCommand(raw: unknown): BotCommand {
 function describeButtons(markup: InlineKeyboardMarkup | undefined): string {
   const buttons = buttonsOf(markup).map((b) => `[${b.text}]`);
   return buttons.length > 0 ? `\n    ${buttons.join(" ")}` : "";
+}
+
+/** Bot API errors as Telegram words them; a bad control request is a 400; anything else is our bug. */
+function errorResponse(error: unknown): [status: number, body: ReturnType<typeof errorEnvelope>] {
+  if (error instanceof BotApiError) return [error.errorCode, errorEnvelope(error)];
+  if (error instanceof z.ZodError) return [400, errorEnvelope(badRequest(z.prettifyError(error)))];
+  const detail = error instanceof Error ? error.message : String(error);
+  return [500, errorEnvelope(new BotApiError(500, `Internal Server Error: ${detail}`))];
 }
 
 function errorEnvelope(error: BotApiError) {
