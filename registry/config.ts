@@ -159,7 +159,7 @@ const EnvSchema = z.object({
     )
     .transform((value) => value ?? "chatops"),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]).transform(
-    (value) => value ?? "postgresql://127.0.0.1:5432/postgres",
+    (value) => value ?? "postgresql://postgres@127.0.0.1:5432/postgres",
   ),
   PORT: integer(8080, 0, 65535),
   HOST: optionalString.transform((value) => value ?? "0.0.0.0"),

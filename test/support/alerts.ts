@@ -16,6 +16,8 @@ export function alertmanagerPayload(
     status?: "firing" | "resolved";
     labels?: Record<string, string>;
     fingerprint?: string | null;
+    /** Replaces the fixture's startsAt; a resolution then ends now (else at the fixture's 12:10). */
+    startsAt?: Date;
     count?: number;
   } = {},
 ): AlertmanagerPayload {
@@ -41,7 +43,14 @@ export function alertmanagerPayload(
       ...fingerprint,
       status,
       labels,
-      ...(status === "resolved" ? { endsAt: "2026-03-29T12:10:00.000Z" } : {}),
+      ...(options.startsAt === undefined ? {} : { startsAt: options.startsAt.toISOString() }),
+      ...(status === "resolved"
+        ? {
+            endsAt: new Date(
+              (options.startsAt ?? new Date("2026-03-29T12:00:00.000Z")).getTime() + 600_000,
+            ).toISOString(),
+          }
+        : {}),
     };
   });
   return { ...base, status, alerts };
