@@ -1,0 +1,343 @@
+// The analysis chain: each configured provider in order, each under its own timeout, circuit
+// breaker and daily budget; every answer validated against the incident; the offline analyzer
+// when no model gives a usable answer. It never throws for provider problems, and records
+// every attempt so the card and the logs can say what happened.
+import { AnalysisSchema, validateModelOutput, type Analysis } from "./analysis.js";
+import { budgetDay, type BudgetStore } from "./budget-store.js";
+import {
+  CircuitBreaker,
+  DEFAULT_BREAKER_OPTIONS,
+  type BreakerOptions,
+  type BreakerState,
+} from "./circuit-breaker.js";
+import type { AnalysisContext, Playbook } from "./context.js";
+import { analyzeOffline } from "./offline-analyzer.js";
+import { costUsd } from "./pricing.js";
+import { buildPrompt, type AnalysisPrompt, type PromptOptions } from "./prompt.js";
+import {
+  errorMessage,
+  ProviderError,
+  type ProviderName,
+  type ProviderResult,
+  type TokenUsage,
+} from "./provider.js";
+import { createProviders, type LlmSettings, type ProviderSlot } from "./providers/index.js";
+import { scopeFromContext, type IncidentScope } from "./scope.js";
+
+export type AttemptOutcome =
+  | "ok"
+  | "timeout"
+  | "rate_limited"
+  /** An HTTP error status, or no HTTP answer at all (refused, reset); `error` says which. */
+  | "http_error"
+  /** Not JSON, or not the shape asked for. */
+  | "invalid_output"
+  /** Well-formed, but unsafe: an unlisted action, another resource, injected text. */
+  | "rejected"
+  | "circuit_open"
+  | "budget_exhausted"
+  | "not_configured"
+  /** The caller aborted the analysis while this provider was working. */
+  | "cancelled";
+
+export interface Attempt {
+  provider: ProviderName;
+  outcome: AttemptOutcome;
+  ms: number;
+  model?: string;
+  error?: string;
+  status?: number;
+  retryAfterMs?: number;
+  tokens?: TokenUsage;
+}
+
+export interface ChainResult {
+  analysis: Analysis;
+  attempts: Attempt[];
+  /** Trouble that did not stop the analysis (e.g. the budget store was unreachable). */
+  warnings: string[];
+}
+
+export interface DailyBudget {
+  tokens?: number;
+  costUsd?: number;
+}
+
+export interface ChainOptions {
+  /** Per provider; defaults: Ollama 60 s (the seed's OllamaSlowInference), Gemini and Claude 30 s. */
+  timeoutsMs?: Partial<Record<ProviderName, number>>;
+  breaker?: Partial<BreakerOptions>;
+  /** Cool-off after a 429 that names no Retry-After. */
+  rateLimitCoolOffMs?: number;
+  /** A Retry-After longer than this is cut short; the breaker's half-open trial covers the rest. */
+  maxRateLimitCoolOffMs?: number;
+  budgets?: Partial<Record<ProviderName, DailyBudget>>;
+  prompt?: PromptOptions;
+  now?: () => number;
+}
+
+export interface ChainDeps {
+  /** Without a store, budgets are not enforced. */
+  budgetStore?: BudgetStore | undefined;
+}
+
+export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ProviderName, number>> = Object.freeze({
+  ollama: 60_000,
+  gemini: 30_000,
+  claude: 30_000,
+});
+
+export const DEFAULT_BUDGETS: Readonly<Partial<Record<ProviderName, DailyBudget>>> = Object.freeze({
+  gemini: { tokens: 2_000_000, costUsd: 2 },
+  claude: { tokens: 1_000_000, costUsd: 5 },
+});
+
+export interface AnalyzeOptions {
+  signal?: AbortSignal;
+  /** Defaults to the context's playbooks; used by the offline analyzer. */
+  playbooks?: readonly Playbook[];
+}
+
+type Call =
+  | { kind: "ok"; value: ProviderResult }
+  | { kind: "error"; error: unknown }
+  | { kind: "timeout" }
+  | { kind: "cancelled" };
+
+export class AnalysisChain {
+  private readonly breakers = new Map<ProviderName, CircuitBreaker>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly slots: readonly ProviderSlot[],
+    private readonly deps: ChainDeps = {},
+    private readonly options: ChainOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  breakerState(provider: ProviderName): BreakerState {
+    return this.breaker(provider).state();
+  }
+
+  async analyze(context: AnalysisContext, options: AnalyzeOptions = {}): Promise<ChainResult> {
+    const attempts: Attempt[] = [];
+    const warnings: string[] = [];
+    try {
+      const scope = scopeFromContext(context);
+      const prompt = buildPrompt(context, scope, this.options.prompt);
+      for (const slot of this.slots) {
+        if (options.signal?.aborted === true) break;
+        const { attempt, analysis } = await this.attempt(slot, prompt, scope, warnings, options.signal);
+        attempts.push(attempt);
+        if (analysis !== undefined) return { analysis, attempts, warnings };
+      }
+    } catch (error) {
+      // A defect in building the prompt must not cost the incident its analysis.
+      warnings.push(`analysis chain failed: ${errorMessage(error)}`);
+    }
+    return { analysis: analyzeOffline(context, options.playbooks ?? context.playbooks), attempts, warnings };
+  }
+
+  private async attempt(
+    slot: ProviderSlot,
+    prompt: AnalysisPrompt,
+    scope: IncidentScope,
+    warnings: string[],
+    parent: AbortSignal | undefined,
+  ): Promise<{ attempt: Attempt; analysis?: Analysis }> {
+    const started = performance.now();
+    const record = (outcome: AttemptOutcome, extra: Partial<Attempt> = {}): { attempt: Attempt } => ({
+      attempt: { provider: slot.name, outcome, ms: Math.round(performance.now() - started), ...extra },
+    });
+
+    const provider = slot.provider;
+    if (provider === undefined) return record("not_configured", { error: slot.missing ?? "not configured" });
+    const breaker = this.breaker(slot.name);
+    const gate = breaker.tryAcquire();
+    if (!gate.allowed) return record("circuit_open", { error: gate.reason, retryAfterMs: gate.retryInMs });
+
+    const day = budgetDay(this.now());
+    const overBudget = await this.overBudget(slot.name, day, warnings);
+    if (overBudget !== undefined) {
+      breaker.release();
+      return record("budget_exhausted", { error: overBudget });
+    }
+
+    const timeoutMs = this.options.timeoutsMs?.[slot.name] ?? DEFAULT_TIMEOUTS_MS[slot.name];
+    const call = await callWithin((signal) => provider.analyze(prompt, signal), timeoutMs, parent);
+    switch (call.kind) {
+      case "timeout":
+        breaker.fail();
+        return record("timeout", { model: provider.model, error: `no answer within ${timeoutMs} ms` });
+      case "cancelled":
+        breaker.release();
+        return record("cancelled", { model: provider.model, error: "the caller aborted the analysis" });
+      case "error":
+        return this.failed(slot.name, provider.model, call.error, breaker, record);
+      case "ok":
+        break;
+    }
+
+    const result = call.value;
+    const usage = cleanUsage(result.usage);
+    const model = cleanModel(result.model, provider.model);
+    const cost = costUsd(slot.name, model, usage);
+    await this.spend(slot.name, day, usage, cost, warnings);
+
+    const verdict = validateModelOutput(result.output, scope);
+    if (!verdict.ok) {
+      breaker.fail();
+      return record(verdict.kind, {
+        model,
+        tokens: usage,
+        error: verdict.problems.join("; ").slice(0, 1000),
+      });
+    }
+    const analysis = AnalysisSchema.safeParse({
+      ...verdict.output,
+      provider: slot.name,
+      model,
+      tokens: usage,
+      cost_usd: cost,
+      engine: "llm",
+    });
+    if (!analysis.success) {
+      breaker.fail();
+      return record("invalid_output", { model, tokens: usage, error: analysis.error.message.slice(0, 1000) });
+    }
+    breaker.succeed();
+    return { ...record("ok", { model, tokens: usage }), analysis: analysis.data };
+  }
+
+  private failed(
+    provider: ProviderName,
+    model: string,
+    error: unknown,
+    breaker: CircuitBreaker,
+    record: (outcome: AttemptOutcome, extra?: Partial<Attempt>) => { attempt: Attempt },
+  ): { attempt: Attempt } {
+    const failure = error instanceof ProviderError ? error.failure : "http_error";
+    const status = error instanceof ProviderError ? error.status : undefined;
+    const base = { model, error: errorMessage(error), ...(status === undefined ? {} : { status }) };
+    if (failure === "rate_limited") {
+      const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
+      const coolOff = Math.min(
+        asked ?? this.options.rateLimitCoolOffMs ?? 60_000,
+        this.options.maxRateLimitCoolOffMs ?? 15 * 60_000,
+      );
+      breaker.pause(coolOff, `rate-limited (HTTP 429)`);
+      return record("rate_limited", { ...base, retryAfterMs: coolOff });
+    }
+    breaker.fail();
+    return record(failure === "invalid_output" ? "invalid_output" : "http_error", base);
+  }
+
+  private breaker(provider: ProviderName): CircuitBreaker {
+    let breaker = this.breakers.get(provider);
+    if (breaker === undefined) {
+      breaker = new CircuitBreaker({ ...DEFAULT_BREAKER_OPTIONS, ...this.options.breaker }, this.now);
+      this.breakers.set(provider, breaker);
+    }
+    return breaker;
+  }
+
+  private budget(provider: ProviderName): DailyBudget | undefined {
+    return this.options.budgets?.[provider] ?? DEFAULT_BUDGETS[provider];
+  }
+
+  private async overBudget(
+    provider: ProviderName,
+    day: string,
+    warnings: string[],
+  ): Promise<string | undefined> {
+    const budget = this.budget(provider);
+    const store = this.deps.budgetStore;
+    if (budget === undefined || store === undefined) return undefined;
+    try {
+      const used = await store.get(provider, day);
+      if (budget.tokens !== undefined && used.tokens >= budget.tokens) {
+        return `daily token budget used: ${used.tokens} of ${budget.tokens}`;
+      }
+      if (budget.costUsd !== undefined && used.cost >= budget.costUsd) {
+        return `daily cost budget used: $${used.cost.toFixed(4)} of $${budget.costUsd}`;
+      }
+    } catch (error) {
+      // An unreadable budget does not stop the analysis; the incident matters more than the cap.
+      warnings.push(`budget check for ${provider} failed: ${errorMessage(error)}`);
+    }
+    return undefined;
+  }
+
+  private async spend(
+    provider: ProviderName,
+    day: string,
+    usage: TokenUsage,
+    cost: number,
+    warnings: string[],
+  ): Promise<void> {
+    const store = this.deps.budgetStore;
+    if (store === undefined) return;
+    try {
+      await store.add(provider, day, usage.input + usage.output, cost);
+    } catch (error) {
+      warnings.push(`budget update for ${provider} failed: ${errorMessage(error)}`);
+    }
+  }
+}
+
+/** The chain for `config.llm`: providers in `LLM_CHAIN` order, unconfigured ones reported. */
+export function createAnalysisChain(
+  settings: LlmSettings,
+  deps: ChainDeps = {},
+  options: ChainOptions = {},
+): AnalysisChain {
+  return new AnalysisChain(createProviders(settings), deps, options);
+}
+
+/**
+ * Runs one provider call under a deadline. The provider gets an AbortSignal; if it ignores it,
+ * the call is abandoned anyway when the deadline passes.
+ */
+async function callWithin(
+  run: (signal: AbortSignal) => Promise<ProviderResult>,
+  timeoutMs: number,
+  parent: AbortSignal | undefined,
+): Promise<Call> {
+  const cancelled = (): boolean => parent?.aborted === true;
+  if (cancelled()) return { kind: "cancelled" };
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  parent?.addEventListener("abort", onParentAbort, { once: true });
+  try {
+    const call = run(controller.signal);
+    // the call may reject after it has been abandoned; that rejection is expected and ignored
+    call.catch(() => undefined);
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      controller.signal.addEventListener("abort", () => reject(new Error("abandoned")), { once: true });
+    });
+    return { kind: "ok", value: await Promise.race([call, abandoned]) };
+  } catch (error) {
+    if (timedOut) return { kind: "timeout" };
+    if (cancelled()) return { kind: "cancelled" };
+    return { kind: "error", error };
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener("abort", onParentAbort);
+  }
+}
+
+function cleanUsage(usage: TokenUsage): TokenUsage {
+  const count = (value: number): number => (Number.isFinite(value) && value > 0 ? Math.round(value) : 0);
+  return { input: count(usage.input), output: count(usage.output) };
+}
+
+function cleanModel(reported: string, configured: string): string {
+  const model = reported.replace(/[^\w.:/@-]/g, "").slice(0, 128);
+  return model === "" ? configured : model;
+}

@@ -1,0 +1,89 @@
+// The seam between the chain and one model API. A provider sends the prompt, returns the raw
+// answer and its token usage, and turns its SDK's failures into a `ProviderError` saying how it
+// failed; judging the answer is the chain's job.
+import type { AnalysisPrompt } from "./prompt.js";
+
+export const PROVIDER_NAMES = ["ollama", "gemini", "claude"] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
+export interface ProviderResult {
+  /** The answer as the API gave it: JSON text, or an already-decoded object. */
+  output: string | object;
+  usage: TokenUsage;
+  /** The model that answered, as the API reports it. */
+  model: string;
+}
+
+export interface LlmProvider {
+  readonly name: ProviderName;
+  readonly model: string;
+  analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult>;
+}
+
+export type ProviderFailure =
+  /** HTTP 429 or the API's quota error. */
+  | "rate_limited"
+  /** Any other HTTP error status. */
+  | "http_error"
+  /** No HTTP answer at all: refused, reset, DNS, TLS. */
+  | "unreachable"
+  /** An answer without the expected content (blocked, truncated, empty). */
+  | "invalid_output";
+
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+
+  constructor(
+    readonly provider: ProviderName,
+    readonly failure: ProviderFailure,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(`${provider}: ${message}`, { cause: details.cause });
+  }
+
+  get status(): number | undefined {
+    return this.details.status;
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.details.retryAfterMs;
+  }
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** How long the server asked us to wait: `retry-after-ms` (Anthropic) or `Retry-After`. */
+export function retryAfterFromHeaders(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (headers === undefined) return undefined;
+  const ms = Number(headers.get("retry-after-ms") ?? Number.NaN);
+  return Number.isFinite(ms) && ms >= 0 ? ms : parseRetryAfter(headers.get("retry-after"), now);
+}
+
+/** The network-level reason of a failed fetch (`ECONNREFUSED`, …), when there is one. */
+export function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$|^UND_ERR/.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 500 ? `${text.slice(0, 499)}…` : text;
+}
