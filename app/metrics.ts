@@ -51,6 +51,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
+    analyses: new Counter({
+      name: "chatops_analyses_total",
+      help: "Incident analyses stored, by engine (llm, offline) and provider.",
+      labelNames: ["engine", "provider"] as const,
+      registers: [registry],
+    }),
+    llmTokens: new Counter({
+      name: "chatops_llm_tokens_total",
+      help: "Tokens used by analyses, by provider.",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
+    llmCost: new Counter({
+      name: "chatops_llm_cost_usd_total",
+      help: "Cost of analyses in US dollars, by provider.",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: "chatops_queue_depth",
       help: "Jobs per queue and state, read at scrape time.",

@@ -2,6 +2,7 @@
 // the configured roles ask. `close()` stops intake first, lets in-flight work finish, then closes
 // the pools, so a SIGTERM loses nothing.
 import { Worker } from "bullmq";
+import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import type { Bot } from "grammy";
 import { Redis, type RedisOptions } from "ioredis";
 import type { FastifyInstance } from "fastify";
@@ -11,6 +12,9 @@ import { telegramNotifier } from "../bot/telegram-notifier.js";
 import { migrate } from "../db/migrate.js";
 import { createPool, type Pool } from "../db/pool.js";
 import { buildApp } from "../http/app.js";
+import { RedisBudgetStore } from "../ai/budget-store.js";
+import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
+import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
@@ -33,8 +37,12 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   logger?: Logger;
-  /** Ingest and notify worker concurrency. */
-  concurrency?: { ingest?: number; notify?: number };
+  /** Worker concurrency per queue. */
+  concurrency?: { ingest?: number; notify?: number; analyze?: number };
+  /** Client-side Telegram flood control (default: Telegram's own limits). */
+  telegramThrottle?: APIThrottlerOptions;
+  /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
+  chain?: ChainOptions;
 }
 
 export function createLogger(level: string): Logger {
@@ -79,10 +87,20 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const queues = createQueues(redis, config.redis.prefix);
     closers.push(() => queues.close());
     const metrics = createMetrics();
-    const bot = createBot({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+    const bot = createBot({
+      token: config.telegram.token,
+      apiRoot: config.telegram.apiRoot,
+      logger,
+      ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
+    });
 
     if (roles.has("worker")) {
       const notifier = telegramNotifier(bot.api);
+      const chain = createAnalysisChain(
+        config.llm,
+        { budgetStore: new RedisBudgetStore(redis, config.redis.prefix) },
+        options.chain,
+      );
       const workers = [
         new Worker(
           QUEUE_NAMES.ingest,
@@ -121,6 +139,13 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             concurrency: options.concurrency?.notify ?? 4,
           },
         ),
+        new Worker(QUEUE_NAMES.analyze, analyzeProcessor({ analyze: { pool, chain }, queues, metrics }), {
+          connection: workerConnection,
+          prefix: config.redis.prefix,
+          concurrency: options.concurrency?.analyze ?? 4,
+          // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
+          lockDuration: 180_000,
+        }),
       ];
       for (const worker of workers) {
         worker.on("failed", (job, error) =>

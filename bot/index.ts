@@ -1,7 +1,7 @@
 // Builds the grammY bot: API transformers (flood control, retries), then every feature, then the
 // catch-all. Long polling is started by the runtime, not here.
 import { autoRetry } from "@grammyjs/auto-retry";
-import { apiThrottler } from "@grammyjs/transformer-throttler";
+import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import { Bot, GrammyError, HttpError } from "grammy";
 import type { Logger } from "pino";
 import { cardButtons } from "./features/card-buttons.js";
@@ -10,13 +10,15 @@ export interface BotOptions {
   token: string;
   apiRoot: string;
   logger: Logger;
+  /** Telegram's limits by default (30/s overall, 20/min and 1/s per group); tests may raise them. */
+  throttle?: APIThrottlerOptions;
 }
 
 export function createBot(options: BotOptions): Bot {
   const bot = new Bot(options.token, { client: { apiRoot: options.apiRoot } });
   // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
   // a card (and the ones queued behind it) but never drops it.
-  bot.api.config.use(apiThrottler());
+  bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
   const features = bot.errorBoundary((error) => {

@@ -1,7 +1,8 @@
 // Builds the neutral card from what is stored about an incident.
 import { packCallbackData } from "../bot/callback-data/callback-data.js";
+import type { Analysis } from "../ai/analysis.js";
 import type { Incident, IncidentEvent } from "../db/incidents.js";
-import { CARD_VERBS, type CardHistoryEntry, type IncidentCard } from "./incident-card.js";
+import { CARD_VERBS, type CardAnalysis, type CardHistoryEntry, type IncidentCard } from "./incident-card.js";
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
@@ -9,7 +10,47 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   reopened: () => "🔁 fired again after resolving",
 };
 
-export function buildIncidentCard(incident: Incident, events: readonly IncidentEvent[]): IncidentCard {
+function downtime(seconds: number): string {
+  if (seconds === 0) return "none expected";
+  if (seconds < 120) return `~${seconds}s`;
+  return seconds < 7_200 ? `~${Math.round(seconds / 60)} min` : `~${Math.round(seconds / 3_600)} h`;
+}
+
+function target(analysis: Analysis): string {
+  const { kind, namespace, name } = analysis.target;
+  return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
+}
+
+/** Why the suggestion waits for a human; the guardrail engine will say more once it exists. */
+function decision(analysis: Analysis): string {
+  if (analysis.suggested_action === "NONE" || analysis.suggested_action === "NOTIFY_ONLY") {
+    return "nothing to run: a human should look";
+  }
+  return `needs approval: risk ${analysis.risk_level}, confidence ${Math.floor(analysis.confidence * 100)}%`;
+}
+
+export function cardAnalysis(analysis: Analysis): CardAnalysis {
+  const tokens = analysis.tokens.input + analysis.tokens.output;
+  return {
+    engine:
+      analysis.engine === "offline"
+        ? `offline analyzer (${analysis.model})`
+        : `${analysis.provider}/${analysis.model}`,
+    ownerTeam: analysis.owner_team,
+    confidence: analysis.confidence,
+    cause: analysis.cause,
+    suggestedAction: `${analysis.suggested_action} · ${target(analysis)}`,
+    estimatedDowntime: downtime(analysis.blast_radius.estimated_downtime_seconds),
+    decision: decision(analysis),
+    ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
+  };
+}
+
+export function buildIncidentCard(
+  incident: Incident,
+  events: readonly IncidentEvent[],
+  analysis?: Analysis,
+): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
     return text === undefined ? [] : [{ at: event.at, text: text(event) }];
@@ -33,5 +74,6 @@ export function buildIncidentCard(incident: Incident, events: readonly IncidentE
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),
+    ...(analysis === undefined ? {} : { analysis: cardAnalysis(analysis) }),
   };
 }

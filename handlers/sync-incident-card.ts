@@ -8,6 +8,7 @@ import {
   telegramMessages,
   type Queryable,
 } from "../db/incidents.js";
+import { latestAnalysis } from "../db/analyses.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard } from "./incident-card.js";
 
@@ -37,7 +38,11 @@ export async function syncIncidentCard(
   const incident = await getIncident(deps.db, incidentId);
   if (incident === undefined) return { outcome: "missing" };
   const shown = await telegramMessages(deps.db, incidentId);
-  const card = buildIncidentCard(incident, await listEvents(deps.db, incidentId));
+  const [events, analysis] = await Promise.all([
+    listEvents(deps.db, incidentId),
+    latestAnalysis(deps.db, incidentId),
+  ]);
+  const card = buildIncidentCard(incident, events, analysis?.analysis);
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];
   for (const chatId of deps.chatIds(card)) {

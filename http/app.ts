@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../app/metrics.js";
 import type { Config } from "../registry/config.js";
 import { ApiError } from "./errors.js";
+import { analyzeRoutes } from "./routes/analyze.js";
 import { healthRoutes, type HealthDeps } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -21,7 +22,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "queues"> {
   config: Readonly<Config>;
-  queues: Pick<Queues, "ingest" | "notify">;
+  queues: Pick<Queues, "ingest" | "notify" | "analyze">;
   db: Queryable;
   metrics: Metrics;
   logger: Logger;
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(webhookRoutes, { deps, prefix: "/api/v1/webhooks" });
   await app.register(incidentRoutes, { deps, prefix: "/api/v1" });
+  await app.register(analyzeRoutes, { deps, prefix: "/api/v1" });
   await app.register(healthRoutes, { deps, prefix: "/api/v1" });
   await app.register(metricsRoutes, { deps });
   return app;

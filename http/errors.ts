@@ -14,6 +14,7 @@ export const API_ERRORS = {
   not_found: { status: 404, message: "no such resource" },
   not_configured: { status: 404, message: "this integration is not configured" },
   method_not_allowed: { status: 405, message: "method not allowed" },
+  conflict: { status: 409, message: "the resource is not in a state that allows this" },
   body_too_large: { status: 413, message: "the body is larger than 1 MiB" },
   unsupported_media_type: { status: 415, message: "the body must be application/json" },
   queue_unavailable: { status: 503, message: "the ingest queue is unavailable; retry later" },

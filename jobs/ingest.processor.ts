@@ -3,21 +3,25 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { randomUUID } from "node:crypto";
 import type { Metrics } from "../app/metrics.js";
+import { latestAnalysis } from "../db/analyses.js";
 import { ingestAlert, type IngestDeps } from "../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../handlers/sources/alertmanager.js";
 import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
 import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
+import { normalizeSignoz } from "../handlers/sources/signoz.js";
 import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
 
 export interface IngestProcessorDeps {
   ingest: IngestDeps;
-  queues: Pick<Queues, "notify">;
+  queues: Pick<Queues, "notify" | "analyze">;
   metrics: Metrics;
   signozUrl?: string | undefined;
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  if (job.source === "signoz")
+    return normalizeSignoz(job.anomalies, signozUrl === undefined ? {} : { signozUrl });
   const parsed = SENTRY_SCHEMAS[job.resource].safeParse(job.payload);
   if (!parsed.success)
     throw new UnrecoverableError(`sentry ${job.resource} payload: ${parsed.error.message}`);
@@ -33,14 +37,26 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     const alerts = normalizeJob(parsed.data, deps.signozUrl);
     const receivedAt = new Date(parsed.data.receivedAt);
     const touched = new Set<string>();
+    const opened: string[] = [];
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
       if (result.incidentId !== undefined) touched.add(result.incidentId);
-      if (result.outcome === "redelivered") continue;
+      if (result.outcome === "redelivered") {
+        // The first run may have stopped before asking for the analysis.
+        if (
+          result.incidentId !== undefined &&
+          (await latestAnalysis(deps.ingest.pool, result.incidentId)) === undefined
+        ) {
+          opened.push(result.incidentId);
+        }
+        continue;
+      }
       deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
       if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
-      if (result.outcome === "opened")
+      if (result.outcome === "opened" && result.incidentId !== undefined) {
+        opened.push(result.incidentId);
         deps.metrics.incidentsOpened.inc({ source: alert.source, severity: alert.severity });
+      }
     }
     // Also after a redelivery: the first run may have stopped before the card was updated.
     const changedAt = receivedAt.toISOString();
@@ -49,6 +65,14 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         name: "card",
         data: { incidentId, changedAt },
         opts: { jobId: randomUUID() },
+      })),
+    );
+    // jobId per incident: a redelivered ingest job does not ask for a second analysis.
+    await deps.queues.analyze.addBulk(
+      [...new Set(opened)].map((incidentId) => ({
+        name: "analyze",
+        data: { incidentId, requestedBy: "system" },
+        opts: { jobId: `auto-${incidentId}` },
       })),
     );
     return { alerts: alerts.length, incidents: [...touched] };

@@ -4,8 +4,14 @@ import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
 import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
+import { SignozAnomalySchema } from "../handlers/sources/signoz.js";
 
-export const QUEUE_NAMES = { ingest: "ingest", notify: "notify" } as const;
+export const QUEUE_NAMES = {
+  ingest: "ingest",
+  notify: "notify",
+  analyze: "analyze",
+  signozPoll: "signoz-poll",
+} as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export const IngestJobSchema = z.discriminatedUnion("source", [
@@ -21,6 +27,11 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     // validated against the resource's schema by the processor
     payload: z.record(z.string(), z.unknown()),
   }),
+  z.object({
+    source: z.literal("signoz"),
+    receivedAt: z.iso.datetime(),
+    anomalies: z.array(SignozAnomalySchema).min(1).max(10_000),
+  }),
 ]);
 export type IngestJob = z.infer<typeof IngestJobSchema>;
 
@@ -30,6 +41,13 @@ export const NotifyJobSchema = z.object({
   changedAt: z.iso.datetime(),
 });
 export type NotifyJob = z.infer<typeof NotifyJobSchema>;
+
+export const AnalyzeJobSchema = z.object({
+  incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
+  /** "system" for the automatic run after an incident opens, else who asked. */
+  requestedBy: z.string().min(1).max(128),
+});
+export type AnalyzeJob = z.infer<typeof AnalyzeJobSchema>;
 
 export const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
@@ -46,9 +64,19 @@ export const NOTIFY_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+// A model call that failed is already retried inside the chain (and ends in the offline
+// analyzer); a job retry is only for the bot's own trouble (PostgreSQL away).
+export const ANALYZE_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   notify: Queue<NotifyJob>;
+  analyze: Queue<AnalyzeJob>;
   close(): Promise<void>;
 }
 
@@ -63,11 +91,17 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: NOTIFY_JOB_OPTIONS,
   });
+  const analyze = new Queue<AnalyzeJob>(QUEUE_NAMES.analyze, {
+    connection,
+    prefix,
+    defaultJobOptions: ANALYZE_JOB_OPTIONS,
+  });
   return {
     ingest,
     notify,
+    analyze,
     async close() {
-      await Promise.all([ingest.close(), notify.close()]);
+      await Promise.all([ingest.close(), notify.close(), analyze.close()]);
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   telegramMessages,
   type Queryable,
 } from "../../db/incidents.js";
+import { dailyUsage, incidentUsage, listAnalyses } from "../../db/analyses.js";
 import { ALERT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
@@ -71,15 +72,26 @@ export const incidentRoutes: FastifyPluginAsync<{
     return { incidents, next: incidents.length === query.limit && last !== undefined ? last.id : null };
   });
 
+  // Tokens and cost of the analyses, summed per UTC day and provider.
+  app.get("/usage", async (request) => {
+    const { days } = parseOr400(
+      z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(7) }),
+      request.query,
+    );
+    return { days: await dailyUsage(deps.db, days) };
+  });
+
   app.get("/incidents/:id", async (request) => {
     const { id } = parseOr400(IdParams, request.params);
     const incident = await getIncident(deps.db, id);
     if (incident === undefined) throw new ApiError("not_found", `incident ${id} does not exist`);
-    const [timeline, alerts, messages] = await Promise.all([
+    const [timeline, alerts, messages, analyses, usage] = await Promise.all([
       listEvents(deps.db, id),
       recentAlerts(deps.db, id),
       telegramMessages(deps.db, id),
+      listAnalyses(deps.db, id),
+      incidentUsage(deps.db, id),
     ]);
-    return { incident, timeline, alerts, messages };
+    return { incident, timeline, alerts, messages, analyses, usage };
   });
 };

@@ -1,7 +1,7 @@
 // The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
 // the Telegram emulator, isolated by schema and key prefix.
 import { pino } from "pino";
-import { startRuntime, type Runtime } from "../../app/runtime.js";
+import { startRuntime, type Runtime, type RuntimeOptions } from "../../app/runtime.js";
 import { parseConfig } from "../../registry/config.js";
 import { testEnv, TEST_SECRETS } from "./env.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
@@ -9,6 +9,19 @@ import { deleteKeys, uniquePrefix } from "./redis.js";
 import { TelegramEmulator, type EmulatedMessage, type TelegramEmulatorOptions } from "./telegram-emulator.js";
 
 export const CHAT_ID = -1001234567890;
+
+/** Client-side limits far above what any test sends (Telegram's are 20/min and 1/s per group). */
+export const LIFTED_THROTTLE = {
+  global: { reservoir: 10_000, reservoirRefreshAmount: 10_000, reservoirRefreshInterval: 1_000 },
+  group: {
+    maxConcurrent: 1,
+    minTime: 0,
+    reservoir: 10_000,
+    reservoirRefreshAmount: 10_000,
+    reservoirRefreshInterval: 60_000,
+  },
+  out: { maxConcurrent: 1, minTime: 0 },
+};
 
 export interface Stack {
   runtime: Runtime;
@@ -20,7 +33,11 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { env?: Record<string, string | undefined>; telegram?: TelegramEmulatorOptions } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    telegram?: TelegramEmulatorOptions;
+    runtime?: Omit<RuntimeOptions, "logger">;
+  } = {},
 ): Promise<Stack> {
   const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
   await telegram.start();
@@ -38,6 +55,9 @@ export async function startStack(
     }),
   );
   const runtime = await startRuntime(config, {
+    // the emulator enforces Telegram's limits; a test that raises them raises the bot's too
+    ...(options.telegram?.groupPerMinute === undefined ? {} : { telegramThrottle: LIFTED_THROTTLE }),
+    ...options.runtime,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   return {

@@ -1,0 +1,106 @@
+// Use case: analyse one incident (LLM chain, else the offline analyzer), store the analysis with
+// its tokens and cost, and move the incident on: awaiting approval when a remediation is proposed.
+import type { AnalysisChain } from "../ai/chain.js";
+import { HUMAN_ACTIONS } from "../ai/actions.js";
+import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
+import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
+import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
+import { inTransaction, type Pool } from "../db/pool.js";
+
+export interface AnalyzeDeps {
+  pool: Pool;
+  chain: Pick<AnalysisChain, "analyze">;
+  context?: ContextDeps;
+}
+
+export type AnalyzeResult =
+  | { outcome: "analyzed"; stored: StoredAnalysis; changed: true }
+  | { outcome: "missing" }
+  | { outcome: "closed"; status: string };
+
+function sentryIssue(incident: Incident): SentryIssueDetails | undefined {
+  if (incident.source !== "sentry") return undefined;
+  const link = incident.links.find((candidate) => candidate.label === "Sentry Issue");
+  return {
+    id: incident.labels.sentry_issue_id ?? incident.fingerprint,
+    title: incident.title,
+    ...(incident.summary === null ? {} : { culprit: incident.summary }),
+    ...(incident.labels.level === undefined ? {} : { level: incident.labels.level }),
+    ...(link === undefined ? {} : { permalink: link.url }),
+  };
+}
+
+async function setStatus(db: Queryable, id: string, from: readonly string[], to: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET status = $3, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status = ANY($2)`,
+    [id, from, to],
+  );
+  return rowCount === 1;
+}
+
+export async function analyzeIncident(
+  deps: AnalyzeDeps,
+  input: {
+    incidentId: string;
+    requestedBy: string;
+    signal?: AbortSignal;
+  },
+): Promise<AnalyzeResult> {
+  const incident = await getIncident(deps.pool, input.incidentId);
+  if (incident === undefined) return { outcome: "missing" };
+  if (incident.status === "resolved") return { outcome: "closed", status: incident.status };
+  await setStatus(deps.pool, incident.id, ["open", "awaiting_approval"], "analyzing");
+
+  const sentry = sentryIssue(incident);
+  const context = await buildAnalysisContext(deps.context ?? {}, {
+    alert: {
+      source: incident.source,
+      title: incident.title,
+      severity: incident.severity,
+      status: "firing",
+      labels: incident.labels,
+      annotations: incident.annotations,
+      startsAt: incident.firstSeenAt,
+      ...(incident.summary === null ? {} : { summary: incident.summary }),
+    },
+    similarIncidents: await similarIncidents(deps.pool, incident),
+    traceIds: incident.labels.trace_id === undefined ? [] : [incident.labels.trace_id],
+    ...(sentry === undefined ? {} : { sentryIssue: sentry }),
+  });
+  const result = await deps.chain.analyze(
+    context,
+    input.signal === undefined ? {} : { signal: input.signal },
+  );
+  const { analysis } = result;
+  // NONE / NOTIFY_ONLY leave the incident to a human with nothing to approve.
+  const proposesRemediation = !(HUMAN_ACTIONS as readonly string[]).includes(analysis.suggested_action);
+
+  const stored = await inTransaction(deps.pool, async (client) => {
+    const row = await insertAnalysis(client, {
+      incidentId: incident.id,
+      requestedBy: input.requestedBy,
+      analysis,
+      attempts: result.attempts,
+    });
+    await addEvent(
+      client,
+      incident.id,
+      "analyzed",
+      {
+        engine: analysis.engine,
+        provider: analysis.provider,
+        model: analysis.model,
+        action: analysis.suggested_action,
+        confidence: analysis.confidence,
+        attempts: result.attempts.map((attempt) => `${attempt.provider}:${attempt.outcome}`),
+        warnings: result.warnings,
+      },
+      input.requestedBy,
+    );
+    // Only an incident still being analysed moves on; one resolved meanwhile stays resolved.
+    await setStatus(client, incident.id, ["analyzing"], proposesRemediation ? "awaiting_approval" : "open");
+    return row;
+  });
+  return { outcome: "analyzed", stored, changed: true };
+}

@@ -1,0 +1,48 @@
+// POST /api/v1/analyze: (re-)run the analysis of an incident (Bearer API_TOKEN); 202 + job id.
+import type { FastifyPluginAsync } from "fastify";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { getIncident, type Queryable } from "../../db/incidents.js";
+import type { Queues } from "../../jobs/queues.js";
+import type { Config } from "../../registry/config.js";
+import { checkBearer } from "../auth.js";
+import { ApiError } from "../errors.js";
+import { describeIssues } from "./webhooks.js";
+
+const Body = z.strictObject({
+  incident_id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
+  /** Who asked, for the timeline. */
+  requested_by: z.string().min(1).max(128).default("api"),
+});
+
+export const analyzeRoutes: FastifyPluginAsync<{
+  deps: { config: Readonly<Config>; db: Queryable; queues: Pick<Queues, "analyze"> };
+}> = async (app, { deps }) => {
+  app.post("/analyze", {
+    onRequest: async (request) => checkBearer(request.headers.authorization, deps.config.http.apiToken),
+    handler: async (request, reply) => {
+      const parsed = Body.safeParse(request.body);
+      if (!parsed.success) {
+        const { message, issues } = describeIssues(parsed.error);
+        throw new ApiError("invalid_payload", message, { issues });
+      }
+      const incident = await getIncident(deps.db, parsed.data.incident_id);
+      if (incident === undefined)
+        throw new ApiError("not_found", `incident ${parsed.data.incident_id} does not exist`);
+      if (incident.status === "resolved") {
+        throw new ApiError("conflict", `incident ${incident.id} is resolved; there is nothing to analyse`);
+      }
+      const jobId = randomUUID();
+      try {
+        await deps.queues.analyze.add(
+          "analyze",
+          { incidentId: incident.id, requestedBy: parsed.data.requested_by },
+          { jobId },
+        );
+      } catch (error) {
+        throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
+      }
+      return reply.status(202).send({ status: "queued", jobId, incident_id: incident.id });
+    },
+  });
+};
