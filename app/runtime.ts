@@ -17,6 +17,7 @@ import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
+import { startSignozPoller } from "../jobs/signoz-poller.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -158,6 +159,18 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       }
       // Worker.close() waits for the jobs in progress.
       closers.push(() => Promise.all(workers.map((worker) => worker.close())));
+      if (config.signoz.clickhouseUrl !== undefined) {
+        // One schedule in Redis however many workers run; each poll turns anomalies into alerts.
+        const poller = await startSignozPoller({
+          connection: workerConnection,
+          prefix: config.redis.prefix,
+          clickhouseUrl: config.signoz.clickhouseUrl,
+          ingestQueue: queues.ingest,
+          logger,
+          thresholds: { errorCount: config.signoz.anomalyThresholdErrorCount },
+        });
+        closers.push(() => poller.close());
+      }
     }
 
     if (roles.has("bot")) {

@@ -228,10 +228,10 @@ describe("end to end: SigNoz errors become an incident card", () => {
       ...spans("orders", 80, { window: "previous" }),
     ]);
     stack = await startStack({
-      env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url, PUBLIC_SIGNOZ_URL: "https://signoz.example.com" },
+      env: { PUBLIC_SIGNOZ_URL: "https://signoz.example.com" },
       telegram: { groupPerMinute: 1_000 },
     });
-    // The runtime does not start the poller yet: run its processor against the bot's ingest queue.
+    // This stack polls nothing by itself; the test runs the processor on its own table, one poll at a time.
     poll = signozPollProcessor({
       spans: clickhouseSpanStats(client, table),
       ingest: stack.runtime.queues.ingest,
@@ -277,5 +277,25 @@ describe("end to end: SigNoz errors become an incident card", () => {
     expect(card?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
     expect(stack.telegram.messages(CHAT_ID)).toHaveLength(1);
     expect((await getIncident(stack.db.pool, incidentId))?.status).toBe("resolved");
+  });
+});
+
+describe("the runtime's own poller", () => {
+  it("polls SigNoz on its schedule when SIGNOZ_CLICKHOUSE_URL is set, and a card follows", async () => {
+    const stack = await startStack({
+      env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url },
+      telegram: { groupPerMinute: 1_000 },
+    });
+    try {
+      // the default table holds the payments error burst seeded above
+      const messages = await waitForChat(
+        stack.telegram,
+        (all) => all.some((m) => m.text.includes("payments")),
+        15_000,
+      );
+      expect(messages.find((m) => m.text.includes("payments"))?.text).toContain("SigNozErrorRate");
+    } finally {
+      await stack.close();
+    }
   });
 });
