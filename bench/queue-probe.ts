@@ -1,0 +1,41 @@
+// Reads the bot's BullMQ queues straight from Redis. The health route reports only ingest and
+// notify; this sees every queue the bot declares (analysis included), so "idle" means idle.
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { QUEUE_NAMES } from "../jobs/queues.js";
+import { TEST_REDIS_URL } from "../test/support/redis.js";
+
+const PENDING_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children"] as const;
+
+export interface QueueProbe {
+  /** Jobs not finished yet, over every queue. */
+  pending(): Promise<number>;
+  /** Polls until nothing is pending; returns what is still pending when `timeoutMs` ran out (0 = idle). */
+  waitForIdle(timeoutMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function openQueueProbe(prefix: string): QueueProbe {
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queues = Object.values(QUEUE_NAMES).map((name) => new Queue(name, { connection, prefix }));
+  const pending = async () => {
+    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...PENDING_STATES)));
+    return counts.reduce((sum, count) => sum + Object.values(count).reduce((a, b) => a + b, 0), 0);
+  };
+  return {
+    pending,
+    async waitForIdle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let left = await pending();
+      while (left > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        left = await pending();
+      }
+      return left;
+    },
+    async close() {
+      await Promise.all(queues.map((queue) => queue.close()));
+      connection.disconnect();
+    },
+  };
+}

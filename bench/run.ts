@@ -1,0 +1,439 @@
+// `npm run bench`: figures for issue 2 (intake throughput against a real Alertmanager, ack latency,
+// alert → card latency, peak memory). It prints what it measured and the targets; it never fails
+// on a timing. Everything listens on 127.0.0.1 and is torn down at the end, also after an error.
+//
+// Design: two bot processes (`node --import tsx main.ts`, as `npm start`), each on its own
+// PostgreSQL schema and Redis prefix; the load generators in this process never share the bot's
+// event loop.
+//  - An intake-only bot (ROLES=http) takes the load phases. They queue tens of thousands of
+//    alerts; a worker in the same process would compete for the CPU the intake is measured on,
+//    and would keep posting cards long after, which is no quiet system for the card latency.
+//  - A fresh bot with every role measures alert → card latency, each alert sent once its queues
+//    are idle and the chat is quiet (card-latency.ts).
+// Ack latency uses an evenly paced open-loop generator (paced.ts) instead of autocannon's
+// overallRate, which sends bursts; both are printed, and a bare node:http server gives the floor
+// of what this machine can measure.
+import { cpus, loadavg } from "node:os";
+import { startAlertmanager, type AlertmanagerProcess } from "../test/support/alertmanager.js";
+import { TEST_SECRETS } from "../test/support/env.js";
+import { createTestDatabase } from "../test/support/postgres.js";
+import { deleteKeys, uniquePrefix } from "../test/support/redis.js";
+import { TelegramEmulator } from "../test/support/telegram-emulator.js";
+import { runAiFailoverBench } from "./ai-failover-hook.js";
+import { startBareServer } from "./bare-server.js";
+import { startBotProcess, type BotProcess } from "./bot-process.js";
+import { measureCardLatency } from "./card-latency.js";
+import { cpuBetween, cpuSnapshot, findPidByArgument, type CpuReport } from "./cpu.js";
+import { saturate, steadyRate, type LoadResult, type Target } from "./load.js";
+import { pacedLoad, type PacedResult } from "./paced.js";
+import { openQueueProbe } from "./queue-probe.js";
+import {
+  ALERTMANAGER_ALERTS_PATH,
+  alertmanagerV2Body,
+  BOT_HEADERS,
+  distinctWebhookBodyTemplate,
+  JSON_HEADERS,
+  webhookBody,
+  WEBHOOK_PATH,
+} from "./payloads.js";
+import { format, percentile, printTable, writeSummary, type Figure } from "./summary.js";
+
+const LOAD_SECONDS = 10;
+const WARMUP_SECONDS = 2;
+/** Enough to keep a single-threaded server busy at every moment. */
+const CONNECTIONS = 50;
+const BATCH_SIZE = 100;
+const ACK_RATE = 500;
+const CALIBRATION_SECONDS = 5;
+const CARD_MAX_COUNT = 30;
+/** Each alert waits for the previous incident to settle (~3 s), so the phase is bounded in time. */
+const CARD_PHASE_MS = 75_000;
+const CARD_TIMEOUT_MS = 10_000;
+const DRAIN_TIMEOUT_MS = 30_000;
+/** autocannon's bursty overallRate, shown for reference only. */
+const BURSTY_SECONDS = 5;
+const RSS_TARGET_MB = 200;
+/** The whole bench, after which it cleans up and gives up. */
+const WATCHDOG_MS = 5 * 60_000;
+/**
+ * Cards of the latency phase go to a private chat. grammY's throttler (like Telegram) allows a
+ * group 20 messages a minute, and every incident takes two or three (the card, then edits), so
+ * in a group the phase would soon measure Telegram's budget, not the bot. A private chat is paced
+ * at 1 message/s only, and the phase waits that out between alerts. A group below its budget sees
+ * the same latency.
+ */
+const CARD_CHAT_ID = "1001";
+
+/** Teardown steps, run last-registered first, each one even when another failed. */
+class Cleanup {
+  private readonly steps: { label: string; run: () => Promise<unknown> }[] = [];
+  private done: Promise<void> | undefined;
+
+  add(label: string, run: () => Promise<unknown>): void {
+    this.steps.push({ label, run });
+  }
+
+  run(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        await step
+          .run()
+          .catch((error: unknown) => console.error(`cleanup: ${step.label}: ${(error as Error).message}`));
+      }
+    })();
+    return this.done;
+  }
+}
+
+const cleanup = new Cleanup();
+const figures: Figure[] = [];
+const details: Record<string, unknown> = {};
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+// `npm run bench | head` closes stdout early; keep going so the cleanup still runs.
+process.stdout.on("error", () => undefined);
+const watchdog = setTimeout(() => {
+  console.error(`bench still running after ${WATCHDOG_MS / 1000} s: cleaning up and giving up`);
+  void cleanup.run().finally(() => process.exit(2));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+/** A bot process on its own fresh schema and Redis prefix, all three removed by the cleanup. */
+async function startBot(
+  label: string,
+  env: Record<string, string>,
+): Promise<BotProcess & { prefix: string }> {
+  const db = await createTestDatabase({ migrate: false });
+  cleanup.add(`drop schema ${db.schema}`, () => db.drop());
+  const prefix = uniquePrefix();
+  cleanup.add(`delete Redis keys ${prefix}*`, () => deleteKeys(prefix));
+  const bot = await startBotProcess({ label, env: { DATABASE_URL: db.url, REDIS_PREFIX: prefix, ...env } });
+  cleanup.add(`stop ${label}`, () => bot.stop());
+  return { ...bot, prefix };
+}
+
+const summarize = (result: LoadResult, unit: string, perRequest = 1): string =>
+  `${format(result.okPerSecond * perRequest, unit)} (${result.ok} × 2xx, ${result.non2xx} non-2xx, ` +
+  `${result.errors} errors; latency p50 ${format(result.latencyMs.p50, "ms")}, p99 ${format(result.latencyMs.p99, "ms")})`;
+
+const summarizePaced = (result: PacedResult): string =>
+  `${format(result.achievedRate, "req/s")} sent, ${result.ok} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors; ` +
+  `latency p50 ${format(result.latencyMs.p50, "ms")}, p99 ${format(result.latencyMs.p99, "ms")}, ` +
+  `max ${format(result.latencyMs.max, "ms")}; sender lag p99 ${format(result.senderLagMs.p99, "ms")}`;
+
+/** "bot 99 % of a core, bench 14 %, machine 95 % of 2 cores" */
+function describeCpu(report: CpuReport, names: ReadonlyMap<number, string>): string {
+  const parts = [...names].map(([pid, name]) => `${name} ${format(report.processCorePercent.get(pid), "%")}`);
+  parts.push(`bench (load generator) ${format(report.benchCorePercent, "%")}`);
+  return `CPU, % of one core: ${parts.join(", ")}; machine ${format(report.machinePercent, "%")} of ${cpus().length} cores busy`;
+}
+
+/** Runs `work` while accounting the CPU of the named processes. */
+async function withCpu<T>(
+  names: ReadonlyMap<number, string>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuReport }> {
+  const before = await cpuSnapshot([...names.keys()]);
+  const result = await work();
+  const cpu = cpuBetween(before, await cpuSnapshot([...names.keys()]));
+  return { result, cpu };
+}
+
+/** Warm the server (JIT, connection pools) first, then measure. */
+async function measureThroughput(
+  target: Target,
+  names: ReadonlyMap<number, string>,
+): Promise<{ result: LoadResult; cpu: CpuReport }> {
+  await saturate(target, { connections: CONNECTIONS, durationS: WARMUP_SECONDS });
+  return withCpu(names, () => saturate(target, { connections: CONNECTIONS, durationS: LOAD_SECONDS }));
+}
+
+interface Contender {
+  target: Target;
+  /** The server's pid, named, for CPU accounting. */
+  processes: ReadonlyMap<number, string>;
+}
+
+/** Bot vs Alertmanager on the same alerts; pushes the three figures. */
+async function compareThroughput(
+  name: string,
+  bot: Contender,
+  alertmanager: Contender | undefined,
+  alertsPerRequest: number,
+): Promise<void> {
+  const unit = alertsPerRequest === 1 ? "req/s" : "alerts/s";
+  const botRun = await measureThroughput(bot.target, bot.processes);
+  console.log(`  bot:          ${summarize(botRun.result, unit, alertsPerRequest)}`);
+  console.log(`                ${describeCpu(botRun.cpu, bot.processes)}`);
+  details[`${name} (bot)`] = { ...botRun.result, cpu: cpuDetails(botRun.cpu, bot.processes) };
+  const botRate = botRun.result.okPerSecond * alertsPerRequest;
+  figures.push({ name: `${name}: bot`, value: botRate, unit });
+  if (alertmanager === undefined) return;
+  const amRun = await measureThroughput(alertmanager.target, alertmanager.processes);
+  console.log(`  alertmanager: ${summarize(amRun.result, unit, alertsPerRequest)}`);
+  console.log(`                ${describeCpu(amRun.cpu, alertmanager.processes)}`);
+  details[`${name} (alertmanager)`] = { ...amRun.result, cpu: cpuDetails(amRun.cpu, alertmanager.processes) };
+  const amRate = amRun.result.okPerSecond * alertsPerRequest;
+  const ratio = amRate > 0 ? botRate / amRate : undefined;
+  console.log(`  ratio bot/alertmanager: ${format(ratio, "×")}`);
+  figures.push(
+    { name: `${name}: Alertmanager v2`, value: amRate, unit },
+    {
+      name: `${name}: ratio bot/Alertmanager`,
+      value: ratio,
+      unit: "×",
+      target: { comparator: ">=", value: 1 },
+    },
+  );
+}
+
+function cpuDetails(
+  report: CpuReport,
+  names: ReadonlyMap<number, string>,
+): Record<string, number | undefined> {
+  return {
+    ...Object.fromEntries(
+      [...names].map(([pid, name]) => [`${name}CorePercent`, report.processCorePercent.get(pid)]),
+    ),
+    benchCorePercent: report.benchCorePercent,
+    machinePercent: report.machinePercent,
+  };
+}
+
+async function startComparisonAlertmanager(): Promise<
+  { process: AlertmanagerProcess; pid: number | undefined } | undefined
+> {
+  try {
+    const alertmanager = await startAlertmanager();
+    cleanup.add("stop Alertmanager", () => alertmanager.stop());
+    const pid = await findPidByArgument(`--web.listen-address=${new URL(alertmanager.url).host}`);
+    return { process: alertmanager, pid };
+  } catch (error) {
+    console.log(`Alertmanager did not start, comparison skipped: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+async function ackLatency(intake: BotProcess, botPid: ReadonlyMap<number, string>): Promise<void> {
+  console.log(
+    `\n[4] ack latency at a steady ${ACK_RATE} req/s (open loop, evenly paced), distinct fingerprints`,
+  );
+  const bare = await startBareServer();
+  cleanup.add("stop bare server", () => bare.stop());
+  const ackBody = distinctWebhookBodyTemplate();
+  const calibration = await pacedLoad(
+    { url: `${bare.url}${WEBHOOK_PATH}`, headers: BOT_HEADERS, body: ackBody, idReplacement: true },
+    { rate: ACK_RATE, durationS: CALIBRATION_SECONDS },
+  );
+  await bare.stop();
+  console.log(`  floor, bare node:http server: ${summarizePaced(calibration)}`);
+  details["ack latency floor (bare server)"] = calibration;
+
+  const target: Target = {
+    url: `${intake.url}${WEBHOOK_PATH}`,
+    headers: BOT_HEADERS,
+    body: ackBody,
+    idReplacement: true,
+  };
+  await pacedLoad(target, { rate: ACK_RATE, durationS: WARMUP_SECONDS });
+  const { result: ack, cpu } = await withCpu(botPid, () =>
+    pacedLoad(target, { rate: ACK_RATE, durationS: LOAD_SECONDS }),
+  );
+  console.log(`  bot:                          ${summarizePaced(ack)}`);
+  console.log(`                                ${describeCpu(cpu, botPid)}`);
+  details["ack latency"] = { ...ack, cpu: cpuDetails(cpu, botPid) };
+
+  // For reference only: autocannon's overallRate sends each connection's per-second quota in a
+  // burst (see paced.ts), so this is the latency of 50-request bursts, not of a steady rate.
+  const bursty = await steadyRate(target, {
+    connections: CONNECTIONS,
+    durationS: BURSTY_SECONDS,
+    rate: ACK_RATE,
+  });
+  console.log(`  (autocannon overallRate, bursty, reference only: ${summarize(bursty, "req/s")})`);
+  details["ack latency, autocannon overallRate (bursty)"] = bursty;
+
+  const failures = ack.non2xx + ack.errors;
+  figures.push(
+    {
+      name: `ack latency floor p99 (bare server) @ ${ACK_RATE}/s`,
+      value: calibration.latencyMs.p99,
+      unit: "ms",
+    },
+    { name: `ack latency p50 @ ${ACK_RATE} req/s`, value: ack.latencyMs.p50, unit: "ms" },
+    {
+      name: `ack latency p99 @ ${ACK_RATE} req/s`,
+      value: ack.latencyMs.p99,
+      unit: "ms",
+      target: { comparator: "<=", value: 20 },
+      ...(failures > 0 ? { note: `${ack.non2xx} non-2xx and ${ack.errors} errors` } : {}),
+    },
+  );
+}
+
+async function cardLatency(telegram: TelegramEmulator): Promise<void> {
+  console.log(
+    `\n[5] alert → card latency: a fresh bot with every role, cards to private chat ${CARD_CHAT_ID}`,
+  );
+  console.log("  (one alert at a time, each once the previous incident's card and edits are done)");
+  const full = await startBot("full bot (all roles)", {
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_CHAT_ID: CARD_CHAT_ID,
+  });
+  const startRss = await full.rssMb();
+  const queues = openQueueProbe(full.prefix);
+  cleanup.add("close queue probe", () => queues.close());
+  const left = await queues.waitForIdle(DRAIN_TIMEOUT_MS);
+  console.log(
+    left === 0
+      ? "  queues idle"
+      : `  queues still hold ${left} jobs after ${DRAIN_TIMEOUT_MS / 1000} s; measuring anyway`,
+  );
+  const cards = await measureCardLatency({
+    botUrl: full.url,
+    telegram,
+    queues,
+    chatId: CARD_CHAT_ID,
+    maxCount: CARD_MAX_COUNT,
+    maxDurationMs: CARD_PHASE_MS,
+    timeoutMs: CARD_TIMEOUT_MS,
+  });
+  const p50 = percentile(cards.samplesMs, 50);
+  const p99 = percentile(cards.samplesMs, 99);
+  const calls = percentile(cards.callsPerIncident, 50);
+  console.log(
+    `  ${cards.samplesMs.length} cards: p50 ${format(p50, "ms")}, p99 ${format(p99, "ms")}, ` +
+      `max ${format(Math.max(...cards.samplesMs), "ms")}; ${cards.missing.length} missing; ` +
+      `${format(calls)} Bot API calls per incident (median); ${cards.unsettled} alerts sent before the chat was quiet`,
+  );
+  details["alert → card latency"] = cards;
+  figures.push(
+    { name: "alert → card p50", value: p50, unit: "ms" },
+    {
+      name: `alert → card p99 (${cards.samplesMs.length} samples)`,
+      // A missing card is slower than any target.
+      value: cards.missing.length > 0 ? Number.POSITIVE_INFINITY : p99,
+      unit: "ms",
+      target: { comparator: "<=", value: 250 },
+      ...(cards.missing.length > 0
+        ? { note: `${cards.missing.length} cards missing: ${cards.missing.join(", ")}` }
+        : {}),
+    },
+    { name: "Telegram calls per incident (post + edits)", value: calls, unit: "" },
+  );
+  await reportRss(full, startRss, "full bot (after cards)");
+  await full.stop();
+}
+
+async function reportRss(bot: BotProcess, startRss: number | undefined, name: string): Promise<void> {
+  const peak = await bot.peakRssMb();
+  console.log(
+    `\n[6] memory, ${bot.label}: RSS ${format(startRss, "MB")} once ready, peak (VmHWM) ${format(peak, "MB")}`,
+  );
+  figures.push(
+    { name: `RSS once ready: ${name.replace(/ \(.*/, "")}`, value: startRss, unit: "MB" },
+    {
+      name: `peak RSS: ${name}`,
+      value: peak,
+      unit: "MB",
+      target: { comparator: "<=", value: RSS_TARGET_MB },
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  const [load1] = loadavg();
+  console.log(
+    `chatops bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), node ${process.version}`,
+  );
+  console.log(`load average before start: ${format(load1)} (anything else running skews every figure)`);
+  console.log("The load generators run in this process, the bot in a child process;");
+  console.log("on a small machine they still share the cores, with Redis and Alertmanager.\n");
+
+  const telegram = new TelegramEmulator({
+    token: TEST_SECRETS.telegramToken,
+    // Flood limits high: the bench measures the bot, not the emulator's Telegram budgets.
+    groupPerMinute: 100_000,
+    perSecond: 100_000,
+  });
+  await telegram.start();
+  cleanup.add("close Telegram emulator", () => telegram.close());
+  const alertmanager = await startComparisonAlertmanager();
+
+  console.log("Load phases: intake-only bot (ROLES=http). Its 202 means queued in Redis; no worker");
+  console.log("runs, so every core the worker would use is left to intake, and no card is sent.");
+  const intake = await startBot("intake bot (ROLES=http)", {
+    ROLES: "http",
+    // unused by the http role, but nothing may reach the real Bot API
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+  });
+  const intakeStartRss = await intake.rssMb();
+  const botNames = new Map<number, string>([[intake.pid, "bot"]]);
+  const amNames = new Map<number, string>(
+    alertmanager?.pid === undefined ? [] : [[alertmanager.pid, "alertmanager"]],
+  );
+  /** The same alerts for both servers: the webhook body for the bot, the API v2 body for Alertmanager. */
+  const contenders = (count?: number): { bot: Contender; alertmanager: Contender | undefined } => {
+    const payload = webhookBody(count);
+    return {
+      bot: {
+        target: { url: `${intake.url}${WEBHOOK_PATH}`, headers: BOT_HEADERS, body: JSON.stringify(payload) },
+        processes: botNames,
+      },
+      alertmanager:
+        alertmanager === undefined
+          ? undefined
+          : {
+              target: {
+                url: `${alertmanager.process.url}${ALERTMANAGER_ALERTS_PATH}`,
+                headers: JSON_HEADERS,
+                body: JSON.stringify(alertmanagerV2Body(payload)),
+              },
+              processes: amNames,
+            },
+    };
+  };
+
+  console.log(`\n[2] single-alert payload, ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
+  const single = contenders();
+  await compareThroughput("single alert", single.bot, single.alertmanager, 1);
+
+  console.log(`\n[3] ${BATCH_SIZE}-alert payload, ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
+  const batch = contenders(BATCH_SIZE);
+  await compareThroughput(`${BATCH_SIZE}-alert payload`, batch.bot, batch.alertmanager, BATCH_SIZE);
+
+  await ackLatency(intake, botNames);
+  await reportRss(intake, intakeStartRss, "intake bot (after load)");
+  await intake.stop();
+
+  await cardLatency(telegram);
+
+  console.log("\n[7] AI failover");
+  const ai = await runAiFailoverBench().catch((error: unknown) => ({
+    figures: [] as Figure[],
+    raw: undefined,
+    note: `benchAiFailover() failed: ${(error as Error).message}`,
+  }));
+  console.log(`  ${ai.note}`);
+  figures.push(...ai.figures);
+  details["ai failover"] = { note: ai.note, result: ai.raw };
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`\nbench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup.run();
+  clearTimeout(watchdog);
+  console.log("\n[8] Summary");
+  printTable(figures);
+  const path = await writeSummary(figures, details);
+  console.log(`\nwritten to ${path}`);
+}
