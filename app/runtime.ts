@@ -8,6 +8,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { createBot } from "../bot/index.js";
+import { startPolling } from "../bot/polling.js";
 import { telegramNotifier } from "../bot/telegram-notifier.js";
 import { migrate } from "../db/migrate.js";
 import { createPool, type Pool } from "../db/pool.js";
@@ -174,16 +175,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     }
 
     if (roles.has("bot")) {
-      await bot.init();
-      // Long polling; the promise settles when the bot stops.
-      const polling = bot.start({
-        drop_pending_updates: false,
-        onStart: (me) => logger.info({ bot: me.username }, "bot polling"),
-      });
-      polling.catch((error: unknown) => logger.error({ err: error }, "bot polling stopped"));
-      closers.push(async () => {
-        if (bot.isRunning()) await bot.stop();
-      });
+      const polling = startPolling(bot, logger);
+      closers.push(() => polling.stop());
     }
 
     let app: FastifyInstance | undefined;

@@ -6,7 +6,7 @@ import type { Queues } from "../../jobs/queues.js";
 export interface HealthDeps {
   db: Queryable;
   redis: { ping(): Promise<string> };
-  queues: Pick<Queues, "ingest" | "notify">;
+  queues: Pick<Queues, "ingest" | "notify" | "analyze">;
   /** Per check (ms). */
   healthTimeoutMs?: number;
 }
@@ -45,13 +45,14 @@ const JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
 export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app, { deps }) => {
   app.get("/health", async (_request, reply) => {
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
-    const [redis, postgres, ingest, notify] = await Promise.all([
+    const [redis, postgres, ingest, notify, analyze] = await Promise.all([
       timed(timeoutMs, () => deps.redis.ping().then(() => undefined)),
       timed(timeoutMs, () => deps.db.query("SELECT 1").then(() => undefined)),
       timed(timeoutMs, () => deps.queues.ingest.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),
+      timed(timeoutMs, () => deps.queues.analyze.getJobCounts(...JOB_STATES)),
     ]);
-    const checks = { redis, postgres, queue_ingest: ingest, queue_notify: notify };
+    const checks = { redis, postgres, queue_ingest: ingest, queue_notify: notify, queue_analyze: analyze };
     const down = Object.entries(checks)
       .filter(([, check]) => !check.ok)
       .map(([name]) => name);

@@ -3,12 +3,12 @@ import type { Metrics } from "../../app/metrics.js";
 import type { Queues } from "../../jobs/queues.js";
 
 export const metricsRoutes: FastifyPluginAsync<{
-  deps: { metrics: Metrics; queues: Pick<Queues, "ingest" | "notify"> };
+  deps: { metrics: Metrics; queues: Pick<Queues, "ingest" | "notify" | "analyze"> };
 }> = async (app, { deps }) => {
   app.get("/metrics", async (request, reply) => {
     const { metrics, queues } = deps;
     // Queue depth is read at scrape time; a Redis outage must not break the scrape.
-    for (const queue of [queues.ingest, queues.notify]) {
+    for (const queue of [queues.ingest, queues.notify, queues.analyze]) {
       try {
         const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
         for (const [state, count] of Object.entries(counts))

@@ -13,7 +13,7 @@ import {
 } from "../../handlers/sources/sentry.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
-import { checkBasicAuth, checkSentrySignature } from "../auth.js";
+import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
 
 export interface WebhookDeps {
@@ -79,10 +79,11 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { config, metrics } = deps;
+  const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
 
   app.post("/alertmanager", {
     onRequest: async (request) => {
-      checkBasicAuth(request.headers.authorization, "alertmanager", config.alertmanager.webhookSecret);
+      checkAlertmanagerAuth(request.headers.authorization);
     },
     handler: async (request, reply) => {
       const payload = parse(AlertmanagerPayloadSchema, request.body);

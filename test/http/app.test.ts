@@ -356,7 +356,13 @@ describe("health, metrics and unknown routes", () => {
     expect(response.statusCode).toBe(200);
     const body = response.json<{ status: string; checks: Record<string, { ok: boolean }> }>();
     expect(body.status).toBe("ok");
-    expect(Object.keys(body.checks).sort()).toEqual(["postgres", "queue_ingest", "queue_notify", "redis"]);
+    expect(Object.keys(body.checks).sort()).toEqual([
+      "postgres",
+      "queue_analyze",
+      "queue_ingest",
+      "queue_notify",
+      "redis",
+    ]);
   });
 
   it("exposes the bot's metrics", async () => {
