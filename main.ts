@@ -14,7 +14,14 @@ try {
   throw error;
 }
 
-const runtime = await startRuntime(config);
+let runtime: Awaited<ReturnType<typeof startRuntime>>;
+try {
+  runtime = await startRuntime(config);
+} catch (error) {
+  // Everything opened so far was closed by startRuntime; say why in plain words.
+  console.error(`start-up failed: ${(error as Error).message}`);
+  process.exit(1);
+}
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {

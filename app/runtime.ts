@@ -20,7 +20,9 @@ import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
+import { serviceFactsFrom } from "../registry/card-facts.js";
 import type { Config } from "../registry/config.js";
+import { loadRegistry } from "../registry/services.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 
 export interface Runtime {
@@ -98,6 +100,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
 
     if (roles.has("worker")) {
       const notifier = telegramNotifier(bot.api);
+      // The registry gives cards their owner, SLO and links; a broken file stops start-up here.
+      const serviceFacts = serviceFactsFrom(await loadRegistry(config.registryPath));
       const chain = createAnalysisChain(
         config.llm,
         { budgetStore: new RedisBudgetStore(redis, config.redis.prefix) },
@@ -130,7 +134,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         new Worker(
           QUEUE_NAMES.notify,
           notifyProcessor({
-            sync: { db: pool, notifier, chatIds: () => [config.telegram.chatId] },
+            sync: { db: pool, notifier, serviceFacts, chatIds: () => [config.telegram.chatId] },
             redis,
             keyPrefix: config.redis.prefix,
             metrics,

@@ -2,7 +2,13 @@
 import { packCallbackData } from "../bot/callback-data/callback-data.js";
 import type { Analysis } from "../ai/analysis.js";
 import type { Incident, IncidentEvent } from "../db/incidents.js";
-import { CARD_VERBS, type CardAnalysis, type CardHistoryEntry, type IncidentCard } from "./incident-card.js";
+import {
+  CARD_VERBS,
+  type CardAnalysis,
+  type CardHistoryEntry,
+  type CardLink,
+  type IncidentCard,
+} from "./incident-card.js";
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
@@ -46,10 +52,18 @@ export function cardAnalysis(analysis: Analysis): CardAnalysis {
   };
 }
 
+/** What the service registry says about the incident's service. */
+export interface ServiceFacts {
+  ownerTeam?: string;
+  slo?: string;
+  links: CardLink[];
+}
+
 export function buildIncidentCard(
   incident: Incident,
   events: readonly IncidentEvent[],
   analysis?: Analysis,
+  service?: ServiceFacts,
 ): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
@@ -66,7 +80,10 @@ export function buildIncidentCard(
     occurrences: incident.occurrences,
     firstSeenAt: incident.firstSeenAt,
     lastSeenAt: incident.lastSeenAt,
-    links: incident.links,
+    // the alert's own links first, then the registry's dashboards and runbooks
+    links: [...incident.links, ...(service?.links ?? [])].filter(
+      (link, index, all) => all.findIndex((other) => other.url === link.url) === index,
+    ),
     history,
     buttons: decidable
       ? CARD_VERBS.map((verb) => ({ verb, callbackData: packCallbackData({ verb, id: incident.id }) }))
@@ -75,5 +92,8 @@ export function buildIncidentCard(
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),
     ...(analysis === undefined ? {} : { analysis: cardAnalysis(analysis) }),
+    ...(service?.ownerTeam === undefined
+      ? {}
+      : { owner: { team: service.ownerTeam, ...(service.slo === undefined ? {} : { slo: service.slo }) } }),
   };
 }

@@ -76,6 +76,8 @@ export interface IncidentCard {
   firstSeenAt: Date;
   lastSeenAt: Date;
   resolvedAt?: Date;
+  /** From the service registry: who owns the service, and its SLO in words. */
+  owner?: { team: string; slo?: string };
   /** Absent while the analysis has not run yet. */
   analysis?: CardAnalysis;
   links: CardLink[];

@@ -6,10 +6,11 @@ import {
   listEvents,
   saveTelegramMessage,
   telegramMessages,
+  type Incident,
   type Queryable,
 } from "../db/incidents.js";
 import { latestAnalysis } from "../db/analyses.js";
-import { buildIncidentCard } from "./build-incident-card.js";
+import { buildIncidentCard, type ServiceFacts } from "./build-incident-card.js";
 import type { IncidentCard } from "./incident-card.js";
 
 export interface Notifier {
@@ -21,6 +22,8 @@ export interface Notifier {
 export interface SyncCardDeps {
   db: Queryable;
   notifier: Notifier;
+  /** Owner, SLO and links from the service registry, when one is loaded. */
+  serviceFacts?: (incident: Incident) => ServiceFacts | undefined;
   /** Where cards go (routing by severity or namespace comes later). */
   chatIds: (card: IncidentCard) => string[];
 }
@@ -42,7 +45,7 @@ export async function syncIncidentCard(
     listEvents(deps.db, incidentId),
     latestAnalysis(deps.db, incidentId),
   ]);
-  const card = buildIncidentCard(incident, events, analysis?.analysis);
+  const card = buildIncidentCard(incident, events, analysis?.analysis, deps.serviceFacts?.(incident));
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];
   for (const chatId of deps.chatIds(card)) {

@@ -344,6 +344,10 @@ function incidentLines(card: IncidentCard, clock: Clock): Line[] {
     [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock)}`)],
   ];
   if (card.target) lines.push([plain(`🎯 ${targetText(card.target)}`)]);
+  if (card.owner) {
+    const slo = card.owner.slo === undefined ? "" : ` · SLO ${clean(card.owner.slo, CAP.owner)}`;
+    lines.push([plain(`🏷️ Service owner: ${clean(card.owner.team, CAP.owner) || "unassigned"}${slo}`)]);
+  }
   lines.push([plain(occurrencesText(card, clock))]);
   return lines;
 }

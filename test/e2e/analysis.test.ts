@@ -5,7 +5,7 @@ import { listAnalyses } from "../../db/analyses.js";
 import { getIncident } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { TEST_SECRETS } from "../support/env.js";
-import { startFakes, type Fakes } from "../support/llm/incident.js";
+import { startFakes, validAnswer, type Fakes } from "../support/llm/incident.js";
 import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../support/stack.js";
 
 let stack: Stack;
@@ -43,18 +43,8 @@ afterAll(async () => {
 
 function healthy(): void {
   for (const fake of [fakes.ollama, fakes.gemini, fakes.claude])
-    fake.respondWith({ kind: "answer", output: fakesAnswer });
+    fake.respondWith({ kind: "answer", output: validAnswer() });
 }
-const fakesAnswer = {
-  suggested_action: "RESTART_POD",
-  target: { kind: "Deployment", namespace: "awoooi-prod", name: "awoooi-api" },
-  confidence: 0.9,
-  risk_level: "LOW",
-  blast_radius: { affected_pods: 2, estimated_downtime_seconds: 0 },
-  owner_team: "backend",
-  cause: "Upstream connection resets raise the 5xx ratio",
-  reasoning: "日誌顯示上游連線被重置，導致 5xx 比例升高；滾動重啟 awoooi-api 可重建連線池。",
-};
 
 async function cardOf(incidentId: string): Promise<string> {
   const messages = await waitForChat(

@@ -37,6 +37,13 @@ describe("the spine", () => {
     expect(incidentId).not.toBe("");
     expect(card?.text).toContain("CRITICAL | awoooi-api");
     expect(card?.text).toContain("awoooi-api-7d4b8c9f5-abc12");
+    // from the service registry (registry/services.yaml)
+    expect(card?.text).toContain("Service owner: backend · SLO 99.9% available, p95 ≤ 2s, errors < 1%");
+    expect(
+      card?.entities.some(
+        (entity) => entity.type === "text_link" && entity.url.includes("runbooks.awoooi.internal/awoooi-api"),
+      ),
+    ).toBe(true);
     const buttons = card?.reply_markup?.inline_keyboard
       .flat()
       .map((button) => ("callback_data" in button ? button.callback_data : ""));

@@ -1,0 +1,41 @@
+// What the service registry adds to an incident card: the owning team, the SLO in words, and
+// the service's dashboards and runbooks.
+import type { Incident } from "../db/incidents.js";
+import type { ServiceFacts } from "../handlers/build-incident-card.js";
+import type { ServiceRegistry } from "./services.js";
+
+export function sloText(targets: {
+  availability_percent?: number | undefined;
+  latency_p95?: string | undefined;
+  error_rate_percent?: number | undefined;
+}): string | undefined {
+  const parts = [
+    targets.availability_percent === undefined ? undefined : `${targets.availability_percent}% available`,
+    targets.latency_p95 === undefined ? undefined : `p95 ≤ ${targets.latency_p95}`,
+    targets.error_rate_percent === undefined ? undefined : `errors < ${targets.error_rate_percent}%`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? undefined : parts.join(", ");
+}
+
+/** Looks the incident's service up by its labels (then by name); undefined when unregistered. */
+export function serviceFactsFrom(
+  registry: ServiceRegistry,
+): (incident: Incident) => ServiceFacts | undefined {
+  return (incident) => {
+    const service =
+      registry.serviceFor(incident.labels) ??
+      (incident.service === null ? undefined : registry.service(incident.service));
+    if (service === undefined) return undefined;
+    const owner = registry.ownerTeam(service);
+    const slo = sloText(service.slo);
+    const links = registry.links(service);
+    return {
+      links: [
+        ...(links?.dashboards ?? []).map((link) => ({ label: link.title, url: link.url })),
+        ...(links?.runbooks ?? []).map((link) => ({ label: link.title, url: link.url })),
+      ],
+      ...(owner === undefined ? {} : { ownerTeam: owner }),
+      ...(slo === undefined ? {} : { slo }),
+    };
+  };
+}
