@@ -93,11 +93,20 @@ describe("the spine", () => {
       .toBe("completed");
     const job = await queue.getJob(jobId);
     const id = (job?.returnvalue as { incidents: string[] } | undefined)?.incidents[0] ?? "";
-    // settled: the card is posted and shows the (offline) analysis
+    // settled: the card shows the (offline) analysis and no card or analysis job is still pending
     await waitForChat(
       stack.telegram,
       (all) => all.length === 2 && (all[1]?.text.includes("AI analysis (") ?? false),
     );
+    const busy = async () => {
+      const counts = await Promise.all(
+        [stack.runtime.queues.notify, stack.runtime.queues.analyze].map((q) =>
+          q.getJobCounts("waiting", "active", "delayed"),
+        ),
+      );
+      return counts.reduce((sum, c) => sum + (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0), 0);
+    };
+    await expect.poll(busy, { timeout: 5_000 }).toBe(0);
     const before = await getIncident(stack.db.pool, id);
     const calls = stack.telegram.calls.length;
     await job?.retry("completed");
