@@ -46,9 +46,7 @@ export function alertmanagerPayload(
       ...(options.startsAt === undefined ? {} : { startsAt: options.startsAt.toISOString() }),
       ...(status === "resolved"
         ? {
-            endsAt: new Date(
-              (options.startsAt ?? new Date("2026-03-29T12:00:00.000Z")).getTime() + 600_000,
-            ).toISOString(),
+            endsAt: options.startsAt === undefined ? "2026-03-29T12:10:00.000Z" : new Date().toISOString(),
           }
         : {}),
     };
