@@ -16,6 +16,8 @@ export const REMEDIATION_ACTIONS = [
   "FALLBACK_AI",
 ] as const;
 
+export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
+
 /** "A human must look": NONE when nothing needs doing, NOTIFY_ONLY when someone must decide. */
 export const HUMAN_ACTIONS = ["NONE", "NOTIFY_ONLY"] as const;
 
