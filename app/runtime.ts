@@ -20,7 +20,8 @@ import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
-import { serviceFactsFrom } from "../registry/card-facts.js";
+import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
+import { RepairCountersStore } from "../executors/repair-counters.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -101,7 +102,22 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     if (roles.has("worker")) {
       const notifier = telegramNotifier(bot.api);
       // The registry gives cards their owner, SLO and links; a broken file stops start-up here.
-      const serviceFacts = serviceFactsFrom(await loadRegistry(config.registryPath));
+      const registry = await loadRegistry(config.registryPath);
+      const serviceFacts = serviceFactsFrom(registry);
+      const guardrails = {
+        policy: {
+          enabled: config.autoRepair.enabled,
+          maxPerHour: config.autoRepair.maxPerHour,
+          maxPerResourcePerHour: config.autoRepair.maxPerResourcePerHour,
+          minConfidence: config.autoRepair.minConfidence,
+          maxAffectedPods: config.autoRepair.maxAffectedPods,
+          minHealthyReplicas: config.autoRepair.minHealthyReplicas,
+          allowedNamespaces: config.autoRepair.allowedNamespaces,
+          autoMaxRisk: "LOW" as const,
+        },
+        counters: new RepairCountersStore(redis, config.redis.prefix),
+        registryAllows: allowedActionsFrom(registry),
+      };
       const chain = createAnalysisChain(
         config.llm,
         { budgetStore: new RedisBudgetStore(redis, config.redis.prefix) },
@@ -145,13 +161,17 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             concurrency: options.concurrency?.notify ?? 4,
           },
         ),
-        new Worker(QUEUE_NAMES.analyze, analyzeProcessor({ analyze: { pool, chain }, queues, metrics }), {
-          connection: workerConnection,
-          prefix: config.redis.prefix,
-          concurrency: options.concurrency?.analyze ?? 4,
-          // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
-          lockDuration: 180_000,
-        }),
+        new Worker(
+          QUEUE_NAMES.analyze,
+          analyzeProcessor({ analyze: { pool, chain, guardrails }, queues, metrics }),
+          {
+            connection: workerConnection,
+            prefix: config.redis.prefix,
+            concurrency: options.concurrency?.analyze ?? 4,
+            // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
+            lockDuration: 180_000,
+          },
+        ),
       ];
       for (const worker of workers) {
         worker.on("failed", (job, error) =>

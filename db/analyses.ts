@@ -2,6 +2,7 @@
 import type { Analysis } from "../ai/analysis.js";
 import type { Attempt } from "../ai/chain.js";
 import type { SimilarIncident } from "../ai/context.js";
+import type { Decision } from "../executors/decide.js";
 import type { Queryable } from "./incidents.js";
 
 export interface StoredAnalysis {
@@ -11,20 +12,27 @@ export interface StoredAnalysis {
   requestedBy: string;
   analysis: Analysis;
   attempts: Attempt[];
+  decision: Decision | null;
 }
 
 const COLUMNS = `id, incident_id AS "incidentId", created_at AS "createdAt", requested_by AS "requestedBy",
-  analysis, attempts`;
+  analysis, attempts, decision`;
 
 export async function insertAnalysis(
   db: Queryable,
-  row: { incidentId: string; requestedBy: string; analysis: Analysis; attempts: Attempt[] },
+  row: {
+    incidentId: string;
+    requestedBy: string;
+    analysis: Analysis;
+    attempts: Attempt[];
+    decision: Decision;
+  },
 ): Promise<StoredAnalysis> {
   const { analysis } = row;
   const { rows } = await db.query<StoredAnalysis>(
     `INSERT INTO analyses (incident_id, requested_by, engine, provider, model, suggested_action, confidence,
-       risk_level, tokens_input, tokens_output, cost_usd, analysis, attempts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       risk_level, tokens_input, tokens_output, cost_usd, analysis, attempts, decision)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      RETURNING ${COLUMNS}`,
     [
       row.incidentId,
@@ -40,6 +48,7 @@ export async function insertAnalysis(
       analysis.cost_usd,
       JSON.stringify(analysis),
       JSON.stringify(row.attempts),
+      JSON.stringify(row.decision),
     ],
   );
   return rows[0] as StoredAnalysis;

@@ -1,16 +1,23 @@
 // Use case: analyse one incident (LLM chain, else the offline analyzer), store the analysis with
 // its tokens and cost, and move the incident on: awaiting approval when a remediation is proposed.
 import type { AnalysisChain } from "../ai/chain.js";
-import { HUMAN_ACTIONS } from "../ai/actions.js";
 import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
 import { inTransaction, type Pool } from "../db/pool.js";
+import { decide, resourceKey, type GuardrailPolicy } from "../executors/decide.js";
+import type { RepairCountersStore } from "../executors/repair-counters.js";
 
 export interface AnalyzeDeps {
   pool: Pool;
   chain: Pick<AnalysisChain, "analyze">;
   context?: ContextDeps;
+  /** The guardrails: policy, shared counters, and what the registry allows the service. */
+  guardrails: {
+    policy: GuardrailPolicy;
+    counters: Pick<RepairCountersStore, "read">;
+    registryAllows: (incident: Incident) => readonly string[] | undefined;
+  };
 }
 
 export type AnalyzeResult =
@@ -73,8 +80,15 @@ export async function analyzeIncident(
     input.signal === undefined ? {} : { signal: input.signal },
   );
   const { analysis } = result;
-  // NONE / NOTIFY_ONLY leave the incident to a human with nothing to approve.
-  const proposesRemediation = !(HUMAN_ACTIONS as readonly string[]).includes(analysis.suggested_action);
+  const decision = decide({
+    analysis,
+    incident,
+    policy: deps.guardrails.policy,
+    counters: await deps.guardrails.counters.read(resourceKey(analysis)),
+    registryAllows: deps.guardrails.registryAllows(incident),
+  });
+  // Executors are not built yet: an "auto" decision waits for a human like an "approval" one.
+  const proposesRemediation = decision.mode === "auto" || decision.mode === "approval";
 
   const stored = await inTransaction(deps.pool, async (client) => {
     const row = await insertAnalysis(client, {
@@ -82,6 +96,7 @@ export async function analyzeIncident(
       requestedBy: input.requestedBy,
       analysis,
       attempts: result.attempts,
+      decision,
     });
     await addEvent(
       client,
@@ -93,6 +108,8 @@ export async function analyzeIncident(
         model: analysis.model,
         action: analysis.suggested_action,
         confidence: analysis.confidence,
+        decision: decision.mode,
+        rules: decision.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule),
         attempts: result.attempts.map((attempt) => `${attempt.provider}:${attempt.outcome}`),
         warnings: result.warnings,
       },

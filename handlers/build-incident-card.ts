@@ -2,6 +2,7 @@
 import { packCallbackData } from "../bot/callback-data/callback-data.js";
 import type { Analysis } from "../ai/analysis.js";
 import type { Incident, IncidentEvent } from "../db/incidents.js";
+import type { Decision } from "../executors/decide.js";
 import {
   CARD_VERBS,
   type CardAnalysis,
@@ -27,15 +28,16 @@ function target(analysis: Analysis): string {
   return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
 }
 
-/** Why the suggestion waits for a human; the guardrail engine will say more once it exists. */
-function decision(analysis: Analysis): string {
-  if (analysis.suggested_action === "NONE" || analysis.suggested_action === "NOTIFY_ONLY") {
-    return "nothing to run: a human should look";
-  }
-  return `needs approval: risk ${analysis.risk_level}, confidence ${Math.floor(analysis.confidence * 100)}%`;
+/** The guardrails' one-line verdict; nothing runs by itself until the executors exist. */
+function decisionLine(decision: Decision | null): string | undefined {
+  if (decision === null) return undefined;
+  return decision.mode === "auto"
+    ? `${decision.summary} · not run: executors are not built yet`
+    : decision.summary;
 }
 
-export function cardAnalysis(analysis: Analysis): CardAnalysis {
+export function cardAnalysis(analysis: Analysis, decision: Decision | null = null): CardAnalysis {
+  const line = decisionLine(decision);
   const tokens = analysis.tokens.input + analysis.tokens.output;
   return {
     engine:
@@ -47,7 +49,7 @@ export function cardAnalysis(analysis: Analysis): CardAnalysis {
     cause: analysis.cause,
     suggestedAction: `${analysis.suggested_action} · ${target(analysis)}`,
     estimatedDowntime: downtime(analysis.blast_radius.estimated_downtime_seconds),
-    decision: decision(analysis),
+    ...(line === undefined ? {} : { decision: line }),
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
   };
 }
@@ -62,7 +64,7 @@ export interface ServiceFacts {
 export function buildIncidentCard(
   incident: Incident,
   events: readonly IncidentEvent[],
-  analysis?: Analysis,
+  stored?: { analysis: Analysis; decision: Decision | null },
   service?: ServiceFacts,
 ): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
@@ -91,7 +93,7 @@ export function buildIncidentCard(
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),
-    ...(analysis === undefined ? {} : { analysis: cardAnalysis(analysis) }),
+    ...(stored === undefined ? {} : { analysis: cardAnalysis(stored.analysis, stored.decision) }),
     ...(service?.ownerTeam === undefined
       ? {}
       : { owner: { team: service.ownerTeam, ...(service.slo === undefined ? {} : { slo: service.slo }) } }),

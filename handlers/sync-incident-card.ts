@@ -45,7 +45,7 @@ export async function syncIncidentCard(
     listEvents(deps.db, incidentId),
     latestAnalysis(deps.db, incidentId),
   ]);
-  const card = buildIncidentCard(incident, events, analysis?.analysis, deps.serviceFacts?.(incident));
+  const card = buildIncidentCard(incident, events, analysis, deps.serviceFacts?.(incident));
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];
   for (const chatId of deps.chatIds(card)) {

@@ -178,6 +178,28 @@ const EnvSchema = z.object({
   AUTO_REPAIR_MAX_PER_HOUR: integer(5, 0, 10_000),
   AUTO_REPAIR_MIN_CONFIDENCE: ratio(0.85),
   AUTO_REPAIR_DRY_RUN: boolean(false),
+  AUTO_REPAIR_MAX_PER_RESOURCE: integer(3, 0, 10_000),
+  AUTO_REPAIR_COOLDOWN_SECONDS: integer(600, 0, 7 * 24 * 3600),
+  AUTO_REPAIR_MAX_AFFECTED_PODS: integer(3, 0, 10_000),
+  AUTO_REPAIR_MIN_HEALTHY_REPLICAS: integer(1, 0, 10_000),
+  AUTO_REPAIR_ALLOWED_NAMESPACES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return ["awoooi-prod", "monitoring"];
+      const items = value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
+      if (items.some((item) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(item))) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be a comma-separated list of Kubernetes namespace names",
+        });
+        return z.NEVER;
+      }
+      return items;
+    }),
   OLLAMA_HOST: optionalUrl(["http:", "https:"]),
   OLLAMA_MODEL: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -229,6 +251,11 @@ function shape(env: z.output<typeof EnvSchema>) {
       maxPerHour: env.AUTO_REPAIR_MAX_PER_HOUR,
       minConfidence: env.AUTO_REPAIR_MIN_CONFIDENCE,
       dryRun: env.AUTO_REPAIR_DRY_RUN,
+      maxPerResourcePerHour: env.AUTO_REPAIR_MAX_PER_RESOURCE,
+      cooldownSeconds: env.AUTO_REPAIR_COOLDOWN_SECONDS,
+      maxAffectedPods: env.AUTO_REPAIR_MAX_AFFECTED_PODS,
+      minHealthyReplicas: env.AUTO_REPAIR_MIN_HEALTHY_REPLICAS,
+      allowedNamespaces: env.AUTO_REPAIR_ALLOWED_NAMESPACES,
     },
     llm: {
       chain: env.LLM_CHAIN,

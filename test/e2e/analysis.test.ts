@@ -18,6 +18,7 @@ beforeAll(async () => {
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     env: {
       LLM_CHAIN: "ollama,gemini,claude",
+      AUTO_REPAIR_ENABLED: "true",
       OLLAMA_HOST: fakes.ollama.url,
       OLLAMA_MODEL: "qwen2.5:7b",
       GEMINI_API_KEY: fakes.gemini.apiKey,
@@ -79,6 +80,10 @@ describe("analysis on the card", () => {
     expect(card).toContain("Owner: backend");
     expect(card).toContain("RESTART_POD · Deployment awoooi-prod/awoooi-api");
     expect(card).toMatch(/Tokens: [\d,]+ \/ \$0\.0000/);
+    // the guardrails would let it run (the registry allows RESTART_POD for awoooi-api)
+    expect(card).toContain(
+      "auto: confidence 0.90 ≥ 0.85, risk LOW, 1/5 this hour · not run: executors are not built yet",
+    );
     expect((await getIncident(stack.db.pool, id))?.status).toBe("awaiting_approval");
     expect(fakes.gemini.modelRequests()).toHaveLength(0);
   });
@@ -130,6 +135,8 @@ describe("analysis on the card", () => {
     expect(card).toContain("AI analysis (offline analyzer");
     expect(card).toContain("RESTART_POD");
     expect(card).not.toContain("Tokens:");
+    // the offline analyzer's honest confidence keeps a human in the loop
+    expect(card).toMatch(/needs approval: confidence 0\.\d+ < 0\.85/);
   });
 
   it("re-runs through POST /api/v1/analyze and sums tokens per incident and per day", async () => {

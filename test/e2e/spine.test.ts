@@ -54,11 +54,16 @@ describe("the spine", () => {
     expect(stored).toMatchObject({ severity: "P0", occurrences: 1 });
     // no model is configured here: the offline analyzer proposes a restart that waits for a human
     expect(["open", "analyzing", "awaiting_approval"]).toContain(stored?.status);
+    const analysed = await waitForChat(
+      stack.telegram,
+      (all) => all[0]?.text.includes("needs approval") ?? false,
+    );
+    expect(analysed[0]?.text).toContain("AUTO_REPAIR_ENABLED=false");
   });
 
   it("edits the same card in place when the alert repeats", async () => {
     await post(alertmanagerPayload({ fingerprint: "e2e-api-down" }));
-    const messages = await waitForChat(stack.telegram, (all) => (all[0]?.editCount ?? 0) >= 1);
+    const messages = await waitForChat(stack.telegram, (all) => /2 occurrences/.test(all[0]?.text ?? ""));
     expect(messages).toHaveLength(1);
     expect(messages[0]?.text).toMatch(/2 occurrences/);
     expect(stack.telegram.callsOf("sendMessage")).toHaveLength(1);

@@ -17,7 +17,17 @@ describe("config", () => {
     const config = parseConfig(testEnv());
     expect(config.sentry.dedupTtlSeconds).toBe(600);
     expect(config.signoz.anomalyThresholdErrorCount).toBe(10);
-    expect(config.autoRepair).toEqual({ enabled: false, maxPerHour: 5, minConfidence: 0.85, dryRun: false });
+    expect(config.autoRepair).toEqual({
+      enabled: false,
+      maxPerHour: 5,
+      minConfidence: 0.85,
+      dryRun: false,
+      maxPerResourcePerHour: 3,
+      cooldownSeconds: 600,
+      maxAffectedPods: 3,
+      minHealthyReplicas: 1,
+      allowedNamespaces: ["awoooi-prod", "monitoring"],
+    });
     expect(config.llm.chain).toEqual(["ollama", "gemini", "claude"]);
     expect(config.telegram.apiRoot).toBe("https://api.telegram.org");
     expect(config.telegram.approverIds).toEqual([1001, 1002]);

@@ -1,5 +1,5 @@
-// What the service registry adds to an incident card: the owning team, the SLO in words, and
-// the service's dashboards and runbooks.
+// What the bot asks the service registry about an incident: the owning team, the SLO in words,
+// the service's dashboards and runbooks (for cards), and the repairs it allows (for guardrails).
 import type { Incident } from "../db/incidents.js";
 import type { ServiceFacts } from "../handlers/build-incident-card.js";
 import type { ServiceRegistry } from "./services.js";
@@ -22,9 +22,7 @@ export function serviceFactsFrom(
   registry: ServiceRegistry,
 ): (incident: Incident) => ServiceFacts | undefined {
   return (incident) => {
-    const service =
-      registry.serviceFor(incident.labels) ??
-      (incident.service === null ? undefined : registry.service(incident.service));
+    const service = serviceOf(registry, incident);
     if (service === undefined) return undefined;
     const owner = registry.ownerTeam(service);
     const slo = sloText(service.slo);
@@ -37,5 +35,22 @@ export function serviceFactsFrom(
       ...(owner === undefined ? {} : { ownerTeam: owner }),
       ...(slo === undefined ? {} : { slo }),
     };
+  };
+}
+
+function serviceOf(registry: ServiceRegistry, incident: Incident) {
+  return (
+    registry.serviceFor(incident.labels) ??
+    (incident.service === null ? undefined : registry.service(incident.service))
+  );
+}
+
+/** The repairs the registry allows for the incident's service; undefined when it is unregistered. */
+export function allowedActionsFrom(
+  registry: ServiceRegistry,
+): (incident: Incident) => readonly string[] | undefined {
+  return (incident) => {
+    const service = serviceOf(registry, incident);
+    return service === undefined ? undefined : registry.allowedActions(service);
   };
 }

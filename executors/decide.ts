@@ -1,0 +1,229 @@
+// The decision engine (SPEC section 4): may this analysis run by itself, does it need a human, or
+// must it not run at all? A pure function of the analysis, the incident, the registry's word on
+// the service, the policy and the shared counters; every rule's verdict is recorded.
+import { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS, type RiskLevel } from "../ai/actions.js";
+import type { Analysis } from "../ai/analysis.js";
+import { AnalysisContextSchema } from "../ai/context.js";
+import { scopeFromContext, targetProblem } from "../ai/scope.js";
+
+export interface GuardrailPolicy {
+  /** AUTO_REPAIR_ENABLED: false sends everything to a human. */
+  enabled: boolean;
+  maxPerHour: number;
+  maxPerResourcePerHour: number;
+  minConfidence: number;
+  maxAffectedPods: number;
+  minHealthyReplicas: number;
+  allowedNamespaces: readonly string[];
+  /** Only this risk (and lower) may run without a human. */
+  autoMaxRisk: RiskLevel;
+}
+
+export interface RepairCounters {
+  /** Automatic repairs in the last hour, across every process. */
+  lastHour: number;
+  /** Automatic repairs of this resource in the last hour. */
+  resourceLastHour: number;
+  /** Seconds left of the cool-off after a failed repair of this resource (0 when none). */
+  cooldownSeconds: number;
+}
+
+export interface DecisionInput {
+  analysis: Analysis;
+  incident: {
+    source: string;
+    title: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
+  /** The repairs the service registry allows for the incident's service; undefined when unregistered. */
+  registryAllows: readonly string[] | undefined;
+  policy: GuardrailPolicy;
+  counters: RepairCounters;
+  /** Ready replicas of the target workload, when known. */
+  healthyReplicas?: number;
+}
+
+/** A hard rule stops the action outright; a soft one only takes away the automatic run. */
+export type RuleKind = "hard" | "soft";
+
+export interface Verdict {
+  rule: string;
+  kind: RuleKind;
+  ok: boolean;
+  detail: string;
+}
+
+export type DecisionMode = "auto" | "approval" | "refused" | "nothing_to_run";
+
+export interface Decision {
+  mode: DecisionMode;
+  /** One line for the card: "auto: confidence 0.92 ≥ 0.85, risk LOW, 2/5 this hour". */
+  summary: string;
+  verdicts: Verdict[];
+  /** Key of the target in the shared counters. */
+  resourceKey: string;
+}
+
+const RISK_ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, CRITICAL: 2 };
+/** Actions that take a healthy pod away (a rollout restart surges first, so it does not). */
+const REMOVES_A_POD = new Set(["DELETE_POD", "SCALE_DOWN"]);
+const NAMESPACED_TARGETS = new Set(["Deployment", "StatefulSet", "Pod"]);
+
+export function resourceKey(analysis: Analysis): string {
+  const { kind, namespace, name } = analysis.target;
+  return `${kind}/${namespace ?? "-"}/${name}`;
+}
+
+export function decide(input: DecisionInput): Decision {
+  const { analysis, policy, counters } = input;
+  const action = analysis.suggested_action;
+  const key = resourceKey(analysis);
+  // Checked before anything else: an analysis that got past validation with one of these is hostile.
+  if (BLACKLISTED_ACTIONS.includes(action)) {
+    return {
+      mode: "refused",
+      summary: `refused: ${action} is blacklisted`,
+      verdicts: [{ rule: "not_blacklisted", kind: "hard", ok: false, detail: `${action} is blacklisted` }],
+      resourceKey: key,
+    };
+  }
+  if (!(REMEDIATION_ACTIONS as readonly string[]).includes(action)) {
+    return {
+      mode: "nothing_to_run",
+      summary: "nothing to run: a human should look",
+      verdicts: [
+        { rule: "remediation_proposed", kind: "hard", ok: false, detail: `${action} is not a remediation` },
+      ],
+      resourceKey: key,
+    };
+  }
+
+  const verdicts: Verdict[] = [];
+  const check = (rule: string, kind: RuleKind, ok: boolean, detail: string) =>
+    verdicts.push({ rule, kind, ok, detail });
+
+  check("not_blacklisted", "hard", true, `${action} is not blacklisted`);
+
+  const scope = scopeFromContext(
+    AnalysisContextSchema.parse({
+      source: input.incident.source,
+      title: input.incident.title,
+      labels: input.incident.labels,
+      annotations: input.incident.annotations,
+    }),
+  );
+  const foreign = targetProblem(analysis.target, scope);
+  check(
+    "target_in_incident",
+    "hard",
+    foreign === undefined,
+    foreign ?? `${key} is the incident's own resource`,
+  );
+
+  const namespace = analysis.target.namespace;
+  if (NAMESPACED_TARGETS.has(analysis.target.kind)) {
+    const allowed = namespace !== undefined && policy.allowedNamespaces.includes(namespace);
+    check(
+      "namespace_allowed",
+      "hard",
+      allowed,
+      allowed
+        ? `namespace ${namespace} is allowed`
+        : `namespace ${String(namespace)} is not in ${policy.allowedNamespaces.join(", ")}`,
+    );
+  }
+
+  if (REMOVES_A_POD.has(action)) {
+    const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - 1;
+    if (left === undefined) {
+      check("min_healthy_replicas", "soft", false, "healthy replicas unknown");
+    } else {
+      check(
+        "min_healthy_replicas",
+        "hard",
+        left >= policy.minHealthyReplicas,
+        `${left} healthy replica(s) would remain, at least ${policy.minHealthyReplicas} must`,
+      );
+    }
+  }
+
+  check(
+    "auto_repair_enabled",
+    "soft",
+    policy.enabled,
+    policy.enabled ? "AUTO_REPAIR_ENABLED" : "AUTO_REPAIR_ENABLED=false",
+  );
+  if (input.registryAllows === undefined) {
+    check("registry_allows", "soft", false, "the service is not in the registry");
+  } else {
+    const allowed = input.registryAllows.includes(action);
+    check(
+      "registry_allows",
+      "soft",
+      allowed,
+      allowed ? `the registry allows ${action}` : `the registry does not allow ${action} for this service`,
+    );
+  }
+  const riskOk = RISK_ORDER[analysis.risk_level] <= RISK_ORDER[policy.autoMaxRisk];
+  check("risk", "soft", riskOk, `risk ${analysis.risk_level}${riskOk ? "" : ` above ${policy.autoMaxRisk}`}`);
+  const confidenceOk = analysis.confidence >= policy.minConfidence;
+  check(
+    "confidence",
+    "soft",
+    confidenceOk,
+    `confidence ${analysis.confidence.toFixed(2)} ${confidenceOk ? "≥" : "<"} ${policy.minConfidence}`,
+  );
+  const pods = analysis.blast_radius.affected_pods;
+  check(
+    "max_affected_pods",
+    "soft",
+    pods <= policy.maxAffectedPods,
+    `${pods} pod(s) affected, at most ${policy.maxAffectedPods}`,
+  );
+  check(
+    "hourly_budget",
+    "soft",
+    counters.lastHour < policy.maxPerHour,
+    `${counters.lastHour}/${policy.maxPerHour} this hour`,
+  );
+  check(
+    "resource_budget",
+    "soft",
+    counters.resourceLastHour < policy.maxPerResourcePerHour,
+    `${counters.resourceLastHour}/${policy.maxPerResourcePerHour} on ${key} this hour`,
+  );
+  check(
+    "cooldown",
+    "soft",
+    counters.cooldownSeconds <= 0,
+    counters.cooldownSeconds <= 0
+      ? "no cool-off"
+      : `cooling off after a failed repair: ${counters.cooldownSeconds}s left`,
+  );
+
+  const hard = verdicts.filter((verdict) => verdict.kind === "hard" && !verdict.ok);
+  const soft = verdicts.filter((verdict) => verdict.kind === "soft" && !verdict.ok);
+  if (hard.length > 0) {
+    return {
+      mode: "refused",
+      summary: `refused: ${hard.map((v) => v.detail).join("; ")}`,
+      verdicts,
+      resourceKey: key,
+    };
+  }
+  if (soft.length > 0) {
+    return {
+      mode: "approval",
+      summary: `needs approval: ${soft.map((v) => v.detail).join("; ")}`,
+      verdicts,
+      resourceKey: key,
+    };
+  }
+  return {
+    mode: "auto",
+    summary: `auto: confidence ${analysis.confidence.toFixed(2)} ≥ ${policy.minConfidence}, risk ${analysis.risk_level}, ${counters.lastHour + 1}/${policy.maxPerHour} this hour`,
+    verdicts,
+    resourceKey: key,
+  };
+}

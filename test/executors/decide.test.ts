@@ -1,0 +1,207 @@
+// Given / when / then for every guardrail of SPEC section 4, hostile analyses included.
+import { describe, expect, it } from "vitest";
+import type { Analysis } from "../../ai/analysis.js";
+import {
+  decide,
+  type DecisionInput,
+  type DecisionMode,
+  type GuardrailPolicy,
+} from "../../executors/decide.js";
+
+const POLICY: GuardrailPolicy = {
+  enabled: true,
+  maxPerHour: 5,
+  maxPerResourcePerHour: 3,
+  minConfidence: 0.85,
+  maxAffectedPods: 3,
+  minHealthyReplicas: 1,
+  allowedNamespaces: ["awoooi-prod", "monitoring"],
+  autoMaxRisk: "LOW",
+};
+
+const INCIDENT = {
+  source: "alertmanager",
+  title: "AWOOOIAPIDown",
+  labels: {
+    alertname: "AWOOOIAPIDown",
+    namespace: "awoooi-prod",
+    deployment: "awoooi-api",
+    pod: "awoooi-api-7d4b8c9f5-abc12",
+  },
+  annotations: {},
+};
+
+const ANALYSIS: Analysis = {
+  suggested_action: "RESTART_POD",
+  target: { kind: "Deployment", namespace: "awoooi-prod", name: "awoooi-api" },
+  confidence: 0.92,
+  risk_level: "LOW",
+  blast_radius: { affected_pods: 2, estimated_downtime_seconds: 0 },
+  owner_team: "backend",
+  cause: "probe failing",
+  reasoning: "健康檢查失敗，滾動重啟。",
+  provider: "ollama",
+  model: "qwen2.5:7b",
+  tokens: { input: 1000, output: 90 },
+  cost_usd: 0,
+  engine: "llm",
+};
+
+function given(overrides: {
+  analysis?: Partial<Analysis> | Record<string, unknown>;
+  incident?: Partial<typeof INCIDENT>;
+  policy?: Partial<GuardrailPolicy>;
+  counters?: Partial<DecisionInput["counters"]>;
+  registryAllows?: readonly string[] | undefined;
+  healthyReplicas?: number;
+}): DecisionInput {
+  return {
+    // hostile analyses are cast: the engine must refuse what validation should already have stopped
+    analysis: { ...ANALYSIS, ...overrides.analysis } as Analysis,
+    incident: { ...INCIDENT, ...overrides.incident },
+    policy: { ...POLICY, ...overrides.policy },
+    counters: { lastHour: 2, resourceLastHour: 0, cooldownSeconds: 0, ...overrides.counters },
+    registryAllows:
+      "registryAllows" in overrides ? overrides.registryAllows : ["RESTART_POD", "DELETE_POD", "SCALE_UP"],
+    ...(overrides.healthyReplicas === undefined ? {} : { healthyReplicas: overrides.healthyReplicas }),
+  };
+}
+
+const pod = { kind: "Pod", namespace: "awoooi-prod", name: "awoooi-api-7d4b8c9f5-abc12" };
+
+const TABLE: [string, Parameters<typeof given>[0], DecisionMode, string | undefined][] = [
+  ["everything within the guardrails", {}, "auto", undefined],
+  ["AUTO_REPAIR_ENABLED=false", { policy: { enabled: false } }, "approval", "auto_repair_enabled"],
+  [
+    "risk MEDIUM",
+    { analysis: { suggested_action: "ROLLBACK", risk_level: "MEDIUM" }, registryAllows: ["ROLLBACK"] },
+    "approval",
+    "risk",
+  ],
+  [
+    "confidence 0.99 with CRITICAL risk",
+    { analysis: { confidence: 0.99, risk_level: "CRITICAL" } },
+    "approval",
+    "risk",
+  ],
+  ["confidence below 0.85", { analysis: { confidence: 0.849 } }, "approval", "confidence"],
+  [
+    "more than 3 pods affected",
+    { analysis: { blast_radius: { affected_pods: 4, estimated_downtime_seconds: 0 } } },
+    "approval",
+    "max_affected_pods",
+  ],
+  ["the hourly budget spent (by any process)", { counters: { lastHour: 5 } }, "approval", "hourly_budget"],
+  [
+    "3 repairs of this resource this hour",
+    { counters: { resourceLastHour: 3 } },
+    "approval",
+    "resource_budget",
+  ],
+  [
+    "an active cool-off after a failed repair",
+    { counters: { cooldownSeconds: 420 } },
+    "approval",
+    "cooldown",
+  ],
+  ["an action the registry does not allow", { registryAllows: ["SCALE_UP"] }, "approval", "registry_allows"],
+  ["a service missing from the registry", { registryAllows: undefined }, "approval", "registry_allows"],
+  [
+    "deleting the last healthy replica",
+    { analysis: { suggested_action: "DELETE_POD", target: pod }, healthyReplicas: 1 },
+    "refused",
+    "min_healthy_replicas",
+  ],
+  [
+    "deleting a pod with healthy replicas unknown",
+    { analysis: { suggested_action: "DELETE_POD", target: pod } },
+    "approval",
+    "min_healthy_replicas",
+  ],
+  [
+    "deleting one of three healthy pods",
+    { analysis: { suggested_action: "DELETE_POD", target: pod }, healthyReplicas: 3 },
+    "auto",
+    undefined,
+  ],
+  [
+    "hostile: a blacklisted action",
+    { analysis: { suggested_action: "DROP_DATABASE" } },
+    "refused",
+    "not_blacklisted",
+  ],
+  [
+    "hostile: DELETE_NAMESPACE at 0.99",
+    { analysis: { suggested_action: "DELETE_NAMESPACE", confidence: 0.99 } },
+    "refused",
+    "not_blacklisted",
+  ],
+  [
+    "hostile: a foreign namespace",
+    { analysis: { target: { kind: "Deployment", namespace: "kube-system", name: "coredns" } } },
+    "refused",
+    "target_in_incident",
+  ],
+  [
+    "hostile: a target not in the incident",
+    { analysis: { target: { kind: "Deployment", namespace: "awoooi-prod", name: "awoooi-web" } } },
+    "refused",
+    "target_in_incident",
+  ],
+  [
+    "an incident outside the allowed namespaces",
+    {
+      incident: { labels: { ...INCIDENT.labels, namespace: "default" } },
+      analysis: { target: { kind: "Deployment", namespace: "default", name: "awoooi-api" } },
+    },
+    "refused",
+    "namespace_allowed",
+  ],
+  [
+    "nothing to run (NOTIFY_ONLY)",
+    { analysis: { suggested_action: "NOTIFY_ONLY" } },
+    "nothing_to_run",
+    "remediation_proposed",
+  ],
+];
+
+describe("decide", () => {
+  it.each(TABLE)("given %s, decides %s… naming the rule", (_given, overrides, mode, rule) => {
+    const decision = decide(given(overrides));
+    expect(decision.mode).toBe(mode);
+    const failed = decision.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule);
+    if (rule === undefined) expect(failed).toEqual([]);
+    else expect(failed).toContain(rule);
+  });
+
+  it("says why it runs by itself, in one line for the card", () => {
+    expect(decide(given({})).summary).toBe("auto: confidence 0.92 ≥ 0.85, risk LOW, 3/5 this hour");
+  });
+
+  it("says what needs a human", () => {
+    const decision = decide(
+      given({
+        analysis: { suggested_action: "ROLLBACK", risk_level: "MEDIUM" },
+        registryAllows: ["ROLLBACK"],
+      }),
+    );
+    expect(decision.summary).toBe("needs approval: risk MEDIUM above LOW");
+  });
+
+  it("records every rule's verdict, not only the failing ones", () => {
+    const rules = decide(given({})).verdicts.map((verdict) => verdict.rule);
+    expect(rules).toEqual([
+      "not_blacklisted",
+      "target_in_incident",
+      "namespace_allowed",
+      "auto_repair_enabled",
+      "registry_allows",
+      "risk",
+      "confidence",
+      "max_affected_pods",
+      "hourly_budget",
+      "resource_budget",
+      "cooldown",
+    ]);
+  });
+});
