@@ -56,8 +56,8 @@ function given(overrides: {
   healthyReplicas?: number;
 }): DecisionInput {
   return {
-    // hostile analyses are cast: the engine must refuse what validation should already have stopped
-    analysis: { ...ANALYSIS, ...overrides.analysis } as Analysis,
+    // hostile overrides (unlisted actions) get past the types here, as they would past a broken validator
+    analysis: { ...ANALYSIS, ...overrides.analysis },
     incident: { ...INCIDENT, ...overrides.incident },
     policy: { ...POLICY, ...overrides.policy },
     counters: { lastHour: 2, resourceLastHour: 0, cooldownSeconds: 0, ...overrides.counters },
