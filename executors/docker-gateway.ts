@@ -1,0 +1,104 @@
+// The Docker Engine API as the executors need it: three calls, behind an interface so the
+// executor's callers hand in one gateway per engine (DOCKER_HOST) and nothing else.
+import Docker from "dockerode";
+import { dockerOptions } from "../registry/sources/docker.js";
+
+export type ContainerHealth = "starting" | "healthy" | "unhealthy";
+
+/** One container as `docker inspect` sees it now. */
+export interface ContainerSnapshot {
+  id: string;
+  /** Without Docker's leading "/". */
+  name: string;
+  running: boolean;
+  /** Docker's state: created, running, restarting, paused, exited, dead or removing. */
+  status: string;
+  /** Absent when the container has no healthcheck. */
+  health?: ContainerHealth;
+  /** RFC 3339 with nanoseconds, as the engine reports it; "0001-01-01T00:00:00Z" if never started. */
+  startedAt: string;
+  /** Restarts by the engine's restart policy (an API restart does not count here). */
+  restartCount: number;
+  exitCode: number;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  /** Docker's state, as in ContainerSnapshot.status. */
+  status: string;
+}
+
+export interface DockerGateway {
+  /** undefined when the engine has no such container. */
+  inspect(name: string): Promise<ContainerSnapshot | undefined>;
+  /** Stops (SIGTERM, then SIGKILL after `timeoutSeconds`) and starts the container again. */
+  restart(name: string, timeoutSeconds: number): Promise<void>;
+  /** Every container, running or not. */
+  list(): Promise<ContainerSummary[]>;
+}
+
+/** Idle time allowed on the socket for calls that answer at once. */
+const CALL_TIMEOUT_MS = 10_000;
+
+export class DockerodeGateway implements DockerGateway {
+  private readonly docker: Docker;
+
+  constructor(private readonly options: Docker.DockerOptions) {
+    this.docker = new Docker({ timeout: CALL_TIMEOUT_MS, ...options });
+  }
+
+  /** `unix:///var/run/docker.sock`, `tcp://host:2375` or `https://host:2376` (DOCKER_HOST). */
+  static fromHost(dockerHost: string): DockerodeGateway {
+    return new DockerodeGateway(dockerOptions(dockerHost));
+  }
+
+  async inspect(name: string): Promise<ContainerSnapshot | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(name).inspect();
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+    const health = toHealth(info.State.Health?.Status);
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ""),
+      running: info.State.Running,
+      status: info.State.Status,
+      ...(health === undefined ? {} : { health }),
+      startedAt: info.State.StartedAt,
+      restartCount: info.RestartCount,
+      exitCode: info.State.ExitCode,
+    };
+  }
+
+  async restart(name: string, timeoutSeconds: number): Promise<void> {
+    // The engine answers only once the container has stopped (up to timeoutSeconds) and started
+    // again, and the socket stays silent meanwhile: the usual idle timeout would cut that short.
+    const docker = new Docker({ ...this.options, timeout: (timeoutSeconds + 30) * 1000 });
+    await docker.getContainer(name).restart({ t: timeoutSeconds });
+  }
+
+  async list(): Promise<ContainerSummary[]> {
+    const containers = await this.docker.listContainers({ all: true });
+    return containers.map((container) => ({
+      id: container.Id,
+      name: (container.Names[0] ?? container.Id).replace(/^\//, ""),
+      image: container.Image,
+      status: container.State,
+    }));
+  }
+}
+
+function toHealth(status: string | undefined): ContainerHealth | undefined {
+  // "none" (or no Health at all) means the container has no healthcheck.
+  return status === "starting" || status === "healthy" || status === "unhealthy" ? status : undefined;
+}
+
+function statusCode(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null || !("statusCode" in error)) return undefined;
+  return typeof error.statusCode === "number" ? error.statusCode : undefined;
+}
