@@ -1,0 +1,457 @@
+// The Kubernetes calls the executors, the verifier and the analyzer make, over the real
+// @kubernetes/client-node and a kubeconfig. Each remediation does what the matching kubectl
+// command does, so an operator reading the audit log sees familiar changes:
+// `rollout restart` (restartedAt annotation), `scale` (scale subresource), `delete pod`,
+// `rollout undo` (the previous ReplicaSet's template patched back) and `rollout status`.
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Deployment,
+  type V1Pod,
+  type V1PodTemplateSpec,
+  type V1ReplicaSet,
+} from "@kubernetes/client-node";
+import type { KubeGateway as AnalysisKubeGateway, KubeEvent, PodLogOptions } from "../ai/context.js";
+
+export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
+export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
+const POD_TEMPLATE_HASH = "pod-template-hash";
+
+/** Deployment annotations `rollout undo` keeps from the deployment instead of taking the ReplicaSet's (kubectl's list). */
+const ANNOTATIONS_TO_SKIP = new Set([
+  "kubectl.kubernetes.io/last-applied-configuration",
+  REVISION_ANNOTATION,
+  "deployment.kubernetes.io/revision-history",
+  "deployment.kubernetes.io/desired-replicas",
+  "deployment.kubernetes.io/max-replicas",
+  "deprecated.deployment.rollback.to",
+]);
+
+// ─── Errors ──────────────────────────────────────────────────────────────────────────────────
+
+export const KUBE_ERRORS = {
+  not_found: "the object does not exist",
+  conflict: "the object changed meanwhile, or is not in a state that allows this",
+  invalid: "the API server rejected the change as invalid",
+  unauthorized: "the kubeconfig credentials were refused",
+  forbidden: "the kubeconfig user may not do this",
+  no_history: "the deployment has no previous revision to roll back to",
+  unreachable: "the API server could not be reached",
+  failed: "the API server answered with an error",
+} as const;
+
+export type KubeErrorCode = keyof typeof KUBE_ERRORS;
+
+export class KubeError extends Error {
+  override readonly name = "KubeError";
+  constructor(
+    readonly code: KubeErrorCode,
+    /** The API server's own message when there is one. */
+    detail?: string,
+    /** HTTP status from the API server; absent when it never answered. */
+    readonly status?: number,
+  ) {
+    super(detail ?? KUBE_ERRORS[code]);
+  }
+}
+
+const STATUS_CODES: Readonly<Record<number, KubeErrorCode>> = {
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  422: "invalid",
+};
+
+/** Turns what client-node throws into a KubeError carrying the API server's `Status` message. */
+export function toKubeError(error: unknown): KubeError {
+  if (error instanceof KubeError) return error;
+  if (error instanceof ApiException) {
+    const status = (error as ApiException<unknown>).code;
+    const message = statusMessage((error as ApiException<unknown>).body);
+    return new KubeError(STATUS_CODES[status] ?? "failed", message ?? `HTTP ${status}`, status);
+  }
+  return new KubeError("unreachable", error instanceof Error ? error.message : String(error));
+}
+
+function statusMessage(body: unknown): string | undefined {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body) as unknown;
+    } catch {
+      // Not a Status object (a proxy in between, say): its text is still the best detail there is.
+      return body.length > 0 ? body.slice(0, 500) : undefined;
+    }
+  }
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    "message" in value &&
+    typeof value.message === "string"
+  ) {
+    return value.message;
+  }
+  return undefined;
+}
+
+// ─── What the gateway answers ────────────────────────────────────────────────────────────────
+
+export interface DeploymentState {
+  /** Desired replicas (spec). */
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+  generation: number;
+  observedGeneration: number;
+  /** `deployment.kubernetes.io/revision`; 0 before the controller has written one. */
+  revision: number;
+}
+
+export interface PodSummary {
+  name: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  labels: Record<string, string>;
+  createdAt?: string;
+}
+
+export interface ReplicaSetRevision {
+  name: string;
+  revision: number;
+  replicas: number;
+  readyReplicas: number;
+  images: string[];
+  template: V1PodTemplateSpec;
+}
+
+export interface RolloutStatus {
+  complete: boolean;
+  /** kubectl's wording: "Waiting for deployment … rollout to finish: 1 of 2 updated replicas are available". */
+  message: string;
+}
+
+export interface RollbackResult {
+  /** False when the current template already is the previous revision's (kubectl: "skipped rollback"). */
+  changed: boolean;
+  fromRevision: number;
+  /** The revision whose template was put back; the controller gives it a new number. */
+  toRevision: number;
+  replicaSet: string;
+  template: V1PodTemplateSpec;
+}
+
+/** Everything the executors and the analyzer ask of Kubernetes. */
+export interface KubeGateway extends AnalysisKubeGateway {
+  getDeployment(namespace: string, name: string): Promise<DeploymentState>;
+  restartDeployment(namespace: string, name: string, at: Date): Promise<DeploymentState>;
+  scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<{ previous: number; replicas: number }>;
+  deletePod(namespace: string, pod: string, graceSeconds?: number): Promise<void>;
+  listPods(namespace: string, selector: string | Readonly<Record<string, string>>): Promise<PodSummary[]>;
+  replicaSetRevisions(namespace: string, deployment: string): Promise<ReplicaSetRevision[]>;
+  rollbackDeployment(namespace: string, name: string): Promise<RollbackResult>;
+  rolloutStatus(namespace: string, name: string): Promise<RolloutStatus>;
+  rolloutComplete(namespace: string, name: string): Promise<boolean>;
+}
+
+// ─── The client-node implementation ──────────────────────────────────────────────────────────
+
+export class ClusterKubeGateway implements KubeGateway {
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+
+  constructor(config: KubeConfig) {
+    this.apps = config.makeApiClient(AppsV1Api);
+    this.core = config.makeApiClient(CoreV1Api);
+  }
+
+  static fromKubeconfig(path: string): ClusterKubeGateway {
+    const config = new KubeConfig();
+    config.loadFromFile(path);
+    return new ClusterKubeGateway(config);
+  }
+
+  async podLogs(namespace: string, pod: string, options: PodLogOptions): Promise<string> {
+    return call(() =>
+      this.core.readNamespacedPodLog({
+        name: pod,
+        namespace,
+        tailLines: options.tailLines,
+        ...(options.previous === undefined ? {} : { previous: options.previous }),
+        ...(options.container === undefined ? {} : { container: options.container }),
+      }),
+    );
+  }
+
+  async events(namespace: string, name: string): Promise<KubeEvent[]> {
+    const list = await call(() =>
+      this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` }),
+    );
+    return list.items.map(toKubeEvent);
+  }
+
+  async getDeployment(namespace: string, name: string): Promise<DeploymentState> {
+    return deploymentState(await this.readDeployment(namespace, name));
+  }
+
+  async restartDeployment(namespace: string, name: string, at: Date): Promise<DeploymentState> {
+    // kubectl writes RFC 3339 without fractions; the new value changes the template, which rolls.
+    const restartedAt = at.toISOString().replace(/\.\d{3}Z$/, "Z");
+    const patched = await call(() =>
+      this.apps.patchNamespacedDeployment(
+        {
+          name,
+          namespace,
+          body: {
+            spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
+          },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
+      ),
+    );
+    return deploymentState(patched);
+  }
+
+  async scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<{ previous: number; replicas: number }> {
+    const current = await call(() => this.apps.readNamespacedDeploymentScale({ name, namespace }));
+    // The resourceVersion makes the change conditional: if someone scaled meanwhile we get 409
+    // instead of silently overwriting their decision with a number computed from stale state.
+    const scaled = await call(() =>
+      this.apps.patchNamespacedDeploymentScale(
+        {
+          name,
+          namespace,
+          body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas } },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
+    );
+    return { previous: current.spec?.replicas ?? 0, replicas: scaled.spec?.replicas ?? replicas };
+  }
+
+  async deletePod(namespace: string, pod: string, graceSeconds = 30): Promise<void> {
+    await call(() =>
+      this.core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: graceSeconds }),
+    );
+  }
+
+  async listPods(
+    namespace: string,
+    selector: string | Readonly<Record<string, string>>,
+  ): Promise<PodSummary[]> {
+    const labelSelector = typeof selector === "string" ? selector : formatSelector(selector);
+    const list = await call(() => this.core.listNamespacedPod({ namespace, labelSelector }));
+    return list.items.map(podSummary);
+  }
+
+  async replicaSetRevisions(namespace: string, deployment: string): Promise<ReplicaSetRevision[]> {
+    const owner = await this.readDeployment(namespace, deployment);
+    return (await this.ownedReplicaSets(owner)).map(revisionOf).sort((a, b) => b.revision - a.revision);
+  }
+
+  /** `kubectl rollout undo`: the ReplicaSet with the highest revision below the newest one. */
+  async rollbackDeployment(namespace: string, name: string): Promise<RollbackResult> {
+    const deployment = await this.readDeployment(namespace, name);
+    if (deployment.spec?.paused === true) {
+      throw new KubeError(
+        "conflict",
+        `deployment ${namespace}/${name} is paused; resume it before rolling back`,
+      );
+    }
+    const revisions = (await this.ownedReplicaSets(deployment))
+      .map(revisionOf)
+      .sort((a, b) => b.revision - a.revision);
+    const [latest, previous] = revisions;
+    if (latest === undefined || previous === undefined) {
+      throw new KubeError("no_history", `no rollout history found for deployment ${namespace}/${name}`);
+    }
+    const template = withoutHashLabel(previous.template);
+    const result = {
+      fromRevision: revisionNumber(deployment.metadata?.annotations),
+      toRevision: previous.revision,
+      replicaSet: previous.name,
+      template,
+    };
+    if (canonical(template) === canonical(withoutHashLabel(deployment.spec?.template ?? {}))) {
+      return { ...result, changed: false };
+    }
+    const replicaSet = await call(() =>
+      this.apps.readNamespacedReplicaSet({ name: previous.name, namespace }),
+    );
+    await call(() =>
+      this.apps.patchNamespacedDeployment(
+        {
+          name,
+          namespace,
+          body: undoPatch(template, deployment.metadata?.annotations, replicaSet.metadata?.annotations),
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+      ),
+    );
+    return { ...result, changed: true };
+  }
+
+  /** kubectl's `rollout status` decision for one read of the deployment. */
+  async rolloutStatus(namespace: string, name: string): Promise<RolloutStatus> {
+    const deployment = await this.readDeployment(namespace, name);
+    const state = deploymentState(deployment);
+    const total = deployment.status?.replicas ?? 0;
+    const waiting = (why: string) => ({
+      complete: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${why}`,
+    });
+    if (state.observedGeneration < state.generation) return waiting("spec update not yet observed");
+    if (state.updatedReplicas < state.replicas) {
+      return waiting(`${state.updatedReplicas} out of ${state.replicas} new replicas have been updated`);
+    }
+    if (total > state.updatedReplicas) {
+      return waiting(`${total - state.updatedReplicas} old replicas are pending termination`);
+    }
+    if (state.availableReplicas < state.updatedReplicas) {
+      return waiting(`${state.availableReplicas} of ${state.updatedReplicas} updated replicas are available`);
+    }
+    return { complete: true, message: `deployment "${name}" successfully rolled out` };
+  }
+
+  async rolloutComplete(namespace: string, name: string): Promise<boolean> {
+    return (await this.rolloutStatus(namespace, name)).complete;
+  }
+
+  private async readDeployment(namespace: string, name: string): Promise<V1Deployment> {
+    return call(() => this.apps.readNamespacedDeployment({ name, namespace }));
+  }
+
+  /** As kubectl: ReplicaSets matching the selector and controlled by this deployment's uid. */
+  private async ownedReplicaSets(deployment: V1Deployment): Promise<V1ReplicaSet[]> {
+    const namespace = deployment.metadata?.namespace ?? "default";
+    const labelSelector = formatSelector(deployment.spec?.selector.matchLabels ?? {});
+    const list = await call(() => this.apps.listNamespacedReplicaSet({ namespace, labelSelector }));
+    const uid = deployment.metadata?.uid;
+    return list.items.filter((rs) =>
+      rs.metadata?.ownerReferences?.some((o) => o.controller === true && o.uid === uid),
+    );
+  }
+}
+
+// ─── Mapping ─────────────────────────────────────────────────────────────────────────────────
+
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw toKubeError(error);
+  }
+}
+
+function deploymentState(deployment: V1Deployment): DeploymentState {
+  // The API server omits zero counts, so every missing number is a 0.
+  const status = deployment.status;
+  return {
+    replicas: deployment.spec?.replicas ?? 1,
+    readyReplicas: status?.readyReplicas ?? 0,
+    updatedReplicas: status?.updatedReplicas ?? 0,
+    availableReplicas: status?.availableReplicas ?? 0,
+    generation: deployment.metadata?.generation ?? 0,
+    observedGeneration: status?.observedGeneration ?? 0,
+    revision: revisionNumber(deployment.metadata?.annotations),
+  };
+}
+
+function revisionNumber(annotations: Record<string, string> | undefined): number {
+  return Number(annotations?.[REVISION_ANNOTATION] ?? "0") || 0;
+}
+
+function revisionOf(rs: V1ReplicaSet): ReplicaSetRevision {
+  const template = rs.spec?.template ?? {};
+  return {
+    name: rs.metadata?.name ?? "",
+    revision: revisionNumber(rs.metadata?.annotations),
+    replicas: rs.status?.replicas ?? 0,
+    readyReplicas: rs.status?.readyReplicas ?? 0,
+    images: (template.spec?.containers ?? []).map((c) => c.image ?? ""),
+    template,
+  };
+}
+
+function withoutHashLabel(template: V1PodTemplateSpec): V1PodTemplateSpec {
+  const labels = { ...template.metadata?.labels };
+  delete labels[POD_TEMPLATE_HASH];
+  return { ...template, metadata: { ...template.metadata, labels } };
+}
+
+/**
+ * kubectl's undo patch: replace the whole pod template with the ReplicaSet's, and the deployment's
+ * annotations with the ReplicaSet's (change-cause and the like), keeping the deployment's own
+ * bookkeeping annotations.
+ */
+function undoPatch(
+  template: V1PodTemplateSpec,
+  current: Record<string, string> | undefined,
+  fromReplicaSet: Record<string, string> | undefined,
+): object[] {
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(current ?? {}))
+    if (ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = value;
+  for (const [key, value] of Object.entries(fromReplicaSet ?? {}))
+    if (!ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = value;
+  return [
+    { op: "replace", path: "/spec/template", value: template },
+    { op: "replace", path: "/metadata/annotations", value: annotations },
+  ];
+}
+
+function podSummary(pod: V1Pod): PodSummary {
+  const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+  const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0);
+  const created = pod.metadata?.creationTimestamp;
+  return {
+    name: pod.metadata?.name ?? "",
+    phase: pod.status?.phase ?? "Unknown",
+    ready,
+    restarts,
+    labels: pod.metadata?.labels ?? {},
+    ...(created === undefined ? {} : { createdAt: new Date(created).toISOString() }),
+  };
+}
+
+function toKubeEvent(event: CoreV1Event): KubeEvent {
+  const last = event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp;
+  return {
+    type: event.type ?? "Normal",
+    reason: event.reason ?? "",
+    message: event.message ?? "",
+    ...(event.count === undefined ? {} : { count: event.count }),
+    ...(last === undefined ? {} : { lastTimestamp: new Date(last).toISOString() }),
+    involvedObject: { kind: event.involvedObject.kind ?? "", name: event.involvedObject.name ?? "" },
+  };
+}
+
+function formatSelector(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
+
+/** JSON with sorted keys: kubectl compares templates semantically, not by key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
