@@ -15,7 +15,14 @@ import { createPool, type Pool } from "../db/pool.js";
 import { buildApp } from "../http/app.js";
 import { RedisBudgetStore } from "../ai/budget-store.js";
 import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
+import { randomUUID } from "node:crypto";
+import { getAnalysis } from "../db/analyses.js";
+import { resourceKey } from "../executors/decide.js";
+import { DockerodeGateway } from "../executors/docker-gateway.js";
+import { EXECUTORS } from "../executors/index.js";
+import { approveAction } from "../handlers/approve-action.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
+import { executeProcessor } from "../jobs/execute.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
@@ -46,6 +53,8 @@ export interface RuntimeOptions {
   concurrency?: { ingest?: number; notify?: number; analyze?: number };
   /** Client-side Telegram flood control (default: Telegram's own limits). */
   telegramThrottle?: APIThrottlerOptions;
+  /** How often and how long to verify a repair (default every 1 s for 120 s). */
+  verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
   /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
   chain?: ChainOptions;
 }
@@ -97,6 +106,28 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
+      buttons: {
+        approve: async (input) => {
+          const result = await approveAction(
+            {
+              db: pool,
+              approverIds: config.telegram.approverIds,
+              // the job id is the action's: however often it is queued, it runs once
+              enqueueExecution: (actionId) =>
+                queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+            },
+            input,
+          );
+          if (result.outcome === "approved") {
+            await queues.notify.add(
+              "card",
+              { incidentId: input.incidentId, changedAt: new Date().toISOString() },
+              { jobId: randomUUID() },
+            );
+          }
+          return result;
+        },
+      },
     });
 
     if (roles.has("worker")) {
@@ -170,6 +201,38 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             concurrency: options.concurrency?.analyze ?? 4,
             // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
             lockDuration: 180_000,
+          },
+        ),
+        new Worker(
+          QUEUE_NAMES.execute,
+          executeProcessor({
+            queues,
+            execute: {
+              db: pool,
+              executors: EXECUTORS,
+              executorDeps: {
+                ...(config.dockerHost === undefined
+                  ? {}
+                  : { RESTART_CONTAINER: { docker: DockerodeGateway.fromHost(config.dockerHost) } }),
+              },
+              dryRun: config.autoRepair.dryRun,
+              startCooldown: async (action) => {
+                const stored = await getAnalysis(pool, action.analysisId);
+                if (stored !== undefined) {
+                  await guardrails.counters.startCooldown(
+                    resourceKey(stored.analysis),
+                    config.autoRepair.cooldownSeconds,
+                  );
+                }
+              },
+            },
+            ...options.verify,
+          }),
+          {
+            connection: workerConnection,
+            prefix: config.redis.prefix,
+            concurrency: 4,
+            lockDuration: 120_000,
           },
         ),
       ];

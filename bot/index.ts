@@ -4,7 +4,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import { Bot, GrammyError, HttpError } from "grammy";
 import type { Logger } from "pino";
-import { cardButtons } from "./features/card-buttons.js";
+import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
 
 export interface BotOptions {
   token: string;
@@ -12,6 +12,7 @@ export interface BotOptions {
   logger: Logger;
   /** Telegram's limits by default (30/s overall, 20/min and 1/s per group); tests may raise them. */
   throttle?: APIThrottlerOptions;
+  buttons?: CardButtonDeps;
 }
 
 export function createBot(options: BotOptions): Bot {
@@ -24,7 +25,7 @@ export function createBot(options: BotOptions): Bot {
   const features = bot.errorBoundary((error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
   });
-  features.use(cardButtons());
+  features.use(cardButtons(options.buttons));
 
   // Catch-all: a stale or foreign button still gets an answer.
   bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));

@@ -54,6 +54,11 @@ export async function insertAnalysis(
   return rows[0] as StoredAnalysis;
 }
 
+export async function getAnalysis(db: Queryable, id: number): Promise<StoredAnalysis | undefined> {
+  const { rows } = await db.query<StoredAnalysis>(`SELECT ${COLUMNS} FROM analyses WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 export async function latestAnalysis(db: Queryable, incidentId: string): Promise<StoredAnalysis | undefined> {
   const { rows } = await db.query<StoredAnalysis>(
     `SELECT ${COLUMNS} FROM analyses WHERE incident_id = $1 ORDER BY id DESC LIMIT 1`,

@@ -1,6 +1,7 @@
 // Every executor, registered in one place. Two executors claiming one action name is a
 // programming error caught at start-up. An action with no executor here cannot run at all.
 import type { RemediationAction } from "../ai/actions.js";
+import type { Analysis } from "../ai/analysis.js";
 import type { Executor } from "./executor.js";
 import { restartContainer } from "./restart-container.js";
 
@@ -21,3 +22,23 @@ export function registerExecutors(
 
 /** The executors built so far (issue 5 adds the Kubernetes, Redis, PostgreSQL and file ones). */
 export const EXECUTORS = registerExecutors([restartContainer]);
+
+/** The typed params of each action, from the analysis' target; never from free text. */
+const PARAMS_FROM_TARGET: Partial<
+  Record<RemediationAction, (target: Analysis["target"]) => Record<string, unknown>>
+> = {
+  RESTART_CONTAINER: (target) => ({ container: target.name }),
+};
+
+/** What could run for this analysis, or undefined when no executor exists for it yet. */
+export function proposalFor(
+  analysis: Analysis,
+  executors: ReadonlyMap<RemediationAction, AnyExecutor> = EXECUTORS,
+): { action: RemediationAction; params: Record<string, unknown> } | undefined {
+  const action = analysis.suggested_action as RemediationAction;
+  const executor = executors.get(action);
+  const toParams = PARAMS_FROM_TARGET[action];
+  if (executor === undefined || toParams === undefined) return undefined;
+  const params = executor.params.safeParse(toParams(analysis.target));
+  return params.success ? { action, params: params.data as Record<string, unknown> } : undefined;
+}

@@ -5,7 +5,9 @@ import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from 
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
 import { inTransaction, type Pool } from "../db/pool.js";
+import { audit, proposeAction } from "../db/actions.js";
 import { decide, resourceKey, type GuardrailPolicy } from "../executors/decide.js";
+import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore } from "../executors/repair-counters.js";
 
 export interface AnalyzeDeps {
@@ -115,6 +117,16 @@ export async function analyzeIncident(
       },
       input.requestedBy,
     );
+    await audit(client, {
+      incidentId: incident.id,
+      actor: input.requestedBy,
+      what: `decision on ${analysis.suggested_action}`,
+      outcome: decision.mode,
+      detail: { summary: decision.summary, verdicts: decision.verdicts },
+    });
+    const proposal = proposesRemediation ? proposalFor(analysis) : undefined;
+    if (proposal !== undefined)
+      await proposeAction(client, { incidentId: incident.id, analysisId: row.id, ...proposal });
     // Only an incident still being analysed moves on; one resolved meanwhile stays resolved.
     await setStatus(client, incident.id, ["analyzing"], proposesRemediation ? "awaiting_approval" : "open");
     return row;

@@ -15,6 +15,11 @@ import {
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   resolved: (event) => `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
   reopened: () => "🔁 fired again after resolving",
+  approved: (event) => `✅ ${String(event.detail.action)} approved by ${event.actor}`,
+  executed: (event) => `🔧 ${String(event.detail.action)} executed`,
+  dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
+  verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
+  execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
 };
 
 function downtime(seconds: number): string {

@@ -11,6 +11,7 @@ export const QUEUE_NAMES = {
   notify: "notify",
   analyze: "analyze",
   signozPoll: "signoz-poll",
+  execute: "execute",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -49,6 +50,13 @@ export const AnalyzeJobSchema = z.object({
 });
 export type AnalyzeJob = z.infer<typeof AnalyzeJobSchema>;
 
+export const ExecuteJobSchema = z.object({
+  actionId: z.number().int().positive(),
+  /** Verify jobs only: when recovery must have happened (ms since epoch). */
+  deadline: z.number().int().positive().optional(),
+});
+export type ExecuteJob = z.infer<typeof ExecuteJobSchema>;
+
 export const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "exponential", delay: 1_000 },
@@ -73,10 +81,18 @@ export const ANALYZE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+// An execution is never retried automatically: a partial change needs a fresh decision.
+export const EXECUTE_JOB_OPTIONS: JobsOptions = {
+  attempts: 1,
+  removeOnComplete: { age: 24 * 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   notify: Queue<NotifyJob>;
   analyze: Queue<AnalyzeJob>;
+  execute: Queue<ExecuteJob>;
   close(): Promise<void>;
 }
 
@@ -96,12 +112,18 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: ANALYZE_JOB_OPTIONS,
   });
+  const execute = new Queue<ExecuteJob>(QUEUE_NAMES.execute, {
+    connection,
+    prefix,
+    defaultJobOptions: EXECUTE_JOB_OPTIONS,
+  });
   return {
     ingest,
     notify,
     analyze,
+    execute,
     async close() {
-      await Promise.all([ingest.close(), notify.close(), analyze.close()]);
+      await Promise.all([ingest.close(), notify.close(), analyze.close(), execute.close()]);
     },
   };
 }

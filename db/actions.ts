@@ -1,0 +1,110 @@
+// Proposed actions and the audit log.
+import type { Queryable } from "./incidents.js";
+
+export type ActionStatus =
+  "pending" | "approved" | "executing" | "verifying" | "succeeded" | "failed" | "rejected" | "superseded";
+
+export interface PendingAction {
+  id: number;
+  incidentId: string;
+  analysisId: number;
+  action: string;
+  params: Record<string, unknown>;
+  status: ActionStatus;
+  decidedBy: string | null;
+  result: Record<string, unknown> | null;
+}
+
+const COLUMNS = `id, incident_id AS "incidentId", analysis_id AS "analysisId", action, params, status,
+  decided_by AS "decidedBy", result`;
+
+/** Replaces any still-pending proposal of the incident with this one. */
+export async function proposeAction(
+  db: Queryable,
+  row: { incidentId: string; analysisId: number; action: string; params: Record<string, unknown> },
+): Promise<PendingAction | undefined> {
+  await db.query(
+    `UPDATE pending_actions SET status = 'superseded', updated_at = now() WHERE incident_id = $1 AND status = 'pending'`,
+    [row.incidentId],
+  );
+  // An approved or running action of the incident stays; then there is no new proposal.
+  const { rows } = await db.query<PendingAction>(
+    `INSERT INTO pending_actions (incident_id, analysis_id, action, params) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+    [row.incidentId, row.analysisId, row.action, JSON.stringify(row.params)],
+  );
+  return rows[0];
+}
+
+/** Moves an action from one status to another in one statement; undefined when it was not in `from`. */
+export async function transitionAction(
+  db: Queryable,
+  where: { id?: number; incidentId?: string },
+  from: readonly ActionStatus[],
+  to: ActionStatus,
+  extra: { decidedBy?: string; result?: Record<string, unknown> } = {},
+): Promise<PendingAction | undefined> {
+  const { rows } = await db.query<PendingAction>(
+    `UPDATE pending_actions SET status = $3, updated_at = now(),
+       decided_by = COALESCE($4, decided_by), decided_at = CASE WHEN $4::text IS NULL THEN decided_at ELSE now() END,
+       result = COALESCE($5, result)
+     WHERE ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR incident_id = $2) AND status = ANY($6)
+     RETURNING ${COLUMNS}`,
+    [
+      where.id ?? null,
+      where.incidentId ?? null,
+      to,
+      extra.decidedBy ?? null,
+      extra.result === undefined ? null : JSON.stringify(extra.result),
+      from,
+    ],
+  );
+  return rows[0];
+}
+
+export async function getAction(db: Queryable, id: number): Promise<PendingAction | undefined> {
+  const { rows } = await db.query<PendingAction>(`SELECT ${COLUMNS} FROM pending_actions WHERE id = $1`, [
+    id,
+  ]);
+  return rows[0];
+}
+
+export async function latestAction(db: Queryable, incidentId: string): Promise<PendingAction | undefined> {
+  const { rows } = await db.query<PendingAction>(
+    `SELECT ${COLUMNS} FROM pending_actions WHERE incident_id = $1 ORDER BY id DESC LIMIT 1`,
+    [incidentId],
+  );
+  return rows[0];
+}
+
+export async function audit(
+  db: Queryable,
+  row: {
+    incidentId: string | null;
+    actor: string;
+    what: string;
+    outcome: string;
+    detail?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (incident_id, actor, what, outcome, detail) VALUES ($1, $2, $3, $4, $5)`,
+    [row.incidentId, row.actor, row.what, row.outcome, JSON.stringify(row.detail ?? {})],
+  );
+}
+
+export async function auditTrail(
+  db: Queryable,
+  incidentId: string,
+): Promise<{ at: Date; actor: string; what: string; outcome: string; detail: Record<string, unknown> }[]> {
+  const { rows } = await db.query<{
+    at: Date;
+    actor: string;
+    what: string;
+    outcome: string;
+    detail: Record<string, unknown>;
+  }>(`SELECT at, actor, what, outcome, detail FROM audit_log WHERE incident_id = $1 ORDER BY id`, [
+    incidentId,
+  ]);
+  return rows;
+}

@@ -1,0 +1,139 @@
+// The loop closed for one action: an alert, an analysis proposing RESTART_CONTAINER, a press of
+// Approve by an approver, a real restart on a real Docker engine, verification, a resolved card.
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditTrail, latestAction } from "../../db/actions.js";
+import { getIncident } from "../../db/incidents.js";
+import { alertmanagerFiring } from "../support/alerts.js";
+import { startDockerEngine, type DockerEngine } from "../support/docker-engine.js";
+import {
+  alertmanagerAuth,
+  CHAT_ID,
+  postJson,
+  startStack,
+  waitForChat,
+  type Stack,
+} from "../support/stack.js";
+
+let engine: DockerEngine;
+let stack: Stack;
+let container: Docker.Container;
+
+beforeAll(async () => {
+  engine = await startDockerEngine();
+  container = await engine.docker.createContainer({
+    name: "postgres",
+    Image: engine.image,
+    Cmd: ["sleep", "3600"],
+    HostConfig: { Init: true, NetworkMode: "none" },
+  });
+  await container.start();
+  stack = await startStack({
+    env: { DOCKER_HOST: engine.dockerHost, TELEGRAM_APPROVER_IDS: "1001" },
+    telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
+    runtime: { verify: { verifyEveryMs: 200, verifyWithinMs: 15_000 } },
+  });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+  await engine?.stop();
+});
+
+const startedAt = async () => (await container.inspect()).State.StartedAt;
+
+describe("approving a proposed container restart", () => {
+  let incidentId = "";
+  let messageId = 0;
+
+  it("proposes RESTART_CONTAINER for the container the alert names, waiting for approval", async () => {
+    const payload = alertmanagerFiring();
+    const [template] = payload.alerts;
+    if (template === undefined) throw new Error("fixture has no alert");
+    const labels = {
+      alertname: "PostgreSQLDown",
+      severity: "critical",
+      service: "postgres",
+      container: "postgres",
+    };
+    const response = await postJson(
+      `${stack.url}/api/v1/webhooks/alertmanager`,
+      { ...payload, commonLabels: labels, alerts: [{ ...template, fingerprint: "pg-down", labels }] },
+      alertmanagerAuth,
+    );
+    expect(response.status).toBe(202);
+    const [card] = await waitForChat(
+      stack.telegram,
+      (all) => all[0]?.text.includes("needs approval") ?? false,
+      15_000,
+    );
+    expect(card?.text).toContain("RESTART_CONTAINER · Container postgres");
+    incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
+    messageId = card?.message_id ?? 0;
+    await expect.poll(async () => (await latestAction(stack.db.pool, incidentId))?.status).toBe("pending");
+  });
+
+  it("refuses a user who is not an approver, changing nothing", async () => {
+    const before = await startedAt();
+    const query = stack.telegram.pressButton({
+      chatId: CHAT_ID,
+      messageId,
+      fromUserId: 2002,
+      data: `v1:approve:${incidentId}`,
+    });
+    await expect
+      .poll(() => stack.telegram.answerOf(query)?.text, { timeout: 5_000 })
+      .toBe("You are not on the approver list.");
+    expect((await latestAction(stack.db.pool, incidentId))?.status).toBe("pending");
+    expect(await startedAt()).toBe(before);
+  });
+
+  it("restarts the real container on an approver's press, verifies it, and resolves the card", async () => {
+    const before = await startedAt();
+    const first = stack.telegram.pressButton({
+      chatId: CHAT_ID,
+      messageId,
+      fromUserId: 1001,
+      username: "alice",
+      data: `v1:approve:${incidentId}`,
+    });
+    const second = stack.telegram.pressButton({
+      chatId: CHAT_ID,
+      messageId,
+      fromUserId: 1001,
+      username: "alice",
+      data: `v1:approve:${incidentId}`,
+    });
+    await expect
+      .poll(() => [stack.telegram.answerOf(first)?.text, stack.telegram.answerOf(second)?.text].sort(), {
+        timeout: 5_000,
+      })
+      .toEqual([
+        "Approved: RESTART_CONTAINER. Running it now.",
+        "Nothing is waiting for approval (already decided or never proposed).",
+      ]);
+    const [card] = await waitForChat(
+      stack.telegram,
+      (all) => all[0]?.text.includes("RESOLVED") ?? false,
+      20_000,
+    );
+    expect(await startedAt()).not.toBe(before);
+    expect(card?.text).toContain("approved by @alice");
+    expect(card?.text).toContain("verified");
+    expect((await getIncident(stack.db.pool, incidentId))?.status).toBe("resolved");
+    expect((await latestAction(stack.db.pool, incidentId))?.status).toBe("succeeded");
+    const trail = (await auditTrail(stack.db.pool, incidentId)).map(
+      (row) => `${row.actor} ${row.what}: ${row.outcome}`,
+    );
+    expect(trail).toEqual([
+      "system decision on RESTART_CONTAINER: approval",
+      "tg:2002 approve: not_allowed",
+      ...trail.slice(2, 4).sort(), // the two presses race; one wins
+      "system RESTART_CONTAINER: executed",
+      "system verify RESTART_CONTAINER: recovered",
+    ]);
+    expect(trail.slice(2, 4).sort()).toEqual([
+      "@alice approve RESTART_CONTAINER: approved",
+      "@alice approve: nothing_pending",
+    ]);
+  });
+});
