@@ -108,3 +108,36 @@ export async function auditTrail(
   ]);
   return rows;
 }
+
+/** Actions waiting for a human, oldest first, with what the card shows about their incident. */
+export async function pendingApprovals(db: Queryable): Promise<
+  {
+    id: number;
+    incidentId: string;
+    action: string;
+    params: Record<string, unknown>;
+    createdAt: Date;
+    severity: string;
+    title: string;
+    service: string | null;
+    decision: string | null;
+  }[]
+> {
+  const { rows } = await db.query<{
+    id: number;
+    incidentId: string;
+    action: string;
+    params: Record<string, unknown>;
+    createdAt: Date;
+    severity: string;
+    title: string;
+    service: string | null;
+    decision: string | null;
+  }>(
+    `SELECT p.id, p.incident_id AS "incidentId", p.action, p.params, p.created_at AS "createdAt",
+            i.severity, i.title, i.service, a.decision->>'summary' AS decision
+     FROM pending_actions p JOIN incidents i ON i.id = p.incident_id JOIN analyses a ON a.id = p.analysis_id
+     WHERE p.status = 'pending' ORDER BY p.created_at`,
+  );
+  return rows;
+}

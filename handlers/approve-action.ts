@@ -16,10 +16,18 @@ export type ApproveResult =
 
 export async function approveAction(
   deps: ApproveDeps,
-  input: { incidentId: string; userId: number; username?: string },
+  input:
+    | { incidentId: string; userId: number; username?: string }
+    /** Through the API: the bearer token is the authority; `actor` names who asked. */
+    | { incidentId: string; apiActor: string },
 ): Promise<ApproveResult> {
-  const actor = input.username === undefined ? `tg:${input.userId}` : `@${input.username}`;
-  if (!deps.approverIds.includes(input.userId)) {
+  const fromApi = "apiActor" in input;
+  const actor = fromApi
+    ? `api:${input.apiActor}`
+    : input.username === undefined
+      ? `tg:${input.userId}`
+      : `@${input.username}`;
+  if (!fromApi && !deps.approverIds.includes(input.userId)) {
     await audit(deps.db, { incidentId: input.incidentId, actor, what: "approve", outcome: "not_allowed" });
     return { outcome: "not_allowed", text: "You are not on the approver list." };
   }

@@ -11,6 +11,7 @@ import type { Metrics } from "../app/metrics.js";
 import type { Config } from "../registry/config.js";
 import { ApiError } from "./errors.js";
 import { analyzeRoutes } from "./routes/analyze.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { healthRoutes, type HealthDeps } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -22,7 +23,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "queues"> {
   config: Readonly<Config>;
-  queues: Pick<Queues, "ingest" | "notify" | "analyze">;
+  queues: Pick<Queues, "ingest" | "notify" | "analyze" | "execute">;
   db: Queryable;
   metrics: Metrics;
   logger: Logger;
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { deps, prefix: "/api/v1/webhooks" });
   await app.register(incidentRoutes, { deps, prefix: "/api/v1" });
   await app.register(analyzeRoutes, { deps, prefix: "/api/v1" });
+  await app.register(approvalRoutes, { deps, prefix: "/api/v1" });
   await app.register(healthRoutes, { deps, prefix: "/api/v1" });
   await app.register(metricsRoutes, { deps });
   return app;

@@ -9,6 +9,7 @@ import {
   telegramMessages,
   type Queryable,
 } from "../../db/incidents.js";
+import { auditTrail } from "../../db/actions.js";
 import { dailyUsage, incidentUsage, listAnalyses } from "../../db/analyses.js";
 import { ALERT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
 import type { Config } from "../../registry/config.js";
@@ -85,13 +86,14 @@ export const incidentRoutes: FastifyPluginAsync<{
     const { id } = parseOr400(IdParams, request.params);
     const incident = await getIncident(deps.db, id);
     if (incident === undefined) throw new ApiError("not_found", `incident ${id} does not exist`);
-    const [timeline, alerts, messages, analyses, usage] = await Promise.all([
+    const [timeline, alerts, messages, analyses, usage, audit] = await Promise.all([
       listEvents(deps.db, id),
       recentAlerts(deps.db, id),
       telegramMessages(deps.db, id),
       listAnalyses(deps.db, id),
       incidentUsage(deps.db, id),
+      auditTrail(deps.db, id),
     ]);
-    return { incident, timeline, alerts, messages, analyses, usage };
+    return { incident, timeline, alerts, messages, analyses, usage, audit };
   });
 };

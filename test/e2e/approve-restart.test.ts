@@ -6,6 +6,7 @@ import { auditTrail, latestAction } from "../../db/actions.js";
 import { getIncident } from "../../db/incidents.js";
 import { alertmanagerFiring } from "../support/alerts.js";
 import { startDockerEngine, type DockerEngine } from "../support/docker-engine.js";
+import { TEST_SECRETS } from "../support/env.js";
 import {
   alertmanagerAuth,
   CHAT_ID,
@@ -40,6 +41,7 @@ afterAll(async () => {
 });
 
 const startedAt = async () => (await container.inspect()).State.StartedAt;
+const BEARER = { authorization: `Bearer ${TEST_SECRETS.apiToken}` };
 
 describe("approving a proposed container restart", () => {
   let incidentId = "";
@@ -70,6 +72,14 @@ describe("approving a proposed container restart", () => {
     incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
     messageId = card?.message_id ?? 0;
     await expect.poll(async () => (await latestAction(stack.db.pool, incidentId))?.status).toBe("pending");
+    const pending = (await (
+      await fetch(`${stack.url}/api/v1/approvals/pending`, { headers: BEARER })
+    ).json()) as {
+      pending: { incidentId: string; action: string; params: Record<string, unknown> }[];
+    };
+    expect(pending.pending).toEqual([
+      expect.objectContaining({ incidentId, action: "RESTART_CONTAINER", params: { container: "postgres" } }),
+    ]);
   });
 
   it("refuses a user who is not an approver, changing nothing", async () => {
@@ -135,5 +145,21 @@ describe("approving a proposed container restart", () => {
       "@alice approve RESTART_CONTAINER: approved",
       "@alice approve: nothing_pending",
     ]);
+  });
+
+  it("takes the same decision through POST /api/v1/execute, bearer token required", async () => {
+    const execute = (body: unknown, headers: Record<string, string> = BEARER) =>
+      postJson(`${stack.url}/api/v1/execute`, body, headers);
+    expect((await execute({ incident_id: incidentId, approved_by: "bob" }, {})).status).toBe(401);
+    expect((await execute({ incident_id: incidentId })).status).toBe(400);
+    const again = await execute({ incident_id: incidentId, approved_by: "bob" });
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.body)).toContain("Nothing is waiting");
+    const detail = (await (
+      await fetch(`${stack.url}/api/v1/incidents/${incidentId}`, { headers: BEARER })
+    ).json()) as {
+      audit: { actor: string }[];
+    };
+    expect(detail.audit.map((row) => row.actor)).toContain("api:bob");
   });
 });

@@ -1,0 +1,52 @@
+// GET /api/v1/approvals/pending and POST /api/v1/execute (Bearer API_TOKEN): the API side of the
+// card's Approve button, through the same use case, state change and audit log.
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { pendingApprovals } from "../../db/actions.js";
+import type { Queryable } from "../../db/incidents.js";
+import { approveAction } from "../../handlers/approve-action.js";
+import type { Queues } from "../../jobs/queues.js";
+import type { Config } from "../../registry/config.js";
+import { checkBearer } from "../auth.js";
+import { ApiError } from "../errors.js";
+import { describeIssues } from "./webhooks.js";
+
+const ExecuteBody = z.strictObject({
+  incident_id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
+  /** Who approves, for the audit log. */
+  approved_by: z.string().min(1).max(128),
+});
+
+export const approvalRoutes: FastifyPluginAsync<{
+  deps: { config: Readonly<Config>; db: Queryable; queues: Pick<Queues, "execute" | "notify"> };
+}> = async (app, { deps }) => {
+  app.addHook("onRequest", async (request) =>
+    checkBearer(request.headers.authorization, deps.config.http.apiToken),
+  );
+
+  app.get("/approvals/pending", async () => ({ pending: await pendingApprovals(deps.db) }));
+
+  app.post("/execute", async (request, reply) => {
+    const parsed = ExecuteBody.safeParse(request.body);
+    if (!parsed.success) {
+      const { message, issues } = describeIssues(parsed.error);
+      throw new ApiError("invalid_payload", message, { issues });
+    }
+    const result = await approveAction(
+      {
+        db: deps.db,
+        approverIds: [],
+        enqueueExecution: (actionId) =>
+          deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+      },
+      { incidentId: parsed.data.incident_id, apiActor: parsed.data.approved_by },
+    );
+    if (result.outcome !== "approved") throw new ApiError("conflict", result.text);
+    await deps.queues.notify.add(
+      "card",
+      { incidentId: parsed.data.incident_id, changedAt: new Date().toISOString() },
+      { jobId: `card-${result.actionId}-approved` },
+    );
+    return reply.status(202).send({ status: "queued", action_id: result.actionId });
+  });
+};
