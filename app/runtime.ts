@@ -20,6 +20,9 @@ import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../executors/decide.js";
 import { DockerodeGateway } from "../executors/docker-gateway.js";
 import { EXECUTORS } from "../executors/index.js";
+import { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubernetes.js";
+import type { RemediationAction } from "../ai/actions.js";
 import { approveAction } from "../handlers/approve-action.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { executeProcessor } from "../jobs/execute.processor.js";
@@ -57,6 +60,17 @@ export interface RuntimeOptions {
   verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
   /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
   chain?: ChainOptions;
+}
+
+/** The Kubernetes executors' deps, one gateway for all, when KUBECONFIG is set. */
+function kubeExecutorDeps(config: Readonly<Config>): Partial<Record<RemediationAction, KubeExecutorDeps>> {
+  if (config.kubeconfig === undefined) return {};
+  const deps: KubeExecutorDeps = {
+    kube: ClusterKubeGateway.fromKubeconfig(config.kubeconfig),
+    minHealthyReplicas: config.autoRepair.minHealthyReplicas,
+    maxReplicas: config.autoRepair.maxReplicas,
+  };
+  return Object.fromEntries(KUBERNETES_EXECUTORS.map((executor) => [executor.name, deps]));
 }
 
 export function createLogger(level: string): Logger {
@@ -214,6 +228,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
                 ...(config.dockerHost === undefined
                   ? {}
                   : { RESTART_CONTAINER: { docker: DockerodeGateway.fromHost(config.dockerHost) } }),
+                ...kubeExecutorDeps(config),
               },
               dryRun: config.autoRepair.dryRun,
               startCooldown: async (action) => {

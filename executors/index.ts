@@ -3,6 +3,7 @@
 import type { RemediationAction } from "../ai/actions.js";
 import type { Analysis } from "../ai/analysis.js";
 import type { Executor } from "./executor.js";
+import { KUBERNETES_EXECUTORS } from "./kubernetes.js";
 import { restartContainer } from "./restart-container.js";
 
 // Each executor has its own params and deps; the registry only needs their common shape.
@@ -20,14 +21,19 @@ export function registerExecutors(
   return byName;
 }
 
-/** The executors built so far (issue 5 adds the Kubernetes, Redis, PostgreSQL and file ones). */
-export const EXECUTORS = registerExecutors([restartContainer]);
+/** The executors built so far (CLEAR_CACHE, VACUUM_DB, RENEW_CERT, CLEANUP_LOGS, SWITCH_MODEL and FALLBACK_AI are not yet). */
+export const EXECUTORS = registerExecutors([restartContainer, ...KUBERNETES_EXECUTORS]);
 
 /** The typed params of each action, from the analysis' target; never from free text. */
 const PARAMS_FROM_TARGET: Partial<
   Record<RemediationAction, (target: Analysis["target"]) => Record<string, unknown>>
 > = {
   RESTART_CONTAINER: (target) => ({ container: target.name }),
+  RESTART_POD: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  DELETE_POD: (target) => ({ namespace: target.namespace, pod: target.name }),
+  SCALE_UP: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  SCALE_DOWN: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  ROLLBACK: (target) => ({ namespace: target.namespace, deployment: target.name }),
 };
 
 /** What could run for this analysis, or undefined when no executor exists for it yet. */

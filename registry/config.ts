@@ -182,6 +182,7 @@ const EnvSchema = z.object({
   AUTO_REPAIR_COOLDOWN_SECONDS: integer(600, 0, 7 * 24 * 3600),
   AUTO_REPAIR_MAX_AFFECTED_PODS: integer(3, 0, 10_000),
   AUTO_REPAIR_MIN_HEALTHY_REPLICAS: integer(1, 0, 10_000),
+  AUTO_REPAIR_MAX_REPLICAS: integer(10, 1, 10_000),
   AUTO_REPAIR_ALLOWED_NAMESPACES: z
     .string()
     .optional()
@@ -255,6 +256,7 @@ function shape(env: z.output<typeof EnvSchema>) {
       cooldownSeconds: env.AUTO_REPAIR_COOLDOWN_SECONDS,
       maxAffectedPods: env.AUTO_REPAIR_MAX_AFFECTED_PODS,
       minHealthyReplicas: env.AUTO_REPAIR_MIN_HEALTHY_REPLICAS,
+      maxReplicas: env.AUTO_REPAIR_MAX_REPLICAS,
       allowedNamespaces: env.AUTO_REPAIR_ALLOWED_NAMESPACES,
     },
     llm: {

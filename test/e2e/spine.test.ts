@@ -71,22 +71,22 @@ describe("the spine", () => {
 
   it("answers every button press", async () => {
     const card = stack.telegram.messages(CHAT_ID)[0];
-    const press = (verb: string) =>
+    const press = (verb: string, fromUserId: number) =>
       stack.telegram.pressButton({
         chatId: CHAT_ID,
         messageId: card?.message_id ?? 0,
-        fromUserId: 1001,
+        fromUserId,
         data: `v1:${verb}:${incidentId}`,
       });
-    const snooze = press("snooze");
-    // RESTART_POD has no executor yet, so nothing was proposed to approve
-    const approve = press("approve");
+    const snooze = press("snooze", 1001);
+    // 3003 is not in TELEGRAM_APPROVER_IDS (1001, 1002)
+    const approve = press("approve", 3003);
     await expect
       .poll(() => stack.telegram.answerOf(snooze)?.text, { timeout: 5_000 })
       .toBe("snooze is not available yet");
     await expect
       .poll(() => stack.telegram.answerOf(approve)?.text, { timeout: 5_000 })
-      .toBe("Nothing is waiting for approval (already decided or never proposed).");
+      .toBe("You are not on the approver list.");
   });
 
   it("marks the card resolved, without buttons, when the alert resolves", async () => {

@@ -10,7 +10,14 @@ describe("the executor list", () => {
   });
 
   it("holds only actions of SPEC's list, and none of the blacklisted ones", () => {
-    expect([...EXECUTORS.keys()]).toEqual(["RESTART_CONTAINER"]);
+    expect([...EXECUTORS.keys()]).toEqual([
+      "RESTART_CONTAINER",
+      "RESTART_POD",
+      "DELETE_POD",
+      "SCALE_UP",
+      "SCALE_DOWN",
+      "ROLLBACK",
+    ]);
     for (const name of ["DROP_DATABASE", "DELETE_NAMESPACE", "FORCE_DELETE_PVC", "DELETE_SECRET"]) {
       expect(EXECUTORS.has(name as never)).toBe(false);
     }

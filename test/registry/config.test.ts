@@ -26,6 +26,7 @@ describe("config", () => {
       cooldownSeconds: 600,
       maxAffectedPods: 3,
       minHealthyReplicas: 1,
+      maxReplicas: 10,
       allowedNamespaces: ["awoooi-prod", "monitoring"],
     });
     expect(config.llm.chain).toEqual(["ollama", "gemini", "claude"]);

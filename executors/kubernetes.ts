@@ -1,0 +1,229 @@
+// The Kubernetes executors (SPEC section 3): RESTART_POD (rollout restart), DELETE_POD (30 s
+// grace), SCALE_UP / SCALE_DOWN (scale subresource, within bounds) and ROLLBACK (rollout undo).
+// They share one params shape and one recovery test: the rollout is complete and every desired
+// replica is ready.
+import { z } from "zod";
+import { deploymentOfPod } from "../ai/scope.js";
+import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
+import { KubeError, type KubeGateway } from "./kube-gateway.js";
+
+export interface KubeExecutorDeps {
+  kube: KubeGateway;
+  /** Replicas a scale-down must leave (AUTO_REPAIR_MIN_HEALTHY_REPLICAS). */
+  minHealthyReplicas: number;
+  /** Largest size a scale-up may reach. */
+  maxReplicas: number;
+}
+
+const dns1123 = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: "must be a DNS-1123 label" });
+const objectName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { error: "must be a DNS-1123 name" });
+
+const DeploymentParams = z.strictObject({ namespace: dns1123, deployment: objectName });
+type DeploymentParams = z.infer<typeof DeploymentParams>;
+const PodParams = z.strictObject({ namespace: dns1123, pod: objectName });
+type PodParams = z.infer<typeof PodParams>;
+
+async function exists(read: () => Promise<unknown>, what: string): Promise<GuardVerdict> {
+  try {
+    await read();
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof KubeError && error.code === "not_found") {
+      return { ok: false, rule: "target_exists", reason: `${what} does not exist` };
+    }
+    throw error;
+  }
+}
+
+/** Recovered once the rollout is complete and `replicas` are ready; the caller's deadline decides failure. */
+async function rolledOut(
+  kube: KubeGateway,
+  namespace: string,
+  deployment: string,
+  replicas?: number,
+): Promise<VerifyResult> {
+  const state = await kube.getDeployment(namespace, deployment);
+  const want = replicas ?? state.replicas;
+  const status = await kube.rolloutStatus(namespace, deployment);
+  if (status.complete && state.readyReplicas >= want && state.replicas === want) {
+    return {
+      outcome: "recovered",
+      detail: `${namespace}/${deployment}: ${state.readyReplicas}/${want} ready, rollout complete`,
+    };
+  }
+  return { outcome: "pending", detail: `${namespace}/${deployment}: ${status.message}` };
+}
+
+function dryRun(calls: PlannedCall[], before: Record<string, unknown> = {}): ExecutionResult {
+  return { changed: false, calls, before };
+}
+
+export const restartPod: Executor<DeploymentParams, KubeExecutorDeps> = {
+  name: "RESTART_POD",
+  description: "Rollout restart of the deployment (kubectl rollout restart): pods are replaced one by one.",
+  params: DeploymentParams,
+  guard: (deps, p) =>
+    exists(
+      () => deps.kube.getDeployment(p.namespace, p.deployment),
+      `deployment ${p.namespace}/${p.deployment}`,
+    ),
+  plan: (p) => [
+    {
+      api: "kubernetes",
+      method: "AppsV1Api.patchNamespacedDeployment",
+      args: { ...p, patch: "spec.template.metadata.annotations[kubectl.kubernetes.io/restartedAt]=<now>" },
+    },
+  ],
+  async execute(deps, p, context) {
+    const before = await deps.kube.getDeployment(p.namespace, p.deployment);
+    if (context.dryRun) return dryRun(this.plan(p), { revision: before.revision });
+    await deps.kube.restartDeployment(p.namespace, p.deployment, new Date());
+    return { changed: true, calls: this.plan(p), before: { revision: before.revision } };
+  },
+  async verify(deps, p, result) {
+    const state = await deps.kube.getDeployment(p.namespace, p.deployment);
+    if (state.revision <= Number(result.before.revision ?? 0)) {
+      return { outcome: "pending", detail: "the new revision has not been created yet" };
+    }
+    return rolledOut(deps.kube, p.namespace, p.deployment);
+  },
+};
+
+export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
+  name: "DELETE_POD",
+  description: "Deletes one pod with a 30 s grace period; its deployment replaces it.",
+  params: PodParams,
+  async guard(deps, p) {
+    const deployment = deploymentOfPod(p.pod);
+    if (deployment === undefined)
+      return { ok: false, rule: "owned_pod", reason: `${p.pod} is not a deployment's pod` };
+    const pods = await deps.kube.listPods(p.namespace, {});
+    if (!pods.some((pod) => pod.name === p.pod))
+      return { ok: false, rule: "target_exists", reason: `pod ${p.namespace}/${p.pod} does not exist` };
+    return { ok: true };
+  },
+  plan: (p) => [
+    { api: "kubernetes", method: "CoreV1Api.deleteNamespacedPod", args: { ...p, gracePeriodSeconds: 30 } },
+  ],
+  async execute(deps, p, context) {
+    const deployment = deploymentOfPod(p.pod) ?? "";
+    const state = await deps.kube.getDeployment(p.namespace, deployment);
+    const before = { deployment, replicas: state.replicas };
+    if (context.dryRun) return dryRun(this.plan(p), before);
+    await deps.kube.deletePod(p.namespace, p.pod, 30);
+    return { changed: true, calls: this.plan(p), before };
+  },
+  async verify(deps, p, result) {
+    const pods = await deps.kube.listPods(p.namespace, {});
+    if (pods.some((pod) => pod.name === p.pod))
+      return { outcome: "pending", detail: `${p.pod} is still terminating` };
+    return rolledOut(
+      deps.kube,
+      p.namespace,
+      String(result.before.deployment),
+      Number(result.before.replicas),
+    );
+  },
+};
+
+function scaleExecutor(
+  name: "SCALE_UP" | "SCALE_DOWN",
+  step: 1 | -1,
+): Executor<DeploymentParams, KubeExecutorDeps> {
+  const target = (current: number) => current + step;
+  return {
+    name,
+    description:
+      step > 0
+        ? "Adds one replica (scale subresource)."
+        : "Removes one replica, keeping the minimum healthy.",
+    params: DeploymentParams,
+    async guard(deps, p) {
+      const found = await exists(
+        () => deps.kube.getDeployment(p.namespace, p.deployment),
+        `deployment ${p.namespace}/${p.deployment}`,
+      );
+      if (!found.ok) return found;
+      const state = await deps.kube.getDeployment(p.namespace, p.deployment);
+      const next = target(state.replicas);
+      if (next > deps.maxReplicas)
+        return {
+          ok: false,
+          rule: "max_replicas",
+          reason: `${next} replicas would exceed ${deps.maxReplicas}`,
+        };
+      if (next < deps.minHealthyReplicas) {
+        return {
+          ok: false,
+          rule: "min_healthy_replicas",
+          reason: `${next} replicas would leave fewer than ${deps.minHealthyReplicas}`,
+        };
+      }
+      return { ok: true };
+    },
+    plan: (p) => [
+      {
+        api: "kubernetes",
+        method: "AppsV1Api.patchNamespacedDeploymentScale",
+        args: { ...p, replicas: `current ${step > 0 ? "+" : "-"} 1` },
+      },
+    ],
+    async execute(deps, p, context) {
+      const state = await deps.kube.getDeployment(p.namespace, p.deployment);
+      const replicas = target(state.replicas);
+      const calls = [
+        { api: "kubernetes", method: "AppsV1Api.patchNamespacedDeploymentScale", args: { ...p, replicas } },
+      ];
+      if (context.dryRun) return dryRun(calls, { replicas: state.replicas });
+      await deps.kube.scaleDeployment(p.namespace, p.deployment, replicas);
+      return { changed: true, calls, before: { replicas: state.replicas }, detail: { replicas } };
+    },
+    verify: (deps, p, result) =>
+      rolledOut(deps.kube, p.namespace, p.deployment, target(Number(result.before.replicas))),
+  };
+}
+
+export const scaleUp = scaleExecutor("SCALE_UP", 1);
+export const scaleDown = scaleExecutor("SCALE_DOWN", -1);
+
+export const rollback: Executor<DeploymentParams, KubeExecutorDeps> = {
+  name: "ROLLBACK",
+  description: "Rollout undo to the previous ReplicaSet revision, the way kubectl does it.",
+  params: DeploymentParams,
+  async guard(deps, p) {
+    const found = await exists(
+      () => deps.kube.getDeployment(p.namespace, p.deployment),
+      `deployment ${p.namespace}/${p.deployment}`,
+    );
+    if (!found.ok) return found;
+    const revisions = await deps.kube.replicaSetRevisions(p.namespace, p.deployment);
+    return revisions.length >= 2
+      ? { ok: true }
+      : { ok: false, rule: "previous_revision", reason: "there is no earlier revision to go back to" };
+  },
+  plan: (p) => [
+    {
+      api: "kubernetes",
+      method: "AppsV1Api.patchNamespacedDeployment",
+      args: { ...p, patch: "spec.template=<previous ReplicaSet's template>" },
+    },
+  ],
+  async execute(deps, p, context) {
+    const before = await deps.kube.getDeployment(p.namespace, p.deployment);
+    if (context.dryRun) return dryRun(this.plan(p), { revision: before.revision });
+    const result = await deps.kube.rollbackDeployment(p.namespace, p.deployment);
+    return {
+      changed: result.changed,
+      calls: this.plan(p),
+      before: { revision: before.revision },
+      detail: { fromRevision: result.fromRevision, toRevision: result.toRevision },
+    };
+  },
+  verify: (deps, p) => rolledOut(deps.kube, p.namespace, p.deployment),
+};
+
+export const KUBERNETES_EXECUTORS = [restartPod, deletePod, scaleUp, scaleDown, rollback];
