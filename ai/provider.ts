@@ -56,6 +56,36 @@ export class ProviderError extends Error {
   }
 }
 
+/** An HTTP error answer of a provider's API: 429 is a rate limit, anything else an HTTP error. */
+export function httpFailure(
+  provider: ProviderName,
+  status: number,
+  error: unknown,
+  retryAfterMs: number | undefined,
+): ProviderError {
+  return new ProviderError(
+    provider,
+    status === 429 ? "rate_limited" : "http_error",
+    `HTTP ${status}: ${errorMessage(error)}`,
+    {
+      status,
+      cause: error,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    },
+  );
+}
+
+/** No HTTP answer at all (refused, reset, DNS, TLS), named by its network code when there is one. */
+export function networkFailure(provider: ProviderName, error: unknown): ProviderError {
+  const code = networkCode(error);
+  return new ProviderError(
+    provider,
+    "unreachable",
+    code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`,
+    { cause: error },
+  );
+}
+
 /** `Retry-After` as seconds or an HTTP date, in milliseconds from `now`. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value === null || value === undefined || value.trim() === "") return undefined;

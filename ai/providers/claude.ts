@@ -4,8 +4,8 @@ import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
 import { ModelOutputSchema } from "../analysis.js";
 import {
-  errorMessage,
-  networkCode,
+  httpFailure,
+  networkFailure,
   ProviderError,
   retryAfterFromHeaders,
   type LlmProvider,
@@ -72,28 +72,14 @@ export class ClaudeProvider implements LlmProvider {
 function asProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof APIError && typeof error.status === "number") {
-    const status = error.status;
     // `instanceof` on the generic error class leaves its fields untyped
     const headers: unknown = error.headers;
-    const retry = retryAfterFromHeaders(headers instanceof Headers ? headers : undefined);
-    return new ProviderError(
+    return httpFailure(
       "claude",
-      status === 429 ? "rate_limited" : "http_error",
-      `HTTP ${status}: ${errorMessage(error)}`,
-      {
-        status,
-        cause: error,
-        ...(retry === undefined ? {} : { retryAfterMs: retry }),
-      },
+      error.status,
+      error,
+      retryAfterFromHeaders(headers instanceof Headers ? headers : undefined),
     );
   }
-  const code = networkCode(error);
-  return new ProviderError(
-    "claude",
-    "unreachable",
-    code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`,
-    {
-      cause: error,
-    },
-  );
+  return networkFailure("claude", error);
 }

@@ -1,8 +1,8 @@
 // Gemini generateContent with responseMimeType application/json and responseJsonSchema.
 import { ApiError, FinishReason, GoogleGenAI } from "@google/genai";
 import {
-  errorMessage,
-  networkCode,
+  httpFailure,
+  networkFailure,
   ProviderError,
   type LlmProvider,
   type ProviderResult,
@@ -80,28 +80,9 @@ export class GeminiProvider implements LlmProvider {
 function asProviderError(error: unknown, retryAfterMs: number | undefined): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof ApiError) {
-    const status = error.status;
-    const retry = retryAfterMs ?? retryInfoDelayMs(error.message);
-    return new ProviderError(
-      "gemini",
-      status === 429 ? "rate_limited" : "http_error",
-      `HTTP ${status}: ${errorMessage(error)}`,
-      {
-        status,
-        cause: error,
-        ...(retry === undefined ? {} : { retryAfterMs: retry }),
-      },
-    );
+    return httpFailure("gemini", error.status, error, retryAfterMs ?? retryInfoDelayMs(error.message));
   }
-  const code = networkCode(error);
-  return new ProviderError(
-    "gemini",
-    "unreachable",
-    code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`,
-    {
-      cause: error,
-    },
-  );
+  return networkFailure("gemini", error);
 }
 
 /** Google APIs say when to retry in the body: `details[].retryDelay: "7s"` (google.rpc.RetryInfo). */

@@ -1,8 +1,8 @@
 // Ollama's /api/chat with `format` set to the answer's JSON Schema (structured outputs).
 import { Ollama } from "ollama";
 import {
-  errorMessage,
-  networkCode,
+  httpFailure,
+  networkFailure,
   ProviderError,
   type LlmProvider,
   type ProviderResult,
@@ -54,25 +54,7 @@ export class OllamaProvider implements LlmProvider {
 function asProviderError(error: unknown, retryAfterMs: number | undefined): ProviderError {
   if (error instanceof ProviderError) return error;
   const status = (error as { status_code?: unknown }).status_code;
-  if (typeof status === "number") {
-    return new ProviderError(
-      "ollama",
-      status === 429 ? "rate_limited" : "http_error",
-      `HTTP ${status}: ${errorMessage(error)}`,
-      {
-        status,
-        cause: error,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      },
-    );
-  }
-  const code = networkCode(error);
-  return new ProviderError(
-    "ollama",
-    "unreachable",
-    code === undefined ? errorMessage(error) : `${code}: ${errorMessage(error)}`,
-    {
-      cause: error,
-    },
-  );
+  return typeof status === "number"
+    ? httpFailure("ollama", status, error, retryAfterMs)
+    : networkFailure("ollama", error);
 }
