@@ -93,47 +93,38 @@ export async function audit(
   );
 }
 
-export async function auditTrail(
-  db: Queryable,
-  incidentId: string,
-): Promise<{ at: Date; actor: string; what: string; outcome: string; detail: Record<string, unknown> }[]> {
-  const { rows } = await db.query<{
-    at: Date;
-    actor: string;
-    what: string;
-    outcome: string;
-    detail: Record<string, unknown>;
-  }>(`SELECT at, actor, what, outcome, detail FROM audit_log WHERE incident_id = $1 ORDER BY id`, [
-    incidentId,
-  ]);
+export interface AuditEntry {
+  at: Date;
+  actor: string;
+  what: string;
+  outcome: string;
+  detail: Record<string, unknown>;
+}
+
+export async function auditTrail(db: Queryable, incidentId: string): Promise<AuditEntry[]> {
+  const { rows } = await db.query<AuditEntry>(
+    `SELECT at, actor, what, outcome, detail FROM audit_log WHERE incident_id = $1 ORDER BY id`,
+    [incidentId],
+  );
   return rows;
 }
 
+export interface PendingApproval {
+  id: number;
+  incidentId: string;
+  action: string;
+  params: Record<string, unknown>;
+  createdAt: Date;
+  severity: string;
+  title: string;
+  service: string | null;
+  /** The guardrails' one-line verdict. */
+  decision: string | null;
+}
+
 /** Actions waiting for a human, oldest first, with what the card shows about their incident. */
-export async function pendingApprovals(db: Queryable): Promise<
-  {
-    id: number;
-    incidentId: string;
-    action: string;
-    params: Record<string, unknown>;
-    createdAt: Date;
-    severity: string;
-    title: string;
-    service: string | null;
-    decision: string | null;
-  }[]
-> {
-  const { rows } = await db.query<{
-    id: number;
-    incidentId: string;
-    action: string;
-    params: Record<string, unknown>;
-    createdAt: Date;
-    severity: string;
-    title: string;
-    service: string | null;
-    decision: string | null;
-  }>(
+export async function pendingApprovals(db: Queryable): Promise<PendingApproval[]> {
+  const { rows } = await db.query<PendingApproval>(
     `SELECT p.id, p.incident_id AS "incidentId", p.action, p.params, p.created_at AS "createdAt",
             i.severity, i.title, i.service, a.decision->>'summary' AS decision
      FROM pending_actions p JOIN incidents i ON i.id = p.incident_id JOIN analyses a ON a.id = p.analysis_id

@@ -95,14 +95,8 @@ export async function incidentUsage(db: Queryable, incidentId: string): Promise<
 export async function dailyUsage(
   db: Queryable,
   days = 7,
-): Promise<{ day: string; provider: string; tokens: number; costUsd: number; analyses: number }[]> {
-  const { rows } = await db.query<{
-    day: string;
-    provider: string;
-    tokens: number;
-    costUsd: number;
-    analyses: number;
-  }>(
+): Promise<(Usage & { day: string; provider: string })[]> {
+  const { rows } = await db.query<Usage & { day: string; provider: string }>(
     `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, provider,
             sum(tokens_input + tokens_output)::int AS tokens, sum(cost_usd)::float8 AS "costUsd",
             count(*)::int AS analyses
