@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { deploymentOfPod } from "../ai/scope.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
-import { KubeError, type KubeGateway } from "./kube-gateway.js";
+import { KubeError, type DeploymentState, type KubeGateway } from "./kube-gateway.js";
 
 export interface KubeExecutorDeps {
   kube: KubeGateway;
@@ -27,13 +27,22 @@ type DeploymentParams = z.infer<typeof DeploymentParams>;
 const PodParams = z.strictObject({ namespace: dns1123, pod: objectName });
 type PodParams = z.infer<typeof PodParams>;
 
-async function exists(read: () => Promise<unknown>, what: string): Promise<GuardVerdict> {
+/** The deployment's state, or the guard's refusal when it does not exist. */
+async function readDeployment(
+  deps: KubeExecutorDeps,
+  p: DeploymentParams,
+): Promise<{ state: DeploymentState } | { refusal: GuardVerdict }> {
   try {
-    await read();
-    return { ok: true };
+    return { state: await deps.kube.getDeployment(p.namespace, p.deployment) };
   } catch (error) {
     if (error instanceof KubeError && error.code === "not_found") {
-      return { ok: false, rule: "target_exists", reason: `${what} does not exist` };
+      return {
+        refusal: {
+          ok: false,
+          rule: "target_exists",
+          reason: `deployment ${p.namespace}/${p.deployment} does not exist`,
+        },
+      };
     }
     throw error;
   }
@@ -66,11 +75,10 @@ export const restartPod: Executor<DeploymentParams, KubeExecutorDeps> = {
   name: "RESTART_POD",
   description: "Rollout restart of the deployment (kubectl rollout restart): pods are replaced one by one.",
   params: DeploymentParams,
-  guard: (deps, p) =>
-    exists(
-      () => deps.kube.getDeployment(p.namespace, p.deployment),
-      `deployment ${p.namespace}/${p.deployment}`,
-    ),
+  async guard(deps, p) {
+    const found = await readDeployment(deps, p);
+    return "refusal" in found ? found.refusal : { ok: true };
+  },
   plan: (p) => [
     {
       api: "kubernetes",
@@ -143,13 +151,9 @@ function scaleExecutor(
         : "Removes one replica, keeping the minimum healthy.",
     params: DeploymentParams,
     async guard(deps, p) {
-      const found = await exists(
-        () => deps.kube.getDeployment(p.namespace, p.deployment),
-        `deployment ${p.namespace}/${p.deployment}`,
-      );
-      if (!found.ok) return found;
-      const state = await deps.kube.getDeployment(p.namespace, p.deployment);
-      const next = target(state.replicas);
+      const found = await readDeployment(deps, p);
+      if ("refusal" in found) return found.refusal;
+      const next = target(found.state.replicas);
       if (next > deps.maxReplicas)
         return {
           ok: false,
@@ -195,11 +199,8 @@ export const rollback: Executor<DeploymentParams, KubeExecutorDeps> = {
   description: "Rollout undo to the previous ReplicaSet revision, the way kubectl does it.",
   params: DeploymentParams,
   async guard(deps, p) {
-    const found = await exists(
-      () => deps.kube.getDeployment(p.namespace, p.deployment),
-      `deployment ${p.namespace}/${p.deployment}`,
-    );
-    if (!found.ok) return found;
+    const found = await readDeployment(deps, p);
+    if ("refusal" in found) return found.refusal;
     const revisions = await deps.kube.replicaSetRevisions(p.namespace, p.deployment);
     return revisions.length >= 2
       ? { ok: true }
