@@ -264,15 +264,6 @@ export async function listIncidents(db: Queryable, filter: IncidentFilter): Prom
   return rows;
 }
 
-export async function countOpenBySeverity(db: Queryable): Promise<Record<Severity, number>> {
-  const { rows } = await db.query<{ severity: Severity; count: number }>(
-    `SELECT severity, count(*)::int AS count FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
-  );
-  const counts: Record<Severity, number> = { P0: 0, P1: 0, P2: 0 };
-  for (const row of rows) counts[row.severity] = row.count;
-  return counts;
-}
-
 export async function recentAlerts(
   db: Queryable,
   incidentId: string,
