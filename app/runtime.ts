@@ -4,6 +4,7 @@
 import { Worker } from "bullmq";
 import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import type { Bot } from "grammy";
+import type { BotContext } from "../bot/context.js";
 import { Redis, type RedisOptions } from "ioredis";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
@@ -43,7 +44,7 @@ export interface Runtime {
   redis: Redis;
   queues: Queues;
   metrics: Metrics;
-  bot: Bot;
+  bot: Bot<BotContext>;
   app?: FastifyInstance;
   /** http://host:port when the http role listens. */
   url?: string;
@@ -120,6 +121,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
+      conversationStore: { redis, prefix: config.redis.prefix },
       buttons: {
         approve: async (input) => {
           const result = await approveAction(

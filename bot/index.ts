@@ -1,9 +1,19 @@
-// Builds the grammY bot: API transformers (flood control, retries), then every feature, then the
-// catch-all. Long polling is started by the runtime, not here.
+// Builds the grammY bot: API transformers (flood control, retries), the conversations plugin,
+// then every feature (one Composer each), then the catch-all. Long polling is started by the
+// runtime, not here.
 import { autoRetry } from "@grammyjs/auto-retry";
+import {
+  conversations,
+  type ConversationData,
+  type VersionedState,
+  type VersionedStateStorage,
+} from "@grammyjs/conversations";
 import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import { Bot, GrammyError, HttpError } from "grammy";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { BotContext } from "./context.js";
+import { conversationKey, redisConversationStorage } from "./conversation-storage.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
 
 export interface BotOptions {
@@ -12,15 +22,35 @@ export interface BotOptions {
   logger: Logger;
   /** Telegram's limits by default (30/s overall, 20/min and 1/s per group); tests may raise them. */
   throttle?: APIThrottlerOptions;
+  /** Dialogues wait in Redis (shared by every bot process); in memory without it. */
+  conversationStore?: { redis: Redis; prefix: string };
   buttons?: CardButtonDeps;
 }
 
-export function createBot(options: BotOptions): Bot {
-  const bot = new Bot(options.token, { client: { apiRoot: options.apiRoot } });
+function memoryAdapter(): VersionedStateStorage<string, ConversationData> {
+  const states = new Map<string, VersionedState<ConversationData>>();
+  return {
+    read: (key) => states.get(key),
+    write: (key, state) => void states.set(key, state),
+    delete: (key) => void states.delete(key),
+  };
+}
+
+export function createBot(options: BotOptions): Bot<BotContext> {
+  const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
   // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
   // a card (and the ones queued behind it) but never drops it.
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+
+  bot.use(
+    conversations<BotContext, BotContext>({
+      storage:
+        options.conversationStore === undefined
+          ? { type: "key", getStorageKey: conversationKey, adapter: memoryAdapter() }
+          : redisConversationStorage(options.conversationStore.redis, options.conversationStore.prefix),
+    }),
+  );
 
   const features = bot.errorBoundary((error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");

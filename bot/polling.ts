@@ -1,19 +1,19 @@
 // Long polling that never blocks start-up: HTTP intake and the workers run while Telegram is
 // unreachable. grammY's init() already retries network and 5xx errors with backoff; this only
 // makes it cancellable and reports a token Telegram refuses.
-import { GrammyError, type Bot } from "grammy";
+import { GrammyError, type Bot, type Context } from "grammy";
 import type { Logger } from "pino";
 
 export interface Polling {
   stop(): Promise<void>;
 }
 
-export function startPolling(bot: Bot, logger: Logger): Polling {
+export function startPolling<C extends Context>(bot: Bot<C>, logger: Logger): Polling {
   const stopping = new AbortController();
   const run = async () => {
     try {
       // grammY types its signal with the abort-controller polyfill; Node's is the same at run time
-      await bot.init(stopping.signal as Parameters<Bot["init"]>[0]);
+      await bot.init(stopping.signal as Parameters<Bot<C>["init"]>[0]);
     } catch (error) {
       if (stopping.signal.aborted) return;
       if (error instanceof GrammyError && error.error_code === 401) {

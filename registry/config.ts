@@ -138,6 +138,63 @@ const userIds = z
     return items.map(Number);
   });
 
+/** `@alice,bob` → ["alice", "bob"]: Telegram usernames to mention when an incident escalates. */
+const usernames = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return [];
+    const items = value
+      .split(",")
+      .map((item) => item.trim().replace(/^@/, ""))
+      .filter((item) => item !== "");
+    if (items.some((item) => !/^[A-Za-z][A-Za-z0-9_]{3,31}$/.test(item))) {
+      ctx.addIssue({ code: "custom", message: "must be a comma-separated list of Telegram usernames" });
+      return z.NEVER;
+    }
+    return items;
+  });
+
+export interface ChatRoute {
+  /** Cards of this severity, or of incidents in this namespace, go to `chatId`. */
+  match: { severity: "P0" | "P1" | "P2" } | { namespace: string };
+  chatId: string;
+}
+
+/** `P0=-1001,namespace:monitoring=-1002`: extra chats by severity or namespace. */
+const routes = z
+  .string()
+  .optional()
+  .transform((value, ctx): ChatRoute[] => {
+    if (value === undefined || value.trim() === "") return [];
+    const result: ChatRoute[] = [];
+    for (const entry of value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "")) {
+      const match =
+        /^(?:(P[012])|namespace:([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?))=(-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$/.exec(
+          entry,
+        );
+      if (match === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: `entry ${JSON.stringify(entry)} must be P0=<chat id>, P1=…, P2=… or namespace:<name>=<chat id>`,
+        });
+        return z.NEVER;
+      }
+      const [, severity, namespace, , chat] = match;
+      result.push({
+        match:
+          severity === undefined
+            ? { namespace: namespace ?? "" }
+            : { severity: severity as "P0" | "P1" | "P2" },
+        chatId: chat ?? "",
+      });
+    }
+    return result;
+  });
+
 const EnvSchema = z.object({
   API_TOKEN: secret(16),
   TELEGRAM_BOT_TOKEN: z
@@ -149,6 +206,13 @@ const EnvSchema = z.object({
   ),
   TELEGRAM_CHAT_ID: chatId,
   TELEGRAM_APPROVER_IDS: userIds,
+  TELEGRAM_ONCALL_USERNAMES: usernames,
+  TELEGRAM_ROUTES: routes,
+  ESCALATE_P0_SECONDS: integer(300, 1, 7 * 24 * 3600),
+  ESCALATE_P1_SECONDS: integer(900, 1, 7 * 24 * 3600),
+  ESCALATE_P2_SECONDS: integer(3600, 1, 7 * 24 * 3600),
+  STORM_THRESHOLD: integer(10, 1, 10_000),
+  STORM_WINDOW_SECONDS: integer(60, 1, 3600),
   REDIS_URL: optionalUrl(["redis:", "rediss:"]).transform((value) => value ?? "redis://127.0.0.1:6379"),
   REDIS_PREFIX: optionalString
     .pipe(
@@ -183,6 +247,10 @@ const EnvSchema = z.object({
   AUTO_REPAIR_MAX_AFFECTED_PODS: integer(3, 0, 10_000),
   AUTO_REPAIR_MIN_HEALTHY_REPLICAS: integer(1, 0, 10_000),
   AUTO_REPAIR_MAX_REPLICAS: integer(10, 1, 10_000),
+  AUTO_REPAIR_EXECUTION_TIMEOUT_SECONDS: integer(60, 1, 3600),
+  AUTO_REPAIR_VERIFY_SECONDS: integer(120, 1, 24 * 3600),
+  AUTO_REPAIR_AUTO_ROLLBACK: boolean(false),
+  AUTO_REPAIR_CONFIG: optionalString,
   AUTO_REPAIR_ALLOWED_NAMESPACES: z
     .string()
     .optional()
@@ -203,6 +271,7 @@ const EnvSchema = z.object({
     }),
   OLLAMA_HOST: optionalUrl(["http:", "https:"]),
   OLLAMA_MODEL: optionalString,
+  OLLAMA_FALLBACK_MODEL: optionalString,
   GEMINI_API_KEY: optionalString,
   GEMINI_BASE_URL: optionalUrl(["http:", "https:"]),
   ANTHROPIC_API_KEY: optionalString,
@@ -235,7 +304,13 @@ function shape(env: z.output<typeof EnvSchema>) {
       apiRoot: env.TELEGRAM_API_ROOT,
       chatId: env.TELEGRAM_CHAT_ID,
       approverIds: env.TELEGRAM_APPROVER_IDS,
+      oncallUsernames: env.TELEGRAM_ONCALL_USERNAMES,
+      routes: env.TELEGRAM_ROUTES,
     },
+    escalation: {
+      afterSeconds: { P0: env.ESCALATE_P0_SECONDS, P1: env.ESCALATE_P1_SECONDS, P2: env.ESCALATE_P2_SECONDS },
+    },
+    storm: { threshold: env.STORM_THRESHOLD, windowSeconds: env.STORM_WINDOW_SECONDS },
     alertmanager: {
       url: env.ALERTMANAGER_URL,
       webhookSecret: env.ALERTMANAGER_WEBHOOK_SECRET,
@@ -258,10 +333,15 @@ function shape(env: z.output<typeof EnvSchema>) {
       minHealthyReplicas: env.AUTO_REPAIR_MIN_HEALTHY_REPLICAS,
       maxReplicas: env.AUTO_REPAIR_MAX_REPLICAS,
       allowedNamespaces: env.AUTO_REPAIR_ALLOWED_NAMESPACES,
+      executionTimeoutSeconds: env.AUTO_REPAIR_EXECUTION_TIMEOUT_SECONDS,
+      verifySeconds: env.AUTO_REPAIR_VERIFY_SECONDS,
+      autoRollback: env.AUTO_REPAIR_AUTO_ROLLBACK,
+      /** YAML file naming the targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS and RENEW_CERT. */
+      configPath: env.AUTO_REPAIR_CONFIG,
     },
     llm: {
       chain: env.LLM_CHAIN,
-      ollama: { host: env.OLLAMA_HOST, model: env.OLLAMA_MODEL },
+      ollama: { host: env.OLLAMA_HOST, model: env.OLLAMA_MODEL, fallbackModel: env.OLLAMA_FALLBACK_MODEL },
       gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL },
       claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
     },

@@ -28,7 +28,14 @@ describe("config", () => {
       minHealthyReplicas: 1,
       maxReplicas: 10,
       allowedNamespaces: ["awoooi-prod", "monitoring"],
+      executionTimeoutSeconds: 60,
+      verifySeconds: 120,
+      autoRollback: false,
+      configPath: undefined,
     });
+    expect(config.escalation.afterSeconds).toEqual({ P0: 300, P1: 900, P2: 3600 });
+    expect(config.storm).toEqual({ threshold: 10, windowSeconds: 60 });
+    expect(config.telegram.routes).toEqual([]);
     expect(config.llm.chain).toEqual(["ollama", "gemini", "claude"]);
     expect(config.telegram.apiRoot).toBe("https://api.telegram.org");
     expect(config.telegram.approverIds).toEqual([1001, 1002]);
@@ -54,6 +61,9 @@ describe("config", () => {
     ["TELEGRAM_APPROVER_IDS", "alice", "TELEGRAM_APPROVER_IDS must be a comma-separated list"],
     ["TELEGRAM_CHAT_ID", "my group", "TELEGRAM_CHAT_ID must be a numeric chat id"],
     ["DOCKER_HOST", "/var/run/docker.sock", "DOCKER_HOST must be unix:///path/docker.sock"],
+    ["TELEGRAM_ROUTES", "P5=-100", 'TELEGRAM_ROUTES entry "P5=-100" must be P0=<chat id>'],
+    ["TELEGRAM_ONCALL_USERNAMES", "@a b", "TELEGRAM_ONCALL_USERNAMES must be a comma-separated list"],
+    ["ESCALATE_P0_SECONDS", "0", "ESCALATE_P0_SECONDS must be an integer from 1"],
   ])("names %s when it is wrong (%s)", (key, value, expected) => {
     const message = problem(testEnv({ [key]: value }));
     expect(message).toContain(expected);
@@ -70,6 +80,20 @@ describe("config", () => {
     expect(message).toContain("DATABASE_URL must be a URL");
     expect(message).not.toContain("hunter2");
     expect(message).not.toContain("short");
+  });
+
+  it("reads routes by severity and namespace, and on-call usernames with or without @", () => {
+    const config = parseConfig(
+      testEnv({
+        TELEGRAM_ROUTES: "P0=-1001, namespace:monitoring=-1002",
+        TELEGRAM_ONCALL_USERNAMES: "@alice,bob_oncall",
+      }),
+    );
+    expect(config.telegram.routes).toEqual([
+      { match: { severity: "P0" }, chatId: "-1001" },
+      { match: { namespace: "monitoring" }, chatId: "-1002" },
+    ]);
+    expect(config.telegram.oncallUsernames).toEqual(["alice", "bob_oncall"]);
   });
 
   it("treats an empty optional setting as unset", () => {
