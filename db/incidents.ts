@@ -32,6 +32,12 @@ export interface Incident {
   version: number;
   createdAt: Date;
   updatedAt: Date;
+  /** The first decision anyone took on the card (approve, reject, snooze, silence). */
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  escalatedAt: Date | null;
+  snoozedUntil: Date | null;
+  snoozedBy: string | null;
 }
 
 export interface IncidentEvent {
@@ -54,7 +60,9 @@ export interface TelegramMessage {
 
 const INCIDENT_COLUMNS = `id, fingerprint, source, severity, status, title, service, summary, target, labels,
   annotations, links, first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt", resolved_at AS "resolvedAt",
-  occurrences, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  occurrences, version, created_at AS "createdAt", updated_at AS "updatedAt",
+  acknowledged_at AS "acknowledgedAt", acknowledged_by AS "acknowledgedBy", escalated_at AS "escalatedAt",
+  snoozed_until AS "snoozedUntil", snoozed_by AS "snoozedBy"`;
 
 /** The next `INC-YYYYMMDD-NNNN` for the current UTC day; gap-free because it rolls back with the transaction. */
 export async function nextIncidentId(client: Queryable): Promise<string> {
@@ -315,4 +323,14 @@ export async function saveTelegramMessage(
        rendered_version = EXCLUDED.rendered_version, edited_at = now()`,
     [row.incidentId, row.chatId, row.messageId, row.renderedHash, row.renderedVersion],
   );
+}
+
+/** Records the first acknowledgement; later ones change nothing. True when this call acknowledged it. */
+export async function acknowledgeIncident(db: Queryable, id: string, actor: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $2, version = version + 1, updated_at = now()
+     WHERE id = $1 AND acknowledged_at IS NULL`,
+    [id, actor],
+  );
+  return rowCount === 1;
 }

@@ -12,6 +12,7 @@ export const QUEUE_NAMES = {
   analyze: "analyze",
   signozPoll: "signoz-poll",
   execute: "execute",
+  escalate: "escalate",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -57,6 +58,14 @@ export const ExecuteJobSchema = z.object({
 });
 export type ExecuteJob = z.infer<typeof ExecuteJobSchema>;
 
+export const EscalateJobSchema = z.object({
+  incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
+  /** "sla": nobody acknowledged in time (a delayed job); "repair_failed": a repair did not work. */
+  reason: z.enum(["sla", "repair_failed"]),
+  detail: z.string().max(1024).optional(),
+});
+export type EscalateJob = z.infer<typeof EscalateJobSchema>;
+
 export const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "exponential", delay: 1_000 },
@@ -88,11 +97,20 @@ export const EXECUTE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+// Escalation jobs are delayed until the deadline; a job lost would be an incident nobody hears of.
+export const ESCALATE_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 24 * 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   notify: Queue<NotifyJob>;
   analyze: Queue<AnalyzeJob>;
   execute: Queue<ExecuteJob>;
+  escalate: Queue<EscalateJob>;
   close(): Promise<void>;
 }
 
@@ -117,13 +135,19 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: EXECUTE_JOB_OPTIONS,
   });
+  const escalate = new Queue<EscalateJob>(QUEUE_NAMES.escalate, {
+    connection,
+    prefix,
+    defaultJobOptions: ESCALATE_JOB_OPTIONS,
+  });
   return {
     ingest,
     notify,
     analyze,
     execute,
+    escalate,
     async close() {
-      await Promise.all([ingest.close(), notify.close(), analyze.close(), execute.close()]);
+      await Promise.all([ingest.close(), notify.close(), analyze.close(), execute.close(), escalate.close()]);
     },
   };
 }
