@@ -10,6 +10,7 @@ import {
   type BreakerOptions,
   type BreakerState,
 } from "./circuit-breaker.js";
+import type { ChainOverrides, ChainSettingsSource } from "./chain-settings.js";
 import type { AnalysisContext, Playbook } from "./context.js";
 import { analyzeOffline } from "./offline-analyzer.js";
 import { costUsd } from "./pricing.js";
@@ -17,6 +18,7 @@ import { buildPrompt, type AnalysisPrompt, type PromptOptions } from "./prompt.j
 import {
   errorMessage,
   ProviderError,
+  type LlmProvider,
   type ProviderName,
   type ProviderResult,
   type TokenUsage,
@@ -37,6 +39,8 @@ export type AttemptOutcome =
   | "circuit_open"
   | "budget_exhausted"
   | "not_configured"
+  /** Passed over while a FALLBACK_AI override lasts (ai/chain-settings.ts). */
+  | "skipped"
   /** The caller aborted the analysis while this provider was working. */
   | "cancelled";
 
@@ -79,6 +83,8 @@ export interface ChainOptions {
 export interface ChainDeps {
   /** Without a store, budgets are not enforced. */
   budgetStore?: BudgetStore | undefined;
+  /** Run-time overrides (SWITCH_MODEL, FALLBACK_AI), read before every analysis. */
+  settings?: ChainSettingsSource | undefined;
 }
 
 export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ProviderName, number>> = Object.freeze({
@@ -106,6 +112,8 @@ type Call =
 
 export class AnalysisChain {
   private readonly breakers = new Map<ProviderName, CircuitBreaker>();
+  /** Providers for overridden models, built once per model. */
+  private readonly overridden = new Map<string, LlmProvider>();
   private readonly now: () => number;
 
   constructor(
@@ -126,8 +134,20 @@ export class AnalysisChain {
     try {
       const scope = scopeFromContext(context);
       const prompt = buildPrompt(context, scope, this.options.prompt);
-      for (const slot of this.slots) {
+      const overrides = await this.overrides(warnings);
+      for (const configured of this.slots) {
         if (options.signal?.aborted === true) break;
+        const skip = overrides.skipped.find((s) => s.provider === configured.name);
+        if (skip !== undefined) {
+          attempts.push({
+            provider: configured.name,
+            outcome: "skipped",
+            ms: 0,
+            error: `FALLBACK_AI: skipped until ${skip.expiresAt}`,
+          });
+          continue;
+        }
+        const slot = this.withOverrides(configured, overrides);
         const { attempt, analysis } = await this.attempt(slot, prompt, scope, warnings, options.signal);
         attempts.push(attempt);
         if (analysis !== undefined) return { analysis, attempts, warnings };
@@ -137,6 +157,31 @@ export class AnalysisChain {
       warnings.push(`analysis chain failed: ${errorMessage(error)}`);
     }
     return { analysis: analyzeOffline(context, options.playbooks ?? context.playbooks), attempts, warnings };
+  }
+
+  private async overrides(warnings: string[]): Promise<ChainOverrides> {
+    const settings = this.deps.settings;
+    if (settings === undefined) return { skipped: [] };
+    try {
+      return await settings.get();
+    } catch (error) {
+      // Unreadable overrides: the configuration rules, and the analysis goes on.
+      warnings.push(`chain settings unreadable: ${errorMessage(error)}`);
+      return { skipped: [] };
+    }
+  }
+
+  /** The slot as the overrides have it: Ollama asked for another model while SWITCH_MODEL lasts. */
+  private withOverrides(slot: ProviderSlot, overrides: ChainOverrides): ProviderSlot {
+    const model = overrides.ollamaModel?.model;
+    if (slot.name !== "ollama" || model === undefined || slot.provider === undefined) return slot;
+    if (slot.provider.model === model || slot.withModel === undefined) return slot;
+    let provider = this.overridden.get(model);
+    if (provider === undefined) {
+      provider = slot.withModel(model);
+      this.overridden.set(model, provider);
+    }
+    return { ...slot, provider };
   }
 
   private async attempt(

@@ -2,9 +2,15 @@
 // programming error caught at start-up. An action with no executor here cannot run at all.
 import type { RemediationAction } from "../ai/actions.js";
 import type { Analysis } from "../ai/analysis.js";
+import { cleanupLogs } from "./cleanup-logs.js";
+import { clearCache } from "./clear-cache.js";
 import type { Executor } from "./executor.js";
+import { fallbackAi } from "./fallback-ai.js";
 import { KUBERNETES_EXECUTORS } from "./kubernetes.js";
+import { renewCert } from "./renew-cert.js";
 import { restartContainer } from "./restart-container.js";
+import { switchModel } from "./switch-model.js";
+import { vacuumDb } from "./vacuum-db.js";
 
 // Each executor has its own params and deps; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,10 +27,25 @@ export function registerExecutors(
   return byName;
 }
 
-/** The executors built so far (CLEAR_CACHE, VACUUM_DB, RENEW_CERT, CLEANUP_LOGS, SWITCH_MODEL and FALLBACK_AI are not yet). */
-export const EXECUTORS = registerExecutors([restartContainer, ...KUBERNETES_EXECUTORS]);
+/**
+ * One executor for every action of SPEC's list. The blacklisted ones (DROP_DATABASE, …) are not
+ * `RemediationAction`s, so no executor can claim them and no params can be built for them.
+ */
+export const EXECUTORS = registerExecutors([
+  restartContainer,
+  ...KUBERNETES_EXECUTORS,
+  clearCache,
+  vacuumDb,
+  renewCert,
+  cleanupLogs,
+  switchModel,
+  fallbackAi,
+]);
 
-/** The typed params of each action, from the analysis' target; never from free text. */
+/**
+ * The typed params of each action, from the analysis' target; never from free text. The names
+ * only pick a configured target (executors/targets.ts); guards refuse any other.
+ */
 const PARAMS_FROM_TARGET: Partial<
   Record<RemediationAction, (target: Analysis["target"]) => Record<string, unknown>>
 > = {
@@ -34,6 +55,18 @@ const PARAMS_FROM_TARGET: Partial<
   SCALE_UP: (target) => ({ namespace: target.namespace, deployment: target.name }),
   SCALE_DOWN: (target) => ({ namespace: target.namespace, deployment: target.name }),
   ROLLBACK: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  // Redis: a `clear_cache` name or alias (alerts say `redis-sessions` or `10.0.0.5:6379`)
+  CLEAR_CACHE: (target) => ({ target: target.name }),
+  // PostgresTable: `schema.table` or `table`; the database is the one listing it
+  VACUUM_DB: (target) => ({ table: target.name }),
+  // Certificate: a `renew_cert` name or alias (often the domain)
+  RENEW_CERT: (target) => ({ certificate: target.name }),
+  // Host: the node the disk alert is about; the directories are the configured ones
+  CLEANUP_LOGS: (target) => ({ host: target.name }),
+  // Model: the model the slow-inference alert names
+  SWITCH_MODEL: (target) => ({ model: target.name }),
+  // AiProvider: ollama, gemini or claude
+  FALLBACK_AI: (target) => ({ provider: target.name }),
 };
 
 /** What could run for this analysis, or undefined when no executor exists for it yet. */

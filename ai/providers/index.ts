@@ -19,6 +19,8 @@ export interface ProviderSlot {
   provider: LlmProvider | undefined;
   /** What is missing, for the attempt record. */
   missing?: string;
+  /** The same provider asking for another model (SWITCH_MODEL). */
+  withModel?: (model: string) => LlmProvider;
 }
 
 export function createProviders(settings: LlmSettings): ProviderSlot[] {
@@ -28,7 +30,11 @@ export function createProviders(settings: LlmSettings): ProviderSlot[] {
         const { host, model } = settings.ollama;
         return host === undefined || model === undefined
           ? { name, provider: undefined, missing: "OLLAMA_HOST and OLLAMA_MODEL are required" }
-          : { name, provider: new OllamaProvider({ host, model }) };
+          : {
+              name,
+              provider: new OllamaProvider({ host, model }),
+              withModel: (other) => new OllamaProvider({ host, model: other }),
+            };
       }
       case "gemini": {
         const { apiKey, baseUrl, model } = settings.gemini;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { EXECUTORS, registerExecutors } from "../../executors/index.js";
+import { REMEDIATION_ACTIONS } from "../../ai/actions.js";
+import { AnalysisContextSchema } from "../../ai/context.js";
+import { analyzeOffline } from "../../ai/offline-analyzer.js";
+import { EXECUTORS, proposalFor, registerExecutors } from "../../executors/index.js";
 import { restartContainer } from "../../executors/restart-container.js";
 
 describe("the executor list", () => {
@@ -17,7 +20,14 @@ describe("the executor list", () => {
       "SCALE_UP",
       "SCALE_DOWN",
       "ROLLBACK",
+      "CLEAR_CACHE",
+      "VACUUM_DB",
+      "RENEW_CERT",
+      "CLEANUP_LOGS",
+      "SWITCH_MODEL",
+      "FALLBACK_AI",
     ]);
+    expect([...EXECUTORS.keys()].sort()).toEqual([...REMEDIATION_ACTIONS].sort());
     for (const name of ["DROP_DATABASE", "DELETE_NAMESPACE", "FORCE_DELETE_PVC", "DELETE_SECRET"]) {
       expect(EXECUTORS.has(name as never)).toBe(false);
     }
@@ -27,5 +37,36 @@ describe("the executor list", () => {
     expect(restartContainer.params.safeParse({ container: "postgres; rm -rf /" }).success).toBe(false);
     expect(restartContainer.params.safeParse({ container: "postgres", command: "sh" }).success).toBe(false);
     expect(restartContainer.params.safeParse({ container: "postgres" }).success).toBe(true);
+  });
+
+  it.each([
+    [
+      { alertname: "RedisMemoryHigh", container: "redis-sessions" },
+      "CLEAR_CACHE",
+      { target: "redis-sessions" },
+    ],
+    [
+      { alertname: "PostgreSQLTableBloat", schemaname: "public", relname: "events" },
+      "VACUUM_DB",
+      { table: "public.events" },
+    ],
+    [{ alertname: "DiskSpaceLow", instance: "app-1:9100" }, "CLEANUP_LOGS", { host: "app-1" }],
+    [
+      { alertname: "CertificateExpiringSoon", domain: "api.example.com" },
+      "RENEW_CERT",
+      { certificate: "api.example.com" },
+    ],
+    [{ alertname: "OllamaSlowInference", model: "qwen2.5:14b" }, "SWITCH_MODEL", { model: "qwen2.5:14b" }],
+    [{ alertname: "GeminiRateLimit", provider: "gemini" }, "FALLBACK_AI", { provider: "gemini" }],
+  ])("turns the analyzer's target for %j into %s params naming it", (labels, action, params) => {
+    const context = AnalysisContextSchema.parse({
+      source: "alertmanager",
+      title: labels.alertname,
+      severity: "P2",
+      status: "firing",
+      labels,
+      annotations: {},
+    });
+    expect(proposalFor(analyzeOffline(context, []))).toEqual({ action, params });
   });
 });

@@ -1,0 +1,138 @@
+// CLEAR_CACHE: FLUSHDB on one Redis database named in the targets file (SPEC section 3). An
+// analysis only picks a configured name; the URL, and so the database, comes from the file.
+import { Redis } from "ioredis";
+import { z } from "zod";
+import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import { findTarget, TARGET_NAME, type RedisTarget } from "./targets.js";
+
+export interface ClearCacheParams {
+  /** A `clear_cache` name of the targets file, or one of its aliases. */
+  target: string;
+}
+
+export interface ClearCacheDeps {
+  targets: Readonly<Record<string, RedisTarget>>;
+  /** The client of a configured target (created on first use). */
+  client(name: string): Redis;
+}
+
+const params = z.strictObject({
+  target: z.string().regex(TARGET_NAME, { error: "not a target name" }),
+});
+
+const before = z.object({ target: z.string(), dbsize: z.number() });
+
+/** Where the URL points, without its password: for plans and the audit log. */
+export function describeRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}/${parsed.pathname.replace(/^\//, "") || "0"}`;
+}
+
+function plan(input: ClearCacheParams, target?: { name: string; url: string }): PlannedCall[] {
+  return [
+    {
+      api: "redis",
+      method: "FLUSHDB",
+      args: {
+        target: target?.name ?? input.target,
+        ...(target === undefined ? {} : { database: describeRedisUrl(target.url) }),
+      },
+    },
+  ];
+}
+
+function resolve(deps: ClearCacheDeps, input: ClearCacheParams): { name: string; url: string } {
+  const found = findTarget(deps.targets, input.target);
+  if (found === undefined) throw new Error(`CLEAR_CACHE: ${input.target} is not a configured Redis target`);
+  return { name: found.name, url: found.target.url };
+}
+
+export const clearCache: Executor<ClearCacheParams, ClearCacheDeps> = {
+  name: "CLEAR_CACHE",
+  description: "FLUSHDB on a Redis database listed in the targets file; every cached key is lost.",
+  params,
+
+  async guard(deps, input) {
+    const found = findTarget(deps.targets, input.target);
+    if (found === undefined) {
+      const known = Object.keys(deps.targets);
+      return {
+        ok: false,
+        rule: "configured_target",
+        reason: `${input.target} is not a configured Redis target (configured: ${known.length === 0 ? "none" : known.join(", ")})`,
+      };
+    }
+    try {
+      await deps.client(found.name).ping();
+    } catch (error) {
+      return {
+        ok: false,
+        rule: "target_reachable",
+        reason: `Redis target ${found.name} does not answer PING: ${(error as Error).message}`,
+      };
+    }
+    return { ok: true };
+  },
+
+  plan: (input) => plan(input),
+
+  async execute(deps, input, context): Promise<ExecutionResult> {
+    const target = resolve(deps, input);
+    const calls = plan(input, target);
+    const client = deps.client(target.name);
+    const recorded = { target: target.name, dbsize: await client.dbsize() };
+    if (context.dryRun) return { changed: false, calls, before: recorded };
+    context.signal?.throwIfAborted();
+    await client.flushdb();
+    return { changed: true, calls, before: recorded };
+  },
+
+  async verify(deps, input, result): Promise<VerifyResult> {
+    const previous = before.parse(result.before);
+    const client = deps.client(previous.target);
+    // a target that stopped answering fails here; the caller's deadline turns that into "failed"
+    const dbsize = await client.dbsize();
+    if (dbsize < previous.dbsize || dbsize === 0) {
+      return {
+        outcome: "recovered",
+        detail: `${input.target}: ${previous.dbsize} keys before, ${dbsize} now`,
+      };
+    }
+    return {
+      outcome: "pending",
+      detail: `${input.target}: ${dbsize} keys, not fewer than the ${previous.dbsize} before the flush`,
+    };
+  },
+};
+
+/** Lazily connected clients for the configured targets; `close()` quits the ones opened. */
+export function redisTargetClients(
+  targets: Readonly<Record<string, RedisTarget>>,
+): Pick<ClearCacheDeps, "client"> & { close(): Promise<void> } {
+  const clients = new Map<string, Redis>();
+  return {
+    client(name) {
+      let client = clients.get(name);
+      if (client === undefined) {
+        const target = targets[name];
+        if (target === undefined) throw new Error(`${name} is not a configured Redis target`);
+        client = new Redis(target.url, {
+          lazyConnect: true,
+          connectTimeout: 5_000,
+          maxRetriesPerRequest: 1,
+          connectionName: "chatops-bot-clear-cache",
+        });
+        // errors surface on the commands; the client itself must not crash the process
+        client.on("error", () => undefined);
+        clients.set(name, client);
+      }
+      return client;
+    },
+    async close() {
+      await Promise.all(
+        [...clients.values()].map((client) => client.quit().catch(() => client.disconnect())),
+      );
+      clients.clear();
+    },
+  };
+}
