@@ -1,14 +1,21 @@
-// Use case: analyse one incident (LLM chain, else the offline analyzer), store the analysis with
-// its tokens and cost, and move the incident on: awaiting approval when a remediation is proposed.
+// Use case: analyse one incident (LLM chain, else the offline analyzer, both seeing the learned
+// playbooks), store the analysis with its tokens and cost, and move the incident on: an action the
+// guardrails allow runs by itself once a slot of the shared budget is reserved; any other
+// remediation waits for a human.
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
 import { inTransaction, type Pool } from "../db/pool.js";
-import { audit, proposeAction } from "../db/actions.js";
-import { decide, resourceKey, type GuardrailPolicy } from "../executors/decide.js";
+import { audit, insertApprovedAction, proposeAction } from "../db/actions.js";
+import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
+import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../executors/decide.js";
 import { proposalFor } from "../executors/index.js";
-import type { RepairCountersStore } from "../executors/repair-counters.js";
+import type { RepairCountersStore, Reservation } from "../executors/repair-counters.js";
+import type { RemediationAction } from "../ai/actions.js";
+
+/** Who approves what the guardrails let run by itself (audit actor, `decided_by`). */
+export const GUARDRAILS_ACTOR = "guardrails";
 
 export interface AnalyzeDeps {
   pool: Pool;
@@ -17,13 +24,17 @@ export interface AnalyzeDeps {
   /** The guardrails: policy, shared counters, and what the registry allows the service. */
   guardrails: {
     policy: GuardrailPolicy;
-    counters: Pick<RepairCountersStore, "read">;
+    counters: Pick<RepairCountersStore, "read" | "reserve">;
     registryAllows: (incident: Incident) => readonly string[] | undefined;
   };
+  /** Whether the action's executor has its target configured here (KUBECONFIG, DOCKER_HOST, …). */
+  canExecute?: (action: RemediationAction) => boolean;
+  /** Queues an automatically approved action; the job id is the action's, as for a human approval. */
+  enqueueExecution: (actionId: number) => Promise<unknown>;
 }
 
 export type AnalyzeResult =
-  | { outcome: "analyzed"; stored: StoredAnalysis; changed: true }
+  | { outcome: "analyzed"; stored: StoredAnalysis; changed: true; autoActionId?: number }
   | { outcome: "missing" }
   | { outcome: "closed"; status: string };
 
@@ -36,6 +47,24 @@ function sentryIssue(incident: Incident): SentryIssueDetails | undefined {
     ...(incident.summary === null ? {} : { culprit: incident.summary }),
     ...(incident.labels.level === undefined ? {} : { level: incident.labels.level }),
     ...(link === undefined ? {} : { permalink: link.url }),
+  };
+}
+
+/** The decision once the shared budget had its say: an "auto" whose slot was taken meanwhile waits for a human. */
+function afterReservation(decision: Decision, reservation: Reservation, policy: GuardrailPolicy): Decision {
+  if (reservation.reserved) return decision;
+  const { counters } = reservation;
+  const detail =
+    counters.cooldownSeconds > 0
+      ? `cooling off after a failed repair: ${counters.cooldownSeconds}s left`
+      : counters.lastHour >= policy.maxPerHour
+        ? `hourly budget spent meanwhile: ${counters.lastHour}/${policy.maxPerHour} this hour`
+        : `budget of ${decision.resourceKey} spent meanwhile: ${counters.resourceLastHour}/${policy.maxPerResourcePerHour} this hour`;
+  return {
+    ...decision,
+    mode: "approval",
+    summary: `needs approval: ${detail}`,
+    verdicts: [...decision.verdicts, { rule: "budget_reserved", kind: "soft", ok: false, detail }],
   };
 }
 
@@ -62,6 +91,7 @@ export async function analyzeIncident(
   await setStatus(deps.pool, incident.id, ["open", "awaiting_approval"], "analyzing");
 
   const sentry = sentryIssue(incident);
+  const playbooks = await playbooksFor(deps.pool, incidentSignatures(incident));
   const context = await buildAnalysisContext(deps.context ?? {}, {
     alert: {
       source: incident.source,
@@ -74,6 +104,7 @@ export async function analyzeIncident(
       ...(incident.summary === null ? {} : { summary: incident.summary }),
     },
     similarIncidents: await similarIncidents(deps.pool, incident),
+    playbooks,
     traceIds: incident.labels.trace_id === undefined ? [] : [incident.labels.trace_id],
     ...(sentry === undefined ? {} : { sentryIssue: sentry }),
   });
@@ -82,16 +113,35 @@ export async function analyzeIncident(
     input.signal === undefined ? {} : { signal: input.signal },
   );
   const { analysis } = result;
-  const decision = decide({
+  const { policy } = deps.guardrails;
+  const proposal = proposalFor(analysis);
+  let decision = decide({
     analysis,
     incident,
-    policy: deps.guardrails.policy,
+    policy,
     counters: await deps.guardrails.counters.read(resourceKey(analysis)),
     registryAllows: deps.guardrails.registryAllows(incident),
   });
-  // Executors are not built yet: an "auto" decision waits for a human like an "approval" one.
+  if (decision.mode === "auto" && proposal !== undefined && deps.canExecute?.(proposal.action) === false) {
+    const detail = `${proposal.action} has no target configured here`;
+    decision = {
+      ...decision,
+      mode: "approval",
+      summary: `needs approval: ${detail}`,
+      verdicts: [...decision.verdicts, { rule: "executor_configured", kind: "soft", ok: false, detail }],
+    };
+  }
+  // The counters read above may be stale: another process can take the last slot meanwhile.
+  // Reserving is one Lua script, so only a reserved slot runs by itself.
+  let reservation: Reservation | undefined;
+  if (decision.mode === "auto" && proposal !== undefined) {
+    reservation = await deps.guardrails.counters.reserve(decision.resourceKey, policy);
+    decision = afterReservation(decision, reservation, policy);
+  }
+  const auto = decision.mode === "auto" && proposal !== undefined && reservation?.reserved === true;
   const proposesRemediation = decision.mode === "auto" || decision.mode === "approval";
 
+  let autoActionId: number | undefined;
   const stored = await inTransaction(deps.pool, async (client) => {
     const row = await insertAnalysis(client, {
       incidentId: incident.id,
@@ -111,6 +161,7 @@ export async function analyzeIncident(
         action: analysis.suggested_action,
         confidence: analysis.confidence,
         decision: decision.mode,
+        playbooks: playbooks.length,
         rules: decision.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule),
         attempts: result.attempts.map((attempt) => `${attempt.provider}:${attempt.outcome}`),
         warnings: result.warnings,
@@ -124,12 +175,55 @@ export async function analyzeIncident(
       outcome: decision.mode,
       detail: { summary: decision.summary, verdicts: decision.verdicts },
     });
-    const proposal = proposesRemediation ? proposalFor(analysis) : undefined;
-    if (proposal !== undefined)
+    if (auto) {
+      const approved = await insertApprovedAction(client, {
+        incidentId: incident.id,
+        analysisId: row.id,
+        decidedBy: GUARDRAILS_ACTOR,
+        ...proposal,
+      });
+      if (approved !== undefined) {
+        autoActionId = approved.id;
+        await addEvent(
+          client,
+          incident.id,
+          "approved",
+          { action: approved.action, params: approved.params, auto: true, summary: decision.summary },
+          GUARDRAILS_ACTOR,
+        );
+        await audit(client, {
+          incidentId: incident.id,
+          actor: GUARDRAILS_ACTOR,
+          what: `approve ${approved.action}`,
+          outcome: "approved",
+          detail: {
+            actionId: approved.id,
+            params: approved.params,
+            summary: decision.summary,
+            verdicts: decision.verdicts,
+          },
+        });
+      }
+    } else if (proposesRemediation && proposal !== undefined) {
       await proposeAction(client, { incidentId: incident.id, analysisId: row.id, ...proposal });
+    }
     // Only an incident still being analysed moves on; one resolved meanwhile stays resolved.
-    await setStatus(client, incident.id, ["analyzing"], proposesRemediation ? "awaiting_approval" : "open");
+    await setStatus(
+      client,
+      incident.id,
+      ["analyzing"],
+      autoActionId !== undefined ? "executing" : proposesRemediation ? "awaiting_approval" : "open",
+    );
     return row;
+  }).catch(async (error: unknown) => {
+    await reservation?.release();
+    throw error;
   });
-  return { outcome: "analyzed", stored, changed: true };
+  if (autoActionId === undefined) {
+    // Reserved but not run (another action of the incident is live): the slot goes back.
+    await reservation?.release();
+    return { outcome: "analyzed", stored, changed: true };
+  }
+  await deps.enqueueExecution(autoActionId);
+  return { outcome: "analyzed", stored, changed: true, autoActionId };
 }

@@ -1,11 +1,17 @@
-// Use cases: run an approved action through its executor (guard, then execute or dry run), and
-// verify recovery afterwards. A string from a model never gets here: params were validated by
-// the executor's schema when the action was proposed, and again now.
+// Use cases: run an approved action through its executor (guard, then execute or dry run, within
+// a deadline), and verify recovery afterwards: the executor's own check, the incident's alert
+// resolving, and an HTTP probe where the registry defines one. Success resolves the incident and
+// teaches the playbook; failure fails and escalates it, starts a cool-off, teaches the playbook,
+// and (when enabled) rolls a rollout that never completed back. A string from a model never
+// gets here: params were validated by the executor's schema when the action was proposed, and
+// again now.
 import { audit, getAction, transitionAction, type PendingAction } from "../db/actions.js";
-import { addEvent, markResolved, type Queryable } from "../db/incidents.js";
-import type { ExecutionResult } from "../executors/executor.js";
+import { addEvent, getIncident, markResolved, type Incident, type Queryable } from "../db/incidents.js";
+import { learnFromOutcome } from "../db/playbooks.js";
+import type { ExecutionResult, VerifyResult } from "../executors/executor.js";
 import type { AnyExecutor } from "../executors/index.js";
 import type { RemediationAction } from "../ai/actions.js";
+import type { ProbeResult } from "./probe-recovery.js";
 
 export interface ExecuteDeps {
   db: Queryable;
@@ -15,38 +21,104 @@ export interface ExecuteDeps {
   dryRun: boolean;
   /** After a failed repair, no automatic repair of the resource for a while. */
   startCooldown: (action: PendingAction) => Promise<void>;
+  /** Guard plus execute longer than this is aborted (through the executor's signal) and fails. */
+  executionTimeoutMs: number;
+  /** Asks a human after a repair failed (the escalate queue). */
+  escalate: (incidentId: string, detail: string) => Promise<unknown>;
+  /** The HTTP probe of the incident's service; undefined when the registry defines none. */
+  probe?: (incident: Incident) => Promise<ProbeResult | undefined>;
+  /** AUTO_REPAIR_AUTO_ROLLBACK: undo a rollout that did not complete before the verify deadline. */
+  autoRollback: boolean;
 }
 
 export type ExecuteOutcome = "verifying" | "failed" | "dry_run" | "skipped";
+
+/** Actions whose verification waits for a Deployment rollout; one that never completes may be undone. */
+const ROLLOUT_ACTIONS: ReadonlySet<string> = new Set(["RESTART_POD", "SCALE_UP", "SCALE_DOWN"]);
+
+class ExecutionTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`}`);
+  }
+}
+
+/** Runs `work` with an abort signal; rejects with ExecutionTimeout (and aborts) after `ms`. */
+async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new ExecutionTimeout(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function setIncidentStatus(db: Queryable, id: string, from: readonly string[], to: string) {
+  await db.query(
+    `UPDATE incidents SET status = $3, version = version + 1, updated_at = now() WHERE id = $1 AND status = ANY($2)`,
+    [id, from, to],
+  );
+}
+
+interface FailOptions {
+  /** The executor ran (or tried to): the playbook learns the failure. */
+  learn: boolean;
+  /** Runs once the action is failed (exactly once); its line joins the escalation's detail. */
+  after?: () => Promise<string | undefined>;
+}
 
 async function fail(
   deps: ExecuteDeps,
   action: PendingAction,
   why: string,
-  actor = "system",
-): Promise<"failed"> {
-  await transitionAction(deps.db, { id: action.id }, ["executing", "verifying"], "failed", {
-    result: { error: why },
+  options: FailOptions = { learn: false },
+): Promise<"failed" | "skipped"> {
+  // One UPDATE: of two verify jobs reaching the deadline, one fails the action and escalates.
+  const failed = await transitionAction(deps.db, { id: action.id }, ["executing", "verifying"], "failed", {
+    result: { ...(action.result ?? {}), error: why },
   });
-  await deps.db.query(
-    `UPDATE incidents SET status = 'failed', version = version + 1, updated_at = now() WHERE id = $1 AND status <> 'resolved'`,
-    [action.incidentId],
+  if (failed === undefined) return "skipped";
+  const afterwards = await options.after?.();
+  await setIncidentStatus(
+    deps.db,
+    action.incidentId,
+    ["open", "analyzing", "awaiting_approval", "executing", "verifying"],
+    "failed",
   );
   await addEvent(
     deps.db,
     action.incidentId,
     "execution_failed",
     { action: action.action, error: why },
-    actor,
+    "system",
   );
   await audit(deps.db, {
     incidentId: action.incidentId,
-    actor,
+    actor: "system",
     what: action.action,
     outcome: "failed",
-    detail: { error: why },
+    detail: { actionId: action.id, error: why, ...(afterwards === undefined ? {} : { then: afterwards }) },
   });
   await deps.startCooldown(action);
+  if (options.learn) {
+    await learnFromOutcome(deps.db, {
+      incidentId: action.incidentId,
+      action: action.action,
+      outcome: "failure",
+      actionId: action.id,
+      params: action.params,
+      detail: why,
+    });
+  }
+  const detail = `${action.action} failed: ${why}${afterwards === undefined ? "" : `; ${afterwards}`}`;
+  await deps.escalate(action.incidentId, detail.slice(0, 1024));
   return "failed";
 }
 
@@ -56,25 +128,43 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   if (action === undefined) return "skipped";
   const executor = deps.executors.get(action.action as RemediationAction);
   const executorDeps = deps.executorDeps[action.action as RemediationAction];
-  if (executor === undefined) return fail(deps, action, `no executor for ${action.action}`);
+  const failed = async (why: string, learn = false) => {
+    const outcome = await fail(deps, action, why, { learn });
+    return outcome === "failed" ? "failed" : "skipped";
+  };
+  if (executor === undefined) return failed(`no executor for ${action.action}`);
   if (executorDeps === undefined)
-    return fail(deps, action, `${action.action} has no target configured (e.g. DOCKER_HOST)`);
+    return failed(`${action.action} has no target configured (e.g. DOCKER_HOST)`);
   const params = executor.params.safeParse(action.params);
-  if (!params.success) return fail(deps, action, `params refused: ${params.error.message}`);
-  const guard = await executor.guard(executorDeps, params.data);
-  if (!guard.ok) return fail(deps, action, `guard ${guard.rule}: ${guard.reason}`);
+  if (!params.success) return failed(`params refused: ${params.error.message}`);
+  await setIncidentStatus(
+    deps.db,
+    action.incidentId,
+    ["open", "analyzing", "awaiting_approval"],
+    "executing",
+  );
+
   let result: ExecutionResult;
   try {
-    result = await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun });
+    const ran = await withDeadline(deps.executionTimeoutMs, async (signal) => {
+      const guard = await executor.guard(executorDeps, params.data);
+      if (!guard.ok) return { refused: `guard ${guard.rule}: ${guard.reason}` };
+      return {
+        result: await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal }),
+      };
+    });
+    if ("refused" in ran) return failed(ran.refused);
+    result = ran.result;
   } catch (error) {
-    return fail(deps, action, `execution failed: ${(error as Error).message}`);
+    if (error instanceof ExecutionTimeout) return failed(`execution ${error.message}`, true);
+    return failed(`execution failed: ${(error as Error).message}`, true);
   }
   await audit(deps.db, {
     incidentId: action.incidentId,
     actor: "system",
     what: action.action,
     outcome: deps.dryRun ? "dry_run" : "executed",
-    detail: { calls: result.calls },
+    detail: { actionId: action.id, params: action.params, calls: result.calls },
   });
   if (deps.dryRun) {
     await transitionAction(deps.db, { id: action.id }, ["executing"], "succeeded", {
@@ -84,6 +174,7 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     return "dry_run";
   }
   await transitionAction(deps.db, { id: action.id }, ["executing"], "verifying", { result: { ...result } });
+  await setIncidentStatus(deps.db, action.incidentId, ["executing"], "verifying");
   await addEvent(deps.db, action.incidentId, "executed", { action: action.action, calls: result.calls });
   return "verifying";
 }
@@ -103,24 +194,103 @@ export async function verifyAction(
   if (executor === undefined || executorDeps === undefined)
     return fail(deps, action, "cannot verify: no executor");
   const params: unknown = executor.params.parse(action.params);
-  const verdict = await executor.verify(executorDeps, params, action.result as unknown as ExecutionResult);
-  if (verdict.outcome === "recovered") {
-    await transitionAction(deps.db, { id: action.id }, ["verifying"], "succeeded");
-    await markResolved(deps.db, action.incidentId, new Date());
-    await addEvent(deps.db, action.incidentId, "verified", { action: action.action, detail: verdict.detail });
+  let verdict: VerifyResult;
+  try {
+    verdict = await executor.verify(executorDeps, params, action.result as unknown as ExecutionResult);
+  } catch (error) {
+    // a flaky read is not a verdict; the deadline decides
+    verdict = { outcome: "pending", detail: `cannot read the target: ${(error as Error).message}` };
+  }
+  if (verdict.outcome === "failed") return fail(deps, action, verdict.detail, { learn: true });
+
+  const incident = await getIncident(deps.db, action.incidentId);
+  const alertResolved = incident?.status === "resolved";
+  const evidence: string[] = [];
+  if (verdict.outcome === "recovered") evidence.push(verdict.detail);
+  if (alertResolved) evidence.push("the alert resolved");
+  let waitingFor = verdict.outcome === "pending" && !alertResolved ? verdict.detail : undefined;
+  if (evidence.length > 0 && incident !== undefined && deps.probe !== undefined) {
+    const probe = await deps.probe(incident);
+    if (probe?.ok === true) evidence.push(probe.detail);
+    else if (probe !== undefined) waitingFor = probe.detail;
+  }
+
+  if (waitingFor === undefined) return recovered(deps, action, evidence.join("; "), alertResolved);
+  if (!deadlinePassed) return "pending";
+  const rolloutIncomplete = verdict.outcome === "pending" && ROLLOUT_ACTIONS.has(action.action);
+  return fail(deps, action, `not recovered before the deadline: ${waitingFor}`, {
+    learn: true,
+    ...(deps.autoRollback && rolloutIncomplete ? { after: () => rollBack(deps, action) } : {}),
+  });
+}
+
+async function recovered(
+  deps: ExecuteDeps,
+  action: PendingAction,
+  detail: string,
+  alreadyResolved: boolean,
+): Promise<VerifyOutcome> {
+  const done = await transitionAction(deps.db, { id: action.id }, ["verifying"], "succeeded");
+  if (done === undefined) return "skipped";
+  if (!alreadyResolved) await markResolved(deps.db, action.incidentId, new Date());
+  await addEvent(deps.db, action.incidentId, "verified", { action: action.action, detail });
+  await audit(deps.db, {
+    incidentId: action.incidentId,
+    actor: "system",
+    what: `verify ${action.action}`,
+    outcome: "recovered",
+    detail: { actionId: action.id, detail },
+  });
+  await learnFromOutcome(deps.db, {
+    incidentId: action.incidentId,
+    action: action.action,
+    outcome: "success",
+    actionId: action.id,
+    params: action.params,
+    detail,
+  });
+  return "recovered";
+}
+
+/** `rollout undo` of the deployment a failed rollout left half-done; audited and on the timeline. */
+async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<string> {
+  const executor = deps.executors.get("ROLLBACK");
+  const executorDeps = deps.executorDeps.ROLLBACK;
+  const target = { namespace: action.params.namespace, deployment: action.params.deployment };
+  const record = async (ok: boolean, detail: Record<string, unknown>, line: string) => {
+    await addEvent(
+      deps.db,
+      action.incidentId,
+      ok ? "rolled_back" : "rollback_failed",
+      { ...target, ...detail, ...(ok ? {} : { error: line }) },
+      "system",
+    );
     await audit(deps.db, {
       incidentId: action.incidentId,
       actor: "system",
-      what: `verify ${action.action}`,
-      outcome: "recovered",
-      detail: { detail: verdict.detail },
+      what: "ROLLBACK (automatic, after a failed rollout)",
+      outcome: ok ? "executed" : "failed",
+      detail: { actionId: action.id, params: target, ...detail },
     });
-    return "recovered";
+    return line;
+  };
+  if (executor === undefined || executorDeps === undefined)
+    return record(false, {}, "automatic rollback impossible: no ROLLBACK executor configured");
+  const params = executor.params.safeParse(target);
+  if (!params.success) return record(false, {}, `automatic rollback refused: ${params.error.message}`);
+  try {
+    return await withDeadline(deps.executionTimeoutMs, async (signal) => {
+      const guard = await executor.guard(executorDeps, params.data);
+      if (!guard.ok) return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`);
+      const result = await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal });
+      const to = result.detail?.toRevision;
+      return record(
+        true,
+        { calls: result.calls, ...(result.detail ?? {}) },
+        `rolled back automatically${typeof to === "number" ? ` to revision ${to}` : ""}`,
+      );
+    });
+  } catch (error) {
+    return record(false, {}, `automatic rollback failed: ${(error as Error).message}`);
   }
-  if (verdict.outcome === "pending" && !deadlinePassed) return "pending";
-  return fail(
-    deps,
-    action,
-    verdict.outcome === "pending" ? `not recovered before the deadline: ${verdict.detail}` : verdict.detail,
-  );
 }

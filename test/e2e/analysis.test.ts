@@ -80,10 +80,9 @@ describe("analysis on the card", () => {
     expect(card).toContain("Owner: backend");
     expect(card).toContain("RESTART_POD · Deployment awoooi-prod/awoooi-api");
     expect(card).toMatch(/Tokens: [\d,]+ \/ \$0\.0000/);
-    // the guardrails would let it run (the registry allows RESTART_POD for awoooi-api)
-    expect(card).toContain(
-      "auto: confidence 0.90 ≥ 0.85, risk LOW, 1/5 this hour · not run: executors are not built yet",
-    );
+    // every rule would let it run (the registry allows RESTART_POD for awoooi-api), but this stack
+    // has no cluster configured (test/e2e/auto-repair.test.ts runs it against the emulator)
+    expect(card).toContain("needs approval: RESTART_POD has no target configured here");
     expect((await getIncident(stack.db.pool, id))?.status).toBe("awaiting_approval");
     expect(fakes.gemini.modelRequests()).toHaveLength(0);
   });

@@ -1,0 +1,39 @@
+// GET /api/v1/playbooks (Bearer API_TOKEN): what the bot has learned, newest first, a page at a
+// time (`limit`, then `cursor` from the previous page's `next`).
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import type { Queryable } from "../../db/incidents.js";
+import { listPlaybooks } from "../../db/playbooks.js";
+import type { Config } from "../../registry/config.js";
+import { checkBearer } from "../auth.js";
+import { ApiError } from "../errors.js";
+import { describeIssues } from "./webhooks.js";
+
+const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, { error: "must be the `next` of a previous page" })
+    .optional(),
+});
+
+export const playbookRoutes: FastifyPluginAsync<{
+  deps: { config: Readonly<Config>; db: Queryable };
+}> = async (app, { deps }) => {
+  app.addHook("onRequest", async (request) =>
+    checkBearer(request.headers.authorization, deps.config.http.apiToken),
+  );
+
+  app.get("/playbooks", async (request) => {
+    const query = ListQuery.safeParse(request.query);
+    if (!query.success) {
+      const { message, issues } = describeIssues(query.error);
+      throw new ApiError("invalid_query", message, { issues });
+    }
+    const page = await listPlaybooks(deps.db, {
+      limit: query.data.limit,
+      ...(query.data.cursor === undefined ? {} : { cursor: query.data.cursor }),
+    });
+    return { playbooks: page.items, next: page.nextCursor ?? null };
+  });
+};

@@ -1,0 +1,235 @@
+// Execution deadline and the verification evidence beyond the executor's own check, on real
+// PostgreSQL. The executor here is a test executor whose behaviour each test sets; the real
+// executors run end to end in test/e2e/.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { RemediationAction } from "../../ai/actions.js";
+import { auditTrail, getAction, type PendingAction } from "../../db/actions.js";
+import { getIncident, insertIncident, listEvents, markResolved } from "../../db/incidents.js";
+import { listPlaybooks } from "../../db/playbooks.js";
+import type { Executor, VerifyResult } from "../../executors/executor.js";
+import type { AnyExecutor } from "../../executors/index.js";
+import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
+import { httpProbe, registryProbe } from "../../handlers/probe-recovery.js";
+import { loadRegistry } from "../../registry/services.js";
+import { closedPortUrl } from "../support/llm/incident.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+
+let db: TestDatabase;
+let server: Server | undefined;
+let dir: string | undefined;
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await db.drop();
+  if (server !== undefined) await new Promise((resolve) => server?.close(resolve));
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  server = undefined;
+  dir = undefined;
+});
+
+const INCIDENT = "INC-20261124-0001";
+
+/** What the test executor does; each test sets it. */
+interface Behaviour {
+  execute: (signal: AbortSignal | undefined) => Promise<void>;
+  verify: () => VerifyResult;
+}
+
+function testExecutor(behaviour: Behaviour): Executor<{ container: string }, object> {
+  return {
+    name: "RESTART_CONTAINER",
+    description: "test executor",
+    params: z.strictObject({ container: z.string() }),
+    guard: () => Promise.resolve({ ok: true }),
+    plan: (p) => [{ api: "docker", method: "Container.restart", args: p }],
+    async execute(_deps, p, context) {
+      await behaviour.execute(context.signal);
+      return { changed: true, calls: this.plan(p), before: {} };
+    },
+    verify: () => Promise.resolve(behaviour.verify()),
+  };
+}
+
+async function setUp(behaviour: Behaviour, extra: Partial<ExecuteDeps> = {}) {
+  await insertIncident(
+    db.pool,
+    INCIDENT,
+    {
+      source: "alertmanager",
+      fingerprint: "fp-1",
+      severity: "P1",
+      title: "ContainerNotRunning",
+      labels: { alertname: "ContainerNotRunning", container: "cache-redis", host: "node1" },
+      annotations: {},
+      links: [],
+    },
+    new Date(),
+  );
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO pending_actions (incident_id, action, params, status, decided_by, decided_at)
+     VALUES ($1, 'RESTART_CONTAINER', '{"container":"cache-redis"}', 'approved', 'guardrails', now()) RETURNING id`,
+    [INCIDENT],
+  );
+  const escalations: { incidentId: string; detail: string }[] = [];
+  const cooldowns: PendingAction[] = [];
+  const deps: ExecuteDeps = {
+    db: db.pool,
+    executors: new Map<RemediationAction, AnyExecutor>([["RESTART_CONTAINER", testExecutor(behaviour)]]),
+    executorDeps: { RESTART_CONTAINER: {} },
+    dryRun: false,
+    executionTimeoutMs: 5_000,
+    autoRollback: false,
+    escalate: (incidentId, detail) => {
+      escalations.push({ incidentId, detail });
+      return Promise.resolve();
+    },
+    startCooldown: (action) => {
+      cooldowns.push(action);
+      return Promise.resolve();
+    },
+    ...extra,
+  };
+  return { deps, actionId: Number(rows[0]?.id), escalations, cooldowns };
+}
+
+const recovered = (): VerifyResult => ({
+  outcome: "recovered",
+  detail: "cache-redis running since 12:00:05",
+});
+const pending = (): VerifyResult => ({ outcome: "pending", detail: "cache-redis is restarting" });
+
+describe("execution deadline", () => {
+  it("aborts an executor that outlives the timeout and fails the action without retrying", async () => {
+    let aborted = false;
+    const { deps, actionId, escalations, cooldowns } = await setUp(
+      {
+        execute: (signal) =>
+          new Promise((_resolve, reject) => {
+            signal?.addEventListener("abort", () => {
+              aborted = true;
+              reject(new Error("aborted"));
+            });
+          }),
+        verify: recovered,
+      },
+      { executionTimeoutMs: 200 },
+    );
+    const started = Date.now();
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(aborted).toBe(true);
+    expect(await getAction(db.pool, actionId)).toMatchObject({
+      status: "failed",
+      result: { error: "execution timed out after 200 ms" },
+    });
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
+    expect(escalations).toEqual([
+      { incidentId: INCIDENT, detail: "RESTART_CONTAINER failed: execution timed out after 200 ms" },
+    ]);
+    expect(cooldowns).toHaveLength(1);
+    // a second delivery of the same job does not run it again
+    expect(await executeAction(deps, actionId)).toBe("skipped");
+    const [playbook] = (await listPlaybooks(db.pool, { limit: 5 })).items;
+    expect(playbook).toMatchObject({ action: "RESTART_CONTAINER", failures: 1, successes: 0 });
+  });
+});
+
+describe("verification", () => {
+  it("counts the incident's alert resolving as recovery", async () => {
+    const { deps, actionId, escalations } = await setUp({
+      execute: () => Promise.resolve(),
+      verify: pending,
+    });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await verifyAction(deps, actionId, false)).toBe("pending");
+    await markResolved(db.pool, INCIDENT, new Date());
+    expect(await verifyAction(deps, actionId, false)).toBe("recovered");
+    expect((await getAction(db.pool, actionId))?.status).toBe("succeeded");
+    const verified = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "verified");
+    expect(verified?.detail.detail).toBe("the alert resolved");
+    expect(escalations).toEqual([]);
+    expect((await listPlaybooks(db.pool, { limit: 5 })).items[0]).toMatchObject({ successes: 1 });
+  });
+
+  it("fails, escalates and cools off when the service's HTTP probe keeps failing", async () => {
+    let status = 503;
+    server = createServer((request, response) => {
+      response.statusCode = request.url === "/healthz" ? status : 404;
+      response.end();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    // the minimal registry, with the cache container's host on this machine and an HTTP check
+    dir = await mkdtemp(join(tmpdir(), "probe-"));
+    const file = join(dir, "registry.yaml");
+    const yaml = (await readFile(new URL("../fixtures/registry/minimal.yaml", import.meta.url), "utf8"))
+      .replace("address: 10.0.0.1", "address: 127.0.0.1")
+      .replace(
+        "health_check: { type: exec, command: [redis-cli, ping] }",
+        `health_check: { type: http, path: /healthz, port: ${port} }`,
+      );
+    await writeFile(file, yaml);
+    const probe = registryProbe(await loadRegistry(file), 1_000);
+
+    const { deps, actionId, escalations, cooldowns } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { probe },
+    );
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    // the container is back, but the service does not answer its health check yet
+    expect(await verifyAction(deps, actionId, false)).toBe("pending");
+    expect(await verifyAction(deps, actionId, true)).toBe("failed");
+    const url = `http://127.0.0.1:${port}/healthz`;
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({
+      error: `not recovered before the deadline: GET ${url} → 503`,
+    });
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
+    expect(escalations).toEqual([
+      {
+        incidentId: INCIDENT,
+        detail: `RESTART_CONTAINER failed: not recovered before the deadline: GET ${url} → 503`,
+      },
+    ]);
+    expect(cooldowns).toHaveLength(1);
+    // a late verify job for the same action changes nothing and escalates nothing more
+    expect(await verifyAction(deps, actionId, true)).toBe("skipped");
+    expect(escalations).toHaveLength(1);
+    expect((await auditTrail(db.pool, INCIDENT)).map((entry) => entry.outcome)).toContain("failed");
+
+    status = 200;
+    expect(await httpProbe(url, 1_000)).toEqual({ ok: true, url, detail: `GET ${url} → 200` });
+  });
+
+  it("resolves once the executor and the HTTP probe both say recovered", async () => {
+    server = createServer((_request, response) => {
+      response.statusCode = 204;
+      response.end();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`;
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { probe: () => httpProbe(url, 1_000) },
+    );
+    await executeAction(deps, actionId);
+    expect(await verifyAction(deps, actionId, false)).toBe("recovered");
+    const incident = await getIncident(db.pool, INCIDENT);
+    expect(incident?.status).toBe("resolved");
+    const verified = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "verified");
+    expect(verified?.detail.detail).toBe(`cache-redis running since 12:00:05; GET ${url} → 204`);
+  });
+
+  it("reports a probe nobody answers as a failure, not an exception", async () => {
+    const url = `${await closedPortUrl()}/healthz`;
+    const result = await httpProbe(url, 500);
+    expect(result).toMatchObject({ ok: false, url });
+    expect(result.detail).toMatch(/failed: .*ECONNREFUSED/);
+  });
+});
