@@ -98,6 +98,25 @@ export const DEFAULT_BUDGETS: Readonly<Partial<Record<ProviderName, DailyBudget>
   claude: { tokens: 1_000_000, costUsd: 5 },
 });
 
+/** Per provider with a budget: the share of today's budget left, the smaller of tokens and cost. */
+export async function budgetRemaining(
+  store: BudgetStore,
+  budgets: Partial<Record<ProviderName, DailyBudget>> = {},
+  day: string = budgetDay(Date.now()),
+): Promise<Partial<Record<ProviderName, number>>> {
+  const result: Partial<Record<ProviderName, number>> = {};
+  for (const [provider, fallback] of Object.entries(DEFAULT_BUDGETS) as [ProviderName, DailyBudget][]) {
+    const budget = budgets[provider] ?? fallback;
+    const used = await store.get(provider, day);
+    const ratios = [
+      budget.tokens === undefined ? 1 : 1 - used.tokens / budget.tokens,
+      budget.costUsd === undefined ? 1 : 1 - used.cost / budget.costUsd,
+    ];
+    result[provider] = Math.max(0, Math.min(...ratios));
+  }
+  return result;
+}
+
 export interface AnalyzeOptions {
   signal?: AbortSignal;
   /** Defaults to the context's playbooks; used by the offline analyzer. */

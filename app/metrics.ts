@@ -69,6 +69,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ["provider"] as const,
       registers: [registry],
     }),
+    // The names the registry's generated LLM rules alert on (registry/services.yaml).
+    llmRequests: new Counter({
+      name: "chatops_llm_requests_total",
+      help: "Provider attempts made by analyses, by provider and outcome (ok, timeout, rate_limited, …).",
+      labelNames: ["provider", "outcome"] as const,
+      registers: [registry],
+    }),
+    llmBudgetRemaining: new Gauge({
+      name: "chatops_llm_budget_remaining_ratio",
+      help: "Share of today's token or cost budget left (the smaller), per provider with a budget; read at scrape time.",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: "chatops_queue_depth",
       help: "Jobs per queue and state, read at scrape time.",

@@ -15,6 +15,7 @@ import { approvalRoutes } from "./routes/approvals.js";
 import { healthRoutes, type HealthDeps } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { playbookRoutes } from "./routes/playbooks.js";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.js";
 import type { Queryable } from "../db/incidents.js";
 import type { Queues } from "../jobs/queues.js";
@@ -27,6 +28,8 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   db: Queryable;
   metrics: Metrics;
   logger: Logger;
+  /** Today's LLM budget left per provider, for `chatops_llm_budget_remaining_ratio`. */
+  llmBudgets?: () => Promise<Partial<Record<string, number>>>;
 }
 
 /** Which source a rejected request counts against. */
@@ -96,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(incidentRoutes, { deps, prefix: "/api/v1" });
   await app.register(analyzeRoutes, { deps, prefix: "/api/v1" });
   await app.register(approvalRoutes, { deps, prefix: "/api/v1" });
+  await app.register(playbookRoutes, { deps, prefix: "/api/v1" });
   await app.register(healthRoutes, { deps, prefix: "/api/v1" });
   await app.register(metricsRoutes, { deps });
   return app;

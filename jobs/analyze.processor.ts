@@ -34,6 +34,8 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
     if (result.outcome === "analyzed") {
       const { analysis } = result.stored;
       deps.metrics.analyses.inc({ engine: analysis.engine, provider: analysis.provider });
+      for (const attempt of result.stored.attempts)
+        deps.metrics.llmRequests.inc({ provider: attempt.provider, outcome: attempt.outcome });
       deps.metrics.llmTokens.inc(
         { provider: analysis.provider },
         analysis.tokens.input + analysis.tokens.output,

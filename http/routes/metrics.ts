@@ -3,7 +3,12 @@ import type { Metrics } from "../../app/metrics.js";
 import type { Queues } from "../../jobs/queues.js";
 
 export const metricsRoutes: FastifyPluginAsync<{
-  deps: { metrics: Metrics; queues: Pick<Queues, "ingest" | "notify" | "analyze"> };
+  deps: {
+    metrics: Metrics;
+    queues: Pick<Queues, "ingest" | "notify" | "analyze">;
+    /** Today's LLM budget left per provider, from the shared budget store. */
+    llmBudgets?: () => Promise<Partial<Record<string, number>>>;
+  };
 }> = async (app, { deps }) => {
   app.get("/metrics", async (request, reply) => {
     const { metrics, queues } = deps;
@@ -15,6 +20,14 @@ export const metricsRoutes: FastifyPluginAsync<{
           metrics.queueDepth.set({ queue: queue.name, state }, count);
       } catch (error) {
         request.log.warn({ err: error, queue: queue.name }, "queue depth unavailable");
+      }
+    }
+    if (deps.llmBudgets !== undefined) {
+      try {
+        for (const [provider, ratio] of Object.entries(await deps.llmBudgets()))
+          if (ratio !== undefined) metrics.llmBudgetRemaining.set({ provider }, ratio);
+      } catch (error) {
+        request.log.warn({ err: error }, "llm budgets unavailable");
       }
     }
     return reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics());

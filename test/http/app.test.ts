@@ -3,6 +3,8 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetrics } from "../../app/metrics.js";
+import { budgetDay, RedisBudgetStore } from "../../ai/budget-store.js";
+import { budgetRemaining } from "../../ai/chain.js";
 import { sentrySignature } from "../../http/auth.js";
 import { buildApp, type AppDeps } from "../../http/app.js";
 import { ingestAlert } from "../../handlers/ingest-alert.js";
@@ -43,6 +45,11 @@ beforeAll(async () => {
     redis,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: pino({ level: "silent" }),
+    llmBudgets: async () => {
+      const store = new RedisBudgetStore(redis, prefix);
+      await store.add("gemini", budgetDay(Date.now()), 500_000, 0.1);
+      return budgetRemaining(store);
+    },
   };
   app = await buildApp(deps);
 });
@@ -375,6 +382,11 @@ describe("health, metrics and unknown routes", () => {
       "chatops_incidents_opened_total",
       "chatops_card_latency_seconds",
       'chatops_queue_depth{queue="ingest",state="waiting"}',
+      // the names registry/services.yaml's generated LLM rules alert on
+      "# TYPE chatops_llm_requests_total counter",
+      // 500,000 of Gemini's 2,000,000 daily tokens used; $0.10 of $2 is the smaller share
+      'chatops_llm_budget_remaining_ratio{provider="gemini"} 0.75',
+      'chatops_llm_budget_remaining_ratio{provider="claude"} 1',
     ]) {
       expect(response.body).toContain(name);
     }
