@@ -84,13 +84,14 @@ export const MODEL_OUTPUT_JSON_SCHEMA: Readonly<Record<string, unknown>> = (() =
   return Object.freeze(schema);
 })();
 
-export const ENGINES = ["llm", "offline"] as const;
+/** "human": a person asked for the action in the chat (`/rollback`); no model was involved. */
+export const ENGINES = ["llm", "offline", "human"] as const;
 export type Engine = (typeof ENGINES)[number];
 
 export const AnalysisSchema = z
   .strictObject({
     ...modelOutputShape,
-    provider: z.enum(["ollama", "gemini", "claude", "offline"]),
+    provider: z.enum(["ollama", "gemini", "claude", "offline", "human"]),
     model: z.string().min(1).max(128),
     tokens: z.strictObject({ input: z.number().int().min(0), output: z.number().int().min(0) }),
     cost_usd: z.number().min(0),

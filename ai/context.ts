@@ -73,7 +73,8 @@ export const SentryIssueSchema = z.object({
 export type SentryIssueDetails = z.infer<typeof SentryIssueSchema>;
 
 export const AnalysisContextSchema = z.object({
-  source: z.enum(["alertmanager", "sentry", "signoz"]),
+  // "chatops": an incident opened from the chat (`/rollback`), analysed again on request
+  source: z.enum(["alertmanager", "sentry", "signoz", "chatops"]),
   /** The alert name (Alertmanager `alertname`, Sentry issue title, …). */
   title: text(512),
   severity: z.enum(["P0", "P1", "P2"]).optional(),
@@ -123,7 +124,7 @@ export const DEFAULT_CONTEXT_LIMITS: Readonly<ContextLimits> = Object.freeze({
 
 /** The alert part of the context; `NormalizedAlert` (handlers/sources) fits it as is. */
 export interface AlertInput {
-  source: "alertmanager" | "sentry" | "signoz";
+  source: "alertmanager" | "sentry" | "signoz" | "chatops";
   title: string;
   severity?: "P0" | "P1" | "P2";
   status?: "firing" | "resolved";

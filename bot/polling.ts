@@ -8,7 +8,12 @@ export interface Polling {
   stop(): Promise<void>;
 }
 
-export function startPolling<C extends Context>(bot: Bot<C>, logger: Logger): Polling {
+export function startPolling<C extends Context>(
+  bot: Bot<C>,
+  logger: Logger,
+  /** Runs once Telegram answered getMe, before polling starts (e.g. setMyCommands); must not throw. */
+  onReady?: () => Promise<void>,
+): Polling {
   const stopping = new AbortController();
   const run = async () => {
     try {
@@ -22,6 +27,8 @@ export function startPolling<C extends Context>(bot: Bot<C>, logger: Logger): Po
       }
       throw error;
     }
+    if (stopping.signal.aborted) return;
+    await onReady?.();
     if (stopping.signal.aborted) return;
     await bot.start({ onStart: (me) => logger.info({ bot: me.username }, "bot polling") });
   };

@@ -205,6 +205,11 @@ export class ClusterKubeGateway implements KubeGateway {
     return deploymentState(await this.readDeployment(namespace, name));
   }
 
+  /** A cheap read (`/status`): resolves when the API server answers a one-item list of deployments. */
+  async reachable(namespace: string): Promise<void> {
+    await call(() => this.apps.listNamespacedDeployment({ namespace, limit: 1 }));
+  }
+
   async restartDeployment(namespace: string, name: string, at: Date): Promise<DeploymentState> {
     // kubectl writes RFC 3339 without fractions; the new value changes the template, which rolls.
     const restartedAt = at.toISOString().replace(/\.\d{3}Z$/, "Z");

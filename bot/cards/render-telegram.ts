@@ -8,7 +8,7 @@ import { z } from "zod";
 import {
   CARD_VERBS,
   SEVERITY_NAMES,
-  type AlertSource,
+  type IncidentSource,
   type CardAnalysis,
   type CardButton,
   type CardHistoryEntry,
@@ -70,18 +70,26 @@ export function renderTelegramCard(
 
 // Two rows of two rather than one of four: on a phone a row of four cuts the labels down to
 // "✅ Ap…", and keeping the decision (approve / reject) on its own row apart from the deferral
-// (snooze / silence) makes tapping the wrong kind of button less likely.
-const BUTTON_ROW: Readonly<Record<CardVerb, 0 | 1>> = { approve: 0, reject: 0, snooze: 1, silence: 1 };
+// (snooze / silence) makes tapping the wrong kind of button less likely. Details changes nothing,
+// so it sits alone on the last row.
+const BUTTON_ROW: Readonly<Record<CardVerb, 0 | 1 | 2>> = {
+  approve: 0,
+  reject: 0,
+  snooze: 1,
+  silence: 1,
+  details: 2,
+};
 
 const BUTTON_LABELS: Readonly<Record<CardVerb, string>> = {
   approve: "✅ Approve",
   reject: "❌ Reject",
   snooze: "⏰ Snooze",
   silence: "🔕 Silence",
+  details: "🔎 Details",
 };
 
 function renderKeyboard(buttons: readonly CardButton[]): TelegramInlineKeyboard | undefined {
-  const rows = [0, 1]
+  const rows = [0, 1, 2]
     .map((row) =>
       CARD_VERBS.filter((verb) => BUTTON_ROW[verb] === row).flatMap((verb) =>
         buttons.filter((button) => button.verb === verb).map(toTelegramButton),
@@ -273,10 +281,11 @@ const STATUS_WORDS: Readonly<Record<IncidentStatus, string>> = {
   snoozed: "snoozed",
 };
 
-const SOURCE_NAMES: Readonly<Record<AlertSource, string>> = {
+const SOURCE_NAMES: Readonly<Record<IncidentSource, string>> = {
   alertmanager: "Alertmanager",
   sentry: "Sentry",
   signoz: "SigNoz",
+  chatops: "chat request",
 };
 
 /** Everything on the card, formatted; only the fields named in the shrink steps ever change. */

@@ -515,7 +515,7 @@ describe("renderTelegramCard", () => {
     expect(text).toMatch(/^ℹ️ MEDIUM \| [&<>]+…$/u);
   });
 
-  it("lays the buttons out as two rows of two with the callback data as given", () => {
+  it("lays the buttons out as two rows of two and Details alone, with the callback data as given", () => {
     const card = { ...seedCard(), buttons: [...seedCard().buttons].reverse() };
     expect(renderTelegramCard(card).replyMarkup).toEqual({
       inline_keyboard: [
@@ -527,6 +527,7 @@ describe("renderTelegramCard", () => {
           { text: "⏰ Snooze", callback_data: `v1:snooze:${ID}` },
           { text: "🔕 Silence", callback_data: `v1:silence:${ID}` },
         ],
+        [{ text: "🔎 Details", callback_data: `v1:details:${ID}` }],
       ],
     });
   });

@@ -1,0 +1,80 @@
+// Wires /status, /incidents, /rollback and the drill-down to their use cases: the runtime hands
+// in the pool, Redis, the queues and the configuration; the Kubernetes gateway exists only with
+// KUBECONFIG, and the guardrails are the same policy the workers decide with.
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { BotOptions } from "../bot/index.js";
+import { openIncidentsPage } from "../db/incidents.js";
+import type { Pool } from "../db/pool.js";
+import { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { GuardrailPolicy } from "../executors/decide.js";
+import { RepairCountersStore } from "../executors/repair-counters.js";
+import { incidentDrillDown } from "../handlers/incident-drill-down.js";
+import { previewRollback, requestRollback, type RollbackDeps } from "../handlers/request-rollback.js";
+import { statusReport } from "../handlers/status-report.js";
+import type { Queues } from "../jobs/queues.js";
+import type { Config } from "../registry/config.js";
+import { allowedActionsFrom } from "../registry/lookups.js";
+import { loadRegistry } from "../registry/services.js";
+import { statusProbes } from "./status-probes.js";
+
+export interface CommandOptions {
+  /** Per-probe timeout of /status (default 2.5 s). */
+  statusTimeoutMs?: number;
+}
+
+/** The guardrail policy from the configuration (SPEC section 4). */
+export function guardrailPolicy(config: Readonly<Config>): GuardrailPolicy {
+  return {
+    enabled: config.autoRepair.enabled,
+    maxPerHour: config.autoRepair.maxPerHour,
+    maxPerResourcePerHour: config.autoRepair.maxPerResourcePerHour,
+    minConfidence: config.autoRepair.minConfidence,
+    maxAffectedPods: config.autoRepair.maxAffectedPods,
+    minHealthyReplicas: config.autoRepair.minHealthyReplicas,
+    allowedNamespaces: config.autoRepair.allowedNamespaces,
+    autoMaxRisk: "LOW",
+  };
+}
+
+export async function commandDeps(
+  deps: { config: Readonly<Config>; pool: Pool; redis: Redis; queues: Queues },
+  options: CommandOptions = {},
+): Promise<{ commands: NonNullable<BotOptions["commands"]> }> {
+  const { config, pool, redis, queues } = deps;
+  const kube =
+    config.kubeconfig === undefined ? undefined : ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  const counters = new RepairCountersStore(redis, config.redis.prefix);
+  // What the registry allows each service; a broken file stops start-up (as in the workers).
+  const registry = await loadRegistry(config.registryPath);
+  const rollbackDeps: RollbackDeps = {
+    db: pool,
+    approverIds: config.telegram.approverIds,
+    kube,
+    guardrails: { policy: guardrailPolicy(config), counters, registryAllows: allowedActionsFrom(registry) },
+    enqueueCard: (incidentId) =>
+      queues.notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() }),
+  };
+  const probes = statusProbes({
+    config,
+    pool,
+    redis,
+    queues,
+    counters,
+    kube,
+    ...(options.statusTimeoutMs === undefined ? {} : { timeoutMs: options.statusTimeoutMs }),
+  });
+  return {
+    commands: {
+      status: { report: () => statusReport(probes) },
+      incidents: { page: (page) => openIncidentsPage(pool, page) },
+      drillDown: { load: (input) => incidentDrillDown({ db: pool, kube }, input) },
+      rollback: {
+        approverIds: config.telegram.approverIds,
+        kubeConfigured: kube !== undefined,
+        preview: (target) => previewRollback(rollbackDeps, target),
+        request: (input) => requestRollback(rollbackDeps, input),
+      },
+    },
+  };
+}

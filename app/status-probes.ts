@@ -1,0 +1,105 @@
+// The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping, a
+// `SELECT 1`, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list. Gemini
+// and Claude are reported as configured: asking them anything would spend tokens.
+import Docker from "dockerode";
+import type { Redis } from "ioredis";
+import { countOpenBySeverity } from "../db/incidents.js";
+import type { Pool } from "../db/pool.js";
+import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { RepairCountersStore } from "../executors/repair-counters.js";
+import type { StatusDeps, Target } from "../handlers/status-report.js";
+import type { Queues } from "../jobs/queues.js";
+import type { Config } from "../registry/config.js";
+import { dockerOptions } from "../registry/sources/docker.js";
+
+/** Every probe gets this long; `/status` answers within about this time. */
+export const STATUS_TIMEOUT_MS = 2_500;
+
+function llmTargets(config: Readonly<Config>): Target[] {
+  return config.llm.chain.map((provider): Target => {
+    switch (provider) {
+      case "ollama": {
+        const host = config.llm.ollama.host;
+        return {
+          name: "Ollama",
+          configured: host !== undefined,
+          probe: async (signal) => {
+            const response = await fetch(new URL("/api/tags", host), { signal });
+            await response.body?.cancel();
+            if (!response.ok) throw new Error(`GET /api/tags answered HTTP ${response.status}`);
+          },
+        };
+      }
+      case "gemini":
+        return {
+          name: "Gemini",
+          configured: config.llm.gemini.apiKey !== undefined,
+          note: "API key set; not probed (no free call)",
+        };
+      case "claude":
+        return {
+          name: "Claude",
+          configured: config.llm.claude.apiKey !== undefined,
+          note: "API key set; not probed (no free call)",
+        };
+    }
+  });
+}
+
+function executorTargets(config: Readonly<Config>, kube: ClusterKubeGateway | undefined): Target[] {
+  const dockerHost = config.dockerHost;
+  const docker = dockerHost === undefined ? undefined : new Docker(dockerOptions(dockerHost));
+  const namespace = config.autoRepair.allowedNamespaces[0] ?? "default";
+  return [
+    {
+      name: "Docker",
+      configured: docker !== undefined,
+      probe: async () => {
+        await docker?.ping();
+      },
+    },
+    {
+      name: "Kubernetes",
+      configured: kube !== undefined,
+      probe: async () => {
+        await kube?.reachable(namespace);
+      },
+    },
+  ];
+}
+
+export function statusProbes(deps: {
+  config: Readonly<Config>;
+  pool: Pool;
+  redis: Redis;
+  queues: Queues;
+  counters: Pick<RepairCountersStore, "read">;
+  kube: ClusterKubeGateway | undefined;
+  timeoutMs?: number;
+}): StatusDeps {
+  const { config, pool, redis, queues } = deps;
+  const named = [queues.ingest, queues.notify, queues.analyze, queues.execute, queues.escalate];
+  return {
+    timeoutMs: deps.timeoutMs ?? STATUS_TIMEOUT_MS,
+    redis: () => redis.ping(),
+    postgres: () => pool.query("SELECT 1"),
+    queues: named.map((queue) => ({
+      name: queue.name,
+      depth: async () => {
+        const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+        return {
+          waiting: counts.waiting ?? 0,
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+        };
+      },
+    })),
+    llm: llmTargets(config),
+    executors: executorTargets(config, deps.kube),
+    openIncidents: () => countOpenBySeverity(pool),
+    // The hourly counter is shared by every resource; any resource key reads it.
+    repairsLastHour: async () => (await deps.counters.read("-")).lastHour,
+    maxRepairsPerHour: config.autoRepair.maxPerHour,
+  };
+}

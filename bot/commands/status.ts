@@ -1,0 +1,78 @@
+// `/status`: the health of everything the bot depends on, as the status use case reports it.
+import { Composer } from "grammy";
+import type { Check, StatusReport } from "../../handlers/status-report.js";
+import { SEVERITIES, SEVERITY_NAMES } from "../../handlers/incident-card.js";
+import type { BotContext } from "../context.js";
+import { cut, escapeHtml, fitLines } from "../html.js";
+
+export interface StatusCommandDeps {
+  report: () => Promise<StatusReport>;
+}
+
+const ICONS: Readonly<Record<Check["state"], string>> = {
+  ok: "🟢",
+  down: "🔴",
+  configured: "⚪",
+  not_configured: "⚫",
+};
+
+const WORDS: Readonly<Record<Check["state"], string>> = {
+  ok: "reachable",
+  down: "unreachable",
+  configured: "configured",
+  not_configured: "not configured",
+};
+
+function checkLine(check: Check): string {
+  const detail = check.detail === undefined ? "" : ` (${escapeHtml(cut(check.detail, 160))})`;
+  return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${WORDS[check.state]}${detail}`;
+}
+
+export function renderStatus(report: StatusReport): string {
+  const lines = [
+    "<b>📊 Status</b>",
+    checkLine(report.redis),
+    checkLine(report.postgres),
+    "",
+    "<b>Queues</b> (waiting / active / delayed / failed)",
+    ...report.queues.map((queue) =>
+      "depth" in queue
+        ? `${queue.depth.failed > 0 ? "🟠" : "🟢"} ${escapeHtml(queue.name)}: ${queue.depth.waiting} / ${queue.depth.active} / ${queue.depth.delayed} / ${queue.depth.failed}`
+        : `🔴 ${escapeHtml(queue.name)}: ${escapeHtml(cut(queue.error, 160))}`,
+    ),
+    "",
+    "<b>LLM providers</b> (in chain order)",
+    ...report.llm.map(checkLine),
+    "",
+    "<b>Executor targets</b>",
+    ...report.executors.map(checkLine),
+    "",
+  ];
+  if ("bySeverity" in report.openIncidents) {
+    const counts = report.openIncidents.bySeverity;
+    const total = SEVERITIES.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
+    lines.push(
+      `<b>Open incidents</b>: ${total}` +
+        (total === 0
+          ? ""
+          : ` (${SEVERITIES.map((s) => `${s} ${SEVERITY_NAMES[s].toLowerCase()} ${counts[s] ?? 0}`).join(", ")})`),
+    );
+  } else {
+    lines.push(`<b>Open incidents</b>: unknown (${escapeHtml(cut(report.openIncidents.error, 160))})`);
+  }
+  lines.push(
+    "used" in report.repairs
+      ? `<b>Automatic repairs</b>: ${report.repairs.used}/${report.repairs.max} this hour`
+      : `<b>Automatic repairs</b>: unknown (${escapeHtml(cut(report.repairs.error, 160))}), budget ${report.repairs.max}/hour`,
+  );
+  return fitLines(lines);
+}
+
+export function statusCommand(deps: StatusCommandDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.command("status", async (ctx) => {
+    const report = await deps.report();
+    await ctx.reply(renderStatus(report), { parse_mode: "HTML" });
+  });
+  return composer;
+}

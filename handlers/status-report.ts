@@ -1,0 +1,141 @@
+// Use case: what `/status` shows. Every dependency is asked through a small probe, each bounded
+// by the same timeout and asked at the same time, so the answer comes within a few seconds even
+// when something hangs; a probe that fails or takes too long is reported, never thrown.
+import type { Severity } from "./incident-card.js";
+
+/** A probe gets a signal that aborts when its time is up. */
+export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;
+
+export type CheckState = "ok" | "down" | "configured" | "not_configured";
+
+export interface Check {
+  name: string;
+  state: CheckState;
+  /** Why it is down, or what "configured" means for it. */
+  detail?: string;
+}
+
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/** An LLM provider or an executor target: configured or not, and reachable where a cheap probe exists. */
+export interface Target {
+  name: string;
+  configured: boolean;
+  /** Absent when asking would cost something (a model call): then "configured" is all we say. */
+  probe?: Probe;
+  /** Shown when configured but not probed. */
+  note?: string;
+}
+
+export interface StatusDeps {
+  timeoutMs: number;
+  redis: Probe;
+  postgres: Probe;
+  queues: readonly { name: string; depth: Probe<QueueDepth> }[];
+  llm: readonly Target[];
+  executors: readonly Target[];
+  openIncidents: Probe<Partial<Record<Severity, number>>>;
+  /** Automatic repairs in the last hour, across every process. */
+  repairsLastHour: Probe<number>;
+  maxRepairsPerHour: number;
+}
+
+export interface StatusReport {
+  redis: Check;
+  postgres: Check;
+  queues: ({ name: string } & ({ depth: QueueDepth } | { error: string }))[];
+  llm: Check[];
+  executors: Check[];
+  openIncidents: { bySeverity: Partial<Record<Severity, number>> } | { error: string };
+  repairs: { used: number; max: number } | { error: string; max: number };
+}
+
+export class ProbeTimeout extends Error {
+  override readonly name = "ProbeTimeout";
+}
+
+/** Runs `probe` with a deadline; rejects with ProbeTimeout (and aborts the probe) when it passes. */
+export async function withDeadline<T>(probe: Probe<T>, ms: number): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new ProbeTimeout(`no answer within ${ms} ms`);
+      // rejected first, so the race reports the timeout rather than the probe's reaction to it
+      reject(error);
+      controller.abort(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([probe(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, " ").trim().slice(0, 200) || "failed";
+}
+
+async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | { error: string }> {
+  try {
+    return { ok: await withDeadline(probe, ms) };
+  } catch (error) {
+    return { error: reason(error) };
+  }
+}
+
+async function check(name: string, probe: Probe, ms: number): Promise<Check> {
+  const result = await attempt(probe, ms);
+  return "ok" in result ? { name, state: "ok" } : { name, state: "down", detail: result.error };
+}
+
+async function checkTarget(target: Target, ms: number): Promise<Check> {
+  if (!target.configured) return { name: target.name, state: "not_configured" };
+  if (target.probe === undefined) {
+    return {
+      name: target.name,
+      state: "configured",
+      ...(target.note === undefined ? {} : { detail: target.note }),
+    };
+  }
+  return check(target.name, target.probe, ms);
+}
+
+export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
+  const ms = deps.timeoutMs;
+  const [redis, postgres, queues, llm, executors, open, repairs] = await Promise.all([
+    check("Redis", deps.redis, ms),
+    check("PostgreSQL", deps.postgres, ms),
+    Promise.all(
+      deps.queues.map(async (queue) => {
+        const result = await attempt(queue.depth, ms);
+        return "ok" in result
+          ? { name: queue.name, depth: result.ok }
+          : { name: queue.name, error: result.error };
+      }),
+    ),
+    Promise.all(deps.llm.map((target) => checkTarget(target, ms))),
+    Promise.all(deps.executors.map((target) => checkTarget(target, ms))),
+    attempt(deps.openIncidents, ms),
+    attempt(deps.repairsLastHour, ms),
+  ]);
+  return {
+    redis,
+    postgres,
+    queues,
+    llm,
+    executors,
+    openIncidents: "ok" in open ? { bySeverity: open.ok } : { error: open.error },
+    repairs:
+      "ok" in repairs
+        ? { used: repairs.ok, max: deps.maxRepairsPerHour }
+        : { error: repairs.error, max: deps.maxRepairsPerHour },
+  };
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { statusReport, withDeadline, type StatusDeps } from "../../handlers/status-report.js";
+
+const depth = { waiting: 1, active: 2, delayed: 3, failed: 4 };
+const never = () => new Promise<never>(() => undefined);
+
+function deps(overrides: Partial<StatusDeps> = {}): StatusDeps {
+  return {
+    timeoutMs: 200,
+    redis: async () => "PONG",
+    postgres: async () => undefined,
+    queues: [{ name: "ingest", depth: async () => depth }],
+    llm: [],
+    executors: [],
+    openIncidents: async () => ({ P0: 2 }),
+    repairsLastHour: async () => 3,
+    maxRepairsPerHour: 5,
+    ...overrides,
+  };
+}
+
+describe("statusReport", () => {
+  it("reports what answered", async () => {
+    const report = await statusReport(deps());
+    expect(report.redis).toEqual({ name: "Redis", state: "ok" });
+    expect(report.postgres).toEqual({ name: "PostgreSQL", state: "ok" });
+    expect(report.queues).toEqual([{ name: "ingest", depth }]);
+    expect(report.openIncidents).toEqual({ bySeverity: { P0: 2 } });
+    expect(report.repairs).toEqual({ used: 3, max: 5 });
+  });
+
+  it("answers within its timeout when every probe hangs, and names each as down", async () => {
+    const started = Date.now();
+    const report = await statusReport(
+      deps({
+        redis: never,
+        postgres: never,
+        queues: [{ name: "notify", depth: never }],
+        llm: [{ name: "Ollama", configured: true, probe: never }],
+        executors: [{ name: "Kubernetes", configured: true, probe: never }],
+        openIncidents: never,
+        repairsLastHour: never,
+      }),
+    );
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(report.redis).toEqual({ name: "Redis", state: "down", detail: "no answer within 200 ms" });
+    expect(report.postgres.state).toBe("down");
+    expect(report.queues).toEqual([{ name: "notify", error: "no answer within 200 ms" }]);
+    expect(report.llm[0]?.state).toBe("down");
+    expect(report.executors[0]?.state).toBe("down");
+    expect(report.openIncidents).toEqual({ error: "no answer within 200 ms" });
+    expect(report.repairs).toEqual({ error: "no answer within 200 ms", max: 5 });
+  });
+
+  it("tells not configured from configured-but-unprobed and from unreachable", async () => {
+    const report = await statusReport(
+      deps({
+        llm: [
+          {
+            name: "Ollama",
+            configured: true,
+            probe: () => Promise.reject(new Error("connect ECONNREFUSED")),
+          },
+          { name: "Gemini", configured: true, note: "API key set" },
+          { name: "Claude", configured: false, probe: () => Promise.reject(new Error("must not be asked")) },
+        ],
+      }),
+    );
+    expect(report.llm).toEqual([
+      { name: "Ollama", state: "down", detail: "connect ECONNREFUSED" },
+      { name: "Gemini", state: "configured", detail: "API key set" },
+      { name: "Claude", state: "not_configured" },
+    ]);
+  });
+});
+
+describe("withDeadline", () => {
+  it("aborts the probe's signal when time is up", async () => {
+    let aborted = false;
+    await expect(
+      withDeadline(
+        (signal) =>
+          new Promise((_resolve, reject) => {
+            signal.addEventListener("abort", () => {
+              aborted = true;
+              reject(new Error("aborted"));
+            });
+          }),
+        50,
+      ),
+    ).rejects.toThrow("no answer within 50 ms");
+    expect(aborted).toBe(true);
+  });
+});
