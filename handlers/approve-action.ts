@@ -1,7 +1,9 @@
 // Use case: a press of Approve. Only listed approvers may approve; the state change is one
-// UPDATE, so a double press or two approvers at once approve once; every press is audited.
-import { audit, transitionAction } from "../db/actions.js";
-import { addEvent, type Queryable } from "../db/incidents.js";
+// UPDATE, so a double press or two approvers at once approve once; every press is audited, and a
+// press that changes nothing says why (already decided by whom, incident resolved).
+import { audit, latestAction, transitionAction, type PendingAction } from "../db/actions.js";
+import { acknowledgeIncident, addEvent, type Queryable } from "../db/incidents.js";
+import { actorOf, guardDecision } from "./decision-guard.js";
 
 export interface ApproveDeps {
   db: Queryable;
@@ -12,7 +14,25 @@ export interface ApproveDeps {
 
 export type ApproveResult =
   | { outcome: "approved"; text: string; actionId: number }
-  | { outcome: "not_allowed" | "nothing_pending"; text: string };
+  | { outcome: "not_allowed" | "nothing_pending" | "unknown_incident" | "resolved"; text: string };
+
+const DECIDED_WORDS: Partial<Record<PendingAction["status"], string>> = {
+  approved: "approved",
+  executing: "approved",
+  verifying: "approved",
+  succeeded: "approved",
+  failed: "approved",
+  rejected: "rejected",
+};
+
+/** Why nothing is pending: the latest proposal was decided by someone, or there never was one. */
+export function nothingPendingText(latest: PendingAction | undefined): string {
+  const word = latest === undefined ? undefined : DECIDED_WORDS[latest.status];
+  if (latest === undefined || word === undefined) {
+    return "Nothing is waiting for approval: no action is proposed.";
+  }
+  return `Nothing is waiting for approval: ${latest.action} was already ${word} by ${latest.decidedBy ?? "system"}.`;
+}
 
 export async function approveAction(
   deps: ApproveDeps,
@@ -22,29 +42,24 @@ export async function approveAction(
     | { incidentId: string; apiActor: string },
 ): Promise<ApproveResult> {
   const fromApi = "apiActor" in input;
-  const actor = fromApi
-    ? `api:${input.apiActor}`
-    : input.username === undefined
-      ? `tg:${input.userId}`
-      : `@${input.username}`;
-  if (!fromApi && !deps.approverIds.includes(input.userId)) {
-    await audit(deps.db, { incidentId: input.incidentId, actor, what: "approve", outcome: "not_allowed" });
-    return { outcome: "not_allowed", text: "You are not on the approver list." };
+  const actor = fromApi ? `api:${input.apiActor}` : actorOf(input);
+  if (!fromApi) {
+    const guard = await guardDecision(deps, { ...input, what: "approve" });
+    if (!guard.ok) return { outcome: guard.outcome, text: guard.text };
   }
   const action = await transitionAction(deps.db, { incidentId: input.incidentId }, ["pending"], "approved", {
     decidedBy: actor,
   });
   if (action === undefined) {
+    const latest = await latestAction(deps.db, input.incidentId);
     await audit(deps.db, {
       incidentId: input.incidentId,
       actor,
       what: "approve",
       outcome: "nothing_pending",
+      ...(latest === undefined ? {} : { detail: { actionId: latest.id, status: latest.status } }),
     });
-    return {
-      outcome: "nothing_pending",
-      text: "Nothing is waiting for approval (already decided or never proposed).",
-    };
+    return { outcome: "nothing_pending", text: nothingPendingText(latest) };
   }
   await addEvent(
     deps.db,
@@ -60,6 +75,7 @@ export async function approveAction(
     outcome: "approved",
     detail: { actionId: action.id, params: action.params },
   });
+  await acknowledgeIncident(deps.db, input.incidentId, actor);
   await deps.enqueueExecution(action.id);
   return { outcome: "approved", text: `Approved: ${action.action}. Running it now.`, actionId: action.id };
 }

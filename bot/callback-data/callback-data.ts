@@ -1,5 +1,7 @@
 // Typed callback data for the incident card buttons: `v1:<verb>:<id>`, where the id points at a
-// stored incident row. Handlers unpack with `unpackCallbackData` and never match on raw strings.
+// stored incident row, and for the choices a button offers next (snooze and silence durations,
+// cancel): `v1:<verb>:<id>:<arg>`. Handlers unpack with `unpackCallbackData` and never match on
+// raw strings.
 import { z } from "zod";
 import { CARD_VERBS, type CardVerb } from "../../handlers/incident-card.js";
 
@@ -10,21 +12,34 @@ export const MAX_CALLBACK_DATA_BYTES = 64;
 
 const SEPARATOR = ":";
 
-const CallbackDataSchema = z.strictObject({
-  verb: z.enum(CARD_VERBS),
-  // Incident ids such as "INC-20260329-0001"; the character set excludes the separator.
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/),
-});
+/** Verbs whose button opens a choice; only these carry a 4th part. */
+export const VERBS_WITH_CHOICES: readonly CardVerb[] = ["snooze", "silence"];
 
-const PackedSchema = z.tuple([
-  z.literal(CALLBACK_DATA_VERSION),
-  CallbackDataSchema.shape.verb,
-  CallbackDataSchema.shape.id,
+// At most 4 characters: "v1:silence:" + a 48-character id + ":" + 4 is exactly 64 bytes.
+const ArgSchema = z.string().regex(/^[a-z0-9]{1,4}$/);
+
+const CallbackDataSchema = z
+  .strictObject({
+    verb: z.enum(CARD_VERBS),
+    // Incident ids such as "INC-20260329-0001"; the character set excludes the separator.
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/),
+    // A choice after the first press: "15m", "2h", "no" (cancel); lower-case letters and digits.
+    arg: ArgSchema.optional(),
+  })
+  .refine((data) => data.arg === undefined || VERBS_WITH_CHOICES.includes(data.verb), {
+    message: "only snooze and silence take a choice",
+  });
+
+const PackedSchema = z.union([
+  z.tuple([z.literal(CALLBACK_DATA_VERSION), z.enum(CARD_VERBS), z.string()]),
+  z.tuple([z.literal(CALLBACK_DATA_VERSION), z.enum(CARD_VERBS), z.string(), z.string()]),
 ]);
 
 export interface CallbackData {
   verb: CardVerb;
   id: string;
+  /** The choice made on a follow-up keyboard (snooze and silence only). */
+  arg?: string;
 }
 
 export type CallbackDataErrorCode = "CALLBACK_DATA_INVALID" | "CALLBACK_DATA_TOO_LONG";
@@ -60,7 +75,8 @@ export function packCallbackData(data: CallbackData): string {
       `invalid callback data: ${z.prettifyError(parsed.error)}`,
     );
   }
-  const packed = [CALLBACK_DATA_VERSION, parsed.data.verb, parsed.data.id].join(SEPARATOR);
+  const { verb, id, arg } = parsed.data;
+  const packed = [CALLBACK_DATA_VERSION, verb, id, ...(arg === undefined ? [] : [arg])].join(SEPARATOR);
   assertCallbackDataFits(packed);
   return packed;
 }
@@ -68,8 +84,14 @@ export function packCallbackData(data: CallbackData): string {
 /** The inverse of `packCallbackData`; `undefined` for anything it would not have produced. */
 export function unpackCallbackData(data: string): CallbackData | undefined {
   if (Buffer.byteLength(data, "utf8") > MAX_CALLBACK_DATA_BYTES) return undefined;
-  const parsed = PackedSchema.safeParse(data.split(SEPARATOR));
+  const packed = PackedSchema.safeParse(data.split(SEPARATOR));
+  if (!packed.success) return undefined;
+  const [, verb, id, arg] = packed.data;
+  const parsed = CallbackDataSchema.safeParse({ verb, id, ...(arg === undefined ? {} : { arg }) });
   if (!parsed.success) return undefined;
-  const [, verb, id] = parsed.data;
-  return { verb, id };
+  return {
+    verb: parsed.data.verb,
+    id: parsed.data.id,
+    ...(parsed.data.arg === undefined ? {} : { arg: parsed.data.arg }),
+  };
 }

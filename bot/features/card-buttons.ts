@@ -1,28 +1,173 @@
-// Presses on the incident card's buttons. Approve runs the proposed action (approvers only);
-// Reject, Snooze and Silence come with the rest of the approval workflow and answer so.
-import { Composer } from "grammy";
+// Presses on the incident card's buttons. Approve runs the proposed action; Reject asks the
+// presser for a reason (bot/conversations/reject-reason.ts); Snooze and Silence turn the card's
+// keyboard into their choices (plus Cancel) and act on the choice. Every decision is taken by a
+// use case in handlers/; this file only parses the press and shows the answer.
+import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import type { InlineKeyboardMarkup } from "grammy/types";
+import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
+import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
+import { packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
-import { unpackCallbackData } from "../callback-data/callback-data.js";
+import {
+  REJECT_REASON_CONVERSATION,
+  rejectReasonConversation,
+  type RejectConversationDeps,
+} from "../conversations/reject-reason.js";
+
+export interface Presser {
+  incidentId: string;
+  userId: number;
+  username?: string;
+}
+
+/** What a decision answers: a toast, and optionally a message for the whole chat. */
+export interface PressAnswer {
+  text: string;
+  outcome: string;
+  /** Posted in the chat as a reply to the card (e.g. what a silence matches). */
+  announce?: string;
+}
 
 export interface CardButtonDeps {
-  approve?: (input: { incidentId: string; userId: number; username?: string }) => Promise<{ text: string }>;
+  approve?: (input: Presser) => Promise<{ text: string }>;
+  /** Checks (and audits a refusal) before a choice keyboard or a question is shown. */
+  guard?: (input: Presser & { what: string }) => Promise<{ ok: true } | { ok: false; text: string }>;
+  reject?: RejectConversationDeps & {
+    check: (input: Presser) => Promise<{ ok: true; subject: string } | { ok: false; text: string }>;
+  };
+  snooze?: (input: Presser & { choice: SnoozeChoice }) => Promise<PressAnswer>;
+  silence?: (input: Presser & { choice: SilenceChoice }) => Promise<PressAnswer>;
+  /** Audits a press that changes nothing by itself (choices shown, Cancel, a question asked). */
+  note?: (input: Presser & { what: string; outcome: string }) => Promise<void>;
+  /** The card's own keyboard, to put back after Cancel or a choice that changed nothing. */
+  cardMarkup?: (incidentId: string) => Promise<InlineKeyboardMarkup>;
+}
+
+/** The Cancel button's choice word (callback data leaves room for 4 characters). */
+const CANCEL = "no";
+
+const CHOICE_LABELS: Record<SnoozeChoice | SilenceChoice, string> = {
+  "15m": "15 min",
+  "1h": "1 h",
+  "4h": "4 h",
+  "30m": "30 min",
+  "2h": "2 h",
+  "24h": "24 h",
+};
+
+function choiceKeyboard(verb: "snooze" | "silence", incidentId: string): InlineKeyboard {
+  const icon = verb === "snooze" ? "⏰" : "🔕";
+  const choices = Object.keys(
+    verb === "snooze" ? SNOOZE_CHOICES : SILENCE_CHOICES,
+  ) as (keyof typeof CHOICE_LABELS)[];
+  const keyboard = new InlineKeyboard();
+  for (const choice of choices) {
+    keyboard.text(
+      `${icon} ${CHOICE_LABELS[choice]}`,
+      packCallbackData({ verb, id: incidentId, arg: choice }),
+    );
+  }
+  return keyboard.row().text("↩️ Cancel", packCallbackData({ verb, id: incidentId, arg: CANCEL }));
+}
+
+/** Edits the pressed message's keyboard; an unchanged or vanished message is not an error. */
+async function setKeyboard(ctx: BotContext, markup: InlineKeyboardMarkup): Promise<void> {
+  try {
+    await ctx.editMessageReplyMarkup({ reply_markup: markup });
+  } catch (error) {
+    const quiet = ["message is not modified", "message to edit not found", "message can't be edited"];
+    if (error instanceof GrammyError && quiet.some((text) => error.description.includes(text))) return;
+    throw error;
+  }
 }
 
 export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
   const composer = new Composer<BotContext>();
+  if (deps.reject !== undefined) composer.use(rejectReasonConversation(deps.reject));
+
+  const restore = async (ctx: BotContext, incidentId: string) => {
+    if (deps.cardMarkup !== undefined) await setKeyboard(ctx, await deps.cardMarkup(incidentId));
+  };
+
   composer.on("callback_query:data", async (ctx, next) => {
     const data = unpackCallbackData(ctx.callbackQuery.data);
     if (data === undefined) return next();
+    const from = ctx.callbackQuery.from;
+    const presser: Presser = {
+      incidentId: data.id,
+      userId: from.id,
+      ...(from.username === undefined ? {} : { username: from.username }),
+    };
+
     if (data.verb === "approve" && deps.approve !== undefined) {
-      const from = ctx.callbackQuery.from;
-      const result = await deps.approve({
-        incidentId: data.id,
-        userId: from.id,
-        ...(from.username === undefined ? {} : { username: from.username }),
-      });
+      const result = await deps.approve(presser);
       await ctx.answerCallbackQuery({ text: result.text });
       return;
     }
+
+    if (data.verb === "reject" && deps.reject !== undefined) {
+      const check = await deps.reject.check(presser);
+      if (!check.ok) {
+        await ctx.answerCallbackQuery({ text: check.text });
+        return;
+      }
+      await deps.note?.({ ...presser, what: "reject", outcome: "reason_asked" });
+      await ctx.answerCallbackQuery({ text: "Reply with a reason, or /cancel." });
+      // A new question replaces one this person left unanswered (also a double press: asked again, decided once).
+      await ctx.conversation.exitAll();
+      await ctx.conversation.enter(REJECT_REASON_CONVERSATION, data.id, check.subject);
+      return;
+    }
+
+    if ((data.verb === "snooze" || data.verb === "silence") && deps.guard !== undefined) {
+      const verb = data.verb;
+      const decide = verb === "snooze" ? deps.snooze : deps.silence;
+      if (decide === undefined) return next();
+      if (data.arg === undefined) {
+        // First press: offer the choices, to approvers only.
+        const guard = await deps.guard({ ...presser, what: verb });
+        if (!guard.ok) {
+          await ctx.answerCallbackQuery({ text: guard.text });
+          return;
+        }
+        await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
+        await setKeyboard(ctx, choiceKeyboard(verb, data.id));
+        await ctx.answerCallbackQuery({
+          text: verb === "snooze" ? "Snooze for how long?" : "Silence for how long?",
+        });
+        return;
+      }
+      if (data.arg === CANCEL) {
+        await deps.note?.({ ...presser, what: verb, outcome: "cancelled" });
+        await restore(ctx, data.id);
+        await ctx.answerCallbackQuery({ text: "Cancelled; nothing changed." });
+        return;
+      }
+      const choice = data.arg;
+      const result =
+        verb === "snooze" && isSnoozeChoice(choice) && deps.snooze !== undefined
+          ? await deps.snooze({ ...presser, choice })
+          : verb === "silence" && isSilenceChoice(choice) && deps.silence !== undefined
+            ? await deps.silence({ ...presser, choice })
+            : undefined;
+      if (result === undefined) return next();
+      await ctx.answerCallbackQuery({ text: result.text.slice(0, 200) });
+      // A decision edits the whole card through the notify queue; a refusal puts the buttons back
+      // (except for someone who may not decide: the approver who opened the choices still may).
+      if (result.outcome !== "snoozed" && result.outcome !== "silenced" && result.outcome !== "not_allowed") {
+        await restore(ctx, data.id);
+      }
+      const card = ctx.callbackQuery.message?.message_id;
+      if (result.announce !== undefined) {
+        await ctx.reply(result.announce, {
+          ...(card === undefined
+            ? {}
+            : { reply_parameters: { message_id: card, allow_sending_without_reply: true } }),
+        });
+      }
+      return;
+    }
+
     await ctx.answerCallbackQuery({ text: `${data.verb} is not available yet` });
   });
   return composer;

@@ -88,3 +88,33 @@ describe("unpackCallbackData", () => {
     expect(unpackCallbackData(data)).toBeUndefined();
   });
 });
+
+describe("callback data with a choice", () => {
+  it("packs a snooze choice as a 4th part and reads it back", () => {
+    const packed = packCallbackData({ verb: "snooze", id: ID, arg: "15m" });
+    expect(packed).toBe("v1:snooze:INC-20260329-0001:15m");
+    expect(unpackCallbackData(packed)).toEqual({ verb: "snooze", id: ID, arg: "15m" });
+  });
+
+  it("keeps silence, the longest id and the longest choice within 64 bytes", () => {
+    const packed = packCallbackData({ verb: "silence", id: "x".repeat(48), arg: "24h0" });
+    expect(Buffer.byteLength(packed, "utf8")).toBeLessThanOrEqual(MAX_CALLBACK_DATA_BYTES);
+  });
+
+  it.each([
+    ["a choice on approve", "v1:approve:INC-1:15m"],
+    ["a choice on reject", "v1:reject:INC-1:no"],
+    ["an upper-case choice", "v1:snooze:INC-1:15M"],
+    ["an empty choice", "v1:snooze:INC-1:"],
+    ["a fifth part", "v1:snooze:INC-1:15m:x"],
+    ["a choice of 5 characters", "v1:silence:INC-1:12345"],
+  ])("rejects %s", (_name, data) => {
+    expect(unpackCallbackData(data)).toBeUndefined();
+  });
+
+  it("refuses to pack a choice for a verb that offers none", () => {
+    expect(codeOf(() => packCallbackData({ verb: "approve", id: ID, arg: "1h" }))).toBe(
+      "CALLBACK_DATA_INVALID",
+    );
+  });
+});

@@ -119,7 +119,7 @@ describe("approving a proposed container restart", () => {
       })
       .toEqual([
         "Approved: RESTART_CONTAINER. Running it now.",
-        "Nothing is waiting for approval (already decided or never proposed).",
+        "Nothing is waiting for approval: RESTART_CONTAINER was already approved by @alice.",
       ]);
     const [card] = await waitForChat(
       stack.telegram,

@@ -1,0 +1,162 @@
+// Wires the card buttons and /silence to their use cases: the runtime hands in the pool, the
+// queues and the configuration; every decision is followed by a card update.
+import { randomUUID } from "node:crypto";
+import type { InlineKeyboardMarkup } from "grammy/types";
+import { renderTelegramCard } from "../bot/cards/render-telegram.js";
+import type { SilenceCommandDeps } from "../bot/commands/silence.js";
+import type { CardButtonDeps } from "../bot/features/card-buttons.js";
+import { latestAnalysis } from "../db/analyses.js";
+import { audit } from "../db/actions.js";
+import { getIncident, listEvents } from "../db/incidents.js";
+import type { Pool } from "../db/pool.js";
+import { alertmanagerSilences } from "../handlers/alertmanager-silences.js";
+import { approveAction } from "../handlers/approve-action.js";
+import { buildIncidentCard } from "../handlers/build-incident-card.js";
+import { silenceLabels, type SilenceDeps } from "../handlers/create-silence.js";
+import { actorOf, guardDecision, NOT_AN_APPROVER } from "../handlers/decision-guard.js";
+import { expireSilence } from "../handlers/expire-silence.js";
+import { listSilences } from "../handlers/list-silences.js";
+import { checkReject, rejectAction } from "../handlers/reject-action.js";
+import { silenceIncident } from "../handlers/silence-incident.js";
+import { snoozeIncident, type SnoozeChoice } from "../handlers/snooze-incident.js";
+import { remindJob } from "../jobs/remind.processor.js";
+import type { Queues } from "../jobs/queues.js";
+import type { Config } from "../registry/config.js";
+
+export interface ChatOpsOptions {
+  /** Milliseconds per snooze choice (default 15 min / 1 h / 4 h); tests shorten them. */
+  snoozeDurations?: Readonly<Record<SnoozeChoice, number>>;
+  /** How long the reject and /silence dialogues wait for an answer (default 5 min). */
+  replyTimeoutMs?: number;
+}
+
+export function chatOpsDeps(
+  deps: { config: Readonly<Config>; pool: Pool; queues: Pick<Queues, "execute" | "notify" | "remind"> },
+  options: ChatOpsOptions = {},
+): { buttons: CardButtonDeps; silences: SilenceCommandDeps } {
+  const { config, pool, queues } = deps;
+  const approverIds = config.telegram.approverIds;
+  const enqueueCard = (incidentId: string) =>
+    queues.notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() });
+  /** Runs a decision and, when it changed something, brings the card up to date. */
+  const thenCard =
+    <I extends { incidentId: string }, R extends { outcome: string }>(
+      decide: (input: I) => Promise<R>,
+      changed: readonly string[],
+    ) =>
+    async (input: I): Promise<R> => {
+      const result = await decide(input);
+      if (changed.includes(result.outcome)) await enqueueCard(input.incidentId);
+      return result;
+    };
+  const silenceDeps: SilenceDeps = {
+    db: pool,
+    approverIds,
+    ...(config.alertmanager.url === undefined
+      ? {}
+      : { alertmanager: alertmanagerSilences(config.alertmanager.url) }),
+  };
+  /** Audits a press or answer that changes nothing by itself. */
+  const note = async (input: {
+    incidentId: string;
+    userId: number;
+    username?: string;
+    what: string;
+    outcome: string;
+  }) => {
+    const known = (await getIncident(pool, input.incidentId)) !== undefined;
+    await audit(pool, {
+      incidentId: known ? input.incidentId : null,
+      actor: actorOf(input),
+      what: input.what,
+      outcome: input.outcome,
+      ...(known ? {} : { detail: { incidentId: input.incidentId } }),
+    });
+  };
+  const replyTimeout = options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs };
+
+  const buttons: CardButtonDeps = {
+    approve: thenCard(
+      (input) =>
+        approveAction(
+          {
+            db: pool,
+            approverIds,
+            // the job id is the action's: however often it is queued, it runs once
+            enqueueExecution: (actionId) =>
+              queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+          },
+          input,
+        ),
+      ["approved"],
+    ),
+    guard: (input) => guardDecision({ db: pool, approverIds }, input),
+    note: (input) => note(input),
+    reject: {
+      check: (input) => checkReject({ db: pool, approverIds }, input),
+      decide: thenCard((input) => rejectAction({ db: pool, approverIds }, input), ["rejected"]),
+      abandon: (input) => note({ ...input, what: "reject", outcome: input.why }),
+      ...replyTimeout,
+    },
+    snooze: thenCard(
+      (input) =>
+        snoozeIncident(
+          {
+            db: pool,
+            approverIds,
+            ...(options.snoozeDurations === undefined ? {} : { durations: options.snoozeDurations }),
+            scheduleReminder: (incidentId, until) => {
+              const job = remindJob(incidentId, until);
+              return queues.remind.add("remind", job.data, job.options);
+            },
+          },
+          input,
+        ),
+      ["snoozed"],
+    ),
+    silence: async (input) => {
+      const result = await thenCard(
+        (i: typeof input) => silenceIncident(silenceDeps, i),
+        ["silenced"],
+      )(input);
+      if (result.outcome !== "silenced") return result;
+      const toast = result.text.length <= 200 ? result.text : `${result.text.slice(0, 199)}…`;
+      return {
+        ...result,
+        text: toast,
+        announce: `🔕 ${input.incidentId} silenced by ${actorOf(input)}. ${result.text}`,
+      };
+    },
+    cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
+      const incident = await getIncident(pool, incidentId);
+      if (incident === undefined) return { inline_keyboard: [] };
+      const [events, analysis] = await Promise.all([
+        listEvents(pool, incidentId),
+        latestAnalysis(pool, incidentId),
+      ]);
+      return (
+        renderTelegramCard(buildIncidentCard(incident, events, analysis)).replyMarkup ?? {
+          inline_keyboard: [],
+        }
+      );
+    },
+  };
+
+  const silences: SilenceCommandDeps = {
+    guard: async (input) => {
+      if (approverIds.includes(input.userId)) return { ok: true };
+      await audit(pool, {
+        incidentId: null,
+        actor: actorOf(input),
+        what: input.what,
+        outcome: "not_allowed",
+      });
+      return { ok: false, text: NOT_AN_APPROVER };
+    },
+    create: (input) => silenceLabels(silenceDeps, input),
+    list: () => listSilences({ db: pool }),
+    expire: (input) => expireSilence(silenceDeps, input),
+    ...replyTimeout,
+  };
+  return { buttons, silences };
+}

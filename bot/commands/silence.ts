@@ -1,0 +1,86 @@
+// /silence: `/silence service=awoooi-api 2h [reason]` creates a silence, `/silence list` shows the
+// active ones, `/silence expire <id>` ends one. Missing matchers or duration start a guided
+// dialogue (bot/conversations/silence-dialogue.ts). Creating and expiring are for approvers.
+import { Composer } from "grammy";
+import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
+import type { BotContext } from "../context.js";
+import {
+  SILENCE_DIALOGUE,
+  silenceDialogue,
+  type SilenceDialogueDeps,
+} from "../conversations/silence-dialogue.js";
+
+export interface SilenceCommandDeps extends SilenceDialogueDeps {
+  /** Approvers only; a refusal is audited and answered with the text. */
+  guard: (input: {
+    userId: number;
+    username?: string;
+    what: string;
+  }) => Promise<{ ok: true } | { ok: false; text: string }>;
+  list: () => Promise<{ text: string }>;
+  expire: (input: { userId: number; username?: string; ref: string }) => Promise<{ text: string }>;
+}
+
+export const SILENCE_USAGE = [
+  "/silence service=awoooi-api 2h [reason]: silence alerts matching the labels (k=v, k=~regex, k!=v) for 30m…7d",
+  "/silence: the same, step by step",
+  "/silence list: the active silences",
+  "/silence expire <id>: end one",
+].join("\n");
+
+export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.use(silenceDialogue(deps));
+  composer.command("silence", async (ctx) => {
+    const from = ctx.from;
+    if (from === undefined) return;
+    const user = { userId: from.id, ...(from.username === undefined ? {} : { username: from.username }) };
+    const args = ctx.match.trim();
+    const [first = "", second, ...rest] = args.split(/\s+/);
+    if (first.toLowerCase() === "list" && second === undefined) {
+      await ctx.reply((await deps.list()).text);
+      return;
+    }
+    if (first.toLowerCase() === "expire") {
+      if (second === undefined || rest.length > 0) {
+        await ctx.reply("Usage: /silence expire <id> (the # number from /silence list)");
+        return;
+      }
+      await ctx.reply((await deps.expire({ ...user, ref: second })).text);
+      return;
+    }
+    if (first.toLowerCase() === "help") {
+      await ctx.reply(SILENCE_USAGE);
+      return;
+    }
+    const parsed = parseSilenceArgs(args);
+    if (parsed.problem !== undefined) {
+      await ctx.reply(`${parsed.problem}.\n\n${SILENCE_USAGE}`);
+      return;
+    }
+    if (parsed.matchers.length > 0 && parsed.durationMs !== undefined) {
+      await ctx.reply(
+        (
+          await deps.create({
+            ...user,
+            matchers: parsed.matchers,
+            durationMs: parsed.durationMs,
+            ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
+          })
+        ).text,
+      );
+      return;
+    }
+    const guard = await deps.guard({ ...user, what: "silence" });
+    if (!guard.ok) {
+      await ctx.reply(guard.text);
+      return;
+    }
+    await ctx.conversation.exitAll();
+    await ctx.conversation.enter(SILENCE_DIALOGUE, {
+      matchers: parsed.matchers,
+      ...(parsed.durationMs === undefined ? {} : { durationMs: parsed.durationMs }),
+    });
+  });
+  return composer;
+}

@@ -1,0 +1,144 @@
+// Use case: create a silence, from a card or from /silence. Recorded in PostgreSQL first (the bot
+// stops posting cards it matches at once), then created in Alertmanager when ALERTMANAGER_URL is
+// set; if Alertmanager refuses, the local row is expired again and the person hears why.
+import { audit } from "../db/actions.js";
+import type { PoolClient } from "../db/pool.js";
+import { inTransaction, type Pool } from "../db/pool.js";
+import {
+  expireSilence,
+  insertSilence,
+  setAlertmanagerId,
+  type Silence,
+  type SilenceMatcher,
+} from "../db/silences.js";
+import { AlertmanagerError, type SilencesGateway } from "./alertmanager-silences.js";
+import { actorOf, clockTime, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { formatDuration, formatMatchers, matchersProblem, MAX_SILENCE_MS } from "./silence-matchers.js";
+
+export interface SilenceDeps {
+  db: Pool;
+  approverIds: readonly number[];
+  /** Absent without ALERTMANAGER_URL: silences are then the bot's own only. */
+  alertmanager?: SilencesGateway;
+}
+
+export type CreateSilenceResult =
+  | { outcome: "silenced"; text: string; silence: Silence; local: boolean }
+  | { outcome: "invalid" | "refused" | "alertmanager_failed"; text: string };
+
+export const LOCAL_ONLY_NOTE = "local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies";
+
+export async function createSilence(
+  deps: SilenceDeps,
+  input: {
+    matchers: readonly SilenceMatcher[];
+    durationMs: number;
+    comment: string;
+    actor: string;
+    incidentId?: string;
+    /** Runs in the inserting transaction; a text refuses (e.g. the incident is already silenced). */
+    precondition?: (client: PoolClient) => Promise<string | undefined>;
+  },
+): Promise<CreateSilenceResult> {
+  const problem =
+    matchersProblem(input.matchers) ??
+    (input.durationMs > MAX_SILENCE_MS
+      ? `a silence may last at most ${formatDuration(MAX_SILENCE_MS)}`
+      : undefined) ??
+    (input.durationMs < 60_000 ? "a silence lasts at least 1m" : undefined);
+  const what = `silence ${formatMatchers(input.matchers)} for ${formatDuration(input.durationMs)}`;
+  const incidentId = input.incidentId ?? null;
+  if (problem !== undefined) {
+    await audit(deps.db, { incidentId, actor: input.actor, what, outcome: "invalid", detail: { problem } });
+    return { outcome: "invalid", text: `Cannot silence: ${problem}.` };
+  }
+  const startsAt = new Date();
+  const endsAt = new Date(startsAt.getTime() + input.durationMs);
+  const comment =
+    input.comment.trim() === "" ? `silenced from the chat by ${input.actor}` : input.comment.trim();
+  const claimed = await inTransaction(deps.db, async (client) => {
+    const refusal = await input.precondition?.(client);
+    if (refusal !== undefined) return { refusal };
+    const silence = await insertSilence(client, {
+      matchers: input.matchers,
+      startsAt,
+      endsAt,
+      createdBy: input.actor,
+      comment,
+      ...(input.incidentId === undefined ? {} : { incidentId: input.incidentId }),
+    });
+    return { silence };
+  });
+  if ("refusal" in claimed) {
+    await audit(deps.db, { incidentId, actor: input.actor, what, outcome: "already_silenced" });
+    return { outcome: "refused", text: claimed.refusal ?? "" };
+  }
+  let silence = claimed.silence;
+  if (deps.alertmanager !== undefined) {
+    try {
+      const alertmanagerId = await deps.alertmanager.create({ ...silence, comment });
+      await setAlertmanagerId(deps.db, silence.id, alertmanagerId);
+      silence = { ...silence, alertmanagerId };
+    } catch (error) {
+      await expireSilence(deps.db, silence.id, "system");
+      const detail =
+        error instanceof AlertmanagerError ? error.message : `Alertmanager failed: ${String(error)}`;
+      await audit(deps.db, {
+        incidentId,
+        actor: input.actor,
+        what,
+        outcome: "alertmanager_failed",
+        detail: { error: detail },
+      });
+      return { outcome: "alertmanager_failed", text: `Not silenced. ${detail}` };
+    }
+  }
+  const local = silence.alertmanagerId === null;
+  await audit(deps.db, {
+    incidentId,
+    actor: input.actor,
+    what,
+    outcome: "silenced",
+    detail: {
+      silenceId: silence.id,
+      alertmanagerId: silence.alertmanagerId,
+      endsAt: endsAt.toISOString(),
+      comment,
+    },
+  });
+  const where = local ? ` (${LOCAL_ONLY_NOTE})` : " in Alertmanager";
+  return {
+    outcome: "silenced",
+    silence,
+    local,
+    text: `Silence #${silence.id} until ${clockTime(endsAt)}${where}.`,
+  };
+}
+
+/** /silence with matchers, a duration and a reason: approvers only. */
+export async function silenceLabels(
+  deps: SilenceDeps,
+  input: ChatUser & { matchers: readonly SilenceMatcher[]; durationMs: number; reason?: string },
+): Promise<{ outcome: string; text: string }> {
+  const actor = actorOf(input);
+  if (!deps.approverIds.includes(input.userId)) {
+    await audit(deps.db, {
+      incidentId: null,
+      actor,
+      what: `silence ${formatMatchers(input.matchers)}`,
+      outcome: "not_allowed",
+    });
+    return { outcome: "not_allowed", text: NOT_AN_APPROVER };
+  }
+  const result = await createSilence(deps, {
+    matchers: input.matchers,
+    durationMs: input.durationMs,
+    comment: input.reason ?? "",
+    actor,
+  });
+  if (result.outcome !== "silenced") return result;
+  return {
+    outcome: result.outcome,
+    text: `🔕 ${result.text}\nMatching: ${formatMatchers(result.silence.matchers)}`,
+  };
+}

@@ -1,0 +1,82 @@
+// Use case: /silence expire <id>. Ends the silence in PostgreSQL in one UPDATE (a second expiry
+// finds it over and says who ended it), then in Alertmanager when it lives there too.
+import { audit } from "../db/actions.js";
+import {
+  expireSilence as expireSilenceRow,
+  findSilenceByAlertmanagerId,
+  getSilence,
+  type Silence,
+} from "../db/silences.js";
+import type { SilencesGateway } from "./alertmanager-silences.js";
+import type { SilenceDeps } from "./create-silence.js";
+import { actorOf, clockTime, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { formatMatchers } from "./silence-matchers.js";
+
+export type ExpireSilenceResult = { outcome: string; text: string };
+
+async function findSilence(deps: SilenceDeps, ref: string): Promise<Silence | undefined> {
+  const local = /^#?(\d{1,12})$/.exec(ref.trim());
+  if (local !== null) return getSilence(deps.db, Number(local[1]));
+  return /^[0-9a-f-]{8,64}$/i.test(ref.trim()) ? findSilenceByAlertmanagerId(deps.db, ref.trim()) : undefined;
+}
+
+export async function expireSilence(
+  deps: SilenceDeps,
+  input: ChatUser & { ref: string },
+): Promise<ExpireSilenceResult> {
+  const actor = actorOf(input);
+  const silence = await findSilence(deps, input.ref);
+  const what = `expire silence ${input.ref}`;
+  const incidentId = silence?.incidentId ?? null;
+  if (!deps.approverIds.includes(input.userId)) {
+    await audit(deps.db, { incidentId, actor, what, outcome: "not_allowed" });
+    return { outcome: "not_allowed", text: NOT_AN_APPROVER };
+  }
+  if (silence === undefined) {
+    await audit(deps.db, { incidentId, actor, what, outcome: "unknown_silence" });
+    return {
+      outcome: "unknown_silence",
+      text: `No silence ${input.ref}. /silence list shows the active ones.`,
+    };
+  }
+  const expired = await expireSilenceRow(deps.db, silence.id, actor);
+  if (expired === undefined) {
+    await audit(deps.db, { incidentId, actor, what, outcome: "already_over" });
+    const over =
+      silence.expiredAt === null
+        ? `it ended at ${clockTime(silence.endsAt)}`
+        : `${silence.expiredBy ?? "someone"} expired it at ${clockTime(silence.expiredAt)}`;
+    return { outcome: "already_over", text: `Silence #${silence.id} is already over: ${over}.` };
+  }
+  let note = "";
+  if (silence.alertmanagerId !== null)
+    note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId);
+  await audit(deps.db, {
+    incidentId,
+    actor,
+    what,
+    outcome: "expired",
+    detail: {
+      silenceId: silence.id,
+      alertmanagerId: silence.alertmanagerId,
+      ...(note === "" ? {} : { note }),
+    },
+  });
+  return {
+    outcome: "expired",
+    text: `Silence #${silence.id} (${formatMatchers(silence.matchers)}) expired by ${actor}.${note === "" ? "" : ` ${note}`}`,
+  };
+}
+
+async function expireInAlertmanager(
+  gateway: SilencesGateway | undefined,
+  alertmanagerId: string,
+): Promise<string> {
+  if (gateway === undefined) return "Alertmanager still holds it: no ALERTMANAGER_URL is set.";
+  try {
+    await gateway.expire(alertmanagerId);
+    return "";
+  } catch (error) {
+    return `Alertmanager did not expire it: ${(error as Error).message}`;
+  }
+}

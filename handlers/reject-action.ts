@@ -1,0 +1,141 @@
+// Use case: Reject, with a reason. The proposed action moves pending → rejected in one UPDATE
+// (a second rejection, or an approval that came first, finds nothing to change and says who
+// decided); the playbooks learn from the reason. With no action proposed at all, the reason is
+// recorded against the incident itself (the analysis was wrong or the alert is noise), once.
+import { audit, latestAction, transitionAction, type PendingAction } from "../db/actions.js";
+import { acknowledgeIncident, addEvent, type Queryable } from "../db/incidents.js";
+import { recordRejection } from "../db/playbooks.js";
+import { inTransaction, type Pool } from "../db/pool.js";
+import { nothingPendingText } from "./approve-action.js";
+import { guardDecision, type ChatUser } from "./decision-guard.js";
+
+export interface RejectDeps {
+  db: Pool;
+  approverIds: readonly number[];
+}
+
+/** Longest reason kept; the card shows a shortened one. */
+export const MAX_REASON_LENGTH = 1_000;
+
+export type RejectCheck =
+  { ok: true; actor: string; subject: string } | { ok: false; outcome: string; text: string };
+
+export type RejectResult =
+  { outcome: "rejected"; text: string; action?: string } | { outcome: string; text: string };
+
+/** An incident-level rejection (no action proposed) already recorded since the latest analysis. */
+async function incidentRejection(db: Queryable, incidentId: string): Promise<{ actor: string } | undefined> {
+  const { rows } = await db.query<{ actor: string }>(
+    `SELECT e.actor FROM incident_events e
+     WHERE e.incident_id = $1 AND e.kind = 'rejected' AND NOT (e.detail ? 'action')
+       AND e.at >= COALESCE((SELECT max(created_at) FROM analyses WHERE incident_id = $1), '-infinity')
+     ORDER BY e.id DESC LIMIT 1`,
+    [incidentId],
+  );
+  return rows[0];
+}
+
+/** Why a rejection cannot happen now, or undefined when it can. */
+async function nothingToReject(db: Queryable, incidentId: string, latest: PendingAction | undefined) {
+  if (latest?.status === "pending") return undefined;
+  if (latest !== undefined && latest.status !== "superseded") {
+    return nothingPendingText(latest).replace("Nothing is waiting for approval", "Nothing to reject");
+  }
+  const earlier = await incidentRejection(db, incidentId);
+  return earlier === undefined ? undefined : `Nothing to reject: already rejected by ${earlier.actor}.`;
+}
+
+/** Before asking for a reason: may this person reject, and is there anything to reject? */
+export async function checkReject(
+  deps: RejectDeps,
+  input: ChatUser & { incidentId: string },
+): Promise<RejectCheck> {
+  const guard = await guardDecision(deps, { ...input, what: "reject" });
+  if (!guard.ok) return guard;
+  const latest = await latestAction(deps.db, input.incidentId);
+  const why = await nothingToReject(deps.db, input.incidentId, latest);
+  if (why !== undefined) {
+    await audit(deps.db, {
+      incidentId: input.incidentId,
+      actor: guard.actor,
+      what: "reject",
+      outcome: "nothing_pending",
+    });
+    return { ok: false, outcome: "nothing_pending", text: why };
+  }
+  const subject =
+    latest?.status === "pending"
+      ? `${latest.action} on ${input.incidentId}`
+      : `the analysis of ${input.incidentId}`;
+  return { ok: true, actor: guard.actor, subject };
+}
+
+export async function rejectAction(
+  deps: RejectDeps,
+  input: ChatUser & { incidentId: string; reason: string },
+): Promise<RejectResult> {
+  const guard = await guardDecision(deps, { ...input, what: "reject" });
+  if (!guard.ok) return guard;
+  const { actor } = guard;
+  const reason = input.reason.trim().slice(0, MAX_REASON_LENGTH);
+  // One rejection per incident at a time: the row lock orders two approvers answering at once.
+  const result = await inTransaction(deps.db, async (client): Promise<RejectResult> => {
+    await client.query(`SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, [input.incidentId]);
+    const action = await transitionAction(client, { incidentId: input.incidentId }, ["pending"], "rejected", {
+      decidedBy: actor,
+      result: { reason },
+    });
+    if (action !== undefined) {
+      await addEvent(
+        client,
+        input.incidentId,
+        "rejected",
+        { action: action.action, params: action.params, reason },
+        actor,
+      );
+      await audit(client, {
+        incidentId: input.incidentId,
+        actor,
+        what: `reject ${action.action}`,
+        outcome: "rejected",
+        detail: { actionId: action.id, params: action.params, reason },
+      });
+      await recordRejection(client, {
+        incidentId: input.incidentId,
+        action: action.action,
+        params: action.params,
+        reason,
+        actor,
+      });
+      await acknowledgeIncident(client, input.incidentId, actor);
+      return {
+        outcome: "rejected",
+        text: `Rejected ${action.action} on ${input.incidentId}.`,
+        action: action.action,
+      };
+    }
+    const latest = await latestAction(client, input.incidentId);
+    const why = await nothingToReject(client, input.incidentId, latest);
+    if (why !== undefined) {
+      await audit(client, {
+        incidentId: input.incidentId,
+        actor,
+        what: "reject",
+        outcome: "nothing_pending",
+        detail: { reason },
+      });
+      return { outcome: "nothing_pending", text: why };
+    }
+    await addEvent(client, input.incidentId, "rejected", { reason }, actor);
+    await audit(client, {
+      incidentId: input.incidentId,
+      actor,
+      what: "reject analysis",
+      outcome: "rejected",
+      detail: { reason },
+    });
+    await acknowledgeIncident(client, input.incidentId, actor);
+    return { outcome: "rejected", text: `Recorded: ${input.incidentId} rejected (no action was proposed).` };
+  });
+  return result;
+}

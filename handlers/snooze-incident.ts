@@ -1,0 +1,96 @@
+// Use case: Snooze. Sets the incident's snoozed_until in one UPDATE that only ever moves it later:
+// a double press (or a second approver choosing the same) finds it already set and says by whom;
+// choosing a longer snooze replaces a shorter one. A delayed job reminds the chat when it ends.
+import { audit } from "../db/actions.js";
+import { acknowledgeIncident, addEvent, type Incident, type Queryable } from "../db/incidents.js";
+import { clockTime, guardDecision, type ChatUser } from "./decision-guard.js";
+import { formatDuration } from "./silence-matchers.js";
+
+/** The choices the card offers, by the word in the callback data. */
+export const SNOOZE_CHOICES = { "15m": 15 * 60_000, "1h": 3_600_000, "4h": 4 * 3_600_000 } as const;
+export type SnoozeChoice = keyof typeof SNOOZE_CHOICES;
+
+export function isSnoozeChoice(word: string): word is SnoozeChoice {
+  return Object.hasOwn(SNOOZE_CHOICES, word);
+}
+
+/** A new snooze must end at least this much later than the one in force to replace it. */
+const REPLACE_MARGIN_MS = 60_000;
+
+export interface SnoozeDeps {
+  db: Queryable;
+  approverIds: readonly number[];
+  /** Milliseconds per choice; tests shorten them. */
+  durations?: Readonly<Record<SnoozeChoice, number>>;
+  /** Queues the reminder for `until`; one job per (incident, until). */
+  scheduleReminder: (incidentId: string, until: Date) => Promise<unknown>;
+}
+
+export type SnoozeResult =
+  { outcome: "snoozed"; text: string; until: Date } | { outcome: string; text: string };
+
+export async function snoozeIncident(
+  deps: SnoozeDeps,
+  input: ChatUser & { incidentId: string; choice: SnoozeChoice },
+): Promise<SnoozeResult> {
+  const guard = await guardDecision(deps, { ...input, what: `snooze ${input.choice}` });
+  if (!guard.ok) return guard;
+  const { actor } = guard;
+  const durationMs = (deps.durations ?? SNOOZE_CHOICES)[input.choice];
+  // The app's clock, to the millisecond, so the reminder can name exactly the snooze it ends.
+  const now = Date.now();
+  const { rows } = await deps.db.query<Pick<Incident, "snoozedUntil">>(
+    `UPDATE incidents SET snoozed_until = $2, snoozed_by = $3, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status <> 'resolved'
+       AND (snoozed_until IS NULL OR snoozed_until <= $4 OR snoozed_until < $5)
+     RETURNING snoozed_until AS "snoozedUntil"`,
+    [
+      input.incidentId,
+      new Date(now + durationMs),
+      actor,
+      new Date(now),
+      new Date(now + durationMs - Math.min(REPLACE_MARGIN_MS, durationMs / 2)),
+    ],
+  );
+  const until = rows[0]?.snoozedUntil ?? null;
+  if (until === null) {
+    // Resolved meanwhile, or a snooze ending as late or later is already in force.
+    const { rows: current } = await deps.db.query<Pick<Incident, "status" | "snoozedUntil" | "snoozedBy">>(
+      `SELECT status, snoozed_until AS "snoozedUntil", snoozed_by AS "snoozedBy" FROM incidents WHERE id = $1`,
+      [input.incidentId],
+    );
+    const state = current[0];
+    const resolved = state?.status === "resolved";
+    await audit(deps.db, {
+      incidentId: input.incidentId,
+      actor,
+      what: `snooze ${input.choice}`,
+      outcome: resolved ? "resolved" : "already_snoozed",
+    });
+    const text = resolved
+      ? `${input.incidentId} is already resolved.`
+      : `Already snoozed by ${state?.snoozedBy ?? "someone"} until ${state?.snoozedUntil ? clockTime(state.snoozedUntil) : "?"}.`;
+    return { outcome: resolved ? "resolved" : "already_snoozed", text };
+  }
+  await addEvent(
+    deps.db,
+    input.incidentId,
+    "snoozed",
+    { until: until.toISOString(), duration: formatDuration(durationMs) },
+    actor,
+  );
+  await audit(deps.db, {
+    incidentId: input.incidentId,
+    actor,
+    what: `snooze ${input.choice}`,
+    outcome: "snoozed",
+    detail: { until: until.toISOString() },
+  });
+  await acknowledgeIncident(deps.db, input.incidentId, actor);
+  await deps.scheduleReminder(input.incidentId, until);
+  return {
+    outcome: "snoozed",
+    text: `Snoozed until ${clockTime(until)}. I'll remind you if it's still open.`,
+    until,
+  };
+}
