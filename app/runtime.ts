@@ -8,14 +8,18 @@ import type { BotContext } from "../bot/context.js";
 import { Redis, type RedisOptions } from "ioredis";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
-import { createBot } from "../bot/index.js";
+import { createBot, registerCommands } from "../bot/index.js";
 import { startPolling } from "../bot/polling.js";
 import { telegramNotifier } from "../bot/telegram-notifier.js";
 import { migrate } from "../db/migrate.js";
 import { createPool, type Pool } from "../db/pool.js";
 import { buildApp } from "../http/app.js";
 import { RedisBudgetStore } from "../ai/budget-store.js";
-import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
+import { RedisChainSettings } from "../ai/chain-settings.js";
+import { createProviders } from "../ai/providers/index.js";
+import { createTargetDeps } from "../executors/target-deps.js";
+import { loadTargets, NO_TARGETS } from "../executors/targets.js";
+import { budgetRemaining, createAnalysisChain, type ChainOptions } from "../ai/chain.js";
 import { randomUUID } from "node:crypto";
 import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../executors/decide.js";
@@ -24,11 +28,19 @@ import { EXECUTORS } from "../executors/index.js";
 import { ClusterKubeGateway } from "../executors/kube-gateway.js";
 import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubernetes.js";
 import type { RemediationAction } from "../ai/actions.js";
-import { approveAction } from "../handlers/approve-action.js";
+import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
+import { commandDeps, type CommandOptions } from "./commands.js";
+import { remindProcessor } from "../jobs/remind.processor.js";
+import { registryProbe } from "../handlers/probe-recovery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { executeProcessor } from "../jobs/execute.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
+import { telegramNotices } from "../bot/telegram-notices.js";
+import { routeChats } from "../handlers/route-chats.js";
+import { ChatBudget, StormGate, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../handlers/storm.js";
+import { escalateProcessor } from "../jobs/escalate.processor.js";
+import { scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
 import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
@@ -57,10 +69,21 @@ export interface RuntimeOptions {
   concurrency?: { ingest?: number; notify?: number; analyze?: number };
   /** Client-side Telegram flood control (default: Telegram's own limits). */
   telegramThrottle?: APIThrottlerOptions;
+  /**
+   * The bot's own sends per chat per minute, shared across processes (handlers/storm.ts). Default:
+   * inside Telegram's limits, or unlimited when `telegramThrottle` lifts them.
+   */
+  chatBudget?: ChatBudgetLimits;
+  /** At most one edit of a storm summary card per this many ms (default jobs/storm.processor.ts). */
+  stormRefreshMs?: number;
   /** How often and how long to verify a repair (default every 1 s for 120 s). */
   verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
   /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
   chain?: ChainOptions;
+  /** Snooze durations and dialogue timeouts of the card buttons (defaults in app/chatops.ts). */
+  chatops?: ChatOpsOptions;
+  /** /status, /incidents, /rollback and the drill-down (app/commands.ts). */
+  commands?: CommandOptions;
 }
 
 /** The Kubernetes executors' deps, one gateway for all, when KUBECONFIG is set. */
@@ -122,34 +145,59 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
       conversationStore: { redis, prefix: config.redis.prefix },
-      buttons: {
-        approve: async (input) => {
-          const result = await approveAction(
-            {
-              db: pool,
-              approverIds: config.telegram.approverIds,
-              // the job id is the action's: however often it is queued, it runs once
-              enqueueExecution: (actionId) =>
-                queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
-            },
-            input,
-          );
-          if (result.outcome === "approved") {
-            await queues.notify.add(
-              "card",
-              { incidentId: input.incidentId, changedAt: new Date().toISOString() },
-              { jobId: randomUUID() },
-            );
-          }
-          return result;
-        },
-      },
+      // the card buttons and /silence (app/chatops.ts)
+      ...chatOpsDeps({ config, pool, queues }, options.chatops),
+      ...(await commandDeps({ config, pool, redis, queues }, options.commands)),
     });
 
     if (roles.has("worker")) {
       const notifier = telegramNotifier(bot.api);
+      const notices = telegramNotices(bot.api);
+      const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
+      // A test that lifts the client throttle lifts the shared budget with it.
+      const unlimited = {
+        groupPerMinute: Number.MAX_SAFE_INTEGER,
+        privatePerMinute: Number.MAX_SAFE_INTEGER,
+      };
+      const chatBudget = new ChatBudget(
+        redis,
+        config.redis.prefix,
+        options.chatBudget ?? (options.telegramThrottle === undefined ? TELEGRAM_BUDGET : unlimited),
+      );
+      const stormGate = new StormGate(redis, config.redis.prefix, config.storm);
+      const storm = {
+        db: pool,
+        gate: stormGate,
+        refresh: (stormId: number) =>
+          scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
+      };
       // The registry gives cards their owner, SLO and links; a broken file stops start-up here.
       const registry = await loadRegistry(config.registryPath);
+      // The targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS, RENEW_CERT; a broken file stops start-up here.
+      const repairTargets =
+        config.autoRepair.configPath === undefined
+          ? NO_TARGETS
+          : await loadTargets(config.autoRepair.configPath);
+      // SWITCH_MODEL and FALLBACK_AI write these; the chain reads them before every analysis.
+      const chainSettings = new RedisChainSettings(redis, config.redis.prefix);
+      const targetDeps = createTargetDeps({
+        targets: repairTargets,
+        settings: chainSettings,
+        ollama: config.llm.ollama,
+        chain: config.llm.chain,
+        configuredProviders: createProviders(config.llm)
+          .filter((slot) => slot.provider !== undefined)
+          .map((slot) => slot.name),
+      });
+      closers.push(() => targetDeps.close());
+      // The outside clients of the executors; an action without one cannot run here.
+      const executorDeps: Partial<Record<RemediationAction, unknown>> = {
+        ...(config.dockerHost === undefined
+          ? {}
+          : { RESTART_CONTAINER: { docker: DockerodeGateway.fromHost(config.dockerHost) } }),
+        ...kubeExecutorDeps(config),
+        ...targetDeps.deps,
+      };
       const serviceFacts = serviceFactsFrom(registry);
       const guardrails = {
         policy: {
@@ -167,10 +215,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       };
       const chain = createAnalysisChain(
         config.llm,
-        { budgetStore: new RedisBudgetStore(redis, config.redis.prefix) },
+        { budgetStore: new RedisBudgetStore(redis, config.redis.prefix), settings: chainSettings },
         options.chain,
       );
-      const workers = [
+      const workers: Worker[] = [
         new Worker(
           QUEUE_NAMES.ingest,
           ingestProcessor({
@@ -187,6 +235,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             queues,
             metrics,
             signozUrl: config.signoz.publicUrl,
+            escalateAfterSeconds: config.escalation.afterSeconds,
           }),
           {
             connection: workerConnection,
@@ -197,10 +246,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         new Worker(
           QUEUE_NAMES.notify,
           notifyProcessor({
-            sync: { db: pool, notifier, serviceFacts, chatIds: () => [config.telegram.chatId] },
+            sync: { db: pool, notifier, serviceFacts, chatIds, budget: chatBudget, storm },
             redis,
             keyPrefix: config.redis.prefix,
             metrics,
+            queues,
           }),
           {
             connection: workerConnection,
@@ -210,7 +260,23 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         ),
         new Worker(
           QUEUE_NAMES.analyze,
-          analyzeProcessor({ analyze: { pool, chain, guardrails }, queues, metrics }),
+          analyzeProcessor({
+            analyze: {
+              pool,
+              chain,
+              guardrails,
+              // analyses see pod logs and events when a cluster is configured
+              ...(config.kubeconfig === undefined
+                ? {}
+                : { context: { kube: ClusterKubeGateway.fromKubeconfig(config.kubeconfig) } }),
+              canExecute: (action) => executorDeps[action] !== undefined,
+              // what the guardrails allow runs once, like an approval (job id = action id)
+              enqueueExecution: (actionId) =>
+                queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+            },
+            queues,
+            metrics,
+          }),
           {
             connection: workerConnection,
             prefix: config.redis.prefix,
@@ -226,13 +292,17 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
             execute: {
               db: pool,
               executors: EXECUTORS,
-              executorDeps: {
-                ...(config.dockerHost === undefined
-                  ? {}
-                  : { RESTART_CONTAINER: { docker: DockerodeGateway.fromHost(config.dockerHost) } }),
-                ...kubeExecutorDeps(config),
-              },
+              executorDeps,
               dryRun: config.autoRepair.dryRun,
+              executionTimeoutMs: config.autoRepair.executionTimeoutSeconds * 1000,
+              autoRollback: config.autoRepair.autoRollback,
+              probe: registryProbe(registry),
+              escalate: (incidentId, detail) =>
+                queues.escalate.add(
+                  "escalate",
+                  { incidentId, reason: "repair_failed", detail },
+                  { jobId: `escalate-repair-${incidentId}-${randomUUID()}` },
+                ),
               startCooldown: async (action) => {
                 const stored = await getAnalysis(pool, action.analysisId);
                 if (stored !== undefined) {
@@ -243,6 +313,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
                 }
               },
             },
+            verifyWithinMs: config.autoRepair.verifySeconds * 1000,
             ...options.verify,
           }),
           {
@@ -253,6 +324,55 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           },
         ),
       ];
+      workers.push(
+        // snooze reminders: delayed until the snooze ends, then the chat hears it again
+        new Worker(
+          QUEUE_NAMES.remind,
+          remindProcessor({
+            db: pool,
+            remind: (chatId, replyToMessageId, text) =>
+              bot.api.sendMessage(chatId, text, {
+                reply_parameters: { message_id: replyToMessageId, allow_sending_without_reply: true },
+              }),
+            enqueueCard: (incidentId) =>
+              queues.notify.add(
+                "card",
+                { incidentId, changedAt: new Date().toISOString() },
+                { jobId: randomUUID() },
+              ),
+          }),
+          { connection: workerConnection, prefix: config.redis.prefix, concurrency: 2 },
+        ),
+      );
+      workers.push(
+        // SLA and failed-repair escalations: delayed jobs in Redis, so they outlive a restart
+        new Worker(
+          QUEUE_NAMES.escalate,
+          escalateProcessor({
+            escalate: {
+              pool,
+              notices,
+              chatIds,
+              oncallUsernames: config.telegram.oncallUsernames,
+              afterSeconds: config.escalation.afterSeconds,
+              budget: chatBudget,
+            },
+            queues,
+          }),
+          { connection: workerConnection, prefix: config.redis.prefix, concurrency: 2 },
+        ),
+        // storm summary cards, edited at most once per refresh interval
+        new Worker(
+          QUEUE_NAMES.storm,
+          stormProcessor({
+            sync: { db: pool, gate: stormGate, notices, budget: chatBudget },
+            queue: queues.storm,
+            metrics,
+            ...(options.stormRefreshMs === undefined ? {} : { intervalMs: options.stormRefreshMs }),
+          }),
+          { connection: workerConnection, prefix: config.redis.prefix, concurrency: 2 },
+        ),
+      );
       for (const worker of workers) {
         worker.on("failed", (job, error) =>
           logger.warn(
@@ -279,14 +399,23 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     }
 
     if (roles.has("bot")) {
-      const polling = startPolling(bot, logger);
+      const polling = startPolling(bot, logger, () => registerCommands(bot, logger));
       closers.push(() => polling.stop());
     }
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
     if (roles.has("http")) {
-      app = await buildApp({ config, queues, db: pool, redis, metrics, logger });
+      const budgetStore = new RedisBudgetStore(redis, config.redis.prefix);
+      app = await buildApp({
+        config,
+        queues,
+        db: pool,
+        redis,
+        metrics,
+        logger,
+        llmBudgets: () => budgetRemaining(budgetStore, options.chain?.budgets),
+      });
       url = await app.listen({ port: config.http.port, host: config.http.host });
       closers.push(() => (app as FastifyInstance).close());
       logger.info({ url }, "http listening");

@@ -18,8 +18,13 @@ export interface QueueProbe {
 export function openQueueProbe(prefix: string): QueueProbe {
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queues = Object.values(QUEUE_NAMES).map((name) => new Queue(name, { connection, prefix }));
+  // An SLA escalation waits (delayed) for minutes by design: a deadline, not work in progress.
+  const statesOf = (queue: Queue) =>
+    queue.name === QUEUE_NAMES.escalate
+      ? PENDING_STATES.filter((state) => state !== "delayed")
+      : [...PENDING_STATES];
   const pending = async () => {
-    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...PENDING_STATES)));
+    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...statesOf(queue))));
     return counts.reduce((sum, count) => sum + Object.values(count).reduce((a, b) => a + b, 0), 0);
   };
   return {

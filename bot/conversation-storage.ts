@@ -1,7 +1,7 @@
 // Where dialogues wait between messages: Redis, so a dialogue started on one bot process can be
 // answered on another and survives a restart. One key per chat and user, so two people talking to
 // the bot in the same group each have their own dialogue; an abandoned one expires.
-import type { ConversationData, ConversationStorage } from "@grammyjs/conversations";
+import type { ConversationData, ConversationStorage, VersionedState } from "@grammyjs/conversations";
 import type { Redis } from "ioredis";
 import type { BotContext } from "./context.js";
 
@@ -24,7 +24,7 @@ export function redisConversationStorage(
     adapter: {
       async read(storageKey) {
         const raw = await redis.get(key(storageKey));
-        return raw === null ? undefined : JSON.parse(raw);
+        return raw === null ? undefined : (JSON.parse(raw) as VersionedState<ConversationData>);
       },
       async write(storageKey, state) {
         await redis.set(key(storageKey), JSON.stringify(state), "EX", TTL_SECONDS);

@@ -15,6 +15,12 @@ import type { Logger } from "pino";
 import type { BotContext } from "./context.js";
 import { conversationKey, redisConversationStorage } from "./conversation-storage.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
+import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
+import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
+import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
+import { statusCommand, type StatusCommandDeps } from "./commands/status.js";
+import { drillDown, type DrillDownFeatureDeps } from "./conversations/drill-down.js";
+import { silenceCommand, type SilenceCommandDeps } from "./commands/silence.js";
 
 export interface BotOptions {
   token: string;
@@ -25,6 +31,24 @@ export interface BotOptions {
   /** Dialogues wait in Redis (shared by every bot process); in memory without it. */
   conversationStore?: { redis: Redis; prefix: string };
   buttons?: CardButtonDeps;
+  /** /status, /incidents, /rollback and the drill-down (app/commands.ts); /help needs nothing. */
+  commands?: {
+    status: StatusCommandDeps;
+    incidents: IncidentsCommandDeps;
+    rollback: RollbackCommandDeps;
+    drillDown: DrillDownFeatureDeps;
+  };
+  /** /silence: create, list and expire silences. */
+  silences?: SilenceCommandDeps;
+}
+
+/** Gives Telegram the command menu; a failure (Telegram away) is logged, never thrown. */
+export async function registerCommands(bot: Bot<BotContext>, logger: Logger): Promise<void> {
+  try {
+    await bot.api.setMyCommands(BOT_COMMANDS);
+  } catch (error) {
+    logger.warn({ err: error }, "could not register the bot commands with Telegram");
+  }
 }
 
 function memoryAdapter(): VersionedStateStorage<string, ConversationData> {
@@ -55,7 +79,16 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const features = bot.errorBoundary((error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
   });
+  features.use(helpCommand());
+  if (options.commands !== undefined) {
+    // Before the card buttons: "🔎 Details" is a card verb they do not handle.
+    features.use(drillDown(options.commands.drillDown));
+    features.use(statusCommand(options.commands.status));
+    features.use(incidentsCommand(options.commands.incidents));
+    features.use(rollbackCommand(options.commands.rollback));
+  }
   features.use(cardButtons(options.buttons));
+  if (options.silences !== undefined) features.use(silenceCommand(options.silences));
 
   // Catch-all: a stale or foreign button still gets an answer.
   bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));

@@ -36,6 +36,33 @@ export async function proposeAction(
   return rows[0];
 }
 
+/**
+ * An action the guardrails allowed to run by itself: stored already approved by `decidedBy`, in
+ * one INSERT. Undefined when the incident already has a live action (nothing new runs then).
+ */
+export async function insertApprovedAction(
+  db: Queryable,
+  row: {
+    incidentId: string;
+    analysisId: number;
+    action: string;
+    params: Record<string, unknown>;
+    decidedBy: string;
+  },
+): Promise<PendingAction | undefined> {
+  await db.query(
+    `UPDATE pending_actions SET status = 'superseded', updated_at = now() WHERE incident_id = $1 AND status = 'pending'`,
+    [row.incidentId],
+  );
+  const { rows } = await db.query<PendingAction>(
+    `INSERT INTO pending_actions (incident_id, analysis_id, action, params, status, decided_by, decided_at)
+     VALUES ($1, $2, $3, $4, 'approved', $5, now())
+     ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+    [row.incidentId, row.analysisId, row.action, JSON.stringify(row.params), row.decidedBy],
+  );
+  return rows[0];
+}
+
 /** Moves an action from one status to another in one statement; undefined when it was not in `from`. */
 export async function transitionAction(
   db: Queryable,

@@ -3,6 +3,7 @@
 import type pg from "pg";
 import type {
   AlertSource,
+  IncidentSource,
   CardLink,
   CardTarget,
   IncidentStatus,
@@ -15,7 +16,7 @@ export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
 export interface Incident {
   id: string;
   fingerprint: string;
-  source: AlertSource;
+  source: IncidentSource;
   severity: Severity;
   status: IncidentStatus;
   title: string;
@@ -80,7 +81,7 @@ export async function nextIncidentId(client: Queryable): Promise<string> {
 /** Serializes work on one alert identity inside the current transaction. */
 export async function lockFingerprint(
   client: Queryable,
-  source: AlertSource,
+  source: IncidentSource,
   fingerprint: string,
 ): Promise<void> {
   await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${source}:${fingerprint}`]);
@@ -88,7 +89,7 @@ export async function lockFingerprint(
 
 export async function findLiveIncident(
   client: Queryable,
-  source: AlertSource,
+  source: IncidentSource,
   fingerprint: string,
 ): Promise<Incident | undefined> {
   const { rows } = await client.query<Incident>(
@@ -120,7 +121,8 @@ export async function getIncident(db: Queryable, id: string): Promise<Incident |
 export async function insertIncident(
   client: Queryable,
   id: string,
-  alert: NormalizedAlert,
+  /** An alert, or a request from the chat (source "chatops"). */
+  alert: Omit<NormalizedAlert, "source" | "status" | "raw"> & { source: IncidentSource },
   seenAt: Date,
 ): Promise<Incident> {
   const { rows } = await client.query<Incident>(
@@ -245,7 +247,7 @@ export async function listEvents(db: Queryable, incidentId: string, limit = 200)
 export interface IncidentFilter {
   status?: IncidentStatus[];
   severity?: Severity[];
-  source?: AlertSource;
+  source?: IncidentSource;
   limit: number;
   /** Keyset pagination: incidents created before this one. */
   before?: string;
@@ -333,4 +335,28 @@ export async function acknowledgeIncident(db: Queryable, id: string, actor: stri
     [id, actor],
   );
   return rowCount === 1;
+}
+
+/** One page of the incidents not yet resolved, newest first, and how many there are in all. */
+export async function openIncidentsPage(
+  db: Queryable,
+  page: { limit: number; offset: number },
+): Promise<{ incidents: Incident[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    db.query<Incident>(
+      `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE status <> 'resolved'
+       ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+      [page.limit, page.offset],
+    ),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM incidents WHERE status <> 'resolved'`),
+  ]);
+  return { incidents: rows.rows, total: count.rows[0]?.total ?? 0 };
+}
+
+/** Incidents not yet resolved, per severity (a severity with none is absent). */
+export async function countOpenBySeverity(db: Queryable): Promise<Partial<Record<Severity, number>>> {
+  const { rows } = await db.query<{ severity: Severity; count: number }>(
+    `SELECT severity, count(*)::int AS count FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.severity, row.count]));
 }

@@ -20,7 +20,33 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
   verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
   execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
+  rolled_back: (event) =>
+    `↩️ ${String(event.detail.namespace)}/${String(event.detail.deployment)} rolled back automatically${
+      typeof event.detail.toRevision === "number" ? ` to revision ${event.detail.toRevision}` : ""
+    }`,
+  rollback_failed: (event) => `↩️ automatic rollback not done: ${String(event.detail.error)}`,
+  rejected: (event) =>
+    `❌ ${typeof event.detail.action === "string" ? event.detail.action : "analysis"} rejected by ${event.actor}: “${shorten(typeof event.detail.reason === "string" ? event.detail.reason : "", 80)}”`,
+  snoozed: (event) => `⏰ snoozed by ${event.actor} until ${hhmm(event.detail.until)}`,
+  snooze_ended: () => "⏰ snooze over, still open",
+  silenced: (event) =>
+    `🔕 silenced by ${event.actor} until ${hhmm(event.detail.until)}${event.detail.local === true ? " (bot only)" : ""}`,
+  escalated: (event) =>
+    event.detail.reason === "repair_failed"
+      ? "⏫ escalated: the repair failed"
+      : `⏫ escalated: unacknowledged for ${Number(event.detail.afterSeconds) < 120 ? `${Number(event.detail.afterSeconds)} s` : `${Math.round(Number(event.detail.afterSeconds) / 60)} min`}`,
 };
+
+function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** "14:05 UTC" from an ISO timestamp in an event's detail. */
+function hhmm(value: unknown): string {
+  const at = typeof value === "string" ? new Date(value) : undefined;
+  return at === undefined || Number.isNaN(at.getTime()) ? "?" : `${at.toISOString().slice(11, 16)} UTC`;
+}
 
 function downtime(seconds: number): string {
   if (seconds === 0) return "none expected";
@@ -33,12 +59,9 @@ function target(analysis: Analysis): string {
   return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
 }
 
-/** The guardrails' one-line verdict; nothing runs by itself until the executors exist. */
+/** The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running). */
 function decisionLine(decision: Decision | null): string | undefined {
-  if (decision === null) return undefined;
-  return decision.mode === "auto"
-    ? `${decision.summary} · not run: executors are not built yet`
-    : decision.summary;
+  return decision === null ? undefined : decision.summary;
 }
 
 export function cardAnalysis(analysis: Analysis, decision: Decision | null = null): CardAnalysis {
@@ -48,7 +71,9 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
     engine:
       analysis.engine === "offline"
         ? `offline analyzer (${analysis.model})`
-        : `${analysis.provider}/${analysis.model}`,
+        : analysis.engine === "human"
+          ? `requested by ${analysis.model}`
+          : `${analysis.provider}/${analysis.model}`,
     ownerTeam: analysis.owner_team,
     confidence: analysis.confidence,
     cause: analysis.cause,

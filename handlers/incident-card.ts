@@ -21,7 +21,11 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const ALERT_SOURCES = ["alertmanager", "sentry", "signoz"] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
-export const CARD_VERBS = ["approve", "reject", "snooze", "silence"] as const;
+/** Where an incident comes from: an alert source, or a request made in the chat (`/rollback`). */
+export const INCIDENT_SOURCES = [...ALERT_SOURCES, "chatops"] as const;
+export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
+
+export const CARD_VERBS = ["approve", "reject", "snooze", "silence", "details"] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 
 export interface CardTarget {
@@ -67,7 +71,7 @@ export interface IncidentCard {
   incidentId: string;
   severity: Severity;
   status: IncidentStatus;
-  source: AlertSource;
+  source: IncidentSource;
   service: string;
   title: string;
   summary?: string;

@@ -9,13 +9,17 @@ import { normalizeAlertmanager } from "../handlers/sources/alertmanager.js";
 import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
 import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
 import { normalizeSignoz } from "../handlers/sources/signoz.js";
+import type { Severity } from "../handlers/incident-card.js";
+import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
 
 export interface IngestProcessorDeps {
   ingest: IngestDeps;
-  queues: Pick<Queues, "notify" | "analyze">;
+  queues: Pick<Queues, "notify" | "analyze" | "escalate">;
   metrics: Metrics;
   signozUrl?: string | undefined;
+  /** SLA per severity: an incident nobody acknowledged this long after it opened escalates. */
+  escalateAfterSeconds?: Record<Severity, number>;
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
@@ -38,9 +42,13 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     const receivedAt = new Date(parsed.data.receivedAt);
     const touched = new Set<string>();
     const opened: string[] = [];
+    const severityOf = new Map<string, Severity>();
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
-      if (result.incidentId !== undefined) touched.add(result.incidentId);
+      if (result.incidentId !== undefined) {
+        touched.add(result.incidentId);
+        if (!severityOf.has(result.incidentId)) severityOf.set(result.incidentId, alert.severity);
+      }
       if (result.outcome === "redelivered") {
         // The first run may have stopped before asking for the analysis.
         if (
@@ -67,6 +75,17 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         opts: { jobId: randomUUID() },
       })),
     );
+    // SLA escalation, one delayed job per incident (jobId): booked once however often the ingest
+    // job runs, and before the analysis, whose absence tells a redelivery to book both again.
+    // The delay lives in Redis, so the deadline survives a restart.
+    const sla = deps.escalateAfterSeconds;
+    if (sla !== undefined) {
+      await deps.queues.escalate.addBulk(
+        [...new Set(opened)].map((incidentId) =>
+          slaEscalationJob(incidentId, severityOf.get(incidentId) ?? "P2", sla),
+        ),
+      );
+    }
     // jobId per incident: a redelivered ingest job does not ask for a second analysis.
     await deps.queues.analyze.addBulk(
       [...new Set(opened)].map((incidentId) => ({

@@ -1,22 +1,30 @@
 // Notify queue: bring one incident's card up to date. Cards of one incident are synced one at a
-// time across every process (a Redis lock), so two workers never post two cards for it.
+// time across every process (a Redis lock), so two workers never post two cards for it. When the
+// chat's flood budget is spent, one delayed retry per incident is queued (however many changes
+// arrive meanwhile), and it shows the incident as it is by then: edits coalesce instead of
+// queueing in the Telegram client.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
 import type { Metrics } from "../app/metrics.js";
 import { syncIncidentCard, type SyncCardDeps, type SyncOutcome } from "../handlers/sync-incident-card.js";
-import { NotifyJobSchema, type NotifyJob } from "./queues.js";
+import { NotifyJobSchema, type NotifyJob, type Queues } from "./queues.js";
 
 export interface NotifyProcessorDeps {
   sync: SyncCardDeps;
-  redis: Pick<Redis, "set" | "eval">;
+  redis: Pick<Redis, "set" | "eval" | "del">;
   keyPrefix: string;
   metrics: Metrics;
+  /** Where a deferred card goes back to wait (the notify queue itself). */
+  queues: Pick<Queues, "notify">;
   /** How long one sync may hold the lock; Telegram flood waits are included. */
   lockMs?: number;
 }
 
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/** The name of the one delayed retry an incident may have waiting for its chat's budget. */
+export const DEFERRED_CARD_JOB = "card-deferred";
 
 export function notifyProcessor(deps: NotifyProcessorDeps) {
   return async (job: Job<NotifyJob>, token?: string): Promise<SyncOutcome> => {
@@ -24,6 +32,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     if (!parsed.success) throw new UnrecoverableError(`malformed notify job: ${parsed.error.message}`);
     const { incidentId, changedAt } = parsed.data;
     const lockKey = `${deps.keyPrefix}:lock:card:${incidentId}`;
+    const deferredKey = `${deps.keyPrefix}:deferred:card:${incidentId}`;
     const owner = randomUUID();
     const locked = await deps.redis.set(lockKey, owner, "PX", deps.lockMs ?? 180_000, "NX");
     if (locked === null) {
@@ -32,10 +41,22 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
       throw new DelayedError();
     }
     try {
-      const { outcome } = await syncIncidentCard(deps.sync, incidentId);
+      // From here on, a change that finds the budget spent queues a new retry.
+      if (job.name === DEFERRED_CARD_JOB) await deps.redis.del(deferredKey);
+      const { outcome, retryInMs } = await syncIncidentCard(deps.sync, incidentId);
       deps.metrics.cardsSent.inc({ kind: outcome });
       if (outcome === "posted" || outcome === "edited" || outcome === "reposted") {
         deps.metrics.cardLatency.observe({ kind: outcome }, (Date.now() - Date.parse(changedAt)) / 1000);
+      }
+      if (retryInMs !== undefined) {
+        const first = await deps.redis.set(deferredKey, owner, "PX", retryInMs + 60_000, "NX");
+        if (first !== null) {
+          await deps.queues.notify.add(
+            DEFERRED_CARD_JOB,
+            { incidentId, changedAt },
+            { jobId: `deferred-${incidentId}-${owner}`, delay: retryInMs },
+          );
+        }
       }
       return outcome;
     } finally {

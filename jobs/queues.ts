@@ -13,6 +13,8 @@ export const QUEUE_NAMES = {
   signozPoll: "signoz-poll",
   execute: "execute",
   escalate: "escalate",
+  remind: "remind",
+  storm: "storm",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -66,6 +68,17 @@ export const EscalateJobSchema = z.object({
 });
 export type EscalateJob = z.infer<typeof EscalateJobSchema>;
 
+/** Bring a storm's summary card up to date (and end the storm once it subsided). */
+export const StormJobSchema = z.object({ stormId: z.number().int().positive() });
+export type StormJob = z.infer<typeof StormJobSchema>;
+
+export const RemindJobSchema = z.object({
+  incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
+  /** The snooze this reminder ends; a later snooze replaces it and this reminder does nothing. */
+  until: z.iso.datetime(),
+});
+export type RemindJob = z.infer<typeof RemindJobSchema>;
+
 export const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "exponential", delay: 1_000 },
@@ -105,12 +118,30 @@ export const ESCALATE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+// A snooze reminder is delayed until the snooze ends; like escalation, losing one would be silence.
+export const REMIND_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 24 * 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
+// Storm refreshes carry a time bucket in their job id, so at most one waits per bucket.
+export const STORM_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   notify: Queue<NotifyJob>;
   analyze: Queue<AnalyzeJob>;
   execute: Queue<ExecuteJob>;
   escalate: Queue<EscalateJob>;
+  remind: Queue<RemindJob>;
+  storm: Queue<StormJob>;
   close(): Promise<void>;
 }
 
@@ -140,13 +171,27 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: ESCALATE_JOB_OPTIONS,
   });
+  const remind = new Queue<RemindJob>(QUEUE_NAMES.remind, {
+    connection,
+    prefix,
+    defaultJobOptions: REMIND_JOB_OPTIONS,
+  });
+  const storm = new Queue<StormJob>(QUEUE_NAMES.storm, {
+    connection,
+    prefix,
+    defaultJobOptions: STORM_JOB_OPTIONS,
+  });
   return {
     ingest,
     notify,
     analyze,
     execute,
     escalate,
+    remind,
+    storm,
     async close() {
+      await storm.close();
+      await remind.close();
       await Promise.all([ingest.close(), notify.close(), analyze.close(), execute.close(), escalate.close()]);
     },
   };

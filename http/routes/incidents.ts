@@ -11,7 +11,7 @@ import {
 } from "../../db/incidents.js";
 import { auditTrail } from "../../db/actions.js";
 import { dailyUsage, incidentUsage, listAnalyses } from "../../db/analyses.js";
-import { ALERT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
+import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
@@ -32,7 +32,7 @@ const ListQuery = z.strictObject({
     .pipe(csv(INCIDENT_STATUSES))
     .optional(),
   severity: csv(SEVERITIES).optional(),
-  source: z.enum(ALERT_SOURCES).optional(),
+  source: z.enum(INCIDENT_SOURCES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z
     .string()

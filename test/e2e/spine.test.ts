@@ -29,7 +29,7 @@ const cardFor = <T extends { text: string }>(messages: T[], needle: string): T |
 describe("the spine", () => {
   let incidentId: string;
 
-  it("turns a firing alert into one incident card with four buttons", async () => {
+  it("turns a firing alert into one incident card with four buttons and Details", async () => {
     const response = await post(alertmanagerPayload({ fingerprint: "e2e-api-down" }));
     expect(response.status).toBe(202);
     const [card] = await waitForChat(stack.telegram, (messages) => messages.length === 1);
@@ -48,7 +48,7 @@ describe("the spine", () => {
       .flat()
       .map((button) => ("callback_data" in button ? button.callback_data : ""));
     expect(buttons).toEqual(
-      ["approve", "reject", "snooze", "silence"].map((verb) => `v1:${verb}:${incidentId}`),
+      ["approve", "reject", "snooze", "silence", "details"].map((verb) => `v1:${verb}:${incidentId}`),
     );
     const stored = await getIncident(stack.db.pool, incidentId);
     expect(stored).toMatchObject({ severity: "P0", occurrences: 1 });
@@ -83,7 +83,7 @@ describe("the spine", () => {
     const approve = press("approve", 3003);
     await expect
       .poll(() => stack.telegram.answerOf(snooze)?.text, { timeout: 5_000 })
-      .toBe("snooze is not available yet");
+      .toBe("Snooze for how long?");
     await expect
       .poll(() => stack.telegram.answerOf(approve)?.text, { timeout: 5_000 })
       .toBe("You are not on the approver list.");

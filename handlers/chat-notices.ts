@@ -1,0 +1,37 @@
+// Platform-neutral notices besides incident cards: the storm summary card and the escalation
+// message. Use cases build them; each chat platform renders them (Telegram: bot/telegram-notices.ts).
+import type { StormCounts } from "../db/storms.js";
+import type { Severity } from "./incident-card.js";
+
+export interface StormSummary {
+  stormId: number;
+  startedAt: Date;
+  /** Set once the storm is over: the card becomes its final report. */
+  endedAt: Date | null;
+  /** Individual cards resume below this many new incidents per window. */
+  threshold: number;
+  windowSeconds: number;
+  counts: StormCounts;
+}
+
+export interface EscalationNotice {
+  incidentId: string;
+  severity: Severity;
+  title: string;
+  service: string | null;
+  reason: "sla" | "repair_failed";
+  /** The SLA that passed without acknowledgement ("sla" only). */
+  afterSeconds?: number;
+  detail?: string;
+  /** Telegram usernames without "@"; empty when none are configured. */
+  mentions: readonly string[];
+  /** Escalated while folded into a storm: the notice stands for the storm's other escalations too. */
+  storm?: { escalated: number };
+}
+
+export interface ChatNotices {
+  postStorm(chatId: string, summary: StormSummary): Promise<{ messageId: number }>;
+  /** "gone" when the message no longer exists in the chat. */
+  updateStorm(chatId: string, messageId: number, summary: StormSummary): Promise<"updated" | "gone">;
+  postEscalation(chatId: string, notice: EscalationNotice, replyTo?: number): Promise<{ messageId: number }>;
+}

@@ -1,0 +1,145 @@
+// Use case: escalate an incident (SPEC section 5). "sla": nobody acknowledged it within its
+// severity's response time (a delayed job booked when it opened); it escalates only if it is
+// still unresolved, unacknowledged and not snoozed. "repair_failed": a repair did not work; it
+// escalates whether or not someone acknowledged it. Either way an incident escalates once: one
+// atomic UPDATE marks it, with its timeline event and audit row in the same transaction. Then each
+// of its chats gets one message mentioning the on-call people, replying to the card; a chat that
+// got it already (a retried job) is not sent it again.
+import type { Incident } from "../db/incidents.js";
+import { addEvent, getIncident, listEvents, telegramMessages } from "../db/incidents.js";
+import { audit } from "../db/actions.js";
+import { inTransaction, type Pool } from "../db/pool.js";
+import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db/storms.js";
+import type { ChatNotices, EscalationNotice } from "./chat-notices.js";
+import type { Severity } from "./incident-card.js";
+import type { ChatBudget } from "./storm.js";
+
+export interface EscalateDeps {
+  pool: Pool;
+  notices: Pick<ChatNotices, "postEscalation">;
+  chatIds: (incident: Incident) => string[];
+  /** Telegram usernames to mention, without "@". */
+  oncallUsernames: readonly string[];
+  afterSeconds: Record<Severity, number>;
+  budget?: Pick<ChatBudget, "take">;
+}
+
+export interface EscalateInput {
+  incidentId: string;
+  reason: "sla" | "repair_failed";
+  detail?: string;
+}
+
+export type EscalateResult =
+  | { outcome: "missing" | "resolved" | "acknowledged" | "snoozed" }
+  | {
+      outcome: "escalated" | "already_escalated";
+      /** Chats sent the escalation message by this call. */
+      notified: string[];
+      /** Set when a chat's flood budget was spent: call again after this many ms. */
+      retryInMs?: number;
+    };
+
+/** Marks the incident escalated if it still qualifies; true when this call did. */
+async function claimEscalation(pool: Pool, input: EscalateInput, afterSeconds: number): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rowCount } = await client.query(
+      `UPDATE incidents SET escalated_at = now(), version = version + 1, updated_at = now()
+       WHERE id = $1 AND escalated_at IS NULL AND status <> 'resolved'
+         AND ($2 = 'repair_failed'
+              OR (acknowledged_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= now())))`,
+      [input.incidentId, input.reason],
+    );
+    if (rowCount !== 1) return false;
+    const detail = {
+      reason: input.reason,
+      ...(input.reason === "sla" ? { afterSeconds } : {}),
+      ...(input.detail === undefined ? {} : { detail: input.detail }),
+    };
+    await addEvent(client, input.incidentId, "escalated", detail);
+    await audit(client, {
+      incidentId: input.incidentId,
+      actor: "system",
+      what: "escalate",
+      outcome: "escalated",
+      detail,
+    });
+    return true;
+  });
+}
+
+/** Why an incident that was not escalated does not qualify. */
+function refusal(incident: Incident): "resolved" | "acknowledged" | "snoozed" {
+  if (incident.status === "resolved") return "resolved";
+  if (incident.acknowledgedAt !== null) return "acknowledged";
+  return "snoozed";
+}
+
+export async function escalateIncident(deps: EscalateDeps, input: EscalateInput): Promise<EscalateResult> {
+  const before = await getIncident(deps.pool, input.incidentId);
+  if (before === undefined) return { outcome: "missing" };
+  const afterSeconds = deps.afterSeconds[before.severity];
+  const claimed = await claimEscalation(deps.pool, input, afterSeconds);
+  const incident = (await getIncident(deps.pool, input.incidentId)) ?? before;
+  if (!claimed && incident.escalatedAt === null) return { outcome: refusal(incident) };
+
+  const events = await listEvents(deps.pool, incident.id, 1_000);
+  const escalation = events.findLast((event) => event.kind === "escalated");
+  const reason = escalation?.detail.reason === "repair_failed" ? "repair_failed" : "sla";
+  const detail = typeof escalation?.detail.detail === "string" ? escalation.detail.detail : undefined;
+  const done = new Set(
+    events
+      .filter((event) => event.kind === "escalation_notified")
+      .map((event) => String(event.detail.chatId)),
+  );
+  const cards = await telegramMessages(deps.pool, incident.id);
+  const notified: string[] = [];
+  let retryInMs: number | undefined;
+  for (const chatId of deps.chatIds(incident)) {
+    if (done.has(chatId)) continue;
+    const notice: EscalationNotice = {
+      incidentId: incident.id,
+      severity: incident.severity,
+      title: incident.title,
+      service: incident.service,
+      reason,
+      mentions: deps.oncallUsernames,
+      ...(reason === "sla" ? { afterSeconds } : {}),
+      ...(detail === undefined ? {} : { detail }),
+    };
+    let replyTo = cards.find((card) => card.chatId === chatId)?.messageId;
+    const fold = replyTo === undefined ? await foldOf(deps.pool, incident.id, chatId) : undefined;
+    // Folded into a storm (and not promoted to its own card): one mention per storm, replying to
+    // its card, stands for the rest (the storm card counts them); a hundred pings would bury the
+    // chat the storm card protects.
+    const storm =
+      fold === undefined || fold.promotedAt !== null ? undefined : await getStorm(deps.pool, fold.stormId);
+    const mentionedForStorm = async () =>
+      addEvent(deps.pool, incident.id, "escalation_notified", { chatId, viaStorm: storm?.id });
+    if (storm !== undefined && storm.escalationNotifiedAt !== null) {
+      await mentionedForStorm();
+      continue;
+    }
+    const wait = (await deps.budget?.take(chatId, "urgent")) ?? 0;
+    if (wait > 0) {
+      retryInMs = Math.min(retryInMs ?? wait, wait);
+      continue;
+    }
+    if (storm !== undefined) {
+      if (!(await claimStormEscalationNotice(deps.pool, storm.id))) {
+        await mentionedForStorm();
+        continue;
+      }
+      replyTo = storm.messageId ?? undefined;
+      notice.storm = { escalated: (await stormCounts(deps.pool, storm.id)).escalated };
+    }
+    const { messageId } = await deps.notices.postEscalation(chatId, notice, replyTo);
+    await addEvent(deps.pool, incident.id, "escalation_notified", { chatId, messageId });
+    notified.push(chatId);
+  }
+  return {
+    outcome: claimed ? "escalated" : "already_escalated",
+    notified,
+    ...(retryInMs === undefined ? {} : { retryInMs }),
+  };
+}

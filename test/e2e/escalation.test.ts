@@ -1,0 +1,155 @@
+// SLA escalation through the whole bot (SPEC section 5), with the P0 deadline shortened to 2 s:
+// an unacknowledged P0 escalates once, after its deadline and not before, in a reply to its card
+// that mentions the on-call people; an acknowledged one does not; a failed repair escalates at
+// once; and the deadline, a delayed job in Redis, outlives the process that booked it.
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRuntime } from "../../app/runtime.js";
+import { telegramNotices } from "../../bot/telegram-notices.js";
+import { auditTrail } from "../../db/actions.js";
+import { getIncident, listEvents } from "../../db/incidents.js";
+import { escalateIncident } from "../../handlers/escalate-incident.js";
+import { alertmanagerPayload } from "../support/alerts.js";
+import {
+  alertmanagerAuth,
+  CHAT_ID,
+  LIFTED_THROTTLE,
+  postJson,
+  startStack,
+  waitForChat,
+  type Stack,
+} from "../support/stack.js";
+import type { EmulatedMessage } from "../support/telegram-emulator.js";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    env: { ESCALATE_P0_SECONDS: "2", TELEGRAM_ONCALL_USERNAMES: "alice,@bobby_sre" },
+    telegram: { groupPerMinute: 1_000, perSecond: 1_000 },
+  });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Fires a new alert; resolves with its incident id and card once the card is in the chat. */
+async function fire(alertname: string, severity: string): Promise<{ id: string; card: EmulatedMessage }> {
+  const payload = alertmanagerPayload({
+    fingerprint: alertname,
+    labels: { alertname, severity, service: alertname.toLowerCase() },
+  });
+  expect(
+    (await postJson(`${stack.url}/api/v1/webhooks/alertmanager`, payload, alertmanagerAuth)).status,
+  ).toBe(202);
+  const messages = await waitForChat(stack.telegram, (all) => all.some((m) => m.text.includes(alertname)));
+  const card = messages.find((m) => m.text.includes(alertname)) as EmulatedMessage;
+  const id = /INC-\d{8}-\d{4,}/.exec(card.text)?.[0] ?? "";
+  return { id, card };
+}
+
+const escalationsOf = (incidentId: string) =>
+  stack.telegram.messages(CHAT_ID).filter((m) => m.text.startsWith("⏫") && m.text.includes(incidentId));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("SLA escalation", () => {
+  it("escalates an unacknowledged P0 after its deadline and not before, replying to its card", async () => {
+    const { id, card } = await fire("EscalateMe", "critical");
+    const opened = (await getIncident(stack.db.pool, id))?.createdAt.getTime() ?? 0;
+    await sleep(Math.max(0, opened + 1_500 - Date.now()));
+    expect((await getIncident(stack.db.pool, id))?.escalatedAt).toBeNull();
+    expect(escalationsOf(id)).toEqual([]);
+
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    const incident = await getIncident(stack.db.pool, id);
+    expect(incident?.escalatedAt?.getTime()).toBeGreaterThanOrEqual(opened + 2_000);
+    const [message] = escalationsOf(id);
+    expect(message?.text).toContain(`@alice @bobby_sre: P0 ${id} unacknowledged for 2 s`);
+    expect(message?.message.reply_to_message?.message_id).toBe(card.message_id);
+
+    // the card says so, the timeline and the audit log record it once
+    await waitForChat(stack.telegram, () =>
+      (stack.telegram.message(CHAT_ID, card.message_id)?.text ?? "").includes("⏫ escalated"),
+    );
+    const events = await listEvents(stack.db.pool, id);
+    expect(events.filter((event) => event.kind === "escalated")).toHaveLength(1);
+    expect((await auditTrail(stack.db.pool, id)).filter((row) => row.what === "escalate")).toHaveLength(1);
+  });
+
+  it("changes nothing when the same escalation runs again", async () => {
+    const { id } = await fire("EscalateTwice", "critical");
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    const before = await getIncident(stack.db.pool, id);
+    const config = stack.runtime.config;
+    const result = await escalateIncident(
+      {
+        pool: stack.db.pool,
+        notices: telegramNotices(stack.runtime.bot.api),
+        chatIds: () => [String(CHAT_ID)],
+        oncallUsernames: config.telegram.oncallUsernames,
+        afterSeconds: config.escalation.afterSeconds,
+      },
+      { incidentId: id, reason: "sla" },
+    );
+    expect(result).toEqual({ outcome: "already_escalated", notified: [] });
+    expect((await getIncident(stack.db.pool, id))?.version).toBe(before?.version);
+    expect(escalationsOf(id)).toHaveLength(1);
+  });
+
+  it("does not escalate an incident someone acknowledged", async () => {
+    const { id } = await fire("AcknowledgedInTime", "critical");
+    await stack.db.pool.query(
+      "UPDATE incidents SET acknowledged_at = now(), acknowledged_by = '1001' WHERE id = $1",
+      [id],
+    );
+    await sleep(3_500);
+    expect((await getIncident(stack.db.pool, id))?.escalatedAt).toBeNull();
+    expect(escalationsOf(id)).toEqual([]);
+  });
+
+  it("escalates a failed repair at once, acknowledged or not", async () => {
+    const { id, card } = await fire("RepairDidNotHelp", "warning");
+    await stack.db.pool.query(
+      "UPDATE incidents SET acknowledged_at = now(), acknowledged_by = '1001' WHERE id = $1",
+      [id],
+    );
+    const queuedAt = Date.now();
+    await stack.runtime.queues.escalate.add("escalate", {
+      incidentId: id,
+      reason: "repair_failed",
+      detail: "pods still crash-looping",
+    });
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 5_000);
+    expect(Date.now() - queuedAt).toBeLessThan(3_000);
+    const [message] = escalationsOf(id);
+    expect(message?.text).toContain(`@alice @bobby_sre: P2 ${id} repair failed: pods still crash-looping`);
+    expect(message?.message.reply_to_message?.message_id).toBe(card.message_id);
+  });
+
+  it(
+    "still escalates after the process that booked it stopped, and says when nobody is on call",
+    { timeout: 30_000 },
+    async () => {
+      const { id } = await fire("EscalateAcrossRestart", "critical");
+      await stack.runtime.close();
+      await sleep(2_500);
+      expect((await getIncident(stack.db.pool, id))?.escalatedAt).toBeNull();
+
+      const config = stack.runtime.config;
+      const next = await startRuntime(
+        { ...config, telegram: { ...config.telegram, oncallUsernames: [] } },
+        { logger: pino({ level: "silent" }), telegramThrottle: LIFTED_THROTTLE },
+      );
+      try {
+        await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+        const [message] = escalationsOf(id);
+        expect(message?.text).toContain(`P0 ${id} unacknowledged for 2 s`);
+        expect(message?.text).toContain("no on-call usernames configured");
+        expect(escalationsOf(id)).toHaveLength(1);
+      } finally {
+        await next.close();
+      }
+    },
+  );
+});
