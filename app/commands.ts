@@ -15,7 +15,7 @@ import { statusReport } from "../handlers/status-report.js";
 import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { allowedActionsFrom } from "../registry/lookups.js";
-import { loadRegistry } from "../registry/services.js";
+import type { ServiceRegistry } from "../registry/services.js";
 import { statusProbes } from "./status-probes.js";
 
 export interface CommandOptions {
@@ -37,16 +37,14 @@ export function guardrailPolicy(config: Readonly<Config>): GuardrailPolicy {
   };
 }
 
-export async function commandDeps(
-  deps: { config: Readonly<Config>; pool: Pool; redis: Redis; queues: Queues },
+export function commandDeps(
+  deps: { config: Readonly<Config>; pool: Pool; redis: Redis; queues: Queues; registry: ServiceRegistry },
   options: CommandOptions = {},
-): Promise<{ commands: NonNullable<BotOptions["commands"]> }> {
-  const { config, pool, redis, queues } = deps;
+): { commands: NonNullable<BotOptions["commands"]> } {
+  const { config, pool, redis, queues, registry } = deps;
   const kube =
     config.kubeconfig === undefined ? undefined : ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
   const counters = new RepairCountersStore(redis, config.redis.prefix);
-  // What the registry allows each service; a broken file stops start-up (as in the workers).
-  const registry = await loadRegistry(config.registryPath);
   const rollbackDeps: RollbackDeps = {
     db: pool,
     approverIds: config.telegram.approverIds,

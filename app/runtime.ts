@@ -29,7 +29,7 @@ import { ClusterKubeGateway } from "../executors/kube-gateway.js";
 import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubernetes.js";
 import type { RemediationAction } from "../ai/actions.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
-import { commandDeps, type CommandOptions } from "./commands.js";
+import { commandDeps, guardrailPolicy, type CommandOptions } from "./commands.js";
 import { remindProcessor } from "../jobs/remind.processor.js";
 import { registryProbe } from "../handlers/probe-recovery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
@@ -139,6 +139,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const queues = createQueues(redis, config.redis.prefix);
     closers.push(() => queues.close());
     const metrics = createMetrics();
+    // The registry gives cards their owner, SLO and links, and the guardrails what each service
+    // allows; the bot and the workers need it, intake does not. A broken file stops start-up here.
+    const registry =
+      roles.has("worker") || roles.has("bot") ? await loadRegistry(config.registryPath) : undefined;
     const bot = createBot({
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
@@ -147,10 +151,12 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       conversationStore: { redis, prefix: config.redis.prefix },
       // the card buttons and /silence (app/chatops.ts)
       ...chatOpsDeps({ config, pool, queues }, options.chatops),
-      ...(await commandDeps({ config, pool, redis, queues }, options.commands)),
+      ...(registry === undefined
+        ? {}
+        : commandDeps({ config, pool, redis, queues, registry }, options.commands)),
     });
 
-    if (roles.has("worker")) {
+    if (registry !== undefined && roles.has("worker")) {
       const notifier = telegramNotifier(bot.api);
       const notices = telegramNotices(bot.api);
       const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
@@ -171,8 +177,6 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         refresh: (stormId: number) =>
           scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
       };
-      // The registry gives cards their owner, SLO and links; a broken file stops start-up here.
-      const registry = await loadRegistry(config.registryPath);
       // The targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS, RENEW_CERT; a broken file stops start-up here.
       const repairTargets =
         config.autoRepair.configPath === undefined
@@ -200,16 +204,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       };
       const serviceFacts = serviceFactsFrom(registry);
       const guardrails = {
-        policy: {
-          enabled: config.autoRepair.enabled,
-          maxPerHour: config.autoRepair.maxPerHour,
-          maxPerResourcePerHour: config.autoRepair.maxPerResourcePerHour,
-          minConfidence: config.autoRepair.minConfidence,
-          maxAffectedPods: config.autoRepair.maxAffectedPods,
-          minHealthyReplicas: config.autoRepair.minHealthyReplicas,
-          allowedNamespaces: config.autoRepair.allowedNamespaces,
-          autoMaxRisk: "LOW" as const,
-        },
+        policy: guardrailPolicy(config),
         counters: new RepairCountersStore(redis, config.redis.prefix),
         registryAllows: allowedActionsFrom(registry),
       };

@@ -72,7 +72,7 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
       analysis.engine === "offline"
         ? `offline analyzer (${analysis.model})`
         : analysis.engine === "human"
-          ? `requested by ${analysis.model}`
+          ? "a person's request"
           : `${analysis.provider}/${analysis.model}`,
     ownerTeam: analysis.owner_team,
     confidence: analysis.confidence,
@@ -81,6 +81,7 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
     estimatedDowntime: downtime(analysis.blast_radius.estimated_downtime_seconds),
     ...(line === undefined ? {} : { decision: line }),
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
+    ...(analysis.engine === "human" ? { requestedBy: analysis.model } : {}),
   };
 }
 
@@ -117,9 +118,11 @@ export function buildIncidentCard(
       (link, index, all) => all.findIndex((other) => other.url === link.url) === index,
     ),
     history,
-    buttons: decidable
-      ? CARD_VERBS.map((verb) => ({ verb, callbackData: packCallbackData({ verb, id: incident.id }) }))
-      : [],
+    // Once resolved nothing is left to decide, but the drill-down still tells the story.
+    buttons: CARD_VERBS.filter((verb) => decidable || verb === "details").map((verb) => ({
+      verb,
+      callbackData: packCallbackData({ verb, id: incident.id }),
+    })),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

@@ -49,6 +49,8 @@ export interface CardAnalysis {
   costUsd?: number;
   /** One line on why the action runs automatically or waits for a human. */
   decision?: string;
+  /** Set when a person asked for the action (e.g. /rollback) instead of a model proposing it. */
+  requestedBy?: string;
 }
 
 export interface CardLink {

@@ -388,6 +388,13 @@ function occurrencesText(card: IncidentCard, clock: Clock): string {
 
 function analysisLines(analysis: CardAnalysis): Line[] {
   const engine = clean(analysis.engine, CAP.engine);
+  if (analysis.requestedBy !== undefined) {
+    // a person asked for this action: no model, no confidence to show
+    return [
+      [plain("🙋 "), bold("Requested"), plain(` by ${clean(analysis.requestedBy, CAP.engine)}`)],
+      [plain(`👥 Owner: ${clean(analysis.ownerTeam, CAP.owner) || "unassigned"}`)],
+    ];
+  }
   return [
     [plain("🤖 "), bold("AI analysis"), ...(engine === "" ? [] : [plain(` (${engine})`)])],
     [plain(`👥 Owner: ${clean(analysis.ownerTeam, CAP.owner) || "unassigned"}`)],

@@ -56,7 +56,10 @@ describe("a real Alertmanager pointed at the bot", () => {
       15_000,
     );
     expect(resolved[0]?.message_id).toBe(card?.message_id);
-    expect(resolved[0]?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
+    // nothing left to decide; only the drill-down stays
+    expect((resolved[0]?.reply_markup?.inline_keyboard.flat() ?? []).map((button) => button.text)).toEqual([
+      "🔎 Details",
+    ]);
     expect(stack.telegram.callsOf("sendMessage").filter((call) => call.status === "ok")).toHaveLength(2);
   });
 });

@@ -243,6 +243,10 @@ describe("/rollback", () => {
     );
     expect(card.text).toContain("Rollback requested: awoooi-prod/awoooi-api");
     expect(card.text).toContain("ROLLBACK · Deployment awoooi-prod/awoooi-api");
+    // a person asked: the card says who, and claims no model or confidence
+    expect(card.text).toMatch(/🙋 Requested by @\w+/);
+    expect(card.text).not.toContain("AI analysis");
+    expect(card.text).not.toContain("Confidence");
 
     const approved = await press(card, `v1:approve:${incidentId}`, APPROVER);
     expect(String(approved.text)).toContain("Approved");

@@ -92,7 +92,10 @@ describe("the spine", () => {
   it("marks the card resolved, without buttons, when the alert resolves", async () => {
     await post(alertmanagerPayload({ fingerprint: "e2e-api-down", status: "resolved" }));
     const [card] = await waitForChat(stack.telegram, (all) => /RESOLVED/.test(all[0]?.text ?? ""));
-    expect(card?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
+    // nothing left to decide; only the drill-down stays
+    expect((card?.reply_markup?.inline_keyboard.flat() ?? []).map((button) => button.text)).toEqual([
+      "🔎 Details",
+    ]);
     expect(stack.telegram.callsOf("sendMessage")).toHaveLength(1);
     expect((await getIncident(stack.db.pool, incidentId))?.status).toBe("resolved");
   });

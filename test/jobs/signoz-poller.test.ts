@@ -274,7 +274,10 @@ describe("end to end: SigNoz errors become an incident card", () => {
     await insertSpans(client, table, spans("orders", 80));
     expect(await poll({ id: "e2e-3" })).toMatchObject({ firing: 0, resolved: 1 });
     const [card] = await waitForChat(stack.telegram, (all) => /RESOLVED/.test(all[0]?.text ?? ""));
-    expect(card?.reply_markup?.inline_keyboard.flat() ?? []).toEqual([]);
+    // nothing left to decide; only the drill-down stays
+    expect((card?.reply_markup?.inline_keyboard.flat() ?? []).map((button) => button.text)).toEqual([
+      "🔎 Details",
+    ]);
     expect(stack.telegram.messages(CHAT_ID)).toHaveLength(1);
     expect((await getIncident(stack.db.pool, incidentId))?.status).toBe("resolved");
   });
