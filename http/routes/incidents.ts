@@ -10,6 +10,7 @@ import {
   type Queryable,
 } from "../../db/incidents.js";
 import { auditTrail } from "../../db/actions.js";
+import { foldsOfIncident } from "../../db/storms.js";
 import { dailyUsage, incidentUsage, listAnalyses } from "../../db/analyses.js";
 import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
 import type { Config } from "../../registry/config.js";
@@ -86,14 +87,16 @@ export const incidentRoutes: FastifyPluginAsync<{
     const { id } = parseOr400(IdParams, request.params);
     const incident = await getIncident(deps.db, id);
     if (incident === undefined) throw new ApiError("not_found", `incident ${id} does not exist`);
-    const [timeline, alerts, messages, analyses, usage, audit] = await Promise.all([
+    const [timeline, alerts, messages, analyses, usage, audit, folds] = await Promise.all([
       listEvents(deps.db, id),
       recentAlerts(deps.db, id),
       telegramMessages(deps.db, id),
       listAnalyses(deps.db, id),
       incidentUsage(deps.db, id),
       auditTrail(deps.db, id),
+      // the storm summary cards that stood in for this incident's own card
+      foldsOfIncident(deps.db, id),
     ]);
-    return { incident, timeline, alerts, messages, analyses, usage, audit };
+    return { incident, timeline, alerts, messages, analyses, usage, audit, stormFolds: folds };
   });
 };

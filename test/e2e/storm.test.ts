@@ -129,6 +129,14 @@ describe("an alert storm", () => {
         [String(CHAT_ID)],
       );
       expect(foldCount[0]?.n).toBe(folded);
+      // a folded incident's detail names the storm card that stood in for it
+      const foldedId = (await listedIncidents()).find((id) => !shown.includes(id)) ?? "";
+      const detail = (await (
+        await fetch(`${stack.url}/api/v1/incidents/${foldedId}`, { headers: BEARER })
+      ).json()) as { stormFolds: { chatId: string; promotedAt: string | null }[] };
+      expect(detail.stormFolds).toEqual([
+        expect.objectContaining({ chatId: String(CHAT_ID), promotedAt: null }),
+      ]);
 
       expect(stack.telegram.calls.filter((call) => call.status === 429)).toEqual([]);
       expect(busiestMinute(CHAT_ID)).toBeLessThanOrEqual(20);
