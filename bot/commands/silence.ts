@@ -4,6 +4,7 @@
 import { Composer } from "grammy";
 import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
+import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   SILENCE_DIALOGUE,
   silenceDialogue,
@@ -76,7 +77,7 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
       await ctx.reply(guard.text);
       return;
     }
-    await ctx.conversation.exitAll();
+    await dropOpenQuestion(ctx);
     await ctx.conversation.enter(SILENCE_DIALOGUE, {
       matchers: parsed.matchers,
       ...(parsed.durationMs === undefined ? {} : { durationMs: parsed.durationMs }),

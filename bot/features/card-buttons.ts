@@ -8,6 +8,7 @@ import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../hand
 import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
 import { packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
+import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   REJECT_REASON_CONVERSATION,
   rejectReasonConversation,
@@ -114,7 +115,7 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
       await deps.note?.({ ...presser, what: "reject", outcome: "reason_asked" });
       await ctx.answerCallbackQuery({ text: "Reply with a reason, or /cancel." });
       // A new question replaces one this person left unanswered (also a double press: asked again, decided once).
-      await ctx.conversation.exitAll();
+      await dropOpenQuestion(ctx);
       await ctx.conversation.enter(REJECT_REASON_CONVERSATION, data.id, check.subject);
       return;
     }
