@@ -33,7 +33,7 @@ import { commandDeps, guardrailPolicy, type CommandOptions } from "./commands.js
 import { remindProcessor } from "../jobs/remind.processor.js";
 import { registryProbe } from "../handlers/probe-recovery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
-import { executeProcessor } from "../jobs/execute.processor.js";
+import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { telegramNotices } from "../bot/telegram-notices.js";
@@ -377,6 +377,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         );
         worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
       }
+      // Every 30 s: actions stuck between steps (a lost hand-over, a dead worker) are moved on.
+      await scheduleExecuteSweep(queues.execute);
       // Worker.close() waits for the jobs in progress.
       closers.push(() => Promise.all(workers.map((worker) => worker.close())));
       if (config.signoz.clickhouseUrl !== undefined) {

@@ -23,9 +23,15 @@ export function openQueueProbe(prefix: string): QueueProbe {
     queue.name === QUEUE_NAMES.escalate
       ? PENDING_STATES.filter((state) => state !== "delayed")
       : [...PENDING_STATES];
+  // A job scheduler (the execute sweep, the SigNoz poll) always keeps its next run delayed.
+  const pendingIn = async (queue: Queue) => {
+    const states = statesOf(queue);
+    const counts = Object.values(await queue.getJobCounts(...states)).reduce((a, b) => a + b, 0);
+    return states.includes("delayed") ? counts - (await queue.getJobSchedulersCount()) : counts;
+  };
   const pending = async () => {
-    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...statesOf(queue))));
-    return counts.reduce((sum, count) => sum + Object.values(count).reduce((a, b) => a + b, 0), 0);
+    const counts = await Promise.all(queues.map(pendingIn));
+    return counts.reduce((sum, count) => sum + Math.max(0, count), 0);
   };
   return {
     pending,

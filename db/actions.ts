@@ -159,3 +159,18 @@ export async function pendingApprovals(db: Queryable): Promise<PendingApproval[]
   );
   return rows;
 }
+
+/** Actions that sat in a status longer than the loop should ever leave them there. */
+export async function staleActions(
+  db: Queryable,
+  olderThan: { approved: Date; executing: Date; verifying: Date },
+): Promise<{ id: number; status: "approved" | "executing" | "verifying" }[]> {
+  const { rows } = await db.query<{ id: string; status: "approved" | "executing" | "verifying" }>(
+    `SELECT id, status FROM pending_actions
+     WHERE (status = 'approved' AND updated_at < $1) OR (status = 'executing' AND updated_at < $2)
+        OR (status = 'verifying' AND updated_at < $3)
+     ORDER BY id LIMIT 100`,
+    [olderThan.approved, olderThan.executing, olderThan.verifying],
+  );
+  return rows.map((row) => ({ id: Number(row.id), status: row.status }));
+}

@@ -179,6 +179,20 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   return "verifying";
 }
 
+/**
+ * An execution whose worker vanished (killed mid-call, lock lost): the action may have changed
+ * something, so it is never run again by itself; it fails and escalates, and a person decides.
+ */
+export async function abandonExecution(
+  deps: ExecuteDeps,
+  actionId: number,
+  why: string,
+): Promise<"failed" | "skipped"> {
+  const action = await getAction(deps.db, actionId);
+  if (action?.status !== "executing") return "skipped";
+  return fail(deps, action, why);
+}
+
 export type VerifyOutcome = "recovered" | "pending" | "failed" | "skipped";
 
 /** One look at the target; "pending" asks the caller to look again until its deadline. */

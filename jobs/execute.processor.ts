@@ -3,14 +3,34 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { randomUUID } from "node:crypto";
 import { executeAction, verifyAction, type ExecuteDeps } from "../handlers/execute-action.js";
+import { sweepActions } from "../handlers/sweep-actions.js";
 import { getAction } from "../db/actions.js";
-import { ExecuteJobSchema, type ExecuteJob, type Queues } from "./queues.js";
+import { ExecuteJobSchema, type ExecuteJob, type Queues, type SweepJob } from "./queues.js";
 
 export interface ExecuteProcessorDeps {
   execute: ExecuteDeps;
   queues: Pick<Queues, "notify" | "execute">;
   verifyEveryMs?: number;
   verifyWithinMs?: number;
+  /** How long past its step's limit an action may lag before the sweep moves it on (default 30 s). */
+  sweepGraceMs?: number;
+}
+
+/** The schedule of the sweep that moves stuck actions on (handlers/sweep-actions.ts). */
+export const EXECUTE_SWEEP_SCHEDULER_ID = "execute-sweep";
+
+/** One schedule in Redis, whichever process calls this and however often. */
+export async function scheduleExecuteSweep(queue: Queues["execute"], everyMs = 30_000): Promise<void> {
+  await queue.upsertJobScheduler(
+    EXECUTE_SWEEP_SCHEDULER_ID,
+    { every: everyMs },
+    // the next sweep comes soon: a failed one is not retried
+    {
+      name: "sweep",
+      data: {},
+      opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    },
+  );
 }
 
 export function executeProcessor(deps: ExecuteProcessorDeps) {
@@ -21,7 +41,27 @@ export function executeProcessor(deps: ExecuteProcessorDeps) {
       { actionId, deadline },
       { jobId: `verify-${actionId}-${randomUUID()}`, delay: every, attempts: 3 },
     );
-  return async (job: Job<ExecuteJob>): Promise<string> => {
+  const card = (incidentId: string) =>
+    deps.queues.notify.add(
+      "card",
+      { incidentId, changedAt: new Date().toISOString() },
+      { jobId: randomUUID() },
+    );
+  return async (job: Job<ExecuteJob | SweepJob>): Promise<string> => {
+    if (job.name === "sweep") {
+      const swept = await sweepActions({
+        execute: deps.execute,
+        enqueueExecution: (actionId) =>
+          deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+        verifyWithinMs: deps.verifyWithinMs ?? 120_000,
+        ...(deps.sweepGraceMs === undefined ? {} : { graceMs: deps.sweepGraceMs }),
+      });
+      for (const actionId of [...swept.abandoned, ...swept.concluded]) {
+        const action = await getAction(deps.execute.db, actionId);
+        if (action !== undefined) await card(action.incidentId);
+      }
+      return `requeued ${swept.requeued.length}, abandoned ${swept.abandoned.length}, concluded ${swept.concluded.length}`;
+    }
     const parsed = ExecuteJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed execute job: ${parsed.error.message}`);
     const { actionId, deadline } = parsed.data;
@@ -35,13 +75,7 @@ export function executeProcessor(deps: ExecuteProcessorDeps) {
       if (outcome === "pending") await verify(actionId, limit);
     }
     const action = await getAction(deps.execute.db, actionId);
-    if (action !== undefined && outcome !== "skipped" && outcome !== "pending") {
-      await deps.queues.notify.add(
-        "card",
-        { incidentId: action.incidentId, changedAt: new Date().toISOString() },
-        { jobId: randomUUID() },
-      );
-    }
+    if (action !== undefined && outcome !== "skipped" && outcome !== "pending") await card(action.incidentId);
     return outcome;
   };
 }

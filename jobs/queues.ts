@@ -59,6 +59,8 @@ export const ExecuteJobSchema = z.object({
   deadline: z.number().int().positive().optional(),
 });
 export type ExecuteJob = z.infer<typeof ExecuteJobSchema>;
+/** The periodic sweep of the execute queue carries no data. */
+export type SweepJob = Record<string, never>;
 
 export const EscalateJobSchema = z.object({
   incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
@@ -138,7 +140,7 @@ export interface Queues {
   ingest: Queue<IngestJob>;
   notify: Queue<NotifyJob>;
   analyze: Queue<AnalyzeJob>;
-  execute: Queue<ExecuteJob>;
+  execute: Queue<ExecuteJob | SweepJob>;
   escalate: Queue<EscalateJob>;
   remind: Queue<RemindJob>;
   storm: Queue<StormJob>;
@@ -161,7 +163,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: ANALYZE_JOB_OPTIONS,
   });
-  const execute = new Queue<ExecuteJob>(QUEUE_NAMES.execute, {
+  const execute = new Queue<ExecuteJob | SweepJob>(QUEUE_NAMES.execute, {
     connection,
     prefix,
     defaultJobOptions: EXECUTE_JOB_OPTIONS,

@@ -16,6 +16,7 @@ import type { Executor, VerifyResult } from "../../executors/executor.js";
 import type { AnyExecutor } from "../../executors/index.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
 import { httpProbe, registryProbe } from "../../handlers/probe-recovery.js";
+import { sweepActions } from "../../handlers/sweep-actions.js";
 import { loadRegistry } from "../../registry/services.js";
 import { closedPortUrl } from "../support/llm/incident.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
@@ -231,5 +232,82 @@ describe("verification", () => {
     const result = await httpProbe(url, 500);
     expect(result).toMatchObject({ ok: false, url });
     expect(result.detail).toMatch(/failed: .*ECONNREFUSED/);
+  });
+});
+
+describe("the sweep of stuck actions", () => {
+  const age = (actionId: number, seconds: number) =>
+    db.pool.query(`UPDATE pending_actions SET updated_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+      actionId,
+      seconds,
+    ]);
+
+  it("queues again an approved action whose execute job was lost, and leaves a fresh one alone", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: recovered });
+    const queued: number[] = [];
+    const sweep = () =>
+      sweepActions({
+        execute: deps,
+        enqueueExecution: (id) => Promise.resolve(queued.push(id)),
+        verifyWithinMs: 60_000,
+        graceMs: 30_000,
+      });
+    expect(await sweep()).toEqual({ requeued: [], abandoned: [], concluded: [] });
+    await age(actionId, 31);
+    expect(await sweep()).toEqual({ requeued: [actionId], abandoned: [], concluded: [] });
+    expect(queued).toEqual([actionId]);
+    // the requeued job runs it once, like the lost one would have
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await executeAction(deps, actionId)).toBe("skipped");
+  });
+
+  it("fails and escalates an execution that outlived its timeout, never running it again", async () => {
+    const { deps, actionId, escalations, cooldowns } = await setUp({
+      execute: () => Promise.resolve(),
+      verify: recovered,
+    });
+    // a worker moved it to executing, then died
+    await db.pool.query(`UPDATE pending_actions SET status = 'executing' WHERE id = $1`, [actionId]);
+    await age(actionId, 5 + 30 - 1);
+    const sweep = () =>
+      sweepActions({
+        execute: deps,
+        enqueueExecution: () => Promise.reject(new Error("must not queue")),
+        verifyWithinMs: 60_000,
+        graceMs: 30_000,
+      });
+    // 5 s timeout + 30 s grace not yet passed
+    expect((await sweep()).abandoned).toEqual([]);
+    await age(actionId, 5 + 30 + 1);
+    expect((await sweep()).abandoned).toEqual([actionId]);
+    const action = await getAction(db.pool, actionId);
+    expect(action?.status).toBe("failed");
+    expect(String(action?.result?.error)).toContain("it may have changed something, so it is not run again");
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
+    expect(escalations).toHaveLength(1);
+    expect(cooldowns).toHaveLength(1);
+    // a second sweep finds nothing to do
+    expect(await sweep()).toEqual({ requeued: [], abandoned: [], concluded: [] });
+  });
+
+  it("concludes a verification whose verify jobs were lost, at its deadline", async () => {
+    const { deps, actionId, escalations } = await setUp({
+      execute: () => Promise.resolve(),
+      verify: pending,
+    });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    await age(actionId, 60 + 30 + 1);
+    const swept = await sweepActions({
+      execute: deps,
+      enqueueExecution: () => Promise.reject(new Error("must not queue")),
+      verifyWithinMs: 60_000,
+      graceMs: 30_000,
+    });
+    expect(swept.concluded).toEqual([actionId]);
+    expect(await getAction(db.pool, actionId)).toMatchObject({
+      status: "failed",
+      result: { error: "not recovered before the deadline: cache-redis is restarting" },
+    });
+    expect(escalations).toHaveLength(1);
   });
 });
