@@ -16,7 +16,11 @@ import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { allowedActionsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
+import type { ChainSettingsSource } from "../ai/chain-settings.js";
+import type { TargetDeps } from "../executors/target-deps.js";
 import { statusProbes } from "./status-probes.js";
+
+type RepairTargetDeps = TargetDeps["deps"];
 
 export interface CommandOptions {
   /** Per-probe timeout of /status (default 2.5 s). */
@@ -38,7 +42,16 @@ export function guardrailPolicy(config: Readonly<Config>): GuardrailPolicy {
 }
 
 export function commandDeps(
-  deps: { config: Readonly<Config>; pool: Pool; redis: Redis; queues: Queues; registry: ServiceRegistry },
+  deps: {
+    config: Readonly<Config>;
+    pool: Pool;
+    redis: Redis;
+    queues: Queues;
+    registry: ServiceRegistry;
+    /** The executors' configured targets, for /status to check. */
+    repairTargets: RepairTargetDeps;
+    chainSettings: ChainSettingsSource;
+  },
   options: CommandOptions = {},
 ): { commands: NonNullable<BotOptions["commands"]> } {
   const { config, pool, redis, queues, registry } = deps;
@@ -60,6 +73,8 @@ export function commandDeps(
     queues,
     counters,
     kube,
+    repairTargets: deps.repairTargets,
+    chainSettings: deps.chainSettings,
     ...(options.statusTimeoutMs === undefined ? {} : { timeoutMs: options.statusTimeoutMs }),
   });
   return {

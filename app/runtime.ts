@@ -143,6 +143,25 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     // allows; the bot and the workers need it, intake does not. A broken file stops start-up here.
     const registry =
       roles.has("worker") || roles.has("bot") ? await loadRegistry(config.registryPath) : undefined;
+    // The targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS, RENEW_CERT (the workers act on them,
+    // /status checks them); a broken file stops start-up here.
+    const repairTargets =
+      registry === undefined || config.autoRepair.configPath === undefined
+        ? NO_TARGETS
+        : await loadTargets(config.autoRepair.configPath);
+    // SWITCH_MODEL and FALLBACK_AI write these; the chain reads them before every analysis.
+    const chainSettings = new RedisChainSettings(redis, config.redis.prefix);
+    // Clients to the targets connect on first use.
+    const targetDeps = createTargetDeps({
+      targets: repairTargets,
+      settings: chainSettings,
+      ollama: config.llm.ollama,
+      chain: config.llm.chain,
+      configuredProviders: createProviders(config.llm)
+        .filter((slot) => slot.provider !== undefined)
+        .map((slot) => slot.name),
+    });
+    closers.push(() => targetDeps.close());
     const bot = createBot({
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
@@ -153,7 +172,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       ...chatOpsDeps({ config, pool, queues }, options.chatops),
       ...(registry === undefined
         ? {}
-        : commandDeps({ config, pool, redis, queues, registry }, options.commands)),
+        : commandDeps(
+            { config, pool, redis, queues, registry, repairTargets: targetDeps.deps, chainSettings },
+            options.commands,
+          )),
     });
 
     if (registry !== undefined && roles.has("worker")) {
@@ -177,23 +199,6 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         refresh: (stormId: number) =>
           scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
       };
-      // The targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS, RENEW_CERT; a broken file stops start-up here.
-      const repairTargets =
-        config.autoRepair.configPath === undefined
-          ? NO_TARGETS
-          : await loadTargets(config.autoRepair.configPath);
-      // SWITCH_MODEL and FALLBACK_AI write these; the chain reads them before every analysis.
-      const chainSettings = new RedisChainSettings(redis, config.redis.prefix);
-      const targetDeps = createTargetDeps({
-        targets: repairTargets,
-        settings: chainSettings,
-        ollama: config.llm.ollama,
-        chain: config.llm.chain,
-        configuredProviders: createProviders(config.llm)
-          .filter((slot) => slot.provider !== undefined)
-          .map((slot) => slot.name),
-      });
-      closers.push(() => targetDeps.close());
       // The outside clients of the executors; an action without one cannot run here.
       const executorDeps: Partial<Record<RemediationAction, unknown>> = {
         ...(config.dockerHost === undefined

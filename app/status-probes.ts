@@ -1,7 +1,10 @@
 // The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping, a
 // `SELECT 1`, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list. Gemini
 // and Claude are reported as configured: asking them anything would spend tokens.
+import { access, constants } from "node:fs/promises";
 import Docker from "dockerode";
+import type { ChainSettingsSource } from "../ai/chain-settings.js";
+import type { TargetDeps } from "../executors/target-deps.js";
 import type { Redis } from "ioredis";
 import { countOpenBySeverity } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
@@ -46,6 +49,36 @@ function llmTargets(config: Readonly<Config>): Target[] {
   });
 }
 
+/** The targets-file executors' targets: caches and databases pinged, directories and commands looked at. */
+function configuredTargets(targets: TargetDeps["deps"]): Target[] {
+  const caches = Object.keys(targets.CLEAR_CACHE.targets).map((name): Target => ({
+    name: `Redis cache ${name}`,
+    configured: true,
+    probe: async () => {
+      await targets.CLEAR_CACHE.client(name).ping();
+    },
+  }));
+  const databases = Object.keys(targets.VACUUM_DB.targets).map((name): Target => ({
+    name: `PostgreSQL ${name}`,
+    configured: true,
+    probe: async () => {
+      await targets.VACUUM_DB.client(name).query("SELECT 1");
+    },
+  }));
+  const directories = (targets.CLEANUP_LOGS.config?.directories ?? []).map((directory): Target => ({
+    name: `Log directory ${directory}`,
+    configured: true,
+    probe: () => access(directory, constants.R_OK | constants.W_OK),
+  }));
+  const certificates = Object.entries(targets.RENEW_CERT.certificates).map(([name, certificate]): Target => ({
+    name: `Certificate ${name}`,
+    configured: true,
+    // the renewal itself is not run: only whether its program is there to run
+    probe: () => access(certificate.command[0] ?? "", constants.X_OK),
+  }));
+  return [...caches, ...databases, ...directories, ...certificates];
+}
+
 function executorTargets(config: Readonly<Config>, kube: ClusterKubeGateway | undefined): Target[] {
   const dockerHost = config.dockerHost;
   const docker = dockerHost === undefined ? undefined : new Docker(dockerOptions(dockerHost));
@@ -75,6 +108,8 @@ export function statusProbes(deps: {
   queues: Queues;
   counters: Pick<RepairCountersStore, "read">;
   kube: ClusterKubeGateway | undefined;
+  repairTargets: TargetDeps["deps"];
+  chainSettings: ChainSettingsSource;
   timeoutMs?: number;
 }): StatusDeps {
   const { config, pool, redis, queues } = deps;
@@ -96,7 +131,8 @@ export function statusProbes(deps: {
       },
     })),
     llm: llmTargets(config),
-    executors: executorTargets(config, deps.kube),
+    executors: [...executorTargets(config, deps.kube), ...configuredTargets(deps.repairTargets)],
+    chainOverrides: () => deps.chainSettings.get(),
     openIncidents: () => countOpenBySeverity(pool),
     // The hourly counter is shared by every resource; any resource key reads it.
     repairsLastHour: async () => (await deps.counters.read("-")).lastHour,

@@ -1,6 +1,7 @@
 // Use case: what `/status` shows. Every dependency is asked through a small probe, each bounded
 // by the same timeout and asked at the same time, so the answer comes within a few seconds even
 // when something hangs; a probe that fails or takes too long is reported, never thrown.
+import type { ChainOverrides } from "../ai/chain-settings.js";
 import type { Severity } from "./incident-card.js";
 
 /** A probe gets a signal that aborts when its time is up. */
@@ -43,6 +44,8 @@ export interface StatusDeps {
   /** Automatic repairs in the last hour, across every process. */
   repairsLastHour: Probe<number>;
   maxRepairsPerHour: number;
+  /** What SWITCH_MODEL and FALLBACK_AI changed in the chain, until when. */
+  chainOverrides?: Probe<ChainOverrides>;
 }
 
 export interface StatusReport {
@@ -53,6 +56,8 @@ export interface StatusReport {
   executors: Check[];
   openIncidents: { bySeverity: Partial<Record<Severity, number>> } | { error: string };
   repairs: { used: number; max: number } | { error: string; max: number };
+  /** Absent when not asked for. */
+  chainOverrides?: ChainOverrides | { error: string };
 }
 
 export class ProbeTimeout extends Error {
@@ -110,7 +115,7 @@ async function checkTarget(target: Target, ms: number): Promise<Check> {
 
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
   const ms = deps.timeoutMs;
-  const [redis, postgres, queues, llm, executors, open, repairs] = await Promise.all([
+  const [redis, postgres, queues, llm, executors, open, repairs, overrides] = await Promise.all([
     check("Redis", deps.redis, ms),
     check("PostgreSQL", deps.postgres, ms),
     Promise.all(
@@ -125,6 +130,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     Promise.all(deps.executors.map((target) => checkTarget(target, ms))),
     attempt(deps.openIncidents, ms),
     attempt(deps.repairsLastHour, ms),
+    deps.chainOverrides === undefined ? undefined : attempt(deps.chainOverrides, ms),
   ]);
   return {
     redis,
@@ -137,5 +143,8 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       "ok" in repairs
         ? { used: repairs.ok, max: deps.maxRepairsPerHour }
         : { error: repairs.error, max: deps.maxRepairsPerHour },
+    ...(overrides === undefined
+      ? {}
+      : { chainOverrides: "ok" in overrides ? overrides.ok : { error: overrides.error } }),
   };
 }

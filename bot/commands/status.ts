@@ -28,6 +28,27 @@ function checkLine(check: Check): string {
   return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${WORDS[check.state]}${detail}`;
 }
 
+/** "until 10:42 UTC" */
+function until(iso: string): string {
+  return `until ${new Date(iso).toISOString().slice(11, 16)} UTC`;
+}
+
+/** What SWITCH_MODEL and FALLBACK_AI changed in the chain, so nobody wonders why a model is skipped. */
+function overrideLines(overrides: StatusReport["chainOverrides"]): string[] {
+  if (overrides === undefined) return [];
+  if ("error" in overrides) return [`🟠 Chain overrides unknown (${escapeHtml(cut(overrides.error, 160))})`];
+  return [
+    ...(overrides.ollamaModel === undefined
+      ? []
+      : [
+          `↪️ Ollama model switched to ${escapeHtml(overrides.ollamaModel.model)} (SWITCH_MODEL, ${until(overrides.ollamaModel.expiresAt)})`,
+        ]),
+    ...overrides.skipped.map(
+      (skip) => `⏭️ ${escapeHtml(skip.provider)} skipped (FALLBACK_AI, ${until(skip.expiresAt)})`,
+    ),
+  ];
+}
+
 export function renderStatus(report: StatusReport): string {
   const lines = [
     "<b>📊 Status</b>",
@@ -43,6 +64,7 @@ export function renderStatus(report: StatusReport): string {
     "",
     "<b>LLM providers</b> (in chain order)",
     ...report.llm.map(checkLine),
+    ...overrideLines(report.chainOverrides),
     "",
     "<b>Executor targets</b>",
     ...report.executors.map(checkLine),

@@ -2,9 +2,13 @@
 // setMyCommands at start-up, /help, /status with a configured but dead Ollama, /incidents
 // paginated and opening a drill-down, the drill-down from a card's Details button through every
 // section, and /rollback refused without KUBECONFIG or approver rights.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { InlineKeyboardButton } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisChainSettings } from "../../ai/chain-settings.js";
 import { insertIncident, nextIncidentId } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import {
@@ -33,15 +37,36 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
+let targetsDir: string;
+
 beforeAll(async () => {
   deadOllama = `http://127.0.0.1:${await closedPort()}`;
+  // the executors' targets file: a live cache, a database nobody serves, a log directory, and a
+  // renewal command that is not installed
+  targetsDir = await mkdtemp(join(tmpdir(), "status-targets-"));
+  await writeFile(
+    join(targetsDir, "auto-repair.yaml"),
+    [
+      "clear_cache: { sessions: { url: 'redis://127.0.0.1:6379/11' } }",
+      `vacuum_db: { gone: { url: 'postgresql://postgres@127.0.0.1:${await closedPort()}/postgres', tables: [public.events] } }`,
+      `cleanup_logs: { directories: ['${targetsDir}'] }`,
+      "renew_cert: { api: { command: [/nonexistent/certbot, renew] } }",
+    ].join("\n"),
+  );
   stack = await startStack({
-    env: { OLLAMA_HOST: deadOllama, TELEGRAM_APPROVER_IDS: String(APPROVER) },
+    env: {
+      OLLAMA_HOST: deadOllama,
+      TELEGRAM_APPROVER_IDS: String(APPROVER),
+      AUTO_REPAIR_CONFIG: join(targetsDir, "auto-repair.yaml"),
+      OLLAMA_MODEL: "qwen2.5:7b",
+      OLLAMA_FALLBACK_MODEL: "qwen2.5:1.5b",
+    },
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
   });
 });
 afterAll(async () => {
   await stack?.close();
+  await rm(targetsDir, { recursive: true, force: true });
 });
 
 function buttons(message: EmulatedMessage | undefined): InlineKeyboardButton.CallbackButton[] {
@@ -167,6 +192,8 @@ describe("/status", () => {
       },
       new Date(),
     );
+    // SWITCH_MODEL ran a while ago
+    await new RedisChainSettings(stack.runtime.redis, stack.prefix).setOllamaModel("qwen2.5:1.5b", 600);
     const started = Date.now();
     const reply = await say("/status", (m) => m.text.includes("Status"));
     expect(Date.now() - started).toBeLessThan(4_000);
@@ -182,6 +209,13 @@ describe("/status", () => {
     expect(reply.text).toContain("⚫ Kubernetes: not configured");
     expect(reply.text).toContain("Open incidents: 1 (P0 critical 1, P1 high 0, P2 medium 0)");
     expect(reply.text).toContain("Automatic repairs: 0/5 this hour");
+    expect(reply.text).toMatch(
+      /↪️ Ollama model switched to qwen2\.5:1\.5b \(SWITCH_MODEL, until \d\d:\d\d UTC\)/,
+    );
+    expect(reply.text).toContain("🟢 Redis cache sessions: reachable");
+    expect(reply.text).toMatch(/🔴 PostgreSQL gone: unreachable \(.*ECONNREFUSED.*\)/);
+    expect(reply.text).toContain(`🟢 Log directory ${targetsDir}: reachable`);
+    expect(reply.text).toMatch(/🔴 Certificate api: unreachable \(.*ENOENT.*\)/);
   });
 });
 
