@@ -99,13 +99,15 @@ function rollbackConversation(deps: RollbackCommandDeps) {
       await ctx.reply(renderPreview(target, preview), { parse_mode: "HTML" });
       return;
     }
-    await ctx.reply(renderPreview(target, preview), {
+    const asked = await ctx.reply(renderPreview(target, preview), {
       parse_mode: "HTML",
       reply_markup: new InlineKeyboard().text("⏪ Confirm", CONFIRM).text("Cancel", CANCEL),
     });
-    const answer = await conversation.waitForCallbackQuery([CONFIRM, CANCEL], {
-      maxMilliseconds: CONFIRM_WITHIN_MS,
-    });
+    // Every preview's buttons carry the same data: only a press on this preview answers it (an
+    // earlier /rollback's Confirm must not file this target); others get the "expired" answer.
+    const answer = await conversation
+      .waitForCallbackQuery([CONFIRM, CANCEL], { maxMilliseconds: CONFIRM_WITHIN_MS })
+      .and((pressed) => pressed.callbackQuery.message?.message_id === asked.message_id);
     await answer.editMessageReplyMarkup();
     if (answer.callbackQuery.data === CANCEL) {
       await answer.answerCallbackQuery({ text: "Cancelled." });

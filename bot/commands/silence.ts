@@ -4,6 +4,7 @@
 import { Composer } from "grammy";
 import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
+import { fitLines } from "../html.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   SILENCE_DIALOGUE,
@@ -39,7 +40,8 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
     const args = ctx.match.trim();
     const [first = "", second, ...rest] = args.split(/\s+/);
     if (first.toLowerCase() === "list" && second === undefined) {
-      await ctx.reply((await deps.list()).text);
+      // Many silences with long matchers outgrow Telegram's 4096 characters: drop whole lines.
+      await ctx.reply(fitLines((await deps.list()).text.split("\n")));
       return;
     }
     if (first.toLowerCase() === "expire") {

@@ -71,6 +71,8 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
         await answer.reply(
           `Too late for the reason on ${incidentId}; nothing was rejected. Press Reject again.`,
         );
+        // A command is still answered by the rest of the bot.
+        if (text.startsWith("/")) await conversation.halt({ next: true });
         return;
       }
       if (CANCEL.test(text)) {
@@ -96,5 +98,10 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
       return;
     }
   }
-  return createConversation<BotContext, Context>(rejectReason, REJECT_REASON_CONVERSATION);
+  // Parallel: a non-parallel conversation cannot be entered while any other one (an open
+  // drill-down, a rollback confirmation) is active; one question at a time is dropOpenQuestion's job.
+  return createConversation<BotContext, Context>(rejectReason, {
+    id: REJECT_REASON_CONVERSATION,
+    parallel: true,
+  });
 }

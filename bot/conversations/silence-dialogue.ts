@@ -58,6 +58,8 @@ export function silenceDialogue(deps: SilenceDialogueDeps) {
         const text = reply.message.text.trim();
         if ((await conversation.now()) - askedAt > timeoutMs) {
           await reply.reply("Too late: the silence was not created. Send /silence again.");
+          // A command (a new /silence, say) is still answered by the rest of the bot.
+          if (text.startsWith("/")) await conversation.halt({ next: true });
           throw new Abandoned();
         }
         if (CANCEL.test(text)) {
@@ -103,5 +105,6 @@ export function silenceDialogue(deps: SilenceDialogueDeps) {
       if (!(error instanceof Abandoned)) throw error;
     }
   }
-  return createConversation<BotContext, Context>(dialogue, SILENCE_DIALOGUE);
+  // Parallel, like the reject question: an open drill-down must not block the dialogue.
+  return createConversation<BotContext, Context>(dialogue, { id: SILENCE_DIALOGUE, parallel: true });
 }

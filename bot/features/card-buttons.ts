@@ -139,6 +139,12 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
         return;
       }
       if (data.arg === CANCEL) {
+        // Only someone who may decide may close the choices an approver opened.
+        const guard = await deps.guard({ ...presser, what: `${verb} cancel` });
+        if (!guard.ok) {
+          await ctx.answerCallbackQuery({ text: guard.text });
+          return;
+        }
         await deps.note?.({ ...presser, what: verb, outcome: "cancelled" });
         await restore(ctx, data.id);
         await ctx.answerCallbackQuery({ text: "Cancelled; nothing changed." });

@@ -286,6 +286,19 @@ describe("Reject", () => {
     expect(await trail(late)).toContain("@bob reject: timed_out");
   });
 
+  it("still answers a command sent after the reason timed out", async () => {
+    const late = await openIncident("decide-reject-late-command");
+    const before = chatLines().length;
+    await answer(press(late, BOB, "reject"));
+    await waitForLine(/why reject/, before);
+    await new Promise((resolve) => setTimeout(resolve, REPLY_TIMEOUT_MS + 300));
+    say(BOB, "/silence list");
+    expect(await waitForLine(/Too late/, before)).toContain(late.incidentId);
+    // the command is not eaten by the question that timed out
+    expect(await waitForLine(/silences/i, before)).toMatch(/^(No active silences\.|🔕 Active silences:)/);
+    expect((await latestAction(stack.db.pool, late.incidentId))?.status).toBe("pending");
+  });
+
   it("records the reason against the incident when no action is proposed, once", async () => {
     const bare = await openIncident("decide-reject-bare");
     // the proposal is withdrawn: nothing is pending any more
@@ -304,6 +317,20 @@ describe("Reject", () => {
       .poll(() => cardText(bare), { timeout: 5_000 })
       .toContain("analysis rejected by @alice: “this alert is noise during the migration”");
     expect(await trail(bare)).toContain("@alice reject analysis: rejected");
+  });
+
+  it("asks for the reason while the presser still has the card's drill-down open", async () => {
+    const looked = await openIncident("decide-reject-after-details");
+    const before = chatLines().length;
+    await answer(press(looked, ALICE, "details"));
+    await waitForLine(/🔎/, before);
+    await answer(press(looked, ALICE, "reject"));
+    await waitForLine(/why reject/, before);
+    say(ALICE, "the details show the database is down, not the pod");
+    expect(await waitForLine(/^Rejected/, before)).toMatch(
+      new RegExp(`^Rejected \\w+ on ${looked.incidentId}\\.$`),
+    );
+    expect((await latestAction(stack.db.pool, looked.incidentId))?.status).toBe("rejected");
   });
 });
 
@@ -335,6 +362,15 @@ describe("Snooze", () => {
     expect(await trail(card)).toEqual(
       expect.arrayContaining(["@alice snooze: choices_shown", "@alice snooze: cancelled"]),
     );
+  });
+
+  it("refuses a Cancel by someone who is not an approver, leaving the approver's choices open", async () => {
+    expect(await answer(press(card, ALICE, "snooze"))).toBe("Snooze for how long?");
+    const choices = buttonsOf(card);
+    expect(await answer(press(card, OUTSIDER, "snooze", "no"))).toBe("You are not on the approver list.");
+    expect(buttonsOf(card)).toEqual(choices);
+    expect(await trail(card)).not.toContain("@mallory snooze: cancelled");
+    expect(await answer(press(card, ALICE, "snooze", "no"))).toBe("Cancelled; nothing changed.");
   });
 
   it("snoozes once when two approvers choose at the same moment, then reminds in the chat when it ends", async () => {

@@ -217,6 +217,25 @@ describe("/rollback", () => {
     expect(reply.text).toBe("Only approvers may request a rollback.");
   });
 
+  it("a Confirm on an earlier preview never confirms the later /rollback", async () => {
+    const refusals = async () =>
+      (
+        await stack.db.pool.query(
+          "SELECT 1 FROM audit_log WHERE what = 'request ROLLBACK other-team/their-api'",
+        )
+      ).rows.length;
+    const before = await refusals();
+    const first = await say("/rollback awoooi-prod/awoooi-api", (m) => m.text.includes("Roll back"));
+    const second = await say("/rollback other-team/their-api", (m) => m.text.includes("Roll back"));
+    const stale = await press(first, button(first, "⏪ Confirm").callback_data);
+    expect(stale.text).toBe("This confirmation has expired or is not yours; run /rollback again.");
+    expect(await refusals()).toBe(before);
+    // the later preview still waits for its own answer
+    expect(buttons(stack.telegram.message(CHAT_ID, second.message_id)).length).toBe(2);
+    expect((await press(second, button(second, "Cancel").callback_data)).text).toBe("Cancelled.");
+    expect(await refusals()).toBe(before);
+  });
+
   it("files a pending ROLLBACK whose card's Approve rolls the deployment back", async () => {
     const preview = await say("/rollback awoooi-prod/awoooi-api", (m) => m.text.includes("Roll back"));
     const confirmed = await press(preview, button(preview, "⏪ Confirm").callback_data);

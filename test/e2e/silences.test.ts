@@ -338,6 +338,8 @@ describe("with Alertmanager", () => {
   });
 });
 
+const LOCAL_REPLY_TIMEOUT_MS = 1_500;
+
 describe("without ALERTMANAGER_URL", () => {
   let stack: Stack;
   const c = chat(() => stack);
@@ -346,6 +348,7 @@ describe("without ALERTMANAGER_URL", () => {
     stack = await startStack({
       env: { ALERTMANAGER_URL: undefined },
       telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
+      runtime: { chatops: { replyTimeoutMs: LOCAL_REPLY_TIMEOUT_MS } },
     });
   }, 60_000);
   afterAll(async () => {
@@ -380,5 +383,47 @@ describe("without ALERTMANAGER_URL", () => {
     expect(await c.waitForLine(/expired by/, before)).toBe(
       `Silence #${id} (service=awoooi-web) expired by @alice.`,
     );
+  });
+
+  it("/silence asks its questions while the asker has a drill-down open", async () => {
+    const card = await openCard(stack, "local-details", "billing");
+    const before = c.count();
+    await c.answer(press(stack, card, BOB, `v1:details:${card.incidentId}`));
+    await c.waitForLine(/🔎/, before);
+    c.say(BOB, "/silence 1h");
+    expect(await c.waitForLine(/which alerts\?/, before)).toMatch(/^@bob, which alerts\?/);
+    c.say(BOB, "/cancel");
+    expect(await c.waitForLine(/^Cancelled/, before)).toBe("Cancelled: no silence was created.");
+  });
+
+  it("answers a /silence sent after the guided one timed out", async () => {
+    const before = c.count();
+    c.say(ALICE, "/silence");
+    await c.waitForLine(/which alerts\?/, before);
+    await new Promise((resolve) => setTimeout(resolve, LOCAL_REPLY_TIMEOUT_MS + 300));
+    c.say(ALICE, "/silence service=awoooi-late 1h");
+    expect(await c.waitForLine(/^Too late/, before)).toBe(
+      "Too late: the silence was not created. Send /silence again.",
+    );
+    expect(await c.waitForLine(/^🔕 Silence #/, before)).toContain("Matching: service=awoooi-late");
+  });
+
+  it("/silence list stays inside Telegram's 4096 characters however many silences there are", async () => {
+    for (let index = 0; index < 35; index++) {
+      const matchers = [
+        `alertname=KubeDeploymentReplicasMismatch${index}`,
+        "namespace=awoooi-production-eu-west",
+        `deployment=awoooi-payments-reconciliation-worker-${index}`,
+        "container=reconciler",
+      ].join(" ");
+      const before = c.count();
+      c.say(ALICE, `/silence ${matchers} 2h storm`);
+      await c.waitForLine(/^🔕 Silence #/, before);
+    }
+    const before = c.count();
+    c.say(ALICE, "/silence list");
+    const list = await c.waitForLine(/^🔕 Active silences/, before);
+    expect(list.length).toBeLessThanOrEqual(4096);
+    expect(list).toContain("reconciliation-worker");
   });
 });
