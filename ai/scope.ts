@@ -119,8 +119,9 @@ export function targetProblem(target: TargetRef, scope: IncidentScope): string |
     return `target.namespace ${target.namespace} is not the incident's namespace`;
   }
   if (scope.names[target.kind].includes(target.name)) return undefined;
-  if (target.kind === "Pod" && scope.podPrefixes.some((prefix) => target.name.startsWith(prefix)))
-    return undefined;
+  // The pod's own deployment must be the incident's: `api-worker-…` starts with `api-` too.
+  const podOf = target.kind === "Pod" ? deploymentOfPod(target.name) : undefined;
+  if (podOf !== undefined && scope.podPrefixes.includes(`${podOf}-`)) return undefined;
   const allowed = scope.names[target.kind];
   return allowed.length === 0
     ? `the incident names no ${target.kind}, so ${target.name} cannot be targeted`

@@ -163,10 +163,17 @@ export const cleanupLogs: Executor<CleanupLogsParams, CleanupLogsDeps> = {
     for (const { root, files } of found) {
       for (const file of files) {
         context.signal?.throwIfAborted();
-        // Checked again right before unlink: a parent swapped for a link meanwhile leads elsewhere.
+        // Checked again right before unlink: a parent swapped for a link meanwhile leads elsewhere,
+        // and a file written to since the scan is no longer old.
         const real = await realpath(file.path).catch(() => undefined);
         const stats = await lstat(file.path).catch(() => undefined);
-        if (real === undefined || stats === undefined || !stats.isFile() || !inside(root, real)) {
+        if (
+          real === undefined ||
+          stats === undefined ||
+          !stats.isFile() ||
+          stats.mtimeMs >= cutoff ||
+          !inside(root, real)
+        ) {
           skipped.push(file.path);
           continue;
         }

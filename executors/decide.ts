@@ -4,7 +4,7 @@
 import { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS, type RiskLevel } from "../ai/actions.js";
 import type { Analysis } from "../ai/analysis.js";
 import { AnalysisContextSchema } from "../ai/context.js";
-import { scopeFromContext, targetProblem } from "../ai/scope.js";
+import { deploymentOfPod, scopeFromContext, targetProblem } from "../ai/scope.js";
 
 export interface GuardrailPolicy {
   /** AUTO_REPAIR_ENABLED: false sends everything to a human. */
@@ -42,6 +42,8 @@ export interface DecisionInput {
   counters: RepairCounters;
   /** Ready replicas of the target workload, when known. */
   healthyReplicas?: number;
+  /** Replicas of the target Deployment now, when known: a rollout restart or undo replaces each one. */
+  workloadReplicas?: number;
 }
 
 /** A hard rule stops the action outright; a soft one only takes away the automatic run. */
@@ -69,9 +71,14 @@ const RISK_ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, CRITICAL: 2 }
 /** Actions that take a healthy pod away (a rollout restart surges first, so it does not). */
 const REMOVES_A_POD = new Set(["DELETE_POD", "SCALE_DOWN"]);
 const NAMESPACED_TARGETS = new Set(["Deployment", "StatefulSet", "Pod"]);
+/** Actions that replace every pod of the workload, whatever the analysis declares. */
+const REPLACES_EVERY_POD = new Set(["RESTART_POD", "ROLLBACK"]);
 
 export function resourceKey(analysis: Analysis): string {
   const { kind, namespace, name } = analysis.target;
+  // A pod's replacement has a new name: its budget and cool-off are its deployment's.
+  const owner = kind === "Pod" ? deploymentOfPod(name) : undefined;
+  if (owner !== undefined) return `Deployment/${namespace ?? "-"}/${owner}`;
   return `${kind}/${namespace ?? "-"}/${name}`;
 }
 
@@ -174,7 +181,12 @@ export function decide(input: DecisionInput): Decision {
     confidenceOk,
     `confidence ${analysis.confidence.toFixed(2)} ${confidenceOk ? "≥" : "<"} ${policy.minConfidence}`,
   );
-  const pods = analysis.blast_radius.affected_pods;
+  // The model's own count is a claim; the cluster's replica count is not.
+  const declared = analysis.blast_radius.affected_pods;
+  const pods =
+    REPLACES_EVERY_POD.has(action) && input.workloadReplicas !== undefined
+      ? Math.max(declared, input.workloadReplicas)
+      : declared;
   check(
     "max_affected_pods",
     "soft",

@@ -62,6 +62,8 @@ export class DockerodeGateway implements DockerGateway {
       if (statusCode(error) === 404) return undefined;
       throw error;
     }
+    // The engine also resolves an id prefix (`db`, `cafe`): only the container of that name is it.
+    if (info.Name.replace(/^\//, "") !== name && info.Id !== name) return undefined;
     const health = toHealth(info.State.Health?.Status);
     return {
       id: info.Id,

@@ -47,14 +47,15 @@ export const EXECUTORS = registerExecutors([
  * only pick a configured target (executors/targets.ts); guards refuse any other.
  */
 const PARAMS_FROM_TARGET: Partial<
-  Record<RemediationAction, (target: Analysis["target"]) => Record<string, unknown>>
+  Record<RemediationAction, (target: Analysis["target"]) => Record<string, unknown> | undefined>
 > = {
   RESTART_CONTAINER: (target) => ({ container: target.name }),
-  RESTART_POD: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  // The Kubernetes executors act on Deployments only: a StatefulSet's name is no Deployment's
+  RESTART_POD: (target) => deploymentParams(target),
   DELETE_POD: (target) => ({ namespace: target.namespace, pod: target.name }),
-  SCALE_UP: (target) => ({ namespace: target.namespace, deployment: target.name }),
-  SCALE_DOWN: (target) => ({ namespace: target.namespace, deployment: target.name }),
-  ROLLBACK: (target) => ({ namespace: target.namespace, deployment: target.name }),
+  SCALE_UP: (target) => deploymentParams(target),
+  SCALE_DOWN: (target) => deploymentParams(target),
+  ROLLBACK: (target) => deploymentParams(target),
   // Redis: a `clear_cache` name or alias (alerts say `redis-sessions` or `10.0.0.5:6379`)
   CLEAR_CACHE: (target) => ({ target: target.name }),
   // PostgresTable: `schema.table` or `table`; the database is the one listing it
@@ -69,6 +70,10 @@ const PARAMS_FROM_TARGET: Partial<
   FALLBACK_AI: (target) => ({ provider: target.name }),
 };
 
+function deploymentParams(target: Analysis["target"]): Record<string, unknown> | undefined {
+  return target.kind === "Deployment" ? { namespace: target.namespace, deployment: target.name } : undefined;
+}
+
 /** What could run for this analysis, or undefined when no executor exists for it yet. */
 export function proposalFor(
   analysis: Analysis,
@@ -77,7 +82,8 @@ export function proposalFor(
   const action = analysis.suggested_action as RemediationAction;
   const executor = executors.get(action);
   const toParams = PARAMS_FROM_TARGET[action];
-  if (executor === undefined || toParams === undefined) return undefined;
-  const params = executor.params.safeParse(toParams(analysis.target));
+  const raw = toParams?.(analysis.target);
+  if (executor === undefined || raw === undefined) return undefined;
+  const params = executor.params.safeParse(raw);
   return params.success ? { action, params: params.data as Record<string, unknown> } : undefined;
 }

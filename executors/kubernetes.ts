@@ -110,8 +110,22 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
     if (deployment === undefined)
       return { ok: false, rule: "owned_pod", reason: `${p.pod} is not a deployment's pod` };
     const pods = await deps.kube.listPods(p.namespace, {});
-    if (!pods.some((pod) => pod.name === p.pod))
+    const target = pods.find((pod) => pod.name === p.pod);
+    if (target === undefined)
       return { ok: false, rule: "target_exists", reason: `pod ${p.namespace}/${p.pod} does not exist` };
+    // A ready pod taken away is a healthy replica less until its replacement is ready.
+    if (target.ready) {
+      const found = await readDeployment(deps, { namespace: p.namespace, deployment });
+      if ("refusal" in found) return found.refusal;
+      const left = found.state.readyReplicas - 1;
+      if (left < deps.minHealthyReplicas) {
+        return {
+          ok: false,
+          rule: "min_healthy_replicas",
+          reason: `${left} ready replica(s) of ${deployment} would remain, at least ${deps.minHealthyReplicas} must`,
+        };
+      }
+    }
     return { ok: true };
   },
   plan: (p) => [

@@ -113,6 +113,8 @@ export function runCommand(
       reject(error);
     });
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+      // Once stopped, nothing of the group may outlive the leader: cleanUp cancels the delayed SIGKILL.
+      if (timedOut || aborted) signalGroup("SIGKILL");
       cleanUp();
       resolvePromise({
         exitCode,

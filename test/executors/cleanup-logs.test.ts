@@ -1,4 +1,5 @@
 // CLEANUP_LOGS on the real filesystem under a temporary directory, with links pointing out of it.
+import { utimesSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,26 @@ describe("CLEANUP_LOGS", () => {
     expect(await exists(join(outside, "archive", "old.log"))).toBe(true);
     expect((await readdir(logs)).sort()).toEqual(["app.log", "app.log.0", "archive", "nginx", "secret.log"]);
     expect(await exists(join(other, "old.log"))).toBe(true);
+  });
+
+  it("keeps a file written to between the scan and its deletion", async () => {
+    let touched = false;
+    // the execution's abort check runs right before each deletion: the app writes its log there
+    const signal = {
+      aborted: false,
+      throwIfAborted() {
+        if (touched) return;
+        touched = true;
+        const now = new Date();
+        for (const path of [join(logs, "app.log.1"), join(logs, "nginx", "access.log.3")])
+          utimesSync(path, now, now);
+      },
+    } as unknown as AbortSignal;
+    const result = await cleanupLogs.execute(deps, {}, { dryRun: false, signal });
+    expect(touched).toBe(true);
+    expect(result.detail).toMatchObject({ deleted: 0, skippedCount: 2 });
+    expect(await exists(join(logs, "app.log.1"))).toBe(true);
+    expect(await exists(join(logs, "nginx", "access.log.3"))).toBe(true);
   });
 
   it("lists what would go in dry run, and deletes nothing", async () => {

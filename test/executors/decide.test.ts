@@ -54,6 +54,7 @@ function given(overrides: {
   counters?: Partial<DecisionInput["counters"]>;
   registryAllows?: readonly string[] | undefined;
   healthyReplicas?: number;
+  workloadReplicas?: number;
 }): DecisionInput {
   return {
     // hostile overrides (unlisted actions) get past the types here, as they would past a broken validator
@@ -64,6 +65,7 @@ function given(overrides: {
     registryAllows:
       "registryAllows" in overrides ? overrides.registryAllows : ["RESTART_POD", "DELETE_POD", "SCALE_UP"],
     ...(overrides.healthyReplicas === undefined ? {} : { healthyReplicas: overrides.healthyReplicas }),
+    ...(overrides.workloadReplicas === undefined ? {} : { workloadReplicas: overrides.workloadReplicas }),
   };
 }
 
@@ -88,6 +90,12 @@ const TABLE: [string, Parameters<typeof given>[0], DecisionMode, string | undefi
   [
     "more than 3 pods affected",
     { analysis: { blast_radius: { affected_pods: 4, estimated_downtime_seconds: 0 } } },
+    "approval",
+    "max_affected_pods",
+  ],
+  [
+    "hostile: a rollout restart of 10 replicas declared as 2 pods",
+    { workloadReplicas: 10 },
     "approval",
     "max_affected_pods",
   ],
@@ -149,6 +157,18 @@ const TABLE: [string, Parameters<typeof given>[0], DecisionMode, string | undefi
     "target_in_incident",
   ],
   [
+    "hostile: a pod of another deployment whose name extends the incident's",
+    {
+      analysis: {
+        suggested_action: "DELETE_POD",
+        target: { kind: "Pod", namespace: "awoooi-prod", name: "awoooi-api-worker-7d4b8c9f5-abc12" },
+      },
+      healthyReplicas: 3,
+    },
+    "refused",
+    "target_in_incident",
+  ],
+  [
     "an incident outside the allowed namespaces",
     {
       incident: { labels: { ...INCIDENT.labels, namespace: "default" } },
@@ -186,6 +206,23 @@ describe("decide", () => {
       }),
     );
     expect(decision.summary).toBe("needs approval: risk MEDIUM above LOW");
+  });
+
+  it("counts a pod's repairs and cool-off against its deployment: pod names change with each replacement", () => {
+    const deletePod = given({
+      analysis: { suggested_action: "DELETE_POD", target: pod },
+      healthyReplicas: 3,
+    });
+    const replacement = given({
+      analysis: {
+        suggested_action: "DELETE_POD",
+        target: { ...pod, name: "awoooi-api-7d4b8c9f5-zz9k1" },
+      },
+      healthyReplicas: 3,
+    });
+    expect(decide(deletePod).resourceKey).toBe("Deployment/awoooi-prod/awoooi-api");
+    expect(decide(replacement).resourceKey).toBe(decide(deletePod).resourceKey);
+    expect(decide(given({})).resourceKey).toBe("Deployment/awoooi-prod/awoooi-api");
   });
 
   it("records every rule's verdict, not only the failing ones", () => {

@@ -39,6 +39,37 @@ describe("the executor list", () => {
     expect(restartContainer.params.safeParse({ container: "postgres" }).success).toBe(true);
   });
 
+  it("proposes no Deployment action for a StatefulSet target: a namesake Deployment is not the incident's", () => {
+    const context = AnalysisContextSchema.parse({
+      source: "alertmanager",
+      title: "KubeStatefulSetReplicasMismatch",
+      severity: "P2",
+      status: "firing",
+      labels: {
+        alertname: "KubeStatefulSetReplicasMismatch",
+        namespace: "awoooi-prod",
+        statefulset: "redis",
+      },
+      annotations: {},
+    });
+    const analysis = analyzeOffline(context, []);
+    for (const action of ["RESTART_POD", "SCALE_UP", "SCALE_DOWN"] as const) {
+      const proposal = proposalFor({
+        ...analysis,
+        suggested_action: action,
+        target: { kind: "StatefulSet", namespace: "awoooi-prod", name: "redis" },
+      });
+      expect(proposal).toBeUndefined();
+    }
+    expect(
+      proposalFor({
+        ...analysis,
+        suggested_action: "RESTART_POD",
+        target: { kind: "Deployment", namespace: "awoooi-prod", name: "redis" },
+      }),
+    ).toEqual({ action: "RESTART_POD", params: { namespace: "awoooi-prod", deployment: "redis" } });
+  });
+
   it.each([
     [
       { alertname: "RedisMemoryHigh", container: "redis-sessions" },

@@ -246,9 +246,12 @@ describe("logs and events", () => {
     await gateway.scaleDeployment(NS, "api", 3);
     const scaling = await eventually(
       () => gateway.events(NS, "api"),
-      (events) => events.some((e) => e.reason === "ScalingReplicaSet"),
+      // the controller may still report the deployment's first rollout (to 2) before this one
+      (events) => events.some((e) => e.reason === "ScalingReplicaSet" && e.message.endsWith(" to 3")),
     );
-    expect(scaling.at(-1)?.message).toMatch(/^Scaled up replica set api-\w+ to 3$/);
+    expect(scaling.filter((e) => e.reason === "ScalingReplicaSet").at(-1)?.message).toMatch(
+      /^Scaled up replica set api-\w+ to 3$/,
+    );
   });
 });
 

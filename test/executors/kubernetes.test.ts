@@ -97,6 +97,20 @@ describe("Kubernetes executors", () => {
     expect(await deletePod.guard(deps, params)).toMatchObject({ ok: false, rule: "target_exists" });
   });
 
+  it("refuses to delete the last ready pod of a deployment", async () => {
+    kube.seedDeployment({ namespace: ns, name: "solo", replicas: 1 });
+    const pod = (await deps.kube.listPods(ns, { app: "solo" }))[0]?.name ?? "";
+    expect(await deletePod.guard(deps, { namespace: ns, pod })).toMatchObject({
+      ok: false,
+      rule: "min_healthy_replicas",
+    });
+    await expect(
+      deletePod.guard({ ...deps, minHealthyReplicas: 0 }, { namespace: ns, pod }),
+    ).resolves.toEqual({
+      ok: true,
+    });
+  });
+
   it("refuses params a model could smuggle a command into", () => {
     expect(
       restartPod.params.safeParse({ namespace: ns, deployment: "api; kubectl delete ns x" }).success,

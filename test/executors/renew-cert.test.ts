@@ -112,6 +112,28 @@ describe("RENEW_CERT", () => {
     expect(performance.now() - started).toBeLessThan(4_000);
   });
 
+  it("kills the whole process group on timeout, even a child that ignores SIGTERM", async () => {
+    const pidFile = join(dir, "stubborn.pid");
+    const stubborn = await script(
+      "stubborn.sh",
+      `(trap '' TERM; exec sleep 30) </dev/null >/dev/null 2>&1 &\necho $! > "${pidFile}"\nwait`,
+    );
+    const outcome = await runCommand([stubborn], { timeoutMs: 500 });
+    expect(outcome.timedOut).toBe(true);
+    const pid = Number(await readFile(pidFile, "utf8"));
+    const alive = async () => {
+      const state = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+      return state !== "" && !/^\d+ \(.*\) Z/.test(state);
+    };
+    try {
+      const deadline = Date.now() + 1_500;
+      while ((await alive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await alive()).toBe(false);
+    } finally {
+      if (await alive()) process.kill(pid, "SIGKILL");
+    }
+  });
+
   it("kills the command when the execution is aborted", async () => {
     const controller = new AbortController();
     const started = performance.now();

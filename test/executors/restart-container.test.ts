@@ -154,6 +154,24 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
     });
   });
 
+  it("takes a name only as a name: a short id prefix does not reach another container", async () => {
+    const container = await runContainer("payments-db", ["sleep", "3600"]);
+    const previous = await startedAt(container);
+    // an alert's `service: db` reads like a name but is also a hex id prefix to the engine
+    const prefix = container.id.slice(0, 6);
+
+    expect(await restartContainer.guard(deps, { container: prefix })).toEqual({
+      ok: false,
+      rule: "container-exists",
+      reason: `no container named ${prefix}`,
+    });
+    await expect(restartContainer.execute(deps, { container: prefix }, { dryRun: false })).rejects.toThrow(
+      `no container named ${prefix}`,
+    );
+    expect(await startedAt(container)).toBe(previous);
+    expect(await restartContainer.guard(deps, { container: "payments-db" })).toEqual({ ok: true });
+  });
+
   it("refuses a container outside the allow-list, and allows one on it", async () => {
     await runContainer("not-listed", ["sleep", "3600"]);
     const listed = { ...deps, allowedContainers: ["postgres", "listed"] };
