@@ -97,6 +97,11 @@ function kubeExecutorDeps(config: Readonly<Config>): Partial<Record<RemediationA
   return Object.fromEntries(KUBERNETES_EXECUTORS.map((executor) => [executor.name, deps]));
 }
 
+function deploymentReplicas(kube: ClusterKubeGateway) {
+  return async (namespace: string, deployment: string) =>
+    (await kube.getDeployment(namespace, deployment)).replicas;
+}
+
 export function createLogger(level: string): Logger {
   return pino({ level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] });
 }
@@ -269,6 +274,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
               ...(config.kubeconfig === undefined
                 ? {}
                 : { context: { kube: ClusterKubeGateway.fromKubeconfig(config.kubeconfig) } }),
+              // the guardrails count the pods a rollout replaces from the cluster, not the model
+              ...(config.kubeconfig === undefined
+                ? {}
+                : { workload: deploymentReplicas(ClusterKubeGateway.fromKubeconfig(config.kubeconfig)) }),
               canExecute: (action) => executorDeps[action] !== undefined,
               // what the guardrails allow runs once, like an approval (job id = action id)
               enqueueExecution: (actionId) =>

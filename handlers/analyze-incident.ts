@@ -2,6 +2,7 @@
 // playbooks), store the analysis with its tokens and cost, and move the incident on: an action the
 // guardrails allow runs by itself once a slot of the shared budget is reserved; any other
 // remediation waits for a human.
+import type { Analysis } from "../ai/analysis.js";
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
@@ -27,6 +28,8 @@ export interface AnalyzeDeps {
     counters: Pick<RepairCountersStore, "read" | "reserve">;
     registryAllows: (incident: Incident) => readonly string[] | undefined;
   };
+  /** Replicas of a Deployment now (KUBECONFIG): what a rollout restart or undo really affects. */
+  workload?: (namespace: string, deployment: string) => Promise<number>;
   /** Whether the action's executor has its target configured here (KUBECONFIG, DOCKER_HOST, …). */
   canExecute?: (action: RemediationAction) => boolean;
   /** Queues an automatically approved action; the job id is the action's, as for a human approval. */
@@ -66,6 +69,13 @@ function afterReservation(decision: Decision, reservation: Reservation, policy: 
     summary: `needs approval: ${detail}`,
     verdicts: [...decision.verdicts, { rule: "budget_reserved", kind: "soft", ok: false, detail }],
   };
+}
+
+/** The target Deployment's replicas when the cluster answers; undefined leaves the analysis' count. */
+async function workloadReplicas(deps: AnalyzeDeps, analysis: Analysis): Promise<number | undefined> {
+  const { kind, namespace, name } = analysis.target;
+  if (deps.workload === undefined || kind !== "Deployment" || namespace === undefined) return undefined;
+  return deps.workload(namespace, name).catch(() => undefined);
 }
 
 async function setStatus(db: Queryable, id: string, from: readonly string[], to: string): Promise<boolean> {
@@ -115,12 +125,14 @@ export async function analyzeIncident(
   const { analysis } = result;
   const { policy } = deps.guardrails;
   const proposal = proposalFor(analysis);
+  const replicas = await workloadReplicas(deps, analysis);
   let decision = decide({
     analysis,
     incident,
     policy,
     counters: await deps.guardrails.counters.read(resourceKey(analysis)),
     registryAllows: deps.guardrails.registryAllows(incident),
+    ...(replicas === undefined ? {} : { workloadReplicas: replicas }),
   });
   if (decision.mode === "auto" && proposal !== undefined && deps.canExecute?.(proposal.action) === false) {
     const detail = `${proposal.action} has no target configured here`;
@@ -143,6 +155,13 @@ export async function analyzeIncident(
 
   let autoActionId: number | undefined;
   const stored = await inTransaction(deps.pool, async (client) => {
+    // The model may take a minute; an incident that resolved meanwhile gets no action (the row
+    // lock orders this against the resolution).
+    const { rows: current } = await client.query<{ status: string }>(
+      `SELECT status FROM incidents WHERE id = $1 FOR UPDATE`,
+      [incident.id],
+    );
+    const stillOpen = current[0]?.status !== "resolved";
     const row = await insertAnalysis(client, {
       incidentId: incident.id,
       requestedBy: input.requestedBy,
@@ -175,7 +194,7 @@ export async function analyzeIncident(
       outcome: decision.mode,
       detail: { summary: decision.summary, verdicts: decision.verdicts },
     });
-    if (auto) {
+    if (auto && stillOpen) {
       const approved = await insertApprovedAction(client, {
         incidentId: incident.id,
         analysisId: row.id,
@@ -204,7 +223,7 @@ export async function analyzeIncident(
           },
         });
       }
-    } else if (proposesRemediation && proposal !== undefined) {
+    } else if (stillOpen && proposesRemediation && proposal !== undefined) {
       await proposeAction(client, { incidentId: incident.id, analysisId: row.id, ...proposal });
     }
     // Only an incident still being analysed moves on; one resolved meanwhile stays resolved.

@@ -2,7 +2,7 @@
 // UPDATE, so a double press or two approvers at once approve once; every press is audited, and a
 // press that changes nothing says why (already decided by whom, incident resolved).
 import { audit, latestAction, transitionAction, type PendingAction } from "../db/actions.js";
-import { acknowledgeIncident, addEvent, type Queryable } from "../db/incidents.js";
+import { acknowledgeIncident, addEvent, getIncident, type Queryable } from "../db/incidents.js";
 import { actorOf, guardDecision } from "./decision-guard.js";
 
 export interface ApproveDeps {
@@ -46,6 +46,14 @@ export async function approveAction(
   if (!fromApi) {
     const guard = await guardDecision(deps, { ...input, what: "approve" });
     if (!guard.ok) return { outcome: guard.outcome, text: guard.text };
+  } else if (
+    (await getIncident(deps.db, input.incidentId))?.status === "resolved" &&
+    (await latestAction(deps.db, input.incidentId))?.status === "pending"
+  ) {
+    // The token stands in for the approver list, not for the button's other checks: a proposal
+    // left pending when its incident resolved is not run.
+    await audit(deps.db, { incidentId: input.incidentId, actor, what: "approve", outcome: "resolved" });
+    return { outcome: "resolved", text: `${input.incidentId} is already resolved.` };
   }
   const action = await transitionAction(deps.db, { incidentId: input.incidentId }, ["pending"], "approved", {
     decidedBy: actor,

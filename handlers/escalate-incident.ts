@@ -1,10 +1,11 @@
 // Use case: escalate an incident (SPEC section 5). "sla": nobody acknowledged it within its
 // severity's response time (a delayed job booked when it opened); it escalates only if it is
 // still unresolved, unacknowledged and not snoozed. "repair_failed": a repair did not work; it
-// escalates whether or not someone acknowledged it. Either way an incident escalates once: one
-// atomic UPDATE marks it, with its timeline event and audit row in the same transaction. Then each
-// of its chats gets one message mentioning the on-call people, replying to the card; a chat that
-// got it already (a retried job) is not sent it again.
+// escalates whether or not someone acknowledged it. An incident escalates once per reason (a
+// repair that fails after the SLA escalated is news the on-call people must hear): one atomic
+// UPDATE marks it, with its timeline event and audit row in the same transaction. Then each of its
+// chats gets one message mentioning the on-call people, replying to the card; a chat that got it
+// already (a retried job) is not sent it again.
 import type { Incident } from "../db/incidents.js";
 import { addEvent, getIncident, listEvents, telegramMessages } from "../db/incidents.js";
 import { audit } from "../db/actions.js";
@@ -44,10 +45,13 @@ export type EscalateResult =
 async function claimEscalation(pool: Pool, input: EscalateInput, afterSeconds: number): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     const { rowCount } = await client.query(
-      `UPDATE incidents SET escalated_at = now(), version = version + 1, updated_at = now()
-       WHERE id = $1 AND escalated_at IS NULL AND status <> 'resolved'
-         AND ($2 = 'repair_failed'
-              OR (acknowledged_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= now())))`,
+      `UPDATE incidents SET escalated_at = COALESCE(escalated_at, now()), version = version + 1, updated_at = now()
+       WHERE id = $1 AND status <> 'resolved'
+         AND (($2 = 'repair_failed'
+               AND NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = $1
+                                 AND e.kind = 'escalated' AND e.detail->>'reason' = 'repair_failed'))
+              OR (escalated_at IS NULL AND acknowledged_at IS NULL
+                  AND (snoozed_until IS NULL OR snoozed_until <= now())))`,
       [input.incidentId, input.reason],
     );
     if (rowCount !== 1) return false;
@@ -87,9 +91,10 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const escalation = events.findLast((event) => event.kind === "escalated");
   const reason = escalation?.detail.reason === "repair_failed" ? "repair_failed" : "sla";
   const detail = typeof escalation?.detail.detail === "string" ? escalation.detail.detail : undefined;
+  // the chats told of the latest escalation (an earlier one's messages do not count)
   const done = new Set(
     events
-      .filter((event) => event.kind === "escalation_notified")
+      .filter((event) => event.kind === "escalation_notified" && event.id > (escalation?.id ?? 0))
       .map((event) => String(event.detail.chatId)),
   );
   const cards = await telegramMessages(deps.pool, incident.id);

@@ -33,8 +33,11 @@ export interface ExecuteDeps {
 
 export type ExecuteOutcome = "verifying" | "failed" | "dry_run" | "skipped";
 
-/** Actions whose verification waits for a Deployment rollout; one that never completes may be undone. */
-const ROLLOUT_ACTIONS: ReadonlySet<string> = new Set(["RESTART_POD", "SCALE_UP", "SCALE_DOWN"]);
+/**
+ * Actions that start a new Deployment revision; one whose rollout never completes may be undone.
+ * A scale changes no template: undoing after it would roll the previous release back instead.
+ */
+const ROLLOUT_ACTIONS: ReadonlySet<string> = new Set(["RESTART_POD"]);
 
 class ExecutionTimeout extends Error {
   constructor(readonly ms: number) {
@@ -170,6 +173,8 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     await transitionAction(deps.db, { id: action.id }, ["executing"], "succeeded", {
       result: { dryRun: true, calls: result.calls },
     });
+    // nothing changed: the incident is as open as it was
+    await setIncidentStatus(deps.db, action.incidentId, ["executing"], "open");
     await addEvent(deps.db, action.incidentId, "dry_run", { action: action.action, calls: result.calls });
     return "dry_run";
   }

@@ -89,6 +89,12 @@ async function fire(client: Queryable, input: IngestInput, recentId: string | nu
     recentId === null ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
   if (latest !== undefined && latest.id === recentId) {
     await recordFiring(client, latest.id, alert, seenAt);
+    // It fired again: whoever acknowledged the first firing has not seen this one, so the SLA
+    // clock starts over (the earlier acknowledgement and escalation stay in the timeline).
+    await client.query(
+      `UPDATE incidents SET acknowledged_at = NULL, acknowledged_by = NULL, escalated_at = NULL WHERE id = $1`,
+      [latest.id],
+    );
     await addEvent(client, latest.id, "reopened", { delivery: input.deliveryKey });
     await insertAlert(client, { ...input, incidentId: latest.id, deduplicated: true });
     return { outcome: "reopened", incidentId: latest.id, changed: true };

@@ -18,11 +18,14 @@ export function slaEscalationJob(
   incidentId: string,
   severity: Severity,
   afterSeconds: Record<Severity, number>,
+  /** The delivery that reopened the incident: each reopening gets a deadline of its own. */
+  reopenedBy?: string,
 ): { name: string; data: EscalateJob; opts: { jobId: string; delay: number } } {
+  const round = reopenedBy === undefined ? "" : `-reopened-${reopenedBy.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   return {
     name: "escalate",
     data: { incidentId, reason: "sla" },
-    opts: { jobId: `escalate-sla-${incidentId}`, delay: afterSeconds[severity] * 1000 },
+    opts: { jobId: `escalate-sla-${incidentId}${round}`, delay: afterSeconds[severity] * 1000 },
   };
 }
 
@@ -36,7 +39,9 @@ export function escalateProcessor(deps: EscalateProcessorDeps) {
       reason,
       ...(detail === undefined ? {} : { detail }),
     });
-    if (result.outcome === "escalated") {
+    // Also when already escalated: a first run that failed after marking the incident (Telegram
+    // refused the mention) never asked for the card; an unchanged card is not sent again.
+    if (result.outcome === "escalated" || result.outcome === "already_escalated") {
       await deps.queues.notify.add(
         "card",
         { incidentId, changedAt: new Date().toISOString() },

@@ -51,8 +51,13 @@ export function executeProcessor(deps: ExecuteProcessorDeps) {
     if (job.name === "sweep") {
       const swept = await sweepActions({
         execute: deps.execute,
-        enqueueExecution: (actionId) =>
-          deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+        enqueueExecution: async (actionId) => {
+          // A failed job keeps its id for a week (removeOnFail), and an add with that id would do
+          // nothing; the action is still "approved", so nothing ran: the old job goes.
+          const previous = await deps.queues.execute.getJob(`execute-${actionId}`);
+          if (previous !== undefined && (await previous.isFailed())) await previous.remove();
+          return deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` });
+        },
         verifyWithinMs: deps.verifyWithinMs ?? 120_000,
         ...(deps.sweepGraceMs === undefined ? {} : { graceMs: deps.sweepGraceMs }),
       });

@@ -42,6 +42,8 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     const receivedAt = new Date(parsed.data.receivedAt);
     const touched = new Set<string>();
     const opened: string[] = [];
+    /** Incidents that fired again after resolving, with the delivery that reopened them. */
+    const reopened = new Map<string, string>();
     const severityOf = new Map<string, Severity>();
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
@@ -61,6 +63,9 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
       }
       deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
       if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
+      if (result.outcome === "reopened" && result.incidentId !== undefined) {
+        reopened.set(result.incidentId, `${job.id}:${index}`);
+      }
       if (result.outcome === "opened" && result.incidentId !== undefined) {
         opened.push(result.incidentId);
         deps.metrics.incidentsOpened.inc({ source: alert.source, severity: alert.severity });
@@ -80,11 +85,15 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     // The delay lives in Redis, so the deadline survives a restart.
     const sla = deps.escalateAfterSeconds;
     if (sla !== undefined) {
-      await deps.queues.escalate.addBulk(
-        [...new Set(opened)].map((incidentId) =>
+      await deps.queues.escalate.addBulk([
+        ...[...new Set(opened)].map((incidentId) =>
           slaEscalationJob(incidentId, severityOf.get(incidentId) ?? "P2", sla),
         ),
-      );
+        // a reopening starts the clock again, with a deadline of its own
+        ...[...reopened].map(([incidentId, delivery]) =>
+          slaEscalationJob(incidentId, severityOf.get(incidentId) ?? "P2", sla, delivery),
+        ),
+      ]);
     }
     // jobId per incident: a redelivered ingest job does not ask for a second analysis.
     await deps.queues.analyze.addBulk(

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRuntime } from "../../app/runtime.js";
 import { telegramNotices } from "../../bot/telegram-notices.js";
 import { auditTrail } from "../../db/actions.js";
-import { getIncident, listEvents } from "../../db/incidents.js";
+import { latestAnalysis } from "../../db/analyses.js";
+import { getIncident, listEvents, telegramMessages } from "../../db/incidents.js";
 import { escalateIncident } from "../../handlers/escalate-incident.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import {
@@ -108,6 +109,33 @@ describe("SLA escalation", () => {
     expect(escalationsOf(id)).toEqual([]);
   });
 
+  it("starts the clock again when an acknowledged incident resolves and fires again", async () => {
+    const { id } = await fire("FlapsAfterAck", "critical");
+    await stack.db.pool.query(
+      "UPDATE incidents SET acknowledged_at = now(), acknowledged_by = '1001' WHERE id = $1",
+      [id],
+    );
+    const labels = { alertname: "FlapsAfterAck", severity: "critical", service: "flapsafterack" };
+    const send = (status: "firing" | "resolved") =>
+      postJson(
+        `${stack.url}/api/v1/webhooks/alertmanager`,
+        alertmanagerPayload({ fingerprint: "FlapsAfterAck", labels, status }),
+        alertmanagerAuth,
+      );
+    expect((await send("resolved")).status).toBe(202);
+    await expect.poll(async () => (await getIncident(stack.db.pool, id))?.status).toBe("resolved");
+    // the first deadline passes while it is resolved: nothing to escalate
+    await sleep(2_500);
+    expect((await send("firing")).status).toBe(202);
+    await expect.poll(async () => (await getIncident(stack.db.pool, id))?.status).toBe("open");
+    const reopenedAt = Date.now();
+    expect((await getIncident(stack.db.pool, id))?.acknowledgedAt).toBeNull();
+    // nobody acknowledged the new firing: it escalates one deadline later
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    expect(Date.now() - reopenedAt).toBeGreaterThanOrEqual(1_500);
+    expect(escalationsOf(id)).toHaveLength(1);
+  });
+
   it("escalates a failed repair at once, acknowledged or not", async () => {
     const { id, card } = await fire("RepairDidNotHelp", "warning");
     await stack.db.pool.query(
@@ -125,6 +153,65 @@ describe("SLA escalation", () => {
     const [message] = escalationsOf(id);
     expect(message?.text).toContain(`@alice @bobby_sre: P2 ${id} repair failed: pods still crash-looping`);
     expect(message?.message.reply_to_message?.message_id).toBe(card.message_id);
+  });
+
+  it("tells the on-call people when a repair fails after the SLA already escalated", async () => {
+    const { id } = await fire("FailsAfterSla", "critical");
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    await stack.runtime.queues.escalate.add("escalate", {
+      incidentId: id,
+      reason: "repair_failed",
+      detail: "RESTART_POD failed: rollout never completed",
+    });
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 1, 5_000);
+    expect(escalationsOf(id)[1]?.text).toContain(
+      `@alice @bobby_sre: P0 ${id} repair failed: RESTART_POD failed: rollout never completed`,
+    );
+    // the same failure retried does not ping again (once the first run recorded its message:
+    // two runs at the same moment may both ping, which beats a ping lost)
+    await expect
+      .poll(
+        async () =>
+          (await listEvents(stack.db.pool, id)).filter((event) => event.kind === "escalation_notified")
+            .length,
+      )
+      .toBe(2);
+    await stack.runtime.queues.escalate.add("escalate", { incidentId: id, reason: "repair_failed" });
+    await sleep(1_000);
+    expect(escalationsOf(id)).toHaveLength(2);
+  });
+
+  it("shows the escalation on the card even when Telegram refused the first mention", async () => {
+    const { id, card } = await fire("MentionRefusedOnce", "warning");
+    // the card settled: analysed, and showing the incident's latest version
+    await expect
+      .poll(
+        async () => {
+          const incident = await getIncident(stack.db.pool, id);
+          const [shown] = await telegramMessages(stack.db.pool, id);
+          const analysed = (await latestAnalysis(stack.db.pool, id)) !== undefined;
+          return analysed && shown?.renderedVersion === incident?.version;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    stack.telegram.failNext("sendMessage", {
+      error_code: 400,
+      description: "Bad Request: not enough rights to send text messages to the chat",
+    });
+    await stack.runtime.queues.escalate.add("escalate", {
+      incidentId: id,
+      reason: "repair_failed",
+      detail: "pods still crash-looping",
+    });
+    // the job is retried (ESCALATE_JOB_OPTIONS) and the mention goes out the second time
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    expect(escalationsOf(id)).toHaveLength(1);
+    await waitForChat(
+      stack.telegram,
+      () => (stack.telegram.message(CHAT_ID, card.message_id)?.text ?? "").includes("⏫ escalated"),
+      5_000,
+    );
   });
 
   it(

@@ -3,8 +3,8 @@
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AnalysisSchema } from "../../ai/analysis.js";
-import { auditTrail, latestAction } from "../../db/actions.js";
-import { getIncident, insertIncident } from "../../db/incidents.js";
+import { auditTrail, latestAction, pendingApprovals } from "../../db/actions.js";
+import { getIncident, insertIncident, markResolved } from "../../db/incidents.js";
 import { learnFromOutcome } from "../../db/playbooks.js";
 import type { GuardrailPolicy } from "../../executors/decide.js";
 import { RepairCountersStore } from "../../executors/repair-counters.js";
@@ -172,6 +172,35 @@ describe("analyzing an incident the guardrails may repair by themselves", () => 
     expect((await store.read(RESOURCE)).lastHour).toBe(0);
   });
 
+  it("counts the pods a rollout restart replaces from the cluster, not from the model's blast radius", async () => {
+    const store = new RepairCountersStore(redis, prefix);
+    const queued: number[] = [];
+    const asked: string[] = [];
+    const id = (await incident("INC-20261124-0001")).id;
+    await analyzeIncident(
+      {
+        ...deps(store, queued),
+        // the model declared a small blast radius; the deployment runs 10 replicas
+        workload: (namespace, deployment) => {
+          asked.push(`${namespace}/${deployment}`);
+          return Promise.resolve(10);
+        },
+      },
+      { incidentId: id, requestedBy: "system" },
+    );
+    expect(asked).toEqual(["awoooi-prod/awoooi-api"]);
+    expect(queued).toEqual([]);
+    expect((await latestAction(db.pool, id))?.status).toBe("pending");
+    const decision = (await auditTrail(db.pool, id)).find(
+      (entry) => entry.what === "decision on RESTART_POD",
+    );
+    expect(decision?.outcome).toBe("approval");
+    expect(decision?.detail.verdicts).toContainEqual(
+      expect.objectContaining({ rule: "max_affected_pods", ok: false }),
+    );
+    expect((await store.read(RESOURCE)).lastHour).toBe(0);
+  });
+
   it("gives the reserved slot back when the incident already has a running action", async () => {
     const store = new RepairCountersStore(redis, prefix);
     const id = (await incident("INC-20261124-0001")).id;
@@ -183,5 +212,46 @@ describe("analyzing an incident the guardrails may repair by themselves", () => 
     await analyzeIncident(deps(store, queued), { incidentId: id, requestedBy: "system" });
     expect(queued).toEqual([]);
     expect((await store.read(RESOURCE)).lastHour).toBe(0);
+  });
+
+  it("runs nothing and proposes nothing when the incident resolved while the model was thinking", async () => {
+    const store = new RepairCountersStore(redis, prefix);
+    const id = (await incident("INC-20261124-0001")).id;
+    const queued: number[] = [];
+    const base = deps(store, queued);
+    const resolvingMeanwhile: AnalyzeDeps = {
+      ...base,
+      chain: {
+        analyze: async (context, options) => {
+          // the alert resolves (ingest) during a slow model call
+          await markResolved(db.pool, id, new Date());
+          return base.chain.analyze(context, options);
+        },
+      },
+    };
+    await analyzeIncident(resolvingMeanwhile, { incidentId: id, requestedBy: "system" });
+    expect(queued).toEqual([]);
+    expect(await latestAction(db.pool, id)).toBeUndefined();
+    expect((await getIncident(db.pool, id))?.status).toBe("resolved");
+    // the reserved slot went back
+    expect((await store.read(RESOURCE)).lastHour).toBe(0);
+  });
+
+  it("leaves no proposal waiting for approval on an incident that resolved during the analysis", async () => {
+    const store = new RepairCountersStore(redis, prefix);
+    const id = (await incident("INC-20261124-0001")).id;
+    const queued: number[] = [];
+    const base = { ...deps(store, queued), canExecute: () => false };
+    const resolvingMeanwhile: AnalyzeDeps = {
+      ...base,
+      chain: {
+        analyze: async (context, options) => {
+          await markResolved(db.pool, id, new Date());
+          return base.chain.analyze(context, options);
+        },
+      },
+    };
+    await analyzeIncident(resolvingMeanwhile, { incidentId: id, requestedBy: "system" });
+    expect(await pendingApprovals(db.pool)).toEqual([]);
   });
 });

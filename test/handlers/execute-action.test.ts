@@ -235,6 +235,20 @@ describe("verification", () => {
   });
 });
 
+describe("dry run", () => {
+  it("leaves the incident open, not executing forever, once the dry run reported its calls", async () => {
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { dryRun: true },
+    );
+    await db.pool.query(`UPDATE incidents SET status = 'executing' WHERE id = $1`, [INCIDENT]);
+    expect(await executeAction(deps, actionId)).toBe("dry_run");
+    expect((await getAction(db.pool, actionId))?.status).toBe("succeeded");
+    // nothing changed: the incident is as open as before, and a person (or a new analysis) takes it on
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("open");
+  });
+});
+
 describe("the sweep of stuck actions", () => {
   const age = (actionId: number, seconds: number) =>
     db.pool.query(`UPDATE pending_actions SET updated_at = now() - make_interval(secs => $2) WHERE id = $1`, [
