@@ -376,6 +376,12 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           stormProcessor({
             sync: { db: pool, gate: stormGate, notices, budget: chatBudget },
             queue: queues.storm,
+            enqueueCard: (incidentId) =>
+              queues.notify.add(
+                "card",
+                { incidentId, changedAt: new Date().toISOString() },
+                { jobId: randomUUID() },
+              ),
             metrics,
             ...(options.stormRefreshMs === undefined ? {} : { intervalMs: options.stormRefreshMs }),
           }),

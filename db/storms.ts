@@ -115,6 +115,18 @@ export async function endStorm(db: Queryable, id: number): Promise<boolean> {
   return rowCount === 1;
 }
 
+/** Open incidents of the storm, still without a card of their own, that need a person (P0 or awaiting approval). */
+export async function foldedNeedingCards(db: Queryable, stormId: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT i.id FROM storm_folds f JOIN incidents i ON i.id = f.incident_id
+     WHERE f.storm_id = $1 AND f.promoted_at IS NULL AND i.status <> 'resolved'
+       AND (i.severity = 'P0' OR i.status = 'awaiting_approval')
+     ORDER BY i.severity, f.folded_at`,
+    [stormId],
+  );
+  return rows.map((row) => row.id);
+}
+
 /** True for the first caller only: the storm's one on-call mention for escalated folded incidents. */
 export async function claimStormEscalationNotice(db: Queryable, id: number): Promise<boolean> {
   const { rowCount } = await db.query(

@@ -15,6 +15,7 @@ import type { Redis } from "ioredis";
 import type { Incident, Queryable } from "../db/incidents.js";
 import {
   endStorm,
+  foldedNeedingCards,
   foldIncident,
   foldOf,
   getStorm,
@@ -193,7 +194,9 @@ export async function placeIncident(
     fold = await foldIncident(deps.db, { incidentId: incident.id, chatId, stormId: storm.id });
   }
   if (fold.promotedAt !== null) return { kind: "card" };
-  if (deservesOwnCard(incident) && (await deps.gate.promote(chatId, incident.id))) {
+  // Once its storm is over, an incident that needs a person gets its card (the chat budget paces it).
+  const over = deservesOwnCard(incident) && (await getStorm(deps.db, fold.stormId))?.endedAt != null;
+  if (deservesOwnCard(incident) && (over || (await deps.gate.promote(chatId, incident.id)))) {
     await markPromoted(deps.db, incident.id, chatId);
     // the summary counts it still, and now says it has its own card
     await deps.refresh(fold.stormId);
@@ -212,8 +215,8 @@ export interface SyncStormDeps {
 
 export type StormSyncResult =
   | { outcome: "missing" }
-  | { outcome: "deferred"; waitMs: number; ended: boolean }
-  | { outcome: "posted" | "edited" | "reposted" | "unchanged"; ended: boolean };
+  | { outcome: "deferred"; waitMs: number; ended: boolean; endedNow?: string[] }
+  | { outcome: "posted" | "edited" | "reposted" | "unchanged"; ended: boolean; endedNow?: string[] };
 
 /**
  * Brings the storm's summary card up to date, and ends the storm (final report on the card) once
@@ -222,11 +225,16 @@ export type StormSyncResult =
 export async function syncStormCard(deps: SyncStormDeps, stormId: number): Promise<StormSyncResult> {
   let storm = await getStorm(deps.db, stormId);
   if (storm === undefined) return { outcome: "missing" };
+  // Set when this call ended the storm: the folded incidents that still need a person, which the
+  // storm card alone cannot let anyone act on (no Approve button); they get their own cards now.
+  let endedNow: string[] | undefined;
   if (storm.endedAt === null && (await deps.gate.arrivals(storm.chatId)) < deps.gate.settings.threshold) {
-    await endStorm(deps.db, stormId);
+    if (await endStorm(deps.db, stormId)) endedNow = await foldedNeedingCards(deps.db, stormId);
     storm = (await getStorm(deps.db, stormId)) ?? storm;
   }
   const ended = storm.endedAt !== null;
+  const result = <R extends StormSyncResult>(value: R): R =>
+    endedNow === undefined ? value : { ...value, endedNow };
   const summary: StormSummary = {
     stormId,
     startedAt: storm.startedAt,
@@ -236,18 +244,18 @@ export async function syncStormCard(deps: SyncStormDeps, stormId: number): Promi
     counts: await stormCounts(deps.db, stormId),
   };
   const hash = createHash("sha256").update(JSON.stringify(summary)).digest("hex");
-  if (storm.renderedHash === hash) return { outcome: "unchanged", ended };
+  if (storm.renderedHash === hash) return result({ outcome: "unchanged", ended });
   const waitMs = (await deps.budget?.take(storm.chatId, "urgent")) ?? 0;
-  if (waitMs > 0) return { outcome: "deferred", waitMs, ended };
+  if (waitMs > 0) return result({ outcome: "deferred", waitMs, ended });
   const save = (messageId: number) => saveStormMessage(deps.db, { stormId, messageId, renderedHash: hash });
   if (storm.messageId === null) {
     await save((await deps.notices.postStorm(storm.chatId, summary)).messageId);
-    return { outcome: "posted", ended };
+    return result({ outcome: "posted", ended });
   }
   if ((await deps.notices.updateStorm(storm.chatId, storm.messageId, summary)) === "updated") {
     await save(storm.messageId);
-    return { outcome: "edited", ended };
+    return result({ outcome: "edited", ended });
   }
   await save((await deps.notices.postStorm(storm.chatId, summary)).messageId);
-  return { outcome: "reposted", ended };
+  return result({ outcome: "reposted", ended });
 }

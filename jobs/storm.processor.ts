@@ -28,6 +28,8 @@ export async function scheduleStormRefresh(
 export interface StormProcessorDeps {
   sync: SyncStormDeps;
   queue: Pick<Queue<StormJob>, "add">;
+  /** Asks for an incident's own card (the notify queue). */
+  enqueueCard: (incidentId: string) => Promise<unknown>;
   metrics?: Metrics;
   intervalMs?: number;
 }
@@ -39,6 +41,8 @@ export function stormProcessor(deps: StormProcessorDeps) {
     const { stormId } = parsed.data;
     const result = await syncStormCard(deps.sync, stormId);
     if (result.outcome !== "missing") deps.metrics?.cardsSent.inc({ kind: `storm_${result.outcome}` });
+    if (result.outcome !== "missing")
+      for (const incidentId of result.endedNow ?? []) await deps.enqueueCard(incidentId);
     if (result.outcome === "deferred") {
       await scheduleStormRefresh(deps.queue, stormId, Date.now() + result.waitMs, deps.intervalMs);
     } else if (result.outcome !== "missing" && !result.ended) {
