@@ -6,7 +6,7 @@ import { renderTelegramCard } from "../bot/cards/render-telegram.js";
 import type { SilenceCommandDeps } from "../bot/commands/silence.js";
 import type { CardButtonDeps } from "../bot/features/card-buttons.js";
 import { latestAnalysis } from "../db/analyses.js";
-import { audit } from "../db/actions.js";
+import { audit, latestAction } from "../db/actions.js";
 import { getIncident, listEvents } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
 import { alertmanagerSilences } from "../handlers/alertmanager-silences.js";
@@ -130,12 +130,15 @@ export function chatOpsDeps(
     cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
       const incident = await getIncident(pool, incidentId);
       if (incident === undefined) return { inline_keyboard: [] };
-      const [events, analysis] = await Promise.all([
+      const [events, analysis, pending] = await Promise.all([
         listEvents(pool, incidentId),
         latestAnalysis(pool, incidentId),
+        latestAction(pool, incidentId),
       ]);
+      const pendingId = pending?.status === "pending" ? pending.id : undefined;
       return (
-        renderTelegramCard(buildIncidentCard(incident, events, analysis)).replyMarkup ?? {
+        renderTelegramCard(buildIncidentCard(incident, events, analysis, undefined, pendingId))
+          .replyMarkup ?? {
           inline_keyboard: [],
         }
       );

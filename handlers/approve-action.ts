@@ -14,7 +14,15 @@ export interface ApproveDeps {
 
 export type ApproveResult =
   | { outcome: "approved"; text: string; actionId: number }
-  | { outcome: "not_allowed" | "nothing_pending" | "unknown_incident" | "resolved"; text: string };
+  | {
+      outcome: "not_allowed" | "nothing_pending" | "unknown_incident" | "resolved" | "stale_card";
+      text: string;
+    };
+
+/** A press on a card that showed a proposal since replaced: nothing is decided on its behalf. */
+export function staleCardText(pending: PendingAction): string {
+  return `This card showed an older proposal; ${pending.action} is proposed now. Nothing changed: look at the updated card and press again.`;
+}
 
 const DECIDED_WORDS: Partial<Record<PendingAction["status"], string>> = {
   approved: "approved",
@@ -37,7 +45,13 @@ export function nothingPendingText(latest: PendingAction | undefined): string {
 export async function approveAction(
   deps: ApproveDeps,
   input:
-    | { incidentId: string; userId: number; username?: string }
+    | {
+        incidentId: string;
+        userId: number;
+        username?: string;
+        /** The proposal the pressed card showed; absent on cards drawn before it was named. */
+        actionId?: number;
+      }
     /** Through the API: the bearer token is the authority; `actor` names who asked. */
     | { incidentId: string; apiActor: string },
 ): Promise<ApproveResult> {
@@ -55,11 +69,27 @@ export async function approveAction(
     await audit(deps.db, { incidentId: input.incidentId, actor, what: "approve", outcome: "resolved" });
     return { outcome: "resolved", text: `${input.incidentId} is already resolved.` };
   }
-  const action = await transitionAction(deps.db, { incidentId: input.incidentId }, ["pending"], "approved", {
-    decidedBy: actor,
-  });
+  const shown = "actionId" in input ? input.actionId : undefined;
+  const action = await transitionAction(
+    deps.db,
+    { incidentId: input.incidentId, ...(shown === undefined ? {} : { id: shown }) },
+    ["pending"],
+    "approved",
+    { decidedBy: actor },
+  );
   if (action === undefined) {
     const latest = await latestAction(deps.db, input.incidentId);
+    if (shown !== undefined && latest?.status === "pending" && latest.id !== shown) {
+      // the card was drawn before a newer proposal replaced the one it showed
+      await audit(deps.db, {
+        incidentId: input.incidentId,
+        actor,
+        what: "approve",
+        outcome: "stale_card",
+        detail: { shownActionId: shown, pendingActionId: latest.id },
+      });
+      return { outcome: "stale_card", text: staleCardText(latest) };
+    }
     await audit(deps.db, {
       incidentId: input.incidentId,
       actor,

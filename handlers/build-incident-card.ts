@@ -1,10 +1,16 @@
 // Builds the neutral card from what is stored about an incident.
-import { packCallbackData } from "../bot/callback-data/callback-data.js";
+import {
+  actionArg,
+  MAX_CALLBACK_DATA_BYTES,
+  packCallbackData,
+  VERBS_WITH_ACTION,
+} from "../bot/callback-data/callback-data.js";
 import type { Analysis } from "../ai/analysis.js";
 import type { Incident, IncidentEvent } from "../db/incidents.js";
 import type { Decision } from "../executors/decide.js";
 import {
   CARD_VERBS,
+  type CardVerb,
   type CardAnalysis,
   type CardHistoryEntry,
   type CardLink,
@@ -92,11 +98,23 @@ export interface ServiceFacts {
   links: CardLink[];
 }
 
+function buttonData(verb: CardVerb, incidentId: string, pendingActionId: number | undefined): string {
+  if (pendingActionId !== undefined && VERBS_WITH_ACTION.includes(verb)) {
+    const named = { verb, id: incidentId, arg: actionArg(pendingActionId) };
+    // an id too long to name the action as well falls back to "whatever is pending"
+    if (Buffer.byteLength(`v1:${verb}:${incidentId}:${named.arg}`) <= MAX_CALLBACK_DATA_BYTES)
+      return packCallbackData(named);
+  }
+  return packCallbackData({ verb, id: incidentId });
+}
+
 export function buildIncidentCard(
   incident: Incident,
   events: readonly IncidentEvent[],
   stored?: { analysis: Analysis; decision: Decision | null },
   service?: ServiceFacts,
+  /** The proposal waiting for a decision: Approve and Reject name it (see callback-data.ts). */
+  pendingActionId?: number,
 ): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
@@ -121,7 +139,7 @@ export function buildIncidentCard(
     // Once resolved nothing is left to decide, but the drill-down still tells the story.
     buttons: CARD_VERBS.filter((verb) => decidable || verb === "details").map((verb) => ({
       verb,
-      callbackData: packCallbackData({ verb, id: incident.id }),
+      callbackData: buttonData(verb, incident.id, pendingActionId),
     })),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),

@@ -6,7 +6,7 @@ import { audit, latestAction, transitionAction, type PendingAction } from "../db
 import { acknowledgeIncident, addEvent, type Queryable } from "../db/incidents.js";
 import { recordRejection } from "../db/playbooks.js";
 import { inTransaction, type Pool } from "../db/pool.js";
-import { nothingPendingText } from "./approve-action.js";
+import { nothingPendingText, staleCardText } from "./approve-action.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
 
 export interface RejectDeps {
@@ -48,11 +48,22 @@ async function nothingToReject(db: Queryable, incidentId: string, latest: Pendin
 /** Before asking for a reason: may this person reject, and is there anything to reject? */
 export async function checkReject(
   deps: RejectDeps,
-  input: ChatUser & { incidentId: string },
+  input: ChatUser & { incidentId: string; actionId?: number },
 ): Promise<RejectCheck> {
   const guard = await guardDecision(deps, { ...input, what: "reject" });
   if (!guard.ok) return guard;
   const latest = await latestAction(deps.db, input.incidentId);
+  const newer = replacedBy(input.actionId, latest);
+  if (newer !== undefined) {
+    await audit(deps.db, {
+      incidentId: input.incidentId,
+      actor: guard.actor,
+      what: "reject",
+      outcome: "stale_card",
+      detail: { shownActionId: input.actionId, pendingActionId: newer.id },
+    });
+    return { ok: false, outcome: "stale_card", text: staleCardText(newer) };
+  }
   const why = await nothingToReject(deps.db, input.incidentId, latest);
   if (why !== undefined) {
     await audit(deps.db, {
@@ -70,9 +81,14 @@ export async function checkReject(
   return { ok: true, actor: guard.actor, subject };
 }
 
+/** The proposal pending now, when the card named another one; undefined when the card is current. */
+function replacedBy(shown: number | undefined, latest: PendingAction | undefined): PendingAction | undefined {
+  return shown !== undefined && latest?.status === "pending" && latest.id !== shown ? latest : undefined;
+}
+
 export async function rejectAction(
   deps: RejectDeps,
-  input: ChatUser & { incidentId: string; reason: string },
+  input: ChatUser & { incidentId: string; reason: string; actionId?: number },
 ): Promise<RejectResult> {
   const guard = await guardDecision(deps, { ...input, what: "reject" });
   if (!guard.ok) return guard;
@@ -81,10 +97,13 @@ export async function rejectAction(
   // One rejection per incident at a time: the row lock orders two approvers answering at once.
   const result = await inTransaction(deps.db, async (client): Promise<RejectResult> => {
     await client.query(`SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, [input.incidentId]);
-    const action = await transitionAction(client, { incidentId: input.incidentId }, ["pending"], "rejected", {
-      decidedBy: actor,
-      result: { reason },
-    });
+    const action = await transitionAction(
+      client,
+      { incidentId: input.incidentId, ...(input.actionId === undefined ? {} : { id: input.actionId }) },
+      ["pending"],
+      "rejected",
+      { decidedBy: actor, result: { reason } },
+    );
     if (action !== undefined) {
       await addEvent(
         client,
@@ -115,6 +134,18 @@ export async function rejectAction(
       };
     }
     const latest = await latestAction(client, input.incidentId);
+    const newer = replacedBy(input.actionId, latest);
+    if (newer !== undefined) {
+      // a new proposal arrived while the reason was being typed: it is not what was rejected
+      await audit(client, {
+        incidentId: input.incidentId,
+        actor,
+        what: "reject",
+        outcome: "stale_card",
+        detail: { shownActionId: input.actionId, pendingActionId: newer.id, reason },
+      });
+      return { outcome: "stale_card", text: staleCardText(newer) };
+    }
     const why = await nothingToReject(client, input.incidentId, latest);
     if (why !== undefined) {
       await audit(client, {

@@ -11,6 +11,7 @@ import {
   type Incident,
   type Queryable,
 } from "../db/incidents.js";
+import { latestAction } from "../db/actions.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { activeSilenceMatching } from "../db/silences.js";
 import { buildIncidentCard, type ServiceFacts } from "./build-incident-card.js";
@@ -55,11 +56,18 @@ export async function syncIncidentCard(
   if (shown.length === 0 && (await activeSilenceMatching(deps.db, incident.labels)) !== undefined) {
     return { outcome: "suppressed", version: incident.version };
   }
-  const [events, analysis] = await Promise.all([
+  const [events, analysis, pending] = await Promise.all([
     listEvents(deps.db, incidentId),
     latestAnalysis(deps.db, incidentId),
+    latestAction(deps.db, incidentId),
   ]);
-  const card = buildIncidentCard(incident, events, analysis, deps.serviceFacts?.(incident));
+  const card = buildIncidentCard(
+    incident,
+    events,
+    analysis,
+    deps.serviceFacts?.(incident),
+    pending?.status === "pending" ? pending.id : undefined,
+  );
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];
   let retryInMs: number | undefined;

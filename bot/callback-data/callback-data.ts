@@ -1,7 +1,9 @@
 // Typed callback data for the incident card buttons: `v1:<verb>:<id>`, where the id points at a
 // stored incident row, and for the choices a button offers next (snooze and silence durations,
-// cancel): `v1:<verb>:<id>:<arg>`. Handlers unpack with `unpackCallbackData` and never match on
-// raw strings.
+// cancel): `v1:<verb>:<id>:<arg>`. Approve and Reject carry the proposed action the card showed
+// (`#` + its id in base 36), so a press on a card drawn before the proposal changed acts on
+// nothing rather than on an action its presser never saw. Handlers unpack with
+// `unpackCallbackData` and never match on raw strings.
 import { z } from "zod";
 import { CARD_VERBS, type CardVerb } from "../../handlers/incident-card.js";
 
@@ -18,17 +20,39 @@ export const VERBS_WITH_CHOICES: readonly CardVerb[] = ["snooze", "silence"];
 // At most 4 characters: "v1:silence:" + a 48-character id + ":" + 4 is exactly 64 bytes.
 const ArgSchema = z.string().regex(/^[a-z0-9]{1,4}$/);
 
+/** Verbs whose button names the proposed action it decides on. */
+export const VERBS_WITH_ACTION: readonly CardVerb[] = ["approve", "reject"];
+
+// "#" + an action id in base 36 (up to 78 billion); the packed total must still fit 64 bytes.
+const ActionArgSchema = z.string().regex(/^#[0-9a-z]{1,7}$/);
+
+/** The 4th part of an Approve or Reject button for action `id`. */
+export function actionArg(id: number): string {
+  return `#${id.toString(36)}`;
+}
+
+/** The action id an Approve or Reject button carries, if any. */
+export function actionIdOf(data: CallbackData): number | undefined {
+  if (data.arg === undefined || !VERBS_WITH_ACTION.includes(data.verb)) return undefined;
+  const id = Number.parseInt(data.arg.slice(1), 36);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
 const CallbackDataSchema = z
   .strictObject({
     verb: z.enum(CARD_VERBS),
     // Incident ids such as "INC-20260329-0001"; the character set excludes the separator.
     id: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/),
-    // A choice after the first press: "15m", "2h", "no" (cancel); lower-case letters and digits.
-    arg: ArgSchema.optional(),
+    // A choice after the first press: "15m", "2h", "no" (cancel); or "#<action id>" on Approve/Reject.
+    arg: z.union([ArgSchema, ActionArgSchema]).optional(),
   })
-  .refine((data) => data.arg === undefined || VERBS_WITH_CHOICES.includes(data.verb), {
-    message: "only snooze and silence take a choice",
-  });
+  .refine(
+    (data) =>
+      data.arg === undefined ||
+      (VERBS_WITH_CHOICES.includes(data.verb) && ArgSchema.safeParse(data.arg).success) ||
+      (VERBS_WITH_ACTION.includes(data.verb) && ActionArgSchema.safeParse(data.arg).success),
+    { message: "only snooze and silence take a choice, only approve and reject an action" },
+  );
 
 const PackedSchema = z.union([
   z.tuple([z.literal(CALLBACK_DATA_VERSION), z.enum(CARD_VERBS), z.string()]),
@@ -38,7 +62,7 @@ const PackedSchema = z.union([
 export interface CallbackData {
   verb: CardVerb;
   id: string;
-  /** The choice made on a follow-up keyboard (snooze and silence only). */
+  /** The choice made on a follow-up keyboard (snooze and silence), or the action (approve and reject). */
   arg?: string;
 }
 

@@ -12,7 +12,13 @@ export const REJECT_REASON_CONVERSATION = "reject-reason";
 export const REJECT_REPLY_TIMEOUT_MS = 5 * 60_000;
 
 export interface RejectConversationDeps {
-  decide: (input: { incidentId: string; userId: number; username?: string; reason: string }) => Promise<{
+  decide: (input: {
+    incidentId: string;
+    actionId?: number;
+    userId: number;
+    username?: string;
+    reason: string;
+  }) => Promise<{
     text: string;
   }>;
   /** Audits a dialogue that ended without a decision. */
@@ -38,6 +44,8 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
     ctx: Context,
     incidentId: string,
     subject: string,
+    /** The proposal the pressed card showed, when it named one. */
+    actionId?: number,
   ): Promise<void> {
     const from = ctx.from;
     if (from === undefined) return;
@@ -89,6 +97,7 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
       const result = await conversation.external(() =>
         deps.decide({
           incidentId,
+          ...(actionId === undefined ? {} : { actionId }),
           userId: from.id,
           ...(from.username === undefined ? {} : { username: from.username }),
           reason: text,

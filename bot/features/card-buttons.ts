@@ -6,7 +6,7 @@ import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
 import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
-import { packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
+import { actionIdOf, packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
@@ -30,11 +30,13 @@ export interface PressAnswer {
 }
 
 export interface CardButtonDeps {
-  approve?: (input: Presser) => Promise<{ text: string }>;
+  approve?: (input: Presser & { actionId?: number }) => Promise<{ text: string }>;
   /** Checks (and audits a refusal) before a choice keyboard or a question is shown. */
   guard?: (input: Presser & { what: string }) => Promise<{ ok: true } | { ok: false; text: string }>;
   reject?: RejectConversationDeps & {
-    check: (input: Presser) => Promise<{ ok: true; subject: string } | { ok: false; text: string }>;
+    check: (
+      input: Presser & { actionId?: number },
+    ) => Promise<{ ok: true; subject: string } | { ok: false; text: string }>;
   };
   snooze?: (input: Presser & { choice: SnoozeChoice }) => Promise<PressAnswer>;
   silence?: (input: Presser & { choice: SilenceChoice }) => Promise<PressAnswer>;
@@ -99,15 +101,18 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
       userId: from.id,
       ...(from.username === undefined ? {} : { username: from.username }),
     };
+    // Approve and Reject name the proposal the card showed (absent on older cards)
+    const shownId = actionIdOf(data);
+    const shownAction: { actionId?: number } = shownId === undefined ? {} : { actionId: shownId };
 
     if (data.verb === "approve" && deps.approve !== undefined) {
-      const result = await deps.approve(presser);
+      const result = await deps.approve({ ...presser, ...shownAction });
       await ctx.answerCallbackQuery({ text: result.text });
       return;
     }
 
     if (data.verb === "reject" && deps.reject !== undefined) {
-      const check = await deps.reject.check(presser);
+      const check = await deps.reject.check({ ...presser, ...shownAction });
       if (!check.ok) {
         await ctx.answerCallbackQuery({ text: check.text });
         return;
@@ -116,7 +121,7 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
       await ctx.answerCallbackQuery({ text: "Reply with a reason, or /cancel." });
       // A new question replaces one this person left unanswered (also a double press: asked again, decided once).
       await dropOpenQuestion(ctx);
-      await ctx.conversation.enter(REJECT_REASON_CONVERSATION, data.id, check.subject);
+      await ctx.conversation.enter(REJECT_REASON_CONVERSATION, data.id, check.subject, shownAction.actionId);
       return;
     }
 

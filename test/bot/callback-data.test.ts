@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  actionArg,
+  actionIdOf,
   CallbackDataError,
   MAX_CALLBACK_DATA_BYTES,
   assertCallbackDataFits,
@@ -110,6 +112,23 @@ describe("callback data with a choice", () => {
     ["a choice of 5 characters", "v1:silence:INC-1:12345"],
   ])("rejects %s", (_name, data) => {
     expect(unpackCallbackData(data)).toBeUndefined();
+  });
+
+  it("carries the proposed action on Approve and Reject, and nowhere else", () => {
+    const packed = packCallbackData({ verb: "approve", id: ID, arg: actionArg(123_456) });
+    expect(packed).toBe(`v1:approve:${ID}:#2n9c`);
+    const data = unpackCallbackData(packed);
+    expect(data).toEqual({ verb: "approve", id: ID, arg: "#2n9c" });
+    expect(data === undefined ? undefined : actionIdOf(data)).toBe(123_456);
+    expect(unpackCallbackData(`v1:reject:${ID}:#1`)).toEqual({ verb: "reject", id: ID, arg: "#1" });
+    for (const bad of [
+      `v1:snooze:${ID}:#1`,
+      `v1:approve:${ID}:#`,
+      `v1:approve:${ID}:#ABC`,
+      `v1:approve:${ID}:#12345678`,
+    ]) {
+      expect(unpackCallbackData(bad)).toBeUndefined();
+    }
   });
 
   it("refuses to pack a choice for a verb that offers none", () => {

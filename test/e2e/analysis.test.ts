@@ -120,8 +120,9 @@ describe("analysis on the card", () => {
       expect(card).toContain("AI analysis (offline analyzer");
       const [stored] = await listAnalyses(stack.db.pool, id);
       expect(stored?.attempts).toHaveLength(3);
+      // (a provider whose breaker the earlier hostile answers opened is skipped: also never shown)
       for (const attempt of stored?.attempts ?? [])
-        expect(["rejected", "invalid_output"]).toContain(attempt.outcome);
+        expect(["rejected", "invalid_output", "circuit_open"]).toContain(attempt.outcome);
       expect(stored?.analysis).toMatchObject({ engine: "offline", suggested_action: "RESTART_POD" });
       expect(JSON.stringify(stored?.analysis)).not.toMatch(/DROP_DATABASE|kube-system|rm -rf/);
     },

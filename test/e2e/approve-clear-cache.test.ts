@@ -11,6 +11,7 @@ import { getIncident } from "../../db/incidents.js";
 import { alertmanagerFiring } from "../support/alerts.js";
 import { TEST_REDIS_URL } from "../support/redis.js";
 import {
+  buttonData,
   alertmanagerAuth,
   CHAT_ID,
   postJson,
@@ -71,7 +72,7 @@ describe("approving a proposed cache flush", () => {
       messageId: card?.message_id ?? 0,
       fromUserId: 1001,
       username: "alice",
-      data: `v1:approve:${incidentId}`,
+      data: buttonData(stack.telegram, card?.message_id ?? 0, "approve"),
     });
     await expect
       .poll(() => stack.telegram.answerOf(press)?.text, { timeout: 5_000 })

@@ -6,6 +6,7 @@ import { ClusterKubeGateway } from "../../executors/kube-gateway.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
 import {
+  buttonData,
   alertmanagerAuth,
   CHAT_ID,
   postJson,
@@ -52,7 +53,7 @@ describe("approving a proposed rollout restart", () => {
       messageId: card?.message_id ?? 0,
       fromUserId: 1001,
       username: "alice",
-      data: `v1:approve:${incidentId}`,
+      data: buttonData(stack.telegram, card?.message_id ?? 0, "approve"),
     });
     await expect
       .poll(() => stack.telegram.answerOf(press)?.text, { timeout: 5_000 })

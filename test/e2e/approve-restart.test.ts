@@ -8,6 +8,7 @@ import { alertmanagerFiring } from "../support/alerts.js";
 import { startDockerEngine, type DockerEngine } from "../support/docker-engine.js";
 import { TEST_SECRETS } from "../support/env.js";
 import {
+  buttonData,
   alertmanagerAuth,
   CHAT_ID,
   postJson,
@@ -88,7 +89,7 @@ describe("approving a proposed container restart", () => {
       chatId: CHAT_ID,
       messageId,
       fromUserId: 2002,
-      data: `v1:approve:${incidentId}`,
+      data: buttonData(stack.telegram, messageId, "approve"),
     });
     await expect
       .poll(() => stack.telegram.answerOf(query)?.text, { timeout: 5_000 })
@@ -104,14 +105,14 @@ describe("approving a proposed container restart", () => {
       messageId,
       fromUserId: 1001,
       username: "alice",
-      data: `v1:approve:${incidentId}`,
+      data: buttonData(stack.telegram, messageId, "approve"),
     });
     const second = stack.telegram.pressButton({
       chatId: CHAT_ID,
       messageId,
       fromUserId: 1001,
       username: "alice",
-      data: `v1:approve:${incidentId}`,
+      data: buttonData(stack.telegram, messageId, "approve"),
     });
     await expect
       .poll(() => [stack.telegram.answerOf(first)?.text, stack.telegram.answerOf(second)?.text].sort(), {

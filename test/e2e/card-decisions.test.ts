@@ -2,7 +2,8 @@
 // only approvers decide, every press acts at most once and says why when it does not, the reject
 // dialogue asks the presser alone, and a snooze comes back when it ends.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditTrail, latestAction } from "../../db/actions.js";
+import { auditTrail, latestAction, proposeAction } from "../../db/actions.js";
+import { latestAnalysis } from "../../db/analyses.js";
 import { getIncident, telegramMessages } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import {
@@ -55,6 +56,8 @@ const ALERT_NAMES = [
   "QueueBacklog",
   "OOMKilled",
   "PodOOMKilled",
+  "SlowResponse",
+  "HighErrorRate",
 ];
 const labelsOf = new Map<string, Record<string, string>>();
 
@@ -115,7 +118,12 @@ const press = (
     chatId: CHAT_ID,
     messageId: card.messageId,
     ...user,
-    data: `v1:${verb}:${card.incidentId}${arg === undefined ? "" : `:${arg}`}`,
+    // a first press takes the button the card shows (Approve and Reject name their proposal)
+    data:
+      arg === undefined
+        ? (buttonsOf(card).find((data) => data.startsWith(`v1:${verb}:${card.incidentId}`)) ??
+          `v1:${verb}:${card.incidentId}`)
+        : `v1:${verb}:${card.incidentId}:${arg}`,
     allowMissingButton,
   });
 
@@ -168,6 +176,51 @@ describe("Approve", () => {
     expect(rows).toContain("@mallory approve: not_allowed");
     expect(rows.filter((row) => row.endsWith(": approved"))).toHaveLength(1);
     expect(rows.filter((row) => row.endsWith("approve: nothing_pending"))).toHaveLength(1);
+  });
+});
+
+describe("a press on a card drawn before the proposal changed", () => {
+  it("approves nothing and rejects nothing on its behalf, and says so", async () => {
+    const card = await openIncident("decide-replaced");
+    const shown = await latestAction(stack.db.pool, card.incidentId);
+    const oldApprove = buttonsOf(card).find((data) => data.startsWith("v1:approve:")) ?? "";
+    const oldReject = buttonsOf(card).find((data) => data.startsWith("v1:reject:")) ?? "";
+    expect(oldApprove).toBe(`v1:approve:${card.incidentId}:#${(shown?.id ?? 0).toString(36)}`);
+    // a re-analysis proposes something else before anyone pressed (the card edit may lag behind)
+    const analysis = await latestAnalysis(stack.db.pool, card.incidentId);
+    const newer = await proposeAction(stack.db.pool, {
+      incidentId: card.incidentId,
+      analysisId: analysis?.id ?? 0,
+      action: "SCALE_UP",
+      params: { namespace: "awoooi-prod", deployment: "decide-replaced" },
+    });
+    const pressOld = (user: typeof ALICE, data: string) =>
+      stack.telegram.pressButton({
+        chatId: CHAT_ID,
+        messageId: card.messageId,
+        ...user,
+        data,
+        allowMissingButton: true,
+      });
+    const stale =
+      "This card showed an older proposal; SCALE_UP is proposed now. Nothing changed: look at the updated card and press again.";
+    expect(await answer(pressOld(ALICE, oldApprove))).toBe(stale);
+    expect(await answer(pressOld(BOB, oldReject))).toBe(stale);
+    // neither the one shown nor the new one was decided, and nobody was asked for a reason
+    expect((await latestAction(stack.db.pool, card.incidentId))?.id).toBe(newer?.id);
+    expect((await latestAction(stack.db.pool, card.incidentId))?.status).toBe("pending");
+    expect(chatLines().some((text) => text.includes(`why reject`) && text.includes(card.incidentId))).toBe(
+      false,
+    );
+    expect((await trail(card)).filter((row) => row.endsWith(": stale_card"))).toHaveLength(2);
+    // the card, once redrawn, names the new proposal, and its Approve decides exactly that
+    await stack.runtime.queues.notify.add("card", {
+      incidentId: card.incidentId,
+      changedAt: new Date().toISOString(),
+    });
+    await expect
+      .poll(() => buttonsOf(card).find((data) => data.startsWith("v1:approve:")), { timeout: 5_000 })
+      .toBe(`v1:approve:${card.incidentId}:#${(newer?.id ?? 0).toString(36)}`);
   });
 });
 
@@ -392,7 +445,7 @@ describe("Snooze", () => {
       .poll(() => cardText(card), { timeout: 5_000 })
       .toMatch(new RegExp(`snoozed by ${winner} until \\d\\d:\\d\\d UTC`));
     // the card's own buttons are back after the decision
-    expect(buttonsOf(card)).toContain(`v1:approve:${card.incidentId}`);
+    expect(buttonsOf(card).some((data) => data.startsWith(`v1:approve:${card.incidentId}`))).toBe(true);
     const reminder = stack.telegram
       .messages(CHAT_ID)
       .slice(before)

@@ -257,7 +257,8 @@ describe("/rollback", () => {
     const card = await nextBotMessage(
       0,
       (m) =>
-        m.text.includes(incidentId) && buttons(m).some((b) => b.callback_data === `v1:approve:${incidentId}`),
+        m.text.includes(incidentId) &&
+        buttons(m).some((b) => b.callback_data.startsWith(`v1:approve:${incidentId}:#`)),
       15_000,
     );
     expect(card.text).toContain("Rollback requested: awoooi-prod/awoooi-api");
@@ -267,7 +268,7 @@ describe("/rollback", () => {
     expect(card.text).not.toContain("AI analysis");
     expect(card.text).not.toContain("Confidence");
 
-    const approved = await press(card, `v1:approve:${incidentId}`, APPROVER);
+    const approved = await press(card, button(card, "✅ Approve").callback_data, APPROVER);
     expect(String(approved.text)).toContain("Approved");
     await expect
       .poll(async () => (await latestAction(stack.db.pool, incidentId))?.status, { timeout: 15_000 })

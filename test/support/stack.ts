@@ -112,3 +112,21 @@ export async function waitForChat(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The callback data of a card's `verb` button as the chat shows it now: Approve and Reject name
+ * the proposal the card shows (`v1:approve:<id>:#<action>`), so tests press what a person would.
+ */
+export function buttonData(
+  telegram: TelegramEmulator,
+  messageId: number,
+  verb: string,
+  chatId: number | string = CHAT_ID,
+): string {
+  const data = (telegram.message(chatId, messageId)?.reply_markup?.inline_keyboard ?? [])
+    .flat()
+    .flatMap((button) => ("callback_data" in button ? [button.callback_data] : []))
+    .find((candidate) => candidate.startsWith(`v1:${verb}:`));
+  if (data === undefined) throw new Error(`message ${messageId} has no ${verb} button`);
+  return data;
+}
