@@ -8,7 +8,7 @@
 import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
 import { alertmanagerFiring } from "../test/support/alerts.js";
 import { TEST_SECRETS } from "../test/support/env.js";
-import { TelegramEmulator, type CallRecord } from "../test/support/telegram-emulator.js";
+import { busiestMinute, TelegramEmulator } from "../test/support/telegram-emulator.js";
 import type { BotProcess } from "./bot-process.js";
 import { BOT_HEADERS, WEBHOOK_PATH } from "./payloads.js";
 import type { Figure } from "./summary.js";
@@ -61,23 +61,6 @@ function deliveries(): AlertmanagerPayload[] {
       stormAlert(template, delivery * perDelivery + offset),
     ),
   }));
-}
-
-/** The most calls to `chatId` among `methods` within any 60 s. */
-function busiestMinute(calls: readonly CallRecord[], chatId: string, methods: readonly string[]): number {
-  const times = calls
-    .filter(
-      (call) =>
-        call.status === "ok" && methods.includes(call.method) && String(call.params.chat_id) === chatId,
-    )
-    .map((call) => call.at)
-    .sort((a, b) => a - b);
-  let most = 0;
-  for (let first = 0, last = 0; last < times.length; last++) {
-    while ((times[last] ?? 0) - (times[first] ?? 0) >= 60_000) first++;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
 }
 
 async function listedIncidents(botUrl: string): Promise<number> {

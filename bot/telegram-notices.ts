@@ -1,11 +1,9 @@
 // Shows the storm summary card and escalation messages in Telegram (HTML, every dynamic string
 // escaped, inside 4096 characters).
-import { GrammyError, type Api } from "grammy";
+import type { Api } from "grammy";
 import type { ChatNotices, EscalationNotice, StormSummary } from "../handlers/chat-notices.js";
 import { cut, escapeHtml } from "./html.js";
-
-const NOT_MODIFIED = "message is not modified";
-const GONE = ["message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID"];
+import { editInPlace } from "./telegram-notifier.js";
 
 function hhmm(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit" }).format(at);
@@ -87,21 +85,13 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
   };
   return {
     postStorm: (chatId, summary) => send(chatId, renderStormSummary(summary, timeZone)),
-    async updateStorm(chatId, messageId, summary) {
-      try {
-        await api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
+    updateStorm: (chatId, messageId, summary) =>
+      editInPlace(() =>
+        api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
           parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
-        });
-        return "updated";
-      } catch (error) {
-        if (error instanceof GrammyError) {
-          if (error.description.includes(NOT_MODIFIED)) return "updated";
-          if (GONE.some((text) => error.description.includes(text))) return "gone";
-        }
-        throw error;
-      }
-    },
+        }),
+      ),
     postEscalation: (chatId, notice, replyTo) => send(chatId, renderEscalation(notice), replyTo),
   };
 }

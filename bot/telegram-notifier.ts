@@ -7,6 +7,23 @@ import { renderTelegramCard } from "./cards/render-telegram.js";
 const NOT_MODIFIED = "message is not modified";
 const GONE = ["message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID"];
 
+/**
+ * Edits a message in place: "updated" also when it already shows this content (a retried job),
+ * "gone" when it no longer exists (someone deleted it); anything else is thrown.
+ */
+export async function editInPlace(edit: () => Promise<unknown>): Promise<"updated" | "gone"> {
+  try {
+    await edit();
+    return "updated";
+  } catch (error) {
+    if (error instanceof GrammyError) {
+      if (error.description.includes(NOT_MODIFIED)) return "updated";
+      if (GONE.some((text) => error.description.includes(text))) return "gone";
+    }
+    throw error;
+  }
+}
+
 export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
   const render = (card: IncidentCard) => {
     const { text, replyMarkup } = renderTelegramCard(card, options);
@@ -25,21 +42,13 @@ export function telegramNotifier(api: Api, options: { timeZone?: string } = {}):
     },
     async update(chatId, messageId, card) {
       const { text, markup } = render(card);
-      try {
-        await api.editMessageText(chatId, messageId, text, {
+      return editInPlace(() =>
+        api.editMessageText(chatId, messageId, text, {
           parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
           reply_markup: markup,
-        });
-        return "updated";
-      } catch (error) {
-        if (error instanceof GrammyError) {
-          // Already showing this content (e.g. a retried job): nothing to do.
-          if (error.description.includes(NOT_MODIFIED)) return "updated";
-          if (GONE.some((text) => error.description.includes(text))) return "gone";
-        }
-        throw error;
-      }
+        }),
+      );
     },
   };
 }

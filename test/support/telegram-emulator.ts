@@ -60,6 +60,29 @@ export interface CallRecord {
   readonly description?: string;
 }
 
+/** The most successful calls to `chatId` among `methods` within any 60 s (Telegram's group limit window). */
+export function busiestMinute(
+  calls: readonly CallRecord[],
+  chatId: number | string,
+  methods: readonly string[],
+): number {
+  const times = calls
+    .filter(
+      (call) =>
+        call.status === "ok" &&
+        methods.includes(call.method) &&
+        String(call.params.chat_id) === String(chatId),
+    )
+    .map((call) => call.at)
+    .sort((a, b) => a - b);
+  let most = 0;
+  for (let first = 0, last = 0; last < times.length; last++) {
+    while ((times[last] ?? 0) - (times[first] ?? 0) >= 60_000) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
 export interface MessageVersion {
   readonly text: string;
   /** The raw HTML the bot sent, when parse_mode was HTML. */
