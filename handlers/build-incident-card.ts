@@ -6,6 +6,7 @@ import {
   VERBS_WITH_ACTION,
 } from "../bot/callback-data/callback-data.js";
 import type { Analysis } from "../ai/analysis.js";
+import { clockTime } from "./decision-guard.js";
 import type { Incident, IncidentEvent } from "../db/incidents.js";
 import type { Decision } from "../executors/decide.js";
 import {
@@ -33,10 +34,10 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   rollback_failed: (event) => `↩️ automatic rollback not done: ${String(event.detail.error)}`,
   rejected: (event) =>
     `❌ ${typeof event.detail.action === "string" ? event.detail.action : "analysis"} rejected by ${event.actor}: “${shorten(typeof event.detail.reason === "string" ? event.detail.reason : "", 80)}”`,
-  snoozed: (event) => `⏰ snoozed by ${event.actor} until ${hhmm(event.detail.until)}`,
+  snoozed: (event) => `⏰ snoozed by ${event.actor} until ${until(event)}`,
   snooze_ended: () => "⏰ snooze over, still open",
   silenced: (event) =>
-    `🔕 silenced by ${event.actor} until ${hhmm(event.detail.until)}${event.detail.local === true ? " (bot only)" : ""}`,
+    `🔕 silenced by ${event.actor} until ${until(event)}${event.detail.local === true ? " (bot only)" : ""}`,
   escalated: (event) =>
     event.detail.reason === "repair_failed"
       ? "⏫ escalated: the repair failed"
@@ -48,10 +49,11 @@ function shorten(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** "14:05 UTC" from an ISO timestamp in an event's detail. */
-function hhmm(value: unknown): string {
+/** "14:05 UTC" (with the date when not the event's day) from an ISO timestamp in an event's detail. */
+function until(event: IncidentEvent): string {
+  const value = event.detail.until;
   const at = typeof value === "string" ? new Date(value) : undefined;
-  return at === undefined || Number.isNaN(at.getTime()) ? "?" : `${at.toISOString().slice(11, 16)} UTC`;
+  return at === undefined || Number.isNaN(at.getTime()) ? "?" : clockTime(at, event.at);
 }
 
 function downtime(seconds: number): string {

@@ -2,6 +2,7 @@
 import { Composer } from "grammy";
 import type { Check, StatusReport } from "../../handlers/status-report.js";
 import { SEVERITIES, SEVERITY_NAMES } from "../../handlers/incident-card.js";
+import { clockTime } from "../../handlers/decision-guard.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines } from "../html.js";
 
@@ -30,7 +31,7 @@ function checkLine(check: Check): string {
 
 /** "until 10:42 UTC" */
 function until(iso: string): string {
-  return `until ${new Date(iso).toISOString().slice(11, 16)} UTC`;
+  return `until ${clockTime(new Date(iso))}`;
 }
 
 /** What SWITCH_MODEL and FALLBACK_AI changed in the chain, so nobody wonders why a model is skipped. */
