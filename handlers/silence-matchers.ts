@@ -139,8 +139,12 @@ export function incidentMatchers(
     isRegex: false,
     isEqual: true,
   });
+  // Scraped from a pod, `instance` is the pod's address and changes with it like the pod name;
+  // from a host exporter it names the host, and stays.
+  const fromPod = (labels.pod ?? labels.pod_name ?? "") !== "";
   const identifying = IDENTIFYING_LABELS.flatMap((name) => {
     const value = labels[name];
+    if (name === "instance" && fromPod) return [];
     return value === undefined || value === "" ? [] : [exact(name, value)];
   });
   if (identifying.some((matcher) => matcher.name !== "job" && matcher.name !== "instance"))

@@ -108,6 +108,26 @@ describe("incidentMatchers", () => {
     ]);
   });
 
+  it("keeps a host exporter's instance, but not a pod's address, which changes with the pod", () => {
+    expect(
+      incidentMatchers({ alertname: "HostHighCPU", job: "node", instance: "node1:9100" }, null).map(
+        formatMatcher,
+      ),
+    ).toEqual(["alertname=HostHighCPU", "job=node", "instance=node1:9100"]);
+    expect(
+      incidentMatchers(
+        {
+          alertname: "HighErrorRate",
+          namespace: "awoooi-prod",
+          deployment: "awoooi-api",
+          pod: "awoooi-api-7d4b8c9f5-abc12",
+          instance: "10.42.0.17:8080",
+        },
+        null,
+      ).map(formatMatcher),
+    ).toEqual(["alertname=HighErrorRate", "namespace=awoooi-prod", "deployment=awoooi-api"]);
+  });
+
   it("falls back to every stable label, then to the service", () => {
     expect(
       incidentMatchers({ project: "web", level: "error", severity: "high" }, "web").map(formatMatcher),
