@@ -98,8 +98,10 @@ function kubeExecutorDeps(config: Readonly<Config>): Partial<Record<RemediationA
 }
 
 function deploymentReplicas(kube: ClusterKubeGateway) {
-  return async (namespace: string, deployment: string) =>
-    (await kube.getDeployment(namespace, deployment)).replicas;
+  return async (namespace: string, deployment: string) => {
+    const { replicas, readyReplicas } = await kube.getDeployment(namespace, deployment);
+    return { replicas, readyReplicas };
+  };
 }
 
 export function createLogger(level: string): Logger {

@@ -5,6 +5,7 @@
 import type { Analysis } from "../ai/analysis.js";
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
+import { deploymentOfPod } from "../ai/scope.js";
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
 import { inTransaction, type Pool } from "../db/pool.js";
@@ -18,6 +19,12 @@ import type { RemediationAction } from "../ai/actions.js";
 /** Who approves what the guardrails let run by itself (audit actor, `decided_by`). */
 export const GUARDRAILS_ACTOR = "guardrails";
 
+/** A Deployment as the cluster reports it now. */
+export interface WorkloadState {
+  replicas: number;
+  readyReplicas: number;
+}
+
 export interface AnalyzeDeps {
   pool: Pool;
   chain: Pick<AnalysisChain, "analyze">;
@@ -29,7 +36,7 @@ export interface AnalyzeDeps {
     registryAllows: (incident: Incident) => readonly string[] | undefined;
   };
   /** Replicas of a Deployment now (KUBECONFIG): what a rollout restart or undo really affects. */
-  workload?: (namespace: string, deployment: string) => Promise<number>;
+  workload?: (namespace: string, deployment: string) => Promise<WorkloadState>;
   /** Whether the action's executor has its target configured here (KUBECONFIG, DOCKER_HOST, …). */
   canExecute?: (action: RemediationAction) => boolean;
   /** Queues an automatically approved action; the job id is the action's, as for a human approval. */
@@ -71,11 +78,17 @@ function afterReservation(decision: Decision, reservation: Reservation, policy: 
   };
 }
 
-/** The target Deployment's replicas when the cluster answers; undefined leaves the analysis' count. */
-async function workloadReplicas(deps: AnalyzeDeps, analysis: Analysis): Promise<number | undefined> {
+/**
+ * What the cluster says of the target's Deployment (a pod's own, for a pod): its replicas, and
+ * how many are ready. Undefined when there is no cluster or it does not answer: then the
+ * analysis' count stands, and a removal of a pod waits for a human.
+ */
+async function workloadState(deps: AnalyzeDeps, analysis: Analysis): Promise<WorkloadState | undefined> {
   const { kind, namespace, name } = analysis.target;
-  if (deps.workload === undefined || kind !== "Deployment" || namespace === undefined) return undefined;
-  return deps.workload(namespace, name).catch(() => undefined);
+  if (deps.workload === undefined || namespace === undefined) return undefined;
+  const deployment = kind === "Deployment" ? name : kind === "Pod" ? deploymentOfPod(name) : undefined;
+  if (deployment === undefined) return undefined;
+  return deps.workload(namespace, deployment).catch(() => undefined);
 }
 
 async function setStatus(db: Queryable, id: string, from: readonly string[], to: string): Promise<boolean> {
@@ -125,14 +138,19 @@ export async function analyzeIncident(
   const { analysis } = result;
   const { policy } = deps.guardrails;
   const proposal = proposalFor(analysis);
-  const replicas = await workloadReplicas(deps, analysis);
+  const workload = await workloadState(deps, analysis);
   let decision = decide({
     analysis,
     incident,
     policy,
     counters: await deps.guardrails.counters.read(resourceKey(analysis)),
     registryAllows: deps.guardrails.registryAllows(incident),
-    ...(replicas === undefined ? {} : { workloadReplicas: replicas }),
+    ...(workload === undefined
+      ? {}
+      : {
+          ...(analysis.target.kind === "Deployment" ? { workloadReplicas: workload.replicas } : {}),
+          healthyReplicas: workload.readyReplicas,
+        }),
   });
   if (decision.mode === "auto" && proposal !== undefined && deps.canExecute?.(proposal.action) === false) {
     const detail = `${proposal.action} has no target configured here`;

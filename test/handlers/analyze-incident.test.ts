@@ -183,7 +183,7 @@ describe("analyzing an incident the guardrails may repair by themselves", () => 
         // the model declared a small blast radius; the deployment runs 10 replicas
         workload: (namespace, deployment) => {
           asked.push(`${namespace}/${deployment}`);
-          return Promise.resolve(10);
+          return Promise.resolve({ replicas: 10, readyReplicas: 10 });
         },
       },
       { incidentId: id, requestedBy: "system" },
@@ -253,5 +253,63 @@ describe("analyzing an incident the guardrails may repair by themselves", () => 
     };
     await analyzeIncident(resolvingMeanwhile, { incidentId: id, requestedBy: "system" });
     expect(await pendingApprovals(db.pool)).toEqual([]);
+  });
+});
+
+describe("removing one pod", () => {
+  /** A confident LOW-risk DELETE_POD of the incident's pod, with the cluster reporting `ready` of 3. */
+  function deletePodDeps(ready: number, queued: number[], asked: string[]): AnalyzeDeps {
+    const base = deps(new RepairCountersStore(redis, prefix), queued);
+    const analysis = AnalysisSchema.parse({
+      ...validAnswer(),
+      suggested_action: "DELETE_POD",
+      target: { kind: "Pod", namespace: "awoooi-prod", name: "awoooi-api-7d9f8b6c5-x2k4q" },
+      blast_radius: { affected_pods: 1, estimated_downtime_seconds: 0 },
+      confidence: 0.93,
+      provider: "ollama",
+      model: "qwen2.5:7b",
+      tokens: { input: 100, output: 50 },
+      cost_usd: 0,
+      engine: "llm",
+    });
+    return {
+      ...base,
+      chain: { analyze: () => Promise.resolve({ analysis, attempts: [], warnings: [] }) },
+      guardrails: { ...base.guardrails, registryAllows: () => ["DELETE_POD"] },
+      workload: (namespace, deployment) => {
+        asked.push(`${namespace}/${deployment}`);
+        return Promise.resolve({ replicas: 3, readyReplicas: ready });
+      },
+    };
+  }
+
+  it("runs by itself when the pod's deployment keeps enough ready replicas", async () => {
+    const queued: number[] = [];
+    const asked: string[] = [];
+    const id = (await incident("INC-20261124-0001")).id;
+    await analyzeIncident(deletePodDeps(3, queued, asked), { incidentId: id, requestedBy: "system" });
+    // the pod's own deployment was asked, by the pod's name
+    expect(asked).toEqual(["awoooi-prod/awoooi-api"]);
+    expect(await latestAction(db.pool, id)).toMatchObject({ status: "approved", action: "DELETE_POD" });
+    expect(queued).toHaveLength(1);
+    const decision = (await auditTrail(db.pool, id)).find((entry) => entry.what === "decision on DELETE_POD");
+    expect(decision?.detail.verdicts).toContainEqual(
+      expect.objectContaining({
+        rule: "min_healthy_replicas",
+        ok: true,
+        detail: "2 healthy replica(s) would remain, at least 1 must",
+      }),
+    );
+  });
+
+  it("is refused when it would take the last ready replica", async () => {
+    const queued: number[] = [];
+    const id = (await incident("INC-20261124-0001")).id;
+    await analyzeIncident(deletePodDeps(1, queued, []), { incidentId: id, requestedBy: "system" });
+    expect(queued).toEqual([]);
+    expect(await latestAction(db.pool, id)).toBeUndefined();
+    const decision = (await auditTrail(db.pool, id)).find((entry) => entry.what === "decision on DELETE_POD");
+    expect(decision?.outcome).toBe("refused");
+    expect(decision?.detail.summary).toContain("0 healthy replica(s) would remain, at least 1 must");
   });
 });
