@@ -163,4 +163,15 @@ describe("approving a proposed container restart", () => {
     };
     expect(detail.audit.map((row) => row.actor)).toContain("api:bob");
   });
+
+  it("shows the Docker engine reachable in /status", async () => {
+    const sent = stack.telegram.sendUserMessage({ chatId: CHAT_ID, fromUserId: 1001, text: "/status" });
+    const [reply] = (
+      await waitForChat(stack.telegram, (all) =>
+        all.some((m) => m.from_bot && m.message_id > sent.message_id && m.text.includes("Status")),
+      )
+    ).filter((m) => m.from_bot && m.message_id > sent.message_id);
+    expect(reply?.text).toContain("🟢 Docker: reachable");
+    expect(reply?.text).toContain("⚫ Kubernetes: not configured");
+  });
 });
