@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import type { BotOptions } from "../bot/index.js";
 import { openIncidentsPage } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
-import { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
 import type { GuardrailPolicy } from "../executors/decide.js";
 import { RepairCountersStore } from "../executors/repair-counters.js";
 import { incidentDrillDown } from "../handlers/incident-drill-down.js";
@@ -48,15 +48,15 @@ export function commandDeps(
     redis: Redis;
     queues: Queues;
     registry: ServiceRegistry;
+    /** The cluster, when KUBECONFIG is set. */
+    kube: ClusterKubeGateway | undefined;
     /** The executors' configured targets, for /status to check. */
     repairTargets: RepairTargetDeps;
     chainSettings: ChainSettingsSource;
   },
   options: CommandOptions = {},
 ): { commands: NonNullable<BotOptions["commands"]> } {
-  const { config, pool, redis, queues, registry } = deps;
-  const kube =
-    config.kubeconfig === undefined ? undefined : ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  const { config, pool, redis, queues, registry, kube } = deps;
   const counters = new RepairCountersStore(redis, config.redis.prefix);
   const rollbackDeps: RollbackDeps = {
     db: pool,

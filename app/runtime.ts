@@ -25,7 +25,7 @@ import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../executors/decide.js";
 import { DockerodeGateway } from "../executors/docker-gateway.js";
 import { EXECUTORS } from "../executors/index.js";
-import { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { ClusterKubeGateway, KubeGateway } from "../executors/kube-gateway.js";
 import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubernetes.js";
 import type { RemediationAction } from "../ai/actions.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
@@ -87,17 +87,30 @@ export interface RuntimeOptions {
 }
 
 /** The Kubernetes executors' deps, one gateway for all, when KUBECONFIG is set. */
-function kubeExecutorDeps(config: Readonly<Config>): Partial<Record<RemediationAction, KubeExecutorDeps>> {
-  if (config.kubeconfig === undefined) return {};
+function kubeExecutorDeps(
+  config: Readonly<Config>,
+  kube: KubeGateway | undefined,
+): Partial<Record<RemediationAction, KubeExecutorDeps>> {
+  if (kube === undefined) return {};
   const deps: KubeExecutorDeps = {
-    kube: ClusterKubeGateway.fromKubeconfig(config.kubeconfig),
+    kube,
     minHealthyReplicas: config.autoRepair.minHealthyReplicas,
     maxReplicas: config.autoRepair.maxReplicas,
   };
   return Object.fromEntries(KUBERNETES_EXECUTORS.map((executor) => [executor.name, deps]));
 }
 
-function deploymentReplicas(kube: ClusterKubeGateway) {
+/**
+ * The cluster's gateway when KUBECONFIG is set. @kubernetes/client-node costs about 80 MB of
+ * memory, so it is loaded only here: never by intake, nor without a cluster.
+ */
+async function clusterGateway(config: Readonly<Config>): Promise<ClusterKubeGateway | undefined> {
+  if (config.kubeconfig === undefined) return undefined;
+  const { ClusterKubeGateway } = await import("../executors/kube-gateway.js");
+  return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+}
+
+function deploymentReplicas(kube: KubeGateway) {
   return async (namespace: string, deployment: string) => {
     const { replicas, readyReplicas } = await kube.getDeployment(namespace, deployment);
     return { replicas, readyReplicas };
@@ -150,6 +163,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     // allows; the bot and the workers need it, intake does not. A broken file stops start-up here.
     const registry =
       roles.has("worker") || roles.has("bot") ? await loadRegistry(config.registryPath) : undefined;
+    const kube = registry === undefined ? undefined : await clusterGateway(config);
     // The targets of CLEAR_CACHE, VACUUM_DB, CLEANUP_LOGS, RENEW_CERT (the workers act on them,
     // /status checks them); a broken file stops start-up here.
     const repairTargets =
@@ -180,7 +194,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       ...(registry === undefined
         ? {}
         : commandDeps(
-            { config, pool, redis, queues, registry, repairTargets: targetDeps.deps, chainSettings },
+            { config, pool, redis, queues, registry, kube, repairTargets: targetDeps.deps, chainSettings },
             options.commands,
           )),
     });
@@ -211,7 +225,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         ...(config.dockerHost === undefined
           ? {}
           : { RESTART_CONTAINER: { docker: DockerodeGateway.fromHost(config.dockerHost) } }),
-        ...kubeExecutorDeps(config),
+        ...kubeExecutorDeps(config, kube),
         ...targetDeps.deps,
       };
       const serviceFacts = serviceFactsFrom(registry);
@@ -273,13 +287,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
               chain,
               guardrails,
               // analyses see pod logs and events when a cluster is configured
-              ...(config.kubeconfig === undefined
-                ? {}
-                : { context: { kube: ClusterKubeGateway.fromKubeconfig(config.kubeconfig) } }),
-              // the guardrails count the pods a rollout replaces from the cluster, not the model
-              ...(config.kubeconfig === undefined
-                ? {}
-                : { workload: deploymentReplicas(ClusterKubeGateway.fromKubeconfig(config.kubeconfig)) }),
+              ...(kube === undefined ? {} : { context: { kube } }),
+              // the guardrails count the pods a rollout replaces, and the ready ones, from the cluster
+              ...(kube === undefined ? {} : { workload: deploymentReplicas(kube) }),
               canExecute: (action) => executorDeps[action] !== undefined,
               // what the guardrails allow runs once, like an approval (job id = action id)
               enqueueExecution: (actionId) =>

@@ -17,6 +17,7 @@ import {
   type V1ReplicaSet,
 } from "@kubernetes/client-node";
 import type { KubeGateway as AnalysisKubeGateway, KubeEvent, PodLogOptions } from "../ai/context.js";
+import { KubeError, type KubeErrorCode } from "./kube-errors.js";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
@@ -34,31 +35,7 @@ const ANNOTATIONS_TO_SKIP = new Set([
 
 // ─── Errors ──────────────────────────────────────────────────────────────────────────────────
 
-export const KUBE_ERRORS = {
-  not_found: "the object does not exist",
-  conflict: "the object changed meanwhile, or is not in a state that allows this",
-  invalid: "the API server rejected the change as invalid",
-  unauthorized: "the kubeconfig credentials were refused",
-  forbidden: "the kubeconfig user may not do this",
-  no_history: "the deployment has no previous revision to roll back to",
-  unreachable: "the API server could not be reached",
-  failed: "the API server answered with an error",
-} as const;
-
-export type KubeErrorCode = keyof typeof KUBE_ERRORS;
-
-export class KubeError extends Error {
-  override readonly name = "KubeError";
-  constructor(
-    readonly code: KubeErrorCode,
-    /** The API server's own message when there is one. */
-    detail?: string,
-    /** HTTP status from the API server; absent when it never answered. */
-    readonly status?: number,
-  ) {
-    super(detail ?? KUBE_ERRORS[code]);
-  }
-}
+export { KUBE_ERRORS, KubeError, type KubeErrorCode } from "./kube-errors.js";
 
 const STATUS_CODES: Readonly<Record<number, KubeErrorCode>> = {
   401: "unauthorized",

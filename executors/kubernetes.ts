@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { deploymentOfPod } from "../ai/scope.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
-import { KubeError, type DeploymentState, type KubeGateway } from "./kube-gateway.js";
+import { KubeError } from "./kube-errors.js";
+import type { DeploymentState, KubeGateway } from "./kube-gateway.js";
 
 export interface KubeExecutorDeps {
   kube: KubeGateway;

@@ -25,7 +25,8 @@ import {
   type Verdict,
 } from "../executors/decide.js";
 import { proposalFor } from "../executors/index.js";
-import { KubeError, type KubeGateway } from "../executors/kube-gateway.js";
+import { KubeError } from "../executors/kube-errors.js";
+import type { KubeGateway } from "../executors/kube-gateway.js";
 import type { RepairCountersStore } from "../executors/repair-counters.js";
 
 export interface RollbackDeps {
