@@ -1,4 +1,4 @@
-// Alertmanager's silences API v2, behind the two methods the bot uses.
+// Alertmanager's silences API v2, behind the three methods the bot uses.
 import { z } from "zod";
 import type { SilenceMatcher } from "../db/silences.js";
 
@@ -13,6 +13,8 @@ export interface SilencesGateway {
   }): Promise<string>;
   /** Expires it now; an id Alertmanager no longer knows counts as expired. */
   expire(alertmanagerId: string): Promise<void>;
+  /** Whether Alertmanager still applies it: "active" or "pending", else "expired" (also when unknown). */
+  state(alertmanagerId: string): Promise<"active" | "pending" | "expired">;
 }
 
 export class AlertmanagerError extends Error {
@@ -27,6 +29,7 @@ export class AlertmanagerError extends Error {
 }
 
 const CreatedSchema = z.object({ silenceID: z.string().min(1) });
+const StateSchema = z.object({ status: z.object({ state: z.enum(["active", "pending", "expired"]) }) });
 
 const TIMEOUT_MS = 10_000;
 
@@ -63,6 +66,20 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
       const parsed = CreatedSchema.safeParse(JSON.parse(text));
       if (!parsed.success) throw new AlertmanagerError("Alertmanager answered without a silence id");
       return parsed.data.silenceID;
+    },
+    async state(alertmanagerId) {
+      const response = await call("GET", `/api/v2/silence/${encodeURIComponent(alertmanagerId)}`);
+      const text = await response.text();
+      if (response.status === 404) return "expired";
+      if (!response.ok) {
+        throw new AlertmanagerError(
+          `Alertmanager did not say how ${alertmanagerId} stands (${response.status}): ${text.trim().slice(0, 200)}`,
+          response.status,
+        );
+      }
+      const parsed = StateSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new AlertmanagerError("Alertmanager answered without a silence state");
+      return parsed.data.status.state;
     },
     async expire(alertmanagerId) {
       const response = await call("DELETE", `/api/v2/silence/${encodeURIComponent(alertmanagerId)}`);

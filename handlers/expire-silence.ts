@@ -1,5 +1,6 @@
 // Use case: /silence expire <id>. Ends the silence in PostgreSQL in one UPDATE (a second expiry
-// finds it over and says who ended it), then in Alertmanager when it lives there too.
+// finds it over and says who ended it), then in Alertmanager when it lives there too; a silence
+// expired here whose Alertmanager call failed is asked for again.
 import { audit } from "../db/actions.js";
 import {
   expireSilence as expireSilenceRow,
@@ -40,6 +41,34 @@ export async function expireSilence(
     };
   }
   const expired = await expireSilenceRow(deps.db, silence.id, actor);
+  if (
+    expired === undefined &&
+    silence.expiredAt !== null &&
+    silence.alertmanagerId !== null &&
+    silence.endsAt > new Date() &&
+    deps.alertmanager !== undefined &&
+    (await deps.alertmanager.state(silence.alertmanagerId).catch(() => "expired")) !== "expired"
+  ) {
+    // Expired here earlier, but Alertmanager refused then (it was away) and still applies it.
+    const note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId);
+    await audit(deps.db, {
+      incidentId,
+      actor,
+      what,
+      outcome: note === "" ? "expired_in_alertmanager" : "alertmanager_failed",
+      detail: {
+        silenceId: silence.id,
+        alertmanagerId: silence.alertmanagerId,
+        ...(note === "" ? {} : { note }),
+      },
+    });
+    return note === ""
+      ? {
+          outcome: "expired",
+          text: `Silence #${silence.id} was already expired here by ${silence.expiredBy ?? "someone"}; Alertmanager, which still applied it, has it expired now too.`,
+        }
+      : { outcome: "alertmanager_failed", text: `Silence #${silence.id} is expired here. ${note}` };
+  }
   if (expired === undefined) {
     await audit(deps.db, { incidentId, actor, what, outcome: "already_over" });
     const over =

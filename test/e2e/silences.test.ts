@@ -290,6 +290,24 @@ describe("with Alertmanager", () => {
     );
   });
 
+  it("/silence expire asks Alertmanager again for a silence expired here while it was away", async () => {
+    let before = c.count();
+    c.say(ALICE, "/silence job=batch-import 1h import rerun");
+    const reply = await c.waitForLine(/^🔕 Silence #/, before);
+    const id = Number(/#(\d+)/.exec(reply)?.[1]);
+    expect((await active(am)).map((silence) => silence.comment)).toContain("import rerun");
+    // an earlier expiry reached PostgreSQL, but Alertmanager was away then
+    await stack.db.pool.query(`UPDATE silences SET expired_at = now(), expired_by = '@bob' WHERE id = $1`, [
+      id,
+    ]);
+    before = c.count();
+    c.say(ALICE, `/silence expire ${id}`);
+    expect(await c.waitForLine(/already expired here/, before)).toBe(
+      `Silence #${id} was already expired here by @bob; Alertmanager, which still applied it, has it expired now too.`,
+    );
+    expect((await active(am)).map((silence) => silence.comment)).not.toContain("import rerun");
+  });
+
   it("/silence without arguments asks for matchers, then duration, then reason, re-asking on nonsense", async () => {
     const count = (await amSilences(am)).length;
     const before = c.count();
