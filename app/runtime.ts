@@ -30,7 +30,7 @@ import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubern
 import type { RemediationAction } from "../ai/actions.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, guardrailPolicy, type CommandOptions } from "./commands.js";
-import { remindProcessor } from "../jobs/remind.processor.js";
+import { ChatBusy, remindProcessor } from "../jobs/remind.processor.js";
 import { registryProbe } from "../handlers/probe-recovery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
@@ -351,10 +351,13 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           QUEUE_NAMES.remind,
           remindProcessor({
             db: pool,
-            remind: (chatId, replyToMessageId, text) =>
-              bot.api.sendMessage(chatId, text, {
+            remind: async (chatId, replyToMessageId, text) => {
+              const wait = await chatBudget.take(chatId, "urgent");
+              if (wait > 0) throw new ChatBusy(wait);
+              return bot.api.sendMessage(chatId, text, {
                 reply_parameters: { message_id: replyToMessageId, allow_sending_without_reply: true },
-              }),
+              });
+            },
             enqueueCard: (incidentId) =>
               queues.notify.add(
                 "card",

@@ -1,14 +1,32 @@
 // Remind queue: a snooze ran out (a job delayed until its end). The use case decides whether the
 // chat hears about it again.
-import { UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { endSnooze, type EndSnoozeDeps, type EndSnoozeOutcome } from "../handlers/end-snooze.js";
 import { RemindJobSchema, type RemindJob } from "./queues.js";
 
+/** Thrown by `remind` when the chat's send budget is spent: the reminder waits, it is not lost. */
+export class ChatBusy extends Error {
+  override readonly name = "ChatBusy";
+  constructor(readonly waitMs: number) {
+    super(`the chat's send budget frees up in ${waitMs} ms`);
+  }
+}
+
 export function remindProcessor(deps: EndSnoozeDeps) {
-  return async (job: Job<RemindJob>): Promise<EndSnoozeOutcome> => {
+  return async (job: Job<RemindJob>, token?: string): Promise<EndSnoozeOutcome> => {
     const parsed = RemindJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed remind job: ${parsed.error.message}`);
-    return endSnooze(deps, { incidentId: parsed.data.incidentId, until: new Date(parsed.data.until) });
+    try {
+      return await endSnooze(deps, {
+        incidentId: parsed.data.incidentId,
+        until: new Date(parsed.data.until),
+      });
+    } catch (error) {
+      if (!(error instanceof ChatBusy)) throw error;
+      // in a storm the reminder waits for the chat's budget like any other send
+      await job.moveToDelayed(Date.now() + error.waitMs, token);
+      throw new DelayedError();
+    }
   };
 }
 
