@@ -1,4 +1,4 @@
-// Alertmanager's silences API v2, behind the three methods the bot uses.
+// Alertmanager's silences API v2, behind the four methods the bot uses.
 import { z } from "zod";
 import type { SilenceMatcher } from "../db/silences.js";
 
@@ -15,6 +15,15 @@ export interface SilencesGateway {
   expire(alertmanagerId: string): Promise<void>;
   /** Whether Alertmanager still applies it: "active" or "pending", else "expired" (also when unknown). */
   state(alertmanagerId: string): Promise<"active" | "pending" | "expired">;
+  /**
+   * The id of a silence Alertmanager holds with exactly these matchers, end and author: how a
+   * create whose answer was lost (a timeout, a dropped connection) is recognised afterwards.
+   */
+  find(silence: {
+    matchers: readonly SilenceMatcher[];
+    endsAt: Date;
+    createdBy: string;
+  }): Promise<string | undefined>;
 }
 
 export class AlertmanagerError extends Error {
@@ -30,6 +39,22 @@ export class AlertmanagerError extends Error {
 
 const CreatedSchema = z.object({ silenceID: z.string().min(1) });
 const StateSchema = z.object({ status: z.object({ state: z.enum(["active", "pending", "expired"]) }) });
+const ListedSchema = z.array(
+  z.object({
+    id: z.string(),
+    createdBy: z.string(),
+    endsAt: z.string(),
+    status: z.object({ state: z.string() }),
+    matchers: z.array(
+      z.object({
+        name: z.string(),
+        value: z.string(),
+        isRegex: z.boolean(),
+        isEqual: z.boolean().optional(),
+      }),
+    ),
+  }),
+);
 
 const TIMEOUT_MS = 10_000;
 
@@ -66,6 +91,37 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
       const parsed = CreatedSchema.safeParse(JSON.parse(text));
       if (!parsed.success) throw new AlertmanagerError("Alertmanager answered without a silence id");
       return parsed.data.silenceID;
+    },
+    async find(silence) {
+      const response = await call("GET", "/api/v2/silences");
+      const text = await response.text();
+      if (!response.ok) {
+        throw new AlertmanagerError(
+          `Alertmanager did not list its silences (${response.status})`,
+          response.status,
+        );
+      }
+      const listed = ListedSchema.safeParse(JSON.parse(text));
+      if (!listed.success)
+        throw new AlertmanagerError("Alertmanager listed its silences in an unknown shape");
+      const key = (
+        matchers: readonly { name: string; value: string; isRegex: boolean; isEqual?: boolean | undefined }[],
+      ) =>
+        JSON.stringify(
+          matchers
+            .map((m) => [m.name, m.value, m.isRegex, m.isEqual ?? true])
+            .sort(
+              (a, b) => String(a[0]).localeCompare(String(b[0])) || String(a[1]).localeCompare(String(b[1])),
+            ),
+        );
+      const wanted = key(silence.matchers);
+      return listed.data.find(
+        (candidate) =>
+          candidate.status.state !== "expired" &&
+          candidate.createdBy === silence.createdBy &&
+          Date.parse(candidate.endsAt) === silence.endsAt.getTime() &&
+          key(candidate.matchers) === wanted,
+      )?.id;
     },
     async state(alertmanagerId) {
       const response = await call("GET", `/api/v2/silence/${encodeURIComponent(alertmanagerId)}`);

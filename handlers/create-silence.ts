@@ -76,7 +76,7 @@ export async function createSilence(
   let silence = claimed.silence;
   if (deps.alertmanager !== undefined) {
     try {
-      const alertmanagerId = await deps.alertmanager.create({ ...silence, comment });
+      const alertmanagerId = await createOrRecognise(deps.alertmanager, { ...silence, comment });
       await setAlertmanagerId(deps.db, silence.id, alertmanagerId);
       silence = { ...silence, alertmanagerId };
     } catch (error) {
@@ -113,6 +113,26 @@ export async function createSilence(
     local,
     text: `Silence #${silence.id} until ${clockTime(endsAt)}${where}.`,
   };
+}
+
+/**
+ * Creates the silence in Alertmanager. When the answer is lost (no HTTP status: a timeout, a
+ * dropped connection), Alertmanager may have created it all the same; a silence it holds with
+ * these matchers, end and author is that one. Otherwise it would mute alerts while the chat was
+ * told "not silenced".
+ */
+async function createOrRecognise(
+  gateway: SilencesGateway,
+  silence: Parameters<SilencesGateway["create"]>[0],
+): Promise<string> {
+  try {
+    return await gateway.create(silence);
+  } catch (error) {
+    if (!(error instanceof AlertmanagerError) || error.status !== undefined) throw error;
+    const found = await gateway.find(silence).catch(() => undefined);
+    if (found === undefined) throw error;
+    return found;
+  }
 }
 
 /** /silence with matchers, a duration and a reason: approvers only. */

@@ -1,9 +1,13 @@
 // Silences from the chat, end to end: the card's Silence button and /silence create real silences
 // in a real Alertmanager (checked through its own API), the bot stops posting cards they match,
 // /silence list and expire work, and without ALERTMANAGER_URL silences are the bot's own only.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail } from "../../db/actions.js";
 import { telegramMessages } from "../../db/incidents.js";
+import { alertmanagerSilences } from "../../handlers/alertmanager-silences.js";
+import { createSilence } from "../../handlers/create-silence.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { startAlertmanager, type AlertmanagerProcess } from "../support/alertmanager.js";
 import {
@@ -306,6 +310,58 @@ describe("with Alertmanager", () => {
       `Silence #${id} was already expired here by @bob; Alertmanager, which still applied it, has it expired now too.`,
     );
     expect((await active(am)).map((silence) => silence.comment)).not.toContain("import rerun");
+  });
+
+  it("recognises a silence Alertmanager created although its answer was lost", async () => {
+    // between the bot and Alertmanager: the create reaches Alertmanager, its answer never comes back
+    const proxy = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        void (async () => {
+          const body = Buffer.concat(chunks);
+          const upstream = await fetch(`${am.url}${request.url ?? "/"}`, {
+            method: request.method ?? "GET",
+            headers: { "content-type": "application/json" },
+            ...(body.length === 0 ? {} : { body }),
+          });
+          const text = await upstream.text();
+          if (request.method === "POST" && request.url === "/api/v2/silences") {
+            request.socket.destroy();
+            return;
+          }
+          response.writeHead(upstream.status, { "content-type": "application/json" });
+          response.end(text);
+        })();
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const result = await createSilence(
+        {
+          db: stack.db.pool,
+          approverIds: [1001],
+          alertmanager: alertmanagerSilences(`http://127.0.0.1:${port}`),
+        },
+        {
+          matchers: [{ name: "job", value: "lost-answer", isRegex: false, isEqual: true }],
+          durationMs: 30 * 60_000,
+          comment: "answer lost",
+          actor: "@alice",
+        },
+      );
+      expect(result.outcome).toBe("silenced");
+      const held = (await active(am)).find((silence) => silence.comment === "answer lost");
+      expect(held).toBeDefined();
+      // the bot knows it by Alertmanager's id, so /silence expire can end it there
+      const { rows } = await stack.db.pool.query<{ alertmanager_id: string; expired_at: Date | null }>(
+        `SELECT alertmanager_id, expired_at FROM silences WHERE comment = 'answer lost'`,
+      );
+      expect(rows).toEqual([{ alertmanager_id: held?.id, expired_at: null }]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("/silence without arguments asks for matchers, then duration, then reason, re-asking on nonsense", async () => {
