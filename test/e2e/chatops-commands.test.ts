@@ -19,6 +19,7 @@ import {
   waitForChat,
   type Stack,
 } from "../support/stack.js";
+import { button, buttons, chatUser } from "../support/chat-user.js";
 import type { EmulatedMessage } from "../support/telegram-emulator.js";
 
 const APPROVER = 1001;
@@ -69,58 +70,7 @@ afterAll(async () => {
   await rm(targetsDir, { recursive: true, force: true });
 });
 
-function buttons(message: EmulatedMessage | undefined): InlineKeyboardButton.CallbackButton[] {
-  return (message?.reply_markup?.inline_keyboard ?? [])
-    .flat()
-    .filter((button): button is InlineKeyboardButton.CallbackButton => "callback_data" in button);
-}
-
-function button(
-  message: EmulatedMessage | undefined,
-  text: string | RegExp,
-): InlineKeyboardButton.CallbackButton {
-  const found = buttons(message).find((b) =>
-    typeof text === "string" ? b.text === text : text.test(b.text),
-  );
-  if (found === undefined)
-    throw new Error(`no button ${String(text)} in ${JSON.stringify(buttons(message))}`);
-  return found;
-}
-
-/** The user writes `text`; resolves with the bot's first later message matching `predicate`. */
-async function say(
-  text: string,
-  predicate: (message: EmulatedMessage) => boolean = () => true,
-  from = APPROVER,
-): Promise<EmulatedMessage> {
-  const sent = stack.telegram.sendUserMessage({
-    chatId: CHAT_ID,
-    fromUserId: from,
-    username: `user${from}`,
-    text,
-  });
-  const find = (all: EmulatedMessage[]) =>
-    all.find((m) => m.from_bot && m.message_id > sent.message_id && predicate(m));
-  const messages = await waitForChat(stack.telegram, (all) => find(all) !== undefined);
-  return find(messages) as EmulatedMessage;
-}
-
-/** Presses a button; resolves once the bot answered the press. */
-async function press(
-  message: EmulatedMessage,
-  data: string,
-  from = APPROVER,
-): Promise<Readonly<Record<string, unknown>>> {
-  const id = stack.telegram.pressButton({
-    chatId: CHAT_ID,
-    messageId: message.message_id,
-    fromUserId: from,
-    username: `user${from}`,
-    data,
-  });
-  await expect.poll(() => stack.telegram.answerOf(id), { timeout: 5_000 }).toBeDefined();
-  return stack.telegram.answerOf(id) ?? {};
-}
+const { say, press } = chatUser(() => stack, APPROVER);
 
 /** The current state of a message, once `predicate` holds for it. */
 async function until(

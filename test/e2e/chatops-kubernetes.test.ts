@@ -2,7 +2,6 @@
 // emulator: the drill-down's pod logs and events, and /rollback: cancel, a foreign namespace
 // refused by the guardrails with the rule named, and the happy path where the filed action's
 // card is approved and the deployment rolls back.
-import type { InlineKeyboardButton } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestAction } from "../../db/actions.js";
 import { latestAnalysis } from "../../db/analyses.js";
@@ -17,6 +16,7 @@ import {
   waitForChat,
   type Stack,
 } from "../support/stack.js";
+import { button, buttons, chatUser } from "../support/chat-user.js";
 import type { EmulatedMessage } from "../support/telegram-emulator.js";
 
 const APPROVER = 1001;
@@ -52,49 +52,7 @@ afterAll(async () => {
   await kube?.close();
 });
 
-function buttons(message: EmulatedMessage | undefined): InlineKeyboardButton.CallbackButton[] {
-  return (message?.reply_markup?.inline_keyboard ?? [])
-    .flat()
-    .filter((button): button is InlineKeyboardButton.CallbackButton => "callback_data" in button);
-}
-
-function button(message: EmulatedMessage | undefined, text: string): InlineKeyboardButton.CallbackButton {
-  const found = buttons(message).find((b) => b.text === text);
-  if (found === undefined) throw new Error(`no button ${text} in ${JSON.stringify(buttons(message))}`);
-  return found;
-}
-
-async function say(
-  text: string,
-  predicate: (m: EmulatedMessage) => boolean,
-  from = APPROVER,
-): Promise<EmulatedMessage> {
-  const sent = stack.telegram.sendUserMessage({
-    chatId: CHAT_ID,
-    fromUserId: from,
-    username: `user${from}`,
-    text,
-  });
-  const find = (all: EmulatedMessage[]) =>
-    all.find((m) => m.from_bot && m.message_id > sent.message_id && predicate(m));
-  return find(await waitForChat(stack.telegram, (all) => find(all) !== undefined, 10_000)) as EmulatedMessage;
-}
-
-async function press(
-  message: EmulatedMessage,
-  data: string,
-  from = APPROVER,
-): Promise<Readonly<Record<string, unknown>>> {
-  const id = stack.telegram.pressButton({
-    chatId: CHAT_ID,
-    messageId: message.message_id,
-    fromUserId: from,
-    username: `user${from}`,
-    data,
-  });
-  await expect.poll(() => stack.telegram.answerOf(id), { timeout: 5_000 }).toBeDefined();
-  return stack.telegram.answerOf(id) ?? {};
-}
+const { say, press } = chatUser(() => stack, APPROVER);
 
 /** The bot's first message after `after` that satisfies `predicate`. */
 async function nextBotMessage(after: number, predicate: (m: EmulatedMessage) => boolean, timeoutMs = 10_000) {
