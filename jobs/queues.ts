@@ -148,53 +148,21 @@ export interface Queues {
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const ingest = new Queue<IngestJob>(QUEUE_NAMES.ingest, {
-    connection,
-    prefix,
-    defaultJobOptions: INGEST_JOB_OPTIONS,
-  });
-  const notify = new Queue<NotifyJob>(QUEUE_NAMES.notify, {
-    connection,
-    prefix,
-    defaultJobOptions: NOTIFY_JOB_OPTIONS,
-  });
-  const analyze = new Queue<AnalyzeJob>(QUEUE_NAMES.analyze, {
-    connection,
-    prefix,
-    defaultJobOptions: ANALYZE_JOB_OPTIONS,
-  });
-  const execute = new Queue<ExecuteJob | SweepJob>(QUEUE_NAMES.execute, {
-    connection,
-    prefix,
-    defaultJobOptions: EXECUTE_JOB_OPTIONS,
-  });
-  const escalate = new Queue<EscalateJob>(QUEUE_NAMES.escalate, {
-    connection,
-    prefix,
-    defaultJobOptions: ESCALATE_JOB_OPTIONS,
-  });
-  const remind = new Queue<RemindJob>(QUEUE_NAMES.remind, {
-    connection,
-    prefix,
-    defaultJobOptions: REMIND_JOB_OPTIONS,
-  });
-  const storm = new Queue<StormJob>(QUEUE_NAMES.storm, {
-    connection,
-    prefix,
-    defaultJobOptions: STORM_JOB_OPTIONS,
-  });
+  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) =>
+    new Queue<T>(name, { connection, prefix, defaultJobOptions });
+  const queues = {
+    ingest: queue<IngestJob>(QUEUE_NAMES.ingest, INGEST_JOB_OPTIONS),
+    notify: queue<NotifyJob>(QUEUE_NAMES.notify, NOTIFY_JOB_OPTIONS),
+    analyze: queue<AnalyzeJob>(QUEUE_NAMES.analyze, ANALYZE_JOB_OPTIONS),
+    execute: queue<ExecuteJob | SweepJob>(QUEUE_NAMES.execute, EXECUTE_JOB_OPTIONS),
+    escalate: queue<EscalateJob>(QUEUE_NAMES.escalate, ESCALATE_JOB_OPTIONS),
+    remind: queue<RemindJob>(QUEUE_NAMES.remind, REMIND_JOB_OPTIONS),
+    storm: queue<StormJob>(QUEUE_NAMES.storm, STORM_JOB_OPTIONS),
+  };
   return {
-    ingest,
-    notify,
-    analyze,
-    execute,
-    escalate,
-    remind,
-    storm,
+    ...queues,
     async close() {
-      await storm.close();
-      await remind.close();
-      await Promise.all([ingest.close(), notify.close(), analyze.close(), execute.close(), escalate.close()]);
+      await Promise.all(Object.values(queues).map((each) => each.close()));
     },
   };
 }
