@@ -11,6 +11,7 @@ import { learnFromOutcome } from "../db/playbooks.js";
 import type { ExecutionResult, VerifyResult } from "../executors/executor.js";
 import type { AnyExecutor } from "../executors/index.js";
 import type { RemediationAction } from "../ai/actions.js";
+import { withDeadline } from "./deadline.js";
 import type { ProbeResult } from "./probe-recovery.js";
 
 export interface ExecuteDeps {
@@ -42,24 +43,6 @@ const ROLLOUT_ACTIONS: ReadonlySet<string> = new Set(["RESTART_POD"]);
 class ExecutionTimeout extends Error {
   constructor(readonly ms: number) {
     super(`timed out after ${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`}`);
-  }
-}
-
-/** Runs `work` with an abort signal; rejects with ExecutionTimeout (and aborts) after `ms`. */
-async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = new ExecutionTimeout(ms);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-  });
-  try {
-    return await Promise.race([work(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -149,13 +132,17 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
 
   let result: ExecutionResult;
   try {
-    const ran = await withDeadline(deps.executionTimeoutMs, async (signal) => {
-      const guard = await executor.guard(executorDeps, params.data);
-      if (!guard.ok) return { refused: `guard ${guard.rule}: ${guard.reason}` };
-      return {
-        result: await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal }),
-      };
-    });
+    const ran = await withDeadline(
+      deps.executionTimeoutMs,
+      async (signal) => {
+        const guard = await executor.guard(executorDeps, params.data);
+        if (!guard.ok) return { refused: `guard ${guard.rule}: ${guard.reason}` };
+        return {
+          result: await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal }),
+        };
+      },
+      () => new ExecutionTimeout(deps.executionTimeoutMs),
+    );
     if ("refused" in ran) return failed(ran.refused);
     result = ran.result;
   } catch (error) {
@@ -298,17 +285,21 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
   const params = executor.params.safeParse(target);
   if (!params.success) return record(false, {}, `automatic rollback refused: ${params.error.message}`);
   try {
-    return await withDeadline(deps.executionTimeoutMs, async (signal) => {
-      const guard = await executor.guard(executorDeps, params.data);
-      if (!guard.ok) return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`);
-      const result = await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal });
-      const to = result.detail?.toRevision;
-      return record(
-        true,
-        { calls: result.calls, ...(result.detail ?? {}) },
-        `rolled back automatically${typeof to === "number" ? ` to revision ${to}` : ""}`,
-      );
-    });
+    return await withDeadline(
+      deps.executionTimeoutMs,
+      async (signal) => {
+        const guard = await executor.guard(executorDeps, params.data);
+        if (!guard.ok) return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`);
+        const result = await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal });
+        const to = result.detail?.toRevision;
+        return record(
+          true,
+          { calls: result.calls, ...(result.detail ?? {}) },
+          `rolled back automatically${typeof to === "number" ? ` to revision ${to}` : ""}`,
+        );
+      },
+      () => new ExecutionTimeout(deps.executionTimeoutMs),
+    );
   } catch (error) {
     return record(false, {}, `automatic rollback failed: ${(error as Error).message}`);
   }

@@ -2,6 +2,7 @@
 // by the same timeout and asked at the same time, so the answer comes within a few seconds even
 // when something hangs; a probe that fails or takes too long is reported, never thrown.
 import type { ChainOverrides } from "../ai/chain-settings.js";
+import { withDeadline as runWithDeadline } from "./deadline.js";
 import type { Severity } from "./incident-card.js";
 
 /** A probe gets a signal that aborts when its time is up. */
@@ -65,22 +66,8 @@ export class ProbeTimeout extends Error {
 }
 
 /** Runs `probe` with a deadline; rejects with ProbeTimeout (and aborts the probe) when it passes. */
-export async function withDeadline<T>(probe: Probe<T>, ms: number): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = new ProbeTimeout(`no answer within ${ms} ms`);
-      // rejected first, so the race reports the timeout rather than the probe's reaction to it
-      reject(error);
-      controller.abort(error);
-    }, ms);
-  });
-  try {
-    return await Promise.race([probe(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(probe: Probe<T>, ms: number): Promise<T> {
+  return runWithDeadline(ms, probe, () => new ProbeTimeout(`no answer within ${ms} ms`));
 }
 
 function reason(error: unknown): string {
