@@ -1,6 +1,5 @@
 // Wires the card buttons and /silence to their use cases: the runtime hands in the pool, the
 // queues and the configuration; every decision is followed by a card update.
-import { randomUUID } from "node:crypto";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { renderTelegramCard } from "../bot/cards/render-telegram.js";
 import type { SilenceCommandDeps } from "../bot/commands/silence.js";
@@ -20,7 +19,7 @@ import { checkReject, rejectAction } from "../handlers/reject-action.js";
 import { silenceIncident } from "../handlers/silence-incident.js";
 import { snoozeIncident, type SnoozeChoice } from "../handlers/snooze-incident.js";
 import { remindJob } from "../jobs/remind.processor.js";
-import type { Queues } from "../jobs/queues.js";
+import { enqueueCard, type Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 
 export interface ChatOpsOptions {
@@ -36,8 +35,6 @@ export function chatOpsDeps(
 ): { buttons: CardButtonDeps; silences: SilenceCommandDeps } {
   const { config, pool, queues } = deps;
   const approverIds = config.telegram.approverIds;
-  const enqueueCard = (incidentId: string) =>
-    queues.notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() });
   /** Runs a decision and, when it changed something, brings the card up to date. */
   const thenCard =
     <I extends { incidentId: string }, R extends { outcome: string }>(
@@ -46,7 +43,7 @@ export function chatOpsDeps(
     ) =>
     async (input: I): Promise<R> => {
       const result = await decide(input);
-      if (changed.includes(result.outcome)) await enqueueCard(input.incidentId);
+      if (changed.includes(result.outcome)) await enqueueCard(queues.notify, input.incidentId);
       return result;
     };
   const silenceDeps: SilenceDeps = {

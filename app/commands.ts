@@ -1,7 +1,6 @@
 // Wires /status, /incidents, /rollback and the drill-down to their use cases: the runtime hands
 // in the pool, Redis, the queues and the configuration; the Kubernetes gateway exists only with
 // KUBECONFIG, and the guardrails are the same policy the workers decide with.
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { BotOptions } from "../bot/index.js";
 import { openIncidentsPage } from "../db/incidents.js";
@@ -12,7 +11,7 @@ import { RepairCountersStore } from "../executors/repair-counters.js";
 import { incidentDrillDown } from "../handlers/incident-drill-down.js";
 import { previewRollback, requestRollback, type RollbackDeps } from "../handlers/request-rollback.js";
 import { statusReport } from "../handlers/status-report.js";
-import type { Queues } from "../jobs/queues.js";
+import { enqueueCard, type Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { allowedActionsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
@@ -63,8 +62,7 @@ export function commandDeps(
     approverIds: config.telegram.approverIds,
     kube,
     guardrails: { policy: guardrailPolicy(config), counters, registryAllows: allowedActionsFrom(registry) },
-    enqueueCard: (incidentId) =>
-      queues.notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() }),
+    enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
   };
   const probes = statusProbes({
     config,

@@ -42,7 +42,7 @@ import { ChatBudget, StormGate, TELEGRAM_BUDGET, type ChatBudgetLimits } from ".
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
-import { createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
+import { enqueueCard, createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
 import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
 import { RepairCountersStore } from "../executors/repair-counters.js";
 import type { Config } from "../registry/config.js";
@@ -358,12 +358,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
                 reply_parameters: { message_id: replyToMessageId, allow_sending_without_reply: true },
               });
             },
-            enqueueCard: (incidentId) =>
-              queues.notify.add(
-                "card",
-                { incidentId, changedAt: new Date().toISOString() },
-                { jobId: randomUUID() },
-              ),
+            enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
           }),
           { connection: workerConnection, prefix: config.redis.prefix, concurrency: 2 },
         ),
@@ -391,12 +386,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           stormProcessor({
             sync: { db: pool, gate: stormGate, notices, budget: chatBudget },
             queue: queues.storm,
-            enqueueCard: (incidentId) =>
-              queues.notify.add(
-                "card",
-                { incidentId, changedAt: new Date().toISOString() },
-                { jobId: randomUUID() },
-              ),
+            enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
             metrics,
             ...(options.stormRefreshMs === undefined ? {} : { intervalMs: options.stormRefreshMs }),
           }),

@@ -1,9 +1,8 @@
 // Analyze queue: run the analysis of one incident, then bring its card up to date.
 import { UnrecoverableError, type Job } from "bullmq";
-import { randomUUID } from "node:crypto";
 import type { Metrics } from "../app/metrics.js";
 import { analyzeIncident, type AnalyzeDeps, type AnalyzeResult } from "../handlers/analyze-incident.js";
-import { AnalyzeJobSchema, type AnalyzeJob, type Queues } from "./queues.js";
+import { enqueueCard, AnalyzeJobSchema, type AnalyzeJob, type Queues } from "./queues.js";
 
 export interface AnalyzeProcessorDeps {
   analyze: AnalyzeDeps;
@@ -19,12 +18,7 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
   ): Promise<AnalyzeResult["outcome"]> => {
     const parsed = AnalyzeJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed analyze job: ${parsed.error.message}`);
-    const notify = () =>
-      deps.queues.notify.add(
-        "card",
-        { incidentId: parsed.data.incidentId, changedAt: new Date().toISOString() },
-        { jobId: randomUUID() },
-      );
+    const notify = () => enqueueCard(deps.queues.notify, parsed.data.incidentId);
     // No card edit for "analysing": Telegram allows a group 20 messages a minute, and the card
     // already says the analysis is pending.
     const result = await analyzeIncident(deps.analyze, {

@@ -2,10 +2,9 @@
 // jobs in Redis, booked when the incident opened, so a restart neither loses nor repeats them.
 // When a chat's flood budget is spent the job waits (moved to delayed) and tries again.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { randomUUID } from "node:crypto";
 import { escalateIncident, type EscalateDeps, type EscalateResult } from "../handlers/escalate-incident.js";
 import type { Severity } from "../handlers/incident-card.js";
-import { EscalateJobSchema, type EscalateJob, type Queues } from "./queues.js";
+import { enqueueCard, EscalateJobSchema, type EscalateJob, type Queues } from "./queues.js";
 
 export interface EscalateProcessorDeps {
   escalate: EscalateDeps;
@@ -42,11 +41,7 @@ export function escalateProcessor(deps: EscalateProcessorDeps) {
     // Also when already escalated: a first run that failed after marking the incident (Telegram
     // refused the mention) never asked for the card; an unchanged card is not sent again.
     if (result.outcome === "escalated" || result.outcome === "already_escalated") {
-      await deps.queues.notify.add(
-        "card",
-        { incidentId, changedAt: new Date().toISOString() },
-        { jobId: randomUUID() },
-      );
+      await enqueueCard(deps.queues.notify, incidentId);
     }
     if (
       (result.outcome === "escalated" || result.outcome === "already_escalated") &&

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { executeAction, verifyAction, type ExecuteDeps } from "../handlers/execute-action.js";
 import { sweepActions } from "../handlers/sweep-actions.js";
 import { getAction } from "../db/actions.js";
-import { ExecuteJobSchema, type ExecuteJob, type Queues, type SweepJob } from "./queues.js";
+import { enqueueCard, ExecuteJobSchema, type ExecuteJob, type Queues, type SweepJob } from "./queues.js";
 
 export interface ExecuteProcessorDeps {
   execute: ExecuteDeps;
@@ -41,12 +41,7 @@ export function executeProcessor(deps: ExecuteProcessorDeps) {
       { actionId, deadline },
       { jobId: `verify-${actionId}-${randomUUID()}`, delay: every, attempts: 3 },
     );
-  const card = (incidentId: string) =>
-    deps.queues.notify.add(
-      "card",
-      { incidentId, changedAt: new Date().toISOString() },
-      { jobId: randomUUID() },
-    );
+  const card = (incidentId: string) => enqueueCard(deps.queues.notify, incidentId);
   return async (job: Job<ExecuteJob | SweepJob>): Promise<string> => {
     if (job.name === "sweep") {
       const swept = await sweepActions({

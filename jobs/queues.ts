@@ -1,5 +1,6 @@
 // Queue names and the payload schema of each. Producers validate before adding; processors
 // validate again, because a job may have been written by another version of the bot.
+import { randomUUID } from "node:crypto";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
@@ -145,6 +146,11 @@ export interface Queues {
   remind: Queue<RemindJob>;
   storm: Queue<StormJob>;
   close(): Promise<void>;
+}
+
+/** Asks for an incident's card to be brought up to date, now (each change its own job). */
+export function enqueueCard(notify: Pick<Queue<NotifyJob>, "add">, incidentId: string): Promise<unknown> {
+  return notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() });
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
