@@ -436,14 +436,14 @@ describe("Snooze", () => {
     expect(answers.filter((text) => text.startsWith("Snoozed until"))).toHaveLength(1);
     const winner = answers[0]?.startsWith("Snoozed") === true ? "@alice" : "@bob";
     expect(answers.find((text) => !text.startsWith("Snoozed"))).toMatch(
-      new RegExp(`^Already snoozed by ${winner} until \\d\\d:\\d\\d UTC\\.$`),
+      new RegExp(`^Already snoozed by ${winner} until (?:[A-Z][a-z]{2} \\d{1,2} )?\\d\\d:\\d\\d UTC\\.$`),
     );
     const incident = await getIncident(stack.db.pool, card.incidentId);
     expect(incident?.snoozedBy).toBe(winner);
     expect(incident?.acknowledgedBy).toBe(winner);
     await expect
       .poll(() => cardText(card), { timeout: 5_000 })
-      .toMatch(new RegExp(`snoozed by ${winner} until \\d\\d:\\d\\d UTC`));
+      .toMatch(new RegExp(`snoozed by ${winner} until (?:[A-Z][a-z]{2} \\d{1,2} )?\\d\\d:\\d\\d UTC`));
     // the card's own buttons are back after the decision
     expect(buttonsOf(card).some((data) => data.startsWith(`v1:approve:${card.incidentId}`))).toBe(true);
     const reminder = stack.telegram

@@ -160,7 +160,7 @@ describe("/status", () => {
     expect(reply.text).toContain("Open incidents: 1 (P0 critical 1, P1 high 0, P2 medium 0)");
     expect(reply.text).toContain("Automatic repairs: 0/5 this hour");
     expect(reply.text).toMatch(
-      /↪️ Ollama model switched to qwen2\.5:1\.5b \(SWITCH_MODEL, until \d\d:\d\d UTC\)/,
+      /↪️ Ollama model switched to qwen2\.5:1\.5b \(SWITCH_MODEL, until (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC\)/,
     );
     expect(reply.text).toContain("🟢 Redis cache sessions: reachable");
     expect(reply.text).toMatch(/🔴 PostgreSQL gone: unreachable \(.*ECONNREFUSED.*\)/);

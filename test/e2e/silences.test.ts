@@ -150,7 +150,7 @@ describe("with Alertmanager", () => {
     expect(won).toMatch(/ in Alertmanager\. Matching: alertname=AWOOOIAPIDown, namespace=awoooi-prod/);
     const winner = won === answers[0] ? "@alice" : "@bob";
     expect(answers.find((text) => text !== won)).toMatch(
-      new RegExp(`^Already silenced by ${winner} until \\d\\d:\\d\\d UTC\\.$`),
+      new RegExp(`^Already silenced by ${winner} until (?:[A-Z][a-z]{2} \\d{1,2} )?\\d\\d:\\d\\d UTC\\.$`),
     );
 
     const [silence, ...others] = await active(am);
@@ -175,7 +175,7 @@ describe("with Alertmanager", () => {
     expect(await c.waitForLine(/^🔕 INC-/, before)).toContain(`${card.incidentId} silenced by ${winner}`);
     await expect
       .poll(() => stack.telegram.message(CHAT_ID, card.messageId)?.text ?? "", { timeout: 5_000 })
-      .toMatch(new RegExp(`silenced by ${winner} until \\d\\d:\\d\\d UTC`));
+      .toMatch(new RegExp(`silenced by ${winner} until (?:[A-Z][a-z]{2} \\d{1,2} )?\\d\\d:\\d\\d UTC`));
     const trail = (await auditTrail(stack.db.pool, card.incidentId)).map(
       (row) => `${row.actor}: ${row.outcome}`,
     );
@@ -262,7 +262,7 @@ describe("with Alertmanager", () => {
     const list = await c.waitForLine(/^🔕 Active silences/, before);
     expect(list).toMatch(
       new RegExp(
-        `#${silenceId} alertname=AWOOOIAPIDown, .* · until \\d\\d:\\d\\d UTC · by @(alice|bob) · AM `,
+        `#${silenceId} alertname=AWOOOIAPIDown, .* · until (?:[A-Z][a-z]{2} \\d{1,2} )?\\d\\d:\\d\\d UTC · by @(alice|bob) · AM `,
       ),
     );
     expect(list).toContain("service=awoooi-web, env=~prod.* · until");
@@ -434,7 +434,7 @@ describe("without ALERTMANAGER_URL", () => {
     await c.answer(press(stack, card, ALICE, `v1:silence:${card.incidentId}`));
     const toast = await c.answer(press(stack, card, ALICE, `v1:silence:${card.incidentId}:30m`));
     expect(toast).toMatch(
-      /^Silence #\d+ until \d\d:\d\d UTC \(local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies\)\.$/,
+      /^Silence #\d+ until (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC \(local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies\)\.$/,
     );
     const { rows } = await stack.db.pool.query(
       `SELECT alertmanager_id FROM silences WHERE incident_id = $1`,
@@ -443,7 +443,7 @@ describe("without ALERTMANAGER_URL", () => {
     expect(rows).toEqual([{ alertmanager_id: null }]);
     await expect
       .poll(() => stack.telegram.message(CHAT_ID, card.messageId)?.text ?? "", { timeout: 5_000 })
-      .toMatch(/silenced by @alice until \d\d:\d\d UTC \(bot only\)/);
+      .toMatch(/silenced by @alice until (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC \(bot only\)/);
   });
 
   it("creates and expires /silence silences locally", async () => {
