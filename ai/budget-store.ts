@@ -1,7 +1,7 @@
 // Daily token and cost spend per provider, kept in Redis so every worker shares one budget.
 // Keys live two days, so yesterday's figures stay readable across midnight and then vanish.
 import type { Redis } from "ioredis";
-import type { ProviderName } from "./provider.js";
+import { type ProviderName } from "../domain/llm.js";
 
 export interface BudgetUsage {
   tokens: number;

@@ -2,7 +2,7 @@
 // Ollama model, and providers to skip. They live in Redis so every worker process sees them,
 // and each expires on its own, so an override lasts a while and then the configuration rules again.
 import type { Redis } from "ioredis";
-import { PROVIDER_NAMES, type ProviderName } from "./provider.js";
+import { PROVIDER_NAMES, type ProviderName } from "../domain/llm.js";
 
 /** How long an override lasts unless the caller says otherwise. */
 export const DEFAULT_OVERRIDE_TTL_SECONDS = 3600;

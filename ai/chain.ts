@@ -2,7 +2,7 @@
 // breaker and daily budget; every answer validated against the incident; the offline analyzer
 // when no model gives a usable answer. It never throws for provider problems, and records
 // every attempt so the card and the logs can say what happened.
-import { AnalysisSchema, validateModelOutput, type Analysis } from "./analysis.js";
+import { AnalysisSchema, validateModelOutput, type Analysis } from "../domain/analysis.js";
 import { budgetDay, type BudgetStore } from "./budget-store.js";
 import {
   CircuitBreaker,
@@ -11,49 +11,15 @@ import {
   type BreakerState,
 } from "./circuit-breaker.js";
 import type { ChainOverrides, ChainSettingsSource } from "./chain-settings.js";
-import type { AnalysisContext, Playbook } from "./context.js";
+import { type AnalysisContext, type Playbook } from "../domain/analysis-context.js";
 import { analyzeOffline } from "./offline-analyzer.js";
 import { costUsd } from "./pricing.js";
 import { buildPrompt, type AnalysisPrompt, type PromptOptions } from "./prompt.js";
-import {
-  errorMessage,
-  ProviderError,
-  type LlmProvider,
-  type ProviderName,
-  type ProviderResult,
-  type TokenUsage,
-} from "./provider.js";
+import { errorMessage, ProviderError, type LlmProvider, type ProviderResult } from "./provider.js";
+import type { Attempt, AttemptOutcome, ProviderName, TokenUsage } from "../domain/llm.js";
 import { createProviders, type LlmSettings, type ProviderSlot } from "./providers/index.js";
-import { scopeFromContext, type IncidentScope } from "./scope.js";
-
-export type AttemptOutcome =
-  | "ok"
-  | "timeout"
-  | "rate_limited"
-  /** An HTTP error status, or no HTTP answer at all (refused, reset); `error` says which. */
-  | "http_error"
-  /** Not JSON, or not the shape asked for. */
-  | "invalid_output"
-  /** Well-formed, but unsafe: an unlisted action, another resource, injected text. */
-  | "rejected"
-  | "circuit_open"
-  | "budget_exhausted"
-  | "not_configured"
-  /** Passed over while a FALLBACK_AI override lasts (ai/chain-settings.ts). */
-  | "skipped"
-  /** The caller aborted the analysis while this provider was working. */
-  | "cancelled";
-
-export interface Attempt {
-  provider: ProviderName;
-  outcome: AttemptOutcome;
-  ms: number;
-  model?: string;
-  error?: string;
-  status?: number;
-  retryAfterMs?: number;
-  tokens?: TokenUsage;
-}
+import { scopeFromContext, type IncidentScope } from "../domain/scope.js";
+import { withDeadline } from "../domain/deadline.js";
 
 export interface ChainResult {
   analysis: Analysis;
@@ -370,29 +336,13 @@ async function callWithin(
 ): Promise<Call> {
   const cancelled = (): boolean => parent?.aborted === true;
   if (cancelled()) return { kind: "cancelled" };
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`no answer within ${timeoutMs} ms`));
-  }, timeoutMs);
-  const onParentAbort = (): void => controller.abort(parent?.reason);
-  parent?.addEventListener("abort", onParentAbort, { once: true });
+  const timedOut = new Error(`no answer within ${timeoutMs} ms`);
   try {
-    const call = run(controller.signal);
-    // the call may reject after it has been abandoned; that rejection is expected and ignored
-    call.catch(() => undefined);
-    const abandoned = new Promise<never>((_resolve, reject) => {
-      controller.signal.addEventListener("abort", () => reject(new Error("abandoned")), { once: true });
-    });
-    return { kind: "ok", value: await Promise.race([call, abandoned]) };
+    return { kind: "ok", value: await withDeadline(timeoutMs, run, () => timedOut, { signal: parent }) };
   } catch (error) {
-    if (timedOut) return { kind: "timeout" };
+    if (error === timedOut) return { kind: "timeout" };
     if (cancelled()) return { kind: "cancelled" };
     return { kind: "error", error };
-  } finally {
-    clearTimeout(timer);
-    parent?.removeEventListener("abort", onParentAbort);
   }
 }
 

@@ -4,9 +4,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
-import { SUGGESTED_ACTIONS, TARGET_KINDS } from "./actions.js";
-import type { Analysis } from "./analysis.js";
-import { AnalysisContextSchema } from "./context.js";
+import { SUGGESTED_ACTIONS, TARGET_KINDS } from "../domain/actions.js";
+import type { Analysis } from "../domain/analysis.js";
+import { AnalysisContextSchema } from "../domain/analysis-context.js";
 import { analyzeOffline } from "./offline-analyzer.js";
 
 export const ScenarioSchema = z.object({

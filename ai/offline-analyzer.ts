@@ -8,12 +8,13 @@ import {
   type RiskLevel,
   type SuggestedAction,
   type TargetKind,
-} from "./actions.js";
-import { AnalysisSchema, type Analysis } from "./analysis.js";
-import { stripControl, truncateText, type AnalysisContext, type Playbook } from "./context.js";
+} from "../domain/actions.js";
+import { AnalysisSchema, type Analysis } from "../domain/analysis.js";
+import { stripControl, truncateText } from "./context.js";
+import { type AnalysisContext, type Playbook } from "../domain/analysis-context.js";
 import { MAX_RULE_CONFIDENCE, OFFLINE_RULES, type OfflineRule } from "./offline-rules.js";
-import { failingPlaybook, matchPlaybooks } from "./playbooks.js";
-import { firstTarget, scopeFromContext, type IncidentScope, type TargetRef } from "./scope.js";
+import { failingPlaybook, matchPlaybooks } from "../domain/playbooks.js";
+import { firstTarget, scopeFromContext, type IncidentScope, type TargetRef } from "../domain/scope.js";
 
 const BLAST_RADIUS: Record<SuggestedAction, { pods: number; downtime: number }> = {
   RESTART_POD: { pods: 1, downtime: 0 },

@@ -1,6 +1,6 @@
 // Built-in remediation rules for the seed's alerts (section 2) and the action table (3.2).
 // Their confidence stays at or below 0.75: a rule alone never reaches the auto-run threshold.
-import type { RiskLevel, SuggestedAction } from "./actions.js";
+import type { RiskLevel, SuggestedAction } from "../domain/actions.js";
 
 export interface OfflineRule {
   id: string;

@@ -1,7 +1,7 @@
 // USD per million tokens. Prices change; the table is small on purpose so a review catches it.
 // A model missing from the table is priced at its provider's most expensive entry, so budgets
 // err on the safe side.
-import type { ProviderName, TokenUsage } from "./provider.js";
+import { type ProviderName, type TokenUsage } from "../domain/llm.js";
 
 interface Price {
   input: number;

@@ -2,11 +2,16 @@
 // Sentry issues, past incidents) is redacted, JSON-encoded and placed in delimited blocks whose
 // id is random per prompt; the system instruction says that data is untrusted.
 import { randomBytes } from "node:crypto";
-import { ACTION_RISK, ACTION_TARGET_KINDS, SUGGESTED_ACTIONS, type SuggestedAction } from "./actions.js";
-import { MODEL_OUTPUT_JSON_SCHEMA } from "./analysis.js";
-import type { AnalysisContext } from "./context.js";
+import {
+  ACTION_RISK,
+  ACTION_TARGET_KINDS,
+  SUGGESTED_ACTIONS,
+  type SuggestedAction,
+} from "../domain/actions.js";
+import { MODEL_OUTPUT_JSON_SCHEMA } from "../domain/analysis.js";
+import { type AnalysisContext } from "../domain/analysis-context.js";
 import { redactDeep } from "./redact.js";
-import type { IncidentScope } from "./scope.js";
+import type { IncidentScope } from "../domain/scope.js";
 
 export interface AnalysisPrompt {
   system: string;

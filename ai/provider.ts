@@ -1,15 +1,8 @@
 // The seam between the chain and one model API. A provider sends the prompt, returns the raw
 // answer and its token usage, and turns its SDK's failures into a `ProviderError` saying how it
 // failed; judging the answer is the chain's job.
+import type { ProviderName, TokenUsage } from "../domain/llm.js";
 import type { AnalysisPrompt } from "./prompt.js";
-
-export const PROVIDER_NAMES = ["ollama", "gemini", "claude"] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-export interface TokenUsage {
-  input: number;
-  output: number;
-}
 
 export interface ProviderResult {
   /** The answer as the API gave it: JSON text, or an already-decoded object. */

@@ -6,7 +6,7 @@ import type { BotOptions } from "../bot/index.js";
 import { openIncidentsPage } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
 import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
-import type { GuardrailPolicy } from "../executors/decide.js";
+import type { GuardrailPolicy } from "../domain/decide.js";
 import { RepairCountersStore } from "../executors/repair-counters.js";
 import { incidentDrillDown } from "../handlers/incident-drill-down.js";
 import { previewRollback, requestRollback, type RollbackDeps } from "../handlers/request-rollback.js";

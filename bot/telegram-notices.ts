@@ -1,7 +1,7 @@
 // Shows the storm summary card and escalation messages in Telegram (HTML, every dynamic string
 // escaped, inside 4096 characters).
 import type { Api } from "grammy";
-import type { ChatNotices, EscalationNotice, StormSummary } from "../handlers/chat-notices.js";
+import type { ChatNotices, EscalationNotice, StormSummary } from "../domain/notices.js";
 import { cut, escapeHtml } from "./html.js";
 import { editInPlace } from "./telegram-notifier.js";
 

@@ -1,7 +1,6 @@
 // Shows incident cards in Telegram: posts once, edits in place afterwards.
 import { GrammyError, type Api } from "grammy";
-import type { IncidentCard } from "../handlers/incident-card.js";
-import type { Notifier } from "../handlers/sync-incident-card.js";
+import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
 
 const NOT_MODIFIED = "message is not modified";

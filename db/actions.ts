@@ -1,5 +1,5 @@
 // Proposed actions and the audit log.
-import type { Queryable } from "./incidents.js";
+import { type Queryable } from "./pool.js";
 
 export type ActionStatus =
   "pending" | "approved" | "executing" | "verifying" | "succeeded" | "failed" | "rejected" | "superseded";

@@ -1,9 +1,9 @@
 // Stored analyses and what they cost.
-import type { Analysis } from "../ai/analysis.js";
-import type { Attempt } from "../ai/chain.js";
-import type { SimilarIncident } from "../ai/context.js";
-import type { Decision } from "../executors/decide.js";
-import type { Queryable } from "./incidents.js";
+import type { Analysis } from "../domain/analysis.js";
+import { type Attempt } from "../domain/llm.js";
+import { type SimilarIncident } from "../domain/analysis-context.js";
+import type { Decision } from "../domain/decide.js";
+import { type Queryable } from "./pool.js";
 
 export interface StoredAnalysis {
   id: number;

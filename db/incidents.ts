@@ -1,53 +1,15 @@
 // Data access for incidents, their alerts, timeline and Telegram messages. SQL only: the rules
 // (when to open, repeat, resolve) live in handlers/.
-import type pg from "pg";
 import type {
   AlertSource,
+  Incident,
+  IncidentEvent,
   IncidentSource,
-  CardLink,
-  CardTarget,
   IncidentStatus,
   Severity,
-} from "../handlers/incident-card.js";
-import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
-
-export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
-
-export interface Incident {
-  id: string;
-  fingerprint: string;
-  source: IncidentSource;
-  severity: Severity;
-  status: IncidentStatus;
-  title: string;
-  service: string | null;
-  summary: string | null;
-  target: CardTarget | null;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  links: CardLink[];
-  firstSeenAt: Date;
-  lastSeenAt: Date;
-  resolvedAt: Date | null;
-  occurrences: number;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  /** The first decision anyone took on the card (approve, reject, snooze, silence). */
-  acknowledgedAt: Date | null;
-  acknowledgedBy: string | null;
-  escalatedAt: Date | null;
-  snoozedUntil: Date | null;
-  snoozedBy: string | null;
-}
-
-export interface IncidentEvent {
-  id: number;
-  at: Date;
-  kind: string;
-  actor: string;
-  detail: Record<string, unknown>;
-}
+} from "../domain/incident.js";
+import type { NormalizedAlert } from "../domain/normalized-alert.js";
+import type { Queryable } from "./pool.js";
 
 export interface TelegramMessage {
   incidentId: string;
@@ -359,4 +321,101 @@ export async function countOpenBySeverity(db: Queryable): Promise<Partial<Record
     `SELECT severity, count(*)::int AS count FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
   );
   return Object.fromEntries(rows.map((row) => [row.severity, row.count]));
+}
+
+/** Moves the incident to `to` when it is in one of `from`; true when it did (one UPDATE). */
+export async function setIncidentStatus(
+  db: Queryable,
+  id: string,
+  from: readonly IncidentStatus[],
+  to: IncidentStatus,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET status = $3, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status = ANY($2)`,
+    [id, from, to],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Locks the incident's row until the transaction ends, ordering work on one incident across
+ * processes; its status, or undefined when there is no such incident.
+ */
+export async function lockIncident(client: Queryable, id: string): Promise<IncidentStatus | undefined> {
+  const { rows } = await client.query<{ status: IncidentStatus }>(
+    `SELECT status FROM incidents WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return rows[0]?.status;
+}
+
+/** It fired again after resolving: the acknowledgement and escalation of the first firing no longer hold. */
+export async function clearAcknowledgement(client: Queryable, id: string): Promise<void> {
+  await client.query(
+    `UPDATE incidents SET acknowledged_at = NULL, acknowledged_by = NULL, escalated_at = NULL WHERE id = $1`,
+    [id],
+  );
+}
+
+/**
+ * Snoozes the incident until `until` unless it is resolved or a snooze ending later than
+ * `replaceBefore` is in force (one that ends by `now` counts as over). The new end, or undefined.
+ */
+export async function snoozeUntil(
+  db: Queryable,
+  row: { id: string; until: Date; by: string; now: Date; replaceBefore: Date },
+): Promise<Date | undefined> {
+  const { rows } = await db.query<{ snoozedUntil: Date }>(
+    `UPDATE incidents SET snoozed_until = $2, snoozed_by = $3, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status <> 'resolved'
+       AND (snoozed_until IS NULL OR snoozed_until <= $4 OR snoozed_until < $5)
+     RETURNING snoozed_until AS "snoozedUntil"`,
+    [row.id, row.until, row.by, row.now, row.replaceBefore],
+  );
+  return rows[0]?.snoozedUntil;
+}
+
+/** Ends exactly the snooze that runs until `until`; false when another snooze or a resolution came first. */
+export async function clearSnooze(db: Queryable, id: string, until: Date): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET snoozed_until = NULL, snoozed_by = NULL, version = version + 1, updated_at = now()
+     WHERE id = $1 AND snoozed_until = $2 AND status <> 'resolved'`,
+    [id, until],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Marks the incident escalated if it still qualifies: a failed repair escalates once per
+ * incident; an SLA escalation only an incident nobody acknowledged, snoozed or escalated yet.
+ */
+export async function markEscalated(
+  client: Queryable,
+  id: string,
+  reason: "sla" | "repair_failed",
+): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `UPDATE incidents SET escalated_at = COALESCE(escalated_at, now()), version = version + 1, updated_at = now()
+     WHERE id = $1 AND status <> 'resolved'
+       AND (($2 = 'repair_failed'
+             AND NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = $1
+                               AND e.kind = 'escalated' AND e.detail->>'reason' = 'repair_failed'))
+            OR (escalated_at IS NULL AND acknowledged_at IS NULL
+                AND (snoozed_until IS NULL OR snoozed_until <= now())))`,
+    [id, reason],
+  );
+  return rowCount === 1;
+}
+
+/** Who rejected the incident as a whole (no action proposed) since its latest analysis, if anyone. */
+export async function incidentRejectedBy(db: Queryable, incidentId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ actor: string }>(
+    `SELECT e.actor FROM incident_events e
+     WHERE e.incident_id = $1 AND e.kind = 'rejected' AND NOT (e.detail ? 'action')
+       AND e.at >= COALESCE((SELECT max(created_at) FROM analyses WHERE incident_id = $1), '-infinity')
+     ORDER BY e.id DESC LIMIT 1`,
+    [incidentId],
+  );
+  return rows[0]?.actor;
 }

@@ -1,10 +1,12 @@
 // Learned playbooks: which action worked for incidents with a given signature, and which did not.
 // Verified repairs teach successes and failures; a person rejecting a proposal teaches a
 // rejection, with the reason. Every lesson is also kept, with who and why, in playbook_feedback.
-import { SUGGESTED_ACTIONS } from "../ai/actions.js";
-import { AnalysisContextSchema, type Playbook } from "../ai/context.js";
-import { playbookSignatures } from "../ai/playbooks.js";
-import { getIncident, type Incident, type Queryable } from "./incidents.js";
+import { SUGGESTED_ACTIONS } from "../domain/actions.js";
+import { AnalysisContextSchema, type Playbook } from "../domain/analysis-context.js";
+import { playbookSignatures } from "../domain/playbooks.js";
+import { getIncident } from "./incidents.js";
+import { type Queryable } from "./pool.js";
+import { type Incident } from "../domain/incident.js";
 
 export type PlaybookOutcome = "success" | "failure" | "rejected";
 

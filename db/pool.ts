@@ -32,3 +32,10 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     client.release();
   }
 }
+
+export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
+/** One round trip to PostgreSQL: throws when it cannot be reached. */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query("SELECT 1");
+}

@@ -1,6 +1,6 @@
 // Silences: who muted which label set, until when, and whether Alertmanager holds it too. The
 // bot also honours them itself: no new card is posted for an incident an active silence matches.
-import type { Queryable } from "./incidents.js";
+import { type Queryable } from "./pool.js";
 
 /** One label matcher as Alertmanager's API v2 takes it. */
 export interface SilenceMatcher {

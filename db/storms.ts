@@ -1,7 +1,8 @@
 // Data access for alert storms: which chat is in a storm, which incidents were folded into its
 // summary card instead of getting their own, and what the summary counts. SQL only.
-import type { Severity } from "../handlers/incident-card.js";
-import type { Queryable } from "./incidents.js";
+import type { Severity } from "../domain/incident.js";
+import type { StormCounts } from "../domain/notices.js";
+import { type Queryable } from "./pool.js";
 
 export interface Storm {
   id: number;
@@ -134,18 +135,6 @@ export async function claimStormEscalationNotice(db: Queryable, id: number): Pro
     [id],
   );
   return rowCount === 1;
-}
-
-export interface StormCounts {
-  folded: number;
-  open: number;
-  bySeverity: Record<Severity, number>;
-  awaitingApproval: number;
-  escalated: number;
-  /** Services with the most folded incidents, most first. */
-  topServices: { service: string; count: number }[];
-  /** The newest folded incidents, newest first. */
-  newest: { id: string; severity: Severity; service: string | null; title: string }[];
 }
 
 export async function stormCounts(

@@ -1,7 +1,7 @@
 // The shape of every remediation executor (one file per action; the list is in executors/index.ts).
 // An executor is handed typed params, never a string from a model: a string is not a command.
 import type { z } from "zod";
-import type { RemediationAction } from "../ai/actions.js";
+import type { RemediationAction } from "../domain/actions.js";
 
 /** One call an executor makes (or, in dry run, would make) to an outside API. */
 export interface PlannedCall {

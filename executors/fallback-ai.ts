@@ -3,7 +3,7 @@
 // and expires on its own; the provider is named by the analysis, or is the chain's current first.
 import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../ai/chain-settings.js";
-import { PROVIDER_NAMES, type ProviderName } from "../ai/provider.js";
+import { PROVIDER_NAMES, type ProviderName } from "../domain/llm.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
 
 export interface FallbackAiParams {

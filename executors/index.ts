@@ -1,7 +1,7 @@
 // Every executor, registered in one place. Two executors claiming one action name is a
 // programming error caught at start-up. An action with no executor here cannot run at all.
-import type { RemediationAction } from "../ai/actions.js";
-import type { Analysis } from "../ai/analysis.js";
+import type { RemediationAction } from "../domain/actions.js";
+import type { Analysis } from "../domain/analysis.js";
 import { cleanupLogs } from "./cleanup-logs.js";
 import { clearCache } from "./clear-cache.js";
 import type { Executor } from "./executor.js";

@@ -16,7 +16,8 @@ import {
   type V1PodTemplateSpec,
   type V1ReplicaSet,
 } from "@kubernetes/client-node";
-import type { KubeGateway as AnalysisKubeGateway, KubeEvent, PodLogOptions } from "../ai/context.js";
+import type { KubeGateway as AnalysisKubeGateway, PodLogOptions } from "../ai/context.js";
+import { type KubeEvent } from "../domain/analysis-context.js";
 import { KubeError, type KubeErrorCode } from "./kube-errors.js";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";

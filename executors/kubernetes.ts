@@ -3,7 +3,7 @@
 // They share one params shape and one recovery test: the rollout is complete and every desired
 // replica is ready.
 import { z } from "zod";
-import { deploymentOfPod } from "../ai/scope.js";
+import { deploymentOfPod } from "../domain/scope.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
 import { KubeError } from "./kube-errors.js";
 import type { DeploymentState, KubeGateway } from "./kube-gateway.js";

@@ -3,7 +3,7 @@
 // script, so two processes can never both take the last one.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { RepairCounters } from "./decide.js";
+import type { RepairCounters } from "../domain/decide.js";
 
 const HOUR_MS = 3_600_000;
 

@@ -3,8 +3,8 @@
 // in Redis, shared by every worker, and expires on its own.
 import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../ai/chain-settings.js";
-import { NAME_PATTERNS } from "../ai/names.js";
-import type { ProviderName } from "../ai/provider.js";
+import { NAME_PATTERNS } from "../domain/names.js";
+import { type ProviderName } from "../domain/llm.js";
 import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
 
 export interface SwitchModelParams {

@@ -2,7 +2,7 @@
 // own settings, built once at start-up. Clients to the targets connect on first use and are
 // closed by `close()`.
 import type { ChainSettingsStore } from "../ai/chain-settings.js";
-import type { ProviderName } from "../ai/provider.js";
+import { type ProviderName } from "../domain/llm.js";
 import type { CleanupLogsDeps } from "./cleanup-logs.js";
 import { redisTargetClients, type ClearCacheDeps } from "./clear-cache.js";
 import type { FallbackAiDeps } from "./fallback-ai.js";

@@ -2,19 +2,21 @@
 // playbooks), store the analysis with its tokens and cost, and move the incident on: an action the
 // guardrails allow runs by itself once a slot of the shared budget is reserved; any other
 // remediation waits for a human.
-import type { Analysis } from "../ai/analysis.js";
+import type { Analysis } from "../domain/analysis.js";
 import type { AnalysisChain } from "../ai/chain.js";
-import { buildAnalysisContext, type ContextDeps, type SentryIssueDetails } from "../ai/context.js";
-import { deploymentOfPod } from "../ai/scope.js";
+import { buildAnalysisContext, type ContextDeps } from "../ai/context.js";
+import { type SentryIssueDetails } from "../domain/analysis-context.js";
+import { deploymentOfPod } from "../domain/scope.js";
 import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
-import { addEvent, getIncident, type Incident, type Queryable } from "../db/incidents.js";
+import { addEvent, getIncident, setIncidentStatus, lockIncident } from "../db/incidents.js";
+import { type Incident } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
 import { audit, insertApprovedAction, proposeAction } from "../db/actions.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
-import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../executors/decide.js";
+import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore, Reservation } from "../executors/repair-counters.js";
-import type { RemediationAction } from "../ai/actions.js";
+import type { RemediationAction } from "../domain/actions.js";
 
 /** Who approves what the guardrails let run by itself (audit actor, `decided_by`). */
 export const GUARDRAILS_ACTOR = "guardrails";
@@ -91,15 +93,6 @@ async function workloadState(deps: AnalyzeDeps, analysis: Analysis): Promise<Wor
   return deps.workload(namespace, deployment).catch(() => undefined);
 }
 
-async function setStatus(db: Queryable, id: string, from: readonly string[], to: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE incidents SET status = $3, version = version + 1, updated_at = now()
-     WHERE id = $1 AND status = ANY($2)`,
-    [id, from, to],
-  );
-  return rowCount === 1;
-}
-
 export async function analyzeIncident(
   deps: AnalyzeDeps,
   input: {
@@ -111,7 +104,7 @@ export async function analyzeIncident(
   const incident = await getIncident(deps.pool, input.incidentId);
   if (incident === undefined) return { outcome: "missing" };
   if (incident.status === "resolved") return { outcome: "closed", status: incident.status };
-  await setStatus(deps.pool, incident.id, ["open", "awaiting_approval"], "analyzing");
+  await setIncidentStatus(deps.pool, incident.id, ["open", "awaiting_approval"], "analyzing");
 
   const sentry = sentryIssue(incident);
   const playbooks = await playbooksFor(deps.pool, incidentSignatures(incident));
@@ -175,11 +168,7 @@ export async function analyzeIncident(
   const stored = await inTransaction(deps.pool, async (client) => {
     // The model may take a minute; an incident that resolved meanwhile gets no action (the row
     // lock orders this against the resolution).
-    const { rows: current } = await client.query<{ status: string }>(
-      `SELECT status FROM incidents WHERE id = $1 FOR UPDATE`,
-      [incident.id],
-    );
-    const stillOpen = current[0]?.status !== "resolved";
+    const stillOpen = (await lockIncident(client, incident.id)) !== "resolved";
     const row = await insertAnalysis(client, {
       incidentId: incident.id,
       requestedBy: input.requestedBy,
@@ -245,7 +234,7 @@ export async function analyzeIncident(
       await proposeAction(client, { incidentId: incident.id, analysisId: row.id, ...proposal });
     }
     // Only an incident still being analysed moves on; one resolved meanwhile stays resolved.
-    await setStatus(
+    await setIncidentStatus(
       client,
       incident.id,
       ["analyzing"],

@@ -2,7 +2,8 @@
 // UPDATE, so a double press or two approvers at once approve once; every press is audited, and a
 // press that changes nothing says why (already decided by whom, incident resolved).
 import { audit, latestAction, transitionAction, type PendingAction } from "../db/actions.js";
-import { acknowledgeIncident, addEvent, getIncident, type Queryable } from "../db/incidents.js";
+import { acknowledgeIncident, addEvent, getIncident } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
 import { actorOf, guardDecision } from "./decision-guard.js";
 
 export interface ApproveDeps {

@@ -5,18 +5,18 @@ import {
   packCallbackData,
   VERBS_WITH_ACTION,
 } from "../bot/callback-data/callback-data.js";
-import type { Analysis } from "../ai/analysis.js";
-import { clockTime } from "./decision-guard.js";
-import type { Incident, IncidentEvent } from "../db/incidents.js";
-import type { Decision } from "../executors/decide.js";
+import type { Analysis } from "../domain/analysis.js";
+import { clockTime } from "../domain/time.js";
+import type { Decision } from "../domain/decide.js";
+import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
   type CardVerb,
   type CardAnalysis,
   type CardHistoryEntry,
-  type CardLink,
   type IncidentCard,
-} from "./incident-card.js";
+  type ServiceFacts,
+} from "../domain/card.js";
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
@@ -91,13 +91,6 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
     ...(analysis.engine === "human" ? { requestedBy: analysis.model } : {}),
   };
-}
-
-/** What the service registry says about the incident's service. */
-export interface ServiceFacts {
-  ownerTeam?: string;
-  slo?: string;
-  links: CardLink[];
 }
 
 function buttonData(verb: CardVerb, incidentId: string, pendingActionId: number | undefined): string {

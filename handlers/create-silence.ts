@@ -12,7 +12,8 @@ import {
   type SilenceMatcher,
 } from "../db/silences.js";
 import { AlertmanagerError, type SilencesGateway } from "./alertmanager-silences.js";
-import { actorOf, clockTime, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { clockTime } from "../domain/time.js";
 import { formatDuration, formatMatchers, matchersProblem, MAX_SILENCE_MS } from "./silence-matchers.js";
 
 export interface SilenceDeps {

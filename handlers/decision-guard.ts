@@ -1,7 +1,9 @@
 // What every decision from the chat checks first: is this person an approver, does the incident
 // exist and is it still open. A refusal is audited (who, what, when, outcome) and says why.
 import { audit } from "../db/actions.js";
-import { getIncident, type Incident, type Queryable } from "../db/incidents.js";
+import { getIncident } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { type Incident } from "../domain/incident.js";
 
 /** Who pressed: a Telegram user. */
 export interface ChatUser {
@@ -49,15 +51,4 @@ export async function guardDecision(
   if (incident === undefined) return refuse("unknown_incident", `No incident ${input.incidentId}.`);
   if (incident.status === "resolved") return refuse("resolved", `${incident.id} is already resolved.`);
   return { ok: true, actor, incident };
-}
-
-/**
- * "14:05 UTC" for toasts, replies and the card; "Nov 25 14:05 UTC" when `at` is on another UTC day
- * than `reference` (a 24 h silence, a week-long one), so a time is never ambiguous.
- */
-export function clockTime(at: Date, reference: Date = new Date()): string {
-  const time = `${at.toISOString().slice(11, 16)} UTC`;
-  if (at.toISOString().slice(0, 10) === reference.toISOString().slice(0, 10)) return time;
-  const day = at.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
-  return `${day} ${time}`;
 }

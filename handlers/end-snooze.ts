@@ -1,7 +1,8 @@
 // Use case: a snooze ran out. If the incident is still open and this is still the snooze in force
 // (not replaced by a later one), the chat hears it again: a reply to the card, and the card shows
 // that the snooze is over.
-import { addEvent, getIncident, telegramMessages, type Queryable } from "../db/incidents.js";
+import { addEvent, getIncident, telegramMessages, clearSnooze } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
 
 export interface EndSnoozeDeps {
   db: Queryable;
@@ -28,12 +29,7 @@ export async function endSnooze(
     await deps.remind(message.chatId, message.messageId, text);
   }
   // Ends exactly this snooze, once: a later snooze or a resolution meanwhile leaves it alone.
-  const { rowCount } = await deps.db.query(
-    `UPDATE incidents SET snoozed_until = NULL, snoozed_by = NULL, version = version + 1, updated_at = now()
-     WHERE id = $1 AND snoozed_until = $2 AND status <> 'resolved'`,
-    [incident.id, input.until],
-  );
-  if (rowCount !== 1) return "replaced";
+  if (!(await clearSnooze(deps.db, incident.id, input.until))) return "replaced";
   await addEvent(deps.db, incident.id, "snooze_ended", { snoozedBy: by, until: input.until.toISOString() });
   await deps.enqueueCard(incident.id);
   return "reminded";

@@ -6,13 +6,13 @@
 // UPDATE marks it, with its timeline event and audit row in the same transaction. Then each of its
 // chats gets one message mentioning the on-call people, replying to the card; a chat that got it
 // already (a retried job) is not sent it again.
-import type { Incident } from "../db/incidents.js";
-import { addEvent, getIncident, listEvents, telegramMessages } from "../db/incidents.js";
+import { type Incident } from "../domain/incident.js";
+import { addEvent, getIncident, listEvents, telegramMessages, markEscalated } from "../db/incidents.js";
 import { audit } from "../db/actions.js";
 import { inTransaction, type Pool } from "../db/pool.js";
 import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db/storms.js";
-import type { ChatNotices, EscalationNotice } from "./chat-notices.js";
-import type { Severity } from "./incident-card.js";
+import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
+import type { Severity } from "../domain/incident.js";
 import type { ChatBudget } from "./storm.js";
 
 export interface EscalateDeps {
@@ -44,17 +44,7 @@ export type EscalateResult =
 /** Marks the incident escalated if it still qualifies; true when this call did. */
 async function claimEscalation(pool: Pool, input: EscalateInput, afterSeconds: number): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    const { rowCount } = await client.query(
-      `UPDATE incidents SET escalated_at = COALESCE(escalated_at, now()), version = version + 1, updated_at = now()
-       WHERE id = $1 AND status <> 'resolved'
-         AND (($2 = 'repair_failed'
-               AND NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = $1
-                                 AND e.kind = 'escalated' AND e.detail->>'reason' = 'repair_failed'))
-              OR (escalated_at IS NULL AND acknowledged_at IS NULL
-                  AND (snoozed_until IS NULL OR snoozed_until <= now())))`,
-      [input.incidentId, input.reason],
-    );
-    if (rowCount !== 1) return false;
+    if (!(await markEscalated(client, input.incidentId, input.reason))) return false;
     const detail = {
       reason: input.reason,
       ...(input.reason === "sla" ? { afterSeconds } : {}),

@@ -6,12 +6,14 @@
 // gets here: params were validated by the executor's schema when the action was proposed, and
 // again now.
 import { audit, getAction, transitionAction, type PendingAction } from "../db/actions.js";
-import { addEvent, getIncident, markResolved, type Incident, type Queryable } from "../db/incidents.js";
+import { addEvent, getIncident, markResolved, setIncidentStatus } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { type Incident } from "../domain/incident.js";
 import { learnFromOutcome } from "../db/playbooks.js";
 import type { ExecutionResult, VerifyResult } from "../executors/executor.js";
 import type { AnyExecutor } from "../executors/index.js";
-import type { RemediationAction } from "../ai/actions.js";
-import { withDeadline } from "./deadline.js";
+import type { RemediationAction } from "../domain/actions.js";
+import { withDeadline } from "../domain/deadline.js";
 import type { ProbeResult } from "./probe-recovery.js";
 
 export interface ExecuteDeps {
@@ -44,13 +46,6 @@ class ExecutionTimeout extends Error {
   constructor(readonly ms: number) {
     super(`timed out after ${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`}`);
   }
-}
-
-async function setIncidentStatus(db: Queryable, id: string, from: readonly string[], to: string) {
-  await db.query(
-    `UPDATE incidents SET status = $3, version = version + 1, updated_at = now() WHERE id = $1 AND status = ANY($2)`,
-    [id, from, to],
-  );
 }
 
 interface FailOptions {

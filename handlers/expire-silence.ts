@@ -10,7 +10,8 @@ import {
 } from "../db/silences.js";
 import type { SilencesGateway } from "./alertmanager-silences.js";
 import type { SilenceDeps } from "./create-silence.js";
-import { actorOf, clockTime, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { clockTime } from "../domain/time.js";
 import { formatMatchers } from "./silence-matchers.js";
 
 export type ExpireSilenceResult = { outcome: string; text: string };

@@ -1,22 +1,12 @@
 // Use case: one section of an incident's drill-down (the chat's "🔎 Details"): the incident at a
 // glance, its timeline, the full analysis reasoning, recent pod logs and events from Kubernetes,
 // similar past incidents and the learned playbooks. Reads only; nothing changes.
-import {
-  buildAnalysisContext,
-  DEFAULT_CONTEXT_LIMITS,
-  type AnalysisContext,
-  type KubeGateway,
-  type Playbook,
-  type SimilarIncident,
-} from "../ai/context.js";
+import { buildAnalysisContext, DEFAULT_CONTEXT_LIMITS, type KubeGateway } from "../ai/context.js";
+import { type AnalysisContext, type Playbook, type SimilarIncident } from "../domain/analysis-context.js";
 import { latestAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
-import {
-  getIncident,
-  listEvents,
-  type Incident,
-  type IncidentEvent,
-  type Queryable,
-} from "../db/incidents.js";
+import { getIncident, listEvents } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
 
 export const DRILL_DOWN_SECTIONS = [

@@ -12,11 +12,11 @@ import {
   markResolved,
   nextIncidentId,
   recordFiring,
-  type Queryable,
+  clearAcknowledgement,
 } from "../db/incidents.js";
-import { inTransaction, type Pool } from "../db/pool.js";
-import type { AlertSource } from "./incident-card.js";
-import type { NormalizedAlert } from "./sources/normalized-alert.js";
+import { inTransaction, type Pool, type Queryable } from "../db/pool.js";
+import type { AlertSource } from "../domain/incident.js";
+import type { NormalizedAlert } from "../domain/normalized-alert.js";
 
 export interface IngestDeps {
   pool: Pool;
@@ -91,10 +91,7 @@ async function fire(client: Queryable, input: IngestInput, recentId: string | nu
     await recordFiring(client, latest.id, alert, seenAt);
     // It fired again: whoever acknowledged the first firing has not seen this one, so the SLA
     // clock starts over (the earlier acknowledgement and escalation stay in the timeline).
-    await client.query(
-      `UPDATE incidents SET acknowledged_at = NULL, acknowledged_by = NULL, escalated_at = NULL WHERE id = $1`,
-      [latest.id],
-    );
+    await clearAcknowledgement(client, latest.id);
     await addEvent(client, latest.id, "reopened", { delivery: input.deliveryKey });
     await insertAlert(client, { ...input, incidentId: latest.id, deduplicated: true });
     return { outcome: "reopened", incidentId: latest.id, changed: true };

@@ -1,7 +1,7 @@
 // Use case: /silence list. The silences in force, soonest ending first, as lines for the chat.
 import { activeSilences } from "../db/silences.js";
-import type { Queryable } from "../db/incidents.js";
-import { clockTime } from "./decision-guard.js";
+import { type Queryable } from "../db/pool.js";
+import { clockTime } from "../domain/time.js";
 import { formatMatchers } from "./silence-matchers.js";
 
 const SHOWN = 30;

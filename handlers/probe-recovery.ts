@@ -3,7 +3,7 @@
 // timeout; 2xx–3xx is healthy. A Kubernetes workload's health check is its pods' readiness probe,
 // which the rollout verification already waits for (and its in-cluster address may not resolve
 // where the bot runs), so it is not probed again from here.
-import type { Incident } from "../db/incidents.js";
+import { type Incident } from "../domain/incident.js";
 import type { ServiceRegistry } from "../registry/services.js";
 
 export interface ProbeResult {

@@ -3,9 +3,9 @@
 // decided); the playbooks learn from the reason. With no action proposed at all, the reason is
 // recorded against the incident itself (the analysis was wrong or the alert is noise), once.
 import { audit, latestAction, transitionAction, type PendingAction } from "../db/actions.js";
-import { acknowledgeIncident, addEvent, type Queryable } from "../db/incidents.js";
+import { acknowledgeIncident, addEvent, incidentRejectedBy, lockIncident } from "../db/incidents.js";
 import { recordRejection } from "../db/playbooks.js";
-import { inTransaction, type Pool } from "../db/pool.js";
+import { inTransaction, type Pool, type Queryable } from "../db/pool.js";
 import { nothingPendingText, staleCardText } from "./approve-action.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
 
@@ -23,26 +23,14 @@ export type RejectCheck =
 export type RejectResult =
   { outcome: "rejected"; text: string; action?: string } | { outcome: string; text: string };
 
-/** An incident-level rejection (no action proposed) already recorded since the latest analysis. */
-async function incidentRejection(db: Queryable, incidentId: string): Promise<{ actor: string } | undefined> {
-  const { rows } = await db.query<{ actor: string }>(
-    `SELECT e.actor FROM incident_events e
-     WHERE e.incident_id = $1 AND e.kind = 'rejected' AND NOT (e.detail ? 'action')
-       AND e.at >= COALESCE((SELECT max(created_at) FROM analyses WHERE incident_id = $1), '-infinity')
-     ORDER BY e.id DESC LIMIT 1`,
-    [incidentId],
-  );
-  return rows[0];
-}
-
 /** Why a rejection cannot happen now, or undefined when it can. */
 async function nothingToReject(db: Queryable, incidentId: string, latest: PendingAction | undefined) {
   if (latest?.status === "pending") return undefined;
   if (latest !== undefined && latest.status !== "superseded") {
     return nothingPendingText(latest).replace("Nothing is waiting for approval", "Nothing to reject");
   }
-  const earlier = await incidentRejection(db, incidentId);
-  return earlier === undefined ? undefined : `Nothing to reject: already rejected by ${earlier.actor}.`;
+  const earlier = await incidentRejectedBy(db, incidentId);
+  return earlier === undefined ? undefined : `Nothing to reject: already rejected by ${earlier}.`;
 }
 
 /** Before asking for a reason: may this person reject, and is there anything to reject? */
@@ -96,7 +84,7 @@ export async function rejectAction(
   const reason = input.reason.trim().slice(0, MAX_REASON_LENGTH);
   // One rejection per incident at a time: the row lock orders two approvers answering at once.
   const result = await inTransaction(deps.db, async (client): Promise<RejectResult> => {
-    await client.query(`SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, [input.incidentId]);
+    await lockIncident(client, input.incidentId);
     const action = await transitionAction(
       client,
       { incidentId: input.incidentId, ...(input.actionId === undefined ? {} : { id: input.actionId }) },

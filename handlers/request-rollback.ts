@@ -4,8 +4,8 @@
 // blacklist and registry rules apply), the proposal, the audit entry and a card whose Approve
 // button runs it. A refused decision creates nothing and names the rule that stopped it.
 import { z } from "zod";
-import { ACTION_RISK } from "../ai/actions.js";
-import { AnalysisSchema, type Analysis } from "../ai/analysis.js";
+import { ACTION_RISK } from "../domain/actions.js";
+import { AnalysisSchema, type Analysis } from "../domain/analysis.js";
 import { audit, latestAction, proposeAction } from "../db/actions.js";
 import { insertAnalysis } from "../db/analyses.js";
 import {
@@ -14,16 +14,11 @@ import {
   insertIncident,
   lockFingerprint,
   nextIncidentId,
-  type Incident,
+  setIncidentStatus,
 } from "../db/incidents.js";
+import { type Incident, INCIDENT_STATUSES } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
-import {
-  decide,
-  resourceKey,
-  type Decision,
-  type GuardrailPolicy,
-  type Verdict,
-} from "../executors/decide.js";
+import { decide, resourceKey, type Decision, type GuardrailPolicy, type Verdict } from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
 import { KubeError } from "../executors/kube-errors.js";
 import type { KubeGateway } from "../executors/kube-gateway.js";
@@ -271,10 +266,7 @@ export async function requestRollback(
       ...proposal,
     });
     if (action === undefined) throw new Error(`incident ${incident.id} already has a running action`);
-    await client.query(
-      `UPDATE incidents SET status = 'awaiting_approval', version = version + 1, updated_at = now() WHERE id = $1`,
-      [incident.id],
-    );
+    await setIncidentStatus(client, incident.id, INCIDENT_STATUSES, "awaiting_approval");
     return { outcome: "proposed", incidentId: incident.id, actionId: action.id, decision };
   });
   if (result.outcome === "proposed") await deps.enqueueCard(result.incidentId);

@@ -1,6 +1,6 @@
 // Use case: which chats show an incident's card. TELEGRAM_ROUTES sends cards by severity or by
 // namespace (the incident's `namespace` label, else its target's namespace) to other chats.
-import type { Incident } from "../db/incidents.js";
+import { type Incident } from "../domain/incident.js";
 import type { ChatRoute } from "../registry/config.js";
 
 export type RoutedIncident = Pick<Incident, "severity" | "labels" | "target">;

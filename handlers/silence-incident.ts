@@ -1,10 +1,11 @@
 // Use case: the card's Silence button. Creates a silence matching the incident's identifying
 // labels (alertname and the workload, never severity or the pod), at most one in force per
 // incident: a double press or a second approver finds it and says whose it is.
-import { acknowledgeIncident, addEvent } from "../db/incidents.js";
+import { acknowledgeIncident, addEvent, lockIncident } from "../db/incidents.js";
 import { activeSilenceOfIncident } from "../db/silences.js";
 import { createSilence, type SilenceDeps } from "./create-silence.js";
-import { clockTime, guardDecision, type ChatUser } from "./decision-guard.js";
+import { guardDecision, type ChatUser } from "./decision-guard.js";
+import { clockTime } from "../domain/time.js";
 import { formatMatchers, incidentMatchers } from "./silence-matchers.js";
 
 /** The choices the card offers, by the word in the callback data. */
@@ -33,7 +34,7 @@ export async function silenceIncident(
     incidentId: incident.id,
     precondition: async (client) => {
       // the incident row lock orders two presses; the second sees the first one's silence
-      await client.query(`SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, [incident.id]);
+      await lockIncident(client, incident.id);
       const active = await activeSilenceOfIncident(client, incident.id);
       return active === undefined
         ? undefined

@@ -2,8 +2,10 @@
 // a double press (or a second approver choosing the same) finds it already set and says by whom;
 // choosing a longer snooze replaces a shorter one. A delayed job reminds the chat when it ends.
 import { audit } from "../db/actions.js";
-import { acknowledgeIncident, addEvent, type Incident, type Queryable } from "../db/incidents.js";
-import { clockTime, guardDecision, type ChatUser } from "./decision-guard.js";
+import { acknowledgeIncident, addEvent, snoozeUntil, getIncident } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { guardDecision, type ChatUser } from "./decision-guard.js";
+import { clockTime } from "../domain/time.js";
 import { formatDuration } from "./silence-matchers.js";
 
 /** The choices the card offers, by the word in the callback data. */
@@ -39,27 +41,16 @@ export async function snoozeIncident(
   const durationMs = (deps.durations ?? SNOOZE_CHOICES)[input.choice];
   // The app's clock, to the millisecond, so the reminder can name exactly the snooze it ends.
   const now = Date.now();
-  const { rows } = await deps.db.query<Pick<Incident, "snoozedUntil">>(
-    `UPDATE incidents SET snoozed_until = $2, snoozed_by = $3, version = version + 1, updated_at = now()
-     WHERE id = $1 AND status <> 'resolved'
-       AND (snoozed_until IS NULL OR snoozed_until <= $4 OR snoozed_until < $5)
-     RETURNING snoozed_until AS "snoozedUntil"`,
-    [
-      input.incidentId,
-      new Date(now + durationMs),
-      actor,
-      new Date(now),
-      new Date(now + durationMs - Math.min(REPLACE_MARGIN_MS, durationMs / 2)),
-    ],
-  );
-  const until = rows[0]?.snoozedUntil ?? null;
-  if (until === null) {
+  const until = await snoozeUntil(deps.db, {
+    id: input.incidentId,
+    until: new Date(now + durationMs),
+    by: actor,
+    now: new Date(now),
+    replaceBefore: new Date(now + durationMs - Math.min(REPLACE_MARGIN_MS, durationMs / 2)),
+  });
+  if (until === undefined) {
     // Resolved meanwhile, or a snooze ending as late or later is already in force.
-    const { rows: current } = await deps.db.query<Pick<Incident, "status" | "snoozedUntil" | "snoozedBy">>(
-      `SELECT status, snoozed_until AS "snoozedUntil", snoozed_by AS "snoozedBy" FROM incidents WHERE id = $1`,
-      [input.incidentId],
-    );
-    const state = current[0];
+    const state = await getIncident(deps.db, input.incidentId);
     const resolved = state?.status === "resolved";
     await audit(deps.db, {
       incidentId: input.incidentId,

@@ -2,8 +2,8 @@
 // by the same timeout and asked at the same time, so the answer comes within a few seconds even
 // when something hangs; a probe that fails or takes too long is reported, never thrown.
 import type { ChainOverrides } from "../ai/chain-settings.js";
-import { withDeadline as runWithDeadline } from "./deadline.js";
-import type { Severity } from "./incident-card.js";
+import { withDeadline as runWithDeadline } from "../domain/deadline.js";
+import type { Severity } from "../domain/incident.js";
 
 /** A probe gets a signal that aborts when its time is up. */
 export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;

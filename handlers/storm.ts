@@ -12,7 +12,8 @@
 //    finalised and individual cards resume. Nothing is dropped: every incident is in PostgreSQL.
 import { createHash, randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { Incident, Queryable } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { type Incident } from "../domain/incident.js";
 import {
   endStorm,
   foldedNeedingCards,
@@ -24,7 +25,7 @@ import {
   saveStormMessage,
   stormCounts,
 } from "../db/storms.js";
-import type { ChatNotices, StormSummary } from "./chat-notices.js";
+import type { ChatNotices, StormSummary } from "../domain/notices.js";
 
 type ScriptRedis = Pick<Redis, "eval">;
 

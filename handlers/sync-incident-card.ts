@@ -3,26 +3,15 @@
 // storm a new incident may be folded into the chat's storm card instead (handlers/storm.ts), and a
 // send beyond the chat's flood budget is deferred: the caller retries later with the state of then.
 import { createHash } from "node:crypto";
-import {
-  getIncident,
-  listEvents,
-  saveTelegramMessage,
-  telegramMessages,
-  type Incident,
-  type Queryable,
-} from "../db/incidents.js";
+import { getIncident, listEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
+import { type Incident } from "../domain/incident.js";
 import { latestAction } from "../db/actions.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { activeSilenceMatching } from "../db/silences.js";
-import { buildIncidentCard, type ServiceFacts } from "./build-incident-card.js";
-import type { IncidentCard } from "./incident-card.js";
+import { buildIncidentCard } from "./build-incident-card.js";
+import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type ChatBudget, type StormDeps } from "./storm.js";
-
-export interface Notifier {
-  post(chatId: string, card: IncidentCard): Promise<{ messageId: number }>;
-  /** "gone" when the message no longer exists in the chat (someone deleted it). */
-  update(chatId: string, messageId: number, card: IncidentCard): Promise<"updated" | "gone">;
-}
 
 export interface SyncCardDeps {
   db: Queryable;

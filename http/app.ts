@@ -17,7 +17,7 @@ import { incidentRoutes } from "./routes/incidents.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { playbookRoutes } from "./routes/playbooks.js";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.js";
-import type { Queryable } from "../db/incidents.js";
+import { type Queryable } from "../db/pool.js";
 import type { Queues } from "../jobs/queues.js";
 
 export const BODY_LIMIT = 1024 * 1024;

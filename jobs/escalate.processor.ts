@@ -3,7 +3,7 @@
 // When a chat's flood budget is spent the job waits (moved to delayed) and tries again.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { escalateIncident, type EscalateDeps, type EscalateResult } from "../handlers/escalate-incident.js";
-import type { Severity } from "../handlers/incident-card.js";
+import type { Severity } from "../domain/incident.js";
 import { enqueueCard, EscalateJobSchema, type EscalateJob, type Queues } from "./queues.js";
 
 export interface EscalateProcessorDeps {

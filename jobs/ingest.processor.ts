@@ -6,10 +6,10 @@ import type { Metrics } from "../app/metrics.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { ingestAlert, type IngestDeps } from "../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../handlers/sources/alertmanager.js";
-import type { NormalizedAlert } from "../handlers/sources/normalized-alert.js";
+import type { NormalizedAlert } from "../domain/normalized-alert.js";
 import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
 import { normalizeSignoz } from "../handlers/sources/signoz.js";
-import type { Severity } from "../handlers/incident-card.js";
+import type { Severity } from "../domain/incident.js";
 import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
 

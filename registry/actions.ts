@@ -1,9 +1,9 @@
 // Remediation actions as the registry sees them. The list lives with the analysis (ai/actions.ts)
 // so that what a model may propose and what a service may allow never drift apart.
-import { ACTION_TARGET_KINDS, REMEDIATION_ACTIONS, type TargetKind } from "../ai/actions.js";
+import { ACTION_TARGET_KINDS, REMEDIATION_ACTIONS, type TargetKind } from "../domain/actions.js";
 import type { WorkloadKind } from "./schema.js";
 
-export { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS } from "../ai/actions.js";
+export { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS } from "../domain/actions.js";
 
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 

@@ -1,7 +1,7 @@
 // What the bot asks the service registry about an incident: the owning team, the SLO in words,
 // the service's dashboards and runbooks (for cards), and the repairs it allows (for guardrails).
-import type { Incident } from "../db/incidents.js";
-import type { ServiceFacts } from "../handlers/build-incident-card.js";
+import { type Incident } from "../domain/incident.js";
+import { type ServiceFacts } from "../domain/card.js";
 import type { ServiceRegistry } from "./services.js";
 
 export function sloText(targets: {

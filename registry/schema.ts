@@ -2,7 +2,7 @@
 // whatever needs the whole document (duplicates, references between entries, which actions a
 // service may allow) is checked in semantic.ts.
 import { z } from "zod";
-import { BLACKLISTED_ACTIONS } from "../ai/actions.js";
+import { BLACKLISTED_ACTIONS } from "../domain/actions.js";
 
 export const SEVERITIES = ["critical", "high", "medium"] as const;
 export type Severity = (typeof SEVERITIES)[number];

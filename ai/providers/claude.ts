@@ -2,7 +2,7 @@
 // the same zod schema and adapted to what the API accepts by the SDK's own helper).
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
-import { ModelOutputSchema } from "../analysis.js";
+import { ModelOutputSchema } from "../../domain/analysis.js";
 import {
   httpFailure,
   networkFailure,

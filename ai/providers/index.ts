@@ -1,6 +1,7 @@
 // Builds the providers in the configured order. A provider without its settings stays in the
 // list unconfigured, so the chain can report it as skipped rather than silently absent.
-import type { LlmProvider, ProviderName } from "../provider.js";
+import type { LlmProvider } from "../provider.js";
+import { type ProviderName } from "../../domain/llm.js";
 import { ClaudeProvider } from "./claude.js";
 import { GeminiProvider } from "./gemini.js";
 import { OllamaProvider } from "./ollama.js";

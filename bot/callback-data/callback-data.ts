@@ -5,7 +5,7 @@
 // nothing rather than on an action its presser never saw. Handlers unpack with
 // `unpackCallbackData` and never match on raw strings.
 import { z } from "zod";
-import { CARD_VERBS, type CardVerb } from "../../handlers/incident-card.js";
+import { CARD_VERBS, type CardVerb } from "../../domain/card.js";
 
 export const CALLBACK_DATA_VERSION = "v1";
 

@@ -6,19 +6,21 @@
 // markup: a cut can neither split a tag or an entity nor (cutting whole graphemes) a surrogate pair.
 import { z } from "zod";
 import {
+  type IncidentSource,
+  type CardLink,
+  type CardTarget,
+  type IncidentStatus,
+  type Severity,
+} from "../../domain/incident.js";
+import {
   CARD_VERBS,
   SEVERITY_NAMES,
-  type IncidentSource,
   type CardAnalysis,
   type CardButton,
   type CardHistoryEntry,
-  type CardLink,
-  type CardTarget,
   type CardVerb,
   type IncidentCard,
-  type IncidentStatus,
-  type Severity,
-} from "../../handlers/incident-card.js";
+} from "../../domain/card.js";
 import { assertCallbackDataFits } from "../callback-data/callback-data.js";
 
 /** Telegram's limit on message text, in UTF-16 code units after entity parsing. */

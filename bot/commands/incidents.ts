@@ -3,7 +3,7 @@
 // database, so incidents folded into a storm summary or silenced are listed too.
 import { Menu, type MenuFlavor } from "@grammyjs/menu";
 import { Composer, GrammyError } from "grammy";
-import type { Severity } from "../../handlers/incident-card.js";
+import type { Severity } from "../../domain/incident.js";
 import type { BotContext } from "../context.js";
 import { openDrillDown } from "../conversations/drill-down.js";
 import { cut } from "../html.js";

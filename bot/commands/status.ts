@@ -1,8 +1,9 @@
 // `/status`: the health of everything the bot depends on, as the status use case reports it.
 import { Composer } from "grammy";
 import type { Check, StatusReport } from "../../handlers/status-report.js";
-import { SEVERITIES, SEVERITY_NAMES } from "../../handlers/incident-card.js";
-import { clockTime } from "../../handlers/decision-guard.js";
+import { SEVERITIES } from "../../domain/incident.js";
+import { SEVERITY_NAMES } from "../../domain/card.js";
+import { clockTime } from "../../domain/time.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines } from "../html.js";
 

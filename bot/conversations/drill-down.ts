@@ -14,7 +14,7 @@ import {
   type DrillDownResult,
   type DrillDownSection,
 } from "../../handlers/incident-drill-down.js";
-import { SEVERITY_NAMES } from "../../handlers/incident-card.js";
+import { SEVERITY_NAMES } from "../../domain/card.js";
 import { unpackCallbackData } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "../html.js";

@@ -1,8 +1,13 @@
 // Alertmanager webhook payload, version 4
 // (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 import { z } from "zod";
-import type { CardTarget } from "../incident-card.js";
-import { httpLink, labelsFingerprint, severityFrom, type NormalizedAlert } from "./normalized-alert.js";
+import type { CardTarget } from "../../domain/incident.js";
+import {
+  httpLink,
+  labelsFingerprint,
+  severityFrom,
+  type NormalizedAlert,
+} from "../../domain/normalized-alert.js";
 
 const labelSet = z.record(z.string(), z.string());
 

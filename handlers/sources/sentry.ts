@@ -2,8 +2,8 @@
 // assigned), `event_alert` (an issue alert rule fired) and `error` (a new error event).
 // https://docs.sentry.io/organization/integrations/integration-platform/webhooks/
 import { z } from "zod";
-import type { CardTarget } from "../incident-card.js";
-import { httpLink, severityFrom, type NormalizedAlert } from "./normalized-alert.js";
+import type { CardTarget } from "../../domain/incident.js";
+import { httpLink, severityFrom, type NormalizedAlert } from "../../domain/normalized-alert.js";
 
 const id = z
   .union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.number().int().nonnegative()])

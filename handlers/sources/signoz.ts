@@ -1,8 +1,8 @@
 // SigNoz anomalies, as found by the ClickHouse poller (jobs/signoz-poller.ts): one alert per
 // (service, kind), so a repeat of the same anomaly is deduplicated into the same incident.
 import { z } from "zod";
-import type { Severity } from "../incident-card.js";
-import { httpLink, type NormalizedAlert } from "./normalized-alert.js";
+import type { Severity } from "../../domain/incident.js";
+import { httpLink, type NormalizedAlert } from "../../domain/normalized-alert.js";
 
 /** Length of the window the poller measures (and of the one before it, for traffic drops). */
 export const SIGNOZ_WINDOW_MINUTES = 5;

@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from "fastify";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { getIncident, type Queryable } from "../../db/incidents.js";
+import { getIncident } from "../../db/incidents.js";
+import { type Queryable } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";

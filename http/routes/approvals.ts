@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { pendingApprovals } from "../../db/actions.js";
-import type { Queryable } from "../../db/incidents.js";
+import { type Queryable } from "../../db/pool.js";
 import { approveAction } from "../../handlers/approve-action.js";
 import type { Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";

@@ -1,7 +1,8 @@
 // Liveness and readiness: Redis, PostgreSQL and the queues, each with how long it took.
 import type { FastifyPluginAsync } from "fastify";
-import type { Queryable } from "../../db/incidents.js";
+import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
+import { withDeadline, noAnswerWithin } from "../../domain/deadline.js";
 
 export interface HealthDeps {
   db: Queryable;
@@ -20,14 +21,8 @@ interface Check {
 
 async function timed(timeoutMs: number, probe: () => Promise<unknown>): Promise<Check> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const detail = await Promise.race([
-      probe(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    const detail = await withDeadline(timeoutMs, probe, noAnswerWithin(timeoutMs));
     return {
       ok: true,
       ms: Math.round(performance.now() - started),
@@ -35,8 +30,6 @@ async function timed(timeoutMs: number, probe: () => Promise<unknown>): Promise<
     };
   } catch (error) {
     return { ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -47,7 +40,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
     const [redis, postgres, ingest, notify, analyze] = await Promise.all([
       timed(timeoutMs, () => deps.redis.ping().then(() => undefined)),
-      timed(timeoutMs, () => deps.db.query("SELECT 1").then(() => undefined)),
+      timed(timeoutMs, () => pingDatabase(deps.db)),
       timed(timeoutMs, () => deps.queues.ingest.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.analyze.getJobCounts(...JOB_STATES)),

@@ -7,12 +7,12 @@ import {
   listIncidents,
   recentAlerts,
   telegramMessages,
-  type Queryable,
 } from "../../db/incidents.js";
+import { type Queryable } from "../../db/pool.js";
 import { auditTrail } from "../../db/actions.js";
 import { foldsOfIncident } from "../../db/storms.js";
 import { dailyUsage, incidentUsage, listAnalyses } from "../../db/analyses.js";
-import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../handlers/incident-card.js";
+import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../domain/incident.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";

@@ -2,7 +2,7 @@
 // time (`limit`, then `cursor` from the previous page's `next`).
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
-import type { Queryable } from "../../db/incidents.js";
+import { type Queryable } from "../../db/pool.js";
 import { listPlaybooks } from "../../db/playbooks.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";

@@ -15,6 +15,7 @@ import type { IngestJob, Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
+import { withDeadline } from "../../domain/deadline.js";
 
 export interface WebhookDeps {
   config: Readonly<Config>;
@@ -58,17 +59,15 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
 
 async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promise<string> {
   const jobId = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("enqueue timed out")), deps.enqueueTimeoutMs ?? 3_000);
-  });
   try {
-    await Promise.race([deps.queues.ingest.add(name, data, { jobId }), timeout]);
+    await withDeadline(
+      deps.enqueueTimeoutMs ?? 3_000,
+      () => deps.queues.ingest.add(name, data, { jobId }),
+      () => new Error("enqueue timed out"),
+    );
     return jobId;
   } catch (error) {
     throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

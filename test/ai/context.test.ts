@@ -5,12 +5,12 @@ import {
   DEFAULT_CONTEXT_LIMITS,
   tailBytes,
   type AlertInput,
-  type KubeEvent,
   type KubeGateway,
   type PodLogOptions,
 } from "../../ai/context.js";
+import { type KubeEvent } from "../../domain/analysis-context.js";
 import { buildPrompt } from "../../ai/prompt.js";
-import { scopeFromContext } from "../../ai/scope.js";
+import { scopeFromContext } from "../../domain/scope.js";
 
 const alert: AlertInput = {
   source: "alertmanager",

@@ -1,11 +1,11 @@
 // The analyzer that always answers: rules for the seed's alerts, learned playbooks, honest confidence.
 import { describe, expect, it } from "vitest";
-import { AnalysisSchema, validateModelOutput } from "../../ai/analysis.js";
-import { AnalysisContextSchema, type AnalysisContext, type Playbook } from "../../ai/context.js";
+import { AnalysisSchema, validateModelOutput } from "../../domain/analysis.js";
+import { AnalysisContextSchema, type AnalysisContext, type Playbook } from "../../domain/analysis-context.js";
 import { evaluateOffline, formatReport, loadScenarios } from "../../ai/eval.js";
 import { analyzeOffline } from "../../ai/offline-analyzer.js";
-import { playbookSignatures } from "../../ai/playbooks.js";
-import { scopeFromContext } from "../../ai/scope.js";
+import { playbookSignatures } from "../../domain/playbooks.js";
+import { scopeFromContext } from "../../domain/scope.js";
 
 function alert(
   alertname: string,

@@ -1,13 +1,13 @@
 // Each provider, through its real SDK, against the fake of its API.
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODEL_OUTPUT_JSON_SCHEMA } from "../../ai/analysis.js";
+import { MODEL_OUTPUT_JSON_SCHEMA } from "../../domain/analysis.js";
 import { buildPrompt } from "../../ai/prompt.js";
 import { ProviderError } from "../../ai/provider.js";
 import { ClaudeProvider } from "../../ai/providers/claude.js";
 import { GeminiProvider } from "../../ai/providers/gemini.js";
 import { OllamaProvider } from "../../ai/providers/ollama.js";
-import { scopeFromContext } from "../../ai/scope.js";
+import { scopeFromContext } from "../../domain/scope.js";
 import { presentedKey } from "../support/llm/anthropic-fake.js";
 import { closedPortUrl, startFakes, testIncident, validAnswer, type Fakes } from "../support/llm/incident.js";
 

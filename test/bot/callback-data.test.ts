@@ -8,7 +8,7 @@ import {
   packCallbackData,
   unpackCallbackData,
 } from "../../bot/callback-data/callback-data.js";
-import { CARD_VERBS, type CardVerb } from "../../handlers/incident-card.js";
+import { CARD_VERBS, type CardVerb } from "../../domain/card.js";
 
 const ID = "INC-20260329-0001";
 

@@ -8,16 +8,14 @@ import {
   type RenderTelegramOptions,
   type RenderedTelegramCard,
 } from "../../bot/cards/render-telegram.js";
+import { ALERT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../domain/incident.js";
 import {
-  ALERT_SOURCES,
   CARD_VERBS,
-  INCIDENT_STATUSES,
-  SEVERITIES,
   type CardButton,
   type CardHistoryEntry,
   type CardVerb,
   type IncidentCard,
-} from "../../handlers/incident-card.js";
+} from "../../domain/card.js";
 import { parseTelegramHtml as parseLikeTelegram } from "../support/telegram-emulator.js";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { REMEDIATION_ACTIONS } from "../../ai/actions.js";
-import { AnalysisContextSchema } from "../../ai/context.js";
+import { REMEDIATION_ACTIONS } from "../../domain/actions.js";
+import { AnalysisContextSchema } from "../../domain/analysis-context.js";
 import { analyzeOffline } from "../../ai/offline-analyzer.js";
 import { EXECUTORS, proposalFor, registerExecutors } from "../../executors/index.js";
 import { restartContainer } from "../../executors/restart-container.js";

@@ -2,11 +2,11 @@
 // decides at the moment of reservation, not at the moment the counters were read.
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AnalysisSchema } from "../../ai/analysis.js";
+import { AnalysisSchema } from "../../domain/analysis.js";
 import { auditTrail, latestAction, pendingApprovals } from "../../db/actions.js";
 import { getIncident, insertIncident, markResolved } from "../../db/incidents.js";
 import { learnFromOutcome } from "../../db/playbooks.js";
-import type { GuardrailPolicy } from "../../executors/decide.js";
+import type { GuardrailPolicy } from "../../domain/decide.js";
 import { RepairCountersStore } from "../../executors/repair-counters.js";
 import { analyzeIncident, type AnalyzeDeps } from "../../handlers/analyze-incident.js";
 import { validAnswer } from "../support/llm/incident.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { RemediationAction } from "../../ai/actions.js";
+import type { RemediationAction } from "../../domain/actions.js";
 import { auditTrail, getAction, type PendingAction } from "../../db/actions.js";
 import { getIncident, insertIncident, listEvents, markResolved } from "../../db/incidents.js";
 import { listPlaybooks } from "../../db/playbooks.js";

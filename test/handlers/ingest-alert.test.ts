@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident, listEvents } from "../../db/incidents.js";
 import { ingestAlert, type IngestDeps } from "../../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../../handlers/sources/alertmanager.js";
-import type { NormalizedAlert } from "../../handlers/sources/normalized-alert.js";
+import type { NormalizedAlert } from "../../domain/normalized-alert.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertIncident } from "../../db/incidents.js";
 import { foldOf } from "../../db/storms.js";
-import type { ChatNotices, StormSummary } from "../../handlers/chat-notices.js";
+import type { ChatNotices, StormSummary } from "../../domain/notices.js";
 import { ChatBudget, placeIncident, promotionLimit, StormGate, syncStormCard } from "../../handlers/storm.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";

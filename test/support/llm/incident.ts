@@ -1,6 +1,6 @@
 // The incident the LLM tests analyse, with secrets and an injection attempt planted in its data,
 // and the answer a well-behaved model gives for it.
-import { AnalysisContextSchema, type AnalysisContext } from "../../../ai/context.js";
+import { AnalysisContextSchema, type AnalysisContext } from "../../../domain/analysis-context.js";
 import type { LlmSettings } from "../../../ai/providers/index.js";
 import { AnthropicFake } from "./anthropic-fake.js";
 import { GeminiFake } from "./gemini-fake.js";

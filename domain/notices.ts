@@ -1,7 +1,6 @@
 // Platform-neutral notices besides incident cards: the storm summary card and the escalation
 // message. Use cases build them; each chat platform renders them (Telegram: bot/telegram-notices.ts).
-import type { StormCounts } from "../db/storms.js";
-import type { Severity } from "./incident-card.js";
+import type { Severity } from "./incident.js";
 
 export interface StormSummary {
   stormId: number;
@@ -34,4 +33,16 @@ export interface ChatNotices {
   /** "gone" when the message no longer exists in the chat. */
   updateStorm(chatId: string, messageId: number, summary: StormSummary): Promise<"updated" | "gone">;
   postEscalation(chatId: string, notice: EscalationNotice, replyTo?: number): Promise<{ messageId: number }>;
+}
+
+export interface StormCounts {
+  folded: number;
+  open: number;
+  bySeverity: Record<Severity, number>;
+  awaitingApproval: number;
+  escalated: number;
+  /** Services with the most folded incidents, most first. */
+  topServices: { service: string; count: number }[];
+  /** The newest folded incidents, newest first. */
+  newest: { id: string; severity: Severity; service: string | null; title: string }[];
 }

@@ -1,9 +1,9 @@
 // The gate every model answer passes: shape, action list, the incident's own target, safe text.
 import { describe, expect, it } from "vitest";
-import { SUGGESTED_ACTIONS } from "../../ai/actions.js";
-import { AnalysisSchema, MODEL_OUTPUT_JSON_SCHEMA, validateModelOutput } from "../../ai/analysis.js";
-import { AnalysisContextSchema } from "../../ai/context.js";
-import { scopeFromContext } from "../../ai/scope.js";
+import { SUGGESTED_ACTIONS } from "../../domain/actions.js";
+import { AnalysisSchema, MODEL_OUTPUT_JSON_SCHEMA, validateModelOutput } from "../../domain/analysis.js";
+import { AnalysisContextSchema } from "../../domain/analysis-context.js";
+import { scopeFromContext } from "../../domain/scope.js";
 import { testIncident, validAnswer } from "../support/llm/incident.js";
 
 const scope = scopeFromContext(testIncident());

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AlertSource, CardLink, CardTarget, Severity } from "../incident-card.js";
+import type { AlertSource, CardLink, CardTarget, Severity } from "./incident.js";
 
 /** One alert from any source, in the shape the ingest use case works on. */
 export interface NormalizedAlert {

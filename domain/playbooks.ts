@@ -1,7 +1,7 @@
 // Learned playbooks are stored under an incident signature. `playbookSignatures` gives the
 // signatures of an incident, most specific first; store a new playbook under the first one.
 import { isSuggestedAction } from "./actions.js";
-import type { AnalysisContext, Playbook } from "./context.js";
+import { type AnalysisContext, type Playbook } from "./analysis-context.js";
 import { deploymentOfPod } from "./scope.js";
 
 export function playbookSignatures(context: AnalysisContext): string[] {

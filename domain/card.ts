@@ -1,39 +1,9 @@
 // The platform-neutral incident card (the seed's appendix B). Use cases build it from an
 // incident; each chat platform renders it (Telegram: bot/cards/).
-
-export const SEVERITIES = ["P0", "P1", "P2"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export const INCIDENT_STATUSES = [
-  "open",
-  "analyzing",
-  "awaiting_approval",
-  "executing",
-  "verifying",
-  "resolved",
-  "failed",
-  "escalated",
-  "silenced",
-  "snoozed",
-] as const;
-export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
-
-export const ALERT_SOURCES = ["alertmanager", "sentry", "signoz"] as const;
-export type AlertSource = (typeof ALERT_SOURCES)[number];
-
-/** Where an incident comes from: an alert source, or a request made in the chat (`/rollback`). */
-export const INCIDENT_SOURCES = [...ALERT_SOURCES, "chatops"] as const;
-export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
+import type { CardLink, CardTarget, IncidentSource, IncidentStatus, Severity } from "./incident.js";
 
 export const CARD_VERBS = ["approve", "reject", "snooze", "silence", "details"] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
-
-export interface CardTarget {
-  /** "Pod", "Deployment", "Container", "Host", "Sentry issue", ... */
-  kind: string;
-  name: string;
-  namespace?: string;
-}
 
 export interface CardAnalysis {
   /** Which engine produced it: "ollama/qwen2.5:7b", "gemini/gemini-2.5-flash", "offline rules". */
@@ -51,11 +21,6 @@ export interface CardAnalysis {
   decision?: string;
   /** Set when a person asked for the action (e.g. /rollback) instead of a model proposing it. */
   requestedBy?: string;
-}
-
-export interface CardLink {
-  label: string;
-  url: string;
 }
 
 export interface CardButton {
@@ -94,3 +59,16 @@ export interface IncidentCard {
 }
 
 export const SEVERITY_NAMES: Record<Severity, string> = { P0: "CRITICAL", P1: "HIGH", P2: "MEDIUM" };
+
+/** What the service registry says about the incident's service. */
+export interface ServiceFacts {
+  ownerTeam?: string;
+  slo?: string;
+  links: CardLink[];
+}
+
+export interface Notifier {
+  post(chatId: string, card: IncidentCard): Promise<{ messageId: number }>;
+  /** "gone" when the message no longer exists in the chat (someone deleted it). */
+  update(chatId: string, messageId: number, card: IncidentCard): Promise<"updated" | "gone">;
+}

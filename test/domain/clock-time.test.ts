@@ -1,6 +1,6 @@
 // How times read in toasts, replies and the card's history.
 import { describe, expect, it } from "vitest";
-import { clockTime } from "../../handlers/decision-guard.js";
+import { clockTime } from "../../domain/time.js";
 
 describe("clockTime", () => {
   const reference = new Date("2026-11-24T09:30:00Z");

@@ -1,12 +1,7 @@
 // Given / when / then for every guardrail of SPEC section 4, hostile analyses included.
 import { describe, expect, it } from "vitest";
-import type { Analysis } from "../../ai/analysis.js";
-import {
-  decide,
-  type DecisionInput,
-  type DecisionMode,
-  type GuardrailPolicy,
-} from "../../executors/decide.js";
+import type { Analysis } from "../../domain/analysis.js";
+import { decide, type DecisionInput, type DecisionMode, type GuardrailPolicy } from "../../domain/decide.js";
 
 const POLICY: GuardrailPolicy = {
   enabled: true,

@@ -1,10 +1,10 @@
 // The decision engine (SPEC section 4): may this analysis run by itself, does it need a human, or
 // must it not run at all? A pure function of the analysis, the incident, the registry's word on
 // the service, the policy and the shared counters; every rule's verdict is recorded.
-import { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS, type RiskLevel } from "../ai/actions.js";
-import type { Analysis } from "../ai/analysis.js";
-import { AnalysisContextSchema } from "../ai/context.js";
-import { deploymentOfPod, scopeFromContext, targetProblem } from "../ai/scope.js";
+import { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS, type RiskLevel } from "./actions.js";
+import type { Analysis } from "./analysis.js";
+import { AnalysisContextSchema } from "./analysis-context.js";
+import { deploymentOfPod, scopeFromContext, targetProblem } from "./scope.js";
 
 export interface GuardrailPolicy {
   /** AUTO_REPAIR_ENABLED: false sends everything to a human. */

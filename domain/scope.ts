@@ -1,7 +1,7 @@
 // The resources an incident is about, read from its labels. An analysis may only target these:
 // a model that names another namespace, another deployment or an invented resource is refused.
 import { NAMESPACED_KINDS, type TargetKind } from "./actions.js";
-import type { AnalysisContext } from "./context.js";
+import { type AnalysisContext } from "./analysis-context.js";
 import { isValidName, NAMESPACE_NAME } from "./names.js";
 
 export interface IncidentScope {

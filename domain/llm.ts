@@ -1,0 +1,38 @@
+// The language-model providers of the analysis chain, and what one attempt at an analysis came to
+// (stored with every analysis, shown in the drill-down and counted in the metrics).
+export const PROVIDER_NAMES = ["ollama", "gemini", "claude"] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
+export type AttemptOutcome =
+  | "ok"
+  | "timeout"
+  | "rate_limited"
+  /** An HTTP error status, or no HTTP answer at all (refused, reset); `error` says which. */
+  | "http_error"
+  /** Not JSON, or not the shape asked for. */
+  | "invalid_output"
+  /** Well-formed, but unsafe: an unlisted action, another resource, injected text. */
+  | "rejected"
+  | "circuit_open"
+  | "budget_exhausted"
+  | "not_configured"
+  /** Passed over while a FALLBACK_AI override lasts (ai/chain-settings.ts). */
+  | "skipped"
+  /** The caller aborted the analysis while this provider was working. */
+  | "cancelled";
+
+export interface Attempt {
+  provider: ProviderName;
+  outcome: AttemptOutcome;
+  ms: number;
+  model?: string;
+  error?: string;
+  status?: number;
+  retryAfterMs?: number;
+  tokens?: TokenUsage;
+}
