@@ -3,14 +3,14 @@
 // when no model gives a usable answer. It never throws for provider problems, and records
 // every attempt so the card and the logs can say what happened.
 import { AnalysisSchema, validateModelOutput, type Analysis } from "../domain/analysis.js";
-import { budgetDay, type BudgetStore } from "./budget-store.js";
+import { budgetDay, type BudgetStore } from "../kv/llm-budget.js";
 import {
   CircuitBreaker,
   DEFAULT_BREAKER_OPTIONS,
   type BreakerOptions,
   type BreakerState,
 } from "./circuit-breaker.js";
-import type { ChainOverrides, ChainSettingsSource } from "./chain-settings.js";
+import type { ChainOverrides, ChainSettingsSource } from "../kv/chain-settings.js";
 import { type AnalysisContext, type Playbook } from "../domain/analysis-context.js";
 import { analyzeOffline } from "./offline-analyzer.js";
 import { costUsd } from "./pricing.js";

@@ -7,7 +7,7 @@ import { openIncidentsPage } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
 import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
 import type { GuardrailPolicy } from "../domain/decide.js";
-import { RepairCountersStore } from "../executors/repair-counters.js";
+import { RepairCountersStore } from "../kv/repair-counters.js";
 import { incidentDrillDown } from "../handlers/incident-drill-down.js";
 import { previewRollback, requestRollback, type RollbackDeps } from "../handlers/request-rollback.js";
 import { statusReport } from "../handlers/status-report.js";
@@ -15,7 +15,7 @@ import { enqueueCard, type Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { allowedActionsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
-import type { ChainSettingsSource } from "../ai/chain-settings.js";
+import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
 import { statusProbes } from "./status-probes.js";
 

@@ -14,8 +14,8 @@ import { telegramNotifier } from "../bot/telegram-notifier.js";
 import { migrate } from "../db/migrate.js";
 import { createPool, type Pool } from "../db/pool.js";
 import { buildApp } from "../http/app.js";
-import { RedisBudgetStore } from "../ai/budget-store.js";
-import { RedisChainSettings } from "../ai/chain-settings.js";
+import { RedisBudgetStore } from "../kv/llm-budget.js";
+import { RedisChainSettings } from "../kv/chain-settings.js";
 import { createProviders } from "../ai/providers/index.js";
 import { createTargetDeps } from "../executors/target-deps.js";
 import { loadTargets, NO_TARGETS } from "../executors/targets.js";
@@ -38,16 +38,20 @@ import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import { telegramNotices } from "../bot/telegram-notices.js";
 import { routeChats } from "../handlers/route-chats.js";
-import { ChatBudget, StormGate, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../handlers/storm.js";
+import { StormGate } from "../kv/storm-gate.js";
+import { ChatBudget, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../kv/chat-budget.js";
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
 import { startSignozPoller } from "../jobs/signoz-poller.js";
 import { enqueueCard, createQueues, QUEUE_NAMES, type Queues } from "../jobs/queues.js";
 import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
-import { RepairCountersStore } from "../executors/repair-counters.js";
+import { RepairCountersStore } from "../kv/repair-counters.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { DedupWindow } from "../kv/dedup.js";
+import { CardLocks } from "../kv/card-lock.js";
+import { ConversationStore } from "../kv/conversation-store.js";
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -188,7 +192,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
-      conversationStore: { redis, prefix: config.redis.prefix },
+      conversationStore: new ConversationStore(redis, config.redis.prefix),
       // the card buttons and /silence (app/chatops.ts)
       ...chatOpsDeps({ config, pool, queues }, options.chatops),
       ...(registry === undefined
@@ -245,13 +249,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           ingestProcessor({
             ingest: {
               pool,
-              redis,
-              keyPrefix: config.redis.prefix,
-              dedupTtlSeconds: {
+              dedup: new DedupWindow(redis, config.redis.prefix, {
                 alertmanager: config.alertmanager.dedupTtlSeconds,
                 sentry: config.sentry.dedupTtlSeconds,
                 signoz: config.alertmanager.dedupTtlSeconds,
-              },
+              }),
             },
             queues,
             metrics,
@@ -268,8 +270,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           QUEUE_NAMES.notify,
           notifyProcessor({
             sync: { db: pool, notifier, serviceFacts, chatIds, budget: chatBudget, storm },
-            redis,
-            keyPrefix: config.redis.prefix,
+            locks: new CardLocks(redis, config.redis.prefix),
             metrics,
             queues,
           }),

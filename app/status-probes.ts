@@ -3,17 +3,18 @@
 // and Claude are reported as configured: asking them anything would spend tokens.
 import { access, constants } from "node:fs/promises";
 import Docker from "dockerode";
-import type { ChainSettingsSource } from "../ai/chain-settings.js";
+import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
 import type { Redis } from "ioredis";
 import { countOpenBySeverity } from "../db/incidents.js";
-import type { Pool } from "../db/pool.js";
+import { pingDatabase, type Pool } from "../db/pool.js";
 import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
-import type { RepairCountersStore } from "../executors/repair-counters.js";
+import type { RepairCountersStore } from "../kv/repair-counters.js";
 import type { StatusDeps, Target } from "../handlers/status-report.js";
 import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { dockerOptions } from "../registry/sources/docker.js";
+import { pingRedis } from "../kv/ping.js";
 
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
@@ -116,8 +117,8 @@ export function statusProbes(deps: {
   const named = [queues.ingest, queues.notify, queues.analyze, queues.execute, queues.escalate];
   return {
     timeoutMs: deps.timeoutMs ?? STATUS_TIMEOUT_MS,
-    redis: () => redis.ping(),
-    postgres: () => pool.query("SELECT 1"),
+    redis: () => pingRedis(redis),
+    postgres: () => pingDatabase(pool),
     queues: named.map((queue) => ({
       name: queue.name,
       depth: async () => {

@@ -1,37 +1,39 @@
-// Where dialogues wait between messages: Redis, so a dialogue started on one bot process can be
-// answered on another and survives a restart. One key per chat and user, so two people talking to
-// the bot in the same group each have their own dialogue; an abandoned one expires.
+// Where the bot's dialogues wait between messages: one key per chat and user, so two people
+// talking to the bot in the same group each have their own dialogue. In Redis (kv/) when the
+// runtime gives a store, shared by every bot process; in memory otherwise.
 import type { ConversationData, ConversationStorage, VersionedState } from "@grammyjs/conversations";
-import type { Redis } from "ioredis";
+import type { ConversationStore } from "../kv/conversation-store.js";
 import type { BotContext } from "./context.js";
 
-/** A dialogue nobody answers for a day is forgotten. */
-const TTL_SECONDS = 24 * 3600;
+export type DialogueState = VersionedState<ConversationData>;
 
 export function conversationKey(ctx: BotContext): string | undefined {
   if (ctx.chatId === undefined || ctx.from === undefined) return undefined;
   return `${ctx.chatId}:${ctx.from.id}`;
 }
 
-export function redisConversationStorage(
-  redis: Redis,
-  prefix: string,
+export function conversationStorage(
+  store?: Pick<ConversationStore<DialogueState>, "read" | "write" | "delete">,
 ): ConversationStorage<BotContext, ConversationData> {
-  const key = (storageKey: string) => `${prefix}:conversation:${storageKey}`;
+  if (store === undefined) {
+    const states = new Map<string, DialogueState>();
+    return {
+      type: "key",
+      getStorageKey: conversationKey,
+      adapter: {
+        read: (key) => states.get(key),
+        write: (key, state) => void states.set(key, state),
+        delete: (key) => void states.delete(key),
+      },
+    };
+  }
   return {
     type: "key",
     getStorageKey: conversationKey,
     adapter: {
-      async read(storageKey) {
-        const raw = await redis.get(key(storageKey));
-        return raw === null ? undefined : (JSON.parse(raw) as VersionedState<ConversationData>);
-      },
-      async write(storageKey, state) {
-        await redis.set(key(storageKey), JSON.stringify(state), "EX", TTL_SECONDS);
-      },
-      async delete(storageKey) {
-        await redis.del(key(storageKey));
-      },
+      read: (key) => store.read(key),
+      write: (key, state) => store.write(key, state),
+      delete: (key) => store.delete(key),
     },
   };
 }

@@ -2,18 +2,13 @@
 // then every feature (one Composer each), then the catch-all. Long polling is started by the
 // runtime, not here.
 import { autoRetry } from "@grammyjs/auto-retry";
-import {
-  conversations,
-  type ConversationData,
-  type VersionedState,
-  type VersionedStateStorage,
-} from "@grammyjs/conversations";
+import { conversations } from "@grammyjs/conversations";
 import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import { Bot, GrammyError, HttpError } from "grammy";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BotContext } from "./context.js";
-import { conversationKey, redisConversationStorage } from "./conversation-storage.js";
+import { conversationStorage, type DialogueState } from "./conversation-storage.js";
+import type { ConversationStore } from "../kv/conversation-store.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
@@ -29,7 +24,7 @@ export interface BotOptions {
   /** Telegram's limits by default (30/s overall, 20/min and 1/s per group); tests may raise them. */
   throttle?: APIThrottlerOptions;
   /** Dialogues wait in Redis (shared by every bot process); in memory without it. */
-  conversationStore?: { redis: Redis; prefix: string };
+  conversationStore?: ConversationStore<DialogueState>;
   buttons?: CardButtonDeps;
   /** /status, /incidents, /rollback and the drill-down (app/commands.ts); /help needs nothing. */
   commands?: {
@@ -51,15 +46,6 @@ export async function registerCommands(bot: Bot<BotContext>, logger: Logger): Pr
   }
 }
 
-function memoryAdapter(): VersionedStateStorage<string, ConversationData> {
-  const states = new Map<string, VersionedState<ConversationData>>();
-  return {
-    read: (key) => states.get(key),
-    write: (key, state) => void states.set(key, state),
-    delete: (key) => void states.delete(key),
-  };
-}
-
 export function createBot(options: BotOptions): Bot<BotContext> {
   const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
   // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
@@ -69,10 +55,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
 
   bot.use(
     conversations<BotContext, BotContext>({
-      storage:
-        options.conversationStore === undefined
-          ? { type: "key", getStorageKey: conversationKey, adapter: memoryAdapter() }
-          : redisConversationStorage(options.conversationStore.redis, options.conversationStore.prefix),
+      storage: conversationStorage(options.conversationStore),
     }),
   );
 

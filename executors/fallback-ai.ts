@@ -2,7 +2,7 @@
 // next one, for a while (SPEC section 3). The override sits in Redis, shared by every worker,
 // and expires on its own; the provider is named by the analysis, or is the chain's current first.
 import { z } from "zod";
-import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../ai/chain-settings.js";
+import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";
 import { PROVIDER_NAMES, type ProviderName } from "../domain/llm.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
 

@@ -2,7 +2,7 @@
 // smaller and faster) instead of its usual one, for a while (SPEC section 3). The override sits
 // in Redis, shared by every worker, and expires on its own.
 import { z } from "zod";
-import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../ai/chain-settings.js";
+import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";
 import { NAME_PATTERNS } from "../domain/names.js";
 import { type ProviderName } from "../domain/llm.js";
 import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";

@@ -1,7 +1,7 @@
 // The deps of the executors that act on configured targets (the targets file) and on the chain's
 // own settings, built once at start-up. Clients to the targets connect on first use and are
 // closed by `close()`.
-import type { ChainSettingsStore } from "../ai/chain-settings.js";
+import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { type ProviderName } from "../domain/llm.js";
 import type { CleanupLogsDeps } from "./cleanup-logs.js";
 import { redisTargetClients, type ClearCacheDeps } from "./clear-cache.js";

@@ -15,7 +15,7 @@ import { audit, insertApprovedAction, proposeAction } from "../db/actions.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
 import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
-import type { RepairCountersStore, Reservation } from "../executors/repair-counters.js";
+import type { RepairCountersStore, Reservation } from "../kv/repair-counters.js";
 import type { RemediationAction } from "../domain/actions.js";
 
 /** Who approves what the guardrails let run by itself (audit actor, `decided_by`). */

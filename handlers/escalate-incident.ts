@@ -13,7 +13,7 @@ import { inTransaction, type Pool } from "../db/pool.js";
 import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db/storms.js";
 import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
 import type { Severity } from "../domain/incident.js";
-import type { ChatBudget } from "./storm.js";
+import { type ChatBudget } from "../kv/chat-budget.js";
 
 export interface EscalateDeps {
   pool: Pool;

@@ -1,6 +1,5 @@
 // Use case: one received alert becomes a new incident, a repeat of a live one, a reopening of
 // one resolved moments ago (a flap), or its resolution. Idempotent per delivery key.
-import type { Redis } from "ioredis";
 import {
   addEvent,
   deliveryRecorded,
@@ -15,16 +14,13 @@ import {
   clearAcknowledgement,
 } from "../db/incidents.js";
 import { inTransaction, type Pool, type Queryable } from "../db/pool.js";
-import type { AlertSource } from "../domain/incident.js";
 import type { NormalizedAlert } from "../domain/normalized-alert.js";
+import type { DedupWindow } from "../kv/dedup.js";
 
 export interface IngestDeps {
   pool: Pool;
-  redis: Pick<Redis, "get" | "set">;
-  /** Prefix of every Redis key of this deployment. */
-  keyPrefix: string;
-  /** How long a fingerprint counts as "just seen", per source (seconds). */
-  dedupTtlSeconds: Record<AlertSource, number>;
+  /** Which incident each alert identity fired for lately (kv/dedup.ts). */
+  dedup: Pick<DedupWindow, "recent" | "seen">;
 }
 
 export interface IngestInput {
@@ -52,29 +48,28 @@ export interface IngestResult {
   changed: boolean;
 }
 
-export function dedupKey(prefix: string, source: AlertSource, fingerprint: string): string {
-  return `${prefix}:dedup:${source}:${fingerprint}`;
-}
-
 export async function ingestAlert(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   const { alert } = input;
-  const key = dedupKey(deps.keyPrefix, alert.source, alert.fingerprint);
   const result = await inTransaction(deps.pool, async (client) => {
     await lockFingerprint(client, alert.source, alert.fingerprint);
     const recorded = await deliveryRecorded(client, input.deliveryKey);
     if (recorded !== undefined)
       return { outcome: "redelivered", incidentId: recorded, changed: false } as const;
-    const recentId = await deps.redis.get(key);
+    const recentId = await deps.dedup.recent(alert.source, alert.fingerprint);
     return alert.status === "firing" ? fire(client, input, recentId) : resolve(client, input);
   });
   if (alert.status === "firing" && result.incidentId !== undefined && result.outcome !== "redelivered") {
     // A sliding window: the identity stays "just seen" while repeats keep arriving.
-    await deps.redis.set(key, result.incidentId, "EX", deps.dedupTtlSeconds[alert.source]);
+    await deps.dedup.seen(alert.source, alert.fingerprint, result.incidentId);
   }
   return result;
 }
 
-async function fire(client: Queryable, input: IngestInput, recentId: string | null): Promise<IngestResult> {
+async function fire(
+  client: Queryable,
+  input: IngestInput,
+  recentId: string | undefined,
+): Promise<IngestResult> {
   const { alert, receivedAt } = input;
   const seenAt = alert.startsAt !== undefined && alert.startsAt > receivedAt ? alert.startsAt : receivedAt;
   const live = await findLiveIncident(client, alert.source, alert.fingerprint);
@@ -86,7 +81,7 @@ async function fire(client: Queryable, input: IngestInput, recentId: string | nu
     return { outcome: deduplicated ? "deduplicated" : "repeated", incidentId: live.id, changed: true };
   }
   const latest =
-    recentId === null ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
+    recentId === undefined ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
   if (latest !== undefined && latest.id === recentId) {
     await recordFiring(client, latest.id, alert, seenAt);
     // It fired again: whoever acknowledged the first firing has not seen this one, so the SLA

@@ -22,7 +22,7 @@ import { decide, resourceKey, type Decision, type GuardrailPolicy, type Verdict 
 import { proposalFor } from "../executors/index.js";
 import { KubeError } from "../executors/kube-errors.js";
 import type { KubeGateway } from "../executors/kube-gateway.js";
-import type { RepairCountersStore } from "../executors/repair-counters.js";
+import type { RepairCountersStore } from "../kv/repair-counters.js";
 
 export interface RollbackDeps {
   db: Pool;

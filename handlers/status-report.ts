@@ -1,7 +1,7 @@
 // Use case: what `/status` shows. Every dependency is asked through a small probe, each bounded
 // by the same timeout and asked at the same time, so the answer comes within a few seconds even
 // when something hangs; a probe that fails or takes too long is reported, never thrown.
-import type { ChainOverrides } from "../ai/chain-settings.js";
+import type { ChainOverrides } from "../kv/chain-settings.js";
 import { withDeadline as runWithDeadline } from "../domain/deadline.js";
 import type { Severity } from "../domain/incident.js";
 

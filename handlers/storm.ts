@@ -1,6 +1,6 @@
 // Storm-proof delivery. Telegram allows a group about 20 messages a minute (edits included); an
 // alert storm would queue cards for many minutes. Two shared counters in Redis keep every process
-// inside that:
+// inside that (kv/chat-budget.ts, kv/storm-gate.ts):
 //  - ChatBudget: a sliding 60 s window of the bot's own sends per chat (posts and edits); a send
 //    that does not fit waits (its job is delayed and re-reads the incident then, which coalesces
 //    edits) instead of piling up in the client-side throttler.
@@ -10,8 +10,9 @@
 //    approval still get their own card, a few per window (promotions), because those are what a
 //    person must see and press. When fewer than the threshold arrive per window, the storm card is
 //    finalised and individual cards resume. Nothing is dropped: every incident is in PostgreSQL.
-import { createHash, randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import { createHash } from "node:crypto";
+import type { ChatBudget } from "../kv/chat-budget.js";
+import type { StormGate } from "../kv/storm-gate.js";
 import { type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import {
@@ -26,143 +27,6 @@ import {
   stormCounts,
 } from "../db/storms.js";
 import type { ChatNotices, StormSummary } from "../domain/notices.js";
-
-type ScriptRedis = Pick<Redis, "eval">;
-
-const NOW_MS = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-// KEYS[1] sliding-window zset; ARGV: window ms, limit, member. 0 = taken, else ms until a slot frees.
-const WINDOW_TAKE = `${NOW_MS}
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now + 1)`;
-
-// KEYS[1] arrivals zset, KEYS[2] "already given a card" flag; ARGV: window ms, threshold, member, flag ttl.
-// Returns -1 when the incident already got its decision "card", else how many others arrived in the window.
-const ARRIVE = `if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-${NOW_MS}
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local others = redis.call('ZCARD', KEYS[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then others = others - 1 end
-redis.call('ZADD', KEYS[1], 'NX', now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-if others < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], '1', 'PX', ARGV[4]) end
-return others`;
-
-// KEYS[1] arrivals zset; ARGV: window ms. How many arrived in the window.
-const COUNT = `${NOW_MS}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
-return redis.call('ZCARD', KEYS[1])`;
-
-const MINUTE_MS = 60_000;
-
-/** A private chat (a user id) versus a group, supergroup or channel (negative id or @name). */
-function isPrivateChat(chatId: string): boolean {
-  return /^\d+$/.test(chatId);
-}
-
-export interface ChatBudgetLimits {
-  /** Sends (posts + edits) per 60 s to a group; Telegram's limit is 20, keep room for replies. */
-  groupPerMinute: number;
-  /** Sends per 60 s to a private chat; Telegram's limit is about one a second. */
-  privatePerMinute: number;
-}
-
-export const TELEGRAM_BUDGET: ChatBudgetLimits = { groupPerMinute: 18, privatePerMinute: 60 };
-
-/** Slots per window only urgent sends may take. */
-const URGENT_RESERVE = 4;
-
-/** The bot's own sends per chat, shared by every process through Redis. */
-export class ChatBudget {
-  constructor(
-    private readonly redis: ScriptRedis,
-    private readonly prefix: string,
-    private readonly limits: ChatBudgetLimits = TELEGRAM_BUDGET,
-  ) {}
-
-  /**
-   * Takes a slot for one send to `chatId`: 0 when taken, else the milliseconds until one frees.
-   * "normal" sends (incident cards) leave the last few slots of the window to "urgent" ones (the
-   * storm card, escalations), so a storm's own cards and edits cannot starve the summary.
-   */
-  async take(chatId: string, priority: "normal" | "urgent" = "normal"): Promise<number> {
-    const full = isPrivateChat(chatId) ? this.limits.privatePerMinute : this.limits.groupPerMinute;
-    const limit = priority === "urgent" ? full : Math.max(1, full - URGENT_RESERVE);
-    const wait = await this.redis.eval(
-      WINDOW_TAKE,
-      1,
-      `${this.prefix}:budget:${chatId}`,
-      MINUTE_MS,
-      limit,
-      randomUUID(),
-    );
-    return Number(wait);
-  }
-}
-
-export interface StormSettings {
-  threshold: number;
-  windowSeconds: number;
-}
-
-/** How many folded incidents per window may still get their own card (P0, awaiting approval). */
-export function promotionLimit(threshold: number): number {
-  return Math.max(1, Math.ceil(threshold / 2));
-}
-
-/** New incidents per chat, shared by every process through Redis. */
-export class StormGate {
-  constructor(
-    private readonly redis: ScriptRedis,
-    private readonly prefix: string,
-    readonly settings: StormSettings,
-  ) {}
-
-  private get windowMs(): number {
-    return this.settings.windowSeconds * 1000;
-  }
-
-  /** Counts the incident's arrival in the chat (once); true when it gets its own card. */
-  async arrive(chatId: string, incidentId: string): Promise<boolean> {
-    const others = await this.redis.eval(
-      ARRIVE,
-      2,
-      `${this.prefix}:storm:arrivals:${chatId}`,
-      `${this.prefix}:storm:card:${chatId}:${incidentId}`,
-      this.windowMs,
-      this.settings.threshold,
-      incidentId,
-      24 * 3_600_000,
-    );
-    return Number(others) < this.settings.threshold;
-  }
-
-  /** New incidents in the chat during the last window. */
-  async arrivals(chatId: string): Promise<number> {
-    return Number(await this.redis.eval(COUNT, 1, `${this.prefix}:storm:arrivals:${chatId}`, this.windowMs));
-  }
-
-  /** Takes one of the window's promotions for a folded incident; false when they are used up. */
-  async promote(chatId: string, incidentId: string): Promise<boolean> {
-    const wait = await this.redis.eval(
-      WINDOW_TAKE,
-      1,
-      `${this.prefix}:storm:promoted:${chatId}`,
-      this.windowMs,
-      promotionLimit(this.settings.threshold),
-      incidentId,
-    );
-    return Number(wait) === 0;
-  }
-}
 
 export interface StormDeps {
   db: Queryable;

@@ -11,7 +11,8 @@ import { latestAnalysis } from "../db/analyses.js";
 import { activeSilenceMatching } from "../db/silences.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
-import { placeIncident, type ChatBudget, type StormDeps } from "./storm.js";
+import { placeIncident, type StormDeps } from "./storm.js";
+import { type ChatBudget } from "../kv/chat-budget.js";
 
 export interface SyncCardDeps {
   db: Queryable;

@@ -4,24 +4,21 @@
 // arrive meanwhile), and it shows the incident as it is by then: edits coalesce instead of
 // queueing in the Telegram client.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import type { Redis } from "ioredis";
-import { randomUUID } from "node:crypto";
 import type { Metrics } from "../app/metrics.js";
 import { syncIncidentCard, type SyncCardDeps, type SyncOutcome } from "../handlers/sync-incident-card.js";
 import { NotifyJobSchema, type NotifyJob, type Queues } from "./queues.js";
+import type { CardLocks } from "../kv/card-lock.js";
 
 export interface NotifyProcessorDeps {
   sync: SyncCardDeps;
-  redis: Pick<Redis, "set" | "eval" | "del">;
-  keyPrefix: string;
+  /** One sync per incident at a time, and one deferred retry (kv/card-lock.ts). */
+  locks: Pick<CardLocks, "acquire" | "release" | "claimDeferred" | "clearDeferred">;
   metrics: Metrics;
   /** Where a deferred card goes back to wait (the notify queue itself). */
   queues: Pick<Queues, "notify">;
   /** How long one sync may hold the lock; Telegram flood waits are included. */
   lockMs?: number;
 }
-
-const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 /** The name of the one delayed retry an incident may have waiting for its chat's budget. */
 export const DEFERRED_CARD_JOB = "card-deferred";
@@ -31,26 +28,22 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     const parsed = NotifyJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed notify job: ${parsed.error.message}`);
     const { incidentId, changedAt } = parsed.data;
-    const lockKey = `${deps.keyPrefix}:lock:card:${incidentId}`;
-    const deferredKey = `${deps.keyPrefix}:deferred:card:${incidentId}`;
-    const owner = randomUUID();
-    const locked = await deps.redis.set(lockKey, owner, "PX", deps.lockMs ?? 180_000, "NX");
-    if (locked === null) {
+    const owner = await deps.locks.acquire(incidentId, deps.lockMs ?? 180_000);
+    if (owner === undefined) {
       // Another worker is showing this incident right now; look again shortly.
       await job.moveToDelayed(Date.now() + 150, token);
       throw new DelayedError();
     }
     try {
       // From here on, a change that finds the budget spent queues a new retry.
-      if (job.name === DEFERRED_CARD_JOB) await deps.redis.del(deferredKey);
+      if (job.name === DEFERRED_CARD_JOB) await deps.locks.clearDeferred(incidentId);
       const { outcome, retryInMs } = await syncIncidentCard(deps.sync, incidentId);
       deps.metrics.cardsSent.inc({ kind: outcome });
       if (outcome === "posted" || outcome === "edited" || outcome === "reposted") {
         deps.metrics.cardLatency.observe({ kind: outcome }, (Date.now() - Date.parse(changedAt)) / 1000);
       }
       if (retryInMs !== undefined) {
-        const first = await deps.redis.set(deferredKey, owner, "PX", retryInMs + 60_000, "NX");
-        if (first !== null) {
+        if (await deps.locks.claimDeferred(incidentId, owner, retryInMs + 60_000)) {
           await deps.queues.notify.add(
             DEFERRED_CARD_JOB,
             { incidentId, changedAt },
@@ -60,7 +53,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
       }
       return outcome;
     } finally {
-      await deps.redis.eval(RELEASE, 1, lockKey, owner);
+      await deps.locks.release(incidentId, owner);
     }
   };
 }

@@ -17,6 +17,7 @@ import {
 } from "../handlers/detect-signoz-anomalies.js";
 import { SIGNOZ_WINDOW_MINUTES } from "../handlers/sources/signoz.js";
 import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "./queues.js";
+import { SignozFiringSet } from "../kv/signoz-firing.js";
 
 /**
  * SigNoz's span index (the seed's query). On a SigNoz cluster, point the poller at
@@ -113,8 +114,7 @@ export interface SignozPollDeps {
   spans: SpanStatsSource;
   ingest: Pick<Queue<IngestJob>, "add">;
   /** Remembers what was firing after the last poll, so what is healthy again gets resolved. */
-  redis: Pick<Redis, "get" | "set">;
-  keyPrefix: string;
+  firing: Pick<SignozFiringSet, "read" | "write">;
   thresholds: Readonly<SignozThresholds>;
 }
 
@@ -126,17 +126,10 @@ export interface SignozPollResult {
   ingestJobId?: string;
 }
 
-export const firingKey = (prefix: string): string => `${prefix}:signoz:firing`;
-
 async function readFiring(deps: SignozPollDeps): Promise<FiringEntry[]> {
-  const stored = await deps.redis.get(firingKey(deps.keyPrefix));
-  if (stored === null) return [];
-  try {
-    return z.array(FiringEntrySchema).parse(JSON.parse(stored));
-  } catch {
-    // Written by another version: start afresh (nothing is resolved this once).
-    return [];
-  }
+  const parsed = z.array(FiringEntrySchema).safeParse(await deps.firing.read());
+  // Nothing stored yet, or written by another version: start afresh (nothing is resolved this once).
+  return parsed.success ? parsed.data : [];
 }
 
 export function signozPollProcessor(deps: SignozPollDeps) {
@@ -156,7 +149,7 @@ export function signozPollProcessor(deps: SignozPollDeps) {
       await deps.ingest.add("signoz", data, { jobId: ingestJobId });
     }
     // After the ingest job: if this fails, the next poll reports the resolutions again.
-    await deps.redis.set(firingKey(deps.keyPrefix), JSON.stringify(firing));
+    await deps.firing.write(firing);
     const resolved = anomalies.filter((anomaly) => anomaly.status === "resolved").length;
     return {
       services: stats.length,
@@ -204,8 +197,7 @@ export async function startSignozPoller(options: SignozPollerOptions): Promise<S
   const processor = signozPollProcessor({
     spans: clickhouseSpanStats(clickhouse, options.table),
     ingest: options.ingestQueue,
-    redis: connection,
-    keyPrefix: prefix,
+    firing: new SignozFiringSet(connection, prefix),
     thresholds: { ...DEFAULT_SIGNOZ_THRESHOLDS, ...options.thresholds },
   });
   try {

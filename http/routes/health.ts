@@ -3,10 +3,11 @@ import type { FastifyPluginAsync } from "fastify";
 import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
 import { withDeadline, noAnswerWithin } from "../../domain/deadline.js";
+import { pingRedis } from "../../kv/ping.js";
 
 export interface HealthDeps {
   db: Queryable;
-  redis: { ping(): Promise<string> };
+  redis: Parameters<typeof pingRedis>[0];
   queues: Pick<Queues, "ingest" | "notify" | "analyze">;
   /** Per check (ms). */
   healthTimeoutMs?: number;
@@ -39,7 +40,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
   app.get("/health", async (_request, reply) => {
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
     const [redis, postgres, ingest, notify, analyze] = await Promise.all([
-      timed(timeoutMs, () => deps.redis.ping().then(() => undefined)),
+      timed(timeoutMs, () => pingRedis(deps.redis)),
       timed(timeoutMs, () => pingDatabase(deps.db)),
       timed(timeoutMs, () => deps.queues.ingest.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),

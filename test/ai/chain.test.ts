@@ -1,7 +1,7 @@
 // The chain through the real SDKs against the API fakes, with budgets in the real Redis.
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { budgetDay, RedisBudgetStore } from "../../ai/budget-store.js";
+import { budgetDay, RedisBudgetStore } from "../../kv/llm-budget.js";
 import { AnalysisChain, createAnalysisChain, type ChainOptions } from "../../ai/chain.js";
 import type { LlmProvider } from "../../ai/provider.js";
 import { createProviders, type LlmSettings } from "../../ai/providers/index.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InlineKeyboardButton } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisChainSettings } from "../../ai/chain-settings.js";
+import { RedisChainSettings } from "../../kv/chain-settings.js";
 import { insertIncident, nextIncidentId } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import {

@@ -3,7 +3,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalysisChain, type AnalysisChain } from "../../ai/chain.js";
-import { RedisChainSettings } from "../../ai/chain-settings.js";
+import { RedisChainSettings } from "../../kv/chain-settings.js";
 import { fallbackAi, type FallbackAiDeps } from "../../executors/fallback-ai.js";
 import { startFakes, testIncident, type Fakes } from "../support/llm/incident.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";

@@ -3,7 +3,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalysisChain, type AnalysisChain } from "../../ai/chain.js";
-import { RedisChainSettings } from "../../ai/chain-settings.js";
+import { RedisChainSettings } from "../../kv/chain-settings.js";
 import type { LlmSettings } from "../../ai/providers/index.js";
 import { switchModel, type SwitchModelDeps } from "../../executors/switch-model.js";
 import { OllamaFake } from "../support/llm/ollama-fake.js";

@@ -7,7 +7,7 @@ import { auditTrail, latestAction, pendingApprovals } from "../../db/actions.js"
 import { getIncident, insertIncident, markResolved } from "../../db/incidents.js";
 import { learnFromOutcome } from "../../db/playbooks.js";
 import type { GuardrailPolicy } from "../../domain/decide.js";
-import { RepairCountersStore } from "../../executors/repair-counters.js";
+import { RepairCountersStore } from "../../kv/repair-counters.js";
 import { analyzeIncident, type AnalyzeDeps } from "../../handlers/analyze-incident.js";
 import { validAnswer } from "../support/llm/incident.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";

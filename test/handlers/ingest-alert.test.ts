@@ -7,6 +7,7 @@ import type { NormalizedAlert } from "../../domain/normalized-alert.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { DedupWindow } from "../../kv/dedup.js";
 
 let db: TestDatabase;
 let redis: Redis;
@@ -20,9 +21,7 @@ beforeAll(async () => {
   prefix = uniquePrefix();
   deps = {
     pool: db.pool,
-    redis,
-    keyPrefix: prefix,
-    dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 },
+    dedup: new DedupWindow(redis, prefix, { alertmanager: 600, sentry: 600, signoz: 600 }),
   };
 });
 afterAll(async () => {

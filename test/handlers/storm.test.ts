@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertIncident } from "../../db/incidents.js";
 import { foldOf } from "../../db/storms.js";
 import type { ChatNotices, StormSummary } from "../../domain/notices.js";
-import { ChatBudget, placeIncident, promotionLimit, StormGate, syncStormCard } from "../../handlers/storm.js";
+import { placeIncident, syncStormCard } from "../../handlers/storm.js";
+import { promotionLimit, StormGate } from "../../kv/storm-gate.js";
+import { ChatBudget } from "../../kv/chat-budget.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 

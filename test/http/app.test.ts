@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetrics } from "../../app/metrics.js";
-import { budgetDay, RedisBudgetStore } from "../../ai/budget-store.js";
+import { budgetDay, RedisBudgetStore } from "../../kv/llm-budget.js";
 import { budgetRemaining } from "../../ai/chain.js";
 import { sentrySignature } from "../../http/auth.js";
 import { buildApp, type AppDeps } from "../../http/app.js";
@@ -15,6 +15,7 @@ import { alertmanagerPayload, sentryIssueCreated } from "../support/alerts.js";
 import { TEST_SECRETS, testEnv } from "../support/env.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { DedupWindow } from "../../kv/dedup.js";
 
 let db: TestDatabase;
 let redis: Redis;
@@ -292,9 +293,7 @@ describe("GET /api/v1/incidents", () => {
       const result = await ingestAlert(
         {
           pool: db.pool,
-          redis,
-          keyPrefix: prefix,
-          dedupTtlSeconds: { alertmanager: 600, sentry: 600, signoz: 600 },
+          dedup: new DedupWindow(redis, prefix, { alertmanager: 600, sentry: 600, signoz: 600 }),
         },
         { deliveryKey: `api-${index}`, alert, receivedAt: new Date() },
       );

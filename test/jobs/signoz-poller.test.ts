@@ -19,6 +19,7 @@ import { startClickHouse, type ClickHouseProcess } from "../support/clickhouse.j
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 import { createSignozSpanTable, insertSpans, spans } from "../support/signoz-spans.js";
 import { CHAT_ID, startStack, waitForChat, type Stack } from "../support/stack.js";
+import { SignozFiringSet } from "../../kv/signoz-firing.js";
 
 let clickhouse: ClickHouseProcess;
 let client: ClickHouseClient;
@@ -117,8 +118,7 @@ describe("the poll job", () => {
     deps = {
       spans: clickhouseSpanStats(client),
       ingest,
-      redis,
-      keyPrefix,
+      firing: new SignozFiringSet(redis, keyPrefix),
       thresholds: DEFAULT_SIGNOZ_THRESHOLDS,
     };
   });
@@ -157,13 +157,17 @@ describe("the poll job", () => {
       p99LatencyMs: 60_000,
       minPreviousSpans: 10_000,
     };
-    const result = await signozPollProcessor({ ...deps, keyPrefix: quiet, thresholds })({ id: "quiet-1" });
+    const result = await signozPollProcessor({
+      ...deps,
+      firing: new SignozFiringSet(redis, quiet),
+      thresholds,
+    })({ id: "quiet-1" });
     expect(result).toEqual({ services: 5, firing: 0, resolved: 0 });
     expect(await ingest.getJob("signoz-quiet-1")).toBeUndefined();
   });
 
   it("resolves what fired in the previous poll and is healthy now", async () => {
-    const own = { ...deps, keyPrefix: prefix() };
+    const own = { ...deps, firing: new SignozFiringSet(redis, prefix()) };
     expect(await signozPollProcessor(own)({ id: "before" })).toMatchObject({ firing: 3, resolved: 0 });
     // As if payments had recovered: its 25 errors are no longer above the threshold.
     const relaxed = signozPollProcessor({
@@ -235,8 +239,7 @@ describe("end to end: SigNoz errors become an incident card", () => {
     poll = signozPollProcessor({
       spans: clickhouseSpanStats(client, table),
       ingest: stack.runtime.queues.ingest,
-      redis: stack.runtime.redis,
-      keyPrefix: stack.prefix,
+      firing: new SignozFiringSet(stack.runtime.redis, stack.prefix),
       thresholds: DEFAULT_SIGNOZ_THRESHOLDS,
     });
   });

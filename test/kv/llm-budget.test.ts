@@ -1,7 +1,7 @@
 // Daily spend per provider in the real Redis, under a key prefix of its own.
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { budgetDay, RedisBudgetStore } from "../../ai/budget-store.js";
+import { budgetDay, RedisBudgetStore } from "../../kv/llm-budget.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 
 const prefix = uniquePrefix();

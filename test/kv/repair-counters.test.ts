@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RepairCountersStore } from "../../executors/repair-counters.js";
+import { RepairCountersStore } from "../../kv/repair-counters.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 
 const LIMITS = { maxPerHour: 5, maxPerResourcePerHour: 3 };

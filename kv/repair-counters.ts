@@ -3,40 +3,10 @@
 // script, so two processes can never both take the last one.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { runScript, SCRIPTS, type ScriptRedis } from "./scripts.js";
 import type { RepairCounters } from "../domain/decide.js";
 
 const HOUR_MS = 3_600_000;
-
-// KEYS: all, resource, cooldown. ARGV: now, window, maxAll, maxResource, member.
-// Returns {reserved (1/0), countAll, countResource, cooldownMs}.
-const RESERVE = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - window)
-local all = redis.call("ZCARD", KEYS[1])
-local resource = redis.call("ZCARD", KEYS[2])
-local cooldown = redis.call("PTTL", KEYS[3])
-if cooldown < 0 then cooldown = 0 end
-if cooldown > 0 or all >= tonumber(ARGV[3]) or resource >= tonumber(ARGV[4]) then
-  return {0, all, resource, cooldown}
-end
-redis.call("ZADD", KEYS[1], now, ARGV[5])
-redis.call("ZADD", KEYS[2], now, ARGV[5])
-redis.call("PEXPIRE", KEYS[1], window)
-redis.call("PEXPIRE", KEYS[2], window)
-return {1, all + 1, resource + 1, 0}
-`;
-
-const READ = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local all = redis.call("ZCOUNT", KEYS[1], now - window, "+inf")
-local resource = redis.call("ZCOUNT", KEYS[2], now - window, "+inf")
-local cooldown = redis.call("PTTL", KEYS[3])
-if cooldown < 0 then cooldown = 0 end
-return {all, resource, cooldown}
-`;
 
 export interface Reservation {
   reserved: boolean;
@@ -48,7 +18,7 @@ export interface Reservation {
 
 export class RepairCountersStore {
   constructor(
-    private readonly redis: Pick<Redis, "eval" | "zrem" | "set">,
+    private readonly redis: ScriptRedis & Pick<Redis, "zrem" | "set">,
     private readonly prefix: string,
     private readonly now: () => number = Date.now,
   ) {}
@@ -59,13 +29,10 @@ export class RepairCountersStore {
   }
 
   async read(resource: string): Promise<RepairCounters> {
-    const [all, one, cooldown] = (await this.redis.eval(
-      READ,
-      3,
-      ...this.keys(resource),
+    const [all, one, cooldown] = (await runScript(this.redis, SCRIPTS.repairRead, this.keys(resource), [
       this.now(),
       HOUR_MS,
-    )) as number[];
+    ])) as number[];
     return {
       lastHour: all ?? 0,
       resourceLastHour: one ?? 0,
@@ -80,16 +47,13 @@ export class RepairCountersStore {
   ): Promise<Reservation> {
     const keys = this.keys(resource);
     const member = `${this.now()}:${randomUUID()}`;
-    const [reserved, all, one, cooldown] = (await this.redis.eval(
-      RESERVE,
-      3,
-      ...keys,
+    const [reserved, all, one, cooldown] = (await runScript(this.redis, SCRIPTS.repairReserve, keys, [
       this.now(),
       HOUR_MS,
       limits.maxPerHour,
       limits.maxPerResourcePerHour,
       member,
-    )) as number[];
+    ])) as number[];
     return {
       reserved: reserved === 1,
       counters: {

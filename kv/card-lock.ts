@@ -1,0 +1,43 @@
+// Cards of one incident are synced one at a time across every process: a lock per incident, held
+// by a random token and released only by its holder. When the chat's flood budget is spent, one
+// delayed retry per incident waits (however many changes arrive meanwhile): the "deferred" claim.
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { runScript, SCRIPTS, type ScriptRedis } from "./scripts.js";
+
+export class CardLocks {
+  constructor(
+    private readonly redis: ScriptRedis & Pick<Redis, "set" | "del">,
+    private readonly prefix: string,
+  ) {}
+
+  private lockKey(incidentId: string): string {
+    return `${this.prefix}:lock:card:${incidentId}`;
+  }
+
+  private deferredKey(incidentId: string): string {
+    return `${this.prefix}:deferred:card:${incidentId}`;
+  }
+
+  /** The holder's token when this call took the incident's lock for `ms`; undefined when another holds it. */
+  async acquire(incidentId: string, ms: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const taken = await this.redis.set(this.lockKey(incidentId), token, "PX", ms, "NX");
+    return taken === null ? undefined : token;
+  }
+
+  /** Releases the lock if `token` still holds it (an expired lock may be another's by now). */
+  async release(incidentId: string, token: string): Promise<void> {
+    await runScript(this.redis, SCRIPTS.releaseLock, [this.lockKey(incidentId)], [token]);
+  }
+
+  /** True when this call is the one to queue the incident's deferred retry (due within `ms`). */
+  async claimDeferred(incidentId: string, token: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(this.deferredKey(incidentId), token, "PX", ms, "NX")) !== null;
+  }
+
+  /** The deferred retry is running: the next change that finds the budget spent queues a new one. */
+  async clearDeferred(incidentId: string): Promise<void> {
+    await this.redis.del(this.deferredKey(incidentId));
+  }
+}
