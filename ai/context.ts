@@ -10,19 +10,7 @@ import {
 } from "../domain/analysis-context.js";
 import { redactSecrets } from "./redact.js";
 import { withDeadline, noAnswerWithin } from "../domain/deadline.js";
-
-export interface PodLogOptions {
-  tailLines: number;
-  /** The previous container's logs: what a crash-looping pod printed before it died. */
-  previous?: boolean;
-  container?: string;
-}
-
-/** The Kubernetes reads an analysis needs; implemented over @kubernetes/client-node elsewhere. */
-export interface KubeGateway {
-  podLogs(namespace: string, pod: string, options: PodLogOptions): Promise<string>;
-  events(namespace: string, name: string): Promise<KubeEvent[]>;
-}
+import type { KubeReader } from "../gateways/kube-gateway.js";
 
 export interface ContextLimits {
   /** Pod logs keep their last this many bytes. */
@@ -73,7 +61,7 @@ export interface ContextInput {
 }
 
 export interface ContextDeps {
-  kube?: KubeGateway | undefined;
+  kube?: KubeReader | undefined;
 }
 
 /**
@@ -111,7 +99,7 @@ export async function buildAnalysisContext(
 }
 
 async function readKube(
-  kube: KubeGateway | undefined,
+  kube: KubeReader | undefined,
   labels: Record<string, string>,
   limits: Readonly<ContextLimits>,
   notes: string[],

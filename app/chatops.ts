@@ -8,7 +8,7 @@ import { latestAnalysis } from "../db/analyses.js";
 import { audit, latestAction } from "../db/actions.js";
 import { getIncident, listEvents } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
-import { alertmanagerSilences } from "../handlers/alertmanager-silences.js";
+import { alertmanagerSilences } from "../gateways/alertmanager-silences.js";
 import { approveAction } from "../handlers/approve-action.js";
 import { buildIncidentCard } from "../handlers/build-incident-card.js";
 import { silenceLabels, type SilenceDeps } from "../handlers/create-silence.js";

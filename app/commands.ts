@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import type { BotOptions } from "../bot/index.js";
 import { openIncidentsPage } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
-import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { ClusterKubeGateway } from "../gateways/kube-gateway.js";
 import type { GuardrailPolicy } from "../domain/decide.js";
 import { RepairCountersStore } from "../kv/repair-counters.js";
 import { incidentDrillDown } from "../handlers/incident-drill-down.js";

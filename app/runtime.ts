@@ -23,15 +23,15 @@ import { budgetRemaining, createAnalysisChain, type ChainOptions } from "../ai/c
 import { randomUUID } from "node:crypto";
 import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../domain/decide.js";
-import { DockerodeGateway } from "../executors/docker-gateway.js";
+import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import { EXECUTORS } from "../executors/index.js";
-import type { ClusterKubeGateway, KubeGateway } from "../executors/kube-gateway.js";
+import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
 import { KUBERNETES_EXECUTORS, type KubeExecutorDeps } from "../executors/kubernetes.js";
 import type { RemediationAction } from "../domain/actions.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, guardrailPolicy, type CommandOptions } from "./commands.js";
 import { ChatBusy, remindProcessor } from "../jobs/remind.processor.js";
-import { registryProbe } from "../handlers/probe-recovery.js";
+import { registryProbe } from "../gateways/http-probe.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
@@ -48,7 +48,7 @@ import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
 import { RepairCountersStore } from "../kv/repair-counters.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
-import { createMetrics, type Metrics } from "./metrics.js";
+import { createMetrics, type Metrics } from "../gateways/metrics.js";
 import { DedupWindow } from "../kv/dedup.js";
 import { CardLocks } from "../kv/card-lock.js";
 import { ConversationStore } from "../kv/conversation-store.js";
@@ -110,7 +110,7 @@ function kubeExecutorDeps(
  */
 async function clusterGateway(config: Readonly<Config>): Promise<ClusterKubeGateway | undefined> {
   if (config.kubeconfig === undefined) return undefined;
-  const { ClusterKubeGateway } = await import("../executors/kube-gateway.js");
+  const { ClusterKubeGateway } = await import("../gateways/kube-gateway.js");
   return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
 }
 

@@ -8,7 +8,7 @@ import type { TargetDeps } from "../executors/target-deps.js";
 import type { Redis } from "ioredis";
 import { countOpenBySeverity } from "../db/incidents.js";
 import { pingDatabase, type Pool } from "../db/pool.js";
-import type { ClusterKubeGateway } from "../executors/kube-gateway.js";
+import type { ClusterKubeGateway } from "../gateways/kube-gateway.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
 import type { StatusDeps, Target } from "../handlers/status-report.js";
 import type { Queues } from "../jobs/queues.js";

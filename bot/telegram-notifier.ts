@@ -1,27 +1,8 @@
 // Shows incident cards in Telegram: posts once, edits in place afterwards.
-import { GrammyError, type Api } from "grammy";
+import type { Api } from "grammy";
+import { editInPlace } from "./edit-in-place.js";
 import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
-
-const NOT_MODIFIED = "message is not modified";
-const GONE = ["message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID"];
-
-/**
- * Edits a message in place: "updated" also when it already shows this content (a retried job),
- * "gone" when it no longer exists (someone deleted it); anything else is thrown.
- */
-export async function editInPlace(edit: () => Promise<unknown>): Promise<"updated" | "gone"> {
-  try {
-    await edit();
-    return "updated";
-  } catch (error) {
-    if (error instanceof GrammyError) {
-      if (error.description.includes(NOT_MODIFIED)) return "updated";
-      if (GONE.some((text) => error.description.includes(text))) return "gone";
-    }
-    throw error;
-  }
-}
 
 export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
   const render = (card: IncidentCard) => {

@@ -23,10 +23,16 @@ export interface CardAnalysis {
   requestedBy?: string;
 }
 
+/** Verbs whose button names the proposal it decides on. */
+export const VERBS_WITH_ACTION: readonly CardVerb[] = ["approve", "reject"];
+
 export interface CardButton {
   verb: CardVerb;
-  /** Opaque, at most 64 bytes: `v1:<verb>:<id>`. */
-  callbackData: string;
+  /**
+   * Approve and Reject: the proposed action the card shows, so a press on a card drawn before the
+   * proposal changed acts on nothing rather than on an action its presser never saw.
+   */
+  actionId?: number;
 }
 
 export interface CardHistoryEntry {

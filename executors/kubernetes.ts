@@ -5,8 +5,8 @@
 import { z } from "zod";
 import { deploymentOfPod } from "../domain/scope.js";
 import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
-import { KubeError } from "./kube-errors.js";
-import type { DeploymentState, KubeGateway } from "./kube-gateway.js";
+import { KubeError } from "../gateways/kube-errors.js";
+import type { DeploymentState, KubeGateway } from "../gateways/kube-gateway.js";
 
 export interface KubeExecutorDeps {
   kube: KubeGateway;

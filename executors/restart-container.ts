@@ -1,7 +1,7 @@
 // RESTART_CONTAINER: restart one Docker container through the Engine API (SPEC section 3).
 // The container is named by validated params, never by a command string.
 import { z } from "zod";
-import type { DockerGateway } from "./docker-gateway.js";
+import type { DockerGateway } from "../gateways/docker-gateway.js";
 import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
 
 /** Docker's own rule for container names. */

@@ -1,21 +1,15 @@
 // Builds the neutral card from what is stored about an incident.
-import {
-  actionArg,
-  MAX_CALLBACK_DATA_BYTES,
-  packCallbackData,
-  VERBS_WITH_ACTION,
-} from "../bot/callback-data/callback-data.js";
 import type { Analysis } from "../domain/analysis.js";
 import { clockTime } from "../domain/time.js";
 import type { Decision } from "../domain/decide.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
-  type CardVerb,
   type CardAnalysis,
   type CardHistoryEntry,
   type IncidentCard,
   type ServiceFacts,
+  VERBS_WITH_ACTION,
 } from "../domain/card.js";
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
@@ -93,16 +87,6 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
   };
 }
 
-function buttonData(verb: CardVerb, incidentId: string, pendingActionId: number | undefined): string {
-  if (pendingActionId !== undefined && VERBS_WITH_ACTION.includes(verb)) {
-    const named = { verb, id: incidentId, arg: actionArg(pendingActionId) };
-    // an id too long to name the action as well falls back to "whatever is pending"
-    if (Buffer.byteLength(`v1:${verb}:${incidentId}:${named.arg}`) <= MAX_CALLBACK_DATA_BYTES)
-      return packCallbackData(named);
-  }
-  return packCallbackData({ verb, id: incidentId });
-}
-
 export function buildIncidentCard(
   incident: Incident,
   events: readonly IncidentEvent[],
@@ -132,10 +116,11 @@ export function buildIncidentCard(
     ),
     history,
     // Once resolved nothing is left to decide, but the drill-down still tells the story.
-    buttons: CARD_VERBS.filter((verb) => decidable || verb === "details").map((verb) => ({
-      verb,
-      callbackData: buttonData(verb, incident.id, pendingActionId),
-    })),
+    buttons: CARD_VERBS.filter((verb) => decidable || verb === "details").map((verb) =>
+      pendingActionId !== undefined && VERBS_WITH_ACTION.includes(verb)
+        ? { verb, actionId: pendingActionId }
+        : { verb },
+    ),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

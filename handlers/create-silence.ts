@@ -11,7 +11,7 @@ import {
   type Silence,
   type SilenceMatcher,
 } from "../db/silences.js";
-import { AlertmanagerError, type SilencesGateway } from "./alertmanager-silences.js";
+import { AlertmanagerError, type SilencesGateway } from "../gateways/alertmanager-silences.js";
 import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";
 import { formatDuration, formatMatchers, matchersProblem, MAX_SILENCE_MS } from "./silence-matchers.js";

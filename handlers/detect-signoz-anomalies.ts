@@ -7,11 +7,8 @@ import {
   type SignozAnomaly,
   type SignozAnomalyKind,
   type SignozWindowStats,
-} from "./sources/signoz.js";
-
-export interface ServiceWindowStats extends SignozWindowStats {
-  service: string;
-}
+  type ServiceWindowStats,
+} from "../domain/signoz.js";
 
 export interface SignozThresholds {
   /** More errors than this in the window is an anomaly (SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT). */

@@ -14,7 +14,7 @@ import type { ExecutionResult, VerifyResult } from "../executors/executor.js";
 import type { AnyExecutor } from "../executors/index.js";
 import type { RemediationAction } from "../domain/actions.js";
 import { withDeadline } from "../domain/deadline.js";
-import type { ProbeResult } from "./probe-recovery.js";
+import type { ProbeResult } from "../gateways/http-probe.js";
 
 export interface ExecuteDeps {
   db: Queryable;

@@ -8,7 +8,7 @@ import {
   getSilence,
   type Silence,
 } from "../db/silences.js";
-import type { SilencesGateway } from "./alertmanager-silences.js";
+import type { SilencesGateway } from "../gateways/alertmanager-silences.js";
 import type { SilenceDeps } from "./create-silence.js";
 import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";

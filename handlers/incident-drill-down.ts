@@ -1,13 +1,14 @@
 // Use case: one section of an incident's drill-down (the chat's "🔎 Details"): the incident at a
 // glance, its timeline, the full analysis reasoning, recent pod logs and events from Kubernetes,
 // similar past incidents and the learned playbooks. Reads only; nothing changes.
-import { buildAnalysisContext, DEFAULT_CONTEXT_LIMITS, type KubeGateway } from "../ai/context.js";
+import { buildAnalysisContext, DEFAULT_CONTEXT_LIMITS } from "../ai/context.js";
 import { type AnalysisContext, type Playbook, type SimilarIncident } from "../domain/analysis-context.js";
 import { latestAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { getIncident, listEvents } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
+import type { KubeReader } from "../gateways/kube-gateway.js";
 
 export const DRILL_DOWN_SECTIONS = [
   "overview",
@@ -22,7 +23,7 @@ export type DrillDownSection = (typeof DRILL_DOWN_SECTIONS)[number];
 export interface DrillDownDeps {
   db: Queryable;
   /** Pod logs and events; undefined when KUBECONFIG is not set. */
-  kube: KubeGateway | undefined;
+  kube: KubeReader | undefined;
   /** A Kubernetes read slower than this is given up and named as unavailable. */
   kubeTimeoutMs?: number;
 }

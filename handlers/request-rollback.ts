@@ -20,8 +20,8 @@ import { type Incident, INCIDENT_STATUSES } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
 import { decide, resourceKey, type Decision, type GuardrailPolicy, type Verdict } from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
-import { KubeError } from "../executors/kube-errors.js";
-import type { KubeGateway } from "../executors/kube-gateway.js";
+import { KubeError } from "../gateways/kube-errors.js";
+import type { KubeGateway } from "../gateways/kube-gateway.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
 
 export interface RollbackDeps {

@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { Logger } from "pino";
-import type { Metrics } from "../app/metrics.js";
+import type { Metrics } from "../gateways/metrics.js";
 import type { Config } from "../registry/config.js";
 import { ApiError } from "./errors.js";
 import { analyzeRoutes } from "./routes/analyze.js";

@@ -1,6 +1,6 @@
 // Analyze queue: run the analysis of one incident, then bring its card up to date.
 import { UnrecoverableError, type Job } from "bullmq";
-import type { Metrics } from "../app/metrics.js";
+import type { Metrics } from "../gateways/metrics.js";
 import { analyzeIncident, type AnalyzeDeps, type AnalyzeResult } from "../handlers/analyze-incident.js";
 import { enqueueCard, AnalyzeJobSchema, type AnalyzeJob, type Queues } from "./queues.js";
 

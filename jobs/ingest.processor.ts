@@ -2,7 +2,7 @@
 // for the touched incidents' cards to be brought up to date.
 import { UnrecoverableError, type Job } from "bullmq";
 import { randomUUID } from "node:crypto";
-import type { Metrics } from "../app/metrics.js";
+import type { Metrics } from "../gateways/metrics.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { ingestAlert, type IngestDeps } from "../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../handlers/sources/alertmanager.js";

@@ -4,7 +4,7 @@
 // arrive meanwhile), and it shows the incident as it is by then: edits coalesce instead of
 // queueing in the Telegram client.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import type { Metrics } from "../app/metrics.js";
+import type { Metrics } from "../gateways/metrics.js";
 import { syncIncidentCard, type SyncCardDeps, type SyncOutcome } from "../handlers/sync-incident-card.js";
 import { NotifyJobSchema, type NotifyJob, type Queues } from "./queues.js";
 import type { CardLocks } from "../kv/card-lock.js";

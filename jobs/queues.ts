@@ -5,7 +5,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
 import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
-import { SignozAnomalySchema } from "../handlers/sources/signoz.js";
+import { SignozAnomalySchema } from "../domain/signoz.js";
 
 export const QUEUE_NAMES = {
   ingest: "ingest",

@@ -3,7 +3,7 @@
 // edited at most once per interval. While the storm lasts, each run books the next bucket, which
 // is how the storm is seen to end when nothing arrives any more.
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
-import type { Metrics } from "../app/metrics.js";
+import type { Metrics } from "../gateways/metrics.js";
 import { syncStormCard, type StormSyncResult, type SyncStormDeps } from "../handlers/storm.js";
 import { StormJobSchema, type StormJob } from "./queues.js";
 

@@ -5,7 +5,7 @@
 // nothing rather than on an action its presser never saw. Handlers unpack with
 // `unpackCallbackData` and never match on raw strings.
 import { z } from "zod";
-import { CARD_VERBS, type CardVerb } from "../../domain/card.js";
+import { CARD_VERBS, type CardVerb, VERBS_WITH_ACTION, type CardButton } from "../../domain/card.js";
 
 export const CALLBACK_DATA_VERSION = "v1";
 
@@ -19,9 +19,6 @@ export const VERBS_WITH_CHOICES: readonly CardVerb[] = ["snooze", "silence"];
 
 // At most 4 characters: "v1:silence:" + a 48-character id + ":" + 4 is exactly 64 bytes.
 const ArgSchema = z.string().regex(/^[a-z0-9]{1,4}$/);
-
-/** Verbs whose button names the proposed action it decides on. */
-export const VERBS_WITH_ACTION: readonly CardVerb[] = ["approve", "reject"];
 
 // "#" + an action id in base 36 (up to 78 billion); the packed total must still fit 64 bytes.
 const ActionArgSchema = z.string().regex(/^#[0-9a-z]{1,7}$/);
@@ -88,6 +85,20 @@ export function assertCallbackDataFits(data: string): void {
       `callback data is ${bytes} bytes, Telegram allows ${MAX_CALLBACK_DATA_BYTES}`,
     );
   }
+}
+
+/**
+ * The callback data of a card's button: `v1:<verb>:<incident id>`, and on Approve and Reject the
+ * proposal the card shows (`:#<id>`). An incident id too long to name the proposal as well falls
+ * back to "whatever is pending".
+ */
+export function cardButtonData(incidentId: string, button: CardButton): string {
+  if (button.actionId !== undefined && VERBS_WITH_ACTION.includes(button.verb)) {
+    const named = { verb: button.verb, id: incidentId, arg: actionArg(button.actionId) };
+    if (Buffer.byteLength(`v1:${named.verb}:${incidentId}:${named.arg}`) <= MAX_CALLBACK_DATA_BYTES)
+      return packCallbackData(named);
+  }
+  return packCallbackData({ verb: button.verb, id: incidentId });
 }
 
 /** `{ verb: "approve", id: "INC-20260329-0001" }` → `"v1:approve:INC-20260329-0001"`. */

@@ -21,10 +21,11 @@ import {
   type CardVerb,
   type IncidentCard,
 } from "../../domain/card.js";
-import { assertCallbackDataFits } from "../callback-data/callback-data.js";
+import { cardButtonData } from "../callback-data/callback-data.js";
+import { escapeHtml, escapeAttribute, MAX_MESSAGE_LENGTH } from "./html.js";
 
 /** Telegram's limit on message text, in UTF-16 code units after entity parsing. */
-export const TELEGRAM_MAX_TEXT_LENGTH = 4096;
+export const TELEGRAM_MAX_TEXT_LENGTH = MAX_MESSAGE_LENGTH;
 
 export interface RenderTelegramOptions {
   /** IANA zone for times on the card; default "UTC". */
@@ -64,7 +65,7 @@ export function renderTelegramCard(
 ): RenderedTelegramCard {
   const { timeZone, maxLength } = OptionsSchema.parse(options);
   const draft = draftCard(card, makeClock(timeZone));
-  return { text: fitDraft(draft, maxLength), replyMarkup: renderKeyboard(card.buttons) };
+  return { text: fitDraft(draft, maxLength), replyMarkup: renderKeyboard(card.incidentId, card.buttons) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,21 +91,25 @@ const BUTTON_LABELS: Readonly<Record<CardVerb, string>> = {
   details: "🔎 Details",
 };
 
-function renderKeyboard(buttons: readonly CardButton[]): TelegramInlineKeyboard | undefined {
+function renderKeyboard(
+  incidentId: string,
+  buttons: readonly CardButton[],
+): TelegramInlineKeyboard | undefined {
   const rows = [0, 1, 2]
     .map((row) =>
       CARD_VERBS.filter((verb) => BUTTON_ROW[verb] === row).flatMap((verb) =>
-        buttons.filter((button) => button.verb === verb).map(toTelegramButton),
+        buttons
+          .filter((button) => button.verb === verb)
+          .map((button) => toTelegramButton(incidentId, button)),
       ),
     )
     .filter((row) => row.length > 0);
   return rows.length > 0 ? { inline_keyboard: rows } : undefined;
 }
 
-function toTelegramButton(button: CardButton): TelegramInlineButton {
+function toTelegramButton(incidentId: string, button: CardButton): TelegramInlineButton {
   // Failing here names our bug; Telegram would only answer BUTTON_DATA_INVALID for the whole card.
-  assertCallbackDataFits(button.callbackData);
-  return { text: BUTTON_LABELS[button.verb], callback_data: button.callbackData };
+  return { text: BUTTON_LABELS[button.verb], callback_data: cardButtonData(incidentId, button) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,21 +126,17 @@ const plain = (text: string): Segment => ({ kind: "plain", text });
 const bold = (text: string): Segment => ({ kind: "bold", text });
 const link = (text: string, href: string): Segment => ({ kind: "link", text, href });
 
-const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-
-const escapeText = (text: string): string => text.replace(/[&<>]/g, (char) => ENTITIES[char] ?? char);
-const escapeAttribute = (text: string): string => text.replace(/[&<>"]/g, (char) => ENTITIES[char] ?? char);
-const htmlLength = (text: string): number => escapeText(text).length;
+const htmlLength = (text: string): number => escapeHtml(text).length;
 
 function serializeSegment(segment: Segment): string {
   if (segment.text === "") return "";
   switch (segment.kind) {
     case "plain":
-      return escapeText(segment.text);
+      return escapeHtml(segment.text);
     case "bold":
-      return `<b>${escapeText(segment.text)}</b>`;
+      return `<b>${escapeHtml(segment.text)}</b>`;
     case "link":
-      return `<a href="${escapeAttribute(segment.href)}">${escapeText(segment.text)}</a>`;
+      return `<a href="${escapeAttribute(segment.href)}">${escapeHtml(segment.text)}</a>`;
   }
 }
 

@@ -2,7 +2,7 @@
 // menu Telegram shows and the help text never disagree).
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../cards/html.js";
 
 export interface CommandHelp {
   command: string;

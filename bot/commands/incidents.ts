@@ -6,7 +6,7 @@ import { Composer, GrammyError } from "grammy";
 import type { Severity } from "../../domain/incident.js";
 import type { BotContext } from "../context.js";
 import { openDrillDown } from "../conversations/drill-down.js";
-import { cut } from "../html.js";
+import { cut } from "../cards/html.js";
 
 export const INCIDENTS_PER_PAGE = 8;
 

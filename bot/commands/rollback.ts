@@ -12,7 +12,7 @@ import type {
 } from "../../handlers/request-rollback.js";
 import { parseRollbackTarget } from "../../handlers/request-rollback.js";
 import type { BotContext } from "../context.js";
-import { cut, escapeHtml } from "../html.js";
+import { cut, escapeHtml } from "../cards/html.js";
 
 export const ROLLBACK = "rollback";
 

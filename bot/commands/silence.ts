@@ -4,7 +4,7 @@
 import { Composer } from "grammy";
 import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
-import { fitLines } from "../html.js";
+import { fitLines } from "../cards/html.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   SILENCE_DIALOGUE,

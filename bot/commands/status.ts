@@ -5,7 +5,7 @@ import { SEVERITIES } from "../../domain/incident.js";
 import { SEVERITY_NAMES } from "../../domain/card.js";
 import { clockTime } from "../../domain/time.js";
 import type { BotContext } from "../context.js";
-import { cut, escapeHtml, fitLines } from "../html.js";
+import { cut, escapeHtml, fitLines } from "../cards/html.js";
 
 export interface StatusCommandDeps {
   report: () => Promise<StatusReport>;

@@ -2,7 +2,8 @@
 // presser for a reason (bot/conversations/reject-reason.ts); Snooze and Silence turn the card's
 // keyboard into their choices (plus Cancel) and act on the choice. Every decision is taken by a
 // use case in handlers/; this file only parses the press and shows the answer.
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
+import { editInPlace } from "../edit-in-place.js";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
 import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
@@ -75,13 +76,7 @@ function choiceKeyboard(verb: "snooze" | "silence", incidentId: string): InlineK
 
 /** Edits the pressed message's keyboard; an unchanged or vanished message is not an error. */
 async function setKeyboard(ctx: BotContext, markup: InlineKeyboardMarkup): Promise<void> {
-  try {
-    await ctx.editMessageReplyMarkup({ reply_markup: markup });
-  } catch (error) {
-    const quiet = ["message is not modified", "message to edit not found", "message can't be edited"];
-    if (error instanceof GrammyError && quiet.some((text) => error.description.includes(text))) return;
-    throw error;
-  }
+  await editInPlace(() => ctx.editMessageReplyMarkup({ reply_markup: markup }));
 }
 
 export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { Metrics } from "../../app/metrics.js";
+import type { Metrics } from "../../gateways/metrics.js";
 import type { Queues } from "../../jobs/queues.js";
 
 export const metricsRoutes: FastifyPluginAsync<{

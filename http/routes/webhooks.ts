@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import type { Metrics } from "../../app/metrics.js";
+import type { Metrics } from "../../gateways/metrics.js";
 import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
 import {
   isActionable,

@@ -5,9 +5,8 @@ import {
   DEFAULT_CONTEXT_LIMITS,
   tailBytes,
   type AlertInput,
-  type KubeGateway,
-  type PodLogOptions,
 } from "../../ai/context.js";
+import type { KubeReader, PodLogOptions } from "../../gateways/kube-gateway.js";
 import { type KubeEvent } from "../../domain/analysis-context.js";
 import { buildPrompt } from "../../ai/prompt.js";
 import { scopeFromContext } from "../../domain/scope.js";
@@ -27,7 +26,7 @@ const alert: AlertInput = {
   startsAt: new Date("2026-03-29T10:00:00Z"),
 };
 
-class RecordingKube implements KubeGateway {
+class RecordingKube implements KubeReader {
   readonly logCalls: { namespace: string; pod: string; options: PodLogOptions }[] = [];
   constructor(
     private readonly logs: () => Promise<string>,

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  packDrillDownData,
-  renderDrillDown,
-  unpackDrillDownData,
-} from "../../bot/conversations/drill-down.js";
+import { renderDrillDown } from "../../bot/cards/render-drill-down.js";
+import { packDrillDownData, unpackDrillDownData } from "../../bot/callback-data/drill-down-data.js";
 import type { DrillDownResult } from "../../handlers/incident-drill-down.js";
 import { parseTelegramHtml } from "../support/telegram-emulator.js";
 

@@ -2,7 +2,7 @@
 // Kubernetes API emulator by rollout; the card ends resolved once the new revision is ready.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestAction } from "../../db/actions.js";
-import { ClusterKubeGateway } from "../../executors/kube-gateway.js";
+import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
 import {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { auditTrail, latestAction } from "../../db/actions.js";
 import { getIncident } from "../../db/incidents.js";
-import { ClusterKubeGateway } from "../../executors/kube-gateway.js";
+import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { TEST_SECRETS } from "../support/env.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";

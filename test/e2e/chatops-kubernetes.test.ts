@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestAction } from "../../db/actions.js";
 import { latestAnalysis } from "../../db/analyses.js";
-import { ClusterKubeGateway, RESTARTED_AT_ANNOTATION } from "../../executors/kube-gateway.js";
+import { ClusterKubeGateway, RESTARTED_AT_ANNOTATION } from "../../gateways/kube-gateway.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
 import {

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail } from "../../db/actions.js";
 import { telegramMessages } from "../../db/incidents.js";
-import { alertmanagerSilences } from "../../handlers/alertmanager-silences.js";
+import { alertmanagerSilences } from "../../gateways/alertmanager-silences.js";
 import { createSilence } from "../../handlers/create-silence.js";
 import { alertmanagerPayload } from "../support/alerts.js";
 import { startAlertmanager, type AlertmanagerProcess } from "../support/alertmanager.js";

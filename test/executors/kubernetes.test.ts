@@ -1,7 +1,7 @@
 // The Kubernetes executors against the emulator, through the real client-node gateway.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionResult } from "../../executors/executor.js";
-import { ClusterKubeGateway } from "../../executors/kube-gateway.js";
+import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import {
   deletePod,
   restartPod,

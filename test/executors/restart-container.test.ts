@@ -1,7 +1,7 @@
 // RESTART_CONTAINER against a real, private Docker engine (test/support/docker-engine.ts).
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DockerodeGateway } from "../../executors/docker-gateway.js";
+import { DockerodeGateway } from "../../gateways/docker-gateway.js";
 import type { ExecutionResult, VerifyResult } from "../../executors/executor.js";
 import {
   restartContainer,

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { listEvents, insertIncident } from "../../db/incidents.js";
 import { getAction } from "../../db/actions.js";
 import { EXECUTORS } from "../../executors/index.js";
-import { ClusterKubeGateway } from "../../executors/kube-gateway.js";
+import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import type { KubeExecutorDeps } from "../../executors/kubernetes.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SIGNOZ_THRESHOLDS as thresholds,
   detectSignozAnomalies,
-  type ServiceWindowStats,
 } from "../../handlers/detect-signoz-anomalies.js";
+import { type ServiceWindowStats } from "../../domain/signoz.js";
 
 const window = (service: string, overrides: Partial<ServiceWindowStats> = {}): ServiceWindowStats => ({
   service,

@@ -15,7 +15,7 @@ import { listPlaybooks } from "../../db/playbooks.js";
 import type { Executor, VerifyResult } from "../../executors/executor.js";
 import type { AnyExecutor } from "../../executors/index.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
-import { httpProbe, registryProbe } from "../../handlers/probe-recovery.js";
+import { httpProbe, registryProbe } from "../../gateways/http-probe.js";
 import { sweepActions } from "../../handlers/sweep-actions.js";
 import { loadRegistry } from "../../registry/services.js";
 import { closedPortUrl } from "../support/llm/incident.js";

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMetrics } from "../../app/metrics.js";
+import { createMetrics } from "../../gateways/metrics.js";
 import { budgetDay, RedisBudgetStore } from "../../kv/llm-budget.js";
 import { budgetRemaining } from "../../ai/chain.js";
 import { sentrySignature } from "../../http/auth.js";

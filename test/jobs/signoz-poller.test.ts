@@ -7,13 +7,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
 import { DEFAULT_SIGNOZ_THRESHOLDS, detectSignozAnomalies } from "../../handlers/detect-signoz-anomalies.js";
-import {
-  clickhouseSpanStats,
-  SIGNOZ_SPANS_TABLE,
-  signozPollProcessor,
-  startSignozPoller,
-  type SignozPollDeps,
-} from "../../jobs/signoz-poller.js";
+import { signozPollProcessor, startSignozPoller, type SignozPollDeps } from "../../jobs/signoz-poller.js";
+import { clickhouseSpanStats, SIGNOZ_SPANS_TABLE } from "../../gateways/signoz-spans.js";
 import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "../../jobs/queues.js";
 import { startClickHouse, type ClickHouseProcess } from "../support/clickhouse.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatMs, normalizeSignoz, type SignozAnomaly } from "../../../handlers/sources/signoz.js";
+import { formatMs, normalizeSignoz } from "../../../handlers/sources/signoz.js";
+import { type SignozAnomaly } from "../../../domain/signoz.js";
 
 const stats = {
   spans: 100,

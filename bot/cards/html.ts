@@ -1,13 +1,19 @@
-// Small helpers for Telegram HTML messages the bot writes itself (the card has its own renderer):
-// escape every dynamic string once, and keep a message inside Telegram's 4096-character limit.
+// Telegram HTML for every message the bot writes (cards, notices, drill-down pages, replies):
+// the one escaper, and keeping a message inside Telegram's 4096-character limit.
 
 /** Telegram's limit on message text. */
 export const MAX_MESSAGE_LENGTH = 4096;
 
-const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 
+/** Text between tags: `&`, `<` and `>` escaped (Telegram's HTML needs no more). */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>]/g, (char) => ENTITIES[char] ?? char);
+}
+
+/** A double-quoted attribute value (a link's href): the quote escaped too. */
+export function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"]/g, (char) => ENTITIES[char] ?? char);
 }
 
 /** `text` cut to `max` characters (whole code points), marked with "…" when cut. */

@@ -8,7 +8,7 @@ import {
   RESTARTED_AT_ANNOTATION,
   toKubeError,
   type KubeGateway,
-} from "../../executors/kube-gateway.js";
+} from "../../gateways/kube-gateway.js";
 import { KubernetesSource } from "../../registry/sources/kubernetes.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
 

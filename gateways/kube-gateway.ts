@@ -16,9 +16,21 @@ import {
   type V1PodTemplateSpec,
   type V1ReplicaSet,
 } from "@kubernetes/client-node";
-import type { KubeGateway as AnalysisKubeGateway, PodLogOptions } from "../ai/context.js";
 import { type KubeEvent } from "../domain/analysis-context.js";
 import { KubeError, type KubeErrorCode } from "./kube-errors.js";
+
+export interface PodLogOptions {
+  tailLines: number;
+  /** The previous container's logs: what a crash-looping pod printed before it died. */
+  previous?: boolean;
+  container?: string;
+}
+
+/** The Kubernetes reads an analysis and the drill-down need. */
+export interface KubeReader {
+  podLogs(namespace: string, pod: string, options: PodLogOptions): Promise<string>;
+  events(namespace: string, name: string): Promise<KubeEvent[]>;
+}
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
@@ -127,7 +139,7 @@ export interface RollbackResult {
 }
 
 /** Everything the executors and the analyzer ask of Kubernetes. */
-export interface KubeGateway extends AnalysisKubeGateway {
+export interface KubeGateway extends KubeReader {
   getDeployment(namespace: string, name: string): Promise<DeploymentState>;
   restartDeployment(namespace: string, name: string, at: Date): Promise<DeploymentState>;
   scaleDeployment(
