@@ -19,7 +19,7 @@ import { checkReject, rejectAction } from "../handlers/reject-action.js";
 import { silenceIncident } from "../handlers/silence-incident.js";
 import { snoozeIncident, type SnoozeChoice } from "../handlers/snooze-incident.js";
 import { remindJob } from "../jobs/remind.processor.js";
-import { enqueueCard, type Queues } from "../jobs/queues.js";
+import { enqueueCard, type Queues, enqueueExecution } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 
 export interface ChatOpsOptions {
@@ -80,8 +80,7 @@ export function chatOpsDeps(
             db: pool,
             approverIds,
             // the job id is the action's: however often it is queued, it runs once
-            enqueueExecution: (actionId) =>
-              queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+            enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
           },
           input,
         ),

@@ -1,8 +1,7 @@
-// The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping, a
-// `SELECT 1`, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list. Gemini
+// The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping of each
+// database, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list. Gemini
 // and Claude are reported as configured: asking them anything would spend tokens.
 import { access, constants } from "node:fs/promises";
-import Docker from "dockerode";
 import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
 import type { Redis } from "ioredis";
@@ -13,8 +12,11 @@ import type { RepairCountersStore } from "../kv/repair-counters.js";
 import type { StatusDeps, Target } from "../handlers/status-report.js";
 import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
-import { dockerOptions } from "../registry/sources/docker.js";
 import { pingRedis } from "../kv/ping.js";
+import { probeOllama } from "../ai/providers/ollama.js";
+import { pingCacheTarget } from "../executors/clear-cache.js";
+import { pingVacuumTarget } from "../executors/vacuum-db.js";
+import { DockerodeGateway } from "../gateways/docker-gateway.js";
 
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
@@ -27,11 +29,7 @@ function llmTargets(config: Readonly<Config>): Target[] {
         return {
           name: "Ollama",
           configured: host !== undefined,
-          probe: async (signal) => {
-            const response = await fetch(new URL("/api/tags", host), { signal });
-            await response.body?.cancel();
-            if (!response.ok) throw new Error(`GET /api/tags answered HTTP ${response.status}`);
-          },
+          probe: (signal) => probeOllama(host ?? "", signal),
         };
       }
       case "gemini":
@@ -55,16 +53,12 @@ function configuredTargets(targets: TargetDeps["deps"]): Target[] {
   const caches = Object.keys(targets.CLEAR_CACHE.targets).map((name): Target => ({
     name: `Redis cache ${name}`,
     configured: true,
-    probe: async () => {
-      await targets.CLEAR_CACHE.client(name).ping();
-    },
+    probe: () => pingCacheTarget(targets.CLEAR_CACHE, name),
   }));
   const databases = Object.keys(targets.VACUUM_DB.targets).map((name): Target => ({
     name: `PostgreSQL ${name}`,
     configured: true,
-    probe: async () => {
-      await targets.VACUUM_DB.client(name).query("SELECT 1");
-    },
+    probe: () => pingVacuumTarget(targets.VACUUM_DB, name),
   }));
   const directories = (targets.CLEANUP_LOGS.config?.directories ?? []).map((directory): Target => ({
     name: `Log directory ${directory}`,
@@ -82,7 +76,7 @@ function configuredTargets(targets: TargetDeps["deps"]): Target[] {
 
 function executorTargets(config: Readonly<Config>, kube: ClusterKubeGateway | undefined): Target[] {
   const dockerHost = config.dockerHost;
-  const docker = dockerHost === undefined ? undefined : new Docker(dockerOptions(dockerHost));
+  const docker = dockerHost === undefined ? undefined : DockerodeGateway.fromHost(dockerHost);
   const namespace = config.autoRepair.allowedNamespaces[0] ?? "default";
   return [
     {

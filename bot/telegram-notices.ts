@@ -5,6 +5,14 @@ import type { ChatNotices } from "../domain/notices.js";
 import { editInPlace } from "./edit-in-place.js";
 import { renderEscalation, renderStormSummary } from "./cards/render-notices.js";
 
+/** Posts a plain reminder (a snooze ran out) as a reply to the card. */
+export function telegramReminder(api: Api) {
+  return (chatId: string, text: string, replyTo: number): Promise<unknown> =>
+    api.sendMessage(chatId, text, {
+      reply_parameters: { message_id: replyTo, allow_sending_without_reply: true },
+    });
+}
+
 export function telegramNotices(api: Api, options: { timeZone?: string } = {}): ChatNotices {
   const timeZone = options.timeZone ?? "UTC";
   const send = async (chatId: string, text: string, replyTo?: number) => {

@@ -23,6 +23,11 @@ const params = z.strictObject({
 const before = z.object({ target: z.string(), dbsize: z.number() });
 
 /** Where the URL points, without its password: for plans and the audit log. */
+/** Whether a configured cache answers (for /status): one PING on its own client. */
+export async function pingCacheTarget(deps: ClearCacheDeps, name: string): Promise<void> {
+  await deps.client(name).ping();
+}
+
 export function describeRedisUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}/${parsed.pathname.replace(/^\//, "") || "0"}`;

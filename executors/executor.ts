@@ -46,3 +46,55 @@ export interface Executor<Params, Deps> {
   /** Has the target recovered since `result`? Called until recovered or a deadline passes. */
   verify(deps: Deps, params: Params, result: ExecutionResult): Promise<VerifyResult>;
 }
+
+/** One action ready to run: an executor with its outside clients and its params, both checked. */
+export interface PreparedAction {
+  guard(): Promise<GuardVerdict>;
+  plan(): PlannedCall[];
+  execute(context: ExecutionContext): Promise<ExecutionResult>;
+  verify(result: ExecutionResult): Promise<VerifyResult>;
+}
+
+/**
+ * An executor with its outside clients bound (`bindExecutor`): what the execute use case runs.
+ * Params arrive as stored (JSON); the executor's own schema checks them before anything runs.
+ */
+export interface BoundExecutor {
+  readonly name: RemediationAction;
+  readonly description: string;
+  prepare(params: unknown): { ok: true; action: PreparedAction } | { ok: false; problem: string };
+}
+
+/** Binds `executor` to its clients; the types make sure they are the ones it needs. */
+export function bindExecutor<Params, Deps>(executor: Executor<Params, Deps>, deps: Deps): BoundExecutor {
+  return {
+    name: executor.name,
+    description: executor.description,
+    prepare(raw) {
+      const parsed = executor.params.safeParse(raw);
+      if (!parsed.success) return { ok: false, problem: parsed.error.message };
+      const params = parsed.data;
+      return {
+        ok: true,
+        action: {
+          guard: () => executor.guard(deps, params),
+          plan: () => executor.plan(params),
+          execute: (context) => executor.execute(deps, params, context),
+          verify: (result) => executor.verify(deps, params, result),
+        },
+      };
+    },
+  };
+}
+
+/** The bound executors by action; two claiming one action is a wiring bug, caught at start-up. */
+export function bindExecutors(
+  bound: readonly BoundExecutor[],
+): ReadonlyMap<RemediationAction, BoundExecutor> {
+  const byName = new Map<RemediationAction, BoundExecutor>();
+  for (const executor of bound) {
+    if (byName.has(executor.name)) throw new Error(`two executors claim ${executor.name}`);
+    byName.set(executor.name, executor);
+  }
+  return byName;
+}

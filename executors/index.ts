@@ -12,14 +12,16 @@ import { restartContainer } from "./restart-container.js";
 import { switchModel } from "./switch-model.js";
 import { vacuumDb } from "./vacuum-db.js";
 
-// Each executor has its own params and deps; the registry only needs their common shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyExecutor = Executor<any, any>;
+/**
+ * What the list knows of an executor without its clients: its name, help text and params schema
+ * (enough to turn an analysis into a proposal). To run one, bind it (executor.ts `bindExecutor`).
+ */
+export type ExecutorInfo = Pick<Executor<unknown, never>, "name" | "description" | "params">;
 
 export function registerExecutors(
-  executors: readonly AnyExecutor[],
-): ReadonlyMap<RemediationAction, AnyExecutor> {
-  const byName = new Map<RemediationAction, AnyExecutor>();
+  executors: readonly ExecutorInfo[],
+): ReadonlyMap<RemediationAction, ExecutorInfo> {
+  const byName = new Map<RemediationAction, ExecutorInfo>();
   for (const executor of executors) {
     if (byName.has(executor.name)) throw new Error(`two executors claim ${executor.name}`);
     byName.set(executor.name, executor);
@@ -77,7 +79,7 @@ function deploymentParams(target: Analysis["target"]): Record<string, unknown> |
 /** What could run for this analysis, or undefined when no executor exists for it yet. */
 export function proposalFor(
   analysis: Analysis,
-  executors: ReadonlyMap<RemediationAction, AnyExecutor> = EXECUTORS,
+  executors: ReadonlyMap<RemediationAction, ExecutorInfo> = EXECUTORS,
 ): { action: RemediationAction; params: Record<string, unknown> } | undefined {
   const action = analysis.suggested_action as RemediationAction;
   const executor = executors.get(action);

@@ -4,7 +4,15 @@
 // replica is ready.
 import { z } from "zod";
 import { deploymentOfPod } from "../domain/scope.js";
-import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type GuardVerdict,
+  type PlannedCall,
+  type VerifyResult,
+  bindExecutor,
+  type BoundExecutor,
+} from "./executor.js";
 import { KubeError } from "../gateways/kube-errors.js";
 import type { DeploymentState, KubeGateway } from "../gateways/kube-gateway.js";
 
@@ -243,3 +251,14 @@ export const rollback: Executor<DeploymentParams, KubeExecutorDeps> = {
 };
 
 export const KUBERNETES_EXECUTORS = [restartPod, deletePod, scaleUp, scaleDown, rollback];
+
+/** The Kubernetes executors bound to one cluster. */
+export function bindKubernetesExecutors(deps: KubeExecutorDeps): BoundExecutor[] {
+  return [
+    bindExecutor(restartPod, deps),
+    bindExecutor(deletePod, deps),
+    bindExecutor(scaleUp, deps),
+    bindExecutor(scaleDown, deps),
+    bindExecutor(rollback, deps),
+  ];
+}

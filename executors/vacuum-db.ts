@@ -40,6 +40,11 @@ function qualified(table: string): { schema: string; table: string; name: string
 }
 
 /** `VACUUM (ANALYZE) "schema"."table"`, each identifier quoted and escaped. */
+/** Whether a configured database answers (for /status): one `SELECT 1` on its own client. */
+export async function pingVacuumTarget(deps: VacuumDbDeps, name: string): Promise<void> {
+  await deps.client(name).query("SELECT 1");
+}
+
 export function vacuumSql(table: string): string {
   const { schema, table: relname } = qualified(table);
   return `VACUUM (ANALYZE) ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(relname)}`;

@@ -54,6 +54,11 @@ export class DockerodeGateway implements DockerGateway {
     return new DockerodeGateway(dockerOptions(dockerHost));
   }
 
+  /** Whether the engine answers (for /status). */
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
   async inspect(name: string): Promise<ContainerSnapshot | undefined> {
     let info: Docker.ContainerInspectInfo;
     try {

@@ -1,6 +1,6 @@
 // SigNoz's span figures, read from its ClickHouse: per service, the last window and the volume of
 // the window before it. The poller (jobs/signoz-poller.ts) turns them into anomalies.
-import type { ClickHouseClient } from "@clickhouse/client";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { z } from "zod";
 import { SIGNOZ_WINDOW_MINUTES, type ServiceWindowStats } from "../domain/signoz.js";
 
@@ -90,4 +90,13 @@ export function clickhouseSpanStats(
       }));
     },
   };
+}
+
+/** SigNoz's span figures from the ClickHouse at `url` (SIGNOZ_CLICKHOUSE_URL); close when done. */
+export function openSignozSpans(
+  url: string,
+  table?: string,
+): { spans: SpanStatsSource; close(): Promise<void> } {
+  const client = createClient({ url, request_timeout: 30_000 });
+  return { spans: clickhouseSpanStats(client, table), close: () => client.close() };
 }

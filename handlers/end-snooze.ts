@@ -3,6 +3,7 @@
 // that the snooze is over.
 import { addEvent, getIncident, telegramMessages, clearSnooze } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
+import type { ChatBudget } from "../kv/chat-budget.js";
 
 export interface EndSnoozeDeps {
   db: Queryable;
@@ -10,6 +11,26 @@ export interface EndSnoozeDeps {
   remind: (chatId: string, replyToMessageId: number, text: string) => Promise<unknown>;
   /** Brings the card up to date. */
   enqueueCard: (incidentId: string) => Promise<unknown>;
+}
+
+/** Thrown by `remind` when the chat's send budget is spent: the reminder waits, it is not lost. */
+export class ChatBusy extends Error {
+  override readonly name = "ChatBusy";
+  constructor(readonly waitMs: number) {
+    super(`the chat's send budget frees up in ${waitMs} ms`);
+  }
+}
+
+/** A `remind` that waits for the chat's send budget like every other send (urgent: it may use the reserve). */
+export function remindWithinBudget(
+  budget: Pick<ChatBudget, "take">,
+  post: (chatId: string, text: string, replyTo: number) => Promise<unknown>,
+): EndSnoozeDeps["remind"] {
+  return async (chatId, replyToMessageId, text) => {
+    const wait = await budget.take(chatId, "urgent");
+    if (wait > 0) throw new ChatBusy(wait);
+    return post(chatId, text, replyToMessageId);
+  };
 }
 
 export type EndSnoozeOutcome = "reminded" | "replaced" | "resolved" | "missing";

@@ -10,17 +10,18 @@ import { addEvent, getIncident, markResolved, setIncidentStatus } from "../db/in
 import { type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import { learnFromOutcome } from "../db/playbooks.js";
-import type { ExecutionResult, VerifyResult } from "../executors/executor.js";
-import type { AnyExecutor } from "../executors/index.js";
+import type { ExecutionResult, VerifyResult, BoundExecutor } from "../executors/executor.js";
 import type { RemediationAction } from "../domain/actions.js";
 import { withDeadline } from "../domain/deadline.js";
 import type { ProbeResult } from "../gateways/http-probe.js";
+import { getAnalysis } from "../db/analyses.js";
+import { resourceKey } from "../domain/decide.js";
+import type { RepairCountersStore } from "../kv/repair-counters.js";
 
 export interface ExecuteDeps {
   db: Queryable;
-  executors: ReadonlyMap<RemediationAction, AnyExecutor>;
-  /** The outside clients each executor needs (Docker, Kubernetes, …), when configured. */
-  executorDeps: Partial<Record<RemediationAction, unknown>>;
+  /** The executors whose outside clients (Docker, Kubernetes, …) are configured here, bound to them. */
+  executors: ReadonlyMap<RemediationAction, BoundExecutor>;
   dryRun: boolean;
   /** After a failed repair, no automatic repair of the resource for a while. */
   startCooldown: (action: PendingAction) => Promise<void>;
@@ -108,16 +109,14 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   const action = await transitionAction(deps.db, { id: actionId }, ["approved"], "executing");
   if (action === undefined) return "skipped";
   const executor = deps.executors.get(action.action as RemediationAction);
-  const executorDeps = deps.executorDeps[action.action as RemediationAction];
   const failed = async (why: string, learn = false) => {
     const outcome = await fail(deps, action, why, { learn });
     return outcome === "failed" ? "failed" : "skipped";
   };
-  if (executor === undefined) return failed(`no executor for ${action.action}`);
-  if (executorDeps === undefined)
-    return failed(`${action.action} has no target configured (e.g. DOCKER_HOST)`);
-  const params = executor.params.safeParse(action.params);
-  if (!params.success) return failed(`params refused: ${params.error.message}`);
+  if (executor === undefined) return failed(`${action.action} has no target configured (e.g. DOCKER_HOST)`);
+  const prepared = executor.prepare(action.params);
+  if (!prepared.ok) return failed(`params refused: ${prepared.problem}`);
+  const run = prepared.action;
   await setIncidentStatus(
     deps.db,
     action.incidentId,
@@ -130,11 +129,9 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     const ran = await withDeadline(
       deps.executionTimeoutMs,
       async (signal) => {
-        const guard = await executor.guard(executorDeps, params.data);
+        const guard = await run.guard();
         if (!guard.ok) return { refused: `guard ${guard.rule}: ${guard.reason}` };
-        return {
-          result: await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal }),
-        };
+        return { result: await run.execute({ dryRun: deps.dryRun, signal }) };
       },
       () => new ExecutionTimeout(deps.executionTimeoutMs),
     );
@@ -190,14 +187,12 @@ export async function verifyAction(
 ): Promise<VerifyOutcome> {
   const action = await getAction(deps.db, actionId);
   if (action?.status !== "verifying" || action.result === null) return "skipped";
-  const executor = deps.executors.get(action.action as RemediationAction);
-  const executorDeps = deps.executorDeps[action.action as RemediationAction];
-  if (executor === undefined || executorDeps === undefined)
-    return fail(deps, action, "cannot verify: no executor");
-  const params: unknown = executor.params.parse(action.params);
+  const prepared = deps.executors.get(action.action as RemediationAction)?.prepare(action.params);
+  if (prepared === undefined) return fail(deps, action, "cannot verify: no executor");
+  if (!prepared.ok) return fail(deps, action, `cannot verify: params refused: ${prepared.problem}`);
   let verdict: VerifyResult;
   try {
-    verdict = await executor.verify(executorDeps, params, action.result as unknown as ExecutionResult);
+    verdict = await prepared.action.verify(action.result as unknown as ExecutionResult);
   } catch (error) {
     // a flaky read is not a verdict; the deadline decides
     verdict = { outcome: "pending", detail: `cannot read the target: ${(error as Error).message}` };
@@ -256,7 +251,6 @@ async function recovered(
 /** `rollout undo` of the deployment a failed rollout left half-done; audited and on the timeline. */
 async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<string> {
   const executor = deps.executors.get("ROLLBACK");
-  const executorDeps = deps.executorDeps.ROLLBACK;
   const target = { namespace: action.params.namespace, deployment: action.params.deployment };
   const record = async (ok: boolean, detail: Record<string, unknown>, line: string) => {
     await addEvent(
@@ -275,17 +269,18 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
     });
     return line;
   };
-  if (executor === undefined || executorDeps === undefined)
+  if (executor === undefined)
     return record(false, {}, "automatic rollback impossible: no ROLLBACK executor configured");
-  const params = executor.params.safeParse(target);
-  if (!params.success) return record(false, {}, `automatic rollback refused: ${params.error.message}`);
+  const prepared = executor.prepare(target);
+  if (!prepared.ok) return record(false, {}, `automatic rollback refused: ${prepared.problem}`);
+  const run = prepared.action;
   try {
     return await withDeadline(
       deps.executionTimeoutMs,
       async (signal) => {
-        const guard = await executor.guard(executorDeps, params.data);
+        const guard = await run.guard();
         if (!guard.ok) return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`);
-        const result = await executor.execute(executorDeps, params.data, { dryRun: deps.dryRun, signal });
+        const result = await run.execute({ dryRun: deps.dryRun, signal });
         const to = result.detail?.toRevision;
         return record(
           true,
@@ -298,4 +293,19 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
   } catch (error) {
     return record(false, {}, `automatic rollback failed: ${(error as Error).message}`);
   }
+}
+
+/**
+ * `startCooldown` as the guardrails count it: on the resource the analysis named (a pod's
+ * deployment), for `seconds`. A proposal with no analysis behind it (a person's request) starts none.
+ */
+export function cooldownOnFailure(
+  db: Queryable,
+  counters: Pick<RepairCountersStore, "startCooldown">,
+  seconds: number,
+): ExecuteDeps["startCooldown"] {
+  return async (action) => {
+    const stored = await getAnalysis(db, action.analysisId);
+    if (stored !== undefined) await counters.startCooldown(resourceKey(stored.analysis), seconds);
+  };
 }

@@ -5,7 +5,15 @@ import { randomUUID } from "node:crypto";
 import { executeAction, verifyAction, type ExecuteDeps } from "../handlers/execute-action.js";
 import { sweepActions } from "../handlers/sweep-actions.js";
 import { getAction } from "../db/actions.js";
-import { enqueueCard, ExecuteJobSchema, type ExecuteJob, type Queues, type SweepJob } from "./queues.js";
+import {
+  enqueueCard,
+  ExecuteJobSchema,
+  type ExecuteJob,
+  type Queues,
+  type SweepJob,
+  executionJobId,
+  enqueueExecution,
+} from "./queues.js";
 
 export interface ExecuteProcessorDeps {
   execute: ExecuteDeps;
@@ -49,9 +57,9 @@ export function executeProcessor(deps: ExecuteProcessorDeps) {
         enqueueExecution: async (actionId) => {
           // A failed job keeps its id for a week (removeOnFail), and an add with that id would do
           // nothing; the action is still "approved", so nothing ran: the old job goes.
-          const previous = await deps.queues.execute.getJob(`execute-${actionId}`);
+          const previous = await deps.queues.execute.getJob(executionJobId(actionId));
           if (previous !== undefined && (await previous.isFailed())) await previous.remove();
-          return deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` });
+          return enqueueExecution(deps.queues.execute, actionId);
         },
         verifyWithinMs: deps.verifyWithinMs ?? 120_000,
         ...(deps.sweepGraceMs === undefined ? {} : { graceMs: deps.sweepGraceMs }),

@@ -145,12 +145,35 @@ export interface Queues {
   escalate: Queue<EscalateJob>;
   remind: Queue<RemindJob>;
   storm: Queue<StormJob>;
+  /** The SigNoz poller's own schedule (jobs/signoz-poller.ts): jobs carry no data. */
+  signozPoll: Queue<Record<string, never>>;
   close(): Promise<void>;
 }
 
 /** Asks for an incident's card to be brought up to date, now (each change its own job). */
 export function enqueueCard(notify: Pick<Queue<NotifyJob>, "add">, incidentId: string): Promise<unknown> {
   return notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() });
+}
+
+/** The job id of an action's execution: however often it is queued, the action runs once. */
+export const executionJobId = (actionId: number): string => `execute-${actionId}`;
+
+/** Queues the execution of an approved action (by a person or by the guardrails). */
+export function enqueueExecution(execute: Queues["execute"], actionId: number): Promise<unknown> {
+  return execute.add("execute", { actionId }, { jobId: executionJobId(actionId) });
+}
+
+/** Asks a human now, because a repair failed (each failure its own job). */
+export function enqueueRepairEscalation(
+  escalate: Pick<Queue<EscalateJob>, "add">,
+  incidentId: string,
+  detail: string,
+): Promise<unknown> {
+  return escalate.add(
+    "escalate",
+    { incidentId, reason: "repair_failed", detail },
+    { jobId: `escalate-repair-${incidentId}-${randomUUID()}` },
+  );
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
@@ -164,6 +187,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     escalate: queue<EscalateJob>(QUEUE_NAMES.escalate, ESCALATE_JOB_OPTIONS),
     remind: queue<RemindJob>(QUEUE_NAMES.remind, REMIND_JOB_OPTIONS),
     storm: queue<StormJob>(QUEUE_NAMES.storm, STORM_JOB_OPTIONS),
+    signozPoll: queue<Record<string, never>>(QUEUE_NAMES.signozPoll, {}),
   };
   return {
     ...queues,

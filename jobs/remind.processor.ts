@@ -1,16 +1,8 @@
 // Remind queue: a snooze ran out (a job delayed until its end). The use case decides whether the
 // chat hears about it again.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { endSnooze, type EndSnoozeDeps, type EndSnoozeOutcome } from "../handlers/end-snooze.js";
+import { endSnooze, type EndSnoozeDeps, type EndSnoozeOutcome, ChatBusy } from "../handlers/end-snooze.js";
 import { RemindJobSchema, type RemindJob } from "./queues.js";
-
-/** Thrown by `remind` when the chat's send budget is spent: the reminder waits, it is not lost. */
-export class ChatBusy extends Error {
-  override readonly name = "ChatBusy";
-  constructor(readonly waitMs: number) {
-    super(`the chat's send budget frees up in ${waitMs} ms`);
-  }
-}
 
 export function remindProcessor(deps: EndSnoozeDeps) {
   return async (job: Job<RemindJob>, token?: string): Promise<EndSnoozeOutcome> => {

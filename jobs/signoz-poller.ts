@@ -1,22 +1,19 @@
 // SigNoz poller: every minute (one BullMQ job scheduler, however many workers run) ask SigNoz's
 // ClickHouse for per-service span figures, detect anomalies, and put them into the ingest queue
 // as ONE job, where they are deduplicated like any other alert.
-import { createClient } from "@clickhouse/client";
-import { Queue, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
+import type { Queue } from "bullmq";
+import { type Job } from "bullmq";
 import { randomUUID } from "node:crypto";
-import type { Logger } from "pino";
 import { z } from "zod";
 import {
-  DEFAULT_SIGNOZ_THRESHOLDS,
   detectSignozAnomalies,
   FiringEntrySchema,
   type FiringEntry,
   type SignozThresholds,
 } from "../handlers/detect-signoz-anomalies.js";
-import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "./queues.js";
-import { SignozFiringSet } from "../kv/signoz-firing.js";
-import { clickhouseSpanStats, type SpanStatsSource } from "../gateways/signoz-spans.js";
+import { IngestJobSchema, type IngestJob } from "./queues.js";
+import type { SignozFiringSet } from "../kv/signoz-firing.js";
+import { type SpanStatsSource } from "../gateways/signoz-spans.js";
 
 export const SIGNOZ_POLL_SCHEDULER_ID = "signoz-poll";
 export const DEFAULT_SIGNOZ_POLL_EVERY_MS = 60_000;
@@ -72,7 +69,10 @@ export function signozPollProcessor(deps: SignozPollDeps) {
 }
 
 /** One schedule in Redis, whichever process calls this and however often. */
-export async function scheduleSignozPoll(queue: Queue, everyMs: number): Promise<void> {
+export async function scheduleSignozPoll(
+  queue: Pick<Queue, "upsertJobScheduler">,
+  everyMs: number = DEFAULT_SIGNOZ_POLL_EVERY_MS,
+): Promise<void> {
   await queue.upsertJobScheduler(
     SIGNOZ_POLL_SCHEDULER_ID,
     { every: everyMs },
@@ -83,56 +83,4 @@ export async function scheduleSignozPoll(queue: Queue, everyMs: number): Promise
       opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { age: 24 * 3_600 } },
     },
   );
-}
-
-export interface SignozPollerOptions {
-  /** ioredis with `maxRetriesPerRequest: null` (the runtime's worker connection); also keeps the firing set. */
-  connection: Redis;
-  prefix: string;
-  clickhouseUrl: string;
-  thresholds?: Partial<SignozThresholds>;
-  ingestQueue: Pick<Queue<IngestJob>, "add">;
-  logger: Logger;
-  everyMs?: number;
-  table?: string;
-}
-
-export interface SignozPoller {
-  close(): Promise<void>;
-}
-
-export async function startSignozPoller(options: SignozPollerOptions): Promise<SignozPoller> {
-  const { connection, prefix, logger } = options;
-  const clickhouse = createClient({ url: options.clickhouseUrl, request_timeout: 30_000 });
-  const queue = new Queue(QUEUE_NAMES.signozPoll, { connection, prefix });
-  const processor = signozPollProcessor({
-    spans: clickhouseSpanStats(clickhouse, options.table),
-    ingest: options.ingestQueue,
-    firing: new SignozFiringSet(connection, prefix),
-    thresholds: { ...DEFAULT_SIGNOZ_THRESHOLDS, ...options.thresholds },
-  });
-  try {
-    await scheduleSignozPoll(queue, options.everyMs ?? DEFAULT_SIGNOZ_POLL_EVERY_MS);
-  } catch (error) {
-    await queue.close();
-    await clickhouse.close();
-    throw error;
-  }
-  // One poll at a time per process: the firing set is read, then written.
-  const worker = new Worker(QUEUE_NAMES.signozPoll, processor, { connection, prefix, concurrency: 1 });
-  worker.on("completed", (job, result: SignozPollResult) => {
-    if (result.ingestJobId !== undefined) logger.info({ job: job.id, ...result }, "signoz anomalies queued");
-  });
-  worker.on("failed", (job, error) =>
-    logger.warn({ job: job?.id, err: error.message }, "signoz poll failed"),
-  );
-  worker.on("error", (error) => logger.error({ err: error }, "signoz poll worker error"));
-  return {
-    async close() {
-      // The schedule stays in Redis: it belongs to the deployment, not to this process.
-      await worker.close();
-      await queue.close();
-      await clickhouse.close();
-    },
-  };
 }

@@ -58,3 +58,10 @@ function asProviderError(error: unknown, retryAfterMs: number | undefined): Prov
     ? httpFailure("ollama", status, error, retryAfterMs)
     : networkFailure("ollama", error);
 }
+
+/** Whether the Ollama server at `host` answers (its model list, which costs nothing), for /status. */
+export async function probeOllama(host: string, signal: AbortSignal): Promise<void> {
+  const response = await fetch(new URL("/api/tags", host), { signal });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`GET /api/tags answered HTTP ${response.status}`);
+}

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { pendingApprovals } from "../../db/actions.js";
 import { type Queryable } from "../../db/pool.js";
 import { approveAction } from "../../handlers/approve-action.js";
-import type { Queues } from "../../jobs/queues.js";
+import { type Queues, enqueueExecution } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
@@ -36,8 +36,7 @@ export const approvalRoutes: FastifyPluginAsync<{
       {
         db: deps.db,
         approverIds: [],
-        enqueueExecution: (actionId) =>
-          deps.queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` }),
+        enqueueExecution: (actionId) => enqueueExecution(deps.queues.execute, actionId),
       },
       { incidentId: parsed.data.incident_id, apiActor: parsed.data.approved_by },
     );

@@ -3,12 +3,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { listEvents, insertIncident } from "../../db/incidents.js";
 import { getAction } from "../../db/actions.js";
-import { EXECUTORS } from "../../executors/index.js";
 import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
-import type { KubeExecutorDeps } from "../../executors/kubernetes.js";
+import { type KubeExecutorDeps, scaleUp, rollback } from "../../executors/kubernetes.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
 import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { bindExecutor, bindExecutors } from "../../executors/executor.js";
 
 const NS = "awoooi-prod";
 const INCIDENT = "INC-20261124-0001";
@@ -64,8 +64,7 @@ describe("automatic rollback after a failed repair", () => {
     const escalations: string[] = [];
     const deps: ExecuteDeps = {
       db: db.pool,
-      executors: EXECUTORS,
-      executorDeps: { SCALE_UP: kubeDeps, ROLLBACK: kubeDeps },
+      executors: bindExecutors([bindExecutor(scaleUp, kubeDeps), bindExecutor(rollback, kubeDeps)]),
       dryRun: false,
       executionTimeoutMs: 5_000,
       autoRollback: true,

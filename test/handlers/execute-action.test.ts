@@ -8,12 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { RemediationAction } from "../../domain/actions.js";
 import { auditTrail, getAction, type PendingAction } from "../../db/actions.js";
 import { getIncident, insertIncident, listEvents, markResolved } from "../../db/incidents.js";
 import { listPlaybooks } from "../../db/playbooks.js";
-import type { Executor, VerifyResult } from "../../executors/executor.js";
-import type { AnyExecutor } from "../../executors/index.js";
+import { type Executor, type VerifyResult, bindExecutor, bindExecutors } from "../../executors/executor.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
 import { httpProbe, registryProbe } from "../../gateways/http-probe.js";
 import { sweepActions } from "../../handlers/sweep-actions.js";
@@ -82,8 +80,7 @@ async function setUp(behaviour: Behaviour, extra: Partial<ExecuteDeps> = {}) {
   const cooldowns: PendingAction[] = [];
   const deps: ExecuteDeps = {
     db: db.pool,
-    executors: new Map<RemediationAction, AnyExecutor>([["RESTART_CONTAINER", testExecutor(behaviour)]]),
-    executorDeps: { RESTART_CONTAINER: {} },
+    executors: bindExecutors([bindExecutor(testExecutor(behaviour), {})]),
     dryRun: false,
     executionTimeoutMs: 5_000,
     autoRollback: false,

@@ -5,12 +5,10 @@ import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { RemediationAction } from "../../domain/actions.js";
 import { getAction } from "../../db/actions.js";
 import { insertIncident } from "../../db/incidents.js";
 import { type Queryable } from "../../db/pool.js";
-import type { Executor } from "../../executors/executor.js";
-import type { AnyExecutor } from "../../executors/index.js";
+import { type Executor, bindExecutor, bindExecutors } from "../../executors/executor.js";
 import { executeProcessor } from "../../jobs/execute.processor.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../../jobs/queues.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
@@ -93,8 +91,7 @@ describe("the sweep of the execute queue", () => {
         queues,
         execute: {
           db: flaky,
-          executors: new Map<RemediationAction, AnyExecutor>([["RESTART_CONTAINER", countingExecutor(runs)]]),
-          executorDeps: { RESTART_CONTAINER: {} },
+          executors: bindExecutors([bindExecutor(countingExecutor(runs), {})]),
           dryRun: false,
           executionTimeoutMs: 5_000,
           autoRollback: false,

@@ -1,14 +1,13 @@
 // The SigNoz poller against a private ClickHouse server, real Redis and PostgreSQL, and (end to
 // end) the whole bot with the Telegram emulator.
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
 import { DEFAULT_SIGNOZ_THRESHOLDS, detectSignozAnomalies } from "../../handlers/detect-signoz-anomalies.js";
-import { signozPollProcessor, startSignozPoller, type SignozPollDeps } from "../../jobs/signoz-poller.js";
-import { clickhouseSpanStats, SIGNOZ_SPANS_TABLE } from "../../gateways/signoz-spans.js";
+import { scheduleSignozPoll, signozPollProcessor, type SignozPollDeps } from "../../jobs/signoz-poller.js";
+import { clickhouseSpanStats, SIGNOZ_SPANS_TABLE, openSignozSpans } from "../../gateways/signoz-spans.js";
 import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "../../jobs/queues.js";
 import { startClickHouse, type ClickHouseProcess } from "../support/clickhouse.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
@@ -184,16 +183,32 @@ describe("the poll job", () => {
   it("runs on one BullMQ job scheduler however many pollers start", async () => {
     const keyPrefix = prefix();
     const target = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: redis, prefix: keyPrefix });
-    const options = {
-      connection: redis,
-      prefix: keyPrefix,
-      clickhouseUrl: clickhouse.url,
-      ingestQueue: target,
-      logger: pino({ level: "silent" }),
-      everyMs: 60_000,
+    // A poller as each worker process runs it (app/workers.ts): its schedule, and a worker.
+    const startSignozPoller = async () => {
+      const queue = new Queue(QUEUE_NAMES.signozPoll, { connection: redis, prefix: keyPrefix });
+      const signoz = openSignozSpans(clickhouse.url);
+      await scheduleSignozPoll(queue, 60_000);
+      const processor = signozPollProcessor({
+        spans: signoz.spans,
+        ingest: target,
+        firing: new SignozFiringSet(redis, keyPrefix),
+        thresholds: DEFAULT_SIGNOZ_THRESHOLDS,
+      });
+      const worker = new Worker(QUEUE_NAMES.signozPoll, processor, {
+        connection: redis,
+        prefix: keyPrefix,
+        concurrency: 1,
+      });
+      return {
+        async close() {
+          await worker.close();
+          await queue.close();
+          await signoz.close();
+        },
+      };
     };
-    const first = await startSignozPoller(options);
-    const second = await startSignozPoller(options);
+    const first = await startSignozPoller();
+    const second = await startSignozPoller();
     try {
       await expect.poll(() => target.getJobCountByTypes("waiting"), { timeout: 5_000 }).toBe(1);
       // and no second poll right behind it from the second upsert

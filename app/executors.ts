@@ -1,0 +1,103 @@
+// The executors bound to the outside clients configured here: Docker with DOCKER_HOST, the
+// Kubernetes ones with KUBECONFIG, the targets-file ones (AUTO_REPAIR_CONFIG) and the chain's
+// own settings always. An action missing from the map cannot run here: the decision sends it to
+// a human, and an approval of it fails saying so.
+import type { RemediationAction } from "../domain/actions.js";
+import { bindExecutor, bindExecutors, type BoundExecutor } from "../executors/executor.js";
+import { bindKubernetesExecutors } from "../executors/kubernetes.js";
+import { cleanupLogs } from "../executors/cleanup-logs.js";
+import { clearCache } from "../executors/clear-cache.js";
+import { fallbackAi } from "../executors/fallback-ai.js";
+import { renewCert } from "../executors/renew-cert.js";
+import { restartContainer } from "../executors/restart-container.js";
+import { switchModel } from "../executors/switch-model.js";
+import { createTargetDeps, type TargetDeps } from "../executors/target-deps.js";
+import { loadTargets, NO_TARGETS } from "../executors/targets.js";
+import { createProviders } from "../ai/providers/index.js";
+import { RedisChainSettings, type ChainSettingsStore } from "../kv/chain-settings.js";
+import type { Redis } from "ioredis";
+import type { Shutdown } from "./infrastructure.js";
+import { vacuumDb } from "../executors/vacuum-db.js";
+import { DockerodeGateway } from "../gateways/docker-gateway.js";
+import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
+import type { Config } from "../registry/config.js";
+
+/**
+ * The cluster's gateway when KUBECONFIG is set. @kubernetes/client-node costs about 80 MB of
+ * memory, so it is loaded only here: never by intake, nor without a cluster.
+ */
+export async function clusterGateway(config: Readonly<Config>): Promise<ClusterKubeGateway | undefined> {
+  if (config.kubeconfig === undefined) return undefined;
+  const { ClusterKubeGateway } = await import("../gateways/kube-gateway.js");
+  return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+}
+
+/** Replicas of a Deployment now: what a rollout restart or undo really affects. */
+export function deploymentReplicas(kube: KubeGateway) {
+  return async (namespace: string, deployment: string) => {
+    const { replicas, readyReplicas } = await kube.getDeployment(namespace, deployment);
+    return { replicas, readyReplicas };
+  };
+}
+
+export function boundExecutors(
+  config: Readonly<Config>,
+  clients: { kube: KubeGateway | undefined; targets: TargetDeps["deps"] },
+): ReadonlyMap<RemediationAction, BoundExecutor> {
+  const { kube, targets } = clients;
+  const kubeDeps =
+    kube === undefined
+      ? undefined
+      : {
+          kube,
+          minHealthyReplicas: config.autoRepair.minHealthyReplicas,
+          maxReplicas: config.autoRepair.maxReplicas,
+        };
+  return bindExecutors([
+    ...(config.dockerHost === undefined
+      ? []
+      : [bindExecutor(restartContainer, { docker: DockerodeGateway.fromHost(config.dockerHost) })]),
+    ...(kubeDeps === undefined ? [] : bindKubernetesExecutors(kubeDeps)),
+    bindExecutor(clearCache, targets.CLEAR_CACHE),
+    bindExecutor(vacuumDb, targets.VACUUM_DB),
+    bindExecutor(renewCert, targets.RENEW_CERT),
+    bindExecutor(cleanupLogs, targets.CLEANUP_LOGS),
+    bindExecutor(switchModel, targets.SWITCH_MODEL),
+    bindExecutor(fallbackAi, targets.FALLBACK_AI),
+  ]);
+}
+
+/**
+ * The clients the executors and /status act through: the cluster (KUBECONFIG), the targets of
+ * the targets file (connecting on first use) and the chain's run-time settings in Redis. Only the
+ * roles that act (bot, worker) open them; `shutdown` closes them.
+ */
+export async function openRepairClients(
+  config: Readonly<Config>,
+  redis: Redis,
+  acting: boolean,
+  shutdown: Shutdown,
+): Promise<{
+  kube: ClusterKubeGateway | undefined;
+  targets: TargetDeps["deps"];
+  chainSettings: ChainSettingsStore;
+}> {
+  const kube = acting ? await clusterGateway(config) : undefined;
+  const targets =
+    acting && config.autoRepair.configPath !== undefined
+      ? await loadTargets(config.autoRepair.configPath)
+      : NO_TARGETS;
+  // SWITCH_MODEL and FALLBACK_AI write these; the chain reads them before every analysis.
+  const chainSettings = new RedisChainSettings(redis, config.redis.prefix);
+  const targetDeps = createTargetDeps({
+    targets,
+    settings: chainSettings,
+    ollama: config.llm.ollama,
+    chain: config.llm.chain,
+    configuredProviders: createProviders(config.llm)
+      .filter((slot) => slot.provider !== undefined)
+      .map((slot) => slot.name),
+  });
+  shutdown.add(() => targetDeps.close());
+  return { kube, targets: targetDeps.deps, chainSettings };
+}

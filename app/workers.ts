@@ -1,0 +1,294 @@
+// The queue workers, as one table: each row a queue, its processor (jobs/), and how many jobs it
+// runs at once; rows with a schedule book it in Redis once, however many processes start. The
+// deps each processor needs are built here from the runtime's clients, and nothing else happens.
+import { Worker, type Processor } from "bullmq";
+import type { Api } from "grammy";
+import type { Logger } from "pino";
+import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
+import { telegramNotices, telegramReminder } from "../bot/telegram-notices.js";
+import { telegramNotifier } from "../bot/telegram-notifier.js";
+import type { RemediationAction } from "../domain/actions.js";
+import type { BoundExecutor } from "../executors/executor.js";
+import type { KubeGateway } from "../gateways/kube-gateway.js";
+import { registryProbe } from "../gateways/http-probe.js";
+import { openSignozSpans } from "../gateways/signoz-spans.js";
+import { DEFAULT_SIGNOZ_THRESHOLDS } from "../handlers/detect-signoz-anomalies.js";
+import { remindWithinBudget } from "../handlers/end-snooze.js";
+import { cooldownOnFailure } from "../handlers/execute-action.js";
+import { routeChats } from "../handlers/route-chats.js";
+import { analyzeProcessor } from "../jobs/analyze.processor.js";
+import { escalateProcessor } from "../jobs/escalate.processor.js";
+import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
+import { ingestProcessor } from "../jobs/ingest.processor.js";
+import { notifyProcessor } from "../jobs/notify.processor.js";
+import {
+  enqueueCard,
+  enqueueExecution,
+  enqueueRepairEscalation,
+  QUEUE_NAMES,
+  type QueueName,
+} from "../jobs/queues.js";
+import { remindProcessor } from "../jobs/remind.processor.js";
+import { scheduleSignozPoll, signozPollProcessor, type SignozPollResult } from "../jobs/signoz-poller.js";
+import { scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
+import { CardLocks } from "../kv/card-lock.js";
+import type { ChainSettingsStore } from "../kv/chain-settings.js";
+import { ChatBudget, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../kv/chat-budget.js";
+import { DedupWindow } from "../kv/dedup.js";
+import { RedisBudgetStore } from "../kv/llm-budget.js";
+import { RepairCountersStore } from "../kv/repair-counters.js";
+import { SignozFiringSet } from "../kv/signoz-firing.js";
+import { StormGate } from "../kv/storm-gate.js";
+import type { Config } from "../registry/config.js";
+import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
+import type { ServiceRegistry } from "../registry/services.js";
+import { guardrailPolicy } from "./commands.js";
+import { deploymentReplicas } from "./executors.js";
+import type { Infrastructure, Shutdown } from "./infrastructure.js";
+
+export interface WorkerOptions {
+  /** Worker concurrency per queue. */
+  concurrency?: { ingest?: number; notify?: number; analyze?: number };
+  /** The bot's own sends per chat per minute, shared across processes (kv/chat-budget.ts). */
+  chatBudget?: ChatBudgetLimits;
+  /** At most one edit of a storm summary card per this many ms (default jobs/storm.processor.ts). */
+  stormRefreshMs?: number;
+  /** How often and how long to verify a repair (default every 1 s for 120 s). */
+  verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
+  /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
+  chain?: ChainOptions;
+}
+
+export interface WorkerContext {
+  config: Readonly<Config>;
+  logger: Logger;
+  infra: Infrastructure;
+  api: Api;
+  registry: ServiceRegistry;
+  kube: KubeGateway | undefined;
+  executors: ReadonlyMap<RemediationAction, BoundExecutor>;
+  chainSettings: ChainSettingsStore;
+}
+
+interface WorkerRow {
+  queue: QueueName;
+  processor: Processor;
+  concurrency: number;
+  /** For processors that may take longer than BullMQ's 30 s default before it thinks them dead. */
+  lockDuration?: number;
+  /** A repeating job the queue runs on, booked once in Redis whichever process starts. */
+  schedule?: () => Promise<void>;
+  /** Closes what the row opened besides its worker. */
+  close?: () => Promise<void>;
+  /** Logs a finished job worth an operator's line. */
+  completed?: (logger: Logger, jobId: string | undefined, result: unknown) => void;
+}
+
+/** Unlimited, for tests that lift Telegram's limits (the emulator's too). */
+const UNLIMITED: ChatBudgetLimits = {
+  groupPerMinute: Number.MAX_SAFE_INTEGER,
+  privatePerMinute: Number.MAX_SAFE_INTEGER,
+};
+
+function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: boolean): WorkerRow[] {
+  const { config, infra, api, registry, kube, executors } = ctx;
+  const { pool, redis, queues, metrics } = infra;
+  const prefix = config.redis.prefix;
+  const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
+  const notices = telegramNotices(api);
+  const budget = new ChatBudget(
+    redis,
+    prefix,
+    options.chatBudget ?? (budgetLifted ? UNLIMITED : TELEGRAM_BUDGET),
+  );
+  const stormGate = new StormGate(redis, prefix, config.storm);
+  const counters = new RepairCountersStore(redis, prefix);
+  const card = (incidentId: string) => enqueueCard(queues.notify, incidentId);
+  const verifyWithinMs = options.verify?.verifyWithinMs ?? config.autoRepair.verifySeconds * 1000;
+  const rows: WorkerRow[] = [
+    {
+      queue: QUEUE_NAMES.ingest,
+      processor: ingestProcessor({
+        ingest: {
+          pool,
+          dedup: new DedupWindow(redis, prefix, {
+            alertmanager: config.alertmanager.dedupTtlSeconds,
+            sentry: config.sentry.dedupTtlSeconds,
+            signoz: config.alertmanager.dedupTtlSeconds,
+          }),
+        },
+        queues,
+        metrics,
+        signozUrl: config.signoz.publicUrl,
+        escalateAfterSeconds: config.escalation.afterSeconds,
+      }),
+      concurrency: options.concurrency?.ingest ?? 8,
+    },
+    {
+      queue: QUEUE_NAMES.notify,
+      processor: notifyProcessor({
+        sync: {
+          db: pool,
+          notifier: telegramNotifier(api),
+          serviceFacts: serviceFactsFrom(registry),
+          chatIds,
+          budget,
+          storm: {
+            db: pool,
+            gate: stormGate,
+            refresh: (stormId) =>
+              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
+          },
+        },
+        locks: new CardLocks(redis, prefix),
+        metrics,
+        queues,
+      }),
+      concurrency: options.concurrency?.notify ?? 4,
+    },
+    {
+      queue: QUEUE_NAMES.analyze,
+      processor: analyzeProcessor({
+        analyze: {
+          pool,
+          chain: createAnalysisChain(
+            config.llm,
+            { budgetStore: new RedisBudgetStore(redis, prefix), settings: ctx.chainSettings },
+            options.chain,
+          ),
+          guardrails: {
+            policy: guardrailPolicy(config),
+            counters,
+            registryAllows: allowedActionsFrom(registry),
+          },
+          // analyses see pod logs and events, and the guardrails the replicas, when a cluster is configured
+          ...(kube === undefined ? {} : { context: { kube }, workload: deploymentReplicas(kube) }),
+          canExecute: (action) => executors.has(action),
+          // what the guardrails allow runs once, like an approval
+          enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
+        },
+        queues,
+        metrics,
+      }),
+      concurrency: options.concurrency?.analyze ?? 4,
+      // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
+      lockDuration: 180_000,
+    },
+    {
+      queue: QUEUE_NAMES.execute,
+      processor: executeProcessor({
+        queues,
+        execute: {
+          db: pool,
+          executors,
+          dryRun: config.autoRepair.dryRun,
+          executionTimeoutMs: config.autoRepair.executionTimeoutSeconds * 1000,
+          autoRollback: config.autoRepair.autoRollback,
+          probe: registryProbe(registry),
+          escalate: (incidentId, detail) => enqueueRepairEscalation(queues.escalate, incidentId, detail),
+          startCooldown: cooldownOnFailure(pool, counters, config.autoRepair.cooldownSeconds),
+        },
+        verifyWithinMs,
+        ...options.verify,
+      }),
+      concurrency: 4,
+      lockDuration: 120_000,
+      // every 30 s: actions stuck between steps (a lost hand-over, a dead worker) are moved on
+      schedule: () => scheduleExecuteSweep(queues.execute),
+    },
+    {
+      // snooze reminders: delayed until the snooze ends, then the chat hears it again
+      queue: QUEUE_NAMES.remind,
+      processor: remindProcessor({
+        db: pool,
+        remind: remindWithinBudget(budget, telegramReminder(api)),
+        enqueueCard: card,
+      }),
+      concurrency: 2,
+    },
+    {
+      // SLA and failed-repair escalations: delayed jobs in Redis, so they outlive a restart
+      queue: QUEUE_NAMES.escalate,
+      processor: escalateProcessor({
+        escalate: {
+          pool,
+          notices,
+          chatIds,
+          oncallUsernames: config.telegram.oncallUsernames,
+          afterSeconds: config.escalation.afterSeconds,
+          budget,
+        },
+        queues,
+      }),
+      concurrency: 2,
+    },
+    {
+      // storm summary cards, edited at most once per refresh interval
+      queue: QUEUE_NAMES.storm,
+      processor: stormProcessor({
+        sync: { db: pool, gate: stormGate, notices, budget },
+        queue: queues.storm,
+        enqueueCard: card,
+        metrics,
+        ...(options.stormRefreshMs === undefined ? {} : { intervalMs: options.stormRefreshMs }),
+      }),
+      concurrency: 2,
+    },
+  ];
+  const clickhouseUrl = config.signoz.clickhouseUrl;
+  if (clickhouseUrl !== undefined) {
+    const signoz = openSignozSpans(clickhouseUrl);
+    rows.push({
+      // every minute, SigNoz's span figures become anomalies in the ingest queue
+      queue: QUEUE_NAMES.signozPoll,
+      processor: signozPollProcessor({
+        spans: signoz.spans,
+        ingest: queues.ingest,
+        firing: new SignozFiringSet(redis, prefix),
+        thresholds: { ...DEFAULT_SIGNOZ_THRESHOLDS, errorCount: config.signoz.anomalyThresholdErrorCount },
+      }),
+      // one poll at a time per process: the firing set is read, then written
+      concurrency: 1,
+      schedule: () => scheduleSignozPoll(queues.signozPoll),
+      close: () => signoz.close(),
+      completed: (logger, job, result) => {
+        const poll = result as SignozPollResult;
+        if (poll.ingestJobId !== undefined) logger.info({ job, ...poll }, "signoz anomalies queued");
+      },
+    });
+  }
+  return rows;
+}
+
+/** Starts every worker of the table; `shutdown` closes them (waiting for the jobs in progress). */
+export async function startWorkers(
+  ctx: WorkerContext,
+  shutdown: Shutdown,
+  options: WorkerOptions & { budgetLifted: boolean },
+): Promise<void> {
+  const { logger, infra, config } = ctx;
+  const rows = workerTable(ctx, options, options.budgetLifted);
+  const workers = rows.map((row) => {
+    const worker = new Worker(row.queue, row.processor, {
+      connection: infra.workerConnection,
+      prefix: config.redis.prefix,
+      concurrency: row.concurrency,
+      ...(row.lockDuration === undefined ? {} : { lockDuration: row.lockDuration }),
+    });
+    worker.on("failed", (job, error) =>
+      logger.warn(
+        { queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message },
+        "job failed",
+      ),
+    );
+    worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
+    const completed = row.completed;
+    if (completed !== undefined) worker.on("completed", (job, result) => completed(logger, job.id, result));
+    return worker;
+  });
+  shutdown.add(async () => {
+    await Promise.all(workers.map((worker) => worker.close()));
+    for (const row of rows) await row.close?.();
+  });
+  for (const row of rows) await row.schedule?.();
+}
