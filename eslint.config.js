@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["registry/config.ts", "test/**/*.ts", "bench/**/*.ts", "vitest.config.ts"],
+    files: ["registry/config.ts", "test/**/*.ts", "bench/**/*.ts", "dev/**/*.ts", "vitest.config.ts"],
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

@@ -4,7 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { createAnalysisChain } from "../ai/chain.js";
-import { closedPortUrl, startFakes, testIncident, type Fakes } from "../test/support/llm/incident.js";
+import { closedPortUrl, startFakes, testIncident, type Fakes } from "../dev/llm-incident.js";
 
 export interface AiFailoverFigures {
   /** Median time from the start of an analysis to Gemini receiving the request, Ollama refused. */

@@ -2,7 +2,7 @@
 // what the load generator can measure on this machine right now. Latency above the floor is the
 // bot's; the floor itself is the machine (shared cores, the generator's own event loop).
 import { spawn } from "node:child_process";
-import { freePort, waitForHttp } from "../test/support/processes.js";
+import { freePort, waitForHttp } from "../dev/processes.js";
 
 const SERVER = `
 const { createServer } = require("node:http");

@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { testEnv } from "../test/support/env.js";
-import { freePort, waitForHttp } from "../test/support/processes.js";
+import { testEnv } from "../dev/env.js";
+import { freePort, waitForHttp } from "../dev/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ARGS = ["--import", "tsx", "main.ts"] as const;
@@ -39,7 +39,7 @@ export interface BotProcess {
 
 export interface BotProcessOptions {
   label: string;
-  /** Settings on top of test/support/env.ts's complete test environment. */
+  /** Settings on top of dev/env.ts's complete test environment. */
   env: Record<string, string>;
 }
 

@@ -6,7 +6,7 @@
 // edited when the analysis starts and again when it ends), and the bot paces a chat at one call a
 // second, so an alert sent while those edits are queued would wait behind them. Before each alert
 // the bench waits until every queue is idle and the chat has had no call for a pacing interval.
-import type { CallRecord, TelegramEmulator } from "../test/support/telegram-emulator.js";
+import type { CallRecord, TelegramEmulator } from "../dev/emulators/telegram.js";
 import { BOT_HEADERS, uniqueAlert, WEBHOOK_PATH } from "./payloads.js";
 import type { QueueProbe } from "./queue-probe.js";
 

@@ -2,8 +2,8 @@
 // receives, once as the API v2 `POST /api/v2/alerts` body Prometheus sends to Alertmanager, so both
 // servers are compared on the same alerts.
 import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
-import { alertmanagerPayload } from "../test/support/alerts.js";
-import { TEST_SECRETS } from "../test/support/env.js";
+import { alertmanagerPayload } from "../dev/alerts.js";
+import { TEST_SECRETS } from "../dev/env.js";
 
 export const WEBHOOK_PATH = "/api/v1/webhooks/alertmanager";
 export const ALERTMANAGER_ALERTS_PATH = "/api/v2/alerts";

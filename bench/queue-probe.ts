@@ -3,7 +3,7 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { QUEUE_NAMES } from "../jobs/queues.js";
-import { TEST_REDIS_URL } from "../test/support/redis.js";
+import { TEST_REDIS_URL } from "../dev/redis.js";
 
 const PENDING_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children"] as const;
 

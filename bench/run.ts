@@ -14,11 +14,11 @@
 // overallRate, which sends bursts; both are printed, and a bare node:http server gives the floor
 // of what this machine can measure.
 import { cpus, loadavg } from "node:os";
-import { startAlertmanager, type AlertmanagerProcess } from "../test/support/alertmanager.js";
-import { TEST_SECRETS } from "../test/support/env.js";
-import { createTestDatabase } from "../test/support/postgres.js";
-import { deleteKeys, uniquePrefix } from "../test/support/redis.js";
-import { TelegramEmulator } from "../test/support/telegram-emulator.js";
+import { startAlertmanager, type AlertmanagerProcess } from "../dev/alertmanager.js";
+import { TEST_SECRETS } from "../dev/env.js";
+import { createTestDatabase } from "../dev/postgres.js";
+import { deleteKeys, uniquePrefix } from "../dev/redis.js";
+import { TelegramEmulator } from "../dev/emulators/telegram.js";
 import { runAiFailoverBench } from "./ai-failover-hook.js";
 import { runStormBench } from "./storm.js";
 import { startBareServer } from "./bare-server.js";

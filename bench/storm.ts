@@ -6,9 +6,9 @@
 // (target 0), how long until every incident was listed by GET /api/v1/incidents, and how long
 // until the chat fell quiet.
 import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
-import { alertmanagerFiring } from "../test/support/alerts.js";
-import { TEST_SECRETS } from "../test/support/env.js";
-import { busiestMinute, TelegramEmulator } from "../test/support/telegram-emulator.js";
+import { alertmanagerFiring } from "../dev/alerts.js";
+import { TEST_SECRETS } from "../dev/env.js";
+import { busiestMinute, TelegramEmulator } from "../dev/emulators/telegram.js";
 import type { BotProcess } from "./bot-process.js";
 import { BOT_HEADERS, WEBHOOK_PATH } from "./payloads.js";
 import type { Figure } from "./summary.js";

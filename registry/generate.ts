@@ -2,7 +2,7 @@
 // (and per host), and the route that sends every alert to the bot's webhook.
 import { stringify } from "yaml";
 import { hostGroup, type AlertRule, type Registry } from "./model.js";
-import { SEVERITIES } from "./schema.js";
+import { SEVERITY_LABELS } from "./schema.js";
 
 /** SPEC section 2: the route and user the bot's webhook expects. */
 export const WEBHOOK_PATH = "/api/v1/webhooks/alertmanager";
@@ -63,7 +63,7 @@ export function alertmanagerConfig(registry: Registry) {
       group_wait: settings.group_wait,
       group_interval: settings.group_interval,
       repeat_interval: settings.repeat_interval,
-      routes: SEVERITIES.map((severity) => ({
+      routes: SEVERITY_LABELS.map((severity) => ({
         receiver,
         matchers: [`severity="${severity}"`],
         ...settings.severity_routes[severity],

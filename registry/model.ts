@@ -11,13 +11,13 @@ import type {
   PageSlo,
   RegistryFile,
   ServiceEntry,
-  Severity,
+  SeverityLabel,
 } from "./schema.js";
 
 export interface AlertRule {
   name: string;
   aliases: readonly string[];
-  severity: Severity;
+  severity: SeverityLabel;
   source: AlertSource;
   /** PromQL, for `prometheus` alerts. */
   expr?: string;

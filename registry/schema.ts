@@ -3,13 +3,15 @@
 // service may allow) is checked in semantic.ts.
 import { z } from "zod";
 import { BLACKLISTED_ACTIONS } from "../domain/actions.js";
+import { SEVERITIES, type Severity } from "../domain/incident.js";
 
-export const SEVERITIES = ["critical", "high", "medium"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** The `severity` label an alert rule sets (Alertmanager routes on it); an incident's severity is P0–P2. */
+export const SEVERITY_LABELS = ["critical", "high", "medium"] as const;
+export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
 
 /** P0/P1/P2 of the seed; the severity an incident of the service gets when its source gives none. */
-export const TIERS = ["P0", "P1", "P2"] as const;
-export type Tier = (typeof TIERS)[number];
+export const TIERS = SEVERITIES;
+export type Tier = Severity;
 
 export const LAYERS = [
   "application",
@@ -140,7 +142,7 @@ const alertRefs = z.array(alertName).default([]);
 
 const alertFields = {
   name: alertName,
-  severity: z.enum(SEVERITIES),
+  severity: z.enum(SEVERITY_LABELS),
   expr: text.optional(),
   for: duration.optional(),
   summary: text,

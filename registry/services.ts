@@ -3,7 +3,14 @@
 import type { RemediationAction } from "./actions.js";
 import { loadRegistryFile } from "./loader.js";
 import type { AlertRule, Host, Registry, Service } from "./model.js";
-import { THRESHOLD, type Endpoint, type Links, type Severity, type SloTargets, type Tier } from "./schema.js";
+import {
+  THRESHOLD,
+  type Endpoint,
+  type Links,
+  type SeverityLabel,
+  type SloTargets,
+  type Tier,
+} from "./schema.js";
 
 export type { AlertRule, Host, Registry, Service } from "./model.js";
 
@@ -44,10 +51,10 @@ export interface ServiceRegistry {
   links(service: ServiceRef): Links | undefined;
   sloTargets(service: ServiceRef): Slos | undefined;
   /** Severity for incidents whose source gives none (Sentry, SigNoz), from the service tier. */
-  defaultSeverity(service: ServiceRef): Severity | undefined;
+  defaultSeverity(service: ServiceRef): SeverityLabel | undefined;
 }
 
-const TIER_SEVERITY: Record<Tier, Severity> = { P0: "critical", P1: "high", P2: "medium" };
+const TIER_SEVERITY: Record<Tier, SeverityLabel> = { P0: "critical", P1: "high", P2: "medium" };
 const WORKLOAD_LABELS = {
   deployment: "Deployment",
   statefulset: "StatefulSet",

@@ -8,7 +8,7 @@ import type { Queues } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
-import { describeIssues } from "./webhooks.js";
+import { parseInput } from "../validate.js";
 
 const Body = z.strictObject({
   incident_id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
@@ -22,14 +22,10 @@ export const analyzeRoutes: FastifyPluginAsync<{
   app.post("/analyze", {
     onRequest: async (request) => checkBearer(request.headers.authorization, deps.config.http.apiToken),
     handler: async (request, reply) => {
-      const parsed = Body.safeParse(request.body);
-      if (!parsed.success) {
-        const { message, issues } = describeIssues(parsed.error);
-        throw new ApiError("invalid_payload", message, { issues });
-      }
-      const incident = await getIncident(deps.db, parsed.data.incident_id);
+      const body = parseInput(Body, request.body);
+      const incident = await getIncident(deps.db, body.incident_id);
       if (incident === undefined)
-        throw new ApiError("not_found", `incident ${parsed.data.incident_id} does not exist`);
+        throw new ApiError("not_found", `incident ${body.incident_id} does not exist`);
       if (incident.status === "resolved") {
         throw new ApiError("conflict", `incident ${incident.id} is resolved; there is nothing to analyse`);
       }
@@ -37,7 +33,7 @@ export const analyzeRoutes: FastifyPluginAsync<{
       try {
         await deps.queues.analyze.add(
           "analyze",
-          { incidentId: incident.id, requestedBy: parsed.data.requested_by },
+          { incidentId: incident.id, requestedBy: body.requested_by },
           { jobId },
         );
       } catch (error) {

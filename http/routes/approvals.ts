@@ -9,7 +9,7 @@ import { type Queues, enqueueExecution } from "../../jobs/queues.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
-import { describeIssues } from "./webhooks.js";
+import { parseInput } from "../validate.js";
 
 const ExecuteBody = z.strictObject({
   incident_id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
@@ -27,23 +27,19 @@ export const approvalRoutes: FastifyPluginAsync<{
   app.get("/approvals/pending", async () => ({ pending: await pendingApprovals(deps.db) }));
 
   app.post("/execute", async (request, reply) => {
-    const parsed = ExecuteBody.safeParse(request.body);
-    if (!parsed.success) {
-      const { message, issues } = describeIssues(parsed.error);
-      throw new ApiError("invalid_payload", message, { issues });
-    }
+    const body = parseInput(ExecuteBody, request.body);
     const result = await approveAction(
       {
         db: deps.db,
         approverIds: [],
         enqueueExecution: (actionId) => enqueueExecution(deps.queues.execute, actionId),
       },
-      { incidentId: parsed.data.incident_id, apiActor: parsed.data.approved_by },
+      { incidentId: body.incident_id, apiActor: body.approved_by },
     );
     if (result.outcome !== "approved") throw new ApiError("conflict", result.text);
     await deps.queues.notify.add(
       "card",
-      { incidentId: parsed.data.incident_id, changedAt: new Date().toISOString() },
+      { incidentId: body.incident_id, changedAt: new Date().toISOString() },
       { jobId: `card-${result.actionId}-approved` },
     );
     return reply.status(202).send({ status: "queued", action_id: result.actionId });

@@ -16,7 +16,7 @@ import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES } from "../../domain/in
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
-import { describeIssues } from "./webhooks.js";
+import { parseInput } from "../validate.js";
 
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z
@@ -45,15 +45,6 @@ const IdParams = z.object({
   id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
 });
 
-function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const { message, issues } = describeIssues(result.error);
-    throw new ApiError("invalid_query", message, { issues });
-  }
-  return result.data;
-}
-
 export const incidentRoutes: FastifyPluginAsync<{
   deps: { config: Readonly<Config>; db: Queryable };
 }> = async (app, { deps }) => {
@@ -62,7 +53,7 @@ export const incidentRoutes: FastifyPluginAsync<{
   });
 
   app.get("/incidents", async (request) => {
-    const query = parseOr400(ListQuery, request.query);
+    const query = parseInput(ListQuery, request.query, "invalid_query");
     const incidents = await listIncidents(deps.db, {
       limit: query.limit,
       ...(query.status === undefined ? {} : { status: query.status }),
@@ -76,15 +67,16 @@ export const incidentRoutes: FastifyPluginAsync<{
 
   // Tokens and cost of the analyses, summed per UTC day and provider.
   app.get("/usage", async (request) => {
-    const { days } = parseOr400(
+    const { days } = parseInput(
       z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(7) }),
       request.query,
+      "invalid_query",
     );
     return { days: await dailyUsage(deps.db, days) };
   });
 
   app.get("/incidents/:id", async (request) => {
-    const { id } = parseOr400(IdParams, request.params);
+    const { id } = parseInput(IdParams, request.params, "invalid_query");
     const incident = await getIncident(deps.db, id);
     if (incident === undefined) throw new ApiError("not_found", `incident ${id} does not exist`);
     const [timeline, alerts, messages, analyses, usage, audit, folds] = await Promise.all([

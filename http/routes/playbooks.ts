@@ -6,8 +6,7 @@ import { type Queryable } from "../../db/pool.js";
 import { listPlaybooks } from "../../db/playbooks.js";
 import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
-import { ApiError } from "../errors.js";
-import { describeIssues } from "./webhooks.js";
+import { parseInput } from "../validate.js";
 
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -25,14 +24,10 @@ export const playbookRoutes: FastifyPluginAsync<{
   );
 
   app.get("/playbooks", async (request) => {
-    const query = ListQuery.safeParse(request.query);
-    if (!query.success) {
-      const { message, issues } = describeIssues(query.error);
-      throw new ApiError("invalid_query", message, { issues });
-    }
+    const query = parseInput(ListQuery, request.query, "invalid_query");
     const page = await listPlaybooks(deps.db, {
-      limit: query.data.limit,
-      ...(query.data.cursor === undefined ? {} : { cursor: query.data.cursor }),
+      limit: query.limit,
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
     });
     return { playbooks: page.items, next: page.nextCursor ?? null };
   });

@@ -2,7 +2,6 @@
 // cannot be queued gets a 503 so the sender retries.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
-import type { z } from "zod";
 import type { Metrics } from "../../gateways/metrics.js";
 import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
 import {
@@ -16,6 +15,7 @@ import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { withDeadline } from "../../domain/deadline.js";
+import { parseInput } from "../validate.js";
 
 export interface WebhookDeps {
   config: Readonly<Config>;
@@ -23,38 +23,6 @@ export interface WebhookDeps {
   metrics: Metrics;
   /** Longest wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
-}
-
-/** "alerts[0].labels: must not be empty" for the first few problems. */
-export function describeIssues(error: z.ZodError): {
-  message: string;
-  issues: { path: string; message: string }[];
-} {
-  const issues = error.issues.slice(0, 10).map((issue) => ({
-    path: issue.path.reduce<string>(
-      (text, part) =>
-        typeof part === "number"
-          ? `${text}[${part}]`
-          : text === ""
-            ? String(part)
-            : `${text}.${String(part)}`,
-      "",
-    ),
-    message: issue.message,
-  }));
-  const first = issues[0];
-  const message =
-    first === undefined ? "invalid body" : `${first.path === "" ? "body" : first.path}: ${first.message}`;
-  return { message, issues };
-}
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const { message, issues } = describeIssues(result.error);
-    throw new ApiError("invalid_payload", message, { issues });
-  }
-  return result.data;
 }
 
 async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promise<string> {
@@ -85,7 +53,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       checkAlertmanagerAuth(request.headers.authorization);
     },
     handler: async (request, reply) => {
-      const payload = parse(AlertmanagerPayloadSchema, request.body);
+      const payload = parseInput(AlertmanagerPayloadSchema, request.body);
       const jobId = await enqueue(deps, "alertmanager", {
         source: "alertmanager",
         receivedAt: new Date().toISOString(),
@@ -120,7 +88,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
         return reply.status(200).send({ status: "ignored", reason: `resource ${resource} is not handled` });
       }
       const typed = resource as SentryPayload["resource"];
-      const payload = { resource: typed, body: parse(SENTRY_SCHEMAS[typed], body) } as SentryPayload;
+      const payload = { resource: typed, body: parseInput(SENTRY_SCHEMAS[typed], body) } as SentryPayload;
       if (!isActionable(payload)) {
         return reply
           .status(200)

@@ -6,7 +6,7 @@ import { AnalysisChain, createAnalysisChain, type ChainOptions } from "../../ai/
 import type { LlmProvider } from "../../ai/provider.js";
 import { createProviders, type LlmSettings } from "../../ai/providers/index.js";
 import { parseConfig } from "../../registry/config.js";
-import type { HostileVariant } from "../support/llm/fake-server.js";
+import type { HostileVariant } from "../../dev/emulators/llm/fake-server.js";
 import {
   closedPortUrl,
   INJECTION,
@@ -14,8 +14,8 @@ import {
   startFakes,
   testIncident,
   type Fakes,
-} from "../support/llm/incident.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+} from "../../dev/llm-incident.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let fakes: Fakes;
 let redis: Redis;

@@ -8,8 +8,8 @@ import { ClaudeProvider } from "../../ai/providers/claude.js";
 import { GeminiProvider } from "../../ai/providers/gemini.js";
 import { OllamaProvider } from "../../ai/providers/ollama.js";
 import { scopeFromContext } from "../../domain/scope.js";
-import { presentedKey } from "../support/llm/anthropic-fake.js";
-import { closedPortUrl, startFakes, testIncident, validAnswer, type Fakes } from "../support/llm/incident.js";
+import { presentedKey } from "../../dev/emulators/llm/anthropic.js";
+import { closedPortUrl, startFakes, testIncident, validAnswer, type Fakes } from "../../dev/llm-incident.js";
 
 let fakes: Fakes;
 const context = testIncident();

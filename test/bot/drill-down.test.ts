@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderDrillDown } from "../../bot/cards/render-drill-down.js";
 import { packDrillDownData, unpackDrillDownData } from "../../bot/callback-data/drill-down-data.js";
 import type { DrillDownResult } from "../../handlers/incident-drill-down.js";
-import { parseTelegramHtml } from "../support/telegram-emulator.js";
+import { parseTelegramHtml } from "../../dev/emulators/telegram.js";
 
 const incident = {
   id: "INC-20260329-0001",

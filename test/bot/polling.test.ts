@@ -2,8 +2,8 @@ import { Bot } from "grammy";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { startPolling } from "../../bot/polling.js";
-import { freePort } from "../support/processes.js";
-import { TelegramEmulator } from "../support/telegram-emulator.js";
+import { freePort } from "../../dev/processes.js";
+import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 
 const TOKEN = "123456:TEST-TOKEN";
 

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBot, registerCommands } from "../../bot/index.js";
 import { startPolling } from "../../bot/polling.js";
-import { TelegramEmulator } from "../support/telegram-emulator.js";
+import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 
 const TOKEN = "123456:TEST-TOKEN";
 

@@ -16,7 +16,7 @@ import {
   type CardVerb,
   type IncidentCard,
 } from "../../domain/card.js";
-import { parseTelegramHtml as parseLikeTelegram } from "../support/telegram-emulator.js";
+import { parseTelegramHtml as parseLikeTelegram } from "../../dev/emulators/telegram.js";
 
 // ---------------------------------------------------------------------------------------------
 // A strict parser for the subset of HTML Telegram accepts (https://core.telegram.org/bots/api#html-style),

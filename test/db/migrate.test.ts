@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { migrate } from "../../db/migrate.js";
 import { createPool } from "../../db/pool.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase | undefined;
 afterEach(async () => {

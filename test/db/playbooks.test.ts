@@ -8,7 +8,7 @@ import {
   playbooksFor,
   recordRejection,
 } from "../../db/playbooks.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase;
 beforeEach(async () => {

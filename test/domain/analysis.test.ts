@@ -4,7 +4,7 @@ import { SUGGESTED_ACTIONS } from "../../domain/actions.js";
 import { AnalysisSchema, MODEL_OUTPUT_JSON_SCHEMA, validateModelOutput } from "../../domain/analysis.js";
 import { AnalysisContextSchema } from "../../domain/analysis-context.js";
 import { scopeFromContext } from "../../domain/scope.js";
-import { testIncident, validAnswer } from "../support/llm/incident.js";
+import { testIncident, validAnswer } from "../../dev/llm-incident.js";
 
 const scope = scopeFromContext(testIncident());
 const answer = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({

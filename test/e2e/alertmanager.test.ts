@@ -1,9 +1,9 @@
 // A real Prometheus Alertmanager pointed at the bot: its webhook (basic auth from a password
 // file, send_resolved) produces a card, a repeat edits it, a resolve marks it resolved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postAlerts, startAlertmanager, type AlertmanagerProcess } from "../support/alertmanager.js";
-import { TEST_SECRETS } from "../support/env.js";
-import { startStack, waitForChat, type Stack } from "../support/stack.js";
+import { postAlerts, startAlertmanager, type AlertmanagerProcess } from "../../dev/alertmanager.js";
+import { TEST_SECRETS } from "../../dev/env.js";
+import { startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 let stack: Stack;
 let alertmanager: AlertmanagerProcess;

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAnalyses } from "../../db/analyses.js";
 import { getIncident } from "../../db/incidents.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { TEST_SECRETS } from "../support/env.js";
-import { startFakes, validAnswer, type Fakes } from "../support/llm/incident.js";
-import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { TEST_SECRETS } from "../../dev/env.js";
+import { startFakes, validAnswer, type Fakes } from "../../dev/llm-incident.js";
+import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 let stack: Stack;
 let fakes: Fakes;

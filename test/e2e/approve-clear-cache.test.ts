@@ -8,8 +8,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail, latestAction } from "../../db/actions.js";
 import { getIncident } from "../../db/incidents.js";
-import { alertmanagerFiring } from "../support/alerts.js";
-import { TEST_REDIS_URL } from "../support/redis.js";
+import { alertmanagerFiring } from "../../dev/alerts.js";
+import { TEST_REDIS_URL } from "../../dev/redis.js";
 import {
   buttonData,
   alertmanagerAuth,
@@ -18,7 +18,7 @@ import {
   startStack,
   waitForChat,
   type Stack,
-} from "../support/stack.js";
+} from "../../dev/stack.js";
 
 const cacheUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, "")}/12`;
 let dir: string;

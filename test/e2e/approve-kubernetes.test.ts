@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestAction } from "../../db/actions.js";
 import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
 import {
   buttonData,
   alertmanagerAuth,
@@ -13,7 +13,7 @@ import {
   startStack,
   waitForChat,
   type Stack,
-} from "../support/stack.js";
+} from "../../dev/stack.js";
 
 let kube: KubeEmulator;
 let stack: Stack;

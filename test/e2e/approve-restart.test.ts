@@ -4,9 +4,9 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail, latestAction } from "../../db/actions.js";
 import { getIncident } from "../../db/incidents.js";
-import { alertmanagerFiring } from "../support/alerts.js";
+import { alertmanagerFiring } from "../../dev/alerts.js";
 import { startDockerEngine, type DockerEngine } from "../support/docker-engine.js";
-import { TEST_SECRETS } from "../support/env.js";
+import { TEST_SECRETS } from "../../dev/env.js";
 import {
   buttonData,
   alertmanagerAuth,
@@ -15,7 +15,7 @@ import {
   startStack,
   waitForChat,
   type Stack,
-} from "../support/stack.js";
+} from "../../dev/stack.js";
 
 let engine: DockerEngine;
 let stack: Stack;

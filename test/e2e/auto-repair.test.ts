@@ -6,11 +6,11 @@ import { auditTrail, latestAction } from "../../db/actions.js";
 import { getIncident } from "../../db/incidents.js";
 import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import { RepairCountersStore } from "../../kv/repair-counters.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { TEST_SECRETS } from "../support/env.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
-import { startFakes, validAnswer, type Fakes } from "../support/llm/incident.js";
-import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { TEST_SECRETS } from "../../dev/env.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
+import { startFakes, validAnswer, type Fakes } from "../../dev/llm-incident.js";
+import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 const NAMESPACE = "awoooi-prod";
 let kube: KubeEmulator;

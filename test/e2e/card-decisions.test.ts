@@ -5,15 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail, latestAction, proposeAction } from "../../db/actions.js";
 import { latestAnalysis } from "../../db/analyses.js";
 import { getIncident, telegramMessages } from "../../db/incidents.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 const ALICE = { fromUserId: 1001, username: "alice" };
 const BOB = { fromUserId: 1002, username: "bob" };

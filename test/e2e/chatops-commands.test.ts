@@ -10,17 +10,10 @@ import type { InlineKeyboardButton } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisChainSettings } from "../../kv/chain-settings.js";
 import { insertIncident, nextIncidentId } from "../../db/incidents.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { button, buttons, chatUser } from "../support/chat-user.js";
-import type { EmulatedMessage } from "../support/telegram-emulator.js";
+import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 const APPROVER = 1001;
 const OUTSIDER = 4242;

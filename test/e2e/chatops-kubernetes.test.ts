@@ -6,18 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { latestAction } from "../../db/actions.js";
 import { latestAnalysis } from "../../db/analyses.js";
 import { ClusterKubeGateway, RESTARTED_AT_ANNOTATION } from "../../gateways/kube-gateway.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { button, buttons, chatUser } from "../support/chat-user.js";
-import type { EmulatedMessage } from "../support/telegram-emulator.js";
+import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 const APPROVER = 1001;
 const OUTSIDER = 4242;

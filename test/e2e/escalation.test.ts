@@ -10,7 +10,7 @@ import { auditTrail } from "../../db/actions.js";
 import { latestAnalysis } from "../../db/analyses.js";
 import { getIncident, listEvents, telegramMessages } from "../../db/incidents.js";
 import { escalateIncident } from "../../handlers/escalate-incident.js";
-import { alertmanagerPayload } from "../support/alerts.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
 import {
   alertmanagerAuth,
   CHAT_ID,
@@ -19,8 +19,8 @@ import {
   startStack,
   waitForChat,
   type Stack,
-} from "../support/stack.js";
-import type { EmulatedMessage } from "../support/telegram-emulator.js";
+} from "../../dev/stack.js";
+import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 let stack: Stack;
 

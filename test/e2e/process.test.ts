@@ -1,13 +1,13 @@
 // `npm start` as a real process: a bad setting stops it with one line; SIGTERM loses nothing.
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { testEnv } from "../support/env.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { freePort, waitForHttp } from "../support/processes.js";
-import { deleteKeys, uniquePrefix } from "../support/redis.js";
-import { alertmanagerAuth, startStack } from "../support/stack.js";
-import { TelegramEmulator } from "../support/telegram-emulator.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { testEnv } from "../../dev/env.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { freePort, waitForHttp } from "../../dev/processes.js";
+import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
+import { alertmanagerAuth, startStack } from "../../dev/stack.js";
+import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 

@@ -1,15 +1,8 @@
 // Cards routed by severity and namespace to other chats through the whole bot; the default chat
 // gets only what no route claims.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alertmanagerPayload } from "../support/alerts.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 const P0_CHAT = -1002000000001;
 const MONITORING_CHAT = -1002000000002;

@@ -8,16 +8,9 @@ import { auditTrail } from "../../db/actions.js";
 import { telegramMessages } from "../../db/incidents.js";
 import { alertmanagerSilences } from "../../gateways/alertmanager-silences.js";
 import { createSilence } from "../../handlers/create-silence.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { startAlertmanager, type AlertmanagerProcess } from "../support/alertmanager.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { startAlertmanager, type AlertmanagerProcess } from "../../dev/alertmanager.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 
 const ALICE = { fromUserId: 1001, username: "alice" };
 const BOB = { fromUserId: 1002, username: "bob" };

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
 import { sentrySignature } from "../../http/auth.js";
-import { alertmanagerPayload, sentryIssueCreated } from "../support/alerts.js";
-import { TEST_SECRETS } from "../support/env.js";
+import { alertmanagerPayload, sentryIssueCreated } from "../../dev/alerts.js";
+import { TEST_SECRETS } from "../../dev/env.js";
 import {
   buttonData,
   alertmanagerAuth,
@@ -12,7 +12,7 @@ import {
   startStack,
   waitForChat,
   type Stack,
-} from "../support/stack.js";
+} from "../../dev/stack.js";
 
 let stack: Stack;
 beforeAll(async () => {

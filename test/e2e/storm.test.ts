@@ -4,17 +4,10 @@
 // card is finalised once the storm subsides, after which new incidents get their own cards again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { foldsOfIncident } from "../../db/storms.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { TEST_SECRETS } from "../support/env.js";
-import {
-  alertmanagerAuth,
-  CHAT_ID,
-  postJson,
-  startStack,
-  waitForChat,
-  type Stack,
-} from "../support/stack.js";
-import { busiestMinute, type EmulatedMessage } from "../support/telegram-emulator.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { TEST_SECRETS } from "../../dev/env.js";
+import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
+import { busiestMinute, type EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 const THRESHOLD = 4;
 const WINDOW_SECONDS = 10;

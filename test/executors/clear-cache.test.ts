@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearCache, redisTargetClients, type ClearCacheDeps } from "../../executors/clear-cache.js";
 import { parseTargets } from "../../executors/targets.js";
-import { TEST_REDIS_URL } from "../support/redis.js";
+import { TEST_REDIS_URL } from "../../dev/redis.js";
 
 const url = (db: number) => `${TEST_REDIS_URL.replace(/\/\d*$/, "")}/${db}`;
 const targets = parseTargets(

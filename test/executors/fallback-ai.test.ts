@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createAnalysisChain, type AnalysisChain } from "../../ai/chain.js";
 import { RedisChainSettings } from "../../kv/chain-settings.js";
 import { fallbackAi, type FallbackAiDeps } from "../../executors/fallback-ai.js";
-import { startFakes, testIncident, type Fakes } from "../support/llm/incident.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { startFakes, testIncident, type Fakes } from "../../dev/llm-incident.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let fakes: Fakes;
 let redis: Redis;

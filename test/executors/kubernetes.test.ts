@@ -10,7 +10,7 @@ import {
   scaleUp,
   type KubeExecutorDeps,
 } from "../../executors/kubernetes.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
 
 let kube: KubeEmulator;
 let deps: KubeExecutorDeps;

@@ -10,7 +10,7 @@ import {
   type RestartContainerDeps,
 } from "../../executors/restart-container.js";
 import { startDockerEngine, type DockerEngine } from "../support/docker-engine.js";
-import { freePort } from "../support/processes.js";
+import { freePort } from "../../dev/processes.js";
 
 let engine: DockerEngine;
 let deps: RestartContainerDeps;

@@ -6,9 +6,9 @@ import { createAnalysisChain, type AnalysisChain } from "../../ai/chain.js";
 import { RedisChainSettings } from "../../kv/chain-settings.js";
 import type { LlmSettings } from "../../ai/providers/index.js";
 import { switchModel, type SwitchModelDeps } from "../../executors/switch-model.js";
-import { OllamaFake } from "../support/llm/ollama-fake.js";
-import { testIncident, validAnswer } from "../support/llm/incident.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { OllamaFake } from "../../dev/emulators/llm/ollama.js";
+import { testIncident, validAnswer } from "../../dev/llm-incident.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let ollama: OllamaFake;
 let redis: Redis;

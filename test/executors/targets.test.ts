@@ -6,9 +6,9 @@ import { pino } from "pino";
 import { startRuntime } from "../../app/runtime.js";
 import { findTarget, loadTargets, parseTargets, TargetsFileError } from "../../executors/targets.js";
 import { parseConfig } from "../../registry/config.js";
-import { testEnv } from "../support/env.js";
-import { createTestDatabase } from "../support/postgres.js";
-import { deleteKeys, uniquePrefix } from "../support/redis.js";
+import { testEnv } from "../../dev/env.js";
+import { createTestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTargets } from "../../executors/targets.js";
 import { postgresTargetClients, vacuumDb, vacuumSql, type VacuumDbDeps } from "../../executors/vacuum-db.js";
-import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase;
 let clients: ReturnType<typeof postgresTargetClients>;

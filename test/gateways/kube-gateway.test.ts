@@ -10,7 +10,7 @@ import {
   type KubeGateway,
 } from "../../gateways/kube-gateway.js";
 import { KubernetesSource } from "../../registry/sources/kubernetes.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
 
 const NS = "awoooi-prod";
 

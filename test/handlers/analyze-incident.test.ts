@@ -9,9 +9,9 @@ import { learnFromOutcome } from "../../db/playbooks.js";
 import type { GuardrailPolicy } from "../../domain/decide.js";
 import { RepairCountersStore } from "../../kv/repair-counters.js";
 import { analyzeIncident, type AnalyzeDeps } from "../../handlers/analyze-incident.js";
-import { validAnswer } from "../support/llm/incident.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { validAnswer } from "../../dev/llm-incident.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let db: TestDatabase;
 let redis: Redis;

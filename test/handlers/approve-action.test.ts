@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auditTrail, getAction } from "../../db/actions.js";
 import { insertIncident, markResolved } from "../../db/incidents.js";
 import { approveAction } from "../../handlers/approve-action.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase;
 beforeEach(async () => {

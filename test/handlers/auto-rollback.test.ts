@@ -6,8 +6,8 @@ import { getAction } from "../../db/actions.js";
 import { ClusterKubeGateway } from "../../gateways/kube-gateway.js";
 import { type KubeExecutorDeps, scaleUp, rollback } from "../../executors/kubernetes.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
-import { startKubeEmulator, type KubeEmulator } from "../support/kube-emulator.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { bindExecutor, bindExecutors } from "../../executors/executor.js";
 
 const NS = "awoooi-prod";

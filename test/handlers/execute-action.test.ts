@@ -16,8 +16,8 @@ import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/ex
 import { httpProbe, registryProbe } from "../../gateways/http-probe.js";
 import { sweepActions } from "../../handlers/sweep-actions.js";
 import { loadRegistry } from "../../registry/services.js";
-import { closedPortUrl } from "../support/llm/incident.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { closedPortUrl } from "../../dev/llm-incident.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase;
 let server: Server | undefined;

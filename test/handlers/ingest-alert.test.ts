@@ -4,9 +4,9 @@ import { getIncident, listEvents } from "../../db/incidents.js";
 import { ingestAlert, type IngestDeps } from "../../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../../handlers/sources/alertmanager.js";
 import type { NormalizedAlert } from "../../domain/normalized-alert.js";
-import { alertmanagerPayload } from "../support/alerts.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { DedupWindow } from "../../kv/dedup.js";
 
 let db: TestDatabase;

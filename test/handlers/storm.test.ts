@@ -8,8 +8,8 @@ import type { ChatNotices, StormSummary } from "../../domain/notices.js";
 import { placeIncident, syncStormCard } from "../../handlers/storm.js";
 import { promotionLimit, StormGate } from "../../kv/storm-gate.js";
 import { ChatBudget } from "../../kv/chat-budget.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 const prefix = uniquePrefix();
 let redis: Redis;

@@ -11,10 +11,10 @@ import { ingestAlert } from "../../handlers/ingest-alert.js";
 import { normalizeAlertmanager } from "../../handlers/sources/alertmanager.js";
 import { createQueues, type Queues } from "../../jobs/queues.js";
 import { parseConfig } from "../../registry/config.js";
-import { alertmanagerPayload, sentryIssueCreated } from "../support/alerts.js";
-import { TEST_SECRETS, testEnv } from "../support/env.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { alertmanagerPayload, sentryIssueCreated } from "../../dev/alerts.js";
+import { TEST_SECRETS, testEnv } from "../../dev/env.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { DedupWindow } from "../../kv/dedup.js";
 
 let db: TestDatabase;

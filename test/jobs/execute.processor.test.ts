@@ -11,8 +11,8 @@ import { type Queryable } from "../../db/pool.js";
 import { type Executor, bindExecutor, bindExecutors } from "../../executors/executor.js";
 import { executeProcessor } from "../../jobs/execute.processor.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../../jobs/queues.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let db: TestDatabase;
 let redis: Redis;

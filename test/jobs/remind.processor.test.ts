@@ -7,8 +7,8 @@ import { getIncident, insertIncident, saveTelegramMessage } from "../../db/incid
 import { remindJob, remindProcessor } from "../../jobs/remind.processor.js";
 import { ChatBusy } from "../../handlers/end-snooze.js";
 import { createQueues, QUEUE_NAMES, type Queues } from "../../jobs/queues.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 let db: TestDatabase;
 let redis: Redis;

@@ -10,9 +10,9 @@ import { scheduleSignozPoll, signozPollProcessor, type SignozPollDeps } from "..
 import { clickhouseSpanStats, SIGNOZ_SPANS_TABLE, openSignozSpans } from "../../gateways/signoz-spans.js";
 import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "../../jobs/queues.js";
 import { startClickHouse, type ClickHouseProcess } from "../support/clickhouse.js";
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { createSignozSpanTable, insertSpans, spans } from "../support/signoz-spans.js";
-import { CHAT_ID, startStack, waitForChat, type Stack } from "../support/stack.js";
+import { CHAT_ID, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { SignozFiringSet } from "../../kv/signoz-firing.js";
 
 let clickhouse: ClickHouseProcess;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../registry/config.js";
-import { testEnv } from "../support/env.js";
+import { testEnv } from "../../dev/env.js";
 
 function problem(env: Record<string, string | undefined>): string {
   try {

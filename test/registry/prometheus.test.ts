@@ -8,7 +8,7 @@ import { runCli } from "../../registry/cli.js";
 import type { CoverageReport } from "../../registry/coverage.js";
 import { generateFiles, RULES_FILE } from "../../registry/generate.js";
 import { loadRegistryFile } from "../../registry/loader.js";
-import { freePort, startProcess, waitForHttp, type RunningProcess } from "../support/processes.js";
+import { freePort, startProcess, waitForHttp, type RunningProcess } from "../../dev/processes.js";
 import { binary, captureIo, SAMPLE_REGISTRY, withTempDir } from "./helpers.js";
 
 let dir: string;

@@ -2,8 +2,8 @@
 // message and waits for the bot's answer, presses a button and waits for its toast, finds buttons.
 import type { InlineKeyboardButton } from "grammy/types";
 import { expect } from "vitest";
-import { CHAT_ID, waitForChat, type Stack } from "./stack.js";
-import type { EmulatedMessage } from "./telegram-emulator.js";
+import { CHAT_ID, waitForChat, type Stack } from "../../dev/stack.js";
+import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 export function buttons(message: EmulatedMessage | undefined): InlineKeyboardButton.CallbackButton[] {
   return (message?.reply_markup?.inline_keyboard ?? [])

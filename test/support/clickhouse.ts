@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startProcess } from "./processes.js";
+import { freePort, startProcess } from "../../dev/processes.js";
 
 export const CLICKHOUSE_BINARY = "/usr/sbin/clickhouse-server";
 

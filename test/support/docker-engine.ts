@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { startProcess } from "./processes.js";
+import { startProcess } from "../../dev/processes.js";
 
 export const DOCKER_TEST_IMAGE = "chatops-busybox:test";
 const DOCKERD_CANDIDATES = ["/usr/sbin/dockerd", "/usr/bin/dockerd"];

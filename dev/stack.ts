@@ -1,12 +1,16 @@
 // The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
 // the Telegram emulator, isolated by schema and key prefix.
 import { pino } from "pino";
-import { startRuntime, type Runtime, type RuntimeOptions } from "../../app/runtime.js";
-import { parseConfig } from "../../registry/config.js";
+import { startRuntime, type Runtime, type RuntimeOptions } from "../app/runtime.js";
+import { parseConfig } from "../registry/config.js";
 import { testEnv, TEST_SECRETS } from "./env.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deleteKeys, uniquePrefix } from "./redis.js";
-import { TelegramEmulator, type EmulatedMessage, type TelegramEmulatorOptions } from "./telegram-emulator.js";
+import {
+  TelegramEmulator,
+  type EmulatedMessage,
+  type TelegramEmulatorOptions,
+} from "./emulators/telegram.js";
 
 export const CHAT_ID = -1001234567890;
 

@@ -4,15 +4,14 @@
 // prints the card as the chat shows it after each step.
 import pg from "pg";
 import { pino } from "pino";
-import { startRuntime } from "./app/runtime.js";
-import { parseConfig } from "./registry/config.js";
-import { alertmanagerPayload } from "./test/support/alerts.js";
-import { testEnv, TEST_SECRETS } from "./test/support/env.js";
-import { deleteKeys } from "./test/support/redis.js";
-import { CHAT_ID, alertmanagerAuth, postJson, waitForChat } from "./test/support/stack.js";
-import { TelegramEmulator, type EmulatedMessage } from "./test/support/telegram-emulator.js";
+import { startRuntime } from "../app/runtime.js";
+import { parseConfig } from "../registry/config.js";
+import { alertmanagerPayload } from "./alerts.js";
+import { testEnv, TEST_SECRETS } from "./env.js";
+import { deleteKeys } from "./redis.js";
+import { CHAT_ID, alertmanagerAuth, postJson, waitForChat } from "./stack.js";
+import { TelegramEmulator, type EmulatedMessage } from "./emulators/telegram.js";
 
-// eslint-disable-next-line no-restricted-properties -- the demo takes the same two URLs as the bot
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";

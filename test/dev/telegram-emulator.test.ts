@@ -6,7 +6,7 @@ import {
   parseTelegramHtml,
   TelegramEmulator,
   type TelegramEmulatorOptions,
-} from "./telegram-emulator.js";
+} from "../../dev/emulators/telegram.js";
 
 const GROUP = -1001234567890;
 const PRIVATE = 4242;

@@ -1,6 +1,6 @@
 // A Telegram Bot API server for tests: the real wire protocol (paths, envelopes, status codes,
 // error descriptions) and the real limits, so grammY talks to it unchanged through `client.apiRoot`.
-// Run it alone with `tsx test/support/telegram-emulator.ts --port 8081` to watch a bot chat.
+// Run it alone with `tsx dev/emulators/telegram.ts --port 8081` to watch a bot chat.
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

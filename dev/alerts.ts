@@ -1,9 +1,9 @@
-// Builders for webhook payloads, starting from the fixtures in test/fixtures/alerts/.
+// Builders for webhook payloads, starting from the samples in dev/samples/.
 import { readFileSync } from "node:fs";
-import type { AlertmanagerPayload } from "../../handlers/sources/alertmanager.js";
+import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
 
 const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/alerts/${name}`, import.meta.url), "utf8"));
+  JSON.parse(readFileSync(new URL(`./samples/${name}`, import.meta.url), "utf8"));
 
 export const alertmanagerFiring = (): AlertmanagerPayload =>
   fixture("alertmanager-firing.json") as AlertmanagerPayload;

@@ -2,8 +2,8 @@
 // dropped afterwards.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { migrate } from "../../db/migrate.js";
-import { createPool, type Pool } from "../../db/pool.js";
+import { migrate } from "../db/migrate.js";
+import { createPool, type Pool } from "../db/pool.js";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 

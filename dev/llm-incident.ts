@@ -1,10 +1,10 @@
 // The incident the LLM tests analyse, with secrets and an injection attempt planted in its data,
 // and the answer a well-behaved model gives for it.
-import { AnalysisContextSchema, type AnalysisContext } from "../../../domain/analysis-context.js";
-import type { LlmSettings } from "../../../ai/providers/index.js";
-import { AnthropicFake } from "./anthropic-fake.js";
-import { GeminiFake } from "./gemini-fake.js";
-import { OllamaFake } from "./ollama-fake.js";
+import { AnalysisContextSchema, type AnalysisContext } from "../domain/analysis-context.js";
+import type { LlmSettings } from "../ai/providers/index.js";
+import { AnthropicFake } from "./emulators/llm/anthropic.js";
+import { GeminiFake } from "./emulators/llm/gemini.js";
+import { OllamaFake } from "./emulators/llm/ollama.js";
 
 export const PLANTED_SECRETS = {
   dbPassword: "s3cr3t-Pa55w0rd",
