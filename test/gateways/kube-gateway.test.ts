@@ -119,6 +119,8 @@ describe("restart", () => {
   });
 
   it("is not complete until the new pods are ready", async () => {
+    // long enough that a busy machine still reads the status before the new pods are Ready
+    kube.podReadyDelayMs = 1_000;
     await gateway.restartDeployment(NS, "api", new Date());
     await eventually(
       () => gateway.getDeployment(NS, "api"),
