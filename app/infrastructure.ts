@@ -4,7 +4,8 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { pino, type Logger } from "pino";
 import { migrate } from "../db/migrate.js";
-import { createPool, type Pool } from "../db/pool.js";
+import { createPool, pingDatabase, type Pool } from "../db/pool.js";
+import { pingRedis } from "../kv/ping.js";
 import { createMetrics, type Metrics } from "../gateways/metrics.js";
 import { createQueues, type Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
@@ -30,7 +31,112 @@ export class Shutdown {
   }
 }
 
+/**
+ * An outside dependency that comes and goes: logged once when it goes away, with how many errors
+ * were seen, and once when it is back; never one line per reconnect attempt or per retried job.
+ */
+export class Outage {
+  private since: number | undefined;
+  private errors = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    /** "PostgreSQL at 10.0.0.5:5432 (DATABASE_URL)" */
+    private readonly what: string,
+  ) {}
+
+  get down(): boolean {
+    return this.since !== undefined;
+  }
+
+  failed(error: unknown): void {
+    this.errors++;
+    if (this.since !== undefined) return;
+    this.since = Date.now();
+    this.logger.warn({ err: errorText(error) }, `${this.what} is unreachable; retrying`);
+  }
+
+  recovered(): void {
+    if (this.since === undefined) return;
+    this.logger.info(
+      { downSeconds: Math.round((Date.now() - this.since) / 1000), errors: this.errors },
+      `${this.what} is reachable again`,
+    );
+    this.since = undefined;
+    this.errors = 0;
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof AggregateError) return error.errors.map(errorText).join("; ");
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** "127.0.0.1:5432/postgres" of a URL: where it points, never its user or password. */
+export function whereTo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** How long start-up waits for PostgreSQL and Redis before it gives up (in a pod, the pod restarts). */
+export const STARTUP_WAIT_MS = 300_000;
+
+/**
+ * Waits until `probe` succeeds: at start-up a dependency that is not there yet (a database still
+ * starting next to the bot) is waited for, with one log line, not an exit after two seconds.
+ */
+async function waitUntilReachable(
+  outage: Outage,
+  what: string,
+  probe: () => Promise<unknown>,
+  waitMs: number,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let delay = 500;
+  for (;;) {
+    try {
+      await probe();
+      outage.recovered();
+      return;
+    } catch (error) {
+      outage.failed(error);
+      if (Date.now() + delay > deadline) {
+        throw new Error(
+          `${what} is not reachable (${errorText(error)}); gave up after ${Math.round(waitMs / 1000)} s`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 10_000);
+  }
+}
+
+/** Network and server-restart failures, as opposed to a bug or a bad job. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === "string" &&
+    /^(E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)|57P0[1-3]|08\d{3})$/.test(code)
+  )
+    return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Connection (terminated|is closed)|connect ECONNREFUSED|Stream isn't writeable|ECONNRESET|the database system is (shutting down|starting up)/i.test(
+    message,
+  );
+}
+
 export interface Infrastructure {
+  /** Logged once when they start and once when they end. */
+  outages: { postgres: Outage; redis: Outage };
   pool: Pool;
   /** For producers and reads: fails fast while Redis is away. */
   redis: Redis;
@@ -48,26 +154,53 @@ export async function openInfrastructure(
   config: Readonly<Config>,
   logger: Logger,
   shutdown: Shutdown,
+  options: { startupWaitMs?: number } = {},
 ): Promise<Infrastructure> {
+  const waitMs = options.startupWaitMs ?? STARTUP_WAIT_MS;
+  const database = `PostgreSQL at ${whereTo(config.database.url)} (DATABASE_URL)`;
+  const postgresOutage = new Outage(logger, database);
   const pool = createPool(config.database.url);
+  // An idle client whose server went away (a restart, pg_terminate_backend) errors on the pool:
+  // without a listener that error would end the process. The next query opens a new client.
+  pool.on("error", (error) => postgresOutage.failed(error));
+  pool.on("connect", () => postgresOutage.recovered());
   shutdown.add(() => pool.end());
+  await waitUntilReachable(postgresOutage, database, () => pingDatabase(pool), waitMs);
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "database migrated");
 
+  // Producers fail fast when Redis is away (a webhook answers 503 at once); workers wait for it.
+  const store = `Redis at ${whereTo(config.redis.url)} (REDIS_URL)`;
+  const redisOutage = new Outage(logger, store);
   const redis = new Redis(
     config.redis.url,
     redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }),
   );
-  redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
-  await redis.connect();
-  shutdown.add(() => redis.quit());
-  const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
-  workerConnection.on("error", (error) =>
-    logger.warn({ err: error.message }, "redis worker connection error"),
+  redis.on("error", (error) => redisOutage.failed(error));
+  redis.on("ready", () => redisOutage.recovered());
+  shutdown.add(() => redis.quit().catch(() => redis.disconnect()));
+  await waitUntilReachable(
+    redisOutage,
+    store,
+    async () => {
+      if (redis.status === "wait" || redis.status === "end") await redis.connect();
+      await pingRedis(redis);
+    },
+    waitMs,
   );
+  const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
+  workerConnection.on("error", (error) => redisOutage.failed(error));
+  workerConnection.on("ready", () => redisOutage.recovered());
   shutdown.add(async () => workerConnection.disconnect());
 
   const queues = createQueues(redis, config.redis.prefix);
   shutdown.add(() => queues.close());
-  return { pool, redis, workerConnection, queues, metrics: createMetrics() };
+  return {
+    outages: { postgres: postgresOutage, redis: redisOutage },
+    pool,
+    redis,
+    workerConnection,
+    queues,
+    metrics: createMetrics(),
+  };
 }

@@ -49,6 +49,8 @@ export interface RuntimeOptions extends WorkerOptions {
   chatops?: ChatOpsOptions;
   /** /status, /incidents, /rollback and the drill-down (app/commands.ts). */
   commands?: CommandOptions;
+  /** How long start-up waits for PostgreSQL and Redis (default app/infrastructure.ts). */
+  startupWaitMs?: number;
 }
 
 export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -56,7 +58,12 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
   const roles = new Set(config.roles);
   const shutdown = new Shutdown(logger);
   try {
-    const infra = await openInfrastructure(config, logger, shutdown);
+    const infra = await openInfrastructure(
+      config,
+      logger,
+      shutdown,
+      options.startupWaitMs === undefined ? {} : { startupWaitMs: options.startupWaitMs },
+    );
     const { pool, redis, queues } = infra;
     // The registry (owners, SLOs, links, allowed repairs) and the executors' clients serve the bot
     // and the workers, not intake. A broken registry or targets file stops start-up here.

@@ -44,7 +44,7 @@ import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
 import { deploymentReplicas } from "./executors.js";
-import type { Infrastructure, Shutdown } from "./infrastructure.js";
+import { isConnectionError, type Infrastructure, type Shutdown } from "./infrastructure.js";
 
 export interface WorkerOptions {
   /** Worker concurrency per queue. */
@@ -275,13 +275,18 @@ export async function startWorkers(
       concurrency: row.concurrency,
       ...(row.lockDuration === undefined ? {} : { lockDuration: row.lockDuration }),
     });
-    worker.on("failed", (job, error) =>
+    worker.on("failed", (job, error) => {
+      // PostgreSQL away: the job retries with backoff; the outage is logged once, not per job
+      if (isConnectionError(error)) return infra.outages.postgres.failed(error);
       logger.warn(
         { queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message },
         "job failed",
-      ),
-    );
-    worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
+      );
+    });
+    worker.on("error", (error) => {
+      if (isConnectionError(error)) return infra.outages.redis.failed(error);
+      logger.error({ err: error, queue: worker.name }, "worker error");
+    });
     const completed = row.completed;
     if (completed !== undefined) worker.on("completed", (job, result) => completed(logger, job.id, result));
     return worker;

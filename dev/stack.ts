@@ -40,7 +40,7 @@ export async function startStack(
   options: {
     env?: Record<string, string | undefined>;
     telegram?: TelegramEmulatorOptions;
-    runtime?: Omit<RuntimeOptions, "logger">;
+    runtime?: RuntimeOptions;
   } = {},
 ): Promise<Stack> {
   const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
@@ -62,7 +62,7 @@ export async function startStack(
     // the emulator enforces Telegram's limits; a test that raises them raises the bot's too
     ...(options.telegram?.groupPerMinute === undefined ? {} : { telegramThrottle: LIFTED_THROTTLE }),
     ...options.runtime,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger: options.runtime?.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   return {
     runtime,

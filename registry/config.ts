@@ -195,6 +195,9 @@ const routes = z
     return result;
   });
 
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+
 const EnvSchema = z.object({
   API_TOKEN: secret(16),
   TELEGRAM_BOT_TOKEN: z
@@ -213,7 +216,7 @@ const EnvSchema = z.object({
   ESCALATE_P2_SECONDS: integer(3600, 1, 7 * 24 * 3600),
   STORM_THRESHOLD: integer(10, 1, 10_000),
   STORM_WINDOW_SECONDS: integer(60, 1, 3600),
-  REDIS_URL: optionalUrl(["redis:", "rediss:"]).transform((value) => value ?? "redis://127.0.0.1:6379"),
+  REDIS_URL: optionalUrl(["redis:", "rediss:"]),
   REDIS_PREFIX: optionalString
     .pipe(
       z
@@ -222,9 +225,12 @@ const EnvSchema = z.object({
         .optional(),
     )
     .transform((value) => value ?? "chatops"),
-  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]).transform(
-    (value) => value ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-  ),
+  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+  LOCAL_SERVICES: optionalString
+    .pipe(z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }).optional())
+    .transform((value) => value ?? "auto"),
+  LOCAL_DATA_DIR: optionalString.transform((value) => value ?? ".data"),
+  PATH: optionalString.transform((value) => value ?? "/usr/local/bin:/usr/bin:/bin"),
   PORT: integer(8080, 0, 65535),
   HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
   ROLES: list(ROLES, ROLES),
@@ -297,8 +303,15 @@ function shape(env: z.output<typeof EnvSchema>) {
     roles: env.ROLES,
     logLevel: env.LOG_LEVEL,
     http: { port: env.PORT, host: env.HOST, apiToken: env.API_TOKEN },
-    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
-    database: { url: env.DATABASE_URL },
+    redis: {
+      url: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      /** False when REDIS_URL is not set: the bot may bring up a Redis of its own (LOCAL_SERVICES). */
+      configured: env.REDIS_URL !== undefined,
+    },
+    database: { url: env.DATABASE_URL ?? DEFAULT_DATABASE_URL, configured: env.DATABASE_URL !== undefined },
+    /** Redis and PostgreSQL of the bot's own when nothing is configured or reachable (app/local-services.ts). */
+    local: { mode: env.LOCAL_SERVICES, dir: env.LOCAL_DATA_DIR, searchPath: env.PATH },
     telegram: {
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT,
