@@ -5,6 +5,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { pino, type Logger } from "pino";
 import { migrate } from "../db/migrate.js";
 import { createPool, pingDatabase, type Pool } from "../db/pool.js";
+import { redisPersistence } from "../kv/persistence.js";
 import { pingRedis } from "../kv/ping.js";
 import { createMetrics, type Metrics } from "../gateways/metrics.js";
 import { createQueues, type Queues } from "../jobs/queues.js";
@@ -134,6 +135,35 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/**
+ * Says at start-up whether an accepted alert survives a Redis restart; with REQUIRE_DURABLE_REDIS
+ * a Redis without an append-only file or snapshots stops start-up.
+ */
+async function checkDurability(
+  redis: Redis,
+  store: string,
+  required: boolean,
+  logger: Logger,
+): Promise<void> {
+  const persistence = await redisPersistence(redis);
+  if (persistence.mode === "aof") return;
+  const advice = "set `appendonly yes` (see the README's Redis settings)";
+  if (required && (persistence.mode === "none" || persistence.mode === "unknown")) {
+    throw new Error(`${store}: ${persistence.detail}, and REQUIRE_DURABLE_REDIS is set; ${advice}`);
+  }
+  if (persistence.mode === "rdb") {
+    logger.info(
+      { persistence: persistence.detail },
+      `${store} keeps snapshots only: alerts accepted since the last one are lost if it crashes; ${advice}`,
+    );
+  } else {
+    logger.warn(
+      { persistence: persistence.detail },
+      `${store}: ${persistence.detail}; alerts accepted but not yet processed are lost if it restarts; ${advice}`,
+    );
+  }
+}
+
 export interface Infrastructure {
   /** Logged once when they start and once when they end. */
   outages: { postgres: Outage; redis: Outage };
@@ -188,6 +218,7 @@ export async function openInfrastructure(
     },
     waitMs,
   );
+  await checkDurability(redis, store, config.redis.requireDurable, logger);
   const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
   workerConnection.on("error", (error) => redisOutage.failed(error));
   workerConnection.on("ready", () => redisOutage.recovered());

@@ -12,6 +12,7 @@ import type { RepairCountersStore } from "../kv/repair-counters.js";
 import type { StatusDeps, Target } from "../handlers/status-report.js";
 import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
+import { redisPersistence } from "../kv/persistence.js";
 import { pingRedis } from "../kv/ping.js";
 import { probeOllama } from "../ai/providers/ollama.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
@@ -111,7 +112,12 @@ export function statusProbes(deps: {
   const named = [queues.ingest, queues.notify, queues.analyze, queues.execute, queues.escalate];
   return {
     timeoutMs: deps.timeoutMs ?? STATUS_TIMEOUT_MS,
-    redis: () => pingRedis(redis),
+    redis: async () => {
+      await pingRedis(redis);
+      const persistence = await redisPersistence(redis);
+      // what a /status reader must know: whether a 2xx to a sender survives a Redis restart
+      return persistence.mode === "aof" ? undefined : { note: persistence.detail };
+    },
     postgres: () => pingDatabase(pool),
     queues: named.map((queue) => ({
       name: queue.name,

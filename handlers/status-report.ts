@@ -83,9 +83,12 @@ async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | { er
   }
 }
 
+/** A probe may answer `{ note }`: a line worth showing even when all is well ("keeps nothing on disk"). */
 async function check(name: string, probe: Probe, ms: number): Promise<Check> {
   const result = await attempt(probe, ms);
-  return "ok" in result ? { name, state: "ok" } : { name, state: "down", detail: result.error };
+  if (!("ok" in result)) return { name, state: "down", detail: result.error };
+  const note = (result.ok as { note?: unknown } | undefined)?.note;
+  return typeof note === "string" ? { name, state: "ok", detail: note } : { name, state: "ok" };
 }
 
 async function checkTarget(target: Target, ms: number): Promise<Check> {

@@ -226,6 +226,7 @@ const EnvSchema = z.object({
     )
     .transform((value) => value ?? "chatops"),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+  REQUIRE_DURABLE_REDIS: boolean(false),
   LOCAL_SERVICES: optionalString
     .pipe(z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }).optional())
     .transform((value) => value ?? "auto"),
@@ -308,6 +309,8 @@ function shape(env: z.output<typeof EnvSchema>) {
       prefix: env.REDIS_PREFIX,
       /** False when REDIS_URL is not set: the bot may bring up a Redis of its own (LOCAL_SERVICES). */
       configured: env.REDIS_URL !== undefined,
+      /** REQUIRE_DURABLE_REDIS: refuse to start on a Redis that keeps nothing on disk. */
+      requireDurable: env.REQUIRE_DURABLE_REDIS,
     },
     database: { url: env.DATABASE_URL ?? DEFAULT_DATABASE_URL, configured: env.DATABASE_URL !== undefined },
     /** Redis and PostgreSQL of the bot's own when nothing is configured or reachable (app/local-services.ts). */

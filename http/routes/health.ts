@@ -3,11 +3,12 @@ import type { FastifyPluginAsync } from "fastify";
 import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
 import { withDeadline, noAnswerWithin } from "../../domain/deadline.js";
+import { redisPersistence, type RedisPersistence } from "../../kv/persistence.js";
 import { pingRedis } from "../../kv/ping.js";
 
 export interface HealthDeps {
   db: Queryable;
-  redis: Parameters<typeof pingRedis>[0];
+  redis: Parameters<typeof pingRedis>[0] & Parameters<typeof redisPersistence>[0];
   queues: Pick<Queues, "ingest" | "notify" | "analyze">;
   /** Per check (ms). */
   healthTimeoutMs?: number;
@@ -40,7 +41,10 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
   app.get("/health", async (_request, reply) => {
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
     const [redis, postgres, ingest, notify, analyze] = await Promise.all([
-      timed(timeoutMs, () => pingRedis(deps.redis)),
+      timed(timeoutMs, async () => {
+        await pingRedis(deps.redis);
+        return redisPersistence(deps.redis);
+      }),
       timed(timeoutMs, () => pingDatabase(deps.db)),
       timed(timeoutMs, () => deps.queues.ingest.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),
@@ -50,8 +54,15 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
     const down = Object.entries(checks)
       .filter(([, check]) => !check.ok)
       .map(([name]) => name);
+    // Not a reason to take the bot out of service, but an operator must know: a 2xx to a sender
+    // is only as durable as Redis.
+    const persistence = redis.detail as RedisPersistence | undefined;
+    const warnings =
+      persistence?.mode === "none" || persistence?.mode === "unknown"
+        ? [`Redis: ${persistence.detail}; accepted alerts not yet processed are lost if it restarts`]
+        : [];
     return reply
       .status(down.length === 0 ? 200 : 503)
-      .send({ status: down.length === 0 ? "ok" : "degraded", down, checks });
+      .send({ status: down.length === 0 ? "ok" : "degraded", down, checks, warnings });
   });
 };
