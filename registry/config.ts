@@ -26,11 +26,25 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
+/**
+ * Values that are not secrets: the ones published in .env.example and the usual placeholders. A
+ * bot started with one of them would open its API and its webhooks to anyone who read the example.
+ */
+const PLACEHOLDER =
+  /change[-_ .]?me|replace[-_ .]?(me|with)|^(x{3,}|\*+|secret|password|passw0rd|token|changeit|example|placeholder|todo|tbd|default|admin|test|dummy|1234\d*)$|^your[-_ ]|<[^>]+>/i;
+
+const GENERATE = "generate one with `openssl rand -hex 32`";
+
+export function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER.test(value.trim());
+}
+
 const secret = (minLength: number) =>
   z
     .string({ error: "is required" })
     .trim()
-    .min(minLength, { error: `must be at least ${minLength} characters` });
+    .min(minLength, { error: `must be at least ${minLength} characters; ${GENERATE}` })
+    .refine((value) => !isPlaceholder(value), { error: `is a placeholder, not a secret; ${GENERATE}` });
 
 const url = (protocols: readonly string[]) =>
   z
@@ -203,7 +217,10 @@ const EnvSchema = z.object({
   TELEGRAM_BOT_TOKEN: z
     .string({ error: "is required" })
     .trim()
-    .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" }),
+    .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" })
+    .refine((value) => !isPlaceholder(value.slice(value.indexOf(":") + 1)), {
+      error: "is the example's placeholder: use the token BotFather gave you",
+    }),
   TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform(
     (value) => value ?? "https://api.telegram.org",
   ),

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../registry/config.js";
+import { ConfigError, isPlaceholder, parseConfig } from "../../registry/config.js";
 import { testEnv } from "../../dev/env.js";
 
 function problem(env: Record<string, string | undefined>): string {
@@ -100,5 +101,50 @@ describe("config", () => {
     const config = parseConfig(testEnv({ OLLAMA_HOST: "", SENTRY_WEBHOOK_SECRET: " " }));
     expect(config.llm.ollama.host).toBeUndefined();
     expect(config.sentry.webhookSecret).toBeUndefined();
+  });
+});
+
+describe("placeholder secrets", () => {
+  it("refuses every secret published in .env.example, saying how to make one", () => {
+    const example = Object.fromEntries(
+      readFileSync(new URL("../../.env.example", import.meta.url), "utf8")
+        .split("\n")
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    const published = ["API_TOKEN", "ALERTMANAGER_WEBHOOK_SECRET", "TELEGRAM_BOT_TOKEN"];
+    for (const key of published) expect(example[key], `${key} in .env.example`).toBeDefined();
+    const message = (() => {
+      try {
+        parseConfig(testEnv(Object.fromEntries(published.map((key) => [key, example[key]]))));
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain(
+      "API_TOKEN is a placeholder, not a secret; generate one with `openssl rand -hex 32`",
+    );
+    expect(message).toContain("ALERTMANAGER_WEBHOOK_SECRET is a placeholder, not a secret");
+    expect(message).toContain(
+      "TELEGRAM_BOT_TOKEN is the example's placeholder: use the token BotFather gave you",
+    );
+    // the values themselves are never echoed
+    expect(message).not.toContain(String(example.API_TOKEN));
+  });
+
+  it.each([
+    "changeme-please-1234",
+    "your-token-here-abcdef",
+    "<api token here>",
+    "xxxxxxxxxxxxxxxxxxxx",
+    "secret",
+  ])("refuses %j", (value) => {
+    expect(isPlaceholder(value)).toBe(true);
+  });
+
+  it("accepts a generated secret", () => {
+    expect(isPlaceholder("3f9c2b1e7a4d6f80c5b9e2a1d4c7f6b3")).toBe(false);
+    expect(() => parseConfig(testEnv({ API_TOKEN: "3f9c2b1e7a4d6f80c5b9e2a1d4c7f6b3" }))).not.toThrow();
   });
 });
