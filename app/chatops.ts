@@ -30,7 +30,13 @@ export interface ChatOpsOptions {
 }
 
 export function chatOpsDeps(
-  deps: { config: Readonly<Config>; pool: Pool; queues: Pick<Queues, "execute" | "notify" | "remind"> },
+  deps: {
+    config: Readonly<Config>;
+    pool: Pool;
+    queues: Pick<Queues, "execute" | "notify" | "remind">;
+    /** Why an action cannot run here (no executor configured): its card offers no Approve. */
+    cannotRun: (action: string) => string | undefined;
+  },
   options: ChatOpsOptions = {},
 ): { buttons: CardButtonDeps; silences: SilenceCommandDeps } {
   const { config, pool, queues } = deps;
@@ -81,6 +87,7 @@ export function chatOpsDeps(
             approverIds,
             // the job id is the action's: however often it is queued, it runs once
             enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
+            cannotRun: deps.cannotRun,
           },
           input,
         ),
@@ -131,10 +138,18 @@ export function chatOpsDeps(
         latestAnalysis(pool, incidentId),
         latestAction(pool, incidentId),
       ]);
-      const pendingId = pending?.status === "pending" ? pending.id : undefined;
+      const waiting = pending?.status === "pending" ? pending : undefined;
       return (
-        renderTelegramCard(buildIncidentCard(incident, events, analysis, undefined, pendingId))
-          .replyMarkup ?? {
+        renderTelegramCard(
+          buildIncidentCard(
+            incident,
+            events,
+            analysis,
+            undefined,
+            waiting?.id,
+            waiting === undefined ? undefined : deps.cannotRun(waiting.action),
+          ),
+        ).replyMarkup ?? {
           inline_keyboard: [],
         }
       );

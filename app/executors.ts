@@ -101,3 +101,24 @@ export async function openRepairClients(
   shutdown.add(() => targetDeps.close());
   return { kube, targets: targetDeps.deps, chainSettings };
 }
+
+/** What each executor's client needs; an action whose executor is not bound says which setting. */
+const KUBERNETES = "no Kubernetes cluster is configured (KUBECONFIG is not set)";
+const MISSING: Partial<Record<RemediationAction, string>> = {
+  RESTART_CONTAINER: "no Docker engine is configured (DOCKER_HOST is not set)",
+  RESTART_POD: KUBERNETES,
+  DELETE_POD: KUBERNETES,
+  SCALE_UP: KUBERNETES,
+  SCALE_DOWN: KUBERNETES,
+  ROLLBACK: KUBERNETES,
+};
+
+/** Why `action` cannot run in this installation, or undefined when its executor is bound. */
+export function cannotRunWith(
+  executors: ReadonlyMap<RemediationAction, BoundExecutor>,
+): (action: string) => string | undefined {
+  return (action) =>
+    executors.has(action as RemediationAction)
+      ? undefined
+      : (MISSING[action as RemediationAction] ?? "no executor is configured for it");
+}

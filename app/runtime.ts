@@ -21,7 +21,7 @@ import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions } from "./commands.js";
-import { boundExecutors, openRepairClients } from "./executors.js";
+import { boundExecutors, cannotRunWith, openRepairClients } from "./executors.js";
 import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
 import { startWorkers, type WorkerOptions } from "./workers.js";
 
@@ -70,6 +70,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const needsRegistry = roles.has("worker") || roles.has("bot");
     const registry = needsRegistry ? await loadRegistry(config.registryPath) : undefined;
     const { kube, targets, chainSettings } = await openRepairClients(config, redis, needsRegistry, shutdown);
+    // Bound here for every role: the bot's cards and Approve must know what can run, too.
+    const executors = boundExecutors(config, { kube, targets });
+    const cannotRun = cannotRunWith(executors);
 
     const bot = createBot({
       token: config.telegram.token,
@@ -77,7 +80,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
       conversationStore: new ConversationStore(redis, config.redis.prefix),
-      ...chatOpsDeps({ config, pool, queues }, options.chatops),
+      ...chatOpsDeps({ config, pool, queues, cannotRun }, options.chatops),
       ...(registry === undefined
         ? {}
         : commandDeps(
@@ -87,7 +90,6 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     });
 
     if (registry !== undefined && roles.has("worker")) {
-      const executors = boundExecutors(config, { kube, targets });
       const context = { config, logger, infra, api: bot.api, registry, kube, executors, chainSettings };
       await startWorkers(context, shutdown, {
         ...options,
@@ -110,6 +112,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         db: pool,
         logger,
         llmBudgets: () => budgetRemaining(budgetStore, options.chain?.budgets),
+        cannotRun,
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });

@@ -43,7 +43,7 @@ import type { Config } from "../registry/config.js";
 import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
-import { deploymentReplicas } from "./executors.js";
+import { cannotRunWith, deploymentReplicas } from "./executors.js";
 import { isConnectionError, type Infrastructure, type Shutdown } from "./infrastructure.js";
 
 export interface WorkerOptions {
@@ -130,6 +130,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         sync: {
           db: pool,
           notifier: telegramNotifier(api),
+          cannotRun: cannotRunWith(executors),
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
           budget,
@@ -181,6 +182,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         execute: {
           db: pool,
           executors,
+          cannotRun: cannotRunWith(executors),
           dryRun: config.autoRepair.dryRun,
           executionTimeoutMs: config.autoRepair.executionTimeoutSeconds * 1000,
           autoRollback: config.autoRepair.autoRollback,

@@ -11,6 +11,7 @@ import {
   type EmulatedMessage,
   type TelegramEmulatorOptions,
 } from "./emulators/telegram.js";
+import { startKubeEmulator, type KubeEmulator } from "./emulators/kubernetes.js";
 
 export const CHAT_ID = -1001234567890;
 
@@ -29,6 +30,8 @@ export const LIFTED_THROTTLE = {
 
 export interface Stack {
   runtime: Runtime;
+  /** The Kubernetes emulator the bot's KUBECONFIG points at, when asked for. */
+  kube?: KubeEmulator;
   telegram: TelegramEmulator;
   db: TestDatabase;
   prefix: string;
@@ -41,8 +44,11 @@ export async function startStack(
     env?: Record<string, string | undefined>;
     telegram?: TelegramEmulatorOptions;
     runtime?: RuntimeOptions;
+    /** A Kubernetes emulator for KUBECONFIG, so the Kubernetes executors can run (and cards offer Approve). */
+    kubernetes?: boolean;
   } = {},
 ): Promise<Stack> {
+  const kube = options.kubernetes === true ? await startKubeEmulator({ podReadyDelayMs: 0 }) : undefined;
   const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
   await telegram.start();
   const db = await createTestDatabase({ migrate: false });
@@ -55,6 +61,7 @@ export async function startStack(
       TELEGRAM_CHAT_ID: String(CHAT_ID),
       PORT: "0",
       HOST: "127.0.0.1",
+      ...(kube === undefined ? {} : { KUBECONFIG: kube.kubeconfigPath }),
       ...options.env,
     }),
   );
@@ -66,6 +73,7 @@ export async function startStack(
   });
   return {
     runtime,
+    ...(kube === undefined ? {} : { kube }),
     telegram,
     db,
     prefix,
@@ -73,6 +81,7 @@ export async function startStack(
     async close() {
       await runtime.close();
       await telegram.close();
+      await kube?.close();
       await deleteKeys(prefix);
       await db.drop();
     },

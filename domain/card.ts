@@ -21,6 +21,8 @@ export interface CardAnalysis {
   decision?: string;
   /** Set when a person asked for the action (e.g. /rollback) instead of a model proposing it. */
   requestedBy?: string;
+  /** Why the proposed action cannot run in this installation ("KUBECONFIG is not set"); no Approve then. */
+  cannotRun?: string;
 }
 
 /** Verbs whose button names the proposal it decides on. */

@@ -11,12 +11,15 @@ export interface ApproveDeps {
   approverIds: readonly number[];
   /** Queues the execution; the job id is the action's, so it runs once however often it is queued. */
   enqueueExecution: (actionId: number) => Promise<unknown>;
+  /** Why an action cannot run in this installation (no executor configured), if it cannot. */
+  cannotRun?: (action: string) => string | undefined;
 }
 
 export type ApproveResult =
   | { outcome: "approved"; text: string; actionId: number }
   | {
-      outcome: "not_allowed" | "nothing_pending" | "unknown_incident" | "resolved" | "stale_card";
+      outcome:
+        "not_allowed" | "nothing_pending" | "unknown_incident" | "resolved" | "stale_card" | "cannot_run";
       text: string;
     };
 
@@ -71,6 +74,19 @@ export async function approveAction(
     return { outcome: "resolved", text: `${input.incidentId} is already resolved.` };
   }
   const shown = "actionId" in input ? input.actionId : undefined;
+  const pending = await latestAction(deps.db, input.incidentId);
+  const blocked = pending?.status === "pending" ? deps.cannotRun?.(pending.action) : undefined;
+  if (pending !== undefined && blocked !== undefined) {
+    // Approving would only fail on the worker and page on-call as if the repair had failed.
+    await audit(deps.db, {
+      incidentId: input.incidentId,
+      actor,
+      what: `approve ${pending.action}`,
+      outcome: "cannot_run",
+      detail: { actionId: pending.id, reason: blocked },
+    });
+    return { outcome: "cannot_run", text: `${pending.action} can't run here: ${blocked}. Nothing changed.` };
+  }
   const action = await transitionAction(
     deps.db,
     { incidentId: input.incidentId, ...(shown === undefined ? {} : { id: shown }) },

@@ -94,6 +94,8 @@ export function buildIncidentCard(
   service?: ServiceFacts,
   /** The proposal waiting for a decision: Approve and Reject name it (see callback-data.ts). */
   pendingActionId?: number,
+  /** Why that proposal cannot run in this installation: the card says so and offers no Approve. */
+  cannotRun?: string,
 ): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
@@ -116,7 +118,9 @@ export function buildIncidentCard(
     ),
     history,
     // Once resolved nothing is left to decide, but the drill-down still tells the story.
-    buttons: CARD_VERBS.filter((verb) => decidable || verb === "details").map((verb) =>
+    buttons: CARD_VERBS.filter(
+      (verb) => (decidable || verb === "details") && (verb !== "approve" || cannotRun === undefined),
+    ).map((verb) =>
       pendingActionId !== undefined && VERBS_WITH_ACTION.includes(verb)
         ? { verb, actionId: pendingActionId }
         : { verb },
@@ -124,7 +128,14 @@ export function buildIncidentCard(
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),
-    ...(stored === undefined ? {} : { analysis: cardAnalysis(stored.analysis, stored.decision) }),
+    ...(stored === undefined
+      ? {}
+      : {
+          analysis: {
+            ...cardAnalysis(stored.analysis, stored.decision),
+            ...(cannotRun === undefined ? {} : { cannotRun }),
+          },
+        }),
     ...(service?.ownerTeam === undefined
       ? {}
       : { owner: { team: service.ownerTeam, ...(service.slo === undefined ? {} : { slo: service.slo }) } }),

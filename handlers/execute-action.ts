@@ -33,6 +33,8 @@ export interface ExecuteDeps {
   probe?: (incident: Incident) => Promise<ProbeResult | undefined>;
   /** AUTO_REPAIR_AUTO_ROLLBACK: undo a rollout that did not complete before the verify deadline. */
   autoRollback: boolean;
+  /** Why an action has no executor here ("KUBECONFIG is not set"), for the refusal's wording. */
+  cannotRun?: (action: string) => string | undefined;
 }
 
 export type ExecuteOutcome = "verifying" | "failed" | "dry_run" | "skipped";
@@ -104,6 +106,38 @@ async function fail(
   return "failed";
 }
 
+/**
+ * An action this installation has no executor for (a setting is missing): nothing ran, so it is
+ * not a failed repair: no escalation, no cool-off, no lesson for the playbooks. The incident goes
+ * back to waiting for a person, and the card and the audit log say why.
+ */
+async function cannotRunHere(
+  deps: ExecuteDeps,
+  action: PendingAction,
+  why: string,
+): Promise<"failed" | "skipped"> {
+  const refused = await transitionAction(deps.db, { id: action.id }, ["executing"], "failed", {
+    result: { ...(action.result ?? {}), error: why, configuration: true },
+  });
+  if (refused === undefined) return "skipped";
+  await setIncidentStatus(deps.db, action.incidentId, ["executing", "awaiting_approval"], "open");
+  await addEvent(
+    deps.db,
+    action.incidentId,
+    "execution_failed",
+    { action: action.action, error: why },
+    "system",
+  );
+  await audit(deps.db, {
+    incidentId: action.incidentId,
+    actor: "system",
+    what: action.action,
+    outcome: "cannot_run",
+    detail: { actionId: action.id, error: why },
+  });
+  return "failed";
+}
+
 export async function executeAction(deps: ExecuteDeps, actionId: number): Promise<ExecuteOutcome> {
   // One execution per approved action: only the worker that moves it to "executing" runs it.
   const action = await transitionAction(deps.db, { id: actionId }, ["approved"], "executing");
@@ -113,7 +147,10 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     const outcome = await fail(deps, action, why, { learn });
     return outcome === "failed" ? "failed" : "skipped";
   };
-  if (executor === undefined) return failed(`${action.action} has no target configured (e.g. DOCKER_HOST)`);
+  if (executor === undefined) {
+    const why = deps.cannotRun?.(action.action) ?? "no executor is configured for it";
+    return cannotRunHere(deps, action, `${action.action} can't run here: ${why}`);
+  }
   const prepared = executor.prepare(action.params);
   if (!prepared.ok) return failed(`params refused: ${prepared.problem}`);
   const run = prepared.action;

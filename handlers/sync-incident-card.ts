@@ -23,6 +23,8 @@ export interface SyncCardDeps {
   chatIds: (incident: Incident) => string[];
   /** Storm folding (handlers/storm.ts); without it every incident gets its own card. */
   storm?: StormDeps;
+  /** Why an action cannot run in this installation (no executor configured), if it cannot. */
+  cannotRun?: (action: string) => string | undefined;
   /** The bot's flood budget per chat; without it every send goes out at once. */
   budget?: Pick<ChatBudget, "take">;
 }
@@ -57,6 +59,7 @@ export async function syncIncidentCard(
     analysis,
     deps.serviceFacts?.(incident),
     pending?.status === "pending" ? pending.id : undefined,
+    pending?.status === "pending" ? deps.cannotRun?.(pending.action) : undefined,
   );
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];

@@ -28,6 +28,8 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   db: Queryable;
   metrics: Metrics;
   logger: Logger;
+  /** Why an action cannot run here (no executor configured), for POST /api/v1/execute. */
+  cannotRun?: (action: string) => string | undefined;
   /** Today's LLM budget left per provider, for `chatops_llm_budget_remaining_ratio`. */
   llmBudgets?: () => Promise<Partial<Record<string, number>>>;
 }

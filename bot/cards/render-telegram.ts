@@ -418,6 +418,8 @@ const causeLine = (cause: string): Line => [plain(`💡 Cause: ${cause || "unkno
 
 function actionLines(analysis: CardAnalysis): Line[] {
   const lines: Line[] = [[plain(`🔧 Suggested: ${clean(analysis.suggestedAction, CAP.action) || "none"}`)]];
+  const cannotRun = clean(analysis.cannotRun ?? "", CAP.decision);
+  if (cannotRun !== "") lines.push([plain(`🚫 Can't run here: ${cannotRun}`)]);
   const downtime = clean(analysis.estimatedDowntime ?? "", CAP.downtime);
   if (downtime !== "") lines.push([plain(`⏱️ Downtime: ${downtime}`)]);
   const usage = usageText(analysis);

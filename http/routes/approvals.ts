@@ -18,7 +18,13 @@ const ExecuteBody = z.strictObject({
 });
 
 export const approvalRoutes: FastifyPluginAsync<{
-  deps: { config: Readonly<Config>; db: Queryable; queues: Pick<Queues, "execute" | "notify"> };
+  deps: {
+    config: Readonly<Config>;
+    db: Queryable;
+    queues: Pick<Queues, "execute" | "notify">;
+    /** Why an action cannot run here (no executor configured): approving it changes nothing. */
+    cannotRun?: (action: string) => string | undefined;
+  };
 }> = async (app, { deps }) => {
   app.addHook("onRequest", async (request) =>
     checkBearer(request.headers.authorization, deps.config.http.apiToken),
@@ -33,6 +39,7 @@ export const approvalRoutes: FastifyPluginAsync<{
         db: deps.db,
         approverIds: [],
         enqueueExecution: (actionId) => enqueueExecution(deps.queues.execute, actionId),
+        ...(deps.cannotRun === undefined ? {} : { cannotRun: deps.cannotRun }),
       },
       { incidentId: body.incident_id, apiActor: body.approved_by },
     );

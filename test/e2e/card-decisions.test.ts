@@ -16,6 +16,8 @@ const REPLY_TIMEOUT_MS = 2_500;
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
+    // a cluster to act on: a card offers Approve only for what can run here
+    kubernetes: true,
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: {
       chatops: {

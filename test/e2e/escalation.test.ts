@@ -26,6 +26,8 @@ let stack: Stack;
 
 beforeAll(async () => {
   stack = await startStack({
+    // a cluster to act on: a card offers Approve only for what can run here
+    kubernetes: true,
     env: { ESCALATE_P0_SECONDS: "2", TELEGRAM_ONCALL_USERNAMES: "alice,@bobby_sre" },
     telegram: { groupPerMinute: 1_000, perSecond: 1_000 },
   });

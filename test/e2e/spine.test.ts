@@ -16,7 +16,11 @@ import {
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ telegram: { groupPerMinute: 1_000 } });
+  stack = await startStack({
+    // a cluster to act on: a card offers Approve only for what can run here
+    kubernetes: true,
+    telegram: { groupPerMinute: 1_000 },
+  });
 });
 afterAll(async () => {
   await stack.close();

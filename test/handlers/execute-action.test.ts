@@ -322,3 +322,29 @@ describe("the sweep of stuck actions", () => {
     expect(escalations).toHaveLength(1);
   });
 });
+
+describe("an action with no executor here", () => {
+  it("is refused as configuration, not failed as a repair: no escalation, no cool-off, no lesson", async () => {
+    const { deps, actionId, escalations, cooldowns } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      {
+        executors: bindExecutors([]),
+        cannotRun: () => "no Docker engine is configured (DOCKER_HOST is not set)",
+      },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(await getAction(db.pool, actionId)).toMatchObject({
+      status: "failed",
+      result: {
+        error: "RESTART_CONTAINER can't run here: no Docker engine is configured (DOCKER_HOST is not set)",
+        configuration: true,
+      },
+    });
+    // back to waiting for a person, not "repair failed"
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("open");
+    expect(escalations).toEqual([]);
+    expect(cooldowns).toEqual([]);
+    expect((await listPlaybooks(db.pool, { limit: 5 })).items).toEqual([]);
+    expect((await auditTrail(db.pool, INCIDENT)).map((entry) => entry.outcome)).toEqual(["cannot_run"]);
+  });
+});
