@@ -1,6 +1,6 @@
 // The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
 // the Telegram emulator, isolated by schema and key prefix.
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { startRuntime, type Runtime, type RuntimeOptions } from "../app/runtime.js";
 import { parseConfig } from "../registry/config.js";
 import { testEnv, TEST_SECRETS } from "./env.js";
@@ -41,6 +41,8 @@ export async function startStack(
     env?: Record<string, string | undefined>;
     telegram?: TelegramEmulatorOptions;
     runtime?: Omit<RuntimeOptions, "logger">;
+    /** Where the bot logs (default: nowhere, or at TEST_LOG_LEVEL to stdout). */
+    logger?: Logger;
   } = {},
 ): Promise<Stack> {
   const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
@@ -62,7 +64,7 @@ export async function startStack(
     // the emulator enforces Telegram's limits; a test that raises them raises the bot's too
     ...(options.telegram?.groupPerMinute === undefined ? {} : { telegramThrottle: LIFTED_THROTTLE }),
     ...options.runtime,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   return {
     runtime,
