@@ -17,6 +17,7 @@ import { createSignozIndexV2, createSignozIndexV3, insertSpans, spans } from "..
 import { CHAT_ID, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { SignozFiringSet } from "../../kv/signoz-firing.js";
 import { pino, type Logger } from "pino";
+import { chatUser } from "../support/chat-user.js";
 
 let clickhouse: ClickHouseProcess;
 let client: ClickHouseClient;
@@ -312,8 +313,10 @@ function keptLog(): {
   return { logger, lines: () => kept.map((line) => JSON.parse(line) as { level: number; msg: string }) };
 }
 
+const OPERATOR = 1001;
+
 describe("the runtime's own poller", () => {
-  it("finds SigNoz's v3 table, says so in the log, polls it, and a card follows", async () => {
+  it("finds SigNoz's v3 table, says so in the log and in /status, polls it, and a card follows", async () => {
     const log = keptLog();
     const stack = await startStack({
       env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url },
@@ -337,12 +340,14 @@ describe("the runtime's own poller", () => {
           schema: "v3",
         }),
       ]);
+      const status = await chatUser(() => stack, OPERATOR).say("/status", (m) => m.text.includes("Status"));
+      expect(status.text).toContain("🟢 SigNoz: reading signoz_traces.signoz_index_v3 (v3 schema, detected)");
     } finally {
       await stack.close();
     }
   });
 
-  it("says plainly in the log and in each failed poll when there is no trace table to read", async () => {
+  it("says plainly in the log, in each failed poll and in /status when there is no trace table to read", async () => {
     const log = keptLog();
     const stack = await startStack({
       env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url, SIGNOZ_TRACES_TABLE: "signoz_traces.signoz_index_v4" },
@@ -366,6 +371,8 @@ describe("the runtime's own poller", () => {
           },
         )
         .toContain(expected);
+      const status = await chatUser(() => stack, OPERATOR).say("/status", (m) => m.text.includes("Status"));
+      expect(status.text).toContain(`🟠 SigNoz: ${expected}`);
     } finally {
       await stack.close();
     }
