@@ -1,6 +1,7 @@
 // The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping of each
-// database, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list. Gemini
-// and Claude are reported as configured: asking them anything would spend tokens.
+// database, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list, SigNoz's
+// ClickHouse column list. Gemini and Claude are reported as configured: asking them anything
+// would spend tokens.
 import { access, constants } from "node:fs/promises";
 import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
@@ -18,6 +19,7 @@ import { probeOllama } from "../ai/providers/ollama.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
+import { probeSignozTraces } from "../gateways/signoz-spans.js";
 
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
@@ -109,6 +111,7 @@ export function statusProbes(deps: {
   timeoutMs?: number;
 }): StatusDeps {
   const { config, pool, redis, queues } = deps;
+  const clickhouseUrl = config.signoz.clickhouseUrl;
   const named = [queues.ingest, queues.notify, queues.analyze, queues.execute, queues.escalate];
   return {
     timeoutMs: deps.timeoutMs ?? STATUS_TIMEOUT_MS,
@@ -138,5 +141,9 @@ export function statusProbes(deps: {
     // The hourly counter is shared by every resource; any resource key reads it.
     repairsLastHour: async () => (await deps.counters.read("-")).lastHour,
     maxRepairsPerHour: config.autoRepair.maxPerHour,
+    // the same look for SigNoz's trace table the poller takes, from this process
+    ...(clickhouseUrl === undefined
+      ? {}
+      : { signozTraces: (signal) => probeSignozTraces(clickhouseUrl, config.signoz.tracesTable, signal) }),
   };
 }

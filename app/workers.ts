@@ -11,7 +11,7 @@ import type { RemediationAction } from "../domain/actions.js";
 import type { BoundExecutor } from "../executors/executor.js";
 import type { KubeGateway } from "../gateways/kube-gateway.js";
 import { registryProbe } from "../gateways/http-probe.js";
-import { openSignozSpans } from "../gateways/signoz-spans.js";
+import { describeTracesTable, openSignozSpans } from "../gateways/signoz-spans.js";
 import { DEFAULT_SIGNOZ_THRESHOLDS } from "../handlers/detect-signoz-anomalies.js";
 import { remindWithinBudget } from "../handlers/end-snooze.js";
 import { cooldownOnFailure } from "../handlers/execute-action.js";
@@ -239,7 +239,16 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   ];
   const clickhouseUrl = config.signoz.clickhouseUrl;
   if (clickhouseUrl !== undefined) {
-    const signoz = openSignozSpans(clickhouseUrl);
+    const signoz = openSignozSpans(clickhouseUrl, {
+      table: config.signoz.tracesTable,
+      // at start-up, and whenever a failed poll finds another table (or none)
+      onTable: (traces) => {
+        const line = describeTracesTable(traces);
+        if (traces.found)
+          ctx.logger.info({ table: traces.table, schema: traces.schema }, `signoz traces: ${line}`);
+        else ctx.logger.warn({ reason: traces.reason }, `signoz traces: ${line}`);
+      },
+    });
     rows.push({
       // every minute, SigNoz's span figures become anomalies in the ingest queue
       queue: QUEUE_NAMES.signozPoll,
@@ -251,7 +260,17 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       }),
       // one poll at a time per process: the firing set is read, then written
       concurrency: 1,
-      schedule: () => scheduleSignozPoll(queues.signozPoll),
+      schedule: async () => {
+        // Look for the trace table now, so the log says at once what will be read (or that nothing
+        // will); ClickHouse being down must not hold up the start, the first poll looks again.
+        await signoz.spans.discover(AbortSignal.timeout(5_000)).catch((error: unknown) => {
+          ctx.logger.warn(
+            { err: error },
+            "signoz traces: could not ask ClickHouse which table to read; the first poll looks again",
+          );
+        });
+        await scheduleSignozPoll(queues.signozPoll);
+      },
       close: () => signoz.close(),
       completed: (logger, job, result) => {
         const poll = result as SignozPollResult;

@@ -1,6 +1,6 @@
 // The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
 // the Telegram emulator, isolated by schema and key prefix.
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { startRuntime, type Runtime, type RuntimeOptions } from "../app/runtime.js";
 import { parseConfig } from "../registry/config.js";
 import { testEnv, TEST_SECRETS } from "./env.js";
@@ -46,6 +46,8 @@ export async function startStack(
     runtime?: RuntimeOptions;
     /** A Kubernetes emulator for KUBECONFIG, so the Kubernetes executors can run (and cards offer Approve). */
     kubernetes?: boolean;
+    /** Where the bot logs (default: nowhere, or at TEST_LOG_LEVEL to stdout). */
+    logger?: Logger;
   } = {},
 ): Promise<Stack> {
   const kube = options.kubernetes === true ? await startKubeEmulator({ podReadyDelayMs: 0 }) : undefined;
@@ -69,7 +71,8 @@ export async function startStack(
     // the emulator enforces Telegram's limits; a test that raises them raises the bot's too
     ...(options.telegram?.groupPerMinute === undefined ? {} : { telegramThrottle: LIFTED_THROTTLE }),
     ...options.runtime,
-    logger: options.runtime?.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger:
+      options.logger ?? options.runtime?.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   return {
     runtime,

@@ -4,6 +4,7 @@
 import type { ChainOverrides } from "../kv/chain-settings.js";
 import { withDeadline as runWithDeadline } from "../domain/deadline.js";
 import type { Severity } from "../domain/incident.js";
+import type { TracesTable } from "../gateways/signoz-spans.js";
 
 /** A probe gets a signal that aborts when its time is up. */
 export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;
@@ -47,6 +48,8 @@ export interface StatusDeps {
   maxRepairsPerHour: number;
   /** What SWITCH_MODEL and FALLBACK_AI changed in the chain, until when. */
   chainOverrides?: Probe<ChainOverrides>;
+  /** Which SigNoz trace table the poller reads; absent without SIGNOZ_CLICKHOUSE_URL. */
+  signozTraces?: Probe<TracesTable>;
 }
 
 export interface StatusReport {
@@ -59,6 +62,8 @@ export interface StatusReport {
   repairs: { used: number; max: number } | { error: string; max: number };
   /** Absent when not asked for. */
   chainOverrides?: ChainOverrides | { error: string };
+  /** The table the SigNoz poller reads, or why there is none; absent when SigNoz is not configured. */
+  signozTraces?: TracesTable | { error: string };
 }
 
 export class ProbeTimeout extends Error {
@@ -105,7 +110,7 @@ async function checkTarget(target: Target, ms: number): Promise<Check> {
 
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
   const ms = deps.timeoutMs;
-  const [redis, postgres, queues, llm, executors, open, repairs, overrides] = await Promise.all([
+  const [redis, postgres, queues, llm, executors, open, repairs, overrides, traces] = await Promise.all([
     check("Redis", deps.redis, ms),
     check("PostgreSQL", deps.postgres, ms),
     Promise.all(
@@ -121,6 +126,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     attempt(deps.openIncidents, ms),
     attempt(deps.repairsLastHour, ms),
     deps.chainOverrides === undefined ? undefined : attempt(deps.chainOverrides, ms),
+    deps.signozTraces === undefined ? undefined : attempt(deps.signozTraces, ms),
   ]);
   return {
     redis,
@@ -136,5 +142,6 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     ...(overrides === undefined
       ? {}
       : { chainOverrides: "ok" in overrides ? overrides.ok : { error: overrides.error } }),
+    ...(traces === undefined ? {} : { signozTraces: "ok" in traces ? traces.ok : { error: traces.error } }),
   };
 }

@@ -262,6 +262,16 @@ const EnvSchema = z.object({
   ALERT_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
   SIGNOZ_CLICKHOUSE_URL: optionalUrl(["http:", "https:"]),
   SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT: integer(10, 1, 1_000_000_000),
+  // Unset: the poller finds SigNoz's trace table itself (gateways/signoz-spans.ts).
+  SIGNOZ_TRACES_TABLE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, {
+        error:
+          "must be database.table (letters, digits and _), e.g. signoz_traces.distributed_signoz_index_v3",
+      })
+      .optional(),
+  ),
   AUTO_REPAIR_ENABLED: boolean(false),
   AUTO_REPAIR_MAX_PER_HOUR: integer(5, 0, 10_000),
   AUTO_REPAIR_MIN_CONFIDENCE: ratio(0.85),
@@ -353,6 +363,8 @@ function shape(env: z.output<typeof EnvSchema>) {
     signoz: {
       clickhouseUrl: env.SIGNOZ_CLICKHOUSE_URL,
       anomalyThresholdErrorCount: env.SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT,
+      /** The trace table to read; undefined = the newest SigNoz table found. */
+      tracesTable: env.SIGNOZ_TRACES_TABLE,
       publicUrl: env.PUBLIC_SIGNOZ_URL,
     },
     autoRepair: {

@@ -6,6 +6,7 @@ import { SEVERITY_NAMES } from "../../domain/card.js";
 import { clockTime } from "../../domain/time.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines } from "../cards/html.js";
+import { describeTracesTable } from "../../gateways/signoz-spans.js";
 
 export interface StatusCommandDeps {
   report: () => Promise<StatusReport>;
@@ -51,11 +52,20 @@ function overrideLines(overrides: StatusReport["chainOverrides"]): string[] {
   ];
 }
 
+/** Which table the SigNoz poller reads, or plainly that it has none (then it reports nothing). */
+function signozLine(traces: StatusReport["signozTraces"]): string {
+  if (traces === undefined) return `${ICONS.not_configured} SigNoz: ${WORDS.not_configured}`;
+  if ("error" in traces) return `${ICONS.down} SigNoz: ${WORDS.down} (${escapeHtml(cut(traces.error, 160))})`;
+  const text = escapeHtml(describeTracesTable(traces));
+  return traces.found ? `${ICONS.ok} SigNoz: reading ${text}` : `🟠 SigNoz: ${text}`;
+}
+
 export function renderStatus(report: StatusReport): string {
   const lines = [
     "<b>📊 Status</b>",
     checkLine(report.redis),
     checkLine(report.postgres),
+    signozLine(report.signozTraces),
     "",
     "<b>Queues</b> (waiting / active / delayed / failed)",
     ...report.queues.map((queue) =>

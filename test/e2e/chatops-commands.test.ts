@@ -142,6 +142,7 @@ describe("/status", () => {
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(reply.text).toContain("🟢 Redis: reachable");
     expect(reply.text).toContain("🟢 PostgreSQL: reachable");
+    expect(reply.text).toContain("⚫ SigNoz: not configured");
     for (const queue of ["ingest", "notify", "analyze", "execute", "escalate"]) {
       expect(reply.text).toMatch(new RegExp(`${queue}: \\d+ / \\d+ / \\d+ / \\d+`));
     }

@@ -74,6 +74,24 @@ describe("statusReport", () => {
   });
 });
 
+describe("the SigNoz line", () => {
+  it("is absent without SigNoz, and otherwise the table, the lack of one, or why ClickHouse did not answer", async () => {
+    expect(await statusReport(deps())).not.toHaveProperty("signozTraces");
+    const table = {
+      found: true,
+      table: "signoz_traces.distributed_signoz_index_v3",
+      schema: "v3",
+      chosenBy: "detected",
+    } as const;
+    expect((await statusReport(deps({ signozTraces: async () => table }))).signozTraces).toEqual(table);
+    const none = { found: false, reason: "none of signoz_traces.signoz_index_v3 exists" } as const;
+    expect((await statusReport(deps({ signozTraces: async () => none }))).signozTraces).toEqual(none);
+    expect((await statusReport(deps({ signozTraces: never }))).signozTraces).toEqual({
+      error: "no answer within 200 ms",
+    });
+  });
+});
+
 describe("withDeadline", () => {
   it("aborts the probe's signal when time is up", async () => {
     let aborted = false;

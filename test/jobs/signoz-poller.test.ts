@@ -1,5 +1,7 @@
-// The SigNoz poller against a private ClickHouse server, real Redis and PostgreSQL, and (end to
-// end) the whole bot with the Telegram emulator.
+// The SigNoz poller against a private ClickHouse server holding SigNoz's current trace table
+// (signoz_index_v3, as test/support/signoz-spans.ts builds it), real Redis and PostgreSQL, and
+// (end to end) the whole bot with the Telegram emulator. Which table is found on which install is
+// tested in test/gateways/signoz-spans.test.ts.
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -7,18 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
 import { DEFAULT_SIGNOZ_THRESHOLDS, detectSignozAnomalies } from "../../handlers/detect-signoz-anomalies.js";
 import { scheduleSignozPoll, signozPollProcessor, type SignozPollDeps } from "../../jobs/signoz-poller.js";
-import { clickhouseSpanStats, SIGNOZ_SPANS_TABLE, openSignozSpans } from "../../gateways/signoz-spans.js";
+import { clickhouseSpanStats, openSignozSpans } from "../../gateways/signoz-spans.js";
 import { IngestJobSchema, QUEUE_NAMES, type IngestJob } from "../../jobs/queues.js";
 import { startClickHouse, type ClickHouseProcess } from "../support/clickhouse.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
-import { createSignozSpanTable, insertSpans, spans } from "../support/signoz-spans.js";
+import { createSignozIndexV2, createSignozIndexV3, insertSpans, spans } from "../support/signoz-spans.js";
 import { CHAT_ID, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { SignozFiringSet } from "../../kv/signoz-firing.js";
+import { pino, type Logger } from "pino";
+import { chatUser } from "../support/chat-user.js";
 
 let clickhouse: ClickHouseProcess;
 let client: ClickHouseClient;
 let redis: Redis;
 const prefixes: string[] = [];
+/** Where a current SigNoz writes spans (on a single node; the distributed table is tested elsewhere). */
+const V3_TABLE = "signoz_traces.signoz_index_v3";
 
 function prefix(): string {
   const value = uniquePrefix();
@@ -30,8 +36,8 @@ beforeAll(async () => {
   clickhouse = await startClickHouse();
   client = createClient({ url: clickhouse.url });
   redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  await createSignozSpanTable(client, SIGNOZ_SPANS_TABLE);
-  await insertSpans(client, SIGNOZ_SPANS_TABLE, [
+  await createSignozIndexV3(client, V3_TABLE);
+  await insertSpans(client, V3_TABLE, "v3", [
     // healthy: steady volume, fast, exactly the threshold of errors (not above it)
     ...spans("checkout", 200, { errors: 10 }),
     ...spans("checkout", 200, { window: "previous" }),
@@ -231,13 +237,14 @@ describe("the poll job", () => {
 });
 
 describe("end to end: SigNoz errors become an incident card", () => {
+  // an older SigNoz's schema, under a name only SIGNOZ_TRACES_TABLE would find
   const table = "signoz_traces.e2e_index_v2";
   let stack: Stack;
   let poll: ReturnType<typeof signozPollProcessor>;
 
   beforeAll(async () => {
-    await createSignozSpanTable(client, table);
-    await insertSpans(client, table, [
+    await createSignozIndexV2(client, table);
+    await insertSpans(client, table, "v2", [
       ...spans("orders", 80, { errors: 25 }),
       ...spans("orders", 80, { window: "previous" }),
     ]);
@@ -247,7 +254,7 @@ describe("end to end: SigNoz errors become an incident card", () => {
     });
     // This stack polls nothing by itself; the test runs the processor on its own table, one poll at a time.
     poll = signozPollProcessor({
-      spans: clickhouseSpanStats(client, table),
+      spans: clickhouseSpanStats(client, { table }),
       ingest: stack.runtime.queues.ingest,
       firing: new SignozFiringSet(stack.runtime.redis, stack.prefix),
       thresholds: DEFAULT_SIGNOZ_THRESHOLDS,
@@ -284,7 +291,7 @@ describe("end to end: SigNoz errors become an incident card", () => {
 
   it("resolves the incident once the service is healthy again", async () => {
     await client.command({ query: `TRUNCATE TABLE ${table}` });
-    await insertSpans(client, table, spans("orders", 80));
+    await insertSpans(client, table, "v2", spans("orders", 80));
     expect(await poll({ id: "e2e-3" })).toMatchObject({ firing: 0, resolved: 1 });
     const [card] = await waitForChat(stack.telegram, (all) => /RESOLVED/.test(all[0]?.text ?? ""));
     // nothing left to decide; only the drill-down stays
@@ -296,20 +303,76 @@ describe("end to end: SigNoz errors become an incident card", () => {
   });
 });
 
+/** A logger that keeps its JSON lines, to read what an operator would see. */
+function keptLog(): {
+  logger: Logger;
+  lines: () => { level: number; msg: string; [key: string]: unknown }[];
+} {
+  const kept: string[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void kept.push(line) });
+  return { logger, lines: () => kept.map((line) => JSON.parse(line) as { level: number; msg: string }) };
+}
+
+const OPERATOR = 1001;
+
 describe("the runtime's own poller", () => {
-  it("polls SigNoz on its schedule when SIGNOZ_CLICKHOUSE_URL is set, and a card follows", async () => {
+  it("finds SigNoz's v3 table, says so in the log and in /status, polls it, and a card follows", async () => {
+    const log = keptLog();
     const stack = await startStack({
       env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url },
       telegram: { groupPerMinute: 1_000 },
+      logger: log.logger,
     });
     try {
-      // the default table holds the payments error burst seeded above
+      // the v3 table holds the payments error burst seeded above
       const messages = await waitForChat(
         stack.telegram,
         (all) => all.some((m) => m.text.includes("payments")),
         15_000,
       );
       expect(messages.find((m) => m.text.includes("payments"))?.text).toContain("SigNozErrorRate");
+      // said once at start-up, not again by each poll
+      expect(log.lines().filter((line) => line.msg.startsWith("signoz traces"))).toEqual([
+        expect.objectContaining({
+          level: 30,
+          msg: "signoz traces: signoz_traces.signoz_index_v3 (v3 schema, detected)",
+          table: "signoz_traces.signoz_index_v3",
+          schema: "v3",
+        }),
+      ]);
+      const status = await chatUser(() => stack, OPERATOR).say("/status", (m) => m.text.includes("Status"));
+      expect(status.text).toContain("🟢 SigNoz: reading signoz_traces.signoz_index_v3 (v3 schema, detected)");
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("says plainly in the log, in each failed poll and in /status when there is no trace table to read", async () => {
+    const log = keptLog();
+    const stack = await startStack({
+      env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url, SIGNOZ_TRACES_TABLE: "signoz_traces.signoz_index_v4" },
+      logger: log.logger,
+    });
+    const expected =
+      "no SigNoz trace table found (SIGNOZ_TRACES_TABLE names signoz_traces.signoz_index_v4, which does not exist)";
+    try {
+      expect(log.lines()).toContainEqual(
+        expect.objectContaining({ level: 40, msg: `signoz traces: ${expected}` }),
+      );
+      await expect
+        .poll(
+          () =>
+            log
+              .lines()
+              .filter((line) => line.msg === "job failed")
+              .map((line) => line.err),
+          {
+            timeout: 5_000,
+          },
+        )
+        .toContain(expected);
+      const status = await chatUser(() => stack, OPERATOR).say("/status", (m) => m.text.includes("Status"));
+      expect(status.text).toContain(`🟠 SigNoz: ${expected}`);
     } finally {
       await stack.close();
     }

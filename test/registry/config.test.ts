@@ -18,6 +18,7 @@ describe("config", () => {
     const config = parseConfig(testEnv());
     expect(config.sentry.dedupTtlSeconds).toBe(600);
     expect(config.signoz.anomalyThresholdErrorCount).toBe(10);
+    expect(config.signoz.tracesTable).toBeUndefined();
     expect(config.autoRepair).toEqual({
       enabled: false,
       maxPerHour: 5,
@@ -65,6 +66,8 @@ describe("config", () => {
     ["TELEGRAM_ROUTES", "P5=-100", 'TELEGRAM_ROUTES entry "P5=-100" must be P0=<chat id>'],
     ["TELEGRAM_ONCALL_USERNAMES", "@a b", "TELEGRAM_ONCALL_USERNAMES must be a comma-separated list"],
     ["ESCALATE_P0_SECONDS", "0", "ESCALATE_P0_SECONDS must be an integer from 1"],
+    ["SIGNOZ_TRACES_TABLE", "signoz_index_v3", "SIGNOZ_TRACES_TABLE must be database.table"],
+    ["SIGNOZ_TRACES_TABLE", "signoz_traces.x; DROP TABLE y", "SIGNOZ_TRACES_TABLE must be database.table"],
   ])("names %s when it is wrong (%s)", (key, value, expected) => {
     const message = problem(testEnv({ [key]: value }));
     expect(message).toContain(expected);

@@ -1,5 +1,6 @@
 // A private ClickHouse server (Debian package clickhouse-server, 18.16) for one test file: its own
-// temp dir and config, HTTP only on a free 127.0.0.1 port, no native TCP or interserver port.
+// temp dir and config, HTTP on a free 127.0.0.1 port, no interserver port; the native TCP port only
+// when the test asks for a one-node cluster (a Distributed table reaches its shard through it).
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
@@ -19,7 +20,20 @@ export interface ClickHouseProcess {
   stop(): Promise<void>;
 }
 
-function configXml(dir: string, httpPort: number): string {
+/** A cluster of one shard, this server itself, as SigNoz's `ON CLUSTER` migrations expect one. */
+function clusterXml(cluster: { name: string; tcpPort: number }): string {
+  // The shard is 127.0.0.1 on the server's own native port, so the server knows it as local and
+  // reads it without a network hop (as on a single-node SigNoz).
+  return `
+  <tcp_port>${cluster.tcpPort}</tcp_port>
+  <remote_servers>
+    <${cluster.name}>
+      <shard><replica><host>127.0.0.1</host><port>${cluster.tcpPort}</port></replica></shard>
+    </${cluster.name}>
+  </remote_servers>`;
+}
+
+function configXml(dir: string, httpPort: number, cluster?: { name: string; tcpPort: number }): string {
   // The server is told about every path, so it writes nothing outside `dir`. Leaving out
   // <tcp_port> and <interserver_http_port> disables them; users, profiles and quotas live in
   // the same file, so no users.xml is read from /etc. Caches are small: the tests hold a few
@@ -33,7 +47,7 @@ function configXml(dir: string, httpPort: number): string {
     <console>0</console>
   </logger>
   <listen_host>127.0.0.1</listen_host>
-  <http_port>${httpPort}</http_port>
+  <http_port>${httpPort}</http_port>${cluster === undefined ? "" : clusterXml(cluster)}
   <!-- @clickhouse/client drops idle sockets after 2.5 s, assuming the server's usual 3 s. -->
   <keep_alive_timeout>3</keep_alive_timeout>
   <path>${join(dir, "data")}/</path>
@@ -105,14 +119,20 @@ async function waitForPing(url: string, timeoutMs: number, exited: () => number 
   throw new Error(`clickhouse-server at ${url} not ready within ${timeoutMs} ms (${last})`);
 }
 
-export async function startClickHouse(): Promise<ClickHouseProcess> {
+/**
+ * Starts the server; with `cluster`, it also serves the native protocol and knows a one-node
+ * cluster of that name, so `Distributed('<cluster>', …)` tables work.
+ */
+export async function startClickHouse(options: { cluster?: string } = {}): Promise<ClickHouseProcess> {
   if (!existsSync(CLICKHOUSE_BINARY)) {
     throw new Error(`${CLICKHOUSE_BINARY} is missing: apt-get install clickhouse-server (.ci/run does this)`);
   }
   const dir = await mkdtemp(join(tmpdir(), "clickhouse-"));
   const port = await freePort();
   const configFile = join(dir, "config.xml");
-  await writeFile(configFile, configXml(dir, port));
+  const cluster =
+    options.cluster === undefined ? undefined : { name: options.cluster, tcpPort: await freePort() };
+  await writeFile(configFile, configXml(dir, port, cluster));
   const started = Date.now();
   const server = startProcess(CLICKHOUSE_BINARY, [`--config-file=${configFile}`]);
   const url = `http://127.0.0.1:${port}`;
