@@ -98,7 +98,7 @@ export async function openRepairClients(
       .filter((slot) => slot.provider !== undefined)
       .map((slot) => slot.name),
   });
-  shutdown.add(() => targetDeps.close());
+  shutdown.add("repair target clients", () => targetDeps.close());
   return { kube, targets: targetDeps.deps, chainSettings };
 }
 

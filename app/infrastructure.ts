@@ -15,19 +15,63 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] });
 }
 
-/** Steps run in reverse order of their adding: what started last (intake) stops first. */
+interface ShutdownStep {
+  name: string;
+  run: () => Promise<unknown>;
+  /** How long it may take before the next step starts anyway (and `force`, if any, runs). */
+  limitMs: number;
+  force?: () => Promise<unknown>;
+}
+
+/**
+ * Steps run in reverse order of their adding: what started last (intake) stops first. Each step
+ * has a time limit, so one that hangs (a job stuck on an outside call, a client that keeps its
+ * connection open) is named in the log and overtaken, and the whole shutdown ends well inside
+ * Kubernetes' 30 s grace period instead of being killed half-way.
+ */
 export class Shutdown {
-  private readonly steps: (() => Promise<unknown>)[] = [];
+  private readonly steps: ShutdownStep[] = [];
 
   constructor(private readonly logger: Logger) {}
 
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step);
+  add(
+    name: string,
+    run: () => Promise<unknown>,
+    options: { limitMs?: number; force?: () => Promise<unknown> } = {},
+  ): void {
+    this.steps.push({
+      name,
+      run,
+      limitMs: options.limitMs ?? 3_000,
+      ...(options.force === undefined ? {} : { force: options.force }),
+    });
   }
 
   async run(): Promise<void> {
     for (const step of this.steps.splice(0).reverse()) {
-      await step().catch((error: unknown) => this.logger.error({ err: error }, "shutdown step failed"));
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const overtime = new Promise<"overtime">((resolve) => {
+        timer = setTimeout(() => resolve("overtime"), step.limitMs);
+      });
+      const done = step
+        .run()
+        .then(() => "done" as const)
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, step: step.name }, "shutdown step failed");
+          return "done" as const;
+        });
+      const outcome = await Promise.race([done, overtime]);
+      clearTimeout(timer);
+      if (outcome === "overtime") {
+        this.logger.warn(
+          { step: step.name, limitMs: step.limitMs },
+          `shutdown: ${step.name} still running; going on`,
+        );
+        await step.force?.().catch(() => undefined);
+      } else {
+        this.logger.debug({ step: step.name, ms: Date.now() - started }, "shutdown step done");
+      }
     }
   }
 }
@@ -194,7 +238,7 @@ export async function openInfrastructure(
   // without a listener that error would end the process. The next query opens a new client.
   pool.on("error", (error) => postgresOutage.failed(error));
   pool.on("connect", () => postgresOutage.recovered());
-  shutdown.add(() => pool.end());
+  shutdown.add("PostgreSQL pool", () => pool.end());
   await waitUntilReachable(postgresOutage, database, () => pingDatabase(pool), waitMs);
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "database migrated");
@@ -208,7 +252,9 @@ export async function openInfrastructure(
   );
   redis.on("error", (error) => redisOutage.failed(error));
   redis.on("ready", () => redisOutage.recovered());
-  shutdown.add(() => redis.quit().catch(() => redis.disconnect()));
+  shutdown.add("Redis connection", () => redis.quit().catch(() => redis.disconnect()), {
+    force: async () => redis.disconnect(),
+  });
   await waitUntilReachable(
     redisOutage,
     store,
@@ -222,10 +268,10 @@ export async function openInfrastructure(
   const workerConnection = new Redis(config.redis.url, redisOptions({ maxRetriesPerRequest: null }));
   workerConnection.on("error", (error) => redisOutage.failed(error));
   workerConnection.on("ready", () => redisOutage.recovered());
-  shutdown.add(async () => workerConnection.disconnect());
+  shutdown.add("Redis worker connection", async () => workerConnection.disconnect());
 
   const queues = createQueues(redis, config.redis.prefix);
-  shutdown.add(() => queues.close());
+  shutdown.add("queues", () => queues.close());
   return {
     outages: { postgres: postgresOutage, redis: redisOutage },
     pool,

@@ -99,7 +99,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
 
     if (roles.has("bot")) {
       const polling = startPolling(bot, logger, () => registerCommands(bot, logger));
-      shutdown.add(() => polling.stop());
+      shutdown.add("Telegram polling", () => polling.stop());
     }
 
     let app: FastifyInstance | undefined;
@@ -116,7 +116,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });
-      shutdown.add(() => listening.close());
+      shutdown.add("HTTP listener", () => listening.close(), {
+        limitMs: 5_000,
+        // requests still open after the grace: their senders retry
+        force: async () => listening.server.closeAllConnections(),
+      });
       logger.info({ url }, "http listening");
     }
 

@@ -312,9 +312,21 @@ export async function startWorkers(
     if (completed !== undefined) worker.on("completed", (job, result) => completed(logger, job.id, result));
     return worker;
   });
-  shutdown.add(async () => {
-    await Promise.all(workers.map((worker) => worker.close()));
-    for (const row of rows) await row.close?.();
-  });
+  // Worker.close() waits for the jobs in progress; one stuck on an outside call is given up after
+  // the limit (its lock expires and another process picks it up again).
+  shutdown.add(
+    "queue workers",
+    async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      for (const row of rows) await row.close?.();
+    },
+    {
+      limitMs: 12_000,
+      force: async () => {
+        await Promise.all(workers.map((worker) => worker.close(true)));
+        for (const row of rows) await row.close?.();
+      },
+    },
+  );
   for (const row of rows) await row.schedule?.();
 }

@@ -1,4 +1,5 @@
-// A complete, valid environment for tests; override what a test is about.
+// A complete, valid environment for tests; override what a test is about. It never reads a
+// developer's .env (ENV_FILE=off), and points at the Redis the test run uses.
 export const TEST_SECRETS = {
   apiToken: "test-api-token-0123456789",
   alertmanager: "am-webhook-secret-0123",
@@ -17,6 +18,8 @@ export function testEnv(
     ALERTMANAGER_WEBHOOK_SECRET: TEST_SECRETS.alertmanager,
     SENTRY_WEBHOOK_SECRET: TEST_SECRETS.sentry,
     LOG_LEVEL: "silent",
+    ENV_FILE: "off",
+    REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
     ...overrides,
   };
 }

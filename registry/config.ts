@@ -244,6 +244,8 @@ const EnvSchema = z.object({
     .transform((value) => value ?? "chatops"),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   REQUIRE_DURABLE_REDIS: boolean(false),
+  // read by loadConfig before parsing; listed so that it is a known setting
+  ENV_FILE: optionalString,
   LOCAL_SERVICES: optionalString
     .pipe(z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }).optional())
     .transform((value) => value ?? "auto"),
@@ -421,9 +423,13 @@ export function parseConfig(env: Record<string, string | undefined>): Readonly<C
   return deepFreeze(shape(result.data));
 }
 
-/** Reads `.env` (if present, never overriding the real environment), then parses `process.env`. */
-export function loadConfig(envFile = ".env"): Readonly<Config> {
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
+/**
+ * Reads `.env` (if present, never overriding the real environment; ENV_FILE names another file, or
+ * `off` for none), then parses `process.env`.
+ */
+export function loadConfig(): Readonly<Config> {
+  const envFile = process.env.ENV_FILE ?? ".env";
+  if (envFile !== "off" && existsSync(envFile)) process.loadEnvFile(envFile);
   return parseConfig(process.env);
 }
 

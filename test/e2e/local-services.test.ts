@@ -54,6 +54,7 @@ describe("npm start with nothing configured", () => {
           env: testEnv({
             LOCAL_SERVICES: "on",
             LOCAL_DATA_DIR: dir,
+            REDIS_URL: undefined,
             TELEGRAM_API_ROOT: telegram.apiRoot,
             PORT: String(port),
             HOST: "127.0.0.1",

@@ -1,5 +1,8 @@
 // `npm start` as a real process: a bad setting stops it with one line; SIGTERM loses nothing.
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { testEnv } from "../../dev/env.js";
@@ -12,9 +15,10 @@ import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** What `npm start` runs: one node process with tsx as a loader, so signals reach the bot itself. */
-function startBot(env: Record<string, string | undefined>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "main.ts"], {
-    cwd: ROOT,
+function startBot(env: Record<string, string | undefined>, cwd = ROOT) {
+  // tsx by its full path: `--import tsx` resolves from the working directory, which may be elsewhere
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -34,6 +38,24 @@ describe("npm start", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("TELEGRAM_BOT_TOKEN is required");
     expect(lines[0]).toContain("PORT must be an integer");
+  });
+
+  it("reads .env from its directory, and a test run never does (ENV_FILE=off)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "chatops-env-"));
+    try {
+      await writeFile(path.join(dir, ".env"), "PORT=not-a-port\n");
+      const env = testEnv({ REGISTRY_PATH: `${ROOT}registry/services.yaml` });
+      const withEnvFile = startBot({ ...env, ENV_FILE: undefined }, dir);
+      expect(await withEnvFile.exit).toBe(78);
+      expect(withEnvFile.output().stderr).toContain("PORT must be an integer");
+      const port = await freePort();
+      const ignoring = startBot({ ...env, PORT: String(port), HOST: "127.0.0.1" }, dir);
+      await waitForHttp(`http://127.0.0.1:${port}/api/v1/health`, 20_000, ignoring.child);
+      ignoring.child.kill("SIGTERM");
+      expect(await ignoring.exit).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   describe("on SIGTERM", () => {
