@@ -237,3 +237,75 @@ describe("decide", () => {
     ]);
   });
 });
+
+// Every numeric guardrail on both sides of its edge: `>=` written as `>` (or the reverse) is a bug
+// one alert away, and only a value exactly at the limit tells them apart.
+describe("every threshold at its exact boundary", () => {
+  const deletePod = (healthyReplicas: number) =>
+    given({
+      analysis: {
+        suggested_action: "DELETE_POD",
+        target: pod,
+        blast_radius: { affected_pods: 1, estimated_downtime_seconds: 0 },
+      },
+      healthyReplicas,
+    });
+  const BOUNDARIES: [string, DecisionInput, DecisionMode, string | undefined][] = [
+    [
+      "confidence exactly at the minimum (0.85) runs by itself",
+      given({ analysis: { confidence: 0.85 } }),
+      "auto",
+      undefined,
+    ],
+    ["confidence just below (0.8499)", given({ analysis: { confidence: 0.8499 } }), "approval", "confidence"],
+    ["the hour's last repair (4 of 5 used)", given({ counters: { lastHour: 4 } }), "auto", undefined],
+    ["the hour's budget spent (5 of 5)", given({ counters: { lastHour: 5 } }), "approval", "hourly_budget"],
+    [
+      "the resource's last repair (2 of 3 used)",
+      given({ counters: { resourceLastHour: 2 } }),
+      "auto",
+      undefined,
+    ],
+    [
+      "the resource's budget spent (3 of 3)",
+      given({ counters: { resourceLastHour: 3 } }),
+      "approval",
+      "resource_budget",
+    ],
+    ["no cool-off left (0 s)", given({ counters: { cooldownSeconds: 0 } }), "auto", undefined],
+    ["one second of cool-off left", given({ counters: { cooldownSeconds: 1 } }), "approval", "cooldown"],
+    [
+      "exactly the most pods allowed (3)",
+      given({ analysis: { blast_radius: { affected_pods: 3, estimated_downtime_seconds: 0 } } }),
+      "auto",
+      undefined,
+    ],
+    [
+      "one pod more than allowed (4)",
+      given({ analysis: { blast_radius: { affected_pods: 4, estimated_downtime_seconds: 0 } } }),
+      "approval",
+      "max_affected_pods",
+    ],
+    ["a rollout of exactly 3 replicas", given({ workloadReplicas: 3 }), "auto", undefined],
+    ["a rollout of 4 replicas", given({ workloadReplicas: 4 }), "approval", "max_affected_pods"],
+    ["DELETE_POD leaving exactly the minimum healthy (2 ready, 1 left)", deletePod(2), "auto", undefined],
+    [
+      "DELETE_POD leaving fewer than the minimum (1 ready, 0 left)",
+      deletePod(1),
+      "refused",
+      "min_healthy_replicas",
+    ],
+    [
+      "risk exactly at the automatic maximum (LOW)",
+      given({ analysis: { risk_level: "LOW" } }),
+      "auto",
+      undefined,
+    ],
+  ];
+  it.each(BOUNDARIES)("%s", (_name, input, mode, rule) => {
+    const decision = decide(input);
+    expect(decision.mode).toBe(mode);
+    const failed = decision.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule);
+    expect(failed).toEqual(rule === undefined ? [] : [rule]);
+  });
+});
