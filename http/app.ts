@@ -1,4 +1,5 @@
 // Builds the fastify app (listening is the runtime's business, so tests use app.inject()).
+import { randomUUID } from "node:crypto";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -9,7 +10,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import type { Metrics } from "../gateways/metrics.js";
 import type { Config } from "../registry/config.js";
-import { ApiError } from "./errors.js";
+import { ApiError, API_ERRORS } from "./errors.js";
 import { analyzeRoutes } from "./routes/analyze.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { healthRoutes, type HealthDeps } from "./routes/health.js";
@@ -76,12 +77,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Alertmanager and Sentry retry on 5xx; a slow client must not hold a socket forever.
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // a request id the client can quote, the same as in the log line of its failure
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.code === "internal") request.log.error({ err: error }, "request failed");
-    else if (apiError.status < 500) {
+    if (apiError.code === "internal")
+      request.log.error({ err: error, requestId: request.id }, "request failed");
+    else if (apiError.status >= 500)
+      request.log.warn({ code: apiError.code, requestId: request.id, ...apiError.extra }, "request failed");
+    else {
       deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
       request.log.warn(
         { code: apiError.code, url: request.url, detail: apiError.message },
@@ -90,6 +102,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (apiError.code === "missing_credentials") reply.header("www-authenticate", 'Basic realm="chatops"');
     if (apiError.code === "queue_unavailable") reply.header("retry-after", "5");
+    // A 5xx body names the code and the request id; what went wrong inside stays in the log.
+    if (apiError.status >= 500) {
+      return reply.status(apiError.status).send({
+        error: { code: apiError.code, message: API_ERRORS[apiError.code].message, request_id: request.id },
+      });
+    }
     return reply.status(apiError.status).send(apiError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

@@ -10,6 +10,7 @@ import type { Config } from "../../registry/config.js";
 import { checkBearer } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { parseInput } from "../validate.js";
+import { getIncident } from "../../db/incidents.js";
 
 const ExecuteBody = z.strictObject({
   incident_id: z.string().regex(/^INC-\d{8}-\d{4,}$/, { error: "must look like INC-YYYYMMDD-NNNN" }),
@@ -34,6 +35,8 @@ export const approvalRoutes: FastifyPluginAsync<{
 
   app.post("/execute", async (request, reply) => {
     const body = parseInput(ExecuteBody, request.body);
+    if ((await getIncident(deps.db, body.incident_id)) === undefined)
+      throw new ApiError("not_found", `incident ${body.incident_id} does not exist`);
     const result = await approveAction(
       {
         db: deps.db,

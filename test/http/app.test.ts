@@ -202,6 +202,16 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
       expect(response.statusCode).toBe(503);
       expect(response.headers["retry-after"]).toBe("5");
       expect(response.json()).toMatchObject({ error: { code: "queue_unavailable" } });
+      // the body names the code and the request id, never the inside story (that goes to the log)
+      const body = response.json<{ error: Record<string, unknown> }>();
+      expect(body).toEqual({
+        error: {
+          code: "queue_unavailable",
+          message: "the ingest queue is unavailable; retry later",
+          request_id: response.headers["x-request-id"],
+        },
+      });
+      expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|timed out/);
       const health = await broken.inject({ method: "GET", url: "/api/v1/health" });
       expect(health.statusCode).toBe(503);
       expect(health.json<{ down: string[] }>().down).toEqual(
@@ -395,5 +405,20 @@ describe("health, metrics and unknown routes", () => {
     const response = await app.inject({ method: "GET", url: "/api/v1/nothing" });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
+describe("POST /api/v1/execute", () => {
+  it("answers 404 for an incident that does not exist, not a 500", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/execute",
+      headers: { "content-type": "application/json", authorization: BEARER },
+      payload: JSON.stringify({ incident_id: "INC-20991231-9999", approved_by: "bob" }),
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({
+      error: { code: "not_found", message: "incident INC-20991231-9999 does not exist" },
+    });
   });
 });
