@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "coverage/", "bench/out/", "test/fixtures/"] },
+  { ignores: ["node_modules/", "coverage/", "bench/out/", "test/fixtures/", "reports/", ".stryker-tmp/", ".data/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["registry/config.ts", "test/**/*.ts", "bench/**/*.ts", "dev/**/*.ts", "vitest.config.ts"],
+    files: ["registry/config.ts", "test/**/*.ts", "bench/**/*.ts", "dev/**/*.ts", "vitest.config.ts", "vitest.mutation.config.ts"],
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

@@ -74,8 +74,10 @@ interface WorkerRow {
   queue: QueueName;
   processor: Processor;
   concurrency: number;
-  /** For processors that may take longer than BullMQ's 30 s default before it thinks them dead. */
+  /** How long a job's lock lasts without renewal (BullMQ renews it at half while the job runs). */
   lockDuration?: number;
+  /** How often this worker looks for jobs whose worker died (BullMQ's default: 30 s). */
+  stalledInterval?: number;
   /** A repeating job the queue runs on, booked once in Redis whichever process starts. */
   schedule?: () => Promise<void>;
   /** Closes what the row opened besides its worker. */
@@ -172,8 +174,10 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         metrics,
       }),
       concurrency: options.concurrency?.analyze ?? 4,
-      // a slow model must not make BullMQ think the worker died (Ollama may take 60 s)
-      lockDuration: 180_000,
+      // BullMQ renews the lock every half of it while a model thinks; a killed worker's job is
+      // picked up by another within about 15 s (lock lapse plus the stalled-job check)
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
     },
     {
       queue: QUEUE_NAMES.execute,
@@ -295,6 +299,7 @@ export async function startWorkers(
       prefix: config.redis.prefix,
       concurrency: row.concurrency,
       ...(row.lockDuration === undefined ? {} : { lockDuration: row.lockDuration }),
+      ...(row.stalledInterval === undefined ? {} : { stalledInterval: row.stalledInterval }),
     });
     worker.on("failed", (job, error) => {
       // PostgreSQL away: the job retries with backoff; the outage is logged once, not per job

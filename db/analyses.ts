@@ -26,13 +26,15 @@ export async function insertAnalysis(
     analysis: Analysis;
     attempts: Attempt[];
     decision: Decision;
+    /** The analyze job it came from: one analysis per job, however often the job runs. */
+    jobKey?: string;
   },
 ): Promise<StoredAnalysis> {
   const { analysis } = row;
   const { rows } = await db.query<StoredAnalysis>(
     `INSERT INTO analyses (incident_id, requested_by, engine, provider, model, suggested_action, confidence,
-       risk_level, tokens_input, tokens_output, cost_usd, analysis, attempts, decision)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       risk_level, tokens_input, tokens_output, cost_usd, analysis, attempts, decision, job_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      RETURNING ${COLUMNS}`,
     [
       row.incidentId,
@@ -49,9 +51,18 @@ export async function insertAnalysis(
       JSON.stringify(analysis),
       JSON.stringify(row.attempts),
       JSON.stringify(row.decision),
+      row.jobKey ?? null,
     ],
   );
   return rows[0] as StoredAnalysis;
+}
+
+/** The analysis an analyze job stored, if it already did (a job run again after its worker died). */
+export async function analysisOfJob(db: Queryable, jobKey: string): Promise<StoredAnalysis | undefined> {
+  const { rows } = await db.query<StoredAnalysis>(`SELECT ${COLUMNS} FROM analyses WHERE job_key = $1`, [
+    jobKey,
+  ]);
+  return rows[0];
 }
 
 export async function getAnalysis(db: Queryable, id: number): Promise<StoredAnalysis | undefined> {

@@ -59,6 +59,8 @@ export interface IncidentCard {
   owner?: { team: string; slo?: string };
   /** Absent while the analysis has not run yet. */
   analysis?: CardAnalysis;
+  /** Set when no analysis could be made at all (not even offline): why. */
+  analysisFailed?: string;
   links: CardLink[];
   /** Who did what, oldest first; the renderer keeps the newest when space runs out. */
   history: CardHistoryEntry[];

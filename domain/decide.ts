@@ -82,6 +82,13 @@ export function resourceKey(analysis: Analysis): string {
   return `${kind}/${namespace ?? "-"}/${name}`;
 }
 
+/** Labels as the analysis context takes them: keys up to 128 characters, values up to 4096. */
+function bounded(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [key.slice(0, 128), value.slice(0, 4096)]),
+  );
+}
+
 export function decide(input: DecisionInput): Decision {
   const { analysis, policy, counters } = input;
   const action = analysis.suggested_action;
@@ -115,9 +122,10 @@ export function decide(input: DecisionInput): Decision {
   const scope = scopeFromContext(
     AnalysisContextSchema.parse({
       source: input.incident.source,
-      title: input.incident.title,
-      labels: input.incident.labels,
-      annotations: input.incident.annotations,
+      title: input.incident.title.slice(0, 512),
+      // the scope reads names from labels; a value past the context's limits names nothing anyway
+      labels: bounded(input.incident.labels),
+      annotations: bounded(input.incident.annotations),
     }),
   );
   const foreign = targetProblem(analysis.target, scope);

@@ -7,7 +7,7 @@ import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps } from "../ai/context.js";
 import { type SentryIssueDetails } from "../domain/analysis-context.js";
 import { deploymentOfPod } from "../domain/scope.js";
-import { insertAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
+import { insertAnalysis, similarIncidents, type StoredAnalysis, analysisOfJob } from "../db/analyses.js";
 import { addEvent, getIncident, setIncidentStatus, lockIncident } from "../db/incidents.js";
 import { type Incident } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
@@ -17,6 +17,7 @@ import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../dom
 import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore, Reservation } from "../kv/repair-counters.js";
 import type { RemediationAction } from "../domain/actions.js";
+import { analyzeOffline } from "../ai/offline-analyzer.js";
 
 /** Who approves what the guardrails let run by itself (audit actor, `decided_by`). */
 export const GUARDRAILS_ACTOR = "guardrails";
@@ -47,6 +48,8 @@ export interface AnalyzeDeps {
 
 export type AnalyzeResult =
   | { outcome: "analyzed"; stored: StoredAnalysis; changed: true; autoActionId?: number }
+  /** Even the offline analyzer could not answer: the incident says so and waits for a person. */
+  | { outcome: "failed"; reason: string }
   | { outcome: "missing" }
   | { outcome: "closed"; status: string };
 
@@ -99,11 +102,17 @@ export async function analyzeIncident(
     incidentId: string;
     requestedBy: string;
     signal?: AbortSignal;
+    /** The analyze job's key: a job run again (its worker died after storing) stores nothing twice. */
+    jobKey?: string;
+    /** Skip the models: earlier attempts failed for a reason retrying cannot fix. */
+    offlineBecause?: string;
   },
 ): Promise<AnalyzeResult> {
   const incident = await getIncident(deps.pool, input.incidentId);
   if (incident === undefined) return { outcome: "missing" };
   if (incident.status === "resolved") return { outcome: "closed", status: incident.status };
+  const done = input.jobKey === undefined ? undefined : await analysisOfJob(deps.pool, input.jobKey);
+  if (done !== undefined) return { outcome: "analyzed", stored: done, changed: true };
   await setIncidentStatus(deps.pool, incident.id, ["open", "awaiting_approval"], "analyzing");
 
   const sentry = sentryIssue(incident);
@@ -124,10 +133,14 @@ export async function analyzeIncident(
     traceIds: incident.labels.trace_id === undefined ? [] : [incident.labels.trace_id],
     ...(sentry === undefined ? {} : { sentryIssue: sentry }),
   });
-  const result = await deps.chain.analyze(
-    context,
-    input.signal === undefined ? {} : { signal: input.signal },
-  );
+  const result =
+    input.offlineBecause === undefined
+      ? await deps.chain.analyze(context, input.signal === undefined ? {} : { signal: input.signal })
+      : {
+          analysis: analyzeOffline(context),
+          attempts: [],
+          warnings: [`models skipped: ${input.offlineBecause}`],
+        };
   const { analysis } = result;
   const { policy } = deps.guardrails;
   const proposal = proposalFor(analysis);
@@ -175,6 +188,7 @@ export async function analyzeIncident(
       analysis,
       attempts: result.attempts,
       decision,
+      ...(input.jobKey === undefined ? {} : { jobKey: input.jobKey }),
     });
     await addEvent(
       client,
@@ -243,8 +257,17 @@ export async function analyzeIncident(
     return row;
   }).catch(async (error: unknown) => {
     await reservation?.release();
+    // The same job running twice at once (a stalled job picked up while the first still runs):
+    // the first stored it; this one changes nothing.
+    const stored = input.jobKey === undefined ? undefined : await analysisOfJob(deps.pool, input.jobKey);
+    if (stored !== undefined) return undefined;
     throw error;
   });
+  if (stored === undefined) {
+    const first = input.jobKey === undefined ? undefined : await analysisOfJob(deps.pool, input.jobKey);
+    if (first === undefined) throw new Error(`analysis of ${incident.id} was not stored`);
+    return { outcome: "analyzed", stored: first, changed: true };
+  }
   if (autoActionId === undefined) {
     // Reserved but not run (another action of the incident is live): the slot goes back.
     await reservation?.release();
@@ -252,4 +275,19 @@ export async function analyzeIncident(
   }
   await deps.enqueueExecution(autoActionId);
   return { outcome: "analyzed", stored, changed: true, autoActionId };
+}
+
+/**
+ * The analysis could not be made at all, not even by the offline analyzer: the card says so (never
+ * "pending" forever) and the incident waits for a person.
+ */
+export async function analysisFailed(
+  deps: Pick<AnalyzeDeps, "pool">,
+  incidentId: string,
+  reason: string,
+): Promise<void> {
+  await inTransaction(deps.pool, async (client) => {
+    await addEvent(client, incidentId, "analysis_failed", { error: reason.slice(0, 300) });
+    await setIncidentStatus(client, incidentId, ["analyzing"], "open");
+  });
 }

@@ -21,6 +21,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
   verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
   execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
+  analysis_failed: (event) => `⚠️ analysis failed: ${String(event.detail.error)}`,
   rolled_back: (event) =>
     `↩️ ${String(event.detail.namespace)}/${String(event.detail.deployment)} rolled back automatically${
       typeof event.detail.toRevision === "number" ? ` to revision ${event.detail.toRevision}` : ""
@@ -102,6 +103,8 @@ export function buildIncidentCard(
     return text === undefined ? [] : [{ at: event.at, text: text(event) }];
   });
   const decidable = incident.status !== "resolved";
+  const failure =
+    stored === undefined ? events.findLast((event) => event.kind === "analysis_failed") : undefined;
   return {
     incidentId: incident.id,
     severity: incident.severity,
@@ -125,6 +128,7 @@ export function buildIncidentCard(
         ? { verb, actionId: pendingActionId }
         : { verb },
     ),
+    ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

@@ -1,7 +1,13 @@
 // Analyze queue: run the analysis of one incident, then bring its card up to date.
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Metrics } from "../gateways/metrics.js";
-import { analyzeIncident, type AnalyzeDeps, type AnalyzeResult } from "../handlers/analyze-incident.js";
+import { ZodError } from "zod";
+import {
+  analysisFailed,
+  analyzeIncident,
+  type AnalyzeDeps,
+  type AnalyzeResult,
+} from "../handlers/analyze-incident.js";
 import { enqueueCard, AnalyzeJobSchema, type AnalyzeJob, type Queues } from "./queues.js";
 
 export interface AnalyzeProcessorDeps {
@@ -21,10 +27,29 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
     const notify = () => enqueueCard(deps.queues.notify, parsed.data.incidentId);
     // No card edit for "analysing": Telegram allows a group 20 messages a minute, and the card
     // already says the analysis is pending.
-    const result = await analyzeIncident(deps.analyze, {
+    const input = {
       ...parsed.data,
+      jobKey: `analyze:${job.id ?? ""}`,
       ...(signal === undefined ? {} : { signal }),
-    });
+    };
+    let result: AnalyzeResult;
+    try {
+      result = await analyzeIncident(deps.analyze, input);
+    } catch (error) {
+      // PostgreSQL away and the like: retry with backoff. A last attempt, or a failure retrying
+      // cannot fix (the incident's data does not fit a schema), falls back to the offline
+      // analyzer; if even that fails the incident says "analysis failed", never "pending" forever.
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!last && !(error instanceof ZodError)) throw error;
+      const reason = errorText(error);
+      try {
+        result = await analyzeIncident(deps.analyze, { ...input, offlineBecause: reason });
+      } catch (again) {
+        await analysisFailed(deps.analyze, parsed.data.incidentId, errorText(again));
+        await notify();
+        return "failed";
+      }
+    }
     if (result.outcome === "analyzed") {
       const { analysis } = result.stored;
       deps.metrics.analyses.inc({ engine: analysis.engine, provider: analysis.provider });
@@ -39,4 +64,10 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
     }
     return result.outcome;
   };
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof ZodError)
+    return `the incident does not fit the analysis' schema (${error.issues[0]?.message ?? "invalid"})`;
+  return (error instanceof Error ? error.message : String(error)).slice(0, 300);
 }

@@ -100,7 +100,8 @@ export const NOTIFY_JOB_OPTIONS: JobsOptions = {
 // A model call that failed is already retried inside the chain (and ends in the offline
 // analyzer); a job retry is only for the bot's own trouble (PostgreSQL away).
 export const ANALYZE_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
+  // about half an hour of backoff: a PostgreSQL restart is waited out
+  attempts: 10,
   backoff: { type: "exponential", delay: 2_000 },
   removeOnComplete: { age: 3_600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3_600 },

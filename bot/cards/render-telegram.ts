@@ -317,7 +317,9 @@ function draftCard(card: IncidentCard, clock: Clock): Draft {
     incident: incidentLines(card, clock),
     analysis: card.analysis && analysisLines(card.analysis),
     cause: clean(card.analysis?.cause ?? "", CAP.cause),
-    action: card.analysis ? actionLines(card.analysis) : [pendingAnalysisLine(card.status)],
+    action: card.analysis
+      ? actionLines(card.analysis)
+      : [pendingAnalysisLine(card.status, card.analysisFailed)],
     links: linksLine(card.links),
     history: historyTexts(shownHistory, clock, latestDate(card)),
     earlierHistory: card.history.length - shownHistory.length,
@@ -435,7 +437,8 @@ function usageText({ tokens, costUsd }: CardAnalysis): string | undefined {
   return cost === undefined ? undefined : `💰 Cost: ${cost}`;
 }
 
-function pendingAnalysisLine(status: IncidentStatus): Line {
+function pendingAnalysisLine(status: IncidentStatus, failed: string | undefined): Line {
+  if (failed !== undefined) return [plain(`🤖 AI analysis: failed: ${clean(failed, CAP.decision)}`)];
   const settled = status === "resolved" || status === "silenced";
   return [plain(`🤖 AI analysis: ${settled ? "not run" : "pending…"}`)];
 }

@@ -1,0 +1,116 @@
+// A worker killed in the middle of an analysis (SIGKILL: no shutdown, its job's lock left behind)
+// does not leave the incident "analyzing": another worker picks the job up within seconds, and the
+// incident gets one analysis.
+import { spawn } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRuntime } from "../../app/runtime.js";
+import { listAnalyses } from "../../db/analyses.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { testEnv } from "../../dev/env.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { freePort, waitForHttp } from "../../dev/processes.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
+import { alertmanagerAuth, postJson } from "../../dev/stack.js";
+import { QUEUE_NAMES } from "../../jobs/queues.js";
+import { parseConfig } from "../../registry/config.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+let db: TestDatabase;
+let ollama: Server;
+const sockets: Socket[] = [];
+const prefix = uniquePrefix();
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: false });
+  // an Ollama that takes the request and never answers: the analysis is under way when the kill comes
+  ollama = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => ollama.listen(0, "127.0.0.1", resolve));
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  ollama.close();
+  await deleteKeys(prefix);
+  await db.drop();
+});
+
+describe("a worker killed mid-analysis", () => {
+  it(
+    "has its job picked up by another worker within seconds, and the incident gets one analysis",
+    { timeout: 120_000 },
+    async () => {
+      const port = await freePort();
+      const address = ollama.address();
+      const ollamaPort = typeof address === "object" && address !== null ? address.port : 0;
+      const env = testEnv({
+        DATABASE_URL: db.url,
+        REDIS_PREFIX: prefix,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        TELEGRAM_API_ROOT: "http://127.0.0.1:9", // nothing listens: cards wait, analyses do not
+        ROLES: "http,worker",
+        LLM_CHAIN: "ollama",
+        OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`,
+        OLLAMA_MODEL: "qwen2.5:7b",
+      });
+      const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: "ignore",
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      await waitForHttp(`http://127.0.0.1:${port}/api/v1/health`, 60_000, child);
+      const response = await postJson(
+        `http://127.0.0.1:${port}/api/v1/webhooks/alertmanager`,
+        alertmanagerPayload({ fingerprint: "killed-mid-analysis" }),
+        alertmanagerAuth,
+      );
+      expect(response.status).toBe(202);
+
+      const redis = new Redis(TEST_REDIS_URL);
+      const analyze = new Queue(QUEUE_NAMES.analyze, { connection: redis, prefix });
+      try {
+        // the analysis is running: its job is active and the model has the request
+        await expect.poll(() => analyze.getActiveCount(), { timeout: 30_000 }).toBe(1);
+        await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(0);
+        child.kill("SIGKILL");
+        await exited;
+        const killedAt = Date.now();
+
+        // another worker, whose chain has no model (the offline analyzer answers at once)
+        const config = parseConfig(
+          testEnv({
+            DATABASE_URL: db.url,
+            REDIS_PREFIX: prefix,
+            ROLES: "worker",
+            TELEGRAM_API_ROOT: "http://127.0.0.1:9",
+          }),
+        );
+        const other = await startRuntime(config, { logger: pino({ level: "silent" }) });
+        try {
+          const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM incidents");
+          const incidentId = rows[0]?.id ?? "";
+          await expect
+            .poll(async () => (await listAnalyses(db.pool, incidentId)).length, {
+              timeout: 40_000,
+              interval: 250,
+            })
+            .toBe(1);
+          const pickedUpMs = Date.now() - killedAt;
+          // the lock lapses (10 s) and the next stalled-job check (every 5 s) hands the job over
+          expect(pickedUpMs).toBeLessThan(25_000);
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          expect(await listAnalyses(db.pool, incidentId)).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      } finally {
+        await analyze.close();
+        redis.disconnect();
+      }
+    },
+  );
+});
