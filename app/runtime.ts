@@ -15,6 +15,7 @@ import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
 import { buildApp } from "../http/app.js";
 import type { Queues } from "../jobs/queues.js";
+import { AuthBrake } from "../kv/auth-brake.js";
 import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
 import type { Config } from "../registry/config.js";
@@ -113,6 +114,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         logger,
         llmBudgets: () => budgetRemaining(budgetStore, options.chain?.budgets),
         cannotRun,
+        authBrake: new AuthBrake(redis, config.redis.prefix),
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });

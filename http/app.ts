@@ -20,6 +20,7 @@ import { playbookRoutes } from "./routes/playbooks.js";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.js";
 import { type Queryable } from "../db/pool.js";
 import type { Queues } from "../jobs/queues.js";
+import type { AuthBrake } from "../kv/auth-brake.js";
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -29,6 +30,8 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   db: Queryable;
   metrics: Metrics;
   logger: Logger;
+  /** Failed authentications per source address (kv/auth-brake.ts); without it, no brakes. */
+  authBrake?: Pick<AuthBrake, "waitFor" | "failed" | "firstRefusal">;
   /** Why an action cannot run here (no executor configured), for POST /api/v1/execute. */
   cannotRun?: (action: string) => string | undefined;
   /** Today's LLM budget left per provider, for `chatops_llm_budget_remaining_ratio`. */
@@ -85,9 +88,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // An address that failed authentication too often waits, whatever it sends now.
+    const wait = (await deps.authBrake?.waitFor(request.ip).catch(() => 0)) ?? 0;
+    if (wait > 0) {
+      if (await deps.authBrake?.firstRefusal(request.ip).catch(() => false))
+        request.log.warn(
+          { address: request.ip, waitMs: wait },
+          "authentication failures: braking this address",
+        );
+      reply.header("retry-after", String(Math.ceil(wait / 1000)));
+      throw new ApiError("too_many_failures");
+    }
   });
 
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.code === "internal")
       request.log.error({ err: error, requestId: request.id }, "request failed");
@@ -95,11 +109,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       request.log.warn({ code: apiError.code, requestId: request.id, ...apiError.extra }, "request failed");
     else {
       deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
-      request.log.warn(
-        { code: apiError.code, url: request.url, detail: apiError.message },
+      // A wrong credential is counted (metrics) and braked, and logged once per burst; a line per
+      // guess would let anyone fill the log.
+      const quiet = apiError.status === 401 || apiError.status === 429;
+      request.log[quiet ? "debug" : "warn"](
+        { code: apiError.code, url: request.url, detail: apiError.message, address: request.ip },
         "request rejected",
       );
     }
+    if (apiError.status === 401) await deps.authBrake?.failed(request.ip).catch(() => undefined);
     if (apiError.code === "missing_credentials") reply.header("www-authenticate", 'Basic realm="chatops"');
     if (apiError.code === "queue_unavailable") reply.header("retry-after", "5");
     // A 5xx body names the code and the request id; what went wrong inside stays in the log.
@@ -121,6 +139,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(approvalRoutes, { deps, prefix: "/api/v1" });
   await app.register(playbookRoutes, { deps, prefix: "/api/v1" });
   await app.register(healthRoutes, { deps, prefix: "/api/v1" });
-  await app.register(metricsRoutes, { deps });
+  await app.register(metricsRoutes, { deps: { ...deps, metricsToken: deps.config.http.metricsToken } });
   return app;
 }

@@ -15,6 +15,7 @@ export const API_ERRORS = {
   not_configured: { status: 404, message: "this integration is not configured" },
   method_not_allowed: { status: 405, message: "method not allowed" },
   conflict: { status: 409, message: "the resource is not in a state that allows this" },
+  too_many_failures: { status: 429, message: "too many failed authentications from this address; wait" },
   body_too_large: { status: 413, message: "the body is larger than 1 MiB" },
   unsupported_media_type: { status: 415, message: "the body must be application/json" },
   queue_unavailable: { status: 503, message: "the ingest queue is unavailable; retry later" },

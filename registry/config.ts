@@ -19,6 +19,7 @@ const SECRET_KEYS = new Set([
   "ANTHROPIC_API_KEY",
   "DATABASE_URL",
   "REDIS_URL",
+  "METRICS_TOKEN",
 ]);
 
 const optionalString = z
@@ -244,6 +245,7 @@ const EnvSchema = z.object({
     .transform((value) => value ?? "chatops"),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   REQUIRE_DURABLE_REDIS: boolean(false),
+  METRICS_TOKEN: optionalString.pipe(secret(16).optional()),
   // read by loadConfig before parsing; listed so that it is a known setting
   ENV_FILE: optionalString,
   LOCAL_SERVICES: optionalString
@@ -332,7 +334,13 @@ function shape(env: z.output<typeof EnvSchema>) {
   return {
     roles: env.ROLES,
     logLevel: env.LOG_LEVEL,
-    http: { port: env.PORT, host: env.HOST, apiToken: env.API_TOKEN },
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      apiToken: env.API_TOKEN,
+      /** When set, GET /metrics needs it as a bearer token (off by default for in-cluster scraping). */
+      metricsToken: env.METRICS_TOKEN,
+    },
     redis: {
       url: env.REDIS_URL ?? DEFAULT_REDIS_URL,
       prefix: env.REDIS_PREFIX,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Metrics } from "../../gateways/metrics.js";
 import type { Queues } from "../../jobs/queues.js";
+import { checkBearer } from "../auth.js";
 
 export const metricsRoutes: FastifyPluginAsync<{
   deps: {
@@ -8,9 +9,13 @@ export const metricsRoutes: FastifyPluginAsync<{
     queues: Pick<Queues, "ingest" | "notify" | "analyze">;
     /** Today's LLM budget left per provider, from the shared budget store. */
     llmBudgets?: () => Promise<Partial<Record<string, number>>>;
+    /** METRICS_TOKEN: when set, a scrape must send it as a bearer token. */
+    metricsToken?: string | undefined;
   };
 }> = async (app, { deps }) => {
   app.get("/metrics", async (request, reply) => {
+    const token = deps.metricsToken;
+    if (token !== undefined) checkBearer(request.headers.authorization, token);
     const { metrics, queues } = deps;
     // Queue depth is read at scrape time; a Redis outage must not break the scrape.
     for (const queue of [queues.ingest, queues.notify, queues.analyze]) {
