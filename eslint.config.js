@@ -3,7 +3,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "coverage/", "bench/out/", "test/fixtures/", "reports/", ".stryker-tmp/", ".data/", "dist/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "coverage/",
+      "bench/out/",
+      "test/fixtures/",
+      "reports/",
+      ".stryker-tmp/",
+      ".data/",
+      "dist/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,7 +38,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ["registry/config.ts", "test/**/*.ts", "bench/**/*.ts", "dev/**/*.ts", "vitest.config.ts", "vitest.mutation.config.ts"],
+    files: [
+      "registry/config.ts",
+      "test/**/*.ts",
+      "bench/**/*.ts",
+      "dev/**/*.ts",
+      "vitest.config.ts",
+      "vitest.mutation.config.ts",
+    ],
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
