@@ -26,6 +26,8 @@ import {
   enqueueExecution,
   enqueueRepairEscalation,
   QUEUE_NAMES,
+  queuePrefix,
+  rowScopedPrefix,
   type QueueName,
 } from "../jobs/queues.js";
 import { remindProcessor } from "../jobs/remind.processor.js";
@@ -96,6 +98,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   const { config, infra, api, registry, kube, executors } = ctx;
   const { pool, redis, queues, metrics } = infra;
   const prefix = config.redis.prefix;
+  // keys that name rows of this database live under its installation id (jobs/queues.ts)
+  const rowPrefix = rowScopedPrefix(infra.scope);
   const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
   const notices = telegramNotices(api);
   const budget = new ChatBudget(
@@ -103,7 +107,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
     prefix,
     options.chatBudget ?? (budgetLifted ? UNLIMITED : TELEGRAM_BUDGET),
   );
-  const stormGate = new StormGate(redis, prefix, config.storm);
+  const stormGate = new StormGate(redis, rowPrefix, config.storm);
   const counters = new RepairCountersStore(redis, prefix);
   const card = (incidentId: string) => enqueueCard(queues.notify, incidentId);
   const verifyWithinMs = options.verify?.verifyWithinMs ?? config.autoRepair.verifySeconds * 1000;
@@ -113,7 +117,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: ingestProcessor({
         ingest: {
           pool,
-          dedup: new DedupWindow(redis, prefix, {
+          dedup: new DedupWindow(redis, rowPrefix, {
             alertmanager: config.alertmanager.dedupTtlSeconds,
             sentry: config.sentry.dedupTtlSeconds,
             signoz: config.alertmanager.dedupTtlSeconds,
@@ -143,7 +147,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
               scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
           },
         },
-        locks: new CardLocks(redis, prefix),
+        locks: new CardLocks(redis, rowPrefix),
         metrics,
         queues,
       }),
@@ -291,12 +295,12 @@ export async function startWorkers(
   shutdown: Shutdown,
   options: WorkerOptions & { budgetLifted: boolean },
 ): Promise<void> {
-  const { logger, infra, config } = ctx;
+  const { logger, infra } = ctx;
   const rows = workerTable(ctx, options, options.budgetLifted);
   const workers = rows.map((row) => {
     const worker = new Worker(row.queue, row.processor, {
       connection: infra.workerConnection,
-      prefix: config.redis.prefix,
+      prefix: queuePrefix(infra.scope, row.queue),
       concurrency: row.concurrency,
       ...(row.lockDuration === undefined ? {} : { lockDuration: row.lockDuration }),
       ...(row.stalledInterval === undefined ? {} : { stalledInterval: row.stalledInterval }),
