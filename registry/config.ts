@@ -227,6 +227,7 @@ const EnvSchema = z.object({
   ),
   TELEGRAM_CHAT_ID: chatId,
   TELEGRAM_APPROVER_IDS: userIds,
+  TELEGRAM_VIEWER_IDS: userIds,
   TELEGRAM_ONCALL_USERNAMES: usernames,
   TELEGRAM_ROUTES: routes,
   ESCALATE_P0_SECONDS: integer(300, 1, 7 * 24 * 3600),
@@ -357,6 +358,8 @@ function shape(env: z.output<typeof EnvSchema>) {
       apiRoot: env.TELEGRAM_API_ROOT,
       chatId: env.TELEGRAM_CHAT_ID,
       approverIds: env.TELEGRAM_APPROVER_IDS,
+      /** Who may read incidents in a private chat with the bot, besides the approvers. */
+      viewerIds: env.TELEGRAM_VIEWER_IDS,
       oncallUsernames: env.TELEGRAM_ONCALL_USERNAMES,
       routes: env.TELEGRAM_ROUTES,
     },
