@@ -2,6 +2,7 @@
 // queues and the configuration; every decision is followed by a card update.
 import type { Chat, InlineKeyboardMarkup, User } from "grammy/types";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import type { CardBindingDeps, PressWhere } from "../bot/features/card-binding.js";
 import type { TeamDeps } from "../bot/features/team-only.js";
 import { SaidOnce } from "../kv/said-once.js";
@@ -41,6 +42,7 @@ export function chatOpsDeps(
     /** Why an action cannot run here (no executor configured): its card offers no Approve. */
     cannotRun: (action: string) => string | undefined;
     redis: Redis;
+    logger: Logger;
   },
   options: ChatOpsOptions = {},
 ): {
@@ -191,6 +193,10 @@ export function chatOpsDeps(
       teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
       members: [...approverIds, ...config.telegram.viewerIds],
       refused: async ({ user, chat, what }: { user: User | undefined; chat: Chat; what: string }) => {
+        deps.logger.info(
+          { user: user?.id, chat: chat.id, chatType: chat.type, what },
+          "refused: not the team",
+        );
         await audit(pool, {
           incidentId: null,
           actor: user === undefined ? `chat:${chat.id}` : actorOf({ userId: user.id, ...usernameOf(user) }),
@@ -204,6 +210,17 @@ export function chatOpsDeps(
     binding: {
       isCard: (where: PressWhere) => isCardMessage(pool, where),
       pressed: async (input: Parameters<CardBindingDeps["pressed"]>[0]) => {
+        deps.logger.info(
+          {
+            incident: input.incidentId,
+            user: input.user.id,
+            chat: input.chat?.id,
+            message: input.messageId,
+            data: input.data,
+            outcome: input.outcome,
+          },
+          "button pressed",
+        );
         const known =
           input.incidentId !== undefined && (await getIncident(pool, input.incidentId)) !== undefined;
         await audit(pool, {

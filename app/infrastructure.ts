@@ -275,7 +275,7 @@ export async function openInfrastructure(
   shutdown.add("Redis worker connection", async () => workerConnection.disconnect());
 
   const scope = { prefix: config.redis.prefix, installation: await installationId(pool) };
-  const queues = createQueues(redis, scope);
+  const queues = createQueues(redis, scope, (error) => redisOutage.failed(error));
   const others = await otherInstallations(redis, scope.prefix, scope.installation, QUEUE_NAMES.escalate);
   if (others.length > 0)
     logger.warn(

@@ -82,7 +82,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
       // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
       conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
-      ...chatOpsDeps({ config, pool, queues, cannotRun, redis }, options.chatops),
+      ...chatOpsDeps({ config, pool, queues, cannotRun, redis, logger }, options.chatops),
       ...(registry === undefined
         ? {}
         : commandDeps(

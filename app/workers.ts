@@ -45,6 +45,7 @@ import type { Config } from "../registry/config.js";
 import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
+import { lifecycleLogs } from "./lifecycle-log.js";
 import { cannotRunWith, deploymentReplicas } from "./executors.js";
 import { isConnectionError, type Infrastructure, type Shutdown } from "./infrastructure.js";
 
@@ -297,6 +298,7 @@ export async function startWorkers(
 ): Promise<void> {
   const { logger, infra } = ctx;
   const rows = workerTable(ctx, options, options.budgetLifted);
+  const lifecycleLog = lifecycleLogs(infra.pool);
   const workers = rows.map((row) => {
     const worker = new Worker(row.queue, row.processor, {
       connection: infra.workerConnection,
@@ -308,17 +310,27 @@ export async function startWorkers(
     worker.on("failed", (job, error) => {
       // PostgreSQL away: the job retries with backoff; the outage is logged once, not per job
       if (isConnectionError(error)) return infra.outages.postgres.failed(error);
+      const incident = (job?.data as { incidentId?: unknown } | undefined)?.incidentId;
       logger.warn(
-        { queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message },
+        { queue: worker.name, job: job?.id, incident, attempts: job?.attemptsMade, err: error.message },
         "job failed",
       );
+      logger.debug({ queue: worker.name, job: job?.id, err: error }, "job failed: stack");
     });
     worker.on("error", (error) => {
       if (isConnectionError(error)) return infra.outages.redis.failed(error);
-      logger.error({ err: error, queue: worker.name }, "worker error");
+      logger.error({ err: error.message, queue: worker.name }, "worker error");
+      logger.debug({ err: error, queue: worker.name }, "worker error: stack");
     });
+    const lifecycle = lifecycleLog[row.queue];
     const completed = row.completed;
-    if (completed !== undefined) worker.on("completed", (job, result) => completed(logger, job.id, result));
+    worker.on("completed", (job, result) => {
+      completed?.(logger, job.id, result);
+      // a log line is never worth a failed job: a read that fails here is only a debug line
+      lifecycle?.(logger, job, result).catch((error: unknown) =>
+        logger.debug({ err: error, job: job.id }, "life-cycle log line skipped"),
+      );
+    });
     return worker;
   });
   // Worker.close() waits for the jobs in progress; one stuck on an outside call is given up after

@@ -69,7 +69,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
 
   const features = bot.errorBoundary((error) => {
-    options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
+    const cause = error.error;
+    options.logger.error(
+      { err: cause instanceof Error ? cause.message : String(cause), update: error.ctx.update.update_id },
+      "bot feature failed",
+    );
+    options.logger.debug({ err: cause, update: error.ctx.update.update_id }, "bot feature failed: stack");
   });
   features.use(helpCommand());
   if (options.commands !== undefined) {
@@ -91,8 +96,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     const cause = error.error;
     if (cause instanceof GrammyError)
       options.logger.warn({ description: cause.description }, "telegram refused");
-    else if (cause instanceof HttpError) options.logger.warn({ err: cause.error }, "telegram unreachable");
-    else options.logger.error({ err: cause }, "bot update failed");
+    else if (cause instanceof HttpError)
+      options.logger.warn({ err: String(cause.error) }, "telegram unreachable");
+    else {
+      options.logger.error({ err: cause instanceof Error ? cause.message : String(cause) }, "bot update failed");
+      options.logger.debug({ err: cause }, "bot update failed: stack");
+    }
   });
   return bot;
 }

@@ -201,9 +201,20 @@ export interface QueueScope {
   installation: string;
 }
 
-export function createQueues(connection: ConnectionOptions, scope: QueueScope): Queues {
-  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) =>
-    new Queue<T>(name, { connection, prefix: queuePrefix(scope, name), defaultJobOptions });
+/**
+ * `onError` hears each queue's connection errors (Redis away): without a listener BullMQ prints
+ * every one of them, with its stack, to the console, about once a second per queue.
+ */
+export function createQueues(
+  connection: ConnectionOptions,
+  scope: QueueScope,
+  onError: (error: Error) => void = () => undefined,
+): Queues {
+  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) => {
+    const created = new Queue<T>(name, { connection, prefix: queuePrefix(scope, name), defaultJobOptions });
+    created.on("error", onError);
+    return created;
+  };
   const queues = {
     ingest: queue<IngestJob>(QUEUE_NAMES.ingest, INGEST_JOB_OPTIONS),
     notify: queue<NotifyJob>(QUEUE_NAMES.notify, NOTIFY_JOB_OPTIONS),
