@@ -99,7 +99,10 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     else if (cause instanceof HttpError)
       options.logger.warn({ err: String(cause.error) }, "telegram unreachable");
     else {
-      options.logger.error({ err: cause instanceof Error ? cause.message : String(cause) }, "bot update failed");
+      options.logger.error(
+        { err: cause instanceof Error ? cause.message : String(cause) },
+        "bot update failed",
+      );
       options.logger.debug({ err: cause }, "bot update failed: stack");
     }
   });
