@@ -1371,7 +1371,7 @@ export class KubeEmulator {
           : { annotations: { ...rs.spec.template.metadata.annotations } }),
         ownerReferences: [ownerRef("apps/v1", "ReplicaSet", rs.metadata.name, rs.metadata.uid)],
       },
-      spec: { ...structuredClone(rs.spec.template.spec), nodeName: this.schedule() },
+      spec: { ...structuredClone(rs.spec.template.spec), nodeName: this.schedule(rs.metadata.uid) },
       status: pendingStatus(rs.spec.template),
     };
     this.pods.set(key(namespace, name), pod);
@@ -1485,16 +1485,21 @@ export class KubeEmulator {
     return Date.now() - since >= deadlineMs;
   }
 
-  /** The scheduler, reduced to: the Ready node with the fewest live pods ("" when there is none). */
-  private schedule(): string {
-    const load = (node: string) =>
-      [...this.pods.values()].filter(
-        (pod) => pod.spec.nodeName === node && pod.metadata.deletionTimestamp === undefined,
+  /**
+   * The scheduler, reduced to its spreading: the Ready node with the fewest live pods of this
+   * ReplicaSet, then the fewest live pods at all ("" when no node is Ready).
+   */
+  private schedule(owner: string): string {
+    const live = [...this.pods.values()].filter((pod) => pod.metadata.deletionTimestamp === undefined);
+    const load = (node: string, own: boolean) =>
+      live.filter(
+        (pod) =>
+          pod.spec.nodeName === node && (!own || pod.metadata.ownerReferences.some((o) => o.uid === owner)),
       ).length;
     const ready = [...this.nodes.values()]
       .map((node) => node.metadata.name)
       .filter((node) => !this.lostNodes.has(node))
-      .sort((a, b) => load(a) - load(b) || a.localeCompare(b));
+      .sort((a, b) => load(a, true) - load(b, true) || load(a, false) - load(b, false) || a.localeCompare(b));
     return ready[0] ?? "";
   }
 

@@ -374,7 +374,7 @@ describe("HorizontalPodAutoscaler", () => {
     });
     const { apps, autoscaling, core } = asAdmin(emulator);
     const [hpa] = (await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: NS })).items;
-    expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "web" });
+    expect(hpa?.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "web" });
     expect(hpa?.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
 
     await apps.patchNamespacedDeploymentScale(
