@@ -21,6 +21,7 @@ import { vacuumDb } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
 import type { Config } from "../registry/config.js";
+import type { WorkloadState } from "../handlers/analyze-incident.js";
 
 /**
  * The cluster's gateway when KUBECONFIG is set. @kubernetes/client-node costs about 80 MB of
@@ -32,11 +33,27 @@ export async function clusterGateway(config: Readonly<Config>): Promise<ClusterK
   return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
 }
 
-/** Replicas of a Deployment now: what a rollout restart or undo really affects. */
+/**
+ * A Deployment now: its replicas (what a rollout restart or undo really affects), its strategy and
+ * progress deadline, and the autoscaler that owns its count ("unknown" when that read fails).
+ */
 export function deploymentReplicas(kube: KubeGateway) {
-  return async (namespace: string, deployment: string) => {
-    const { replicas, readyReplicas } = await kube.getDeployment(namespace, deployment);
-    return { replicas, readyReplicas };
+  return async (namespace: string, deployment: string): Promise<WorkloadState> => {
+    const state = await kube.getDeployment(namespace, deployment);
+    const autoscaler = await kube.autoscalerOf(namespace, deployment).then(
+      (hpa) => hpa ?? ("none" as const),
+      () => "unknown" as const,
+    );
+    return {
+      replicas: state.replicas,
+      readyReplicas: state.readyReplicas,
+      rollout: {
+        strategy: state.strategy,
+        progressDeadlineSeconds: state.progressDeadlineSeconds,
+        progressDeadlineExceeded: state.progressDeadlineExceeded,
+        autoscaler,
+      },
+    };
   };
 }
 

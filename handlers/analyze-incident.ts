@@ -13,7 +13,13 @@ import { type Incident } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
 import { audit, insertApprovedAction, proposeAction } from "../db/actions.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
-import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../domain/decide.js";
+import {
+  decide,
+  resourceKey,
+  type Decision,
+  type GuardrailPolicy,
+  type RolloutFacts,
+} from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore, Reservation } from "../kv/repair-counters.js";
 import type { RemediationAction } from "../domain/actions.js";
@@ -26,6 +32,8 @@ export const GUARDRAILS_ACTOR = "guardrails";
 export interface WorkloadState {
   replicas: number;
   readyReplicas: number;
+  /** Strategy, progress deadline and autoscaler, when the cluster told them. */
+  rollout?: RolloutFacts;
 }
 
 export interface AnalyzeDeps {
@@ -156,6 +164,7 @@ export async function analyzeIncident(
       : {
           ...(analysis.target.kind === "Deployment" ? { workloadReplicas: workload.replicas } : {}),
           healthyReplicas: workload.readyReplicas,
+          ...(workload.rollout === undefined ? {} : { rollout: workload.rollout }),
         }),
   });
   if (decision.mode === "auto" && proposal !== undefined && deps.canExecute?.(proposal.action) === false) {

@@ -81,7 +81,8 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
     confidence: analysis.confidence,
     cause: analysis.cause,
     suggestedAction: `${analysis.suggested_action} · ${target(analysis)}`,
-    estimatedDowntime: downtime(analysis.blast_radius.estimated_downtime_seconds),
+    // the cluster's word (a Recreate rollout) overrides the model's estimate
+    estimatedDowntime: decision?.downtime ?? downtime(analysis.blast_radius.estimated_downtime_seconds),
     ...(line === undefined ? {} : { decision: line }),
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
     ...(analysis.engine === "human" ? { requestedBy: analysis.model } : {}),
