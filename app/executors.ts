@@ -24,13 +24,15 @@ import type { Config } from "../registry/config.js";
 import type { WorkloadState } from "../handlers/analyze-incident.js";
 
 /**
- * The cluster's gateway when KUBECONFIG is set. @kubernetes/client-node costs about 80 MB of
- * memory, so it is loaded only here: never by intake, nor without a cluster.
+ * The cluster's gateway: through KUBECONFIG when it is set, else inside a pod through the mounted
+ * service account (KUBERNETES_SERVICE_HOST/PORT and the token file). @kubernetes/client-node costs
+ * about 80 MB of memory, so it is loaded only here: never by intake, nor without a cluster.
  */
 export async function clusterGateway(config: Readonly<Config>): Promise<ClusterKubeGateway | undefined> {
-  if (config.kubeconfig === undefined) return undefined;
+  if (config.kubeconfig === undefined && config.kubeInCluster === undefined) return undefined;
   const { ClusterKubeGateway } = await import("../gateways/kube-gateway.js");
-  return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  if (config.kubeconfig !== undefined) return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  return config.kubeInCluster === undefined ? undefined : ClusterKubeGateway.inCluster(config.kubeInCluster);
 }
 
 /**
