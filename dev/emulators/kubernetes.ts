@@ -67,7 +67,7 @@ export interface PolicyRule {
   /** Resources, with subresources as `pods/eviction`, `deployments/scale`. */
   readonly resources: readonly string[];
   readonly verbs: readonly string[];
-  readonly resourceNames?: readonly string[];
+  readonly resourceNames?: readonly string[] | undefined;
 }
 
 /** A service account and what it may do: Role rules per namespace, ClusterRole rules cluster-wide. */
