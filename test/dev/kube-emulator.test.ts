@@ -241,7 +241,8 @@ describe("Terminating pods", () => {
 
 describe("PodDisruptionBudgets and the Eviction API", () => {
   it("evicts while the budget allows a disruption, then refuses with 429 and the budget's cause", async () => {
-    const emulator = await start({ podReadyDelayMs: 5_000 });
+    // replacements take 5 s to be Ready, and evicted pods stay Terminating through the test
+    const emulator = await start({ podReadyDelayMs: 5_000, podTerminationDelayMs: 60_000 });
     emulator.seedDeployment({ namespace: NS, name: "web", replicas: 2 });
     emulator.seedPodDisruptionBudget({
       namespace: NS,
@@ -324,7 +325,8 @@ describe("PodDisruptionBudgets and the Eviction API", () => {
 
 describe("Deployment strategy Recreate", () => {
   it("stops every old pod before the first new one is created", async () => {
-    const emulator = await start({ podReadyDelayMs: 40, podTerminationDelayMs: 60 });
+    // old pods take 400 ms to stop: long enough for the first look to see them
+    const emulator = await start({ podReadyDelayMs: 40, podTerminationDelayMs: 400 });
     emulator.seedDeployment({ namespace: NS, name: "db-admin", replicas: 2, strategy: "Recreate" });
     const { apps, core } = asAdmin(emulator);
     const deployment = await apps.readNamespacedDeployment({ name: "db-admin", namespace: NS });
