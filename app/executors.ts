@@ -37,11 +37,16 @@ export async function clusterGateway(config: Readonly<Config>): Promise<ClusterK
 
 /**
  * A Deployment now: its replicas (what a rollout restart or undo really affects), its strategy and
- * progress deadline, and the autoscaler that owns its count ("unknown" when that read fails).
+ * progress deadline, the autoscaler that owns its count ("unknown" when that read fails), and
+ * whether the pod an action would remove is ready.
  */
 export function deploymentReplicas(kube: KubeGateway) {
-  return async (namespace: string, deployment: string): Promise<WorkloadState> => {
+  return async (namespace: string, deployment: string, pod?: string): Promise<WorkloadState> => {
     const state = await kube.getDeployment(namespace, deployment);
+    const target =
+      pod === undefined
+        ? undefined
+        : (await kube.listPods(namespace, {}).catch(() => [])).find((candidate) => candidate.name === pod);
     const autoscaler = await kube.autoscalerOf(namespace, deployment).then(
       (hpa) => hpa ?? ("none" as const),
       () => "unknown" as const,
@@ -55,6 +60,7 @@ export function deploymentReplicas(kube: KubeGateway) {
         progressDeadlineExceeded: state.progressDeadlineExceeded,
         autoscaler,
       },
+      ...(target === undefined ? {} : { podReady: target.ready && !target.terminating }),
     };
   };
 }

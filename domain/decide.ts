@@ -53,6 +53,8 @@ export interface DecisionInput {
   counters: RepairCounters;
   /** Ready replicas of the target workload, when known. */
   healthyReplicas?: number;
+  /** Whether the target pod itself is ready, when known: taking an unready one away costs no healthy replica. */
+  targetPodReady?: boolean;
   /** Replicas of the target Deployment now, when known: a rollout restart or undo replaces each one. */
   workloadReplicas?: number;
   /** The target Deployment's strategy, progress deadline and autoscaler, when known. */
@@ -167,7 +169,9 @@ export function decide(input: DecisionInput): Decision {
   }
 
   if (REMOVES_A_POD.has(action)) {
-    const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - 1;
+    // a pod that is not ready (a lost node's, a crash-looping one) takes no healthy replica with it
+    const unready = action === "DELETE_POD" && input.targetPodReady === false;
+    const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - (unready ? 0 : 1);
     if (left === undefined) {
       check("min_healthy_replicas", "soft", false, "healthy replicas unknown");
     } else {
@@ -175,7 +179,7 @@ export function decide(input: DecisionInput): Decision {
         "min_healthy_replicas",
         "hard",
         left >= policy.minHealthyReplicas,
-        `${left} healthy replica(s) would remain, at least ${policy.minHealthyReplicas} must`,
+        `${left} healthy replica(s) would remain${unready ? " (the pod is not ready)" : ""}, at least ${policy.minHealthyReplicas} must`,
       );
     }
   }

@@ -374,3 +374,19 @@ describe("what the cluster says of the rollout", () => {
     );
   });
 });
+
+describe("removing a pod that is not ready", () => {
+  it("costs no healthy replica, so a lost node's pod may go while one healthy replica stays", () => {
+    const input = given({
+      analysis: { suggested_action: "DELETE_POD", target: pod },
+      registryAllows: ["DELETE_POD"],
+      healthyReplicas: 1,
+    });
+    expect(decide(input).mode).toBe("refused");
+    const unready = decide({ ...input, targetPodReady: false });
+    expect(unready.mode).toBe("auto");
+    expect(unready.verdicts.find((v) => v.rule === "min_healthy_replicas")?.detail).toBe(
+      "1 healthy replica(s) would remain (the pod is not ready), at least 1 must",
+    );
+  });
+});
