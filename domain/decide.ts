@@ -285,7 +285,7 @@ export function decide(input: DecisionInput): Decision {
 
   const hard = verdicts.filter((verdict) => verdict.kind === "hard" && !verdict.ok);
   const soft = verdicts.filter((verdict) => verdict.kind === "soft" && !verdict.ok);
-  const downtime = recreate ? { downtime: "expected: strategy Recreate stops every pod first" } : {};
+  const downtime = recreate ? { downtime: "every pod stops first (Recreate)" } : {};
   if (hard.length > 0) {
     return {
       mode: "refused",

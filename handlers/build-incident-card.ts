@@ -21,6 +21,8 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
   verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
   execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
+  // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
+  execution_refused: (event) => `⛔ ${String(event.detail.error)}`,
   analysis_failed: (event) => `⚠️ analysis failed: ${String(event.detail.error)}`,
   rolled_back: (event) =>
     `↩️ ${String(event.detail.namespace)}/${String(event.detail.deployment)} rolled back automatically${

@@ -160,8 +160,8 @@ async function refusedByTarget(
   await addEvent(
     deps.db,
     action.incidentId,
-    "execution_failed",
-    { action: action.action, error: refusal.why },
+    "execution_refused",
+    { action: action.action, error: refusal.why, refusal: refusal.kind },
     "system",
   );
   await audit(deps.db, {

@@ -332,7 +332,7 @@ describe("what the cluster says of the rollout", () => {
     expect(decision.summary).toBe(
       "needs approval: strategy Recreate: every pod stops before new ones start, downtime expected; risk MEDIUM (raised from LOW: Recreate) above LOW",
     );
-    expect(decision.downtime).toBe("expected: strategy Recreate stops every pod first");
+    expect(decision.downtime).toBe("every pod stops first (Recreate)");
     // even where MEDIUM may run by itself, Recreate still waits for a person
     expect(
       decide({ ...withRollout({ strategy: "Recreate" }), policy: { ...POLICY, autoMaxRisk: "CRITICAL" } })
