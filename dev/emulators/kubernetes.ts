@@ -21,7 +21,10 @@
 // - HTTPS with a CA of its own (`tls: true`), and a service-account directory written the way a pod
 //   sees it (token, ca.crt, namespace), so in-cluster configuration can be tested.
 // Sources of the real behaviour are noted beside each part. Simplified: a kubelet confirms a deletion
-// after `podTerminationDelayMs` (or the grace period when shorter), and only the resources below exist.
+// after `podTerminationDelayMs` (or the grace period when shorter); a lost node's pods turn unready at
+// once (the real node controller waits about 40 s) and are never evicted by taint (the real one does
+// after 300 s); a removed Node's pods are not garbage-collected (the real PodGC force-deletes them);
+// and only the resources below exist.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
