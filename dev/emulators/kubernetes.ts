@@ -1613,6 +1613,8 @@ export class KubeEmulator {
       this.timers.delete(timer);
       run();
     }, ms);
+    // the server keeps the process alive while it listens; a 600 s progress deadline must not
+    timer.unref();
     this.timers.add(timer);
   }
 }
