@@ -165,6 +165,26 @@ describe("the cluster's own rules", () => {
     expect(await deletePod.guard(deps, params)).toMatchObject({ ok: false, rule: "not_terminating" });
   });
 
+  it("DELETE_POD on a node whose Node object is gone says it will not go without a forced deletion", async () => {
+    kube.addNode("node-gone");
+    kube.seedDeployment({ namespace: ns, name: "orphaned", replicas: 2 });
+    const pods = await deps.kube.listPods(ns, { app: "orphaned" });
+    const pod = pods.find((candidate) => candidate.nodeName === "node-gone")?.name ?? "";
+    kube.loseNode("node-gone");
+    kube.removeNode("node-gone");
+    const params = { namespace: ns, pod };
+    const result = await deletePod.execute(deps, params, { dryRun: false });
+    let verdict = await deletePod.verify(deps, params, result);
+    for (let i = 0; i < 100 && verdict.outcome === "pending"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      verdict = await deletePod.verify(deps, params, result);
+    }
+    expect(verdict).toEqual({
+      outcome: "recovered",
+      detail: `${ns}/orphaned: 2/2 ready, rollout complete; ${pod} still Terminating on node node-gone, which no longer exists: it will not go without a forced deletion`,
+    });
+  });
+
   it("refuses SCALE_UP and SCALE_DOWN of a deployment a HorizontalPodAutoscaler owns", async () => {
     kube.seedDeployment({ namespace: ns, name: "autoscaled", replicas: 2 });
     kube.seedHorizontalPodAutoscaler({
