@@ -317,6 +317,20 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
   LLM_CHAIN: list(PROVIDERS, PROVIDERS),
   KUBECONFIG: optionalString,
+  // Set by the kubelet in every pod: with a mounted service-account token they are the in-cluster
+  // configuration, used when KUBECONFIG is not set.
+  KUBERNETES_SERVICE_HOST: optionalString,
+  KUBERNETES_SERVICE_PORT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, { error: "must be a port number" })
+      .transform(Number)
+      .optional(),
+  ),
+  /** Where the service account is mounted; a test points it at a directory laid out the same way. */
+  KUBERNETES_SERVICE_ACCOUNT_DIR: optionalString.transform(
+    (value) => value ?? "/var/run/secrets/kubernetes.io/serviceaccount",
+  ),
   DOCKER_HOST: optionalString.pipe(
     z
       .string()
@@ -404,6 +418,15 @@ function shape(env: z.output<typeof EnvSchema>) {
       claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
     },
     kubeconfig: env.KUBECONFIG,
+    /** The API server and service account a pod sees; KUBECONFIG wins when both are there. */
+    kubeInCluster:
+      env.KUBERNETES_SERVICE_HOST === undefined || env.KUBERNETES_SERVICE_PORT === undefined
+        ? undefined
+        : {
+            host: env.KUBERNETES_SERVICE_HOST,
+            port: env.KUBERNETES_SERVICE_PORT,
+            serviceAccountDir: env.KUBERNETES_SERVICE_ACCOUNT_DIR,
+          },
     dockerHost: env.DOCKER_HOST,
     registryPath: env.REGISTRY_PATH,
   };
