@@ -85,6 +85,12 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
       conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
       ...chatOpsDeps({ config, pool, queues, cannotRun, redis, logger }, options.chatops),
+      whoami: {
+        teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
+        approverIds: config.telegram.approverIds,
+        viewerIds: config.telegram.viewerIds,
+        logger,
+      },
       ...(registry === undefined
         ? {}
         : commandDeps(

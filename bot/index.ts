@@ -12,6 +12,7 @@ import type { ConversationStore } from "../kv/conversation-store.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
 import { cardBinding, unknownPresses, type CardBindingDeps } from "./features/card-binding.js";
 import { teamOnly, type TeamDeps } from "./features/team-only.js";
+import { whoamiCommand, type WhoamiDeps } from "./commands/whoami.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
@@ -41,6 +42,8 @@ export interface BotOptions {
   reachability?: { failed: (error: unknown) => void; recovered: () => void };
   /** Who the bot answers (bot/features/team-only.ts) and which message a press must be on. */
   guards?: { team: TeamDeps; binding: CardBindingDeps };
+  /** /whoami, answered anywhere: the ids the settings need. */
+  whoami?: WhoamiDeps;
 }
 
 /** Gives Telegram the command menu; a failure (Telegram away) is logged, never thrown. */
@@ -76,6 +79,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
   // Before anything else reads an update: strangers are refused, presses bound to their card.
+  if (options.whoami !== undefined) bot.use(whoamiCommand(options.whoami));
   if (options.guards !== undefined) {
     bot.use(teamOnly(options.guards.team));
     bot.use(cardBinding(options.guards.binding));

@@ -38,6 +38,12 @@ export const COMMANDS: readonly CommandHelp[] = [
     approversOnly: true,
   },
   {
+    command: "whoami",
+    description: "This chat's id and your user id, for the bot's settings",
+    usage: ["/whoami"],
+    approversOnly: false,
+  },
+  {
     command: "help",
     description: "What the bot can do and who may do it",
     usage: ["/help"],

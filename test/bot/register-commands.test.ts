@@ -25,14 +25,21 @@ afterEach(async () => {
 });
 
 describe("registerCommands", () => {
-  it("gives Telegram the five commands once polling can start", async () => {
+  it("gives Telegram the six commands once polling can start", async () => {
     const { logger } = recordingLogger();
     const bot = createBot({ token: TOKEN, apiRoot: telegram.apiRoot, logger });
     const polling = startPolling(bot, logger, () => registerCommands(bot, logger));
     try {
       await expect.poll(() => telegram.pollPending, { timeout: 5_000 }).toBe(true);
       const commands = await bot.api.getMyCommands();
-      expect(commands.map((c) => c.command)).toEqual(["status", "incidents", "silence", "rollback", "help"]);
+      expect(commands.map((c) => c.command)).toEqual([
+        "status",
+        "incidents",
+        "silence",
+        "rollback",
+        "whoami",
+        "help",
+      ]);
     } finally {
       await polling.stop();
     }

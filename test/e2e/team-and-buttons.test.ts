@@ -92,21 +92,22 @@ async function auditRows(where: string, params: unknown[]): Promise<AuditEntry[]
   return rows;
 }
 
-/** A user writes in a chat; resolves with the bot's messages in that chat once there are `count`. */
+/** A user writes in a chat; resolves with the bot's next `count` messages there. */
 async function sayIn(
   chatId: number,
   user: { fromUserId: number; username: string },
   text: string,
   count: number,
 ) {
+  const before = stack.telegram.messages(chatId).filter((m) => m.from_bot).length;
   stack.telegram.sendUserMessage({ chatId, ...user, text });
   const messages = await waitForChat(
     stack.telegram,
-    (messages) => messages.filter((m) => m.from_bot).length >= count,
+    (messages) => messages.filter((m) => m.from_bot).length >= before + count,
     10_000,
     chatId,
   );
-  return messages.filter((m) => m.from_bot);
+  return messages.filter((m) => m.from_bot).slice(before);
 }
 
 describe("a press acts only on the card it was sent with", () => {
@@ -246,8 +247,24 @@ describe("the bot answers its team only", () => {
     expect(stack.telegram.messages(OTHER_GROUP).filter((m) => m.from_bot)).toHaveLength(1);
   });
 
+  it("answers /whoami anywhere with the ids the settings need, and nothing about incidents", async () => {
+    const group = -1005555555555;
+    const [inGroup] = await sayIn(group, STRANGER, "/whoami", 1);
+    expect(inGroup?.text).toBe(
+      [
+        `Chat id: ${group} (supergroup)`,
+        "This chat is not configured: set TELEGRAM_CHAT_ID (or a TELEGRAM_ROUTES entry) to its id.",
+        `Your user id: ${STRANGER.fromUserId}; you are neither an approver nor a viewer.`,
+      ].join("\n"),
+    );
+    const [inPrivate] = await sayIn(VIEWER.fromUserId, VIEWER, "/whoami", 1);
+    expect(inPrivate?.text).toBe(
+      `Chat id: ${VIEWER.fromUserId} (private)\nYour user id: ${VIEWER.fromUserId}; you are a viewer.`,
+    );
+  });
+
   it("audits a /rollback refused to someone who is not an approver", async () => {
-    await sayIn(VIEWER.fromUserId, VIEWER, "/rollback awoooi-prod/awoooi-api", 2);
+    await sayIn(VIEWER.fromUserId, VIEWER, "/rollback awoooi-prod/awoooi-api", 1);
     expect(await auditRows("actor = '@vera' AND outcome = 'not_allowed'", [])).toEqual([
       expect.objectContaining({ what: "/rollback awoooi-prod/awoooi-api" }),
     ]);
