@@ -10,6 +10,8 @@ import type { NormalizedAlert } from "../domain/normalized-alert.js";
 import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
 import { normalizeSignoz } from "../handlers/sources/signoz.js";
 import type { Severity } from "../domain/incident.js";
+import { silentPipelineAlert } from "../domain/heartbeat.js";
+import type { HeartbeatStore } from "../kv/heartbeats.js";
 import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
 
@@ -20,10 +22,29 @@ export interface IngestProcessorDeps {
   signozUrl?: string | undefined;
   /** SLA per severity: an incident nobody acknowledged this long after it opened escalates. */
   escalateAfterSeconds?: Record<Severity, number>;
+  /** Heartbeat alerts (HEARTBEAT_ALERTS): they never page, their arrival is recorded for the dead-man's switch. */
+  heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat"> };
+}
+
+/** What an ingest job did besides incidents. */
+export interface IngestJobResult {
+  alerts: number;
+  incidents: string[];
+  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
+  skipped: { heartbeats: number; informational: number };
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  if (job.source === "heartbeat")
+    return [
+      silentPipelineAlert({
+        name: job.name,
+        status: job.status,
+        silentSince: new Date(job.silentSince),
+        at: new Date(job.receivedAt),
+      }),
+    ];
   if (job.source === "signoz")
     return normalizeSignoz(job.anomalies, signozUrl === undefined ? {} : { signozUrl });
   const parsed = SENTRY_SCHEMAS[job.resource].safeParse(job.payload);
@@ -34,12 +55,42 @@ export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAler
 }
 
 export function ingestProcessor(deps: IngestProcessorDeps) {
-  return async (job: Job<IngestJob>): Promise<{ alerts: number; incidents: string[] }> => {
+  return async (job: Job<IngestJob>): Promise<IngestJobResult> => {
     const parsed = IngestJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed ingest job: ${parsed.error.message}`);
     if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
-    const alerts = normalizeJob(parsed.data, deps.signozUrl);
     const receivedAt = new Date(parsed.data.receivedAt);
+    const skipped = { heartbeats: 0, informational: 0 };
+    const alerts: NormalizedAlert[] = [];
+    for (const alert of normalizeJob(parsed.data, deps.signozUrl)) {
+      const heartbeat = deps.heartbeat;
+      if (
+        heartbeat !== undefined &&
+        alert.source === "alertmanager" &&
+        heartbeat.names.includes(alert.title)
+      ) {
+        skipped.heartbeats++;
+        // a resolved heartbeat proves nothing: only its firing counts as a beat
+        if (alert.status !== "firing") continue;
+        const beat = await heartbeat.store.beat(alert.title, receivedAt);
+        if (beat.wasSilent && beat.silentSince !== undefined)
+          alerts.push(
+            silentPipelineAlert({
+              name: alert.title,
+              status: "resolved",
+              silentSince: beat.silentSince,
+              at: receivedAt,
+            }),
+          );
+        continue;
+      }
+      if (alert.informational === true) {
+        skipped.informational++;
+        deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: "informational" });
+        continue;
+      }
+      alerts.push(alert);
+    }
     const touched = new Set<string>();
     const opened: string[] = [];
     /** Incidents that fired again after resolving, with the delivery that reopened them. */
@@ -103,6 +154,6 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         opts: { jobId: `auto-${incidentId}` },
       })),
     );
-    return { alerts: alerts.length, incidents: [...touched] };
+    return { alerts: alerts.length, incidents: [...touched], skipped };
   };
 }

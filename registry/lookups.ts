@@ -2,6 +2,7 @@
 // the service's dashboards and runbooks (for cards), and the repairs it allows (for guardrails).
 import { type Incident } from "../domain/incident.js";
 import { type ServiceFacts } from "../domain/card.js";
+import { subjectLabels } from "../domain/subject.js";
 import type { ServiceRegistry } from "./services.js";
 
 export function sloText(targets: {
@@ -40,7 +41,9 @@ export function serviceFactsFrom(
 
 function serviceOf(registry: ServiceRegistry, incident: Incident) {
   return (
-    registry.serviceFor(incident.labels) ??
+    // the subject's labels only: an alert about a deployment, scraped by kube-state-metrics, is
+    // never looked up as kube-state-metrics (domain/subject.ts)
+    registry.serviceFor(subjectLabels(incident.labels)) ??
     (incident.service === null ? undefined : registry.service(incident.service))
   );
 }

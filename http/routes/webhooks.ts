@@ -1,6 +1,15 @@
 // Webhook receivers. A 2xx means the payload is in the ingest queue (Redis); anything that
-// cannot be queued gets a 503 so the sender retries.
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+// cannot be queued gets a 503 so the sender retries. Bad input is a 4xx: bodies are checked for
+// depth before they are parsed (http/validate.ts).
+//
+// - POST /alertmanager: Alertmanager's webhook (version "4"), basic auth `alertmanager`; Grafana's
+//   webhook contact point (version "1") is taken here too.
+// - POST /grafana: Grafana-managed alerting's webhook contact point, basic auth `grafana`
+//   (GRAFANA_WEBHOOK_SECRET, else ALERTMANAGER_WEBHOOK_SECRET).
+//   Both take bodies up to ALERTMANAGER_MAX_BODY_BYTES (32 MiB by default).
+// - POST /sentry: Sentry's integration platform, signed (Sentry-Hook-Signature); a delivery outside
+//   the timestamp window (Sentry-Hook-Timestamp) or with a Request-ID already seen is a replay.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { Metrics } from "../../gateways/metrics.js";
 import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
@@ -11,11 +20,12 @@ import {
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
+import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { withDeadline } from "../../domain/deadline.js";
-import { parseInput } from "../validate.js";
+import { parseInput, parseJsonBody } from "../validate.js";
 
 export interface WebhookDeps {
   config: Readonly<Config>;
@@ -23,6 +33,10 @@ export interface WebhookDeps {
   metrics: Metrics;
   /** Longest wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
+  /** Request-IDs of Sentry deliveries already accepted (kv/sentry-replay.ts); without it, no replay check by id. */
+  sentryReplay?: Pick<SentryReplayGuard, "claim" | "release">;
+  /** The clock the Sentry timestamp window is measured against (tests pass their own). */
+  now?: () => number;
 }
 
 async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promise<string> {
@@ -47,21 +61,49 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { config, metrics } = deps;
   const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
+  const checkGrafanaAuth = basicAuthChecker("grafana", config.grafana.webhookSecret);
 
-  app.post("/alertmanager", {
-    onRequest: async (request) => {
-      checkAlertmanagerAuth(request.headers.authorization);
-    },
-    handler: async (request, reply) => {
-      const payload = parseInput(AlertmanagerPayloadSchema, request.body);
-      const jobId = await enqueue(deps, "alertmanager", {
+  const receiveGroup =
+    (source: "alertmanager" | "grafana") => async (request: FastifyRequest, reply: FastifyReply) => {
+      const raw = request.body;
+      if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
+      const payload = parseInput(AlertmanagerPayloadSchema, parseJsonBody(raw));
+      const jobId = await enqueue(deps, source, {
         source: "alertmanager",
         receivedAt: new Date().toISOString(),
         payload,
       });
-      metrics.alertsReceived.inc({ source: "alertmanager" }, payload.alerts.length);
+      metrics.alertsReceived.inc({ source }, payload.alerts.length);
+      request.log.info(
+        { source, jobId, alerts: payload.alerts.length, truncatedAlerts: payload.truncatedAlerts },
+        "webhook accepted",
+      );
       return reply.status(202).send({ status: "queued", jobId, alerts: payload.alerts.length });
-    },
+    };
+
+  // Alert groups: large bodies, parsed here after a depth check (never by a recursive parser first).
+  await app.register(async (groups) => {
+    groups.addContentTypeParser(
+      "application/json",
+      { parseAs: "buffer", bodyLimit: config.alertmanager.maxBodyBytes },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
+    groups.post("/alertmanager", {
+      bodyLimit: config.alertmanager.maxBodyBytes,
+      onRequest: async (request) => {
+        checkAlertmanagerAuth(request.headers.authorization);
+      },
+      handler: receiveGroup("alertmanager"),
+    });
+    groups.post("/grafana", {
+      bodyLimit: config.alertmanager.maxBodyBytes,
+      onRequest: async (request) => {
+        checkGrafanaAuth(request.headers.authorization);
+      },
+      handler: receiveGroup("grafana"),
+    });
   });
 
   // Sentry signs the exact bytes it sent, so this route keeps the raw body.
@@ -76,16 +118,23 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const raw = request.body;
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
       checkSentrySignature(header(request, "sentry-hook-signature"), raw, secret);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString("utf8"));
-      } catch (error) {
-        throw new ApiError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
-      }
+      // The signature covers the body only: a replayed body is caught by its timestamp and id.
+      const stamp = header(request, "sentry-hook-timestamp");
+      const requestId = header(request, "request-id");
+      if (stamp === undefined || requestId === undefined || !/^\d{1,12}(\.\d+)?$/.test(stamp.trim()))
+        throw new ApiError("missing_delivery_headers");
+      const window = config.sentry.replayWindowSeconds;
+      const ageSeconds = ((deps.now ?? Date.now)() - Number(stamp.trim()) * 1000) / 1000;
+      if (Math.abs(ageSeconds) > window)
+        throw new ApiError(
+          "stale_delivery",
+          `the Sentry-Hook-Timestamp is ${Math.round(ageSeconds)} s from now (window ±${window} s): refused as a replay`,
+        );
+      const body = parseJsonBody(raw);
       const resource = header(request, "sentry-hook-resource");
       if (resource === undefined) throw new ApiError("missing_resource_header");
       if (!(SENTRY_RESOURCES as readonly string[]).includes(resource)) {
-        return reply.status(200).send({ status: "ignored", reason: `resource ${resource} is not handled` });
+        return reply.status(200).send({ status: "ignored", reason: `resource ${resource} is not an alert` });
       }
       const typed = resource as SentryPayload["resource"];
       const payload = { resource: typed, body: parseInput(SENTRY_SCHEMAS[typed], body) } as SentryPayload;
@@ -94,13 +143,31 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
           .status(200)
           .send({ status: "ignored", reason: `action ${payload.body.action} is not handled` });
       }
-      const jobId = await enqueue(deps, "sentry", {
-        source: "sentry",
-        resource: typed,
-        receivedAt: new Date().toISOString(),
-        payload: payload.body,
-      });
+      const claimKey = requestId.trim().slice(0, 128);
+      if (deps.sentryReplay !== undefined) {
+        const claim = await deps.sentryReplay.claim(claimKey).catch((error: unknown) => {
+          throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
+        });
+        if (claim === "seen") throw new ApiError("replayed_delivery");
+      }
+      let jobId: string;
+      try {
+        jobId = await enqueue(deps, "sentry", {
+          source: "sentry",
+          resource: typed,
+          receivedAt: new Date().toISOString(),
+          payload: payload.body,
+        });
+      } catch (error) {
+        // not accepted: a retry of this delivery must not count as a replay
+        await deps.sentryReplay?.release(claimKey).catch(() => undefined);
+        throw error;
+      }
       metrics.alertsReceived.inc({ source: "sentry" });
+      request.log.info(
+        { source: "sentry", jobId, resource: typed, action: payload.body.action },
+        "webhook accepted",
+      );
       return reply.status(202).send({ status: "queued", jobId, alerts: 1 });
     });
   });
