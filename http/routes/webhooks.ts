@@ -53,6 +53,31 @@ async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promis
   }
 }
 
+/** Alerts per ingest job: a group larger than this is shared among the ingest workers. */
+export const GROUP_CHUNK = 250;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/** Adds every job or none (one MULTI in Redis), or answers 503. */
+async function enqueueAll(
+  deps: WebhookDeps,
+  jobs: { name: string; data: IngestJob; opts: { jobId: string } }[],
+): Promise<void> {
+  try {
+    await withDeadline(
+      deps.enqueueTimeoutMs ?? 3_000,
+      () => deps.queues.ingest.addBulk(jobs),
+      () => new Error("enqueue timed out"),
+    );
+  } catch (error) {
+    throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
+  }
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -68,17 +93,24 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const raw = request.body;
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
       const payload = parseInput(AlertmanagerPayloadSchema, parseJsonBody(raw));
-      const jobId = await enqueue(deps, source, {
-        source: "alertmanager",
-        receivedAt: new Date().toISOString(),
-        payload,
-      });
+      const receivedAt = new Date().toISOString();
+      // A large group (a node loss: thousands of alerts) becomes several ingest jobs, added in one
+      // atomic step, so the ingest workers share it instead of one working through it alone.
+      const jobs = chunk(payload.alerts, GROUP_CHUNK).map((alerts) => ({
+        name: source,
+        data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
+        opts: { jobId: randomUUID() },
+      }));
+      await enqueueAll(deps, jobs);
+      const jobIds = jobs.map((job) => job.opts.jobId);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
-        { source, jobId, alerts: payload.alerts.length, truncatedAlerts: payload.truncatedAlerts },
+        { source, jobIds, alerts: payload.alerts.length, truncatedAlerts: payload.truncatedAlerts },
         "webhook accepted",
       );
-      return reply.status(202).send({ status: "queued", jobId, alerts: payload.alerts.length });
+      return reply
+        .status(202)
+        .send({ status: "queued", jobId: jobIds[0], jobIds, alerts: payload.alerts.length });
     };
 
   // Alert groups: large bodies, parsed here after a depth check (never by a recursive parser first).
