@@ -119,7 +119,11 @@ export function normalizeAlertmanager(payload: AlertmanagerPayload): NormalizedA
         ...httpLink(grafana ? "Grafana rule" : "Prometheus", alert.generatorURL),
         ...httpLink("Runbook", annotations.runbook_url),
         ...httpLink("SigNoz Trace", annotations.signoz_url ?? annotations.trace_url),
-        ...httpLink("Sentry Issue", annotations.sentry_url),
+        // a token-only API URL (…/api/0/…) opens nothing for a reader
+        ...httpLink(
+          "Sentry Issue",
+          annotations.sentry_url?.includes("/api/0/") === true ? undefined : annotations.sentry_url,
+        ),
         ...httpLink("Dashboard", alert.dashboardURL || annotations.dashboard_url),
         ...httpLink("Panel", alert.panelURL || undefined),
         ...httpLink("Silence", alert.silenceURL || undefined),

@@ -178,6 +178,10 @@ describe("text a database cannot store, and values too long for the card", () =>
       ]),
     );
     await cardWith((text) => text.includes("HostileText") && text.includes("ℹ️ cut:"));
+    // the analysis fits its schema (values within 4,096 characters): it is made, never "pending" forever
+    await cardWith(
+      (text) => text.includes("HostileText") && text.includes("🤖 AI analysis") && !text.includes("pending…"),
+    );
   });
 
   it("takes a Sentry issue whose title holds NUL and a lone surrogate", async () => {
