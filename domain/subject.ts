@@ -9,7 +9,8 @@
 //      persistentvolumeclaim, node;
 //   2. the probed target of a probe (blackbox: `instance` / `target`), or the host of a host exporter;
 //   3. service, app, app_kubernetes_io_name (not when they name the exporter), then container,
-//      then instance, with `job` as the service only when it is not an exporter's job.
+//      then instance, with `job` as the service only when it is not an exporter's job;
+//   4. only when nothing else is named: the exporter itself (TargetDown of kube-state-metrics).
 //
 // Never the scraping job or exporter when the alert's own labels name a subject.
 import type { CardTarget } from "./incident.js";
@@ -131,10 +132,19 @@ export function subjectOf(labels: Readonly<Record<string, string>>): Subject {
   if (own.instance !== undefined && labels.job !== undefined && HOST_EXPORTER_JOB.test(labels.job))
     return { target: { kind: "Host", name: hostOf(own.instance) } };
 
-  const service = own.service ?? own.app ?? own.app_kubernetes_io_name ?? own.job;
+  const found = serviceSubject(own);
+  if (found.target !== undefined || found.service !== undefined) return found;
+  // Nothing but the exporter is named (TargetDown{job="kube-state-metrics", service=…}): then the
+  // exporter itself is what the alert is about.
+  return serviceSubject(labels);
+}
+
+function serviceSubject(labels: Readonly<Record<string, string>>): Subject {
+  const within = labels.namespace === undefined ? {} : { namespace: labels.namespace };
+  const service = labels.service ?? labels.app ?? labels.app_kubernetes_io_name ?? labels.job;
   const named = service === undefined ? {} : { service };
-  if (own.container !== undefined)
-    return { target: { kind: "Container", name: own.container, ...within }, ...named };
-  if (own.instance !== undefined) return { target: { kind: "Instance", name: own.instance }, ...named };
+  if (labels.container !== undefined)
+    return { target: { kind: "Container", name: labels.container, ...within }, ...named };
+  if (labels.instance !== undefined) return { target: { kind: "Instance", name: labels.instance }, ...named };
   return named;
 }

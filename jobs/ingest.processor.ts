@@ -23,7 +23,7 @@ export interface IngestProcessorDeps {
   /** SLA per severity: an incident nobody acknowledged this long after it opened escalates. */
   escalateAfterSeconds?: Record<Severity, number>;
   /** Heartbeat alerts (HEARTBEAT_ALERTS): they never page, their arrival is recorded for the dead-man's switch. */
-  heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat"> };
+  heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat" | "clearSilent"> };
 }
 
 /** What an ingest job did besides incidents. */
@@ -61,6 +61,8 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
     const receivedAt = new Date(parsed.data.receivedAt);
     const skipped = { heartbeats: 0, informational: 0 };
+    /** Heartbeats back after a silence: their mark is cleared once the resolution is recorded. */
+    const heardAgain = new Set<string>();
     const alerts: NormalizedAlert[] = [];
     for (const alert of normalizeJob(parsed.data, deps.signozUrl)) {
       const heartbeat = deps.heartbeat;
@@ -73,7 +75,8 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         // a resolved heartbeat proves nothing: only its firing counts as a beat
         if (alert.status !== "firing") continue;
         const beat = await heartbeat.store.beat(alert.title, receivedAt);
-        if (beat.wasSilent && beat.silentSince !== undefined)
+        if (beat.silentSince !== undefined) {
+          heardAgain.add(alert.title);
           alerts.push(
             silentPipelineAlert({
               name: alert.title,
@@ -82,6 +85,7 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
               at: receivedAt,
             }),
           );
+        }
         continue;
       }
       if (alert.informational === true) {
@@ -154,6 +158,7 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         opts: { jobId: `auto-${incidentId}` },
       })),
     );
+    for (const name of heardAgain) await deps.heartbeat?.store.clearSilent(name);
     return { alerts: alerts.length, incidents: [...touched], skipped };
   };
 }

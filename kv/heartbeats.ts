@@ -20,14 +20,20 @@ export class HeartbeatStore {
     return `${this.prefix}:heartbeats`;
   }
 
-  /** Records an arrival; answers whether the pipeline had been declared silent (it is back now). */
-  async beat(name: string, at: Date): Promise<{ wasSilent: boolean; silentSince?: Date }> {
-    const silent = (await this.redis.hgetall(this.key))[`silent:${name}`];
+  /**
+   * Records an arrival; answers since when the pipeline had been declared silent, if it was. The
+   * mark stays until `clearSilent`, called once the incident is resolved, so a job that stops in
+   * between resolves it when it runs again.
+   */
+  async beat(name: string, at: Date): Promise<{ silentSince?: Date }> {
     await this.redis.hset(this.key, `last:${name}`, String(at.getTime()));
-    if (silent === undefined) return { wasSilent: false };
-    // only the process that removes the mark reports the return, so it is resolved once
-    const removed = await this.redis.hdel(this.key, `silent:${name}`);
-    return removed === 1 ? { wasSilent: true, silentSince: new Date(Number(silent)) } : { wasSilent: false };
+    const silent = (await this.redis.hgetall(this.key))[`silent:${name}`];
+    return silent === undefined ? {} : { silentSince: new Date(Number(silent)) };
+  }
+
+  /** The pipeline is heard again and its incident resolved. */
+  async clearSilent(name: string): Promise<void> {
+    await this.redis.hdel(this.key, `silent:${name}`);
   }
 
   /** Marks `name` silent since `since`; false when another process did so first. */

@@ -88,6 +88,18 @@ describe("subjectOf", () => {
     expect(subjectLabels(labels)).toEqual(labels);
   });
 
+  it("takes the exporter itself when nothing else is named (TargetDown)", () => {
+    // kubernetes-mixin's TargetDown aggregates `up` by (cluster, job, namespace, service)
+    const labels = {
+      alertname: "TargetDown",
+      job: "kube-state-metrics",
+      namespace: "monitoring",
+      service: "kube-prometheus-stack-kube-state-metrics",
+      severity: "warning",
+    };
+    expect(subjectOf(labels)).toEqual({ service: "kube-prometheus-stack-kube-state-metrics" });
+  });
+
   it("finds the owner of a pod and a Job by their names", () => {
     expect(ownerOfPod("awoooi-api-7d9f8b6c5-x2k4q")).toBe("awoooi-api");
     expect(ownerOfPod("create-repo-lx6jl")).toBe("create-repo");
