@@ -42,7 +42,7 @@ import { RepairCountersStore } from "../kv/repair-counters.js";
 import { SignozFiringSet } from "../kv/signoz-firing.js";
 import { StormGate } from "../kv/storm-gate.js";
 import type { Config } from "../registry/config.js";
-import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
+import { allowedActionsFrom, sentrySeverityFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
 import { cannotRunWith, deploymentReplicas } from "./executors.js";
@@ -127,6 +127,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         signozUrl: config.signoz.publicUrl,
         escalateAfterSeconds: config.escalation.afterSeconds,
         heartbeat: { names: config.heartbeat.alerts, store: heartbeats },
+        sentrySeverity: sentrySeverityFrom(registry),
       }),
       concurrency: options.concurrency?.ingest ?? 8,
     },

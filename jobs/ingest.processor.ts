@@ -24,6 +24,8 @@ export interface IngestProcessorDeps {
   escalateAfterSeconds?: Record<Severity, number>;
   /** Heartbeat alerts (HEARTBEAT_ALERTS): they never page, their arrival is recorded for the dead-man's switch. */
   heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat" | "clearSilent"> };
+  /** The registry's severity for a Sentry project (its service's tier), over the level. */
+  sentrySeverity?: (project: string) => Severity | undefined;
 }
 
 /** What an ingest job did besides incidents. */
@@ -88,6 +90,14 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         }
         continue;
       }
+      // an issue's level gives way to what the registry says of its project (metric alerts keep theirs)
+      const registered =
+        alert.source === "sentry" &&
+        alert.service !== undefined &&
+        alert.labels.sentry_alert_rule_id === undefined
+          ? deps.sentrySeverity?.(alert.service)
+          : undefined;
+      if (registered !== undefined) alert.severity = registered;
       if (alert.informational === true) {
         skipped.informational++;
         deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: "informational" });

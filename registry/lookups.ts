@@ -1,6 +1,6 @@
 // What the bot asks the service registry about an incident: the owning team, the SLO in words,
 // the service's dashboards and runbooks (for cards), and the repairs it allows (for guardrails).
-import { type Incident } from "../domain/incident.js";
+import { type Incident, type Severity } from "../domain/incident.js";
 import { type ServiceFacts } from "../domain/card.js";
 import { subjectLabels } from "../domain/subject.js";
 import type { ServiceRegistry } from "./services.js";
@@ -56,4 +56,13 @@ export function allowedActionsFrom(
     const service = serviceOf(registry, incident);
     return service === undefined ? undefined : registry.allowedActions(service);
   };
+}
+
+/**
+ * The severity the registry gives a Sentry project's issues: the tier of the service whose
+ * `links.sentry_project` is that slug. Undefined for a project the registry does not map, whose
+ * issues keep the severity of their level.
+ */
+export function sentrySeverityFrom(registry: ServiceRegistry): (project: string) => Severity | undefined {
+  return (project) => registry.services.find((service) => service.links?.sentry_project === project)?.tier;
 }
