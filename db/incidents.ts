@@ -133,6 +133,9 @@ export async function recordFiring(
        truncated_alerts = GREATEST(truncated_alerts, $6),
        cut = $7,
        resolution = NULL,
+       -- a graver delivery raises the incident (a Sentry metric alert going from warning to critical);
+       -- a milder one never lowers it ("P0" < "P1" < "P2")
+       severity = LEAST(severity, $8::text),
        version = version + 1,
        updated_at = now()
      WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}`,
@@ -144,6 +147,7 @@ export async function recordFiring(
       JSON.stringify(alert.links),
       alert.truncatedAlerts ?? 0,
       JSON.stringify(alert.cut ?? []),
+      alert.severity,
     ],
   );
   return rows[0] as Incident;

@@ -697,7 +697,9 @@ const CASES: Case[] = [
     },
   },
   {
+    // the rule warned first, then went critical: the same incident, raised to P0
     file: "sentry/metric-alert-critical.json",
+    before: withAction("warning"),
     outcome: {
       kind: "incidents",
       incidents: [
@@ -782,7 +784,7 @@ async function post(
     headers,
     body: text,
   });
-  return { status: response.status, json: (await response.json()) };
+  return { status: response.status, json: await response.json() };
 }
 
 async function ingested(jobId: string): Promise<unknown> {
