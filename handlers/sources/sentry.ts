@@ -82,8 +82,6 @@ const actor = z
 
 export const SENTRY_RESOURCES = ["issue", "event_alert", "error", "metric_alert"] as const;
 export type SentryResource = (typeof SENTRY_RESOURCES)[number];
-/** Resources Sentry sends that are not alerts: acknowledged with 200 and nothing else. */
-export const SENTRY_NON_ALERT_RESOURCES = ["installation", "comment", "seer", "preprod_artifact"] as const;
 
 export const SentryIssuePayloadSchema = z.looseObject({
   action: z.string(),

@@ -97,6 +97,7 @@ describe("the dead-man's switch", () => {
       alerts: ["Watchdog", "DeadMansSwitch"],
       timeoutSeconds: 120,
     });
+    expect(parseConfig(testEnv({ HEARTBEAT_ALERTS: "none" })).heartbeat.alerts).toEqual([]);
   });
 
   it("Watchdog pages nobody; its silence opens one P0, its return resolves it", async () => {
