@@ -506,6 +506,7 @@ const CASES: Case[] = [
         [
           "6f9cd313db421ef1",
           "Second webhook test",
+          // job "camo" is no exporter and nothing else names a service: the job is the service
           "camo",
           "sadhost.example.com",
           "_0rkK_C7z",
@@ -568,7 +569,8 @@ const CASES: Case[] = [
     },
   },
   {
-    // the same issue's error event: a repeat, now with the issue's human page (never the API URL)
+    // the same issue's error event: a repeat, now with the issue's human page (never the API URL);
+    // the project is a bare id in the event, its slug comes from the event's API URL
     file: "sentry/error-created.json",
     sameIncidentAs: "sentry/issue-created.json",
     outcome: {
@@ -697,7 +699,8 @@ const CASES: Case[] = [
     },
   },
   {
-    // the rule warned first, then went critical: the same incident, raised to P0
+    // the rule warned first, then went critical: the same incident, raised to P0; its title is the
+    // rule's name (description_title "Critical: …" changes with each action, the incident does not)
     file: "sentry/metric-alert-critical.json",
     before: withAction("warning"),
     outcome: {
