@@ -12,7 +12,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { Metrics } from "../../gateways/metrics.js";
-import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
+import { z } from "zod";
+import {
+  AlertmanagerAlertSchema,
+  AlertmanagerPayloadSchema,
+  MAX_GROUP_ALERTS,
+  type AlertmanagerAlert,
+  type AlertmanagerPayload,
+} from "../../handlers/sources/alertmanager.js";
 import {
   isActionable,
   SENTRY_RESOURCES,
@@ -25,7 +32,7 @@ import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { withDeadline } from "../../domain/deadline.js";
-import { parseInput, parseJsonBody } from "../validate.js";
+import { describeIssues, parseInput, parseJsonBody } from "../validate.js";
 
 export interface WebhookDeps {
   config: Readonly<Config>;
@@ -51,6 +58,37 @@ async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promis
   } catch (error) {
     throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
   }
+}
+
+const GroupEnvelopeSchema = AlertmanagerPayloadSchema.extend({
+  alerts: z.array(z.unknown()).min(1, { error: "must hold at least one alert" }).max(MAX_GROUP_ALERTS),
+});
+
+/**
+ * The group as its schema's output, or a 400 naming the first problems. The alerts are checked
+ * GROUP_CHUNK at a time with a turn of the event loop in between, so a group of thousands does not
+ * hold every other request (and the health check) for the whole validation.
+ */
+async function parseGroup(body: unknown): Promise<AlertmanagerPayload> {
+  const envelope = parseInput(GroupEnvelopeSchema, body);
+  const alerts: AlertmanagerAlert[] = [];
+  for (let offset = 0; offset < envelope.alerts.length; offset += GROUP_CHUNK) {
+    if (offset > 0) await new Promise((resolve) => setImmediate(resolve));
+    const result = z
+      .array(AlertmanagerAlertSchema)
+      .safeParse(envelope.alerts.slice(offset, offset + GROUP_CHUNK));
+    if (!result.success) {
+      // the paths as the whole body has them: alerts[1234].labels
+      const issues = result.error.issues.map((issue) => ({
+        ...issue,
+        path: ["alerts", offset + Number(issue.path[0]), ...issue.path.slice(1)],
+      }));
+      const { message, issues: described } = describeIssues(new z.ZodError(issues));
+      throw new ApiError("invalid_payload", message, { issues: described });
+    }
+    alerts.push(...result.data);
+  }
+  return { ...envelope, alerts };
 }
 
 /** Alerts per ingest job: a group larger than this is shared among the ingest workers. */
@@ -92,7 +130,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
     (source: "alertmanager" | "grafana") => async (request: FastifyRequest, reply: FastifyReply) => {
       const raw = request.body;
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
-      const payload = parseInput(AlertmanagerPayloadSchema, parseJsonBody(raw));
+      const payload = await parseGroup(parseJsonBody(raw));
       const receivedAt = new Date().toISOString();
       // A large group (a node loss: thousands of alerts) becomes several ingest jobs, added in one
       // atomic step, so the ingest workers share it instead of one working through it alone.

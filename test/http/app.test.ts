@@ -197,6 +197,15 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
     }
   });
 
+  it("names the alert at fault in a large group, checked in parts", async () => {
+    const payload = alertmanagerPayload({ count: 600 });
+    const alerts = payload.alerts as unknown as Record<string, unknown>[];
+    alerts[555] = { ...alerts[555], status: "burning" };
+    const response = await postAlertmanager(payload);
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: { message: string } }>().error.message).toMatch(/^alerts\[555\]\.status/);
+  });
+
   it("refuses a body nested 10,000 deep with 400, before parsing it", async () => {
     const deep = `{"version":"4","x":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
     const response = await postAlertmanager(deep);
