@@ -16,6 +16,7 @@ import type { Metrics } from "../gateways/metrics.js";
 import { buildApp } from "../http/app.js";
 import { rowScopedPrefix, type Queues } from "../jobs/queues.js";
 import { AuthBrake } from "../kv/auth-brake.js";
+import { SentryReplayGuard } from "../kv/sentry-replay.js";
 import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
 import type { Config } from "../registry/config.js";
@@ -124,6 +125,12 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         llmBudgets: () => budgetRemaining(budgetStore, options.chain?.budgets),
         cannotRun,
         authBrake: new AuthBrake(redis, config.redis.prefix),
+        // remembered twice the window: a delivery stamped at either edge is still recognised
+        sentryReplay: new SentryReplayGuard(
+          redis,
+          config.redis.prefix,
+          2 * config.sentry.replayWindowSeconds,
+        ),
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });

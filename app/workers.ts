@@ -19,6 +19,7 @@ import { routeChats } from "../handlers/route-chats.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
+import { heartbeatCheckProcessor, scheduleHeartbeatCheck } from "../jobs/heartbeat.processor.js";
 import { ingestProcessor } from "../jobs/ingest.processor.js";
 import { notifyProcessor } from "../jobs/notify.processor.js";
 import {
@@ -37,12 +38,13 @@ import { CardLocks } from "../kv/card-lock.js";
 import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { ChatBudget, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../kv/chat-budget.js";
 import { DedupWindow } from "../kv/dedup.js";
+import { HeartbeatStore } from "../kv/heartbeats.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
 import { RepairCountersStore } from "../kv/repair-counters.js";
 import { SignozFiringSet } from "../kv/signoz-firing.js";
 import { StormGate } from "../kv/storm-gate.js";
 import type { Config } from "../registry/config.js";
-import { allowedActionsFrom, serviceFactsFrom } from "../registry/lookups.js";
+import { allowedActionsFrom, sentrySeverityFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
 import { lifecycleLogs } from "./lifecycle-log.js";
@@ -110,6 +112,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   );
   const stormGate = new StormGate(redis, rowPrefix, config.storm);
   const counters = new RepairCountersStore(redis, prefix);
+  const heartbeats = new HeartbeatStore(redis, prefix);
   const card = (incidentId: string) => enqueueCard(queues.notify, incidentId);
   const verifyWithinMs = options.verify?.verifyWithinMs ?? config.autoRepair.verifySeconds * 1000;
   const rows: WorkerRow[] = [
@@ -128,8 +131,27 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         metrics,
         signozUrl: config.signoz.publicUrl,
         escalateAfterSeconds: config.escalation.afterSeconds,
+        heartbeat: { names: config.heartbeat.alerts, store: heartbeats },
+        sentrySeverity: sentrySeverityFrom(registry),
       }),
       concurrency: options.concurrency?.ingest ?? 8,
+    },
+    {
+      // the dead-man's switch: a heartbeat silent too long raises "alerting pipeline silent"
+      queue: QUEUE_NAMES.heartbeat,
+      processor: heartbeatCheckProcessor({
+        store: heartbeats,
+        ingest: queues.ingest,
+        names: config.heartbeat.alerts,
+        timeoutSeconds: config.heartbeat.timeoutSeconds,
+      }),
+      concurrency: 1,
+      schedule: () => scheduleHeartbeatCheck(queues.heartbeat, config.heartbeat.timeoutSeconds),
+      completed: (logger, job, result) => {
+        const { silent } = result as { silent: string[] };
+        if (silent.length > 0)
+          logger.warn({ job, silent }, "heartbeat silent: alerting pipeline incident raised");
+      },
     },
     {
       queue: QUEUE_NAMES.notify,

@@ -25,7 +25,8 @@ const INCIDENT_COLUMNS = `id, fingerprint, source, severity, status, title, serv
   annotations, links, first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt", resolved_at AS "resolvedAt",
   occurrences, version, created_at AS "createdAt", updated_at AS "updatedAt",
   acknowledged_at AS "acknowledgedAt", acknowledged_by AS "acknowledgedBy", escalated_at AS "escalatedAt",
-  snoozed_until AS "snoozedUntil", snoozed_by AS "snoozedBy"`;
+  snoozed_until AS "snoozedUntil", snoozed_by AS "snoozedBy", truncated_alerts AS "truncatedAlerts", cut,
+  resolution`;
 
 /** The next `INC-YYYYMMDD-NNNN` for the current UTC day; gap-free because it rolls back with the transaction. */
 export async function nextIncidentId(client: Queryable): Promise<string> {
@@ -84,13 +85,13 @@ export async function insertIncident(
   client: Queryable,
   id: string,
   /** An alert, or a request from the chat (source "chatops"). */
-  alert: Omit<NormalizedAlert, "source" | "status" | "raw"> & { source: IncidentSource },
+  alert: Omit<NormalizedAlert, "source" | "status" | "raw" | "resolution"> & { source: IncidentSource },
   seenAt: Date,
 ): Promise<Incident> {
   const { rows } = await client.query<Incident>(
     `INSERT INTO incidents (id, fingerprint, source, severity, title, service, summary, target, labels,
-       annotations, links, first_seen_at, last_seen_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+       annotations, links, first_seen_at, last_seen_at, truncated_alerts, cut)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
      RETURNING ${INCIDENT_COLUMNS}`,
     [
       id,
@@ -105,6 +106,8 @@ export async function insertIncident(
       JSON.stringify(alert.annotations),
       JSON.stringify(alert.links),
       seenAt,
+      alert.truncatedAlerts ?? 0,
+      JSON.stringify(alert.cut ?? []),
     ],
   );
   return rows[0] as Incident;
@@ -125,20 +128,43 @@ export async function recordFiring(
        resolved_at = NULL,
        summary = COALESCE($3, summary),
        annotations = $4,
-       links = $5,
+       -- a delivery without links (older Sentry bodies) keeps the ones an earlier delivery gave
+       links = CASE WHEN $5::jsonb = '[]'::jsonb THEN links ELSE $5::jsonb END,
+       truncated_alerts = GREATEST(truncated_alerts, $6),
+       cut = $7,
+       resolution = NULL,
+       -- a graver delivery raises the incident (a Sentry metric alert going from warning to critical);
+       -- a milder one never lowers it ("P0" < "P1" < "P2")
+       severity = LEAST(severity, $8::text),
        version = version + 1,
        updated_at = now()
      WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}`,
-    [id, seenAt, alert.summary ?? null, JSON.stringify(alert.annotations), JSON.stringify(alert.links)],
+    [
+      id,
+      seenAt,
+      alert.summary ?? null,
+      JSON.stringify(alert.annotations),
+      JSON.stringify(alert.links),
+      alert.truncatedAlerts ?? 0,
+      JSON.stringify(alert.cut ?? []),
+      alert.severity,
+    ],
   );
   return rows[0] as Incident;
 }
 
-export async function markResolved(client: Queryable, id: string, at: Date): Promise<Incident> {
+export async function markResolved(
+  client: Queryable,
+  id: string,
+  at: Date,
+  /** Why no action is needed, and who said so ("archived in Sentry by Jane"). */
+  resolution?: string,
+): Promise<Incident> {
   const { rows } = await client.query<Incident>(
-    `UPDATE incidents SET status = 'resolved', resolved_at = $2, version = version + 1, updated_at = now()
+    `UPDATE incidents SET status = 'resolved', resolved_at = $2, resolution = $3, version = version + 1,
+       updated_at = now()
      WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}`,
-    [id, at],
+    [id, at, resolution ?? null],
   );
   return rows[0] as Incident;
 }

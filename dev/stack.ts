@@ -1,6 +1,8 @@
 // The whole bot (HTTP, workers, Telegram long polling) on real Redis and PostgreSQL, talking to
 // the Telegram emulator, isolated by schema and key prefix.
+import { randomUUID } from "node:crypto";
 import { pino, type Logger } from "pino";
+import { sentrySignature } from "../http/auth.js";
 import { startRuntime, type Runtime, type RuntimeOptions } from "../app/runtime.js";
 import { parseConfig } from "../registry/config.js";
 import { testEnv, TEST_SECRETS } from "./env.js";
@@ -103,6 +105,19 @@ export async function postJson(
   });
   const text = await response.text();
   return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
+
+/**
+ * The headers Sentry sends with a delivery: the resource, the HMAC of the exact body, the time it
+ * was sent (unix seconds) and a Request-ID of its own (a uuid4 hex), as the bot's replay window needs.
+ */
+export function sentryHeaders(body: string, resource: string, at: Date = new Date()): Record<string, string> {
+  return {
+    "sentry-hook-resource": resource,
+    "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
+    "sentry-hook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "request-id": randomUUID().replaceAll("-", ""),
+  };
 }
 
 export const alertmanagerAuth = {

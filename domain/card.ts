@@ -62,6 +62,11 @@ export interface IncidentCard {
   /** Set when no analysis could be made at all (not even offline): why. */
   analysisFailed?: string;
   links: CardLink[];
+  /**
+   * What the reader must know about the alert itself: the incident closed as needing no action
+   * ("archived in Sentry by Jane"), alerts the sender left out of the group, text that was cut.
+   */
+  notes?: string[];
   /** Who did what, oldest first; the renderer keeps the newest when space runs out. */
   history: CardHistoryEntry[];
   /** Empty once nothing can be decided any more (e.g. resolved). */

@@ -63,6 +63,12 @@ export interface Incident {
   escalatedAt: Date | null;
   snoozedUntil: Date | null;
   snoozedBy: string | null;
+  /** How many alerts the sender left out of the group this incident came in (Alertmanager's truncatedAlerts). */
+  truncatedAlerts?: number;
+  /** What normalization cut or replaced to make the alert storable. */
+  cut?: string[];
+  /** Why a resolution needs no action and who said so ("archived in Sentry by Jane"). */
+  resolution?: string | null;
 }
 
 export interface IncidentEvent {

@@ -3,6 +3,9 @@
 import { NAMESPACED_KINDS, type TargetKind } from "./actions.js";
 import { type AnalysisContext } from "./analysis-context.js";
 import { isValidName, NAMESPACE_NAME } from "./names.js";
+import { deploymentOfPod, subjectLabels } from "./subject.js";
+
+export { deploymentOfPod };
 
 export interface IncidentScope {
   namespace?: string;
@@ -20,12 +23,6 @@ export interface TargetRef {
 
 const AI_PROVIDERS = ["ollama", "gemini", "claude"];
 
-/** The deployment a ReplicaSet pod belongs to: `awoooi-api-7d9f8b6c5-x2k4q` → `awoooi-api`. */
-export function deploymentOfPod(pod: string): string | undefined {
-  const match = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/.exec(pod);
-  return match?.[1];
-}
-
 function hostOf(instance: string | undefined): string | undefined {
   if (instance === undefined) return undefined;
   // "192.168.0.120:9100" → "192.168.0.120"; "https://api.example.com:443/x" → "api.example.com"
@@ -34,7 +31,9 @@ function hostOf(instance: string | undefined): string | undefined {
 }
 
 export function scopeFromContext(context: AnalysisContext): IncidentScope {
-  const l = context.labels;
+  // Only the subject's labels: a model may never act on the exporter that scraped the alert
+  // (domain/subject.ts), e.g. restart kube-state-metrics for an alert about another deployment.
+  const l = subjectLabels(context.labels);
   const namespaced = l.namespace !== undefined && NAMESPACE_NAME.test(l.namespace);
   const podDeployment = l.pod === undefined ? undefined : deploymentOfPod(l.pod);
   const deployments = [

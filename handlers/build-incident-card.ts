@@ -14,7 +14,10 @@ import {
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
-  resolved: (event) => `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
+  resolved: (event) =>
+    typeof event.detail.resolution === "string"
+      ? `✅ closed: ${event.detail.resolution}`
+      : `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
   reopened: () => "🔁 fired again after resolving",
   approved: (event) => `✅ ${String(event.detail.action)} approved by ${event.actor}`,
   executed: (event) => `🔧 ${String(event.detail.action)} executed`,
@@ -91,6 +94,22 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
   };
 }
 
+/** The card's notes about the alert itself (see IncidentCard.notes). */
+export function incidentNotes(incident: Incident): string[] {
+  const notes: string[] = [];
+  if (incident.status === "resolved" && incident.resolution != null)
+    notes.push(`Closed, no action needed: ${incident.resolution}`);
+  const truncated = incident.truncatedAlerts ?? 0;
+  if (truncated > 0)
+    notes.push(
+      `Alertmanager left ${truncated} alert${truncated === 1 ? "" : "s"} of this group out (truncatedAlerts)`,
+    );
+  const cut = incident.cut ?? [];
+  if (cut.length > 0)
+    notes.push(`cut: ${cut.slice(0, 3).join("; ")}${cut.length > 3 ? `; and ${cut.length - 3} more` : ""}`);
+  return notes;
+}
+
 export function buildIncidentCard(
   incident: Incident,
   events: readonly IncidentEvent[],
@@ -132,6 +151,7 @@ export function buildIncidentCard(
         : { verb },
     ),
     ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
+    ...(incidentNotes(incident).length === 0 ? {} : { notes: incidentNotes(incident) }),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

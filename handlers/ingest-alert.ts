@@ -81,8 +81,10 @@ async function fire(
     return { outcome: deduplicated ? "deduplicated" : "repeated", incidentId: live.id, changed: true };
   }
   const latest =
-    recentId === undefined ? undefined : await findLatestIncident(client, alert.source, alert.fingerprint);
-  if (latest !== undefined && latest.id === recentId) {
+    recentId === undefined && alert.reopen !== true
+      ? undefined
+      : await findLatestIncident(client, alert.source, alert.fingerprint);
+  if (latest !== undefined && (latest.id === recentId || alert.reopen === true)) {
     await recordFiring(client, latest.id, alert, seenAt);
     // It fired again: whoever acknowledged the first firing has not seen this one, so the SLA
     // clock starts over (the earlier acknowledgement and escalation stay in the timeline).
@@ -106,8 +108,12 @@ async function resolve(client: Queryable, input: IngestInput): Promise<IngestRes
   const { alert, receivedAt } = input;
   const live = await findLiveIncident(client, alert.source, alert.fingerprint);
   if (live !== undefined) {
-    await markResolved(client, live.id, alert.endsAt ?? receivedAt);
-    await addEvent(client, live.id, "resolved", { by: alert.source, delivery: input.deliveryKey });
+    await markResolved(client, live.id, alert.endsAt ?? receivedAt, alert.resolution);
+    await addEvent(client, live.id, "resolved", {
+      by: alert.source,
+      delivery: input.deliveryKey,
+      ...(alert.resolution === undefined ? {} : { resolution: alert.resolution }),
+    });
     await insertAlert(client, { ...input, incidentId: live.id, deduplicated: false });
     return { outcome: "resolved", incidentId: live.id, changed: true };
   }

@@ -22,6 +22,7 @@ import { type Queryable } from "../db/pool.js";
 import type { Queues } from "../jobs/queues.js";
 import type { AuthBrake } from "../kv/auth-brake.js";
 
+/** Every route but the alert-group webhooks (ALERTMANAGER_MAX_BODY_BYTES, 32 MiB by default). */
 export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "queues"> {
@@ -43,6 +44,7 @@ function sourceOf(request: FastifyRequest): string {
   const url = request.routeOptions.url ?? request.url;
   if (url.includes("/webhooks/alertmanager")) return "alertmanager";
   if (url.includes("/webhooks/sentry")) return "sentry";
+  if (url.includes("/webhooks/grafana")) return "grafana";
   return "api";
 }
 

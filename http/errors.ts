@@ -5,6 +5,18 @@ export const API_ERRORS = {
   invalid_payload: { status: 400, message: "the body does not have the expected shape" },
   invalid_query: { status: 400, message: "the query string is not valid" },
   missing_resource_header: { status: 400, message: "the Sentry-Hook-Resource header is missing" },
+  missing_delivery_headers: {
+    status: 400,
+    message: "the Sentry-Hook-Timestamp and Request-ID headers are required",
+  },
+  stale_delivery: {
+    status: 400,
+    message: "the Sentry-Hook-Timestamp is outside the accepted window: refused as a replay",
+  },
+  replayed_delivery: {
+    status: 409,
+    message: "this Sentry Request-ID was already accepted: refused as a replay",
+  },
   missing_credentials: { status: 401, message: "HTTP basic credentials are required" },
   invalid_credentials: { status: 401, message: "the credentials are wrong" },
   missing_token: { status: 401, message: "an Authorization: Bearer token is required" },
@@ -16,7 +28,7 @@ export const API_ERRORS = {
   method_not_allowed: { status: 405, message: "method not allowed" },
   conflict: { status: 409, message: "the resource is not in a state that allows this" },
   too_many_failures: { status: 429, message: "too many failed authentications from this address; wait" },
-  body_too_large: { status: 413, message: "the body is larger than 1 MiB" },
+  body_too_large: { status: 413, message: "the body is larger than this route accepts" },
   unsupported_media_type: { status: 415, message: "the body must be application/json" },
   queue_unavailable: { status: 503, message: "the ingest queue is unavailable; retry later" },
   internal: { status: 500, message: "internal error" },

@@ -39,3 +39,43 @@ export function parseInput<T extends z.ZodType>(
   }
   return result.data;
 }
+
+/** Deepest nesting of arrays and objects a webhook body may have (real payloads stay under 20). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether the JSON text nests arrays/objects deeper than `maxDepth`, found by one scan of the bytes
+ * (strings and escapes skipped) before anything recursive touches it: a body nested 10,000 deep
+ * is a 400, never a stack overflow and a retryable 5xx.
+ */
+export function jsonTooDeep(text: string | Buffer, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  const bytes = typeof text === "string" ? Buffer.from(text) : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (byte === 0x22) inString = false;
+      continue;
+    }
+    if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      depth++;
+      if (depth > maxDepth) return true;
+    } else if (byte === 0x7d || byte === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The body as JSON, or a 400: too deep (checked before parsing) or not JSON at all. */
+export function parseJsonBody(raw: string | Buffer): unknown {
+  if (jsonTooDeep(raw))
+    throw new ApiError("invalid_json", `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    return JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8")) as unknown;
+  } catch (error) {
+    throw new ApiError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -10,6 +10,8 @@ import type { NormalizedAlert } from "../domain/normalized-alert.js";
 import { normalizeSentry, SENTRY_SCHEMAS, type SentryPayload } from "../handlers/sources/sentry.js";
 import { normalizeSignoz } from "../handlers/sources/signoz.js";
 import type { Severity } from "../domain/incident.js";
+import { silentPipelineAlert } from "../domain/heartbeat.js";
+import type { HeartbeatStore } from "../kv/heartbeats.js";
 import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
 
@@ -20,10 +22,31 @@ export interface IngestProcessorDeps {
   signozUrl?: string | undefined;
   /** SLA per severity: an incident nobody acknowledged this long after it opened escalates. */
   escalateAfterSeconds?: Record<Severity, number>;
+  /** Heartbeat alerts (HEARTBEAT_ALERTS): they never page, their arrival is recorded for the dead-man's switch. */
+  heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat" | "clearSilent"> };
+  /** The registry's severity for a Sentry project (its service's tier), over the issue's level. */
+  sentrySeverity?: (project: string) => Severity | undefined;
+}
+
+/** What an ingest job did besides incidents. */
+export interface IngestJobResult {
+  alerts: number;
+  incidents: string[];
+  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
+  skipped: { heartbeats: number; informational: number };
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  if (job.source === "heartbeat")
+    return [
+      silentPipelineAlert({
+        name: job.name,
+        status: job.status,
+        silentSince: new Date(job.silentSince),
+        at: new Date(job.receivedAt),
+      }),
+    ];
   if (job.source === "signoz")
     return normalizeSignoz(job.anomalies, signozUrl === undefined ? {} : { signozUrl });
   const parsed = SENTRY_SCHEMAS[job.resource].safeParse(job.payload);
@@ -35,9 +58,7 @@ export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAler
 
 export type IngestChange = "opened" | "reopened" | "resolved";
 
-export interface IngestResult {
-  alerts: number;
-  incidents: string[];
+export interface IngestResult extends IngestJobResult {
   /** How many alerts had each outcome (opened, deduplicated, resolved, …). */
   outcomes: Record<string, number>;
   /** The incidents that opened, reopened or resolved, each once. */
@@ -49,8 +70,50 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     const parsed = IngestJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed ingest job: ${parsed.error.message}`);
     if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
-    const alerts = normalizeJob(parsed.data, deps.signozUrl);
     const receivedAt = new Date(parsed.data.receivedAt);
+    const skipped = { heartbeats: 0, informational: 0 };
+    /** Heartbeats back after a silence: their mark is cleared once the resolution is recorded. */
+    const heardAgain = new Set<string>();
+    const alerts: NormalizedAlert[] = [];
+    for (const alert of normalizeJob(parsed.data, deps.signozUrl)) {
+      const heartbeat = deps.heartbeat;
+      if (
+        heartbeat !== undefined &&
+        alert.source === "alertmanager" &&
+        heartbeat.names.includes(alert.title)
+      ) {
+        skipped.heartbeats++;
+        // a resolved heartbeat proves nothing: only its firing counts as a beat
+        if (alert.status !== "firing") continue;
+        const beat = await heartbeat.store.beat(alert.title, receivedAt);
+        if (beat.silentSince !== undefined) {
+          heardAgain.add(alert.title);
+          alerts.push(
+            silentPipelineAlert({
+              name: alert.title,
+              status: "resolved",
+              silentSince: beat.silentSince,
+              at: receivedAt,
+            }),
+          );
+        }
+        continue;
+      }
+      // an issue's level gives way to what the registry says of its project (metric alerts keep theirs)
+      const registered =
+        alert.source === "sentry" &&
+        alert.service !== undefined &&
+        alert.labels.sentry_alert_rule_id === undefined
+          ? deps.sentrySeverity?.(alert.service)
+          : undefined;
+      if (registered !== undefined) alert.severity = registered;
+      if (alert.informational === true) {
+        skipped.informational++;
+        deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: "informational" });
+        continue;
+      }
+      alerts.push(alert);
+    }
     const touched = new Set<string>();
     const opened: string[] = [];
     /** Incidents that fired again after resolving, with the delivery that reopened them. */
@@ -124,6 +187,13 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         opts: { jobId: `auto-${incidentId}` },
       })),
     );
-    return { alerts: alerts.length, incidents: [...touched], outcomes: counts, changes: [...changes] };
+    for (const name of heardAgain) await deps.heartbeat?.store.clearSilent(name);
+    return {
+      alerts: alerts.length,
+      incidents: [...touched],
+      skipped,
+      outcomes: counts,
+      changes: [...changes],
+    };
   };
 }

@@ -16,6 +16,7 @@ export const QUEUE_NAMES = {
   escalate: "escalate",
   remind: "remind",
   storm: "storm",
+  heartbeat: "heartbeat",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -31,6 +32,14 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     resource: z.enum(SENTRY_RESOURCES),
     // validated against the resource's schema by the processor
     payload: z.record(z.string(), z.unknown()),
+  }),
+  // the dead-man's switch (jobs/heartbeat.processor.ts): a heartbeat stopped arriving
+  z.object({
+    source: z.literal("heartbeat"),
+    receivedAt: z.iso.datetime(),
+    name: z.string().min(1).max(256),
+    status: z.enum(["firing", "resolved"]),
+    silentSince: z.iso.datetime(),
   }),
   z.object({
     source: z.literal("signoz"),
@@ -148,6 +157,8 @@ export interface Queues {
   storm: Queue<StormJob>;
   /** The SigNoz poller's own schedule (jobs/signoz-poller.ts): jobs carry no data. */
   signozPoll: Queue<Record<string, never>>;
+  /** The dead-man's switch's schedule (jobs/heartbeat.processor.ts): jobs carry no data. */
+  heartbeat: Queue<Record<string, never>>;
   close(): Promise<void>;
 }
 
@@ -224,6 +235,7 @@ export function createQueues(
     remind: queue<RemindJob>(QUEUE_NAMES.remind, REMIND_JOB_OPTIONS),
     storm: queue<StormJob>(QUEUE_NAMES.storm, STORM_JOB_OPTIONS),
     signozPoll: queue<Record<string, never>>(QUEUE_NAMES.signozPoll, {}),
+    heartbeat: queue<Record<string, never>>(QUEUE_NAMES.heartbeat, {}),
   };
   return {
     ...queues,

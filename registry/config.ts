@@ -15,6 +15,7 @@ const SECRET_KEYS = new Set([
   "TELEGRAM_BOT_TOKEN",
   "ALERTMANAGER_WEBHOOK_SECRET",
   "SENTRY_WEBHOOK_SECRET",
+  "GRAFANA_WEBHOOK_SECRET",
   "GEMINI_API_KEY",
   "ANTHROPIC_API_KEY",
   "DATABASE_URL",
@@ -264,6 +265,21 @@ const EnvSchema = z.object({
   ALERTMANAGER_WEBHOOK_SECRET: secret(12),
   SENTRY_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
   SENTRY_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
+  // a Sentry delivery whose Sentry-Hook-Timestamp is further than this from now is a replay
+  SENTRY_REPLAY_WINDOW_SECONDS: integer(300, 10, 24 * 3600),
+  // 32 MiB: a group of 3,000 real alerts after a node loss is 2-4 MiB; Alertmanager does not retry a 413
+  ALERTMANAGER_MAX_BODY_BYTES: integer(32 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
+  GRAFANA_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
+  // alerts that fire all the time by design: they never page, their absence does
+  HEARTBEAT_ALERTS: optionalString.transform((value) =>
+    value === undefined
+      ? ["Watchdog"]
+      : value
+          .split(",")
+          .map((item) => item.trim())
+          .filter((item) => item !== "" && item !== "none"),
+  ),
+  HEARTBEAT_TIMEOUT_SECONDS: integer(900, 30, 7 * 24 * 3600),
   ALERT_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
   SIGNOZ_CLICKHOUSE_URL: optionalUrl(["http:", "https:"]),
   SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT: integer(10, 1, 1_000_000_000),
@@ -385,8 +401,19 @@ function shape(env: z.output<typeof EnvSchema>) {
       url: env.ALERTMANAGER_URL,
       webhookSecret: env.ALERTMANAGER_WEBHOOK_SECRET,
       dedupTtlSeconds: env.ALERT_DEDUP_TTL,
+      /** Largest webhook body taken on the Alertmanager and Grafana routes. */
+      maxBodyBytes: env.ALERTMANAGER_MAX_BODY_BYTES,
     },
-    sentry: { webhookSecret: env.SENTRY_WEBHOOK_SECRET, dedupTtlSeconds: env.SENTRY_DEDUP_TTL },
+    sentry: {
+      webhookSecret: env.SENTRY_WEBHOOK_SECRET,
+      dedupTtlSeconds: env.SENTRY_DEDUP_TTL,
+      /** Deliveries stamped further than this from now, or with a Request-ID seen within it, are replays. */
+      replayWindowSeconds: env.SENTRY_REPLAY_WINDOW_SECONDS,
+    },
+    /** Grafana-managed alerting's webhook contact point: basic auth `grafana` with this password. */
+    grafana: { webhookSecret: env.GRAFANA_WEBHOOK_SECRET ?? env.ALERTMANAGER_WEBHOOK_SECRET },
+    /** The dead-man's switch: alert names that must keep arriving, and how long silence may last. */
+    heartbeat: { alerts: env.HEARTBEAT_ALERTS, timeoutSeconds: env.HEARTBEAT_TIMEOUT_SECONDS },
     signoz: {
       clickhouseUrl: env.SIGNOZ_CLICKHOUSE_URL,
       anomalyThresholdErrorCount: env.SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT,

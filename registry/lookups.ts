@@ -1,7 +1,8 @@
 // What the bot asks the service registry about an incident: the owning team, the SLO in words,
 // the service's dashboards and runbooks (for cards), and the repairs it allows (for guardrails).
-import { type Incident } from "../domain/incident.js";
+import { type Incident, type Severity } from "../domain/incident.js";
 import { type ServiceFacts } from "../domain/card.js";
+import { subjectLabels } from "../domain/subject.js";
 import type { ServiceRegistry } from "./services.js";
 
 export function sloText(targets: {
@@ -40,7 +41,9 @@ export function serviceFactsFrom(
 
 function serviceOf(registry: ServiceRegistry, incident: Incident) {
   return (
-    registry.serviceFor(incident.labels) ??
+    // the subject's labels only: an alert about a deployment, scraped by kube-state-metrics, is
+    // never looked up as kube-state-metrics (domain/subject.ts)
+    registry.serviceFor(subjectLabels(incident.labels)) ??
     (incident.service === null ? undefined : registry.service(incident.service))
   );
 }
@@ -53,4 +56,13 @@ export function allowedActionsFrom(
     const service = serviceOf(registry, incident);
     return service === undefined ? undefined : registry.allowedActions(service);
   };
+}
+
+/**
+ * The severity the registry gives a Sentry project's issues: the tier of the service whose
+ * `links.sentry_project` is that slug. Undefined for a project the registry does not map, whose
+ * issues keep the severity of their level.
+ */
+export function sentrySeverityFrom(registry: ServiceRegistry): (project: string) => Severity | undefined {
+  return (project) => registry.services.find((service) => service.links?.sentry_project === project)?.tier;
 }

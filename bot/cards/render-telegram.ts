@@ -194,6 +194,7 @@ const CAP = {
   title: 200,
   summary: 800,
   target: 160,
+  note: 300,
   engine: 80,
   owner: 60,
   cause: 400,
@@ -358,6 +359,7 @@ function incidentLines(card: IncidentCard, clock: Clock): Line[] {
     [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock)}`)],
   ];
   if (card.target) lines.push([plain(`🎯 ${targetText(card.target)}`)]);
+  for (const note of card.notes ?? []) lines.push([plain(`ℹ️ ${clean(note, CAP.note)}`)]);
   if (card.owner) {
     const slo = card.owner.slo === undefined ? "" : ` · SLO ${clean(card.owner.slo, CAP.owner)}`;
     lines.push([plain(`🏷️ Service owner: ${clean(card.owner.team, CAP.owner) || "unassigned"}${slo}`)]);

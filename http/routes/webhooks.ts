@@ -1,9 +1,25 @@
 // Webhook receivers. A 2xx means the payload is in the ingest queue (Redis); anything that
-// cannot be queued gets a 503 so the sender retries.
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+// cannot be queued gets a 503 so the sender retries. Bad input is a 4xx: bodies are checked for
+// depth before they are parsed (http/validate.ts).
+//
+// - POST /alertmanager: Alertmanager's webhook (version "4"), basic auth `alertmanager`; Grafana's
+//   webhook contact point (version "1") is taken here too.
+// - POST /grafana: Grafana-managed alerting's webhook contact point, basic auth `grafana`
+//   (GRAFANA_WEBHOOK_SECRET, else ALERTMANAGER_WEBHOOK_SECRET).
+//   Both take bodies up to ALERTMANAGER_MAX_BODY_BYTES (32 MiB by default).
+// - POST /sentry: Sentry's integration platform, signed (Sentry-Hook-Signature); a delivery outside
+//   the timestamp window (Sentry-Hook-Timestamp) or with a Request-ID already seen is a replay.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { Metrics } from "../../gateways/metrics.js";
-import { AlertmanagerPayloadSchema } from "../../handlers/sources/alertmanager.js";
+import { z } from "zod";
+import {
+  AlertmanagerAlertSchema,
+  AlertmanagerPayloadSchema,
+  MAX_GROUP_ALERTS,
+  type AlertmanagerAlert,
+  type AlertmanagerPayload,
+} from "../../handlers/sources/alertmanager.js";
 import {
   isActionable,
   SENTRY_RESOURCES,
@@ -11,11 +27,12 @@ import {
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
+import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { withDeadline } from "../../domain/deadline.js";
-import { parseInput } from "../validate.js";
+import { describeIssues, parseInput, parseJsonBody } from "../validate.js";
 
 export interface WebhookDeps {
   config: Readonly<Config>;
@@ -23,6 +40,10 @@ export interface WebhookDeps {
   metrics: Metrics;
   /** Longest wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
+  /** Request-IDs of Sentry deliveries already accepted (kv/sentry-replay.ts); without it, no replay check by id. */
+  sentryReplay?: Pick<SentryReplayGuard, "claim" | "release">;
+  /** The clock the Sentry timestamp window is measured against (tests pass their own). */
+  now?: () => number;
 }
 
 async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promise<string> {
@@ -39,6 +60,62 @@ async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promis
   }
 }
 
+const GroupEnvelopeSchema = AlertmanagerPayloadSchema.extend({
+  alerts: z.array(z.unknown()).min(1, { error: "must hold at least one alert" }).max(MAX_GROUP_ALERTS),
+});
+
+/**
+ * The group as its schema's output, or a 400 naming the first problems. The alerts are checked
+ * GROUP_CHUNK at a time with a turn of the event loop in between, so a group of thousands does not
+ * hold every other request (and the health check) for the whole validation.
+ */
+async function parseGroup(body: unknown): Promise<AlertmanagerPayload> {
+  const envelope = parseInput(GroupEnvelopeSchema, body);
+  const alerts: AlertmanagerAlert[] = [];
+  for (let offset = 0; offset < envelope.alerts.length; offset += GROUP_CHUNK) {
+    if (offset > 0) await new Promise((resolve) => setImmediate(resolve));
+    const result = z
+      .array(AlertmanagerAlertSchema)
+      .safeParse(envelope.alerts.slice(offset, offset + GROUP_CHUNK));
+    if (!result.success) {
+      // the paths as the whole body has them: alerts[1234].labels
+      const issues = result.error.issues.map((issue) => ({
+        ...issue,
+        path: ["alerts", offset + Number(issue.path[0]), ...issue.path.slice(1)],
+      }));
+      const { message, issues: described } = describeIssues(new z.ZodError(issues));
+      throw new ApiError("invalid_payload", message, { issues: described });
+    }
+    alerts.push(...result.data);
+  }
+  return { ...envelope, alerts };
+}
+
+/** Alerts per ingest job: a group larger than this is shared among the ingest workers. */
+export const GROUP_CHUNK = 250;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/** Adds every job or none (one MULTI in Redis), or answers 503. */
+async function enqueueAll(
+  deps: WebhookDeps,
+  jobs: { name: string; data: IngestJob; opts: { jobId: string } }[],
+): Promise<void> {
+  try {
+    await withDeadline(
+      deps.enqueueTimeoutMs ?? 3_000,
+      () => deps.queues.ingest.addBulk(jobs),
+      () => new Error("enqueue timed out"),
+    );
+  } catch (error) {
+    throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
+  }
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -47,31 +124,63 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { config, metrics } = deps;
   const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
+  const checkGrafanaAuth = basicAuthChecker("grafana", config.grafana.webhookSecret);
 
-  app.post("/alertmanager", {
-    onRequest: async (request) => {
-      checkAlertmanagerAuth(request.headers.authorization);
-    },
-    handler: async (request, reply) => {
-      const payload = parseInput(AlertmanagerPayloadSchema, request.body);
-      const jobId = await enqueue(deps, "alertmanager", {
-        source: "alertmanager",
-        receivedAt: new Date().toISOString(),
-        payload,
-      });
-      metrics.alertsReceived.inc({ source: "alertmanager" }, payload.alerts.length);
+  const receiveGroup =
+    (source: "alertmanager" | "grafana") => async (request: FastifyRequest, reply: FastifyReply) => {
+      const raw = request.body;
+      if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
+      const payload = await parseGroup(parseJsonBody(raw));
+      const receivedAt = new Date().toISOString();
+      // A large group (a node loss: thousands of alerts) becomes several ingest jobs, added in one
+      // atomic step, so the ingest workers share it instead of one working through it alone.
+      const jobs = chunk(payload.alerts, GROUP_CHUNK).map((alerts) => ({
+        name: source,
+        data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
+        opts: { jobId: randomUUID() },
+      }));
+      await enqueueAll(deps, jobs);
+      const jobIds = jobs.map((job) => job.opts.jobId);
+      metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
         {
-          job: jobId,
-          source: "alertmanager",
+          source,
+          job: jobIds[0],
+          jobIds,
           alerts: payload.alerts.length,
           firing: payload.alerts.filter((alert) => alert.status === "firing").length,
-          receiver: payload.receiver,
+          truncatedAlerts: payload.truncatedAlerts,
         },
         "alerts accepted",
       );
-      return reply.status(202).send({ status: "queued", jobId, alerts: payload.alerts.length });
-    },
+      return reply
+        .status(202)
+        .send({ status: "queued", jobId: jobIds[0], jobIds, alerts: payload.alerts.length });
+    };
+
+  // Alert groups: large bodies, parsed here after a depth check (never by a recursive parser first).
+  await app.register(async (groups) => {
+    groups.addContentTypeParser(
+      "application/json",
+      { parseAs: "buffer", bodyLimit: config.alertmanager.maxBodyBytes },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
+    groups.post("/alertmanager", {
+      bodyLimit: config.alertmanager.maxBodyBytes,
+      onRequest: async (request) => {
+        checkAlertmanagerAuth(request.headers.authorization);
+      },
+      handler: receiveGroup("alertmanager"),
+    });
+    groups.post("/grafana", {
+      bodyLimit: config.alertmanager.maxBodyBytes,
+      onRequest: async (request) => {
+        checkGrafanaAuth(request.headers.authorization);
+      },
+      handler: receiveGroup("grafana"),
+    });
   });
 
   // Sentry signs the exact bytes it sent, so this route keeps the raw body.
@@ -86,16 +195,23 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const raw = request.body;
       if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ApiError("empty_body");
       checkSentrySignature(header(request, "sentry-hook-signature"), raw, secret);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString("utf8"));
-      } catch (error) {
-        throw new ApiError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
-      }
+      // The signature covers the body only: a replayed body is caught by its timestamp and id.
+      const stamp = header(request, "sentry-hook-timestamp");
+      const requestId = header(request, "request-id");
+      if (stamp === undefined || requestId === undefined || !/^\d{1,12}(\.\d+)?$/.test(stamp.trim()))
+        throw new ApiError("missing_delivery_headers");
+      const window = config.sentry.replayWindowSeconds;
+      const ageSeconds = ((deps.now ?? Date.now)() - Number(stamp.trim()) * 1000) / 1000;
+      if (Math.abs(ageSeconds) > window)
+        throw new ApiError(
+          "stale_delivery",
+          `the Sentry-Hook-Timestamp is ${Math.round(ageSeconds)} s from now (window ±${window} s): refused as a replay`,
+        );
+      const body = parseJsonBody(raw);
       const resource = header(request, "sentry-hook-resource");
       if (resource === undefined) throw new ApiError("missing_resource_header");
       if (!(SENTRY_RESOURCES as readonly string[]).includes(resource)) {
-        return reply.status(200).send({ status: "ignored", reason: `resource ${resource} is not handled` });
+        return reply.status(200).send({ status: "ignored", reason: `resource ${resource} is not an alert` });
       }
       const typed = resource as SentryPayload["resource"];
       const payload = { resource: typed, body: parseInput(SENTRY_SCHEMAS[typed], body) } as SentryPayload;
@@ -104,15 +220,29 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
           .status(200)
           .send({ status: "ignored", reason: `action ${payload.body.action} is not handled` });
       }
-      const jobId = await enqueue(deps, "sentry", {
-        source: "sentry",
-        resource: typed,
-        receivedAt: new Date().toISOString(),
-        payload: payload.body,
-      });
+      const claimKey = requestId.trim().slice(0, 128);
+      if (deps.sentryReplay !== undefined) {
+        const claim = await deps.sentryReplay.claim(claimKey).catch((error: unknown) => {
+          throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
+        });
+        if (claim === "seen") throw new ApiError("replayed_delivery");
+      }
+      let jobId: string;
+      try {
+        jobId = await enqueue(deps, "sentry", {
+          source: "sentry",
+          resource: typed,
+          receivedAt: new Date().toISOString(),
+          payload: payload.body,
+        });
+      } catch (error) {
+        // not accepted: a retry of this delivery must not count as a replay
+        await deps.sentryReplay?.release(claimKey).catch(() => undefined);
+        throw error;
+      }
       metrics.alertsReceived.inc({ source: "sentry" });
       request.log.info(
-        { job: jobId, source: "sentry", resource: typed, action: payload.body.action, alerts: 1 },
+        { source: "sentry", job: jobId, resource: typed, action: payload.body.action, alerts: 1 },
         "alerts accepted",
       );
       return reply.status(202).send({ status: "queued", jobId, alerts: 1 });

@@ -1,14 +1,13 @@
 // From webhook to card: real HTTP, BullMQ on Redis, PostgreSQL, grammY and the Telegram emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
-import { sentrySignature } from "../../http/auth.js";
 import { alertmanagerPayload, sentryIssueCreated } from "../../dev/alerts.js";
-import { TEST_SECRETS } from "../../dev/env.js";
 import {
   buttonData,
   alertmanagerAuth,
   CHAT_ID,
   postJson,
+  sentryHeaders,
   startStack,
   waitForChat,
   type Stack,
@@ -160,10 +159,11 @@ describe("the spine", () => {
 
   it("posts a card for a signed Sentry issue with its link", async () => {
     const body = JSON.stringify(sentryIssueCreated());
-    const response = await postJson(`${stack.url}/api/v1/webhooks/sentry`, body, {
-      "sentry-hook-resource": "issue",
-      "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
-    });
+    const response = await postJson(
+      `${stack.url}/api/v1/webhooks/sentry`,
+      body,
+      sentryHeaders(body, "issue"),
+    );
     expect(response.status).toBe(202);
     const messages = await waitForChat(stack.telegram, (all) => cardFor(all, "TypeError") !== undefined);
     const card = cardFor(messages, "TypeError");

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,7 @@ import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { DedupWindow } from "../../kv/dedup.js";
+import { SentryReplayGuard } from "../../kv/sentry-replay.js";
 
 let db: TestDatabase;
 let redis: Redis;
@@ -46,6 +48,7 @@ beforeAll(async () => {
     redis,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: pino({ level: "silent" }),
+    sentryReplay: new SentryReplayGuard(redis, prefix, 600),
     llmBudgets: async () => {
       const store = new RedisBudgetStore(redis, prefix);
       await store.add("gemini", budgetDay(Date.now()), 500_000, 0.1);
@@ -76,6 +79,8 @@ function postSentry(body: string, headers: Record<string, string | undefined> = 
     "content-type": "application/json",
     "sentry-hook-resource": "issue",
     "sentry-hook-signature": sentrySignature(Buffer.from(body), TEST_SECRETS.sentry),
+    "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000)),
+    "request-id": randomUUID().replaceAll("-", ""),
     ...headers,
   };
   const defined = Object.fromEntries(
@@ -166,13 +171,62 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
     expect(error.message).toContain(message);
   });
 
-  it("refuses a body over 1 MiB with 413", async () => {
-    const huge = alertmanagerPayload();
-    huge.commonAnnotations = { padding: "x".repeat(1024 * 1024) };
-    const response = await postAlertmanager(huge);
-    expect(response.statusCode).toBe(413);
-    expect(response.json()).toMatchObject({ error: { code: "body_too_large" } });
-    expect(await rejected("alertmanager", "body_too_large")).toBe(1);
+  it("takes a 2 MiB group by default (32 MiB), and refuses one over ALERTMANAGER_MAX_BODY_BYTES with 413", async () => {
+    const big = alertmanagerPayload();
+    big.commonAnnotations = { padding: "x".repeat(2 * 1024 * 1024) };
+    expect((await postAlertmanager(big)).statusCode).toBe(202);
+    expect(deps.config.alertmanager.maxBodyBytes).toBe(32 * 1024 * 1024);
+
+    const small = await buildApp({
+      ...deps,
+      config: parseConfig(
+        testEnv({ REDIS_PREFIX: prefix, ALERTMANAGER_MAX_BODY_BYTES: String(1024 * 1024) }),
+      ),
+    });
+    try {
+      const response = await small.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/alertmanager",
+        headers: { "content-type": "application/json", authorization: AM_AUTH },
+        payload: JSON.stringify(big),
+      });
+      expect(response.statusCode).toBe(413);
+      expect(response.json()).toMatchObject({ error: { code: "body_too_large" } });
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("names the alert at fault in a large group, checked in parts", async () => {
+    const payload = alertmanagerPayload({ count: 600 });
+    const alerts = payload.alerts as unknown as Record<string, unknown>[];
+    alerts[555] = { ...alerts[555], status: "burning" };
+    const response = await postAlertmanager(payload);
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: { message: string } }>().error.message).toMatch(/^alerts\[555\]\.status/);
+  });
+
+  it("refuses a body nested 10,000 deep with 400, before parsing it", async () => {
+    const deep = `{"version":"4","x":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    const response = await postAlertmanager(deep);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "invalid_json" } });
+    expect(response.json<{ error: { message: string } }>().error.message).toContain("nests deeper than 64");
+  });
+
+  it("takes Grafana's contact point (version 1) on /grafana with basic auth user grafana", async () => {
+    const grafana = { ...alertmanagerPayload(), version: "1", orgId: 1 };
+    const post = (authorization: string) =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/grafana",
+        headers: { "content-type": "application/json", authorization },
+        payload: JSON.stringify(grafana),
+      });
+    expect((await post(basic("grafana", TEST_SECRETS.alertmanager))).statusCode).toBe(202);
+    expect((await post(basic("alertmanager", TEST_SECRETS.alertmanager))).statusCode).toBe(401);
+    // and on the Alertmanager route, for a contact point pointed there
+    expect((await postAlertmanager(grafana)).statusCode).toBe(202);
   });
 
   it("refuses a body that is not JSON with 415", async () => {
@@ -270,6 +324,31 @@ describe("POST /api/v1/webhooks/sentry", () => {
     expect(installation.json()).toMatchObject({ status: "ignored" });
     const assigned = await postSentry(JSON.stringify({ ...sentryIssueCreated(), action: "assigned" }));
     expect(assigned.json()).toMatchObject({ status: "ignored" });
+  });
+
+  it("refuses a replayed delivery: a Request-ID already seen (409), a timestamp outside the window (400)", async () => {
+    const headers = { "request-id": randomUUID().replaceAll("-", "") };
+    expect((await postSentry(body, headers)).statusCode).toBe(202);
+    const again = await postSentry(body, headers);
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ error: { code: "replayed_delivery" } });
+    // the signature is valid, the stamp from 2001
+    const old = await postSentry(body, { "sentry-hook-timestamp": "1000000000" });
+    expect(old.statusCode).toBe(400);
+    expect(old.json()).toMatchObject({ error: { code: "stale_delivery" } });
+    const future = await postSentry(body, {
+      "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000) + 3600),
+    });
+    expect(future.json()).toMatchObject({ error: { code: "stale_delivery" } });
+    const unstamped = await postSentry(body, { "sentry-hook-timestamp": undefined });
+    expect(unstamped.json()).toMatchObject({ error: { code: "missing_delivery_headers" } });
+  });
+
+  it("refuses a signed body nested 10,000 deep with 400, never a 5xx", async () => {
+    const deep = `{"action":"created","data":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    const response = await postSentry(deep);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "invalid_json" } });
   });
 
   it("answers 404 when no Sentry secret is configured", async () => {
