@@ -157,7 +157,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           chain: createAnalysisChain(
             config.llm,
             { budgetStore: new RedisBudgetStore(redis, prefix), settings: ctx.chainSettings },
-            options.chain,
+            { firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs, ...options.chain },
           ),
           guardrails: {
             policy: guardrailPolicy(config),

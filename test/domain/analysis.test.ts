@@ -60,7 +60,6 @@ describe("validateModelOutput", () => {
     ],
     ["a control character in the cause", JSON.stringify(answer({ cause: "bad\u001b[2Jcause" }))],
     ["a bidi override in the owner", JSON.stringify(answer({ owner_team: "back\u202Eend" }))],
-    ["an overlong reasoning", JSON.stringify(answer({ reasoning: "長".repeat(2001) }))],
     ["an overlong answer", `{"cause": "${"x".repeat(40_000)}"}`],
   ])("refuses %s as invalid output", (_name, raw) => {
     const verdict = validateModelOutput(raw, scope);

@@ -58,8 +58,8 @@ export class AnthropicFake extends FakeLlmServer {
     super(validAnswer);
   }
 
-  modelRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => r.path === "/v1/messages");
+  protected isModelCall(request: RecordedRequest): boolean {
+    return request.path === "/v1/messages";
   }
 
   protected route(request: RecordedRequest, behaviour: FakeBehaviour): Reply | "hang" {

@@ -105,7 +105,12 @@ export abstract class FakeLlmServer {
   }
 
   /** Requests to the model endpoint (not health or model listing). */
-  abstract modelRequests(): RecordedRequest[];
+  modelRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => this.isModelCall(r));
+  }
+
+  /** Whether a request asks the model (only those take the test's behaviours). */
+  protected abstract isModelCall(request: RecordedRequest): boolean;
 
   protected abstract route(
     request: RecordedRequest,
@@ -145,7 +150,8 @@ export abstract class FakeLlmServer {
       receivedAt,
     };
     this.requests.push(request);
-    const behaviour = this.once.shift() ?? this.behaviour;
+    // model listings and checks answer whatever the test set up for the model calls
+    const behaviour = this.isModelCall(request) ? (this.once.shift() ?? this.behaviour) : this.behaviour;
     const reply = await this.route(request, behaviour);
     if (reply === "hang") {
       this.hanging.add(res);

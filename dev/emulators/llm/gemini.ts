@@ -197,8 +197,8 @@ export class GeminiFake extends FakeLlmServer {
     super(validAnswer);
   }
 
-  modelRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => GENERATE.test(r.path));
+  protected isModelCall(request: RecordedRequest): boolean {
+    return GENERATE.test(request.path);
   }
 
   protected route(request: RecordedRequest, behaviour: FakeBehaviour): Reply | "hang" {

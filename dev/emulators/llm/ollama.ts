@@ -104,8 +104,8 @@ export class OllamaFake extends FakeLlmServer {
     this.loadMs = settings.loadMs ?? 0;
   }
 
-  modelRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => r.path === "/api/chat");
+  protected isModelCall(request: RecordedRequest): boolean {
+    return request.path === "/api/chat";
   }
 
   /** Forgets every loaded model, as a restarted server (or an expired keep_alive) does. */
