@@ -28,6 +28,8 @@ export interface OllamaFakeOptions {
   trainedContext?: number;
   /** Real milliseconds a cold load takes. */
   loadMs?: number;
+  /** Whether the server knows the `truncate` field (older servers ignore it and cut). Default true. */
+  knowsTruncate?: boolean;
 }
 
 interface ChatBody {
@@ -90,6 +92,7 @@ export class OllamaFake extends FakeLlmServer {
   readonly defaultContext: number;
   readonly trainedContext: number;
   loadMs: number;
+  readonly knowsTruncate: boolean;
   /** The window each loaded model runs with. */
   private readonly loaded = new Map<string, number>();
 
@@ -102,6 +105,7 @@ export class OllamaFake extends FakeLlmServer {
     this.defaultContext = settings.defaultContext ?? 4096;
     this.trainedContext = settings.trainedContext ?? 32_768;
     this.loadMs = settings.loadMs ?? 0;
+    this.knowsTruncate = settings.knowsTruncate ?? true;
   }
 
   protected isModelCall(request: RecordedRequest): boolean {
@@ -164,7 +168,7 @@ export class OllamaFake extends FakeLlmServer {
     const rendered = renderChat(body.messages ?? []);
     const promptTokens = modelTokens(rendered);
     const truncated = promptTokens > window;
-    if (truncated && body.truncate === false) {
+    if (truncated && body.truncate === false && this.knowsTruncate) {
       request.seen = { rendered, read: "", promptTokens, window, truncated } satisfies OllamaSeen;
       return {
         status: 400,
