@@ -282,7 +282,9 @@ export class AnalysisChain {
     const prompt = fitted.measured;
     sent = {
       promptTokens: fitted.tokens,
-      ...(fitted.dropped.length === 0 ? {} : { contextDropped: fitted.dropped }),
+      ...(fitted.dropped.length === 0
+        ? {}
+        : { fullPromptTokens: fit(Number.POSITIVE_INFINITY).tokens, contextDropped: fitted.dropped }),
     };
     if (!fitted.fits) {
       return record("prompt_too_long", {

@@ -261,18 +261,19 @@ const TRIM_STEPS: readonly ((
     };
   },
   (c) => {
-    const long = Object.entries(c.annotations).some(([, v]) => v.length > 256);
-    return long
-      ? {
-          context: {
-            ...c,
-            annotations: Object.fromEntries(
-              Object.entries(c.annotations).map(([k, v]) => [k, truncateText(v, 256)]),
-            ),
-          },
-          what: "annotations",
-        }
-      : undefined;
+    // the longest annotation values are halved, down to 256 characters
+    const longest = Math.max(0, ...Object.values(c.annotations).map((v) => v.length));
+    if (longest <= 256) return undefined;
+    const max = Math.max(256, Math.floor(longest / 2));
+    return {
+      context: {
+        ...c,
+        annotations: Object.fromEntries(
+          Object.entries(c.annotations).map(([k, v]) => [k, truncateText(v, max)]),
+        ),
+      },
+      what: `annotations:${max}`,
+    };
   },
   // the oldest events go first: newestEvents() put the newest warnings first
   (c) =>
@@ -349,7 +350,10 @@ export function fitContext<T>(
     if (touched.has(key))
       dropped.push(`${key}: ${beforeBytes[key] - afterBytes[key]} of ${beforeBytes[key]} bytes dropped`);
   }
-  if (touched.has("annotations")) dropped.push("annotations: values cut to 256 characters");
+  const annotationCut = Math.min(
+    ...[...touched].filter((w) => w.startsWith("annotations:")).map((w) => Number(w.split(":")[1])),
+  );
+  if (Number.isFinite(annotationCut)) dropped.push(`annotations: values cut to ${annotationCut} characters`);
   return {
     context: current,
     measured: measured.value,

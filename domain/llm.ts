@@ -47,6 +47,8 @@ export interface Attempt {
   tokens?: TokenUsage;
   /** The prompt as sent, in estimated tokens (ai/tokens.ts), after the context was trimmed. */
   promptTokens?: number;
+  /** The prompt with the whole context, when the budget made it smaller. */
+  fullPromptTokens?: number;
   /** What the context builder left out to fit this provider's budget. */
   contextDropped?: string[];
   /** Near-misses in the answer that were corrected (`confidence "0.8"` → 0.8). */
