@@ -10,6 +10,7 @@ import {
 import type { KubeReader, PodLogOptions } from "../../gateways/kube-gateway.js";
 import { type AnalysisContext, type KubeEvent } from "../../domain/analysis-context.js";
 import { estimatePromptTokens } from "../../ai/tokens.js";
+import { formatPromptFigures, loadScenarios, promptFigures } from "../../ai/eval.js";
 import { fullIncident } from "../../dev/llm-incident.js";
 import { buildPrompt } from "../../ai/prompt.js";
 import { scopeFromContext } from "../../domain/scope.js";
@@ -230,5 +231,16 @@ describe("fitContext", () => {
     expect(fitted.measured.user).toContain('name="alert"');
     expect(fitted.measured.user).toContain('name="allowed_targets"');
     expect(fitted.context.labels).toEqual(fullIncident().labels);
+  });
+});
+
+describe("prompt figures of the labelled scenarios", () => {
+  it("keeps every prompt sent within its provider's budget, the whole context going to the offline analyzer", async () => {
+    const scenarios = (await loadScenarios()).map(({ scenario }) => scenario.context);
+    const figures = promptFigures([...scenarios, fullIncident(), fullIncident()]);
+    expect(figures.full.max).toBeGreaterThan(7_500);
+    for (const sent of Object.values(figures.sent)) expect(sent.max).toBeLessThanOrEqual(sent.budget);
+    expect(figures.sent.ollama?.trimmed).toBe(2);
+    console.info(formatPromptFigures(figures));
   });
 });

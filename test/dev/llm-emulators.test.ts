@@ -90,6 +90,42 @@ describe("Ollama emulator", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/exceeds the context length \(4096/);
   });
 
+  it("cuts rather than refuses when the server is older than the truncate field", async () => {
+    const fake = await started(new OllamaFake(validAnswer, { knowsTruncate: false }));
+    const response = await fetch(`${fake.url}/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "qwen2.5:7b",
+        stream: false,
+        truncate: false,
+        messages: longPrompt(5_000),
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { prompt_eval_count: number }).prompt_eval_count).toBe(4096);
+  });
+
+  it("stops with done_reason length when the answer fills the window and shift is off", async () => {
+    const fake = await started(new OllamaFake(validAnswer));
+    const response = await fetch(`${fake.url}/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "qwen2.5:7b",
+        stream: false,
+        shift: false,
+        messages: longPrompt(2_000),
+        options: { num_ctx: 2048 },
+      }),
+    });
+    const body = (await response.json()) as {
+      done_reason: string;
+      prompt_eval_count: number;
+      eval_count: number;
+    };
+    expect(body.done_reason).toBe("length");
+    expect(body.prompt_eval_count + body.eval_count).toBeLessThanOrEqual(2048);
+  });
+
   it("stops at num_predict with done_reason length and the content cut there", async () => {
     const fake = await started(new OllamaFake(validAnswer));
     const client = new Ollama({ host: fake.url });
