@@ -9,6 +9,7 @@ import { OllamaFake, type OllamaSeen } from "../../dev/emulators/llm/ollama.js";
 import { startFakes, validAnswer, type Fakes } from "../../dev/llm-incident.js";
 import { alertmanagerAuth, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
 import { chatUser } from "../support/chat-user.js";
+import { TEST_SECRETS } from "../../dev/env.js";
 import { ANSWER_TOKENS } from "../../ai/providers/ollama.js";
 
 let stack: Stack;
@@ -105,6 +106,17 @@ describe("a 7k-token prompt against an Ollama with a 4k window", () => {
     // what the model read: the whole prompt sent, by the emulator's own count over 4096 tokens
     const read = (ollama.modelRequests().at(-1)?.seen as unknown as OllamaSeen).promptTokens;
     expect(read).toBeGreaterThan(4096);
+
+    // and the incident's timeline says it
+    const detail = (await (
+      await fetch(`${stack.url}/api/v1/incidents/${id}`, {
+        headers: { authorization: `Bearer ${TEST_SECRETS.apiToken}` },
+      })
+    ).json()) as { timeline: { kind: string; detail: Record<string, unknown> }[] };
+    const analyzed = detail.timeline.find((event) => event.kind === "analyzed");
+    expect(analyzed?.detail.prompt_tokens).toMatch(
+      /^\d+ whole; ollama \d+ \(annotations: values cut to \d+ characters\)$/,
+    );
 
     const requests = ollama.modelRequests();
     expect(requests.length).toBeGreaterThan(0);
