@@ -235,7 +235,8 @@ export class AnalysisChain {
 
   /** The check of the provider's configured model, waited for briefly when start-up did not make it. */
   private async modelCheck(slot: ProviderSlot, provider: LlmProvider): Promise<ModelCheck | undefined> {
-    if (slot.provider !== provider && slot.provider?.model !== provider.model) {
+    const configured = this.slots.find((s) => s.name === slot.name)?.provider;
+    if (configured?.model !== provider.model) {
       // SWITCH_MODEL's model: only a failing answer tells
       return this.checks.known(slot.name, provider.model);
     }

@@ -2,12 +2,14 @@
 // output, how large is its window. One token-free call per provider (Ollama's /api/show, Gemini's
 // models.get, Anthropic's Models API), made once and shared by the chain (which then skips an
 // unusable model without calling it) and `/status` (which names it). A check that could not be
-// made (unreachable) concludes nothing and is tried again after a minute.
+// made (unreachable) concludes nothing and is tried again after a minute; an unusable model is
+// looked at again after ten (someone may have pulled it meanwhile), never per incident.
 import type { ProviderName } from "../domain/llm.js";
 import { errorMessage, type ModelCheck } from "./provider.js";
 import type { ProviderSlot } from "./providers/index.js";
 
 const RETRY_UNKNOWN_MS = 60_000;
+const RECHECK_UNUSABLE_MS = 10 * 60_000;
 const CHECK_TIMEOUT_MS = 10_000;
 
 export class ModelChecks {
@@ -27,7 +29,7 @@ export class ModelChecks {
     const known = this.results.get(key);
     if (known !== undefined) {
       const settled = await known.check;
-      if (settled.kind !== "unknown" || this.now() - known.at < RETRY_UNKNOWN_MS) return settled;
+      if (!this.stale(settled, known.at)) return settled;
     }
     const check = llm.check(AbortSignal.timeout(CHECK_TIMEOUT_MS)).catch((error: unknown): ModelCheck => ({
       kind: "unknown",
@@ -51,9 +53,19 @@ export class ModelChecks {
     this.results.set(`${provider}:${check.model}`, { at: this.now(), check: Promise.resolve(check) });
   }
 
-  /** The known result of `provider`'s model, without asking. */
+  /** The known result of `provider`'s model, without asking; forgotten once stale. */
   async known(provider: ProviderName, model: string): Promise<ModelCheck | undefined> {
     const known = this.results.get(`${provider}:${model}`);
-    return known === undefined ? undefined : await known.check;
+    if (known === undefined) return undefined;
+    const settled = await known.check;
+    return this.stale(settled, known.at) ? undefined : settled;
+  }
+
+  private stale(check: ModelCheck, at: number): boolean {
+    const age = this.now() - at;
+    return (
+      (check.kind === "unknown" && age >= RETRY_UNKNOWN_MS) ||
+      (check.kind === "unusable" && age >= RECHECK_UNUSABLE_MS)
+    );
   }
 }

@@ -3,8 +3,9 @@
 // cold loads, busy servers paused like a 429, stop reasons as outcomes, unusable models found by
 // one start-up check, near-miss answers normalised.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAnalysisChain, type ChainOptions } from "../../ai/chain.js";
+import { AnalysisChain, createAnalysisChain, type ChainOptions, type ChainResult } from "../../ai/chain.js";
 import { ANSWER_TOKENS, windowFor } from "../../ai/providers/ollama.js";
+import { ModelChecks } from "../../ai/model-check.js";
 import { createProviders, type LlmSettings } from "../../ai/providers/index.js";
 import { buildPrompt } from "../../ai/prompt.js";
 import { estimatePromptTokens } from "../../ai/tokens.js";
@@ -13,7 +14,6 @@ import { GeminiFake } from "../../dev/emulators/llm/gemini.js";
 import { OllamaFake, type OllamaSeen } from "../../dev/emulators/llm/ollama.js";
 import { fullIncident, startFakes, testIncident, validAnswer, type Fakes } from "../../dev/llm-incident.js";
 import { scopeFromContext } from "../../domain/scope.js";
-import type { ChainResult, AnalysisChain } from "../../ai/chain.js";
 
 let fakes: Fakes;
 const own: { close(): Promise<void> }[] = [];
@@ -283,6 +283,38 @@ describe("models found unusable once, at start-up", () => {
     }
     expect(ollama.modelRequests()).toHaveLength(0);
     expect(ollama.requests.filter((r) => r.path === "/api/show")).toHaveLength(1);
+  });
+});
+
+describe("a model found unusable by an answer", () => {
+  it("remembers a SWITCH_MODEL model that is not pulled, says so once, and looks again ten minutes on", async () => {
+    let now = Date.parse("2026-03-29T10:00:00Z");
+    const told: string[] = [];
+    const slots = createProviders({ ...fakes.settings, chain: ["ollama", "gemini"] });
+    const analysis = new AnalysisChain(
+      slots,
+      {
+        checks: new ModelChecks(slots, () => now),
+        settings: {
+          get: () =>
+            Promise.resolve({
+              ollamaModel: { model: "qwen2.5:1.5b", expiresAt: "2026-03-29T11:00:00Z" },
+              skipped: [],
+            }),
+        },
+        onUnusable: (provider, check) => told.push(`${provider} ${check.model}`),
+      },
+      OPTIONS,
+    );
+    const asked = () =>
+      fakes.ollama.modelRequests().filter((r) => (r.body as { model: string }).model === "qwen2.5:1.5b");
+    for (let i = 0; i < 3; i++)
+      expect(outcomes(await analysis.analyze(testIncident()))).toEqual(["ollama:unusable", "gemini:ok"]);
+    expect(asked()).toHaveLength(1);
+    expect(told).toEqual(["ollama qwen2.5:1.5b"]);
+    now += 10 * 60_000;
+    await analysis.analyze(testIncident());
+    expect(asked()).toHaveLength(2);
   });
 });
 
