@@ -39,6 +39,35 @@ const REFUSALS = new Set<string>([
   FinishReason.IMAGE_SAFETY,
 ]);
 
+/**
+ * The answer's schema as Gemini gets it: the keywords it ignores (lengths, patterns) stay, and are
+ * also said in words in each field's description, which the model reads.
+ */
+export function geminiSchema(schema: unknown): unknown {
+  if (schema === null || typeof schema !== "object") return schema;
+  if (Array.isArray(schema)) return schema.map(geminiSchema);
+  const node = Object.fromEntries(
+    Object.entries(schema as Record<string, unknown>).map(([key, value]) => [
+      key,
+      key === "properties" && value !== null && typeof value === "object"
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, geminiSchema(v)]),
+          )
+        : key === "items" || key === "anyOf"
+          ? geminiSchema(value)
+          : value,
+    ]),
+  );
+  const said: string[] = [];
+  if (typeof node.minLength === "number" && node.minLength > 0)
+    said.push(`at least ${node.minLength} characters`);
+  if (typeof node.maxLength === "number") said.push(`at most ${node.maxLength} characters`);
+  if (typeof node.pattern === "string") said.push(`matching the regular expression ${node.pattern}`);
+  if (said.length === 0) return node;
+  const description = typeof node.description === "string" ? `${node.description} ` : "";
+  return { ...node, description: `${description}(${said.join(", ")})` };
+}
+
 /** Models that think (2.5 and later); earlier ones refuse a thinking configuration. */
 function thinks(model: string): boolean {
   return !/^gemini-(1\.|2\.0)/.test(model);
@@ -68,7 +97,7 @@ export class GeminiProvider implements LlmProvider {
         config: {
           systemInstruction: prompt.system,
           responseMimeType: "application/json",
-          responseJsonSchema: prompt.schema,
+          responseJsonSchema: geminiSchema(prompt.schema),
           temperature: 0,
           ...(thinks(this.model)
             ? {

@@ -207,6 +207,23 @@ describe("Gemini's and Claude's stops", () => {
     expect(config).toMatchObject({ thinkingConfig: { thinkingBudget: 512 }, maxOutputTokens: 512 + 2048 });
   });
 
+  it("says in words what Gemini's schema subset ignores (lengths, patterns), field by field", async () => {
+    await chain({ chain: ["gemini"] }).analyze(testIncident());
+    const request = fakes.gemini.modelRequests().at(-1);
+    interface Node {
+      description?: string;
+      properties: Record<string, Node>;
+    }
+    const schema = (request?.body as { generationConfig: { responseJsonSchema: Node } }).generationConfig
+      .responseJsonSchema;
+    expect(schema.properties.cause?.description).toBe("(at least 1 characters, at most 300 characters)");
+    expect(schema.properties.target?.properties.name?.description).toContain(
+      "matching the regular expression ^",
+    );
+    const ignored = (request?.seen?.ignoredKeywords ?? []) as string[];
+    expect(ignored).toContain("$.cause: maxLength");
+  });
+
   it("counts Gemini's SAFETY stop as refused, without tripping its breaker", async () => {
     fakes.gemini.respondWith({ kind: "stopped", reason: "SAFETY" });
     const analysis = chain({ chain: ["gemini", "claude"] }, { breaker: { failureThreshold: 1 } });
