@@ -2,8 +2,9 @@
 // window sized to the prompt. Ollama reads a prompt longer than its window with the beginning cut
 // and answers 200 as if nothing happened (its default window is 2k–4k on small GPUs), so:
 // `options.num_ctx` is the estimated prompt plus room for the answer, rounded up to a power of two
-// (each new size restarts the model runner, so sizes are few) and bounded by OLLAMA_NUM_CTX and
-// the model's trained length; `truncate: false` asks servers that know it to refuse an over-long
+// and bounded by OLLAMA_NUM_CTX and the model's trained length; since each new size restarts the
+// model runner (a reload of seconds), the window only grows: a smaller prompt keeps the largest
+// window asked so far; `truncate: false` asks servers that know it to refuse an over-long
 // prompt rather than cut it; an answer that read fewer tokens than it was sent, or stopped at
 // `done_reason: "length"`, is a failure, never an analysis.
 import { Ollama } from "ollama";
@@ -51,6 +52,8 @@ export class OllamaProvider implements LlmProvider {
   private trainedContext: number | undefined;
   /** The window the server last answered with, and when: the model is loaded with it. */
   private loaded: { numCtx: number; at: number } | undefined;
+  /** The largest window asked so far; smaller prompts keep it rather than restart the runner. */
+  private largest = 0;
 
   constructor(private readonly settings: OllamaSettings) {
     this.model = settings.model;
@@ -66,8 +69,15 @@ export class OllamaProvider implements LlmProvider {
     return this.maxContext() - ANSWER_TOKENS;
   }
 
+  /** The window for `promptTokens`: sized to it, never below the largest so far, undefined if too long. */
+  private window(promptTokens: number): number | undefined {
+    const cap = this.maxContext();
+    const sized = windowFor(promptTokens, cap);
+    return sized === undefined ? undefined : Math.min(cap, Math.max(sized, this.largest));
+  }
+
   coldStart(prompt: AnalysisPrompt): boolean {
-    const numCtx = windowFor(estimatePromptTokens(prompt), this.maxContext());
+    const numCtx = this.window(estimatePromptTokens(prompt));
     return (
       this.loaded === undefined ||
       this.loaded.numCtx !== numCtx ||
@@ -77,7 +87,7 @@ export class OllamaProvider implements LlmProvider {
 
   async analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult> {
     const sent = estimatePromptTokens(prompt);
-    const numCtx = windowFor(sent, this.maxContext());
+    const numCtx = this.window(sent);
     if (numCtx === undefined) {
       throw new ProviderError(
         "ollama",
@@ -85,6 +95,7 @@ export class OllamaProvider implements LlmProvider {
         `prompt of ~${sent} tokens and ${ANSWER_TOKENS} for the answer exceed the ${this.maxContext()}-token window`,
       );
     }
+    this.largest = Math.max(this.largest, numCtx);
     // The client takes no signal for a non-streamed chat, so each call gets a fetch bound to one.
     const http = callFetch(signal);
     const client = new Ollama({ host: this.settings.host, fetch: http.fetch });

@@ -186,6 +186,26 @@ describe("Ollama's window", () => {
     expect(fakes.ollama.modelRequests()).toHaveLength(asked);
   });
 
+  it("only grows the window: a smaller prompt after a larger one keeps it, and the model stays loaded", async () => {
+    const ollama = await ownOllama(new OllamaFake(validAnswer, { loadMs: 50 }));
+    const analysis = chain({
+      chain: ["ollama"],
+      ollama: { host: ollama.url, model: "qwen2.5:7b", numCtx: 16_384 },
+    });
+    await analysis.analyze(testIncident());
+    await analysis.analyze(fullIncident());
+    await analysis.analyze(testIncident());
+    const windows = ollama
+      .modelRequests()
+      .map((r) => (r.body as { options: { num_ctx: number } }).options.num_ctx);
+    expect(windows).toEqual([4096, 16_384, 16_384]);
+    const loads = ollama
+      .modelRequests()
+      .map((r) => (r.seen as unknown as OllamaSeen).window)
+      .filter((w, i, all) => i === 0 || all[i - 1] !== w);
+    expect(loads).toEqual([4096, 16_384]);
+  });
+
   it("sizes windows in powers of two, so the runner is seldom restarted", () => {
     expect(windowFor(100, 8192)).toBe(2048);
     expect(windowFor(3000, 8192)).toBe(8192);
