@@ -16,7 +16,7 @@ import { startPolling } from "../bot/polling.js";
 import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
 import { buildApp } from "../http/app.js";
-import type { Queues } from "../jobs/queues.js";
+import { rowScopedPrefix, type Queues } from "../jobs/queues.js";
 import { AuthBrake } from "../kv/auth-brake.js";
 import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
@@ -107,8 +107,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
-      conversationStore: new ConversationStore(redis, config.redis.prefix),
-      ...chatOpsDeps({ config, pool, queues, cannotRun }, options.chatops),
+      // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
+      conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
+      ...chatOpsDeps({ config, pool, queues, cannotRun, redis, logger }, options.chatops),
       ...(registry === undefined
         ? {}
         : commandDeps(

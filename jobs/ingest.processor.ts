@@ -33,8 +33,19 @@ export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAler
   return normalizeSentry(payload, signozUrl === undefined ? {} : { signozUrl });
 }
 
+export type IngestChange = "opened" | "reopened" | "resolved";
+
+export interface IngestResult {
+  alerts: number;
+  incidents: string[];
+  /** How many alerts had each outcome (opened, deduplicated, resolved, …). */
+  outcomes: Record<string, number>;
+  /** The incidents that opened, reopened or resolved, each once. */
+  changes: [string, IngestChange][];
+}
+
 export function ingestProcessor(deps: IngestProcessorDeps) {
-  return async (job: Job<IngestJob>): Promise<{ alerts: number; incidents: string[] }> => {
+  return async (job: Job<IngestJob>): Promise<IngestResult> => {
     const parsed = IngestJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed ingest job: ${parsed.error.message}`);
     if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
@@ -45,6 +56,9 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     /** Incidents that fired again after resolving, with the delivery that reopened them. */
     const reopened = new Map<string, string>();
     const severityOf = new Map<string, Severity>();
+    /** What happened to each incident this delivery touched, for the log (first change wins). */
+    const changes = new Map<string, IngestChange>();
+    const counts: Record<string, number> = {};
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
       if (result.incidentId !== undefined) {
@@ -62,6 +76,13 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         continue;
       }
       deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
+      counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+      if (
+        result.incidentId !== undefined &&
+        !changes.has(result.incidentId) &&
+        (result.outcome === "opened" || result.outcome === "reopened" || result.outcome === "resolved")
+      )
+        changes.set(result.incidentId, result.outcome);
       if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
       if (result.outcome === "reopened" && result.incidentId !== undefined) {
         reopened.set(result.incidentId, `${job.id}:${index}`);
@@ -103,6 +124,6 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         opts: { jobId: `auto-${incidentId}` },
       })),
     );
-    return { alerts: alerts.length, incidents: [...touched] };
+    return { alerts: alerts.length, incidents: [...touched], outcomes: counts, changes: [...changes] };
   };
 }

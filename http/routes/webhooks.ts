@@ -60,6 +60,16 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
         payload,
       });
       metrics.alertsReceived.inc({ source: "alertmanager" }, payload.alerts.length);
+      request.log.info(
+        {
+          job: jobId,
+          source: "alertmanager",
+          alerts: payload.alerts.length,
+          firing: payload.alerts.filter((alert) => alert.status === "firing").length,
+          receiver: payload.receiver,
+        },
+        "alerts accepted",
+      );
       return reply.status(202).send({ status: "queued", jobId, alerts: payload.alerts.length });
     },
   });
@@ -101,6 +111,10 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
         payload: payload.body,
       });
       metrics.alertsReceived.inc({ source: "sentry" });
+      request.log.info(
+        { job: jobId, source: "sentry", resource: typed, action: payload.body.action, alerts: 1 },
+        "alerts accepted",
+      );
       return reply.status(202).send({ status: "queued", jobId, alerts: 1 });
     });
   });
