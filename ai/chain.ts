@@ -167,6 +167,9 @@ export class AnalysisChain {
       const nonce = this.options.prompt?.nonce ?? randomBytes(8).toString("hex");
       const fitted = new Map<number, FittedContext<AnalysisPrompt>>();
       const fit = (budget: number): FittedContext<AnalysisPrompt> => {
+        // the whole context, built once, serves every budget it fits
+        const whole = fitted.get(Number.POSITIVE_INFINITY);
+        if (whole !== undefined && whole.tokens <= budget) return whole;
         let found = fitted.get(budget);
         if (found === undefined) {
           found = fitContext(context, budget, (c) => {
