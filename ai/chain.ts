@@ -323,8 +323,16 @@ export class AnalysisChain {
       case "cancelled":
         breaker.release();
         return record("cancelled", { model: provider.model, error: "the caller aborted the analysis" });
-      case "error":
-        return this.failed(slot.name, provider.model, call.error, breaker, record);
+      case "error": {
+        // an answer that was cut or refused was still billed
+        const billed = call.error instanceof ProviderError ? call.error.details.usage : undefined;
+        if (billed === undefined) return this.failed(slot.name, provider.model, call.error, breaker, record);
+        const usage = cleanUsage(billed);
+        await this.spend(slot.name, day, usage, costUsd(slot.name, provider.model, usage), warnings);
+        return this.failed(slot.name, provider.model, call.error, breaker, (outcome, extra = {}) =>
+          record(outcome, { ...extra, tokens: usage }),
+        );
+      }
       case "ok":
         break;
     }

@@ -63,7 +63,13 @@ export class ProviderError extends Error {
     readonly provider: ProviderName,
     readonly failure: ProviderFailure,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+      /** Tokens a failed answer still cost (a cut or refused answer is billed, thinking included). */
+      usage?: TokenUsage;
+    } = {},
   ) {
     super(`${provider}: ${message}`, { cause: details.cause });
   }

@@ -57,14 +57,16 @@ export class ClaudeProvider implements LlmProvider {
         },
         { signal },
       );
+      const billed = { usage: { input: message.usage.input_tokens, output: message.usage.output_tokens } };
       if (message.stop_reason === "refusal") {
-        throw new ProviderError("claude", "refused", "generation stopped: refusal");
+        throw new ProviderError("claude", "refused", "generation stopped: refusal", billed);
       }
       if (message.stop_reason === "max_tokens" || message.stop_reason === "model_context_window_exceeded") {
         throw new ProviderError(
           "claude",
           "truncated",
           `the answer was cut at ${message.usage.output_tokens} tokens (${message.stop_reason})`,
+          billed,
         );
       }
       const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");

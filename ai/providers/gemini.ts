@@ -113,15 +113,23 @@ export class GeminiProvider implements LlmProvider {
       const candidate = response.candidates?.[0];
       const finish = candidate?.finishReason;
       const thoughts = response.usageMetadata?.thoughtsTokenCount ?? 0;
+      const billed = {
+        usage: {
+          input: response.usageMetadata?.promptTokenCount ?? 0,
+          // thinking tokens are billed as output
+          output: (response.usageMetadata?.candidatesTokenCount ?? 0) + thoughts,
+        },
+      };
       if (finish === FinishReason.MAX_TOKENS) {
         throw new ProviderError(
           "gemini",
           "truncated",
           `the answer was cut at MAX_TOKENS (${thoughts} thinking tokens spent)`,
+          billed,
         );
       }
       if (finish !== undefined && REFUSALS.has(finish)) {
-        throw new ProviderError("gemini", "refused", `generation stopped: ${finish}`);
+        throw new ProviderError("gemini", "refused", `generation stopped: ${finish}`, billed);
       }
       if (finish !== undefined && finish !== FinishReason.STOP) {
         throw new ProviderError("gemini", "invalid_output", `generation stopped: ${finish}`);

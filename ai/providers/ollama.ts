@@ -133,6 +133,7 @@ export class OllamaProvider implements LlmProvider {
           "ollama",
           "truncated",
           `the answer was cut at ${response.eval_count} tokens (done_reason "length")`,
+          { usage: { input: response.prompt_eval_count, output: response.eval_count } },
         );
       }
       const content = response.message.content;

@@ -221,6 +221,8 @@ describe("Gemini's and Claude's stops", () => {
     const result = await chain({ chain: ["gemini", "claude"] }).analyze(testIncident());
     expect(outcomes(result)).toEqual(["gemini:truncated", "claude:ok"]);
     expect(result.attempts[0]?.error).toContain("MAX_TOKENS");
+    // billed all the same: 512 thinking tokens and the 2,048 of the cut answer
+    expect(result.attempts[0]?.tokens?.output).toBe(512 + 2048);
     const config = (
       fakes.gemini.modelRequests().at(-1)?.body as { generationConfig: Record<string, unknown> }
     ).generationConfig;
