@@ -27,16 +27,17 @@ import { probeSignozTraces } from "../gateways/signoz-spans.js";
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
 
-/** The model check as a probe: its detail when usable, its reason as the failure otherwise. */
+/** The model check as a probe: its detail when usable, why not otherwise; a failed check is down. */
 function modelProbe(
   checks: ModelChecks,
   provider: ProviderName,
-): (signal: AbortSignal) => Promise<{ note: string }> {
+): (signal: AbortSignal) => Promise<{ note: string } | { unusable: string }> {
   return async () => {
     const check = await checks.of(provider);
     if (check === undefined) return { note: "configured" };
     if (check.kind === "ok") return { note: check.detail ?? check.model };
-    throw new Error(check.kind === "unusable" ? check.reason : `model check failed: ${check.reason}`);
+    if (check.kind === "unusable") return { unusable: check.reason };
+    throw new Error(`model check failed: ${check.reason}`);
   };
 }
 
