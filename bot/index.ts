@@ -37,6 +37,8 @@ export interface BotOptions {
   };
   /** /silence: create, list and expire silences. */
   silences?: SilenceCommandDeps;
+  /** Told of each call that could not reach Telegram (network, 5xx) and of each that did. */
+  reachability?: { failed: (error: unknown) => void; recovered: () => void };
   /** Who the bot answers (bot/features/team-only.ts) and which message a press must be on. */
   guards?: { team: TeamDeps; binding: CardBindingDeps };
 }
@@ -54,6 +56,22 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
   // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
   // a card (and the ones queued behind it) but never drops it.
+  const reach = options.reachability;
+  if (reach !== undefined) {
+    // innermost of all: sees every attempt, retries included; grammY itself only logs to `debug`
+    bot.api.config.use(async (prev, method, payload, signal) => {
+      try {
+        const result = await prev(method, payload, signal);
+        if (result.ok || result.error_code < 500) reach.recovered();
+        else reach.failed(new Error(`${result.error_code} ${result.description}`));
+        return result;
+      } catch (error) {
+        // a long poll cut short by a stop is not an outage
+        if (error instanceof HttpError && signal?.aborted !== true) reach.failed(error.error);
+        throw error;
+      }
+    });
+  }
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
