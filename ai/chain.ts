@@ -1,7 +1,11 @@
 // The analysis chain: each configured provider in order, each under its own timeout, circuit
 // breaker and daily budget; every answer validated against the incident; the offline analyzer
-// when no model gives a usable answer. It never throws for provider problems, and records
-// every attempt so the card and the logs can say what happened.
+// when no model gives a usable answer. Each provider gets the context trimmed to its own prompt
+// budget (Ollama's window, a cost bound for the cloud APIs), least useful context first, and the
+// attempt records what was left out. A model the start-up check found unusable is not asked. It
+// never throws for provider problems, and records every attempt so the card and the logs can say
+// what happened.
+import { randomBytes } from "node:crypto";
 import { AnalysisSchema, validateModelOutput, type Analysis } from "../domain/analysis.js";
 import { budgetDay, type BudgetStore } from "../kv/llm-budget.js";
 import {
@@ -15,7 +19,16 @@ import { type AnalysisContext, type Playbook } from "../domain/analysis-context.
 import { analyzeOffline } from "./offline-analyzer.js";
 import { costUsd } from "./pricing.js";
 import { buildPrompt, type AnalysisPrompt, type PromptOptions } from "./prompt.js";
-import { errorMessage, ProviderError, type LlmProvider, type ProviderResult } from "./provider.js";
+import {
+  errorMessage,
+  ProviderError,
+  type LlmProvider,
+  type ModelCheck,
+  type ProviderResult,
+} from "./provider.js";
+import { fitContext, type FittedContext } from "./context.js";
+import { ModelChecks } from "./model-check.js";
+import { estimatePromptTokens } from "./tokens.js";
 import type { Attempt, AttemptOutcome, ProviderName, TokenUsage } from "../domain/llm.js";
 import { createProviders, type LlmSettings, type ProviderSlot } from "./providers/index.js";
 import { scopeFromContext, type IncidentScope } from "../domain/scope.js";
@@ -26,6 +39,8 @@ export interface ChainResult {
   attempts: Attempt[];
   /** Trouble that did not stop the analysis (e.g. the budget store was unreachable). */
   warnings: string[];
+  /** The prompt with the whole context, in estimated tokens (each attempt says what it sent). */
+  fullPromptTokens?: number;
 }
 
 export interface DailyBudget {
@@ -36,6 +51,10 @@ export interface DailyBudget {
 export interface ChainOptions {
   /** Per provider; defaults: Ollama 60 s (the seed's OllamaSlowInference), Gemini and Claude 30 s. */
   timeoutsMs?: Partial<Record<ProviderName, number>>;
+  /** A call that first loads the model (Ollama's cold start); default 180 s. */
+  firstLoadTimeoutMs?: number;
+  /** Prompt budget (estimated tokens) of providers that do not set their own; see DEFAULT_PROMPT_TOKENS. */
+  promptTokens?: Partial<Record<ProviderName, number>>;
   breaker?: Partial<BreakerOptions>;
   /** Cool-off after a 429 that names no Retry-After. */
   rateLimitCoolOffMs?: number;
@@ -51,7 +70,26 @@ export interface ChainDeps {
   budgetStore?: BudgetStore | undefined;
   /** Run-time overrides (SWITCH_MODEL, FALLBACK_AI), read before every analysis. */
   settings?: ChainSettingsSource | undefined;
+  /** The start-up checks of the models, shared with `/status`; the chain makes its own otherwise. */
+  checks?: ModelChecks | undefined;
+  /** Told once when an answer shows a model unusable (404, no structured output) mid-incident. */
+  onUnusable?: ((provider: ProviderName, check: ModelCheck) => void) | undefined;
 }
+
+/**
+ * The prompt budget of the cloud providers, in estimated tokens: the whole context of a typical
+ * incident is 3–7k tokens; past this bound the least useful context goes, which caps the cost of
+ * one analysis (Ollama's budget is its window less the answer's room, ai/providers/ollama.ts).
+ */
+export const DEFAULT_PROMPT_TOKENS: Readonly<Record<ProviderName, number>> = Object.freeze({
+  ollama: 6656,
+  gemini: 8000,
+  claude: 8000,
+});
+
+export const DEFAULT_FIRST_LOAD_TIMEOUT_MS = 180_000;
+/** The longest an analysis waits for a model check it triggers itself (start-up normally made it). */
+const CHECK_WAIT_MS = 2_000;
 
 export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ProviderName, number>> = Object.freeze({
   ollama: 60_000,
@@ -100,6 +138,7 @@ export class AnalysisChain {
   /** Providers for overridden models, built once per model. */
   private readonly overridden = new Map<string, LlmProvider>();
   private readonly now: () => number;
+  readonly checks: ModelChecks;
 
   constructor(
     private readonly slots: readonly ProviderSlot[],
@@ -107,6 +146,12 @@ export class AnalysisChain {
     private readonly options: ChainOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.checks = deps.checks ?? new ModelChecks(slots);
+  }
+
+  /** Checks every configured model once (start-up); the results are kept and used by every analysis. */
+  checkModels(): Promise<{ provider: ProviderName; check: ModelCheck }[]> {
+    return this.checks.all();
   }
 
   breakerState(provider: ProviderName): BreakerState {
@@ -116,9 +161,26 @@ export class AnalysisChain {
   async analyze(context: AnalysisContext, options: AnalyzeOptions = {}): Promise<ChainResult> {
     const attempts: Attempt[] = [];
     const warnings: string[] = [];
+    let fullPromptTokens: number | undefined;
     try {
       const scope = scopeFromContext(context);
-      const prompt = buildPrompt(context, scope, this.options.prompt);
+      const nonce = this.options.prompt?.nonce ?? randomBytes(8).toString("hex");
+      const fitted = new Map<number, FittedContext<AnalysisPrompt>>();
+      const fit = (budget: number): FittedContext<AnalysisPrompt> => {
+        // the whole context, built once, serves every budget it fits
+        const whole = fitted.get(Number.POSITIVE_INFINITY);
+        if (whole !== undefined && whole.tokens <= budget) return whole;
+        let found = fitted.get(budget);
+        if (found === undefined) {
+          found = fitContext(context, budget, (c) => {
+            const prompt = buildPrompt(c, scope, { ...this.options.prompt, nonce });
+            return { value: prompt, tokens: estimatePromptTokens(prompt) };
+          });
+          fitted.set(budget, found);
+        }
+        return found;
+      };
+      fullPromptTokens = fit(Number.POSITIVE_INFINITY).tokens;
       const overrides = await this.overrides(warnings);
       for (const configured of this.slots) {
         if (options.signal?.aborted === true) break;
@@ -133,15 +195,20 @@ export class AnalysisChain {
           continue;
         }
         const slot = this.withOverrides(configured, overrides);
-        const { attempt, analysis } = await this.attempt(slot, prompt, scope, warnings, options.signal);
+        const { attempt, analysis } = await this.attempt(slot, fit, scope, warnings, options.signal);
         attempts.push(attempt);
-        if (analysis !== undefined) return { analysis, attempts, warnings };
+        if (analysis !== undefined) return { analysis, attempts, warnings, ...tokens(fullPromptTokens) };
       }
     } catch (error) {
       // A defect in building the prompt must not cost the incident its analysis.
       warnings.push(`analysis chain failed: ${errorMessage(error)}`);
     }
-    return { analysis: analyzeOffline(context, options.playbooks ?? context.playbooks), attempts, warnings };
+    return {
+      analysis: analyzeOffline(context, options.playbooks ?? context.playbooks),
+      attempts,
+      warnings,
+      ...tokens(fullPromptTokens),
+    };
   }
 
   private async overrides(warnings: string[]): Promise<ChainOverrides> {
@@ -169,20 +236,67 @@ export class AnalysisChain {
     return { ...slot, provider };
   }
 
+  /** The check of the provider's configured model, waited for briefly when start-up did not make it. */
+  private async modelCheck(slot: ProviderSlot, provider: LlmProvider): Promise<ModelCheck | undefined> {
+    const configured = this.slots.find((s) => s.name === slot.name)?.provider;
+    if (configured?.model !== provider.model) {
+      // SWITCH_MODEL's model: only a failing answer tells
+      return this.checks.known(slot.name, provider.model);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), CHECK_WAIT_MS);
+    });
+    try {
+      return await Promise.race([this.checks.of(slot.name), waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async attempt(
     slot: ProviderSlot,
-    prompt: AnalysisPrompt,
+    fit: (budget: number) => FittedContext<AnalysisPrompt>,
     scope: IncidentScope,
     warnings: string[],
     parent: AbortSignal | undefined,
   ): Promise<{ attempt: Attempt; analysis?: Analysis }> {
     const started = performance.now();
+    let sent: Partial<Attempt> = {};
     const record = (outcome: AttemptOutcome, extra: Partial<Attempt> = {}): { attempt: Attempt } => ({
-      attempt: { provider: slot.name, outcome, ms: Math.round(performance.now() - started), ...extra },
+      attempt: {
+        provider: slot.name,
+        outcome,
+        ms: Math.round(performance.now() - started),
+        ...sent,
+        ...extra,
+      },
     });
 
     const provider = slot.provider;
     if (provider === undefined) return record("not_configured", { error: slot.missing ?? "not configured" });
+    const check = await this.modelCheck(slot, provider);
+    if (check?.kind === "unusable") return record("unusable", { model: check.model, error: check.reason });
+
+    const budget =
+      provider.maxPromptTokens?.() ??
+      this.options.promptTokens?.[slot.name] ??
+      DEFAULT_PROMPT_TOKENS[slot.name];
+    const fitted = fit(budget);
+    const prompt = fitted.measured;
+    sent = {
+      promptTokens: fitted.tokens,
+      ...(fitted.dropped.length === 0
+        ? {}
+        : { fullPromptTokens: fit(Number.POSITIVE_INFINITY).tokens, contextDropped: fitted.dropped }),
+    };
+    if (!fitted.fits) {
+      return record("prompt_too_long", {
+        model: provider.model,
+        error: `~${fitted.tokens} tokens even with the context trimmed; the budget is ${budget}`,
+      });
+    }
+
     const breaker = this.breaker(slot.name);
     const gate = breaker.tryAcquire();
     if (!gate.allowed) return record("circuit_open", { error: gate.reason, retryAfterMs: gate.retryInMs });
@@ -194,17 +308,31 @@ export class AnalysisChain {
       return record("budget_exhausted", { error: overBudget });
     }
 
-    const timeoutMs = this.options.timeoutsMs?.[slot.name] ?? DEFAULT_TIMEOUTS_MS[slot.name];
+    const cold = provider.coldStart?.(prompt) === true;
+    const timeoutMs = cold
+      ? (this.options.firstLoadTimeoutMs ?? DEFAULT_FIRST_LOAD_TIMEOUT_MS)
+      : (this.options.timeoutsMs?.[slot.name] ?? DEFAULT_TIMEOUTS_MS[slot.name]);
     const call = await callWithin((signal) => provider.analyze(prompt, signal), timeoutMs, parent);
     switch (call.kind) {
       case "timeout":
         breaker.fail();
-        return record("timeout", { model: provider.model, error: `no answer within ${timeoutMs} ms` });
+        return record("timeout", {
+          model: provider.model,
+          error: `no answer within ${timeoutMs} ms${cold ? " (first load of the model)" : ""}`,
+        });
       case "cancelled":
         breaker.release();
         return record("cancelled", { model: provider.model, error: "the caller aborted the analysis" });
-      case "error":
-        return this.failed(slot.name, provider.model, call.error, breaker, record);
+      case "error": {
+        // an answer that was cut or refused was still billed
+        const billed = call.error instanceof ProviderError ? call.error.details.usage : undefined;
+        if (billed === undefined) return this.failed(slot.name, provider.model, call.error, breaker, record);
+        const usage = cleanUsage(billed);
+        await this.spend(slot.name, day, usage, costUsd(slot.name, provider.model, usage), warnings);
+        return this.failed(slot.name, provider.model, call.error, breaker, (outcome, extra = {}) =>
+          record(outcome, { ...extra, tokens: usage }),
+        );
+      }
       case "ok":
         break;
     }
@@ -237,7 +365,8 @@ export class AnalysisChain {
       return record("invalid_output", { model, tokens: usage, error: analysis.error.message.slice(0, 1000) });
     }
     breaker.succeed();
-    return { ...record("ok", { model, tokens: usage }), analysis: analysis.data };
+    const normalised = verdict.normalised.length === 0 ? {} : { normalised: verdict.normalised };
+    return { ...record("ok", { model, tokens: usage, ...normalised }), analysis: analysis.data };
   }
 
   private failed(
@@ -250,17 +379,44 @@ export class AnalysisChain {
     const failure = error instanceof ProviderError ? error.failure : "http_error";
     const status = error instanceof ProviderError ? error.status : undefined;
     const base = { model, error: errorMessage(error), ...(status === undefined ? {} : { status }) };
-    if (failure === "rate_limited") {
-      const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
-      const coolOff = Math.min(
-        asked ?? this.options.rateLimitCoolOffMs ?? 60_000,
-        this.options.maxRateLimitCoolOffMs ?? 15 * 60_000,
-      );
-      breaker.pause(coolOff, `rate-limited (HTTP 429)`);
-      return record("rate_limited", { ...base, retryAfterMs: coolOff });
+    switch (failure) {
+      case "rate_limited":
+      case "overloaded": {
+        // a busy server (503, 529) is paused like a rate limit: asking again at once only adds load
+        const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
+        const coolOff = Math.min(
+          asked ?? this.options.rateLimitCoolOffMs ?? 60_000,
+          this.options.maxRateLimitCoolOffMs ?? 15 * 60_000,
+        );
+        breaker.pause(
+          coolOff,
+          failure === "rate_limited" ? "rate-limited (HTTP 429)" : `overloaded (HTTP ${status})`,
+        );
+        return record(failure, { ...base, retryAfterMs: coolOff });
+      }
+      case "unusable": {
+        // found by an answer rather than at start-up: remembered, and said once
+        breaker.release();
+        const check: ModelCheck = { kind: "unusable", model, reason: errorMessage(error) };
+        this.checks.learn(provider, check);
+        this.deps.onUnusable?.(provider, check);
+        return record("unusable", base);
+      }
+      case "refused":
+        // about this incident's content, not the provider's health
+        breaker.release();
+        return record("refused", base);
+      case "truncated":
+        breaker.fail();
+        return record("truncated", base);
+      case "invalid_output":
+        breaker.fail();
+        return record("invalid_output", base);
+      case "http_error":
+      case "unreachable":
+        breaker.fail();
+        return record("http_error", base);
     }
-    breaker.fail();
-    return record(failure === "invalid_output" ? "invalid_output" : "http_error", base);
   }
 
   private breaker(provider: ProviderName): CircuitBreaker {
@@ -344,6 +500,10 @@ async function callWithin(
     if (cancelled()) return { kind: "cancelled" };
     return { kind: "error", error };
   }
+}
+
+function tokens(full: number | undefined): { fullPromptTokens?: number } {
+  return full === undefined ? {} : { fullPromptTokens: full };
 }
 
 function cleanUsage(usage: TokenUsage): TokenUsage {

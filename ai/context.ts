@@ -204,3 +204,161 @@ export function stripControl(value: string): string {
 function errorText(error: unknown): string {
   return truncateText(error instanceof Error ? error.message : String(error), 200);
 }
+
+/** A context trimmed to a prompt budget, and what was left out. */
+export interface FittedContext<T> {
+  context: AnalysisContext;
+  /** What `measure` made of the trimmed context (the prompt). */
+  measured: T;
+  tokens: number;
+  /** "similar_past_incidents: 3 of 5 dropped", "pod_logs: 6144 of 8192 bytes dropped", … */
+  dropped: string[];
+  /** Even trimmed to the alert and its allowed targets, it is over the budget. */
+  fits: boolean;
+}
+
+/**
+ * The steps that make a context smaller, least useful first: past incidents and playbooks (hints,
+ * not evidence), trace ids (links, not content), routine Normal events, then halves of the pod
+ * logs and the stack trace (their newest part stays), long annotation values, and at last the
+ * remaining events and logs. The alert itself and the allowed targets are never dropped.
+ */
+const TRIM_STEPS: readonly ((
+  c: AnalysisContext,
+) => { context: AnalysisContext; what: string } | undefined)[] = [
+  (c) =>
+    c.similarIncidents.length === 0
+      ? undefined
+      : {
+          context: { ...c, similarIncidents: c.similarIncidents.slice(0, -1) },
+          what: "similar_past_incidents",
+        },
+  (c) =>
+    c.playbooks.length === 0
+      ? undefined
+      : { context: { ...c, playbooks: c.playbooks.slice(0, -1) }, what: "learned_playbooks" },
+  (c) =>
+    c.traceIds.length === 0
+      ? undefined
+      : { context: { ...c, traceIds: c.traceIds.slice(0, -1) }, what: "signoz_trace_ids" },
+  (c) => {
+    const index = c.events.findLastIndex((e) => e.type !== "Warning");
+    return index < 0
+      ? undefined
+      : { context: { ...c, events: c.events.filter((_, i) => i !== index) }, what: "kubernetes_events" };
+  },
+  (c) => halveText(c, "podLogs", 1024),
+  (c) => {
+    const trace = c.sentryIssue?.stacktrace;
+    if (c.sentryIssue === undefined || trace === undefined || Buffer.byteLength(trace) <= 512)
+      return undefined;
+    return {
+      context: {
+        ...c,
+        sentryIssue: { ...c.sentryIssue, stacktrace: tailBytes(trace, Buffer.byteLength(trace) / 2) },
+      },
+      what: "sentry_stacktrace",
+    };
+  },
+  (c) => {
+    // the longest annotation values are halved, down to 256 characters
+    const longest = Math.max(0, ...Object.values(c.annotations).map((v) => v.length));
+    if (longest <= 256) return undefined;
+    const max = Math.max(256, Math.floor(longest / 2));
+    return {
+      context: {
+        ...c,
+        annotations: Object.fromEntries(
+          Object.entries(c.annotations).map(([k, v]) => [k, truncateText(v, max)]),
+        ),
+      },
+      what: `annotations:${max}`,
+    };
+  },
+  // the oldest events go first: newestEvents() put the newest warnings first
+  (c) =>
+    c.events.length === 0
+      ? undefined
+      : { context: { ...c, events: c.events.slice(0, -1) }, what: "kubernetes_events" },
+  (c) => halveText(c, "podLogs", 0),
+  (c) => {
+    if (c.podLogs === undefined) return undefined;
+    const { podLogs: _gone, ...rest } = c;
+    return { context: rest, what: "pod_logs" };
+  },
+];
+
+function halveText(
+  c: AnalysisContext,
+  field: "podLogs",
+  floorBytes: number,
+): { context: AnalysisContext; what: string } | undefined {
+  const text = c[field];
+  if (text === undefined) return undefined;
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= Math.max(floorBytes, 256)) return undefined;
+  return { context: { ...c, [field]: tailBytes(text, Math.floor(bytes / 2)) }, what: "pod_logs" };
+}
+
+/**
+ * Trims `context` until `measure` says it is within `budgetTokens`, least useful context first
+ * (`TRIM_STEPS`), and says what it dropped. `measure` builds the prompt and counts it.
+ */
+export function fitContext<T>(
+  context: AnalysisContext,
+  budgetTokens: number,
+  measure: (context: AnalysisContext) => { value: T; tokens: number },
+): FittedContext<T> {
+  const before = {
+    similar_past_incidents: context.similarIncidents.length,
+    learned_playbooks: context.playbooks.length,
+    signoz_trace_ids: context.traceIds.length,
+    kubernetes_events: context.events.length,
+  };
+  const beforeBytes = {
+    pod_logs: Buffer.byteLength(context.podLogs ?? ""),
+    sentry_stacktrace: Buffer.byteLength(context.sentryIssue?.stacktrace ?? ""),
+  };
+  let current = context;
+  let measured = measure(current);
+  const touched = new Set<string>();
+  for (const step of TRIM_STEPS) {
+    while (measured.tokens > budgetTokens) {
+      const next = step(current);
+      if (next === undefined) break;
+      current = next.context;
+      touched.add(next.what);
+      measured = measure(current);
+    }
+    if (measured.tokens <= budgetTokens) break;
+  }
+  const dropped: string[] = [];
+  const counts: Record<keyof typeof before, number> = {
+    similar_past_incidents: current.similarIncidents.length,
+    learned_playbooks: current.playbooks.length,
+    signoz_trace_ids: current.traceIds.length,
+    kubernetes_events: current.events.length,
+  };
+  for (const key of Object.keys(before) as (keyof typeof before)[]) {
+    if (touched.has(key)) dropped.push(`${key}: ${before[key] - counts[key]} of ${before[key]} dropped`);
+  }
+  const afterBytes = {
+    pod_logs: Buffer.byteLength(current.podLogs ?? ""),
+    sentry_stacktrace: Buffer.byteLength(current.sentryIssue?.stacktrace ?? ""),
+  };
+  for (const key of ["pod_logs", "sentry_stacktrace"] as const) {
+    if (touched.has(key))
+      dropped.push(`${key}: ${beforeBytes[key] - afterBytes[key]} of ${beforeBytes[key]} bytes dropped`);
+  }
+  const annotationCut = Math.min(
+    ...[...touched].filter((w) => w.startsWith("annotations:")).map((w) => Number(w.split(":")[1])),
+  );
+  if (Number.isFinite(annotationCut)) dropped.push(`annotations: values cut to ${annotationCut} characters`);
+  return {
+    context: current,
+    measured: measured.value,
+    tokens: measured.tokens,
+    dropped,
+    fits: measured.tokens <= budgetTokens,
+  };
+}

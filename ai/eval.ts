@@ -1,4 +1,5 @@
-// Scores the offline analyzer on the labelled incidents in test/fixtures/scenarios.
+// Scores the offline analyzer on the labelled incidents in test/fixtures/scenarios, and measures
+// their prompts: estimated tokens with the whole context and as sent within each provider's budget.
 // Run: tsx ai/eval.ts [directory]
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,6 +9,12 @@ import { SUGGESTED_ACTIONS, TARGET_KINDS } from "../domain/actions.js";
 import type { Analysis } from "../domain/analysis.js";
 import { AnalysisContextSchema } from "../domain/analysis-context.js";
 import { analyzeOffline } from "./offline-analyzer.js";
+import { DEFAULT_PROMPT_TOKENS } from "./chain.js";
+import { fitContext } from "./context.js";
+import { buildPrompt } from "./prompt.js";
+import { estimatePromptTokens } from "./tokens.js";
+import { scopeFromContext } from "../domain/scope.js";
+import type { AnalysisContext } from "../domain/analysis-context.js";
 
 export const ScenarioSchema = z.object({
   name: z.string(),
@@ -82,7 +89,61 @@ export function formatReport(report: EvalReport): string {
   return lines.join("\n");
 }
 
+export interface PromptFigures {
+  scenarios: number;
+  /** Estimated prompt tokens with the whole context. */
+  full: { p50: number; p95: number; max: number };
+  /** As sent within each budget (DEFAULT_PROMPT_TOKENS). */
+  sent: Record<string, { budget: number; p50: number; p95: number; max: number; trimmed: number }>;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function spread(values: number[]): { p50: number; p95: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? 0 };
+}
+
+/** The prompts of `contexts`, whole and within each provider's default budget. */
+export function promptFigures(contexts: readonly AnalysisContext[]): PromptFigures {
+  const measure = (context: AnalysisContext) => {
+    const prompt = buildPrompt(context, scopeFromContext(context), { nonce: "0000000000000000" });
+    return { value: undefined, tokens: estimatePromptTokens(prompt) };
+  };
+  const full = contexts.map((context) => measure(context).tokens);
+  const sent: PromptFigures["sent"] = {};
+  for (const budget of new Set(Object.values(DEFAULT_PROMPT_TOKENS))) {
+    const fitted = contexts.map((context) => fitContext(context, budget, measure));
+    const providers = Object.entries(DEFAULT_PROMPT_TOKENS)
+      .filter(([, value]) => value === budget)
+      .map(([name]) => name)
+      .join("+");
+    sent[providers] = {
+      budget,
+      ...spread(fitted.map((f) => f.tokens)),
+      trimmed: fitted.filter((f) => f.dropped.length > 0).length,
+    };
+  }
+  return { scenarios: contexts.length, full: spread(full), sent };
+}
+
+export function formatPromptFigures(figures: PromptFigures): string {
+  const lines = [
+    `prompt tokens (estimated) over ${figures.scenarios} scenarios: whole context p50 ${figures.full.p50}, p95 ${figures.full.p95}, max ${figures.full.max}`,
+  ];
+  for (const [providers, f] of Object.entries(figures.sent)) {
+    lines.push(
+      `  sent to ${providers} (budget ${f.budget}): p50 ${f.p50}, p95 ${f.p95}, max ${f.max}; ${f.trimmed} trimmed`,
+    );
+  }
+  return lines.join("\n");
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const report = await evaluateOffline(process.argv[2] ?? SCENARIO_DIR);
   console.log(formatReport(report));
+  console.log(formatPromptFigures(promptFigures(report.results.map((r) => r.scenario.context))));
 }

@@ -16,7 +16,24 @@ export interface LlmProvider {
   readonly name: ProviderName;
   readonly model: string;
   analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult>;
+  /**
+   * The largest prompt (estimated tokens, ai/tokens.ts) this provider reads whole; the context
+   * builder trims the context to it. Undefined: the chain's default budget.
+   */
+  maxPromptTokens?(): number | undefined;
+  /** Whether this call will first load the model (Ollama's cold start): it gets the first-load timeout. */
+  coldStart?(prompt: AnalysisPrompt): boolean;
+  /** Whether the configured model exists and can answer as asked; one cheap, token-free call. */
+  check?(signal: AbortSignal): Promise<ModelCheck>;
 }
+
+/** What the start-up check found about a provider's configured model. */
+export type ModelCheck =
+  | { kind: "ok"; model: string; detail?: string; contextTokens?: number; thinking?: boolean }
+  /** The model does not exist, or cannot give structured output: asking it per incident is pointless. */
+  | { kind: "unusable"; model: string; reason: string }
+  /** The check itself failed (unreachable, 5xx): nothing is concluded, the chain asks as usual. */
+  | { kind: "unknown"; model: string; reason: string };
 
 export type ProviderFailure =
   /** HTTP 429 or the API's quota error. */
@@ -25,8 +42,19 @@ export type ProviderFailure =
   | "http_error"
   /** No HTTP answer at all: refused, reset, DNS, TLS. */
   | "unreachable"
-  /** An answer without the expected content (blocked, truncated, empty). */
-  | "invalid_output";
+  /** An answer without the expected content (empty, not JSON). */
+  | "invalid_output"
+  /** HTTP 503 (Ollama's and Gemini's busy) or 529 (Anthropic's overloaded): handled like a 429. */
+  | "overloaded"
+  /**
+   * The prompt or the answer was cut: the prompt longer than the window (read cut, or refused),
+   * the answer stopped at its token limit (`done_reason: "length"`, `MAX_TOKENS`, `max_tokens`).
+   */
+  | "truncated"
+  /** The model refused or was stopped for safety (`refusal`, `SAFETY`, a blocked prompt). */
+  | "refused"
+  /** The model does not exist or cannot answer as asked (404, no structured output). */
+  | "unusable";
 
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
@@ -35,7 +63,13 @@ export class ProviderError extends Error {
     readonly provider: ProviderName,
     readonly failure: ProviderFailure,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+      /** Tokens a failed answer still cost (a cut or refused answer is billed, thinking included). */
+      usage?: TokenUsage;
+    } = {},
   ) {
     super(`${provider}: ${message}`, { cause: details.cause });
   }
@@ -49,7 +83,10 @@ export class ProviderError extends Error {
   }
 }
 
-/** An HTTP error answer of a provider's API: 429 is a rate limit, anything else an HTTP error. */
+/**
+ * An HTTP error answer of a provider's API: 429 is a rate limit, 503 and 529 an overloaded server,
+ * anything else an HTTP error.
+ */
 export function httpFailure(
   provider: ProviderName,
   status: number,
@@ -58,7 +95,7 @@ export function httpFailure(
 ): ProviderError {
   return new ProviderError(
     provider,
-    status === 429 ? "rate_limited" : "http_error",
+    status === 429 ? "rate_limited" : status === 503 || status === 529 ? "overloaded" : "http_error",
     `HTTP ${status}: ${errorMessage(error)}`,
     {
       status,

@@ -19,6 +19,7 @@ import { allowedActionsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
+import type { ModelChecks } from "../ai/model-check.js";
 import { statusProbes } from "./status-probes.js";
 
 type RepairTargetDeps = TargetDeps["deps"];
@@ -54,6 +55,8 @@ export function commandDeps(
     /** The executors' configured targets, for /status to check. */
     repairTargets: RepairTargetDeps;
     chainSettings: ChainSettingsSource;
+    /** The models' start-up checks, shared with the chain when the workers run here. */
+    modelChecks: ModelChecks;
   },
   options: CommandOptions = {},
 ): { commands: NonNullable<BotOptions["commands"]> } {
@@ -75,6 +78,7 @@ export function commandDeps(
     kube,
     repairTargets: deps.repairTargets,
     chainSettings: deps.chainSettings,
+    modelChecks: deps.modelChecks,
     ...(options.statusTimeoutMs === undefined ? {} : { timeoutMs: options.statusTimeoutMs }),
   });
   return {

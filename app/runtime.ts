@@ -8,6 +8,8 @@ import type { Bot } from "grammy";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { budgetRemaining } from "../ai/chain.js";
+import { ModelChecks } from "../ai/model-check.js";
+import { createProviders } from "../ai/providers/index.js";
 import type { BotContext } from "../bot/context.js";
 import { createBot, registerCommands } from "../bot/index.js";
 import { startPolling } from "../bot/polling.js";
@@ -55,6 +57,26 @@ export interface RuntimeOptions extends WorkerOptions {
   startupWaitMs?: number;
 }
 
+/** Says once, at start-up, what each configured model's check found; never holds start-up up. */
+async function logModelChecks(checks: ModelChecks, logger: Logger): Promise<void> {
+  for (const { provider, check } of await checks.all()) {
+    switch (check.kind) {
+      case "ok":
+        logger.info({ provider, model: check.model, detail: check.detail }, "llm model checked");
+        break;
+      case "unusable":
+        logger.error(
+          { provider, model: check.model, reason: check.reason },
+          "llm model unusable: the chain will skip it until the configuration is fixed",
+        );
+        break;
+      case "unknown":
+        logger.warn({ provider, model: check.model, reason: check.reason }, "llm model check failed");
+        break;
+    }
+  }
+}
+
 export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const roles = new Set(config.roles);
@@ -75,6 +97,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     // Bound here for every role: the bot's cards and Approve must know what can run, too.
     const executors = boundExecutors(config, { kube, targets });
     const cannotRun = cannotRunWith(executors);
+    // The LLM providers and their models' checks: built once, shared by the chain and /status, so
+    // each configured model is checked once per process and the verdict logged once.
+    const llmSlots = createProviders(config.llm);
+    const modelChecks = new ModelChecks(llmSlots);
+    if (roles.has("worker") || roles.has("bot")) void logModelChecks(modelChecks, logger);
 
     const bot = createBot({
       token: config.telegram.token,
@@ -95,13 +122,34 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       ...(registry === undefined
         ? {}
         : commandDeps(
-            { config, pool, redis, queues, registry, kube, repairTargets: targets, chainSettings },
+            {
+              config,
+              pool,
+              redis,
+              queues,
+              registry,
+              kube,
+              repairTargets: targets,
+              chainSettings,
+              modelChecks,
+            },
             options.commands,
           )),
     });
 
     if (registry !== undefined && roles.has("worker")) {
-      const context = { config, logger, infra, api: bot.api, registry, kube, executors, chainSettings };
+      const context = {
+        config,
+        logger,
+        infra,
+        api: bot.api,
+        registry,
+        kube,
+        executors,
+        chainSettings,
+        llmSlots,
+        modelChecks,
+      };
       await startWorkers(context, shutdown, {
         ...options,
         budgetLifted: options.telegramThrottle !== undefined,

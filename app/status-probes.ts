@@ -1,7 +1,8 @@
 // The probes behind `/status`, over the runtime's own clients. Cheap reads only: a ping of each
 // database, job counts, Ollama's model list, a Docker ping, a one-item Kubernetes list, SigNoz's
-// ClickHouse column list. Gemini and Claude are reported as configured: asking them anything
-// would spend tokens.
+// ClickHouse column list. For each LLM provider, the start-up check of its configured model
+// (ai/model-check.ts: exists, structured output, window), made once and shared with the chain;
+// none of them spends tokens.
 import { access, constants } from "node:fs/promises";
 import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
@@ -16,6 +17,8 @@ import type { Config } from "../registry/config.js";
 import { redisPersistence } from "../kv/persistence.js";
 import { pingRedis } from "../kv/ping.js";
 import { probeOllama } from "../ai/providers/ollama.js";
+import type { ModelChecks } from "../ai/model-check.js";
+import type { ProviderName } from "../domain/llm.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
@@ -24,7 +27,21 @@ import { probeSignozTraces } from "../gateways/signoz-spans.js";
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
 
-function llmTargets(config: Readonly<Config>): Target[] {
+/** The model check as a probe: its detail when usable, why not otherwise; a failed check is down. */
+function modelProbe(
+  checks: ModelChecks,
+  provider: ProviderName,
+): (signal: AbortSignal) => Promise<{ note: string } | { unusable: string }> {
+  return async () => {
+    const check = await checks.of(provider);
+    if (check === undefined) return { note: "configured" };
+    if (check.kind === "ok") return { note: check.detail ?? check.model };
+    if (check.kind === "unusable") return { unusable: check.reason };
+    throw new Error(`model check failed: ${check.reason}`);
+  };
+}
+
+function llmTargets(config: Readonly<Config>, checks: ModelChecks): Target[] {
   return config.llm.chain.map((provider): Target => {
     switch (provider) {
       case "ollama": {
@@ -32,20 +49,23 @@ function llmTargets(config: Readonly<Config>): Target[] {
         return {
           name: "Ollama",
           configured: host !== undefined,
-          probe: (signal) => probeOllama(host ?? "", signal),
+          probe: async (signal) => {
+            await probeOllama(host ?? "", signal);
+            return modelProbe(checks, "ollama")(signal);
+          },
         };
       }
       case "gemini":
         return {
           name: "Gemini",
           configured: config.llm.gemini.apiKey !== undefined,
-          note: "API key set; not probed (no free call)",
+          probe: modelProbe(checks, "gemini"),
         };
       case "claude":
         return {
           name: "Claude",
           configured: config.llm.claude.apiKey !== undefined,
-          note: "API key set; not probed (no free call)",
+          probe: modelProbe(checks, "claude"),
         };
     }
   });
@@ -108,6 +128,7 @@ export function statusProbes(deps: {
   kube: ClusterKubeGateway | undefined;
   repairTargets: TargetDeps["deps"];
   chainSettings: ChainSettingsSource;
+  modelChecks: ModelChecks;
   timeoutMs?: number;
 }): StatusDeps {
   const { config, pool, redis, queues } = deps;
@@ -134,7 +155,7 @@ export function statusProbes(deps: {
         };
       },
     })),
-    llm: llmTargets(config),
+    llm: llmTargets(config, deps.modelChecks),
     executors: [...executorTargets(config, deps.kube), ...configuredTargets(deps.repairTargets)],
     chainOverrides: () => deps.chainSettings.get(),
     openIncidents: () => countOpenBySeverity(pool),

@@ -4,7 +4,9 @@
 import { Worker, type Processor } from "bullmq";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
-import { createAnalysisChain, type ChainOptions } from "../ai/chain.js";
+import { AnalysisChain, type ChainOptions } from "../ai/chain.js";
+import type { ModelChecks } from "../ai/model-check.js";
+import type { ProviderSlot } from "../ai/providers/index.js";
 import { telegramNotices, telegramReminder } from "../bot/telegram-notices.js";
 import { telegramNotifier } from "../bot/telegram-notifier.js";
 import type { RemediationAction } from "../domain/actions.js";
@@ -73,6 +75,9 @@ export interface WorkerContext {
   kube: KubeGateway | undefined;
   executors: ReadonlyMap<RemediationAction, BoundExecutor>;
   chainSettings: ChainSettingsStore;
+  /** The LLM providers and their models' checks, shared with /status. */
+  llmSlots: readonly ProviderSlot[];
+  modelChecks: ModelChecks;
 }
 
 interface WorkerRow {
@@ -181,10 +186,19 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: analyzeProcessor({
         analyze: {
           pool,
-          chain: createAnalysisChain(
-            config.llm,
-            { budgetStore: new RedisBudgetStore(redis, prefix), settings: ctx.chainSettings },
-            options.chain,
+          chain: new AnalysisChain(
+            ctx.llmSlots,
+            {
+              budgetStore: new RedisBudgetStore(redis, prefix),
+              settings: ctx.chainSettings,
+              checks: ctx.modelChecks,
+              onUnusable: (provider, check) =>
+                ctx.logger.error(
+                  { provider, model: check.model, reason: check.kind === "ok" ? "" : check.reason },
+                  "llm model unusable: the chain will skip it until the configuration is fixed",
+                ),
+            },
+            { firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs, ...options.chain },
           ),
           guardrails: {
             policy: guardrailPolicy(config),

@@ -106,3 +106,58 @@ export async function closedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * `testIncident()` with everything the context builder collects at its limits: 8 KB of pod logs,
+ * 20 events, 5 similar past incidents, 10 playbooks, 10 trace ids, a Sentry stack trace. Its
+ * prompt is about 7k tokens,
+ * the size issue 13 measured for a real incident, more than Ollama's default 4k window.
+ */
+export function fullIncident(): AnalysisContext {
+  const base = testIncident();
+  const logLine = (i: number) =>
+    `2026-03-29T10:${String(Math.floor(i / 60)).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}Z ERROR upstream call to payments failed: connection reset by peer (attempt ${i})`;
+  return AnalysisContextSchema.parse({
+    ...base,
+    podLogs: Array.from({ length: 70 }, (_, i) => logLine(i)).join("\n"),
+    events: Array.from({ length: 20 }, (_, i) => ({
+      type: i < 8 ? "Warning" : "Normal",
+      reason: i < 8 ? "Unhealthy" : "Pulled",
+      message:
+        i < 8
+          ? `Readiness probe failed: HTTP probe failed with statuscode: 503 (pod awoooi-api-7d9f8b6c5-x2k4q, probe ${i})`
+          : `Container image "registry.local/awoooi-api:1.4.${i}" already present on machine`,
+      count: i + 1,
+      lastTimestamp: `2026-03-29T10:${String(59 - i).padStart(2, "0")}:00Z`,
+    })),
+    similarIncidents: Array.from({ length: 5 }, (_, i) => ({
+      id: `inc-2026-03-${10 + i}`,
+      title: "HighErrorRate on awoooi-api",
+      action: "RESTART_POD",
+      outcome: "resolved",
+      summary:
+        `5xx ratio rose after upstream resets; a rollout restart rebuilt the pool (case ${i}). `.repeat(15),
+      at: `2026-03-${10 + i}T08:00:00Z`,
+    })),
+    playbooks: Array.from({ length: 10 }, (_, i) => ({
+      signature: `alertmanager:HighErrorRate:awoooi-prod:awoooi-api:variant-${i}`,
+      action: i % 2 === 0 ? "RESTART_POD" : "NOTIFY_ONLY",
+      successes: 10 - i,
+      failures: i,
+    })),
+    sentryIssue: {
+      id: "4711",
+      title: "ConnectionResetError: upstream payments",
+      level: "error",
+      count: 312,
+      stacktrace: Array.from(
+        { length: 40 },
+        (_, i) => `  File "/app/awoooi/payments/client.py", line ${100 + i}, in call_upstream_${i}`,
+      ).join("\n"),
+    },
+    traceIds: Array.from(
+      { length: 10 },
+      (_, i) => `4bf92f3577b34da6a3ce929d0e0e47${String(i).padStart(2, "0")}`,
+    ),
+  });
+}

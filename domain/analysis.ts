@@ -6,6 +6,7 @@ import {
   ACTION_RISK,
   ACTION_TARGET_KINDS,
   higherRisk,
+  NAMESPACED_KINDS,
   RISK_LEVELS,
   SUGGESTED_ACTIONS,
   TARGET_KINDS,
@@ -101,7 +102,8 @@ export const AnalysisSchema = z
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
 export type OutputVerdict =
-  | { ok: true; output: ModelOutput }
+  /** `normalised`: the near-misses corrected on the way (`confidence: "0.8"` → 0.8). */
+  | { ok: true; output: ModelOutput; normalised: string[] }
   /** `invalid_output`: not JSON, or not the shape asked for; `rejected`: shaped, but unsafe. */
   | { ok: false; kind: "invalid_output" | "rejected"; problems: string[] };
 
@@ -120,7 +122,10 @@ export function validateModelOutput(raw: string | object, scope: IncidentScope):
     return { ok: false, kind: "invalid_output", problems: ["the answer is not a JSON object"] };
   }
 
-  const result = ModelOutputSchema.safeParse(parsed.value);
+  const { value: normalisedValue, notes: normalised } = normaliseNearMisses(
+    parsed.value as Record<string, unknown>,
+  );
+  const result = ModelOutputSchema.safeParse(normalisedValue);
   if (!result.success) {
     const problems = result.error.issues.map(
       (issue) => `${issue.path.join(".") || "answer"}: ${issue.message}`,
@@ -143,7 +148,70 @@ export function validateModelOutput(raw: string | object, scope: IncidentScope):
   return {
     ok: true,
     output: { ...output, risk_level: higherRisk(output.risk_level, ACTION_RISK[output.suggested_action]) },
+    normalised,
   };
+}
+
+const UNIT_NUMBER = /^\s*(?:0?\.\d+|0|1|0\.\d*|1\.0*)\s*$/;
+const WHOLE_NUMBER = /^\s*\d{1,6}\s*$/;
+const TEXT_LIMITS = { cause: 300, reasoning: 2000 } as const;
+
+/**
+ * Corrects what real models get almost right, where only one reading exists: a confidence or a
+ * count sent as a numeric string ("0.8", "2"); an empty or null namespace on a target that has
+ * none (a Docker container, a host); free text longer than its limit (Gemini does not enforce
+ * lengths), cut at the limit. Nothing that would need a guess is touched: a confidence of "high"
+ * or "80%", an empty namespace on a Deployment, a name that breaks its pattern stay wrong and are
+ * refused.
+ */
+export function normaliseNearMisses(value: Record<string, unknown>): {
+  value: Record<string, unknown>;
+  notes: string[];
+} {
+  const notes: string[] = [];
+  const out: Record<string, unknown> = { ...value };
+  if (typeof out.confidence === "string" && UNIT_NUMBER.test(out.confidence)) {
+    notes.push(`confidence ${JSON.stringify(out.confidence)} read as a number`);
+    out.confidence = Number(out.confidence);
+  }
+  const blast = out.blast_radius;
+  if (blast !== null && typeof blast === "object" && !Array.isArray(blast)) {
+    const copy: Record<string, unknown> = { ...(blast as Record<string, unknown>) };
+    for (const key of ["affected_pods", "estimated_downtime_seconds"]) {
+      const field = copy[key];
+      if (typeof field === "string" && WHOLE_NUMBER.test(field)) {
+        notes.push(`blast_radius.${key} ${JSON.stringify(field)} read as a number`);
+        copy[key] = Number(field);
+      }
+    }
+    out.blast_radius = copy;
+  }
+  const target = out.target;
+  if (target !== null && typeof target === "object" && !Array.isArray(target)) {
+    const copy: Record<string, unknown> = { ...(target as Record<string, unknown>) };
+    const namespace = copy.namespace;
+    const kind = copy.kind;
+    const blank = namespace === null || (typeof namespace === "string" && namespace.trim() === "");
+    if (
+      "namespace" in copy &&
+      blank &&
+      typeof kind === "string" &&
+      (TARGET_KINDS as readonly string[]).includes(kind) &&
+      !NAMESPACED_KINDS.has(kind as (typeof TARGET_KINDS)[number])
+    ) {
+      notes.push(`target.namespace ${JSON.stringify(namespace)} dropped: a ${kind} has none`);
+      delete copy.namespace;
+    }
+    out.target = copy;
+  }
+  for (const [field, max] of Object.entries(TEXT_LIMITS)) {
+    const text = out[field];
+    if (typeof text === "string" && text.length > max) {
+      notes.push(`${field} cut from ${text.length} to ${max} characters`);
+      out[field] = `${text.slice(0, max - 1)}…`;
+    }
+  }
+  return { value: out, notes };
 }
 
 function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {

@@ -3,6 +3,7 @@
 // guardrails allow runs by itself once a slot of the shared budget is reserved; any other
 // remediation waits for a human.
 import type { Analysis } from "../domain/analysis.js";
+import type { Attempt } from "../domain/llm.js";
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps } from "../ai/context.js";
 import { type SentryIssueDetails } from "../domain/analysis-context.js";
@@ -216,6 +217,8 @@ export async function analyzeIncident(
         playbooks: playbooks.length,
         rules: decision.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule),
         attempts: result.attempts.map((attempt) => `${attempt.provider}:${attempt.outcome}`),
+        // the prompt's estimated tokens whole and as each provider got it, and what its budget left out
+        ...(result.fullPromptTokens === undefined ? {} : { prompt_tokens: promptTokens(result) }),
         warnings: result.warnings,
       },
       input.requestedBy,
@@ -302,4 +305,15 @@ export async function analysisFailed(
     await addEvent(client, incidentId, "analysis_failed", { error: reason.slice(0, 300) });
     await setIncidentStatus(client, incidentId, ["analyzing"], "open");
   });
+}
+
+/** "7999 whole; ollama 6376 (similar_past_incidents: 5 of 5 dropped, …); gemini 7999". */
+function promptTokens(result: { fullPromptTokens?: number; attempts: readonly Attempt[] }): string {
+  const sent = result.attempts
+    .filter((attempt) => attempt.promptTokens !== undefined)
+    .map(
+      (attempt) =>
+        `${attempt.provider} ${attempt.promptTokens}${attempt.contextDropped === undefined ? "" : ` (${attempt.contextDropped.join(", ")})`}`,
+    );
+  return [`${result.fullPromptTokens} whole`, ...sent].join("; ");
 }

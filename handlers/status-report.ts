@@ -9,7 +9,8 @@ import type { TracesTable } from "../gateways/signoz-spans.js";
 /** A probe gets a signal that aborts when its time is up. */
 export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;
 
-export type CheckState = "ok" | "down" | "configured" | "not_configured";
+/** "unusable": it answers, but cannot serve as configured (an LLM model that does not exist). */
+export type CheckState = "ok" | "down" | "unusable" | "configured" | "not_configured";
 
 export interface Check {
   name: string;
@@ -88,10 +89,15 @@ async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | { er
   }
 }
 
-/** A probe may answer `{ note }`: a line worth showing even when all is well ("keeps nothing on disk"). */
+/**
+ * A probe may answer `{ note }`: a line worth showing even when all is well ("keeps nothing on
+ * disk"), or `{ unusable }`: reachable, but unable to serve as configured, and why.
+ */
 async function check(name: string, probe: Probe, ms: number): Promise<Check> {
   const result = await attempt(probe, ms);
   if (!("ok" in result)) return { name, state: "down", detail: result.error };
+  const unusable = (result.ok as { unusable?: unknown } | undefined)?.unusable;
+  if (typeof unusable === "string") return { name, state: "unusable", detail: unusable };
   const note = (result.ok as { note?: unknown } | undefined)?.note;
   return typeof note === "string" ? { name, state: "ok", detail: note } : { name, state: "ok" };
 }

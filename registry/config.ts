@@ -327,10 +327,14 @@ const EnvSchema = z.object({
   OLLAMA_HOST: optionalUrl(["http:", "https:"]),
   OLLAMA_MODEL: optionalString,
   OLLAMA_FALLBACK_MODEL: optionalString,
+  OLLAMA_NUM_CTX: integer(8192, 2048, 1_048_576),
+  OLLAMA_FIRST_LOAD_TIMEOUT_SECONDS: integer(180, 1, 3600),
   GEMINI_API_KEY: optionalString,
+  GEMINI_MODEL: optionalString,
   GEMINI_BASE_URL: optionalUrl(["http:", "https:"]),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
+  ANTHROPIC_MODEL: optionalString,
   LLM_CHAIN: list(PROVIDERS, PROVIDERS),
   KUBECONFIG: optionalString,
   // Set by the kubelet in every pod: with a mounted service-account token they are the in-cluster
@@ -440,9 +444,17 @@ function shape(env: z.output<typeof EnvSchema>) {
     },
     llm: {
       chain: env.LLM_CHAIN,
-      ollama: { host: env.OLLAMA_HOST, model: env.OLLAMA_MODEL, fallbackModel: env.OLLAMA_FALLBACK_MODEL },
-      gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL },
-      claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
+      ollama: {
+        host: env.OLLAMA_HOST,
+        model: env.OLLAMA_MODEL,
+        fallbackModel: env.OLLAMA_FALLBACK_MODEL,
+        /** The largest window (`num_ctx`) asked for; each prompt gets the power of two it needs up to this. */
+        numCtx: env.OLLAMA_NUM_CTX,
+        /** A call that first loads the model waits this long instead of the usual 60 s. */
+        firstLoadTimeoutMs: env.OLLAMA_FIRST_LOAD_TIMEOUT_SECONDS * 1000,
+      },
+      gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL, model: env.GEMINI_MODEL },
+      claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL, model: env.ANTHROPIC_MODEL },
     },
     kubeconfig: env.KUBECONFIG,
     /** The API server and service account a pod sees; KUBECONFIG wins when both are there. */

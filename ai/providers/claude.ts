@@ -1,14 +1,18 @@
 // Claude Messages API with structured output (`output_config.format`, a JSON Schema derived from
-// the same zod schema and adapted to what the API accepts by the SDK's own helper).
+// the same zod schema and adapted to what the API accepts by the SDK's own helper). Structured
+// output exists only on some models (a 400 otherwise): the Models API says which, and the start-up
+// check asks it. `refusal` and `max_tokens` stops, and 529 overloaded, are provider outcomes.
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
 import { ModelOutputSchema } from "../../domain/analysis.js";
 import {
+  errorMessage,
   httpFailure,
   networkFailure,
   ProviderError,
   retryAfterFromHeaders,
   type LlmProvider,
+  type ModelCheck,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -53,8 +57,17 @@ export class ClaudeProvider implements LlmProvider {
         },
         { signal },
       );
-      if (message.stop_reason === "refusal" || message.stop_reason === "max_tokens") {
-        throw new ProviderError("claude", "invalid_output", `generation stopped: ${message.stop_reason}`);
+      const billed = { usage: { input: message.usage.input_tokens, output: message.usage.output_tokens } };
+      if (message.stop_reason === "refusal") {
+        throw new ProviderError("claude", "refused", "generation stopped: refusal", billed);
+      }
+      if (message.stop_reason === "max_tokens" || message.stop_reason === "model_context_window_exceeded") {
+        throw new ProviderError(
+          "claude",
+          "truncated",
+          `the answer was cut at ${message.usage.output_tokens} tokens (${message.stop_reason})`,
+          billed,
+        );
       }
       const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
       if (text.trim() === "") throw new ProviderError("claude", "invalid_output", "empty answer");
@@ -67,10 +80,51 @@ export class ClaudeProvider implements LlmProvider {
       throw asProviderError(error);
     }
   }
+
+  /** The Models API: the model exists (404 otherwise) and supports structured output. No tokens. */
+  async check(signal: AbortSignal): Promise<ModelCheck> {
+    try {
+      const info = await this.client.models.retrieve(this.model, {}, { signal });
+      if (info.capabilities?.structured_outputs.supported === false) {
+        return {
+          kind: "unusable",
+          model: this.model,
+          reason: `model ${this.model} does not support structured output (output_config.format)`,
+        };
+      }
+      return {
+        kind: "ok",
+        model: this.model,
+        ...(info.max_input_tokens === null ? {} : { contextTokens: info.max_input_tokens }),
+        detail: `${this.model}: structured output supported`,
+      };
+    } catch (error) {
+      if (error instanceof APIError && error.status === 404) {
+        return { kind: "unusable", model: this.model, reason: `model ${this.model} does not exist (404)` };
+      }
+      return { kind: "unknown", model: this.model, reason: errorMessage(error) };
+    }
+  }
 }
 
 function asProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
+  if (error instanceof APIError && error.status === 404) {
+    return new ProviderError("claude", "unusable", `HTTP 404: ${errorMessage(error)}`, {
+      status: 404,
+      cause: error,
+    });
+  }
+  if (
+    error instanceof APIError &&
+    error.status === 400 &&
+    /output_config|output_format|structured output/i.test(errorMessage(error))
+  ) {
+    return new ProviderError("claude", "unusable", `HTTP 400: ${errorMessage(error)}`, {
+      status: 400,
+      cause: error,
+    });
+  }
   if (error instanceof APIError && typeof error.status === "number") {
     // `instanceof` on the generic error class leaves its fields untyped
     const headers: unknown = error.headers;

@@ -1,10 +1,16 @@
-// Gemini generateContent with responseMimeType application/json and responseJsonSchema.
+// Gemini generateContent with responseMimeType application/json and responseJsonSchema. Gemini
+// enforces only part of a JSON Schema (lengths and patterns are ignored; the chain's own check and
+// normalisation cover them). 2.5 models think before answering, and thoughts come out of
+// `maxOutputTokens`: the thinking budget is bounded and the answer gets its own room on top, and
+// a MAX_TOKENS stop (cut answer) or a safety stop is a provider outcome, not an analysis.
 import { ApiError, FinishReason, GoogleGenAI } from "@google/genai";
 import {
+  errorMessage,
   httpFailure,
   networkFailure,
   ProviderError,
   type LlmProvider,
+  type ModelCheck,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -18,6 +24,54 @@ export interface GeminiSettings {
 }
 
 export const DEFAULT_GEMINI_MODEL = "gemini-2.5-flash";
+/** Thought tokens allowed (valid on Flash, 0–24576, and Pro, 128–32768). */
+export const THINKING_BUDGET = 512;
+/** Room for the answer itself, on top of the thinking budget. */
+export const ANSWER_TOKENS = 2048;
+
+/** Finish reasons that mean the model would not answer this content. */
+const REFUSALS = new Set<string>([
+  FinishReason.SAFETY,
+  FinishReason.RECITATION,
+  FinishReason.BLOCKLIST,
+  FinishReason.PROHIBITED_CONTENT,
+  FinishReason.SPII,
+  FinishReason.IMAGE_SAFETY,
+]);
+
+/**
+ * The answer's schema as Gemini gets it: the keywords it ignores (lengths, patterns) stay, and are
+ * also said in words in each field's description, which the model reads.
+ */
+export function geminiSchema(schema: unknown): unknown {
+  if (schema === null || typeof schema !== "object") return schema;
+  if (Array.isArray(schema)) return schema.map(geminiSchema);
+  const node = Object.fromEntries(
+    Object.entries(schema as Record<string, unknown>).map(([key, value]) => [
+      key,
+      key === "properties" && value !== null && typeof value === "object"
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, geminiSchema(v)]),
+          )
+        : key === "items" || key === "anyOf"
+          ? geminiSchema(value)
+          : value,
+    ]),
+  );
+  const said: string[] = [];
+  if (typeof node.minLength === "number" && node.minLength > 0)
+    said.push(`at least ${node.minLength} characters`);
+  if (typeof node.maxLength === "number") said.push(`at most ${node.maxLength} characters`);
+  if (typeof node.pattern === "string") said.push(`matching the regular expression ${node.pattern}`);
+  if (said.length === 0) return node;
+  const description = typeof node.description === "string" ? `${node.description} ` : "";
+  return { ...node, description: `${description}(${said.join(", ")})` };
+}
+
+/** Models that think (2.5 and later); earlier ones refuse a thinking configuration. */
+function thinks(model: string): boolean {
+  return !/^gemini-(1\.|2\.0)/.test(model);
+}
 
 export class GeminiProvider implements LlmProvider {
   readonly name = "gemini";
@@ -43,16 +97,40 @@ export class GeminiProvider implements LlmProvider {
         config: {
           systemInstruction: prompt.system,
           responseMimeType: "application/json",
-          responseJsonSchema: prompt.schema,
+          responseJsonSchema: geminiSchema(prompt.schema),
           temperature: 0,
+          ...(thinks(this.model)
+            ? {
+                thinkingConfig: { thinkingBudget: THINKING_BUDGET },
+                maxOutputTokens: THINKING_BUDGET + ANSWER_TOKENS,
+              }
+            : { maxOutputTokens: ANSWER_TOKENS }),
           abortSignal: signal,
         },
       });
       const blocked = response.promptFeedback?.blockReason;
-      if (blocked !== undefined)
-        throw new ProviderError("gemini", "invalid_output", `prompt blocked: ${blocked}`);
+      if (blocked !== undefined) throw new ProviderError("gemini", "refused", `prompt blocked: ${blocked}`);
       const candidate = response.candidates?.[0];
       const finish = candidate?.finishReason;
+      const thoughts = response.usageMetadata?.thoughtsTokenCount ?? 0;
+      const billed = {
+        usage: {
+          input: response.usageMetadata?.promptTokenCount ?? 0,
+          // thinking tokens are billed as output
+          output: (response.usageMetadata?.candidatesTokenCount ?? 0) + thoughts,
+        },
+      };
+      if (finish === FinishReason.MAX_TOKENS) {
+        throw new ProviderError(
+          "gemini",
+          "truncated",
+          `the answer was cut at MAX_TOKENS (${thoughts} thinking tokens spent)`,
+          billed,
+        );
+      }
+      if (finish !== undefined && REFUSALS.has(finish)) {
+        throw new ProviderError("gemini", "refused", `generation stopped: ${finish}`, billed);
+      }
       if (finish !== undefined && finish !== FinishReason.STOP) {
         throw new ProviderError("gemini", "invalid_output", `generation stopped: ${finish}`);
       }
@@ -75,10 +153,47 @@ export class GeminiProvider implements LlmProvider {
       throw asProviderError(error, http.retryAfterMs());
     }
   }
+
+  /** models.get: the model exists (404 otherwise) and whether it thinks. Costs no tokens. */
+  async check(signal: AbortSignal): Promise<ModelCheck> {
+    const http = callFetch(signal);
+    const client = new GoogleGenAI({
+      apiKey: this.settings.apiKey,
+      httpOptions: {
+        fetch: http.fetch,
+        ...(this.settings.baseUrl === undefined ? {} : { baseUrl: this.settings.baseUrl }),
+      },
+    });
+    try {
+      const model = await client.models.get({ model: this.model, config: { abortSignal: signal } });
+      return {
+        kind: "ok",
+        model: this.model,
+        ...(model.thinking === undefined ? {} : { thinking: model.thinking }),
+        ...(model.inputTokenLimit === undefined ? {} : { contextTokens: model.inputTokenLimit }),
+        detail: `${this.model}${model.thinking === true ? " (thinks; budget " + THINKING_BUDGET + " tokens)" : ""}`,
+      };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        return {
+          kind: "unusable",
+          model: this.model,
+          reason: `model ${this.model} does not exist (404 NOT_FOUND)`,
+        };
+      }
+      return { kind: "unknown", model: this.model, reason: errorMessage(error) };
+    }
+  }
 }
 
 function asProviderError(error: unknown, retryAfterMs: number | undefined): ProviderError {
   if (error instanceof ProviderError) return error;
+  if (error instanceof ApiError && error.status === 404) {
+    return new ProviderError("gemini", "unusable", `HTTP 404: ${errorMessage(error)}`, {
+      status: 404,
+      cause: error,
+    });
+  }
   if (error instanceof ApiError) {
     return httpFailure("gemini", error.status, error, retryAfterMs ?? retryInfoDelayMs(error.message));
   }

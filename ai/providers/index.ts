@@ -9,7 +9,7 @@ import { OllamaProvider } from "./ollama.js";
 /** The shape of `config.llm` (registry/config.ts), plus optional model choices. */
 export interface LlmSettings {
   chain: readonly ProviderName[];
-  ollama: { host?: string | undefined; model?: string | undefined };
+  ollama: { host?: string | undefined; model?: string | undefined; numCtx?: number | undefined };
   gemini: { apiKey?: string | undefined; baseUrl?: string | undefined; model?: string | undefined };
   claude: { apiKey?: string | undefined; baseUrl?: string | undefined; model?: string | undefined };
 }
@@ -28,13 +28,13 @@ export function createProviders(settings: LlmSettings): ProviderSlot[] {
   return settings.chain.map((name): ProviderSlot => {
     switch (name) {
       case "ollama": {
-        const { host, model } = settings.ollama;
+        const { host, model, numCtx } = settings.ollama;
         return host === undefined || model === undefined
           ? { name, provider: undefined, missing: "OLLAMA_HOST and OLLAMA_MODEL are required" }
           : {
               name,
-              provider: new OllamaProvider({ host, model }),
-              withModel: (other) => new OllamaProvider({ host, model: other }),
+              provider: new OllamaProvider({ host, model, numCtx }),
+              withModel: (other) => new OllamaProvider({ host, model: other, numCtx }),
             };
       }
       case "gemini": {

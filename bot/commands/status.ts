@@ -15,6 +15,7 @@ export interface StatusCommandDeps {
 const ICONS: Readonly<Record<Check["state"], string>> = {
   ok: "🟢",
   down: "🔴",
+  unusable: "🔴",
   configured: "⚪",
   not_configured: "⚫",
 };
@@ -22,6 +23,7 @@ const ICONS: Readonly<Record<Check["state"], string>> = {
 const WORDS: Readonly<Record<Check["state"], string>> = {
   ok: "reachable",
   down: "unreachable",
+  unusable: "unusable",
   configured: "configured",
   not_configured: "not configured",
 };

@@ -3,11 +3,15 @@ import { describe, expect, it } from "vitest";
 import {
   buildAnalysisContext,
   DEFAULT_CONTEXT_LIMITS,
+  fitContext,
   tailBytes,
   type AlertInput,
 } from "../../ai/context.js";
 import type { KubeReader, PodLogOptions } from "../../gateways/kube-gateway.js";
-import { type KubeEvent } from "../../domain/analysis-context.js";
+import { type AnalysisContext, type KubeEvent } from "../../domain/analysis-context.js";
+import { estimatePromptTokens } from "../../ai/tokens.js";
+import { formatPromptFigures, loadScenarios, promptFigures } from "../../ai/eval.js";
+import { fullIncident } from "../../dev/llm-incident.js";
 import { buildPrompt } from "../../ai/prompt.js";
 import { scopeFromContext } from "../../domain/scope.js";
 
@@ -181,5 +185,62 @@ describe("buildPrompt", () => {
       ],
       pods: "any pod whose name starts with awoooi-api-",
     });
+  });
+});
+
+describe("fitContext", () => {
+  const measure = (context: AnalysisContext) => {
+    const prompt = buildPrompt(context, scopeFromContext(context), { nonce: "n0nce" });
+    return { value: prompt, tokens: estimatePromptTokens(prompt) };
+  };
+
+  it("leaves a context within its budget as it is", () => {
+    const fitted = fitContext(fullIncident(), 100_000, measure);
+    expect(fitted).toMatchObject({ fits: true, dropped: [] });
+    expect(fitted.context).toEqual(fullIncident());
+  });
+
+  it("drops hints before evidence: past incidents first, then playbooks, trace ids, Normal events", () => {
+    const full = measure(fullIncident()).tokens;
+    const fitted = fitContext(fullIncident(), full - 1500, measure);
+    expect(fitted.fits).toBe(true);
+    expect(fitted.tokens).toBeLessThanOrEqual(full - 1500);
+    expect(fitted.dropped[0]).toMatch(/^similar_past_incidents: [1-5] of 5 dropped$/);
+    // the evidence is whole
+    expect(fitted.context.podLogs).toBe(fullIncident().podLogs);
+    expect(fitted.context.events.filter((e) => e.type === "Warning")).toHaveLength(8);
+  });
+
+  it("keeps the newest pod logs and the warnings longest, and says how much went", () => {
+    const fitted = fitContext(fullIncident(), 3000, measure);
+    expect(fitted.fits).toBe(true);
+    expect(fitted.context.similarIncidents).toEqual([]);
+    expect(fitted.context.playbooks).toEqual([]);
+    expect(fitted.context.events.every((e) => e.type === "Warning")).toBe(true);
+    expect(fitted.context.podLogs?.endsWith(fullIncident().podLogs?.split("\n").at(-1) ?? "")).toBe(true);
+    expect(fitted.dropped).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^pod_logs: \d+ of \d+ bytes dropped$/)]),
+    );
+  });
+
+  it("never drops the alert or its allowed targets, and says when even that is too much", () => {
+    const fitted = fitContext(fullIncident(), 200, measure);
+    expect(fitted.fits).toBe(false);
+    expect(fitted.context.podLogs).toBeUndefined();
+    expect(fitted.context.events).toEqual([]);
+    expect(fitted.measured.user).toContain('name="alert"');
+    expect(fitted.measured.user).toContain('name="allowed_targets"');
+    expect(fitted.context.labels).toEqual(fullIncident().labels);
+  });
+});
+
+describe("prompt figures of the labelled scenarios", () => {
+  it("keeps every prompt sent within its provider's budget, the whole context going to the offline analyzer", async () => {
+    const scenarios = (await loadScenarios()).map(({ scenario }) => scenario.context);
+    const figures = promptFigures([...scenarios, fullIncident(), fullIncident()]);
+    expect(figures.full.max).toBeGreaterThan(7_500);
+    for (const sent of Object.values(figures.sent)) expect(sent.max).toBeLessThanOrEqual(sent.budget);
+    expect(figures.sent.ollama?.trimmed).toBe(2);
+    console.info(formatPromptFigures(figures));
   });
 });

@@ -60,11 +60,11 @@ describe("OllamaProvider", () => {
     expect(list.models[0]?.details.family).toBe("qwen2");
   });
 
-  it("says a missing model is an HTTP error with its status", async () => {
+  it("says a model not pulled is unusable, with its status", async () => {
     const error = await failure(
       new OllamaProvider({ host: fakes.ollama.url, model: "nope:1b" }).analyze(prompt, signal()),
     );
-    expect(error).toMatchObject({ provider: "ollama", failure: "http_error", status: 404 });
+    expect(error).toMatchObject({ provider: "ollama", failure: "unusable", status: 404 });
   });
 
   it("says a 429 is a rate limit and keeps the Retry-After", async () => {

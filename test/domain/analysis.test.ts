@@ -60,7 +60,6 @@ describe("validateModelOutput", () => {
     ],
     ["a control character in the cause", JSON.stringify(answer({ cause: "bad\u001b[2Jcause" }))],
     ["a bidi override in the owner", JSON.stringify(answer({ owner_team: "back\u202Eend" }))],
-    ["an overlong reasoning", JSON.stringify(answer({ reasoning: "長".repeat(2001) }))],
     ["an overlong answer", `{"cause": "${"x".repeat(40_000)}"}`],
   ])("refuses %s as invalid output", (_name, raw) => {
     const verdict = validateModelOutput(raw, scope);
@@ -136,5 +135,88 @@ describe("schemas", () => {
     expect(AnalysisSchema.safeParse(full).success).toBe(true);
     expect(AnalysisSchema.safeParse({ ...full, engine: "magic" }).success).toBe(false);
     expect(AnalysisSchema.safeParse(validAnswer()).success).toBe(false);
+  });
+});
+
+describe("near-miss answers", () => {
+  const dockerScope = scopeFromContext(
+    AnalysisContextSchema.parse({
+      source: "alertmanager",
+      title: "ContainerDown",
+      labels: { alertname: "ContainerDown", container: "redis-cache", instance: "docker-host-1" },
+    }),
+  );
+  const restartContainer = (namespace: unknown) =>
+    JSON.stringify(
+      answer({
+        suggested_action: "RESTART_CONTAINER",
+        target: { kind: "Container", namespace, name: "redis-cache" },
+      }),
+    );
+
+  it.each([
+    ["an empty namespace", ""],
+    ["a null namespace", null],
+  ])("drops %s on a Docker container, which has none, and says so", (_name, namespace) => {
+    const verdict = validateModelOutput(restartContainer(namespace), dockerScope);
+    expect(verdict).toMatchObject({
+      ok: true,
+      output: { target: { kind: "Container", name: "redis-cache" } },
+      normalised: [`target.namespace ${JSON.stringify(namespace)} dropped: a Container has none`],
+    });
+    expect(verdict.ok && "namespace" in verdict.output.target).toBe(false);
+  });
+
+  it("refuses an empty namespace on a Deployment: which one it meant would be a guess", () => {
+    expect(validateModelOutput(JSON.stringify(answer(target({ namespace: "" }))), scope)).toMatchObject({
+      ok: false,
+    });
+  });
+
+  it.each([
+    ["0.8", 0.8],
+    [".75", 0.75],
+    ["1", 1],
+    [" 0 ", 0],
+  ])("reads the confidence %j as %d", (text, value) => {
+    const verdict = validateModelOutput(JSON.stringify(answer({ confidence: text })), scope);
+    expect(verdict).toMatchObject({ ok: true, output: { confidence: value } });
+  });
+
+  it.each(["high", "80%", "0.8x", "1.5", "", "-0.1"])("refuses the confidence %j", (text) => {
+    expect(validateModelOutput(JSON.stringify(answer({ confidence: text })), scope)).toMatchObject({
+      ok: false,
+      kind: "invalid_output",
+    });
+  });
+
+  it("reads whole-number counts sent as strings, and nothing else", () => {
+    const verdict = validateModelOutput(
+      JSON.stringify(answer({ blast_radius: { affected_pods: "2", estimated_downtime_seconds: "30" } })),
+      scope,
+    );
+    expect(verdict).toMatchObject({
+      ok: true,
+      output: { blast_radius: { affected_pods: 2, estimated_downtime_seconds: 30 } },
+    });
+    expect(
+      validateModelOutput(
+        JSON.stringify(answer({ blast_radius: { affected_pods: "two", estimated_downtime_seconds: 0 } })),
+        scope,
+      ).ok,
+    ).toBe(false);
+  });
+
+  it("cuts a reasoning longer than 2,000 characters at the limit (Gemini does not enforce lengths)", () => {
+    const verdict = validateModelOutput(JSON.stringify(answer({ reasoning: "長".repeat(2001) })), scope);
+    expect(verdict).toMatchObject({ ok: true, normalised: ["reasoning cut from 2001 to 2000 characters"] });
+    expect(verdict.ok && verdict.output.reasoning).toHaveLength(2000);
+  });
+
+  it("leaves a clean answer untouched", () => {
+    expect(validateModelOutput(JSON.stringify(validAnswer()), scope)).toMatchObject({
+      ok: true,
+      normalised: [],
+    });
   });
 });

@@ -31,6 +31,7 @@ beforeAll(async () => {
     runtime: {
       chain: {
         timeoutsMs: { ollama: 1_500 },
+        firstLoadTimeoutMs: 1_500,
         breaker: { failureThreshold: 1_000, coolOffMs: 10 },
         maxRateLimitCoolOffMs: 50,
       },

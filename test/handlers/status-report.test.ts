@@ -72,6 +72,29 @@ describe("statusReport", () => {
       { name: "Claude", state: "not_configured" },
     ]);
   });
+
+  it("tells a reachable model that cannot serve as configured (unusable) from an unreachable one", async () => {
+    const report = await statusReport(
+      deps({
+        llm: [
+          {
+            name: "Gemini",
+            configured: true,
+            probe: () => Promise.resolve({ unusable: "model x does not exist" }),
+          },
+          {
+            name: "Claude",
+            configured: true,
+            probe: () => Promise.resolve({ note: "structured output supported" }),
+          },
+        ],
+      }),
+    );
+    expect(report.llm).toEqual([
+      { name: "Gemini", state: "unusable", detail: "model x does not exist" },
+      { name: "Claude", state: "ok", detail: "structured output supported" },
+    ]);
+  });
 });
 
 describe("the SigNoz line", () => {

@@ -100,6 +100,25 @@ describe("config", () => {
     expect(config.telegram.oncallUsernames).toEqual(["alice", "bob_oncall"]);
   });
 
+  it("bounds Ollama's window by OLLAMA_NUM_CTX (default 8192) and names the models to check", () => {
+    const defaults = parseConfig(testEnv());
+    expect(defaults.llm.ollama.numCtx).toBe(8192);
+    expect(defaults.llm.ollama.firstLoadTimeoutMs).toBe(180_000);
+    const set = parseConfig(
+      testEnv({
+        OLLAMA_NUM_CTX: "16384",
+        OLLAMA_FIRST_LOAD_TIMEOUT_SECONDS: "300",
+        GEMINI_MODEL: "gemini-2.5-pro",
+        ANTHROPIC_MODEL: "claude-sonnet-4-5",
+      }),
+    );
+    expect(set.llm.ollama.numCtx).toBe(16_384);
+    expect(set.llm.ollama.firstLoadTimeoutMs).toBe(300_000);
+    expect(set.llm.gemini.model).toBe("gemini-2.5-pro");
+    expect(set.llm.claude.model).toBe("claude-sonnet-4-5");
+    expect(() => parseConfig(testEnv({ OLLAMA_NUM_CTX: "1024" }))).toThrow(/OLLAMA_NUM_CTX/);
+  });
+
   it("treats an empty optional setting as unset", () => {
     const config = parseConfig(testEnv({ OLLAMA_HOST: "", SENTRY_WEBHOOK_SECRET: " " }));
     expect(config.llm.ollama.host).toBeUndefined();
