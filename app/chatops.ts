@@ -1,12 +1,17 @@
 // Wires the card buttons and /silence to their use cases: the runtime hands in the pool, the
 // queues and the configuration; every decision is followed by a card update.
-import type { InlineKeyboardMarkup } from "grammy/types";
+import type { Chat, InlineKeyboardMarkup, User } from "grammy/types";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { CardBindingDeps, PressWhere } from "../bot/features/card-binding.js";
+import type { TeamDeps } from "../bot/features/team-only.js";
+import { SaidOnce } from "../kv/said-once.js";
 import { renderTelegramCard } from "../bot/cards/render-telegram.js";
 import type { SilenceCommandDeps } from "../bot/commands/silence.js";
 import type { CardButtonDeps } from "../bot/features/card-buttons.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { audit, latestAction } from "../db/actions.js";
-import { getIncident, listEvents } from "../db/incidents.js";
+import { getIncident, isCardMessage, listEvents } from "../db/incidents.js";
 import type { Pool } from "../db/pool.js";
 import { alertmanagerSilences } from "../gateways/alertmanager-silences.js";
 import { approveAction } from "../handlers/approve-action.js";
@@ -36,9 +41,15 @@ export function chatOpsDeps(
     queues: Pick<Queues, "execute" | "notify" | "remind">;
     /** Why an action cannot run here (no executor configured): its card offers no Approve. */
     cannotRun: (action: string) => string | undefined;
+    redis: Redis;
+    logger: Logger;
   },
   options: ChatOpsOptions = {},
-): { buttons: CardButtonDeps; silences: SilenceCommandDeps } {
+): {
+  buttons: CardButtonDeps;
+  silences: SilenceCommandDeps;
+  guards: { team: TeamDeps; binding: CardBindingDeps };
+} {
   const { config, pool, queues } = deps;
   const approverIds = config.telegram.approverIds;
   /** Runs a decision and, when it changed something, brings the card up to date. */
@@ -172,5 +183,62 @@ export function chatOpsDeps(
     expire: (input) => expireSilence(silenceDeps, input),
     ...replyTimeout,
   };
-  return { buttons, silences };
+  const saidOnce = new SaidOnce(deps.redis, config.redis.prefix);
+  const place = (chat: Chat | undefined, messageId?: number) => ({
+    ...(chat === undefined ? {} : { chat: chat.id, chatType: chat.type }),
+    ...(messageId === undefined ? {} : { message: messageId }),
+  });
+  const guards = {
+    team: {
+      teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
+      members: [...approverIds, ...config.telegram.viewerIds],
+      refused: async ({ user, chat, what }: { user: User | undefined; chat: Chat; what: string }) => {
+        deps.logger.info(
+          { user: user?.id, chat: chat.id, chatType: chat.type, what },
+          "refused: not the team",
+        );
+        await audit(pool, {
+          incidentId: null,
+          actor: user === undefined ? `chat:${chat.id}` : actorOf({ userId: user.id, ...usernameOf(user) }),
+          what,
+          outcome: "not_team",
+          detail: place(chat),
+        });
+      },
+      firstRefusal: (chatId: number) => saidOnce.first(`refusal:${chatId}`),
+    },
+    binding: {
+      isCard: (where: PressWhere) => isCardMessage(pool, where),
+      pressed: async (input: Parameters<CardBindingDeps["pressed"]>[0]) => {
+        deps.logger.info(
+          {
+            incident: input.incidentId,
+            user: input.user.id,
+            chat: input.chat?.id,
+            message: input.messageId,
+            data: input.data,
+            outcome: input.outcome,
+          },
+          "button pressed",
+        );
+        const known =
+          input.incidentId !== undefined && (await getIncident(pool, input.incidentId)) !== undefined;
+        await audit(pool, {
+          incidentId: known ? (input.incidentId ?? null) : null,
+          actor: actorOf({ userId: input.user.id, ...usernameOf(input.user) }),
+          what: "press",
+          outcome: input.outcome,
+          detail: {
+            ...place(input.chat, input.messageId),
+            data: input.data,
+            ...(known || input.incidentId === undefined ? {} : { incidentId: input.incidentId }),
+          },
+        });
+      },
+    },
+  };
+  return { buttons, silences, guards };
 }
+
+const usernameOf = (user: User): { username?: string } =>
+  user.username === undefined ? {} : { username: user.username };

@@ -1,6 +1,8 @@
 // Wires /status, /incidents, /rollback and the drill-down to their use cases: the runtime hands
 // in the pool, Redis, the queues and the configuration; the Kubernetes gateway exists only with
 // KUBECONFIG, and the guardrails are the same policy the workers decide with.
+import { audit } from "../db/actions.js";
+import { actorOf } from "../handlers/decision-guard.js";
 import type { Redis } from "ioredis";
 import type { BotOptions } from "../bot/index.js";
 import { openIncidentsPage } from "../db/incidents.js";
@@ -85,6 +87,8 @@ export function commandDeps(
         kubeConfigured: kube !== undefined,
         preview: (target) => previewRollback(rollbackDeps, target),
         request: (input) => requestRollback(rollbackDeps, input),
+        refused: (input) =>
+          audit(pool, { incidentId: null, actor: actorOf(input), what: input.text, outcome: "not_allowed" }),
       },
     },
   };

@@ -21,22 +21,47 @@ import { vacuumDb } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
 import type { Config } from "../registry/config.js";
+import type { WorkloadState } from "../handlers/analyze-incident.js";
 
 /**
- * The cluster's gateway when KUBECONFIG is set. @kubernetes/client-node costs about 80 MB of
- * memory, so it is loaded only here: never by intake, nor without a cluster.
+ * The cluster's gateway: through KUBECONFIG when it is set, else inside a pod through the mounted
+ * service account (KUBERNETES_SERVICE_HOST/PORT and the token file). @kubernetes/client-node costs
+ * about 80 MB of memory, so it is loaded only here: never by intake, nor without a cluster.
  */
 export async function clusterGateway(config: Readonly<Config>): Promise<ClusterKubeGateway | undefined> {
-  if (config.kubeconfig === undefined) return undefined;
+  if (config.kubeconfig === undefined && config.kubeInCluster === undefined) return undefined;
   const { ClusterKubeGateway } = await import("../gateways/kube-gateway.js");
-  return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  if (config.kubeconfig !== undefined) return ClusterKubeGateway.fromKubeconfig(config.kubeconfig);
+  return config.kubeInCluster === undefined ? undefined : ClusterKubeGateway.inCluster(config.kubeInCluster);
 }
 
-/** Replicas of a Deployment now: what a rollout restart or undo really affects. */
+/**
+ * A Deployment now: its replicas (what a rollout restart or undo really affects), its strategy and
+ * progress deadline, the autoscaler that owns its count ("unknown" when that read fails), and
+ * whether the pod an action would remove is ready.
+ */
 export function deploymentReplicas(kube: KubeGateway) {
-  return async (namespace: string, deployment: string) => {
-    const { replicas, readyReplicas } = await kube.getDeployment(namespace, deployment);
-    return { replicas, readyReplicas };
+  return async (namespace: string, deployment: string, pod?: string): Promise<WorkloadState> => {
+    const state = await kube.getDeployment(namespace, deployment);
+    const target =
+      pod === undefined
+        ? undefined
+        : (await kube.listPods(namespace, {}).catch(() => [])).find((candidate) => candidate.name === pod);
+    const autoscaler = await kube.autoscalerOf(namespace, deployment).then(
+      (hpa) => hpa ?? ("none" as const),
+      () => "unknown" as const,
+    );
+    return {
+      replicas: state.replicas,
+      readyReplicas: state.readyReplicas,
+      rollout: {
+        strategy: state.strategy,
+        progressDeadlineSeconds: state.progressDeadlineSeconds,
+        progressDeadlineExceeded: state.progressDeadlineExceeded,
+        autoscaler,
+      },
+      ...(target === undefined ? {} : { podReady: target.ready && !target.terminating }),
+    };
   };
 }
 

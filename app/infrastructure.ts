@@ -8,7 +8,9 @@ import { createPool, pingDatabase, type Pool } from "../db/pool.js";
 import { redisPersistence } from "../kv/persistence.js";
 import { pingRedis } from "../kv/ping.js";
 import { createMetrics, type Metrics } from "../gateways/metrics.js";
-import { createQueues, type Queues } from "../jobs/queues.js";
+import { createQueues, QUEUE_NAMES, type QueueScope, type Queues } from "../jobs/queues.js";
+import { otherInstallations } from "../kv/installations.js";
+import { installationId } from "../db/installation.js";
 import type { Config } from "../registry/config.js";
 
 export function createLogger(level: string): Logger {
@@ -218,6 +220,8 @@ export interface Infrastructure {
   workerConnection: Redis;
   queues: Queues;
   metrics: Metrics;
+  /** REDIS_PREFIX and this database's installation id: where queues and row-naming keys live. */
+  scope: QueueScope;
 }
 
 function redisOptions(extra: RedisOptions): RedisOptions {
@@ -270,7 +274,14 @@ export async function openInfrastructure(
   workerConnection.on("ready", () => redisOutage.recovered());
   shutdown.add("Redis worker connection", async () => workerConnection.disconnect());
 
-  const queues = createQueues(redis, config.redis.prefix);
+  const scope = { prefix: config.redis.prefix, installation: await installationId(pool) };
+  const queues = createQueues(redis, scope, (error) => redisOutage.failed(error));
+  const others = await otherInstallations(redis, scope.prefix, scope.installation, QUEUE_NAMES.escalate);
+  if (others.length > 0)
+    logger.warn(
+      { installation: scope.installation, others, prefix: scope.prefix },
+      "Redis holds queued jobs of another database under this REDIS_PREFIX; they are never applied to this database's rows",
+    );
   shutdown.add("queues", () => queues.close());
   return {
     outages: { postgres: postgresOutage, redis: redisOutage },
@@ -279,5 +290,6 @@ export async function openInfrastructure(
     workerConnection,
     queues,
     metrics: createMetrics(),
+    scope,
   };
 }

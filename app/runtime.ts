@@ -14,7 +14,7 @@ import { startPolling } from "../bot/polling.js";
 import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
 import { buildApp } from "../http/app.js";
-import type { Queues } from "../jobs/queues.js";
+import { rowScopedPrefix, type Queues } from "../jobs/queues.js";
 import { AuthBrake } from "../kv/auth-brake.js";
 import { SentryReplayGuard } from "../kv/sentry-replay.js";
 import { ConversationStore } from "../kv/conversation-store.js";
@@ -24,7 +24,7 @@ import { loadRegistry } from "../registry/services.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions } from "./commands.js";
 import { boundExecutors, cannotRunWith, openRepairClients } from "./executors.js";
-import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
+import { createLogger, openInfrastructure, Outage, Shutdown, whereTo } from "./infrastructure.js";
 import { startWorkers, type WorkerOptions } from "./workers.js";
 
 export { createLogger } from "./infrastructure.js";
@@ -81,8 +81,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
-      conversationStore: new ConversationStore(redis, config.redis.prefix),
-      ...chatOpsDeps({ config, pool, queues, cannotRun }, options.chatops),
+      // a Telegram outage: one line when it starts, one when it ends (with a count)
+      reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
+      // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
+      conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
+      ...chatOpsDeps({ config, pool, queues, cannotRun, redis, logger }, options.chatops),
       ...(registry === undefined
         ? {}
         : commandDeps(

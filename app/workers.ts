@@ -27,6 +27,8 @@ import {
   enqueueExecution,
   enqueueRepairEscalation,
   QUEUE_NAMES,
+  queuePrefix,
+  rowScopedPrefix,
   type QueueName,
 } from "../jobs/queues.js";
 import { remindProcessor } from "../jobs/remind.processor.js";
@@ -45,6 +47,7 @@ import type { Config } from "../registry/config.js";
 import { allowedActionsFrom, sentrySeverityFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
+import { lifecycleLogs } from "./lifecycle-log.js";
 import { cannotRunWith, deploymentReplicas } from "./executors.js";
 import { isConnectionError, type Infrastructure, type Shutdown } from "./infrastructure.js";
 
@@ -98,6 +101,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   const { config, infra, api, registry, kube, executors } = ctx;
   const { pool, redis, queues, metrics } = infra;
   const prefix = config.redis.prefix;
+  // keys that name rows of this database live under its installation id (jobs/queues.ts)
+  const rowPrefix = rowScopedPrefix(infra.scope);
   const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
   const notices = telegramNotices(api);
   const budget = new ChatBudget(
@@ -105,7 +110,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
     prefix,
     options.chatBudget ?? (budgetLifted ? UNLIMITED : TELEGRAM_BUDGET),
   );
-  const stormGate = new StormGate(redis, prefix, config.storm);
+  const stormGate = new StormGate(redis, rowPrefix, config.storm);
   const counters = new RepairCountersStore(redis, prefix);
   const heartbeats = new HeartbeatStore(redis, prefix);
   const card = (incidentId: string) => enqueueCard(queues.notify, incidentId);
@@ -116,7 +121,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: ingestProcessor({
         ingest: {
           pool,
-          dedup: new DedupWindow(redis, prefix, {
+          dedup: new DedupWindow(redis, rowPrefix, {
             alertmanager: config.alertmanager.dedupTtlSeconds,
             sentry: config.sentry.dedupTtlSeconds,
             signoz: config.alertmanager.dedupTtlSeconds,
@@ -165,7 +170,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
               scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
           },
         },
-        locks: new CardLocks(redis, prefix),
+        locks: new CardLocks(redis, rowPrefix),
         metrics,
         queues,
       }),
@@ -313,12 +318,13 @@ export async function startWorkers(
   shutdown: Shutdown,
   options: WorkerOptions & { budgetLifted: boolean },
 ): Promise<void> {
-  const { logger, infra, config } = ctx;
+  const { logger, infra } = ctx;
   const rows = workerTable(ctx, options, options.budgetLifted);
+  const lifecycleLog = lifecycleLogs(infra.pool);
   const workers = rows.map((row) => {
     const worker = new Worker(row.queue, row.processor, {
       connection: infra.workerConnection,
-      prefix: config.redis.prefix,
+      prefix: queuePrefix(infra.scope, row.queue),
       concurrency: row.concurrency,
       ...(row.lockDuration === undefined ? {} : { lockDuration: row.lockDuration }),
       ...(row.stalledInterval === undefined ? {} : { stalledInterval: row.stalledInterval }),
@@ -326,17 +332,27 @@ export async function startWorkers(
     worker.on("failed", (job, error) => {
       // PostgreSQL away: the job retries with backoff; the outage is logged once, not per job
       if (isConnectionError(error)) return infra.outages.postgres.failed(error);
+      const incident = (job?.data as { incidentId?: unknown } | undefined)?.incidentId;
       logger.warn(
-        { queue: worker.name, job: job?.id, attempts: job?.attemptsMade, err: error.message },
+        { queue: worker.name, job: job?.id, incident, attempts: job?.attemptsMade, err: error.message },
         "job failed",
       );
+      logger.debug({ queue: worker.name, job: job?.id, err: error }, "job failed: stack");
     });
     worker.on("error", (error) => {
       if (isConnectionError(error)) return infra.outages.redis.failed(error);
-      logger.error({ err: error, queue: worker.name }, "worker error");
+      logger.error({ err: error.message, queue: worker.name }, "worker error");
+      logger.debug({ err: error, queue: worker.name }, "worker error: stack");
     });
+    const lifecycle = lifecycleLog[row.queue];
     const completed = row.completed;
-    if (completed !== undefined) worker.on("completed", (job, result) => completed(logger, job.id, result));
+    worker.on("completed", (job, result) => {
+      completed?.(logger, job.id, result);
+      // a log line is never worth a failed job: a read that fails here is only a debug line
+      lifecycle?.(logger, job, result).catch((error: unknown) =>
+        logger.debug({ err: error, job: job.id }, "life-cycle log line skipped"),
+      );
+    });
     return worker;
   });
   // Worker.close() waits for the jobs in progress; one stuck on an outside call is given up after

@@ -2,7 +2,7 @@
 // notify; this sees every queue the bot declares (analysis included), so "idle" means idle.
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { QUEUE_NAMES } from "../jobs/queues.js";
+import { QUEUE_NAMES, queuePrefix, type QueueScope } from "../jobs/queues.js";
 import { TEST_REDIS_URL } from "../dev/redis.js";
 
 const PENDING_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children"] as const;
@@ -15,9 +15,11 @@ export interface QueueProbe {
   close(): Promise<void>;
 }
 
-export function openQueueProbe(prefix: string): QueueProbe {
+export function openQueueProbe(scope: QueueScope): QueueProbe {
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queues = Object.values(QUEUE_NAMES).map((name) => new Queue(name, { connection, prefix }));
+  const queues = Object.values(QUEUE_NAMES).map(
+    (name) => new Queue(name, { connection, prefix: queuePrefix(scope, name) }),
+  );
   // An SLA escalation waits (delayed) for minutes by design: a deadline, not work in progress.
   const statesOf = (queue: Queue) =>
     queue.name === QUEUE_NAMES.escalate

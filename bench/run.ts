@@ -17,6 +17,8 @@ import { cpus, loadavg } from "node:os";
 import { startAlertmanager, type AlertmanagerProcess } from "../dev/alertmanager.js";
 import { TEST_SECRETS } from "../dev/env.js";
 import { createTestDatabase } from "../dev/postgres.js";
+import { installationId } from "../db/installation.js";
+import type { QueueScope } from "../jobs/queues.js";
 import { deleteKeys, uniquePrefix } from "../dev/redis.js";
 import { TelegramEmulator } from "../dev/emulators/telegram.js";
 import { runAiFailoverBench } from "./ai-failover-hook.js";
@@ -110,14 +112,15 @@ watchdog.unref();
 async function startBot(
   label: string,
   env: Record<string, string>,
-): Promise<BotProcess & { prefix: string }> {
+): Promise<BotProcess & { scope: QueueScope }> {
   const db = await createTestDatabase({ migrate: false });
   cleanup.add(`drop schema ${db.schema}`, () => db.drop());
   const prefix = uniquePrefix();
   cleanup.add(`delete Redis keys ${prefix}*`, () => deleteKeys(prefix));
   const bot = await startBotProcess({ label, env: { DATABASE_URL: db.url, REDIS_PREFIX: prefix, ...env } });
   cleanup.add(`stop ${label}`, () => bot.stop());
-  return { ...bot, prefix };
+  // the bot migrated its database on start: its installation id places the queues (jobs/queues.ts)
+  return { ...bot, scope: { prefix, installation: await installationId(db.pool) } };
 }
 
 const summarize = (result: LoadResult, unit: string, perRequest = 1): string =>
@@ -291,7 +294,7 @@ async function cardLatency(telegram: TelegramEmulator): Promise<void> {
     STORM_THRESHOLD: "10000",
   });
   const startRss = await full.rssMb();
-  const queues = openQueueProbe(full.prefix);
+  const queues = openQueueProbe(full.scope);
   cleanup.add("close queue probe", () => queues.close());
   const left = await queues.waitForIdle(DRAIN_TIMEOUT_MS);
   console.log(

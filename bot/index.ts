@@ -10,6 +10,8 @@ import type { BotContext } from "./context.js";
 import { conversationStorage, type DialogueState } from "./conversation-storage.js";
 import type { ConversationStore } from "../kv/conversation-store.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
+import { cardBinding, unknownPresses, type CardBindingDeps } from "./features/card-binding.js";
+import { teamOnly, type TeamDeps } from "./features/team-only.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
@@ -35,6 +37,10 @@ export interface BotOptions {
   };
   /** /silence: create, list and expire silences. */
   silences?: SilenceCommandDeps;
+  /** Told of each call that could not reach Telegram (network, 5xx) and of each that did. */
+  reachability?: { failed: (error: unknown) => void; recovered: () => void };
+  /** Who the bot answers (bot/features/team-only.ts) and which message a press must be on. */
+  guards?: { team: TeamDeps; binding: CardBindingDeps };
 }
 
 /** Gives Telegram the command menu; a failure (Telegram away) is logged, never thrown. */
@@ -50,9 +56,30 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
   // Installed first = innermost: every retry passes through the throttler again, so a 429 delays
   // a card (and the ones queued behind it) but never drops it.
+  const reach = options.reachability;
+  if (reach !== undefined) {
+    // innermost of all: sees every attempt, retries included; grammY itself only logs to `debug`
+    bot.api.config.use(async (prev, method, payload, signal) => {
+      try {
+        const result = await prev(method, payload, signal);
+        if (result.ok || result.error_code < 500) reach.recovered();
+        else reach.failed(new Error(`${result.error_code} ${result.description}`));
+        return result;
+      } catch (error) {
+        // a long poll cut short by a stop is not an outage
+        if (error instanceof HttpError && signal?.aborted !== true) reach.failed(error.error);
+        throw error;
+      }
+    });
+  }
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
+  // Before anything else reads an update: strangers are refused, presses bound to their card.
+  if (options.guards !== undefined) {
+    bot.use(teamOnly(options.guards.team));
+    bot.use(cardBinding(options.guards.binding));
+  }
   bot.use(
     conversations<BotContext, BotContext>({
       storage: conversationStorage(options.conversationStore),
@@ -60,7 +87,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
 
   const features = bot.errorBoundary((error) => {
-    options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
+    const cause = error.error;
+    options.logger.error(
+      { err: cause instanceof Error ? cause.message : String(cause), update: error.ctx.update.update_id },
+      "bot feature failed",
+    );
+    options.logger.debug({ err: cause, update: error.ctx.update.update_id }, "bot feature failed: stack");
   });
   features.use(helpCommand());
   if (options.commands !== undefined) {
@@ -73,15 +105,24 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   features.use(cardButtons(options.buttons));
   if (options.silences !== undefined) features.use(silenceCommand(options.silences));
 
-  // Catch-all: a stale or foreign button still gets an answer.
-  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));
+  // Catch-all: a stale or foreign button still gets an answer (and an audit row).
+  if (options.guards !== undefined) bot.use(unknownPresses(options.guards.binding));
+  else
+    bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));
 
   bot.catch((error) => {
     const cause = error.error;
     if (cause instanceof GrammyError)
       options.logger.warn({ description: cause.description }, "telegram refused");
-    else if (cause instanceof HttpError) options.logger.warn({ err: cause.error }, "telegram unreachable");
-    else options.logger.error({ err: cause }, "bot update failed");
+    else if (cause instanceof HttpError)
+      options.logger.warn({ err: String(cause.error) }, "telegram unreachable");
+    else {
+      options.logger.error(
+        { err: cause instanceof Error ? cause.message : String(cause) },
+        "bot update failed",
+      );
+      options.logger.debug({ err: cause }, "bot update failed: stack");
+    }
   });
   return bot;
 }

@@ -295,6 +295,18 @@ export async function telegramMessages(db: Queryable, incidentId: string): Promi
   return rows;
 }
 
+/** Whether this chat's message `messageId` is the card posted for `incidentId`. */
+export async function isCardMessage(
+  db: Queryable,
+  where: { incidentId: string; chatId: number | string; messageId: number },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "SELECT 1 FROM telegram_messages WHERE incident_id = $1 AND chat_id = $2 AND message_id = $3",
+    [where.incidentId, String(where.chatId), where.messageId],
+  );
+  return rowCount === 1;
+}
+
 export async function saveTelegramMessage(
   db: Queryable,
   row: {

@@ -1,7 +1,7 @@
 // The decision engine (SPEC section 4): may this analysis run by itself, does it need a human, or
 // must it not run at all? A pure function of the analysis, the incident, the registry's word on
 // the service, the policy and the shared counters; every rule's verdict is recorded.
-import { BLACKLISTED_ACTIONS, REMEDIATION_ACTIONS, type RiskLevel } from "./actions.js";
+import { BLACKLISTED_ACTIONS, higherRisk, REMEDIATION_ACTIONS, type RiskLevel } from "./actions.js";
 import type { Analysis } from "./analysis.js";
 import { AnalysisContextSchema } from "./analysis-context.js";
 import { deploymentOfPod, scopeFromContext, targetProblem } from "./scope.js";
@@ -28,6 +28,17 @@ export interface RepairCounters {
   cooldownSeconds: number;
 }
 
+/** What the cluster says of the target Deployment's roll-out, beyond its replica count. */
+export interface RolloutFacts {
+  /** `spec.strategy.type`: Recreate stops every pod before any new one starts. */
+  strategy: "RollingUpdate" | "Recreate";
+  progressDeadlineSeconds: number;
+  /** The last rollout stalled: Progressing False, ProgressDeadlineExceeded. */
+  progressDeadlineExceeded: boolean;
+  /** The HorizontalPodAutoscaler owning the replica count; "none", or "unknown" when it could not be read. */
+  autoscaler: { name: string; minReplicas: number; maxReplicas: number } | "none" | "unknown";
+}
+
 export interface DecisionInput {
   analysis: Analysis;
   incident: {
@@ -42,8 +53,12 @@ export interface DecisionInput {
   counters: RepairCounters;
   /** Ready replicas of the target workload, when known. */
   healthyReplicas?: number;
+  /** Whether the target pod itself is ready, when known: taking an unready one away costs no healthy replica. */
+  targetPodReady?: boolean;
   /** Replicas of the target Deployment now, when known: a rollout restart or undo replaces each one. */
   workloadReplicas?: number;
+  /** The target Deployment's strategy, progress deadline and autoscaler, when known. */
+  rollout?: RolloutFacts;
 }
 
 /** A hard rule stops the action outright; a soft one only takes away the automatic run. */
@@ -65,6 +80,8 @@ export interface Decision {
   verdicts: Verdict[];
   /** Key of the target in the shared counters. */
   resourceKey: string;
+  /** The cluster's word on downtime where it overrides the analysis' estimate (a Recreate rollout). */
+  downtime?: string;
 }
 
 const RISK_ORDER: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 1, CRITICAL: 2 };
@@ -73,6 +90,8 @@ const REMOVES_A_POD = new Set(["DELETE_POD", "SCALE_DOWN"]);
 const NAMESPACED_TARGETS = new Set(["Deployment", "StatefulSet", "Pod"]);
 /** Actions that replace every pod of the workload, whatever the analysis declares. */
 const REPLACES_EVERY_POD = new Set(["RESTART_POD", "ROLLBACK"]);
+/** Actions that set the replica count an autoscaler owns. */
+const SETS_REPLICAS = new Set(["SCALE_UP", "SCALE_DOWN"]);
 
 export function resourceKey(analysis: Analysis): string {
   const { kind, namespace, name } = analysis.target;
@@ -150,7 +169,9 @@ export function decide(input: DecisionInput): Decision {
   }
 
   if (REMOVES_A_POD.has(action)) {
-    const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - 1;
+    // a pod that is not ready (a lost node's, a crash-looping one) takes no healthy replica with it
+    const unready = action === "DELETE_POD" && input.targetPodReady === false;
+    const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - (unready ? 0 : 1);
     if (left === undefined) {
       check("min_healthy_replicas", "soft", false, "healthy replicas unknown");
     } else {
@@ -158,9 +179,44 @@ export function decide(input: DecisionInput): Decision {
         "min_healthy_replicas",
         "hard",
         left >= policy.minHealthyReplicas,
-        `${left} healthy replica(s) would remain, at least ${policy.minHealthyReplicas} must`,
+        `${left} healthy replica(s) would remain${unready ? " (the pod is not ready)" : ""}, at least ${policy.minHealthyReplicas} must`,
       );
     }
+  }
+
+  const rollout = input.rollout;
+  // A Recreate rollout kills every pod before starting new ones: an outage, however short.
+  const recreate = rollout?.strategy === "Recreate" && REPLACES_EVERY_POD.has(action);
+  if (recreate) {
+    check(
+      "rollout_strategy",
+      "soft",
+      false,
+      "strategy Recreate: every pod stops before new ones start, downtime expected",
+    );
+  }
+  if (SETS_REPLICAS.has(action) && rollout !== undefined) {
+    const hpa = rollout.autoscaler;
+    if (hpa === "unknown") {
+      check("hpa_owned", "soft", false, "whether an autoscaler owns the replicas is unknown");
+    } else {
+      check(
+        "hpa_owned",
+        "hard",
+        hpa === "none",
+        hpa === "none"
+          ? "no HorizontalPodAutoscaler owns the replicas"
+          : `HorizontalPodAutoscaler ${hpa.name} owns the replicas (${hpa.minReplicas}–${hpa.maxReplicas}): a manual scale would be undone`,
+      );
+    }
+  }
+  if (action === "RESTART_POD" && rollout?.progressDeadlineExceeded === true) {
+    check(
+      "rollout_progressing",
+      "soft",
+      false,
+      `the last rollout exceeded its progress deadline (${rollout.progressDeadlineSeconds}s): a restart starts another on the same template`,
+    );
   }
 
   check(
@@ -180,8 +236,13 @@ export function decide(input: DecisionInput): Decision {
       allowed ? `the registry allows ${action}` : `the registry does not allow ${action} for this service`,
     );
   }
-  const riskOk = RISK_ORDER[analysis.risk_level] <= RISK_ORDER[policy.autoMaxRisk];
-  check("risk", "soft", riskOk, `risk ${analysis.risk_level}${riskOk ? "" : ` above ${policy.autoMaxRisk}`}`);
+  // An outage the model did not count raises the risk one level.
+  const risk = recreate
+    ? higherRisk(analysis.risk_level, analysis.risk_level === "LOW" ? "MEDIUM" : "CRITICAL")
+    : analysis.risk_level;
+  const raised = risk === analysis.risk_level ? "" : ` (raised from ${analysis.risk_level}: Recreate)`;
+  const riskOk = RISK_ORDER[risk] <= RISK_ORDER[policy.autoMaxRisk];
+  check("risk", "soft", riskOk, `risk ${risk}${raised}${riskOk ? "" : ` above ${policy.autoMaxRisk}`}`);
   const confidenceOk = analysis.confidence >= policy.minConfidence;
   check(
     "confidence",
@@ -224,12 +285,14 @@ export function decide(input: DecisionInput): Decision {
 
   const hard = verdicts.filter((verdict) => verdict.kind === "hard" && !verdict.ok);
   const soft = verdicts.filter((verdict) => verdict.kind === "soft" && !verdict.ok);
+  const downtime = recreate ? { downtime: "every pod stops first (Recreate)" } : {};
   if (hard.length > 0) {
     return {
       mode: "refused",
       summary: `refused: ${hard.map((v) => v.detail).join("; ")}`,
       verdicts,
       resourceKey: key,
+      ...downtime,
     };
   }
   if (soft.length > 0) {
@@ -238,6 +301,7 @@ export function decide(input: DecisionInput): Decision {
       summary: `needs approval: ${soft.map((v) => v.detail).join("; ")}`,
       verdicts,
       resourceKey: key,
+      ...downtime,
     };
   }
   return {

@@ -21,6 +21,11 @@ export interface ExecutionResult {
   /** What verify needs to compare against (e.g. the container's previous start time). */
   before: Record<string, unknown>;
   detail?: Record<string, unknown>;
+  /**
+   * The target declined the change for now, by its own rule (a PodDisruptionBudget): nothing
+   * changed and nothing failed. The action ends saying so, once: no retry, no escalation.
+   */
+  notNow?: string;
 }
 
 export type VerifyResult =

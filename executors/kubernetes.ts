@@ -1,7 +1,9 @@
-// The Kubernetes executors (SPEC section 3): RESTART_POD (rollout restart), DELETE_POD (30 s
-// grace), SCALE_UP / SCALE_DOWN (scale subresource, within bounds) and ROLLBACK (rollout undo).
+// The Kubernetes executors (SPEC section 3): RESTART_POD (rollout restart), DELETE_POD (an eviction
+// with a 30 s grace period, so PodDisruptionBudgets are honoured), SCALE_UP / SCALE_DOWN (scale
+// subresource, within bounds, never against a HorizontalPodAutoscaler) and ROLLBACK (rollout undo).
 // They share one params shape and one recovery test: the rollout is complete and every desired
-// replica is ready.
+// replica is ready. A deleted pod is not waited for: on a lost node it stays Terminating forever,
+// and what matters is its replacement being Ready.
 import { z } from "zod";
 import { deploymentOfPod } from "../domain/scope.js";
 import {
@@ -57,7 +59,11 @@ async function readDeployment(
   }
 }
 
-/** Recovered once the rollout is complete and `replicas` are ready; the caller's deadline decides failure. */
+/**
+ * Recovered once the rollout is complete and `replicas` are ready; failed once the Deployment's own
+ * progress deadline passed (Progressing False, ProgressDeadlineExceeded); otherwise the caller's
+ * deadline decides.
+ */
 async function rolledOut(
   kube: KubeGateway,
   namespace: string,
@@ -65,6 +71,12 @@ async function rolledOut(
   replicas?: number,
 ): Promise<VerifyResult> {
   const state = await kube.getDeployment(namespace, deployment);
+  if (state.progressDeadlineExceeded) {
+    return {
+      outcome: "failed",
+      detail: `${namespace}/${deployment}: the rollout exceeded its progress deadline (${state.progressDeadlineSeconds}s, ProgressDeadlineExceeded)`,
+    };
+  }
   const want = replicas ?? state.replicas;
   const status = await kube.rolloutStatus(namespace, deployment);
   if (status.complete && state.readyReplicas >= want && state.replicas === want) {
@@ -112,7 +124,8 @@ export const restartPod: Executor<DeploymentParams, KubeExecutorDeps> = {
 
 export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
   name: "DELETE_POD",
-  description: "Deletes one pod with a 30 s grace period; its deployment replaces it.",
+  description:
+    "Evicts one pod (30 s grace period, PodDisruptionBudgets honoured); its deployment replaces it.",
   params: PodParams,
   async guard(deps, p) {
     const deployment = deploymentOfPod(p.pod);
@@ -122,6 +135,13 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
     const target = pods.find((pod) => pod.name === p.pod);
     if (target === undefined)
       return { ok: false, rule: "target_exists", reason: `pod ${p.namespace}/${p.pod} does not exist` };
+    if (target.terminating) {
+      return {
+        ok: false,
+        rule: "not_terminating",
+        reason: `pod ${p.namespace}/${p.pod} is already Terminating; deleting it again changes nothing`,
+      };
+    }
     // A ready pod taken away is a healthy replica less until its replacement is ready.
     if (target.ready) {
       const found = await readDeployment(deps, { namespace: p.namespace, deployment });
@@ -138,26 +158,56 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
     return { ok: true };
   },
   plan: (p) => [
-    { api: "kubernetes", method: "CoreV1Api.deleteNamespacedPod", args: { ...p, gracePeriodSeconds: 30 } },
+    {
+      api: "kubernetes",
+      method: "CoreV1Api.createNamespacedPodEviction",
+      args: { ...p, gracePeriodSeconds: 30 },
+    },
   ],
   async execute(deps, p, context) {
     const deployment = deploymentOfPod(p.pod) ?? "";
     const state = await deps.kube.getDeployment(p.namespace, deployment);
-    const before = { deployment, replicas: state.replicas };
+    const pod = (await deps.kube.listPods(p.namespace, {})).find((candidate) => candidate.name === p.pod);
+    const before = {
+      deployment,
+      replicas: state.replicas,
+      ...(pod?.nodeName === undefined ? {} : { node: pod.nodeName }),
+    };
     if (context.dryRun) return dryRun(this.plan(p), before);
-    await deps.kube.deletePod(p.namespace, p.pod, 30);
+    const evicted = await deps.kube.evictPod(p.namespace, p.pod, 30);
+    if (evicted.outcome === "budget") {
+      return {
+        changed: false,
+        calls: this.plan(p),
+        before,
+        notNow: `not now: budget: a PodDisruptionBudget allows no disruption of ${deployment} (${evicted.detail})`,
+      };
+    }
     return { changed: true, calls: this.plan(p), before };
   },
   async verify(deps, p, result) {
     const pods = await deps.kube.listPods(p.namespace, {});
-    if (pods.some((pod) => pod.name === p.pod))
-      return { outcome: "pending", detail: `${p.pod} is still terminating` };
-    return rolledOut(
+    const old = pods.find((pod) => pod.name === p.pod);
+    if (old !== undefined && !old.terminating)
+      return { outcome: "pending", detail: `${p.pod} has not been deleted yet` };
+    const rollout = await rolledOut(
       deps.kube,
       p.namespace,
       String(result.before.deployment),
       Number(result.before.replicas),
     );
+    if (rollout.outcome !== "recovered" || old === undefined) return rollout;
+    // Recovered with the old pod still Terminating: say why, so nobody waits for it.
+    const node = old.nodeName === undefined ? undefined : await deps.kube.nodeHealth(old.nodeName);
+    const where =
+      node === undefined || old.nodeName === undefined
+        ? ""
+        : node.state === "missing"
+          ? ` on node ${old.nodeName}, which no longer exists: it will not go without a forced deletion`
+          : node.state === "not_ready"
+            ? ` on node ${old.nodeName}, which is not ready (${node.reason}): it will not go until the node returns or it is force-deleted`
+            : ` on node ${old.nodeName} (its grace period is running)`;
+    return { outcome: "recovered", detail: `${rollout.detail}; ${p.pod} still Terminating${where}` };
   },
 };
 
@@ -176,6 +226,15 @@ function scaleExecutor(
     async guard(deps, p) {
       const found = await readDeployment(deps, p);
       if ("refusal" in found) return found.refusal;
+      // An autoscaler puts its own count back within seconds: a manual scale would only look done.
+      const hpa = await deps.kube.autoscalerOf(p.namespace, p.deployment);
+      if (hpa !== undefined) {
+        return {
+          ok: false,
+          rule: "hpa_owned",
+          reason: `HorizontalPodAutoscaler ${hpa.name} owns the replicas of ${p.namespace}/${p.deployment} (${hpa.minReplicas}–${hpa.maxReplicas}): a manual scale would be undone; change the HPA instead`,
+        };
+      }
       const next = target(found.state.replicas);
       if (next > deps.maxReplicas)
         return {

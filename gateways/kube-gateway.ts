@@ -1,11 +1,17 @@
 // The Kubernetes calls the executors, the verifier and the analyzer make, over the real
-// @kubernetes/client-node and a kubeconfig. Each remediation does what the matching kubectl
-// command does, so an operator reading the audit log sees familiar changes:
-// `rollout restart` (restartedAt annotation), `scale` (scale subresource), `delete pod`,
-// `rollout undo` (the previous ReplicaSet's template patched back) and `rollout status`.
+// @kubernetes/client-node and a kubeconfig, or the in-cluster service account inside a pod. Each
+// remediation does what the matching kubectl command does, so an operator reading the audit log
+// sees familiar changes: `rollout restart` (restartedAt annotation), `scale` (scale subresource),
+// `drain`'s eviction of one pod (the Eviction API, which honours PodDisruptionBudgets), `rollout
+// undo` (the previous ReplicaSet's template patched back) and `rollout status`. Every API call it
+// makes is listed in KUBE_API_CALLS, which deploy/k8s/base/rbac.yaml grants and nothing more
+// (test/deploy/rbac.test.ts keeps the two and the code's real calls together).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
   ApiException,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
@@ -18,6 +24,50 @@ import {
 } from "@kubernetes/client-node";
 import { type KubeEvent } from "../domain/analysis-context.js";
 import { KubeError, type KubeErrorCode } from "./kube-errors.js";
+
+/** One permission the gateway needs: an RBAC rule's API group, resource (with subresource) and verb. */
+export interface KubeApiCall {
+  readonly apiGroup: string;
+  readonly resource: string;
+  readonly verb: string;
+  /** "namespace": granted by a Role in each allowed namespace; "cluster": by a ClusterRole. */
+  readonly scope: "namespace" | "cluster";
+  /** The gateway methods that make it. */
+  readonly by: readonly string[];
+}
+
+/**
+ * Every Kubernetes API call this gateway makes. The RBAC manifest grants exactly these; a method
+ * that starts calling something else must be added here, and the drift test fails until it is.
+ */
+export const KUBE_API_CALLS: readonly KubeApiCall[] = [
+  { apiGroup: "apps", resource: "deployments", verb: "get", scope: "namespace", by: ["getDeployment", "rolloutStatus", "replicaSetRevisions", "rollbackDeployment"] },
+  { apiGroup: "apps", resource: "deployments", verb: "list", scope: "namespace", by: ["reachable"] },
+  { apiGroup: "apps", resource: "deployments", verb: "patch", scope: "namespace", by: ["restartDeployment", "rollbackDeployment"] },
+  { apiGroup: "apps", resource: "deployments/scale", verb: "get", scope: "namespace", by: ["scaleDeployment"] },
+  { apiGroup: "apps", resource: "deployments/scale", verb: "patch", scope: "namespace", by: ["scaleDeployment"] },
+  { apiGroup: "apps", resource: "replicasets", verb: "list", scope: "namespace", by: ["replicaSetRevisions", "rollbackDeployment"] },
+  { apiGroup: "apps", resource: "replicasets", verb: "get", scope: "namespace", by: ["rollbackDeployment"] },
+  { apiGroup: "", resource: "pods", verb: "list", scope: "namespace", by: ["listPods"] },
+  { apiGroup: "", resource: "pods/eviction", verb: "create", scope: "namespace", by: ["evictPod"] },
+  { apiGroup: "", resource: "pods/log", verb: "get", scope: "namespace", by: ["podLogs"] },
+  { apiGroup: "", resource: "events", verb: "list", scope: "namespace", by: ["events"] },
+  { apiGroup: "autoscaling", resource: "horizontalpodautoscalers", verb: "list", scope: "namespace", by: ["autoscalerOf"] },
+  { apiGroup: "", resource: "nodes", verb: "get", scope: "cluster", by: ["nodeHealth"] },
+]; // prettier-ignore
+
+/** Where a pod finds its service account (the kubelet mounts it here). */
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** The in-cluster API server and service account, as a pod sees them. */
+export interface InClusterSettings {
+  /** KUBERNETES_SERVICE_HOST */
+  host: string;
+  /** KUBERNETES_SERVICE_PORT */
+  port: number;
+  /** Holds `token`, `ca.crt` and `namespace`; SERVICE_ACCOUNT_DIR in a pod. */
+  serviceAccountDir: string;
+}
 
 export interface PodLogOptions {
   tailLines: number;
@@ -69,6 +119,22 @@ export function toKubeError(error: unknown): KubeError {
   return new KubeError("unreachable", error instanceof Error ? error.message : String(error));
 }
 
+/** The DisruptionBudget cause of a 429: "The disruption budget web-pdb needs 2 healthy pods and has 2 currently". */
+function budgetCause(body: unknown): string | undefined {
+  let value = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const causes = (value as { details?: { causes?: { reason?: unknown; message?: unknown }[] } } | null)
+    ?.details?.causes;
+  const cause = causes?.find((c) => c.reason === "DisruptionBudget")?.message;
+  return typeof cause === "string" ? cause : undefined;
+}
+
 function statusMessage(body: unknown): string | undefined {
   let value = body;
   if (typeof body === "string") {
@@ -95,6 +161,12 @@ function statusMessage(body: unknown): string | undefined {
 export interface DeploymentState {
   /** Desired replicas (spec). */
   replicas: number;
+  /** `spec.strategy.type`: Recreate stops every pod before starting new ones (downtime). */
+  strategy: "RollingUpdate" | "Recreate";
+  /** `spec.progressDeadlineSeconds` (600 when the server left it out). */
+  progressDeadlineSeconds: number;
+  /** The Progressing condition is False with ProgressDeadlineExceeded: the last rollout is stuck. */
+  progressDeadlineExceeded: boolean;
   readyReplicas: number;
   updatedReplicas: number;
   availableReplicas: number;
@@ -111,7 +183,23 @@ export interface PodSummary {
   restarts: number;
   labels: Record<string, string>;
   createdAt?: string;
+  /** Deleted and waiting for its kubelet to confirm (deletionTimestamp set): kubectl's "Terminating". */
+  terminating: boolean;
+  nodeName?: string;
 }
+
+/** A node as the pod on it cares: its kubelet answers, has stopped answering, or the Node is gone. */
+export type NodeHealth = { state: "ready" } | { state: "not_ready"; reason: string } | { state: "missing" };
+
+/** A HorizontalPodAutoscaler that owns a Deployment's replica count. */
+export interface AutoscalerSummary {
+  name: string;
+  minReplicas: number;
+  maxReplicas: number;
+}
+
+/** An eviction either started the pod's graceful deletion, or a PodDisruptionBudget said not now. */
+export type EvictionOutcome = { outcome: "evicted" } | { outcome: "budget"; detail: string };
 
 export interface ReplicaSetRevision {
   name: string;
@@ -147,7 +235,11 @@ export interface KubeGateway extends KubeReader {
     name: string,
     replicas: number,
   ): Promise<{ previous: number; replicas: number }>;
-  deletePod(namespace: string, pod: string, graceSeconds?: number): Promise<void>;
+  /** `kubectl drain`'s eviction of one pod: a PodDisruptionBudget refusal is an outcome, not an error. */
+  evictPod(namespace: string, pod: string, graceSeconds?: number): Promise<EvictionOutcome>;
+  nodeHealth(name: string): Promise<NodeHealth>;
+  /** The HPA whose scaleTargetRef is this Deployment, if any. */
+  autoscalerOf(namespace: string, deployment: string): Promise<AutoscalerSummary | undefined>;
   listPods(namespace: string, selector: string | Readonly<Record<string, string>>): Promise<PodSummary[]>;
   replicaSetRevisions(namespace: string, deployment: string): Promise<ReplicaSetRevision[]>;
   rollbackDeployment(namespace: string, name: string): Promise<RollbackResult>;
@@ -160,15 +252,40 @@ export interface KubeGateway extends KubeReader {
 export class ClusterKubeGateway implements KubeGateway {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly autoscaling: AutoscalingV2Api;
 
   constructor(config: KubeConfig) {
     this.apps = config.makeApiClient(AppsV1Api);
     this.core = config.makeApiClient(CoreV1Api);
+    this.autoscaling = config.makeApiClient(AutoscalingV2Api);
   }
 
   static fromKubeconfig(path: string): ClusterKubeGateway {
     const config = new KubeConfig();
     config.loadFromFile(path);
+    return new ClusterKubeGateway(config);
+  }
+
+  /**
+   * Inside a pod: the API server at KUBERNETES_SERVICE_HOST:PORT over HTTPS, trusted through the
+   * mounted `ca.crt`, authenticated with the mounted `token`, which client-node re-reads as the
+   * kubelet rotates it (what client-node's loadFromCluster does, with the directory injectable).
+   * Undefined when no token is mounted (automountServiceAccountToken: false).
+   */
+  static inCluster(settings: InClusterSettings): ClusterKubeGateway | undefined {
+    const tokenFile = join(settings.serviceAccountDir, "token");
+    if (!existsSync(tokenFile)) return undefined;
+    const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+    const config = new KubeConfig();
+    config.loadFromClusterAndUser(
+      {
+        name: "inCluster",
+        server: `https://${host}:${settings.port}`,
+        caFile: join(settings.serviceAccountDir, "ca.crt"),
+        skipTLSVerify: false,
+      },
+      { name: "inClusterUser", authProvider: { name: "tokenFile", config: { tokenFile } } },
+    );
     return new ClusterKubeGateway(config);
   }
 
@@ -239,10 +356,58 @@ export class ClusterKubeGateway implements KubeGateway {
     return { previous: current.spec?.replicas ?? 0, replicas: scaled.spec?.replicas ?? replicas };
   }
 
-  async deletePod(namespace: string, pod: string, graceSeconds = 30): Promise<void> {
-    await call(() =>
-      this.core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: graceSeconds }),
+  async evictPod(namespace: string, pod: string, graceSeconds = 30): Promise<EvictionOutcome> {
+    try {
+      await this.core.createNamespacedPodEviction({
+        name: pod,
+        namespace,
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name: pod, namespace },
+          deleteOptions: { gracePeriodSeconds: graceSeconds },
+        },
+      });
+      return { outcome: "evicted" };
+    } catch (error) {
+      // 429 TooManyRequests: a PodDisruptionBudget allows no disruption now (kubectl drain retries
+      // every 5 s; the bot does not, a person decides when).
+      if (error instanceof ApiException && (error as ApiException<unknown>).code === 429) {
+        const body = (error as ApiException<unknown>).body;
+        return { outcome: "budget", detail: budgetCause(body) ?? statusMessage(body) ?? "HTTP 429" };
+      }
+      throw toKubeError(error);
+    }
+  }
+
+  async nodeHealth(name: string): Promise<NodeHealth> {
+    try {
+      const node = await this.core.readNode({ name });
+      const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+      if (ready?.status === "True") return { state: "ready" };
+      return {
+        state: "not_ready",
+        reason: `Ready=${ready?.status ?? "absent"}${ready?.reason === undefined ? "" : ` (${ready.reason})`}`,
+      };
+    } catch (error) {
+      const failure = toKubeError(error);
+      if (failure.code === "not_found") return { state: "missing" };
+      throw failure;
+    }
+  }
+
+  async autoscalerOf(namespace: string, deployment: string): Promise<AutoscalerSummary | undefined> {
+    const list = await call(() => this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }));
+    const hpa = list.items.find(
+      (item) =>
+        item.spec?.scaleTargetRef.kind === "Deployment" && item.spec.scaleTargetRef.name === deployment,
     );
+    if (hpa?.spec === undefined) return undefined;
+    return {
+      name: hpa.metadata?.name ?? "",
+      minReplicas: hpa.spec.minReplicas ?? 1,
+      maxReplicas: hpa.spec.maxReplicas,
+    };
   }
 
   async listPods(
@@ -356,8 +521,13 @@ async function call<T>(request: () => Promise<T>): Promise<T> {
 function deploymentState(deployment: V1Deployment): DeploymentState {
   // The API server omits zero counts, so every missing number is a 0.
   const status = deployment.status;
+  const progressing = status?.conditions?.find((c) => c.type === "Progressing");
   return {
     replicas: deployment.spec?.replicas ?? 1,
+    strategy: deployment.spec?.strategy?.type === "Recreate" ? "Recreate" : "RollingUpdate",
+    progressDeadlineSeconds: deployment.spec?.progressDeadlineSeconds ?? 600,
+    progressDeadlineExceeded:
+      progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded",
     readyReplicas: status?.readyReplicas ?? 0,
     updatedReplicas: status?.updatedReplicas ?? 0,
     availableReplicas: status?.availableReplicas ?? 0,
@@ -414,6 +584,7 @@ function podSummary(pod: V1Pod): PodSummary {
   const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
   const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0);
   const created = pod.metadata?.creationTimestamp;
+  const node = pod.spec?.nodeName;
   return {
     name: pod.metadata?.name ?? "",
     phase: pod.status?.phase ?? "Unknown",
@@ -421,6 +592,8 @@ function podSummary(pod: V1Pod): PodSummary {
     restarts,
     labels: pod.metadata?.labels ?? {},
     ...(created === undefined ? {} : { createdAt: new Date(created).toISOString() }),
+    terminating: pod.metadata?.deletionTimestamp !== undefined,
+    ...(node === undefined || node === "" ? {} : { nodeName: node }),
   };
 }
 

@@ -13,7 +13,13 @@ import { type Incident } from "../domain/incident.js";
 import { inTransaction, type Pool } from "../db/pool.js";
 import { audit, insertApprovedAction, proposeAction } from "../db/actions.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
-import { decide, resourceKey, type Decision, type GuardrailPolicy } from "../domain/decide.js";
+import {
+  decide,
+  resourceKey,
+  type Decision,
+  type GuardrailPolicy,
+  type RolloutFacts,
+} from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore, Reservation } from "../kv/repair-counters.js";
 import type { RemediationAction } from "../domain/actions.js";
@@ -26,6 +32,10 @@ export const GUARDRAILS_ACTOR = "guardrails";
 export interface WorkloadState {
   replicas: number;
   readyReplicas: number;
+  /** Strategy, progress deadline and autoscaler, when the cluster told them. */
+  rollout?: RolloutFacts;
+  /** Whether the pod asked about is ready (undefined when none was asked about or it is gone). */
+  podReady?: boolean;
 }
 
 export interface AnalyzeDeps {
@@ -39,7 +49,7 @@ export interface AnalyzeDeps {
     registryAllows: (incident: Incident) => readonly string[] | undefined;
   };
   /** Replicas of a Deployment now (KUBECONFIG): what a rollout restart or undo really affects. */
-  workload?: (namespace: string, deployment: string) => Promise<WorkloadState>;
+  workload?: (namespace: string, deployment: string, pod?: string) => Promise<WorkloadState>;
   /** Whether the action's executor has its target configured here (KUBECONFIG, DOCKER_HOST, …). */
   canExecute?: (action: RemediationAction) => boolean;
   /** Queues an automatically approved action; the job id is the action's, as for a human approval. */
@@ -93,7 +103,7 @@ async function workloadState(deps: AnalyzeDeps, analysis: Analysis): Promise<Wor
   if (deps.workload === undefined || namespace === undefined) return undefined;
   const deployment = kind === "Deployment" ? name : kind === "Pod" ? deploymentOfPod(name) : undefined;
   if (deployment === undefined) return undefined;
-  return deps.workload(namespace, deployment).catch(() => undefined);
+  return deps.workload(namespace, deployment, kind === "Pod" ? name : undefined).catch(() => undefined);
 }
 
 export async function analyzeIncident(
@@ -156,6 +166,8 @@ export async function analyzeIncident(
       : {
           ...(analysis.target.kind === "Deployment" ? { workloadReplicas: workload.replicas } : {}),
           healthyReplicas: workload.readyReplicas,
+          ...(workload.rollout === undefined ? {} : { rollout: workload.rollout }),
+          ...(workload.podReady === undefined ? {} : { targetPodReady: workload.podReady }),
         }),
   });
   if (decision.mode === "auto" && proposal !== undefined && deps.canExecute?.(proposal.action) === false) {

@@ -24,6 +24,8 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
   verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
   execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
+  // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
+  execution_refused: (event) => `⛔ ${String(event.detail.error)}`,
   analysis_failed: (event) => `⚠️ analysis failed: ${String(event.detail.error)}`,
   rolled_back: (event) =>
     `↩️ ${String(event.detail.namespace)}/${String(event.detail.deployment)} rolled back automatically${
@@ -84,7 +86,8 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
     confidence: analysis.confidence,
     cause: analysis.cause,
     suggestedAction: `${analysis.suggested_action} · ${target(analysis)}`,
-    estimatedDowntime: downtime(analysis.blast_radius.estimated_downtime_seconds),
+    // the cluster's word (a Recreate rollout) overrides the model's estimate
+    estimatedDowntime: decision?.downtime ?? downtime(analysis.blast_radius.estimated_downtime_seconds),
     ...(line === undefined ? {} : { decision: line }),
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
     ...(analysis.engine === "human" ? { requestedBy: analysis.model } : {}),

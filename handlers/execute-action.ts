@@ -17,6 +17,7 @@ import type { ProbeResult } from "../gateways/http-probe.js";
 import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../domain/decide.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
+import { describeForbidden, KubeError } from "../gateways/kube-errors.js";
 
 export interface ExecuteDeps {
   db: Queryable;
@@ -138,6 +139,50 @@ async function cannotRunHere(
   return "failed";
 }
 
+/**
+ * The target refused: the cluster's RBAC forbids the call (a 403 naming verb and resource), or a
+ * PodDisruptionBudget allows no disruption now. Nothing changed, so it is not a failed repair:
+ * no escalation, no lesson for the playbooks, and the job is not retried (a retry would meet the
+ * same refusal). A budget starts the resource's cool-off, so automatic repair does not knock
+ * again and again; the incident goes back to waiting for a person, and the card and the audit
+ * log say why.
+ */
+async function refusedByTarget(
+  deps: ExecuteDeps,
+  action: PendingAction,
+  refusal: { kind: "forbidden" | "not_now"; why: string; detail?: Record<string, unknown> },
+): Promise<"failed" | "skipped"> {
+  const ended = await transitionAction(deps.db, { id: action.id }, ["executing"], "failed", {
+    result: { ...(action.result ?? {}), error: refusal.why, [refusal.kind]: true },
+  });
+  if (ended === undefined) return "skipped";
+  await setIncidentStatus(deps.db, action.incidentId, ["executing", "awaiting_approval"], "open");
+  await addEvent(
+    deps.db,
+    action.incidentId,
+    "execution_refused",
+    { action: action.action, error: refusal.why, refusal: refusal.kind },
+    "system",
+  );
+  await audit(deps.db, {
+    incidentId: action.incidentId,
+    actor: "system",
+    what: action.action,
+    outcome: refusal.kind,
+    detail: { actionId: action.id, error: refusal.why, ...(refusal.detail ?? {}) },
+  });
+  if (refusal.kind === "not_now") await deps.startCooldown(action);
+  return "failed";
+}
+
+/** A 403 from the API server, as one line naming the verb and the resource. */
+function forbiddenRefusal(action: string, error: unknown) {
+  if (!(error instanceof KubeError) || error.code !== "forbidden") return undefined;
+  const named = error.forbidden;
+  const why = `${action} refused by the cluster: ${named === undefined ? error.message : describeForbidden(named)}. Nothing changed; grant it in the Role (deploy/k8s/base/rbac.yaml) or act by hand.`;
+  return { kind: "forbidden" as const, why, detail: named === undefined ? {} : { forbidden: { ...named } } };
+}
+
 export async function executeAction(deps: ExecuteDeps, actionId: number): Promise<ExecuteOutcome> {
   // One execution per approved action: only the worker that moves it to "executing" runs it.
   const action = await transitionAction(deps.db, { id: actionId }, ["approved"], "executing");
@@ -176,7 +221,16 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     result = ran.result;
   } catch (error) {
     if (error instanceof ExecutionTimeout) return failed(`execution ${error.message}`, true);
+    const forbidden = forbiddenRefusal(action.action, error);
+    if (forbidden !== undefined) return refusedByTarget(deps, action, forbidden);
     return failed(`execution failed: ${(error as Error).message}`, true);
+  }
+  if (result.notNow !== undefined) {
+    return refusedByTarget(deps, action, {
+      kind: "not_now",
+      why: `${action.action} ${result.notNow}. Nothing changed; try again once the budget allows it.`,
+      detail: { calls: result.calls },
+    });
   }
   await audit(deps.db, {
     incidentId: action.incidentId,
@@ -231,10 +285,19 @@ export async function verifyAction(
   try {
     verdict = await prepared.action.verify(action.result as unknown as ExecutionResult);
   } catch (error) {
-    // a flaky read is not a verdict; the deadline decides
+    const forbidden = forbiddenRefusal(`verify ${action.action}`, error);
+    // a 403 will not pass by itself; any other flaky read is not a verdict, the deadline decides
+    if (forbidden !== undefined) return fail(deps, action, forbidden.why);
     verdict = { outcome: "pending", detail: `cannot read the target: ${(error as Error).message}` };
   }
-  if (verdict.outcome === "failed") return fail(deps, action, verdict.detail, { learn: true });
+  if (verdict.outcome === "failed") {
+    // a rollout the Deployment itself gave up on (progress deadline) is undone like one that ran out of time
+    const rollout = ROLLOUT_ACTIONS.has(action.action) && deps.autoRollback;
+    return fail(deps, action, verdict.detail, {
+      learn: true,
+      ...(rollout ? { after: () => rollBack(deps, action) } : {}),
+    });
+  }
 
   const incident = await getIncident(deps.db, action.incidentId);
   const alertResolved = incident?.status === "resolved";

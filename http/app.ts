@@ -108,7 +108,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (apiError.code === "internal")
       request.log.error({ err: error, requestId: request.id }, "request failed");
     else if (apiError.status >= 500)
-      request.log.warn({ code: apiError.code, requestId: request.id, ...apiError.extra }, "request failed");
+      // Redis away: the outage itself is one warning (app/infrastructure.ts); each refused
+      // delivery, which its sender retries, is a line at info
+      request.log[apiError.code === "queue_unavailable" ? "info" : "warn"](
+        { code: apiError.code, requestId: request.id, ...apiError.extra },
+        "request failed",
+      );
     else {
       deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
       // A wrong credential is counted (metrics) and braked, and logged once per burst; a line per

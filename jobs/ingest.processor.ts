@@ -28,14 +28,6 @@ export interface IngestProcessorDeps {
   sentrySeverity?: (project: string) => Severity | undefined;
 }
 
-/** What an ingest job did besides incidents. */
-export interface IngestJobResult {
-  alerts: number;
-  incidents: string[];
-  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
-  skipped: { heartbeats: number; informational: number };
-}
-
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
   if (job.source === "heartbeat")
@@ -56,8 +48,21 @@ export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAler
   return normalizeSentry(payload, signozUrl === undefined ? {} : { signozUrl });
 }
 
+export type IngestChange = "opened" | "reopened" | "resolved";
+
+export interface IngestResult {
+  alerts: number;
+  incidents: string[];
+  /** How many alerts had each outcome (opened, deduplicated, resolved, …). */
+  outcomes: Record<string, number>;
+  /** The incidents that opened, reopened or resolved, each once. */
+  changes: [string, IngestChange][];
+  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
+  skipped: { heartbeats: number; informational: number };
+}
+
 export function ingestProcessor(deps: IngestProcessorDeps) {
-  return async (job: Job<IngestJob>): Promise<IngestJobResult> => {
+  return async (job: Job<IngestJob>): Promise<IngestResult> => {
     const parsed = IngestJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed ingest job: ${parsed.error.message}`);
     if (job.id === undefined) throw new UnrecoverableError("ingest job has no id");
@@ -110,6 +115,9 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     /** Incidents that fired again after resolving, with the delivery that reopened them. */
     const reopened = new Map<string, string>();
     const severityOf = new Map<string, Severity>();
+    /** What happened to each incident this delivery touched, for the log (first change wins). */
+    const changes = new Map<string, IngestChange>();
+    const counts: Record<string, number> = {};
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
       if (result.incidentId !== undefined) {
@@ -127,6 +135,13 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         continue;
       }
       deps.metrics.alertsProcessed.inc({ source: alert.source, outcome: result.outcome });
+      counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+      if (
+        result.incidentId !== undefined &&
+        !changes.has(result.incidentId) &&
+        (result.outcome === "opened" || result.outcome === "reopened" || result.outcome === "resolved")
+      )
+        changes.set(result.incidentId, result.outcome);
       if (result.outcome === "deduplicated") deps.metrics.alertsDeduplicated.inc({ source: alert.source });
       if (result.outcome === "reopened" && result.incidentId !== undefined) {
         reopened.set(result.incidentId, `${job.id}:${index}`);
@@ -169,6 +184,12 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
       })),
     );
     for (const name of heardAgain) await deps.heartbeat?.store.clearSilent(name);
-    return { alerts: alerts.length, incidents: [...touched], skipped };
+    return {
+      alerts: alerts.length,
+      incidents: [...touched],
+      outcomes: counts,
+      changes: [...changes],
+      skipped,
+    };
   };
 }

@@ -188,9 +188,44 @@ export function enqueueRepairEscalation(
   );
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) =>
-    new Queue<T>(name, { connection, prefix, defaultJobOptions });
+/**
+ * Where a queue's jobs live in Redis. Jobs that name rows of the database (an incident id, an
+ * action id) live under the database's installation id (db/installation.ts): `INC-…-0001` of a
+ * rebuilt database, or of a second installation on the same REDIS_PREFIX, is another incident,
+ * and a delayed escalation or execution booked for the old one must never act on it, nor may the
+ * old job's id keep the new one from being booked. Accepted alerts (ingest) and the SigNoz poll
+ * name no row: they stay under the plain prefix, so an alert queued before a rebuild is not lost.
+ */
+export function queuePrefix(scope: QueueScope, queue: QueueName): string {
+  return queue === QUEUE_NAMES.ingest || queue === QUEUE_NAMES.signozPoll
+    ? scope.prefix
+    : rowScopedPrefix(scope);
+}
+
+/** The prefix of Redis keys that name rows of this database (card locks, dedup, storm cards, dialogues). */
+export const rowScopedPrefix = (scope: QueueScope): string => `${scope.prefix}:${scope.installation}`;
+
+export interface QueueScope {
+  /** REDIS_PREFIX */
+  prefix: string;
+  /** This database's installation id (db/installation.ts). */
+  installation: string;
+}
+
+/**
+ * `onError` hears each queue's connection errors (Redis away): without a listener BullMQ prints
+ * every one of them, with its stack, to the console, about once a second per queue.
+ */
+export function createQueues(
+  connection: ConnectionOptions,
+  scope: QueueScope,
+  onError: (error: Error) => void = () => undefined,
+): Queues {
+  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) => {
+    const created = new Queue<T>(name, { connection, prefix: queuePrefix(scope, name), defaultJobOptions });
+    created.on("error", onError);
+    return created;
+  };
   const queues = {
     ingest: queue<IngestJob>(QUEUE_NAMES.ingest, INGEST_JOB_OPTIONS),
     notify: queue<NotifyJob>(QUEUE_NAMES.notify, NOTIFY_JOB_OPTIONS),

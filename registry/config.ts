@@ -228,6 +228,7 @@ const EnvSchema = z.object({
   ),
   TELEGRAM_CHAT_ID: chatId,
   TELEGRAM_APPROVER_IDS: userIds,
+  TELEGRAM_VIEWER_IDS: userIds,
   TELEGRAM_ONCALL_USERNAMES: usernames,
   TELEGRAM_ROUTES: routes,
   ESCALATE_P0_SECONDS: integer(300, 1, 7 * 24 * 3600),
@@ -332,6 +333,20 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
   LLM_CHAIN: list(PROVIDERS, PROVIDERS),
   KUBECONFIG: optionalString,
+  // Set by the kubelet in every pod: with a mounted service-account token they are the in-cluster
+  // configuration, used when KUBECONFIG is not set.
+  KUBERNETES_SERVICE_HOST: optionalString,
+  KUBERNETES_SERVICE_PORT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, { error: "must be a port number" })
+      .transform(Number)
+      .optional(),
+  ),
+  /** Where the service account is mounted; a test points it at a directory laid out the same way. */
+  KUBERNETES_SERVICE_ACCOUNT_DIR: optionalString.transform(
+    (value) => value ?? "/var/run/secrets/kubernetes.io/serviceaccount",
+  ),
   DOCKER_HOST: optionalString.pipe(
     z
       .string()
@@ -373,6 +388,8 @@ function shape(env: z.output<typeof EnvSchema>) {
       apiRoot: env.TELEGRAM_API_ROOT,
       chatId: env.TELEGRAM_CHAT_ID,
       approverIds: env.TELEGRAM_APPROVER_IDS,
+      /** Who may read incidents in a private chat with the bot, besides the approvers. */
+      viewerIds: env.TELEGRAM_VIEWER_IDS,
       oncallUsernames: env.TELEGRAM_ONCALL_USERNAMES,
       routes: env.TELEGRAM_ROUTES,
     },
@@ -428,6 +445,15 @@ function shape(env: z.output<typeof EnvSchema>) {
       claude: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
     },
     kubeconfig: env.KUBECONFIG,
+    /** The API server and service account a pod sees; KUBECONFIG wins when both are there. */
+    kubeInCluster:
+      env.KUBERNETES_SERVICE_HOST === undefined || env.KUBERNETES_SERVICE_PORT === undefined
+        ? undefined
+        : {
+            host: env.KUBERNETES_SERVICE_HOST,
+            port: env.KUBERNETES_SERVICE_PORT,
+            serviceAccountDir: env.KUBERNETES_SERVICE_ACCOUNT_DIR,
+          },
     dockerHost: env.DOCKER_HOST,
     registryPath: env.REGISTRY_PATH,
   };

@@ -124,6 +124,14 @@ export function unpackCallbackData(data: string): CallbackData | undefined {
   const [, verb, id, arg] = packed.data;
   const parsed = CallbackDataSchema.safeParse({ verb, id, ...(arg === undefined ? {} : { arg }) });
   if (!parsed.success) return undefined;
+  // Approve and Reject name a proposal the bot made (`#<id>`, id ≥ 1): `#0` or `#x!` names none,
+  // and must not fall back to "whatever is pending" like a card too old to name one
+  if (
+    parsed.data.arg !== undefined &&
+    VERBS_WITH_ACTION.includes(parsed.data.verb) &&
+    actionIdOf({ verb: parsed.data.verb, id: parsed.data.id, arg: parsed.data.arg }) === undefined
+  )
+    return undefined;
   return {
     verb: parsed.data.verb,
     id: parsed.data.id,

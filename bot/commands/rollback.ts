@@ -21,6 +21,8 @@ export interface RollbackCommandDeps {
   kubeConfigured: boolean;
   preview: (target: RollbackTarget) => Promise<RollbackPreview>;
   request: (input: RollbackTarget & { userId: number; actor: string }) => Promise<RollbackRequest>;
+  /** Audits a refused /rollback (someone who is not an approver). */
+  refused: (input: { userId: number; username?: string; text: string }) => Promise<void>;
 }
 
 /** How long the Confirm button waits; the revisions it shows may be stale after that. */
@@ -134,6 +136,12 @@ export function rollbackCommand(deps: RollbackCommandDeps): Composer<BotContext>
   );
   composer.command("rollback", async (ctx) => {
     if (ctx.from === undefined || !deps.approverIds.includes(ctx.from.id)) {
+      if (ctx.from !== undefined)
+        await deps.refused({
+          userId: ctx.from.id,
+          ...(ctx.from.username === undefined ? {} : { username: ctx.from.username }),
+          text: (ctx.message?.text ?? "/rollback").slice(0, 128),
+        });
       await ctx.reply("Only approvers may request a rollback.");
       return;
     }

@@ -9,11 +9,28 @@
 // - a deleted pod is replaced by its ReplicaSet under a new name;
 // - status, observedGeneration and the revision annotation are written by the controller after the
 //   write that caused them has been answered, as in a real cluster.
-// Simplified: a deleted pod disappears at once (its grace period is only recorded), there is no
-// progress deadline, and only the resources below exist.
+// - a deleted pod stays Terminating (deletionTimestamp = now + its grace period) until its kubelet
+//   confirms; a pod on a lost node is never confirmed and stays Terminating until force-deleted, while
+//   its ReplicaSet already creates the replacement (terminating pods are not counted);
+// - PodDisruptionBudgets and the Eviction subresource (policy/v1) with the API server's checks;
+// - `strategy: Recreate` (every old pod gone before a new one starts), `progressDeadlineSeconds`
+//   (Progressing False, ProgressDeadlineExceeded), and HorizontalPodAutoscalers (autoscaling/v2) that
+//   put a manually scaled target back to their own count;
+// - RBAC: every request is authorised by verb, resource, subresource, API group and namespace against
+//   the rules given to its bearer token, and refused with the API server's 403 Status;
+// - HTTPS with a CA of its own (`tls: true`), and a service-account directory written the way a pod
+//   sees it (token, ca.crt, namespace), so in-cluster configuration can be tested.
+// Sources of the real behaviour are noted beside each part. Simplified: a kubelet confirms a deletion
+// after `podTerminationDelayMs` (or the grace period when shorter); a lost node's pods turn unready at
+// once (the real node controller waits about 40 s) and are never evicted by taint (the real one does
+// after 300 s); a removed Node's pods are not garbage-collected (the real PodGC force-deletes them);
+// and only the resources below exist.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import { promisify } from "node:util";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +43,8 @@ export const REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-hi
 export const POD_TEMPLATE_HASH = "pod-template-hash";
 const DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas";
 const NODE_NAME = "emulator-node";
+const DEFAULT_GRACE_SECONDS = 30;
+const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 
 // ─── Public types ────────────────────────────────────────────────────────────────────────────
 
@@ -34,6 +53,62 @@ export interface KubeEmulatorOptions {
   readonly token?: string;
   /** How long a new pod takes to become Ready; 0 makes it Ready when created. Default 200. */
   readonly podReadyDelayMs?: number;
+  /**
+   * How long a kubelet takes to confirm a graceful deletion (its containers stopped), capped by the
+   * grace period. Default 50.
+   */
+  readonly podTerminationDelayMs?: number;
+  /** Serve HTTPS with a CA of the emulator's own (written by `start`, see `caPath`). Default false. */
+  readonly tls?: boolean;
+  /** How long the HPA controller takes to put a manually scaled target back. Default 100. */
+  readonly hpaSyncMs?: number;
+}
+
+/** One RBAC PolicyRule (rbac.authorization.k8s.io/v1): `"*"` matches everything in its list. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  /** Resources, with subresources as `pods/eviction`, `deployments/scale`. */
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[] | undefined;
+}
+
+/** A service account and what it may do: Role rules per namespace, ClusterRole rules cluster-wide. */
+export interface ServiceAccountGrant {
+  readonly namespace: string;
+  readonly name: string;
+  /** Default: a random token. */
+  readonly token?: string;
+  readonly roles: Readonly<Record<string, readonly PolicyRule[]>>;
+  readonly clusterRules?: readonly PolicyRule[];
+}
+
+/** What the authoriser sees of a request (the API server's request attributes). */
+export interface RequestAttributes {
+  readonly verb: string;
+  readonly apiGroup: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+export interface SeedPodDisruptionBudget {
+  readonly namespace: string;
+  readonly name: string;
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly minAvailable?: number;
+  readonly maxUnavailable?: number;
+  readonly unhealthyPodEvictionPolicy?: "IfHealthyBudget" | "AlwaysAllow";
+}
+
+export interface SeedHorizontalPodAutoscaler {
+  readonly namespace: string;
+  readonly name: string;
+  /** The Deployment it scales. */
+  readonly deployment: string;
+  readonly minReplicas?: number;
+  readonly maxReplicas: number;
 }
 
 export interface SeedDeployment {
@@ -44,6 +119,12 @@ export interface SeedDeployment {
   /** Labels of the deployment, its selector and its pod template. Default `{ app: name }`. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly containerName?: string;
+  /** `spec.strategy.type`; default RollingUpdate. */
+  readonly strategy?: "RollingUpdate" | "Recreate";
+  /** `spec.progressDeadlineSeconds`; default 600 as on the real API server. */
+  readonly progressDeadlineSeconds?: number;
+  /** `spec.template.spec.terminationGracePeriodSeconds`; default 30. */
+  readonly terminationGracePeriodSeconds?: number;
 }
 
 export interface SeedEvent {
@@ -58,6 +139,10 @@ export interface SeedEvent {
 }
 
 export interface RequestRecord {
+  /** The authoriser's view of the request; undefined for paths that name no resource. */
+  readonly attributes?: RequestAttributes;
+  /** The authenticated user ("system:admin" for the emulator's own token). */
+  readonly user?: string;
   readonly method: string;
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
@@ -70,6 +155,8 @@ export interface PodDeletion {
   readonly namespace: string;
   readonly name: string;
   readonly gracePeriodSeconds?: number;
+  /** Through the Eviction subresource rather than DELETE. */
+  readonly eviction?: boolean;
 }
 
 // ─── Stored objects (the wire shapes, as the API server sends them) ──────────────────────────
@@ -183,7 +270,47 @@ interface StatefulSet {
   status: { replicas: number; readyReplicas: number };
 }
 
+interface Node {
+  apiVersion: "v1";
+  kind: "Node";
+  metadata: Omit<ObjectMeta, "namespace"> & { namespace: string };
+  spec: { taints?: { key: string; effect: string }[] };
+  status: { conditions: JsonObject[] };
+}
+
+interface PodDisruptionBudget {
+  apiVersion: "policy/v1";
+  kind: "PodDisruptionBudget";
+  metadata: ObjectMeta;
+  spec: {
+    selector: { matchLabels: Labels };
+    minAvailable?: number;
+    maxUnavailable?: number;
+    unhealthyPodEvictionPolicy?: string;
+  };
+  status: JsonObject;
+}
+
+interface HorizontalPodAutoscaler {
+  apiVersion: "autoscaling/v2";
+  kind: "HorizontalPodAutoscaler";
+  metadata: ObjectMeta;
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    minReplicas: number;
+    maxReplicas: number;
+  };
+  status: { currentReplicas: number; desiredReplicas: number };
+}
+
 type Listable = { metadata: { name: string; namespace: string; labels?: Labels | undefined } };
+
+interface Identity {
+  user: string;
+  /** Undefined: every request is allowed (the emulator's own admin token). */
+  roles?: Readonly<Record<string, readonly PolicyRule[]>>;
+  clusterRules?: readonly PolicyRule[];
+}
 
 /** The API server's error body; `client-node` hands it back in `ApiException.body`. */
 class StatusError extends Error {
@@ -234,6 +361,39 @@ const invalid = (kind: string, name: string, causes: { field: string; message: s
 
 const badRequest = (message: string) => new StatusError(400, "BadRequest", message);
 
+/**
+ * The authoriser's refusal, worded as the API server's forbidden Status (apiserver's
+ * responsewriters.forbiddenMessage and errors.NewForbidden; seen verbatim in e.g. cilium/cilium#7010
+ * and target/pod-reaper#89): `pods "x" is forbidden: User "system:serviceaccount:ns:sa" cannot
+ * delete resource "pods" in API group "" in the namespace "ns"`; a list names no object.
+ */
+function forbidden(user: string, a: RequestAttributes): StatusError {
+  const qualified = a.apiGroup === "" ? a.resource : `${a.resource}.${a.apiGroup}`;
+  const resource = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
+  const scope =
+    a.namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(a.namespace)}`;
+  const reason = `User ${JSON.stringify(user)} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.apiGroup)} ${scope}`;
+  const subject = a.name === undefined ? qualified : `${qualified} ${JSON.stringify(a.name)}`;
+  return new StatusError(403, "Forbidden", `${subject} is forbidden: ${reason}`, {
+    ...(a.name === undefined ? {} : { name: a.name }),
+    ...(a.apiGroup === "" ? {} : { group: a.apiGroup }),
+    kind: a.resource,
+  });
+}
+
+function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
+  const resource = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
+  const has = (list: readonly string[], value: string) => list.includes("*") || list.includes(value);
+  return (
+    has(rule.apiGroups, a.apiGroup) &&
+    has(rule.resources, resource) &&
+    has(rule.verbs, a.verb) &&
+    (rule.resourceNames === undefined ||
+      rule.resourceNames.length === 0 ||
+      (a.name !== undefined && rule.resourceNames.includes(a.name)))
+  );
+}
+
 // ─── The emulator ────────────────────────────────────────────────────────────────────────────
 
 export class KubeEmulator {
@@ -243,6 +403,18 @@ export class KubeEmulator {
   /** Every pod deletion with the grace period the client asked for. */
   readonly deletions: PodDeletion[] = [];
   podReadyDelayMs: number;
+  podTerminationDelayMs: number;
+  readonly hpaSyncMs: number;
+  private readonly tls: boolean;
+  private readonly identities = new Map<string, Identity>();
+  private readonly nodes = new Map<string, Node>();
+  /** Nodes whose kubelet stopped answering: their pods are never confirmed deleted. */
+  private readonly lostNodes = new Set<string>();
+  private readonly budgets = new Map<string, PodDisruptionBudget>();
+  private readonly autoscalers = new Map<string, HorizontalPodAutoscaler>();
+  /** Per deployment: when its rollout last made progress (ms), for the progress deadline. */
+  private readonly progressAt = new Map<string, number>();
+  private ca = "";
 
   private readonly deployments = new Map<string, Deployment>();
   private readonly replicaSets = new Map<string, ReplicaSet>();
@@ -262,6 +434,16 @@ export class KubeEmulator {
   constructor(options: KubeEmulatorOptions = {}) {
     this.token = options.token ?? `emulator-${randomBytes(8).toString("hex")}`;
     this.podReadyDelayMs = options.podReadyDelayMs ?? 200;
+    this.podTerminationDelayMs = options.podTerminationDelayMs ?? 50;
+    this.hpaSyncMs = options.hpaSyncMs ?? 100;
+    this.tls = options.tls ?? false;
+    this.identities.set(this.token, { user: "system:admin" });
+    this.addNode(NODE_NAME);
+  }
+
+  /** The CA certificate (PEM file) that signed the server's certificate; "" without `tls`. */
+  get caPath(): string {
+    return this.ca === "" ? "" : join(this.dir ?? "", "ca.crt");
   }
 
   get baseUrl(): string {
@@ -275,12 +457,78 @@ export class KubeEmulator {
 
   async start(): Promise<this> {
     this.dir = await mkdtemp(join(tmpdir(), "kube-emulator-"));
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) =>
+      void this.handle(request, response);
+    const server = this.tls
+      ? createTlsServer(await this.makeCertificates(this.dir), handler)
+      : createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const scheme = this.tls ? "https" : "http";
+    this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.kubeconfig = await this.writeKubeconfig(this.token);
     return this;
+  }
+
+  /** The port clients reach (what KUBERNETES_SERVICE_PORT says inside a pod). */
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /**
+   * A CA and a server certificate for 127.0.0.1 signed by it, made with the openssl CLI (EC keys:
+   * fast). The real API server's certificate is signed by the cluster CA a pod finds in ca.crt.
+   */
+  private async makeCertificates(dir: string): Promise<{ key: string; cert: string }> {
+    const run = promisify(execFile);
+    const at = (file: string) => join(dir, file);
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    await run("openssl", [
+      "req", "-x509", ...ec, "-keyout", at("ca.key"), "-out", at("ca.crt"), "-days", "2",
+      "-subj", "/CN=kube-emulator-ca",
+      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    ]); // prettier-ignore
+    await run("openssl", [
+      "req", ...ec, "-keyout", at("server.key"), "-out", at("server.csr"), "-subj", "/CN=kube-apiserver",
+    ]); // prettier-ignore
+    await writeFile(
+      at("server.ext"),
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n",
+    );
+    await run("openssl", [
+      "x509", "-req", "-in", at("server.csr"), "-CA", at("ca.crt"), "-CAkey", at("ca.key"),
+      "-CAcreateserial", "-out", at("server.crt"), "-days", "2", "-extfile", at("server.ext"),
+    ]); // prettier-ignore
+    this.ca = await readFile(at("ca.crt"), "utf8");
+    return { key: await readFile(at("server.key"), "utf8"), cert: await readFile(at("server.crt"), "utf8") };
+  }
+
+  /**
+   * A service account bound to Roles (per namespace) and a ClusterRole; returns its bearer token.
+   * Requests with that token are authorised against exactly these rules (RBAC denies by default).
+   */
+  grant(account: ServiceAccountGrant): string {
+    const token = account.token ?? `sa-${randomBytes(12).toString("hex")}`;
+    this.identities.set(token, {
+      user: `system:serviceaccount:${account.namespace}:${account.name}`,
+      roles: account.roles,
+      clusterRules: account.clusterRules ?? [],
+    });
+    return token;
+  }
+
+  /**
+   * A directory laid out as a pod's /var/run/secrets/kubernetes.io/serviceaccount: `token`,
+   * `ca.crt` (this server's CA) and `namespace`. Needs `tls`.
+   */
+  async writeServiceAccountDir(token: string, namespace: string): Promise<string> {
+    if (this.dir === undefined || this.ca === "") throw new Error("start the emulator with tls first");
+    const path = join(this.dir, `serviceaccount-${randomBytes(4).toString("hex")}`);
+    await mkdir(path);
+    await writeFile(join(path, "token"), token);
+    await writeFile(join(path, "ca.crt"), this.ca);
+    await writeFile(join(path, "namespace"), namespace);
+    return path;
   }
 
   /** Another kubeconfig for this server; `token: undefined` gives one with no credentials at all. */
@@ -288,13 +536,16 @@ export class KubeEmulator {
     if (this.dir === undefined) throw new Error("start the emulator first");
     const path = join(this.dir, file);
     const user = token === undefined ? "{}" : `{ token: ${JSON.stringify(token)} }`;
+    // client-node refuses a plain http:// server unless TLS verification is switched off.
+    const trust = this.tls
+      ? `certificate-authority: ${JSON.stringify(join(this.dir, "ca.crt"))}`
+      : "insecure-skip-tls-verify: true";
     await writeFile(
       path,
       [
         "apiVersion: v1",
         "kind: Config",
-        // client-node refuses a plain http:// server unless TLS verification is switched off.
-        `clusters: [{ name: emulator, cluster: { server: ${JSON.stringify(this.url)}, insecure-skip-tls-verify: true } }]`,
+        `clusters: [{ name: emulator, cluster: { server: ${JSON.stringify(this.url)}, ${trust} } }]`,
         `users: [{ name: emulator, user: ${user} }]`,
         "contexts: [{ name: emulator, context: { cluster: emulator, user: emulator, namespace: default } }]",
         "current-context: emulator",
@@ -327,10 +578,17 @@ export class KubeEmulator {
       spec: {
         replicas: seed.replicas ?? 1,
         selector: { matchLabels: { ...labels } },
+        // The API server's defaults (apps/v1 SetDefaults_Deployment) are written out, as it does.
+        strategy:
+          seed.strategy === "Recreate"
+            ? { type: "Recreate" }
+            : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } },
+        progressDeadlineSeconds: seed.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
         template: {
           metadata: { labels: { ...labels } },
           spec: {
             containers: [{ name: seed.containerName ?? "app", image: seed.image ?? "registry.local/app:1" }],
+            terminationGracePeriodSeconds: seed.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
           },
         },
       },
@@ -358,6 +616,92 @@ export class KubeEmulator {
       },
       status: { replicas, readyReplicas: replicas },
     });
+  }
+
+  /** A Ready node; pods are scheduled on the Ready node with the fewest pods. */
+  addNode(name: string): void {
+    this.lostNodes.delete(name);
+    this.nodes.set(key("", name), {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { ...this.newMeta("", name), labels: { "kubernetes.io/hostname": name } },
+      spec: {},
+      status: { conditions: [{ ...condition("Ready", true), reason: "KubeletReady" }] },
+    });
+  }
+
+  /**
+   * The node's kubelet stops answering (powered off, cut off): as the node lifecycle controller
+   * does, the node's Ready condition becomes Unknown with the unreachable taint, and its pods' Ready
+   * condition False. Its pods are not replaced until deleted, and a deletion is never confirmed.
+   * Source: kubernetes.io docs, "Nodes" (node status, heartbeats) and "Taints and Tolerations".
+   */
+  loseNode(name: string): void {
+    const node = this.find(this.nodes, "", name, "nodes");
+    this.lostNodes.add(name);
+    node.status.conditions = [
+      {
+        ...condition("Ready", false, "NodeStatusUnknown"),
+        status: "Unknown",
+        message: "Kubelet stopped posting node status.",
+      },
+    ];
+    node.spec.taints = [{ key: "node.kubernetes.io/unreachable", effect: "NoExecute" }];
+    node.metadata.resourceVersion = this.nextVersion();
+    for (const pod of this.pods.values()) {
+      if (pod.spec.nodeName !== name) continue;
+      pod.status = { ...pod.status, conditions: notReadyConditions() };
+      pod.metadata.resourceVersion = this.nextVersion();
+    }
+    this.reconcileAll();
+  }
+
+  /** The Node object is deleted (the machine is gone for good); its pods stay as they were. */
+  removeNode(name: string): void {
+    this.find(this.nodes, "", name, "nodes");
+    this.lostNodes.add(name);
+    this.nodes.delete(key("", name));
+  }
+
+  /** A PodDisruptionBudget (policy/v1); its status is computed on every read and eviction. */
+  seedPodDisruptionBudget(seed: SeedPodDisruptionBudget): void {
+    this.budgets.set(key(seed.namespace, seed.name), {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { ...this.newMeta(seed.namespace, seed.name), generation: 1 },
+      spec: {
+        selector: { matchLabels: { ...seed.matchLabels } },
+        ...(seed.minAvailable === undefined ? {} : { minAvailable: seed.minAvailable }),
+        ...(seed.maxUnavailable === undefined ? {} : { maxUnavailable: seed.maxUnavailable }),
+        ...(seed.unhealthyPodEvictionPolicy === undefined
+          ? {}
+          : { unhealthyPodEvictionPolicy: seed.unhealthyPodEvictionPolicy }),
+      },
+      status: {},
+    });
+  }
+
+  /** A HorizontalPodAutoscaler (autoscaling/v2) that owns the Deployment's replica count. */
+  seedHorizontalPodAutoscaler(seed: SeedHorizontalPodAutoscaler): void {
+    const target = this.deployment(seed.namespace, seed.deployment);
+    const minReplicas = seed.minReplicas ?? 1;
+    const desired = Math.min(seed.maxReplicas, Math.max(minReplicas, target.spec.replicas));
+    this.autoscalers.set(key(seed.namespace, seed.name), {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { ...this.newMeta(seed.namespace, seed.name) },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: seed.deployment },
+        minReplicas,
+        maxReplicas: seed.maxReplicas,
+      },
+      status: { currentReplicas: target.spec.replicas, desiredReplicas: desired },
+    });
+  }
+
+  /** A pod as stored (Terminating ones included), or undefined once it is gone. */
+  pod(namespace: string, name: string): Readonly<Pod> | undefined {
+    return this.pods.get(key(namespace, name));
   }
 
   /** What `pods/{pod}/log` answers; `previous` is the log of the container that crashed before. */
@@ -395,13 +739,15 @@ export class KubeEmulator {
     this.goodTemplates.set(key(namespace, deployment), new Set(hashes));
   }
 
-  /** The names of the deployment's current pods, oldest first. */
+  /** The names of the deployment's current pods (not Terminating), oldest first. */
   podNames(namespace: string, deployment: string): string[] {
     const owners = new Set(this.ownedReplicaSets(namespace, deployment).map((rs) => rs.metadata.uid));
     return [...this.pods.values()]
       .filter(
         (pod) =>
-          pod.metadata.namespace === namespace && owners.has(pod.metadata.ownerReferences[0]?.uid ?? ""),
+          pod.metadata.namespace === namespace &&
+          pod.metadata.deletionTimestamp === undefined &&
+          owners.has(pod.metadata.ownerReferences[0]?.uid ?? ""),
       )
       .map((pod) => pod.metadata.name);
   }
@@ -417,15 +763,22 @@ export class KubeEmulator {
     const url = new URL(request.url ?? "/", this.url);
     const query = Object.fromEntries(url.searchParams);
     const contentType = request.headers["content-type"]?.split(";")[0]?.trim();
+    const method = request.method ?? "GET";
+    const attributes = requestAttributes(method, url);
     let body: unknown;
     let status: number;
+    let user: string | undefined;
     try {
       const raw = await readBody(request);
       if (raw.length > 0) body = parseJson(raw);
-      if (request.headers.authorization !== `Bearer ${this.token}`) {
-        throw new StatusError(401, "Unauthorized", "Unauthorized");
-      }
-      const answer = this.route(request.method ?? "GET", url, contentType, body);
+      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+      const identity = bearer === undefined ? undefined : this.identities.get(bearer);
+      if (identity === undefined) throw new StatusError(401, "Unauthorized", "Unauthorized");
+      user = identity.user;
+      if (attributes === undefined)
+        throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+      if (!allows(identity, attributes)) throw forbidden(identity.user, attributes);
+      const answer = this.route(method, attributes, url, contentType, body);
       status = answer.status ?? 200;
       if (typeof answer.body === "string") {
         response.writeHead(status, { "content-type": "text/plain" }).end(answer.body);
@@ -443,7 +796,9 @@ export class KubeEmulator {
         .end(JSON.stringify(failure.toStatus()));
     }
     this.requests.push({
-      method: request.method ?? "GET",
+      ...(attributes === undefined ? {} : { attributes }),
+      ...(user === undefined ? {} : { user }),
+      method,
       path: url.pathname,
       query,
       ...(contentType === undefined ? {} : { contentType }),
@@ -454,20 +809,15 @@ export class KubeEmulator {
 
   private route(
     method: string,
+    a: RequestAttributes,
     url: URL,
     contentType: string | undefined,
     body: unknown,
   ): { status?: number; body: unknown } {
-    const match =
-      /^\/(api\/v1|apis\/apps\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(
-        url.pathname,
-      );
-    if (match === null)
-      throw new StatusError(404, "NotFound", "the server could not find the requested resource");
-    const [, group, namespace, resource = "", name, sub] = match;
-    const target = `${method} ${group === "api/v1" ? "" : "apps/"}${resource}${name === undefined ? "" : "/name"}${sub === undefined ? "" : `/${sub}`}`;
+    const target = `${method} ${a.apiGroup === "" ? "" : `${a.apiGroup}/`}${a.resource}${a.name === undefined ? "" : "/name"}${a.subresource === undefined ? "" : `/${a.subresource}`}`;
+    const namespace = a.namespace;
     const ns = namespace ?? "";
-    const n = name ?? "";
+    const n = a.name ?? "";
     const params = url.searchParams;
     switch (target) {
       case "GET apps/deployments":
@@ -500,16 +850,42 @@ export class KubeEmulator {
         return { body: this.find(this.pods, ns, n, "pods") };
       case "DELETE pods/name":
         return { body: this.deletePod(ns, n, params, body) };
+      case "POST pods/name/eviction":
+        return { status: 201, body: this.evict(ns, n, body) };
       case "GET pods/name/log":
         return { body: this.podLog(ns, n, params) };
       case "GET events":
         return { body: this.list("EventList", "v1", eventMap(this.events), namespace, params) };
+      case "GET nodes":
+        return { body: this.list("NodeList", "v1", this.nodes, undefined, params) };
+      case "GET nodes/name":
+        return { body: this.find(this.nodes, "", n, "nodes") };
+      case "GET policy/poddisruptionbudgets":
+        this.budgets.forEach((pdb) => this.writeBudgetStatus(pdb));
+        return { body: this.list("PodDisruptionBudgetList", "policy/v1", this.budgets, namespace, params) };
+      case "GET policy/poddisruptionbudgets/name": {
+        const pdb = this.find(this.budgets, ns, n, "poddisruptionbudgets.policy");
+        this.writeBudgetStatus(pdb);
+        return { body: pdb };
+      }
+      case "GET autoscaling/horizontalpodautoscalers":
+        return {
+          body: this.list(
+            "HorizontalPodAutoscalerList",
+            "autoscaling/v2",
+            this.autoscalers,
+            namespace,
+            params,
+          ),
+        };
+      case "GET autoscaling/horizontalpodautoscalers/name":
+        return { body: this.find(this.autoscalers, ns, n, "horizontalpodautoscalers.autoscaling") };
       default:
-        if (/^(GET|PATCH|PUT|DELETE|POST) /.test(target) && KNOWN_RESOURCES.has(resource)) {
+        if (/^(GET|PATCH|PUT|DELETE|POST) /.test(target) && KNOWN_RESOURCES.has(a.resource)) {
           throw new StatusError(
             405,
             "MethodNotAllowed",
-            `the server does not allow this method on ${resource}`,
+            `the server does not allow this method on ${a.resource}`,
           );
         }
         throw new StatusError(404, "NotFound", "the server could not find the requested resource");
@@ -597,6 +973,7 @@ export class KubeEmulator {
     };
     this.deployments.set(key(current.metadata.namespace, current.metadata.name), stored);
     this.later(0, () => this.reconcileByName(stored.metadata.namespace, stored.metadata.name));
+    this.syncAutoscalers(stored);
     return stored;
   }
 
@@ -658,25 +1035,172 @@ export class KubeEmulator {
         ? fromBody.data.gracePeriodSeconds
         : undefined;
     this.deletions.push({ namespace, name, ...(grace === undefined ? {} : { gracePeriodSeconds: grace }) });
-    this.pods.delete(key(namespace, name));
-    const container = pod.spec.containers[0]?.name ?? "app";
-    this.recordEvent(
-      namespace,
-      { kind: "Pod", name },
-      "Killing",
-      `Stopping container ${container}`,
-      "Normal",
+    return this.terminate(pod, grace);
+  }
+
+  /**
+   * A graceful deletion (pod termination in the kubernetes.io docs, "Pod Lifecycle"): the API server
+   * sets deletionTimestamp to now plus the grace period (the request's, else the pod's
+   * terminationGracePeriodSeconds) and keeps the object; the kubelet stops the containers and then
+   * confirms, which removes it. A pod on a lost node is never confirmed: it stays Terminating until
+   * deleted with grace period 0 (`--force`). The ReplicaSet replaces it at once: Terminating pods
+   * are not counted. A second deletion may only shorten the grace period.
+   */
+  private terminate(pod: Pod, requested: number | undefined): Pod {
+    const { namespace, name } = pod.metadata;
+    const own =
+      typeof pod.spec.terminationGracePeriodSeconds === "number"
+        ? pod.spec.terminationGracePeriodSeconds
+        : DEFAULT_GRACE_SECONDS;
+    const grace = Math.max(
+      0,
+      Math.min(requested ?? own, pod.metadata.deletionGracePeriodSeconds ?? Infinity),
     );
+    const first = pod.metadata.deletionTimestamp === undefined;
+    if (first || grace < (pod.metadata.deletionGracePeriodSeconds ?? Infinity)) {
+      pod.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z");
+      pod.metadata.deletionGracePeriodSeconds = grace;
+      pod.metadata.resourceVersion = this.nextVersion();
+    }
+    if (first) {
+      pod.status = { ...pod.status, conditions: notReadyConditions() };
+      const container = pod.spec.containers[0]?.name ?? "app";
+      if (!this.lostNodes.has(pod.spec.nodeName)) {
+        this.recordEvent(
+          namespace,
+          { kind: "Pod", name },
+          "Killing",
+          `Stopping container ${container}`,
+          "Normal",
+        );
+      }
+    }
+    const stored = structuredClone(pod);
     const owner = this.ownerDeployment(pod);
+    const gone = () => {
+      if (this.pods.get(key(namespace, name)) !== pod) return;
+      this.pods.delete(key(namespace, name));
+      if (owner !== undefined) this.reconcileByName(namespace, owner);
+    };
+    if (grace === 0) gone();
+    else if (!this.lostNodes.has(pod.spec.nodeName)) {
+      this.later(Math.min(grace * 1000, this.podTerminationDelayMs), gone);
+    }
     if (owner !== undefined) this.later(0, () => this.reconcileByName(namespace, owner));
-    return {
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: grace,
-      },
-    } as Pod;
+    return stored;
+  }
+
+  /**
+   * POST pods/{name}/eviction (policy/v1 Eviction), as the API server's eviction REST handler does:
+   * a pod that is already Terminating, or not Running, is deleted without looking at budgets; with
+   * no PodDisruptionBudget it is deleted; more than one is a 500; an unhealthy pod may go when its
+   * budget is healthy (IfHealthyBudget, the default) or always (AlwaysAllow); otherwise one
+   * disruption must be allowed, else 429 TooManyRequests "Cannot evict pod as it would violate the
+   * pod's disruption budget." with a DisruptionBudget cause. Sources: kubernetes.io "API-initiated
+   * Eviction" and "Specifying a Disruption Budget"; the 429 body as in kubernetes/kubernetes#36409.
+   */
+  private evict(namespace: string, name: string, body: unknown): JsonObject {
+    const pod = this.find(this.pods, namespace, name, "pods");
+    const eviction = z
+      .looseObject({
+        metadata: z.looseObject({ name: z.string().optional() }).optional(),
+        deleteOptions: z.looseObject({ gracePeriodSeconds: z.number().int().optional() }).optional(),
+      })
+      .safeParse(body ?? {});
+    if (!eviction.success) throw badRequest("the body is not an Eviction");
+    if (eviction.data.metadata?.name !== undefined && eviction.data.metadata.name !== name) {
+      throw badRequest("name in URL does not match name in Eviction object");
+    }
+    const grace = eviction.data.deleteOptions?.gracePeriodSeconds;
+    const evicted = (): JsonObject => {
+      this.deletions.push({
+        namespace,
+        name,
+        ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
+        eviction: true,
+      });
+      this.terminate(pod, grace);
+      return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
+    };
+    const phase = pod.status.phase;
+    if (pod.metadata.deletionTimestamp !== undefined || phase !== "Running") return evicted();
+    const budgets = [...this.budgets.values()].filter(
+      (pdb) =>
+        pdb.metadata.namespace === namespace &&
+        Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => pod.metadata.labels[k] === v),
+    );
+    const [budget, another] = budgets;
+    if (budget === undefined) return evicted();
+    if (another !== undefined) {
+      throw new StatusError(
+        500,
+        "InternalError",
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+      );
+    }
+    const status = this.writeBudgetStatus(budget);
+    if (!isReady(pod)) {
+      const policy = budget.spec.unhealthyPodEvictionPolicy ?? "IfHealthyBudget";
+      if (policy === "AlwaysAllow" || status.currentHealthy >= status.desiredHealthy) return evicted();
+    }
+    if (status.disruptionsAllowed <= 0) {
+      throw new StatusError(
+        429,
+        "TooManyRequests",
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        {
+          causes: [
+            {
+              reason: "DisruptionBudget",
+              message: `The disruption budget ${budget.metadata.name} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`,
+            },
+          ],
+        },
+      );
+    }
+    const answer = evicted();
+    this.writeBudgetStatus(budget);
+    return answer;
+  }
+
+  /**
+   * The disruption controller's arithmetic: healthy pods are the selected, Ready, not Terminating
+   * ones; minAvailable, else the expected count less maxUnavailable, is the healthy floor.
+   */
+  private writeBudgetStatus(pdb: PodDisruptionBudget) {
+    const selected = [...this.pods.values()].filter(
+      (pod) =>
+        pod.metadata.namespace === pdb.metadata.namespace &&
+        Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => pod.metadata.labels[k] === v),
+    );
+    const live = selected.filter((pod) => pod.metadata.deletionTimestamp === undefined);
+    const currentHealthy = live.filter(isReady).length;
+    const expectedPods = live.length;
+    const desiredHealthy =
+      pdb.spec.minAvailable ?? Math.max(0, expectedPods - (pdb.spec.maxUnavailable ?? 0));
+    const disruptionsAllowed = Math.max(0, currentHealthy - desiredHealthy);
+    const status = {
+      observedGeneration: pdb.metadata.generation ?? 1,
+      currentHealthy,
+      desiredHealthy,
+      expectedPods,
+      disruptionsAllowed,
+    };
+    pdb.status = {
+      ...status,
+      conditions: [
+        {
+          type: "DisruptionAllowed",
+          status: disruptionsAllowed > 0 ? "True" : "False",
+          reason: disruptionsAllowed > 0 ? "SufficientPods" : "InsufficientPods",
+          lastTransitionTime: new Date().toISOString(),
+          observedGeneration: pdb.metadata.generation ?? 1,
+        },
+      ],
+    };
+    return status;
   }
 
   private podLog(namespace: string, name: string, params: URLSearchParams): string {
@@ -733,13 +1257,21 @@ export class KubeEmulator {
     };
 
     const desired = deployment.spec.replicas;
-    this.scaleReplicaSet(deployment, newRs, desired, options);
-    // Old pods go only as new ones become Ready, so the deployment never drops below its replicas.
-    let oldBudget = Math.max(0, desired - this.readyPods(newRs).length);
-    for (const rs of old.sort((a, b) => revisionOf(b) - revisionOf(a))) {
-      const keep = Math.min(rs.spec.replicas, oldBudget);
-      oldBudget -= keep;
-      this.scaleReplicaSet(deployment, rs, keep, options);
+    if (strategyOf(deployment) === "Recreate") {
+      // Recreate (kubernetes.io "Deployments", Strategy): every old pod is killed, and new ones are
+      // created only once no old pod is left, Terminating ones included; downtime is expected.
+      for (const rs of old) this.scaleReplicaSet(deployment, rs, 0, options);
+      const oldLeft = old.some((rs) => this.allPodsOf(rs).length > 0);
+      this.scaleReplicaSet(deployment, newRs, oldLeft ? newRs.spec.replicas : desired, options);
+    } else {
+      this.scaleReplicaSet(deployment, newRs, desired, options);
+      // Old pods go only as new ones become Ready, so the deployment never drops below its replicas.
+      let oldBudget = Math.max(0, desired - this.readyPods(newRs).length);
+      for (const rs of old.sort((a, b) => revisionOf(b) - revisionOf(a))) {
+        const keep = Math.min(rs.spec.replicas, oldBudget);
+        oldBudget -= keep;
+        this.scaleReplicaSet(deployment, rs, keep, options);
+      }
     }
     this.writeDeploymentStatus(deployment, newRs, owned.includes(newRs) ? owned : [...owned, newRs]);
     // A controller's write is a write: clients holding the old resourceVersion now get 409.
@@ -807,13 +1339,16 @@ export class KubeEmulator {
     const pods = this.podsOf(rs);
     for (let i = pods.length; i < replicas; i++)
       this.createPod(deployment, rs, options.podsReadyNow ?? false);
-    // Scale down removes pods that are not Ready first, then the newest.
+    // Scale down deletes pods that are not Ready first, then the newest; each terminates gracefully.
     const surplus = pods
       .sort(
         (a, b) => Number(isReady(a)) - Number(isReady(b)) || b.metadata.name.localeCompare(a.metadata.name),
       )
       .slice(0, Math.max(0, pods.length - replicas));
-    for (const pod of surplus) this.pods.delete(key(pod.metadata.namespace, pod.metadata.name));
+    for (const pod of surplus) {
+      if (options.podsReadyNow === true) this.pods.delete(key(pod.metadata.namespace, pod.metadata.name));
+      else this.terminate(pod, undefined);
+    }
     const now = this.podsOf(rs);
     const ready = now.filter(isReady).length;
     rs.status = {
@@ -839,7 +1374,7 @@ export class KubeEmulator {
           : { annotations: { ...rs.spec.template.metadata.annotations } }),
         ownerReferences: [ownerRef("apps/v1", "ReplicaSet", rs.metadata.name, rs.metadata.uid)],
       },
-      spec: { ...structuredClone(rs.spec.template.spec), nodeName: NODE_NAME },
+      spec: { ...structuredClone(rs.spec.template.spec), nodeName: this.schedule(rs.metadata.uid) },
       status: pendingStatus(rs.spec.template),
     };
     this.pods.set(key(namespace, name), pod);
@@ -853,7 +1388,10 @@ export class KubeEmulator {
     const good = this.goodTemplates.get(key(namespace, deployment.metadata.name));
     const crashes = good !== undefined && !good.has(rs.metadata.labels[POD_TEMPLATE_HASH] ?? "");
     const start = () => {
-      if (!this.pods.has(key(namespace, name))) return;
+      const now = this.pods.get(key(namespace, name));
+      if (now === undefined || now.metadata.deletionTimestamp !== undefined) return;
+      // No Ready node: the pod stays Pending (unschedulable), as on a cluster whose nodes are all gone.
+      if (pod.spec.nodeName === "" || this.lostNodes.has(pod.spec.nodeName)) return;
       pod.status = crashes ? crashLoopStatus(rs.spec.template) : runningStatus(rs.spec.template);
       pod.metadata.resourceVersion = this.nextVersion();
       if (crashes) {
@@ -894,6 +1432,8 @@ export class KubeEmulator {
       }).filter(([, value]) => value > 0),
     );
     const now = new Date().toISOString();
+    const exceeded =
+      !complete && this.progressDeadlinePassed(deployment, `${newRs.metadata.name}/${updated}/${ready}`);
     deployment.status = {
       observedGeneration: deployment.metadata.generation,
       ...counts,
@@ -905,18 +1445,89 @@ export class KubeEmulator {
           lastUpdateTime: now,
           lastTransitionTime: now,
         },
+        // kubernetes.io "Deployments", Failed Deployment: past progressDeadlineSeconds without
+        // progress, Progressing turns False with reason ProgressDeadlineExceeded.
         {
           type: "Progressing",
-          status: "True",
-          reason: complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+          status: exceeded ? "False" : "True",
+          reason: complete
+            ? "NewReplicaSetAvailable"
+            : exceeded
+              ? "ProgressDeadlineExceeded"
+              : "ReplicaSetUpdated",
           message: complete
             ? `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`
-            : `ReplicaSet "${newRs.metadata.name}" is progressing.`,
+            : exceeded
+              ? `ReplicaSet "${newRs.metadata.name}" has timed out progressing.`
+              : `ReplicaSet "${newRs.metadata.name}" is progressing.`,
           lastUpdateTime: now,
           lastTransitionTime: now,
         },
       ],
     };
+  }
+
+  /**
+   * Whether a rollout that is not complete has gone `progressDeadlineSeconds` without progress (a new
+   * pod created or becoming Ready); schedules the controller's look at the deadline.
+   */
+  private progressDeadlinePassed(deployment: Deployment, progress: string): boolean {
+    if (deployment.spec.paused === true) return false;
+    const id = `${key(deployment.metadata.namespace, deployment.metadata.name)}#${progress}`;
+    const deadlineMs = progressDeadlineOf(deployment) * 1000;
+    const since = this.progressAt.get(id);
+    if (since === undefined) {
+      for (const k of this.progressAt.keys())
+        if (k.startsWith(`${key(deployment.metadata.namespace, deployment.metadata.name)}#`))
+          this.progressAt.delete(k);
+      this.progressAt.set(id, Date.now());
+      const { namespace, name } = deployment.metadata;
+      this.later(deadlineMs + 10, () => this.reconcileByName(namespace, name));
+      return false;
+    }
+    return Date.now() - since >= deadlineMs;
+  }
+
+  /**
+   * The scheduler, reduced to its spreading: the Ready node with the fewest live pods of this
+   * ReplicaSet, then the fewest live pods at all ("" when no node is Ready).
+   */
+  private schedule(owner: string): string {
+    const live = [...this.pods.values()].filter((pod) => pod.metadata.deletionTimestamp === undefined);
+    const load = (node: string, own: boolean) =>
+      live.filter(
+        (pod) =>
+          pod.spec.nodeName === node && (!own || pod.metadata.ownerReferences.some((o) => o.uid === owner)),
+      ).length;
+    const ready = [...this.nodes.values()]
+      .map((node) => node.metadata.name)
+      .filter((node) => !this.lostNodes.has(node))
+      .sort((a, b) => load(a, true) - load(b, true) || load(a, false) - load(b, false) || a.localeCompare(b));
+    return ready[0] ?? "";
+  }
+
+  /** The HPA controller: a target whose replicas differ from the autoscaler's count is put back. */
+  private syncAutoscalers(deployment: Deployment): void {
+    const { namespace, name } = deployment.metadata;
+    for (const hpa of this.autoscalers.values()) {
+      if (hpa.metadata.namespace !== namespace || hpa.spec.scaleTargetRef.name !== name) continue;
+      if (hpa.spec.scaleTargetRef.kind !== "Deployment") continue;
+      const desired = hpa.status.desiredReplicas;
+      if (deployment.spec.replicas === desired) continue;
+      this.later(this.hpaSyncMs, () => {
+        const current = this.deployments.get(key(namespace, name));
+        if (current === undefined || current.spec.replicas === desired) return;
+        this.recordEvent(
+          namespace,
+          { kind: "HorizontalPodAutoscaler", name: hpa.metadata.name },
+          "SuccessfulRescale",
+          `New size: ${desired}; reason: the replica count is the autoscaler's`,
+          "Normal",
+        );
+        this.store(current, { ...current, spec: { ...current.spec, replicas: desired } });
+        hpa.status = { currentReplicas: desired, desiredReplicas: desired };
+      });
+    }
   }
 
   // ─── Helpers over the stores ───────────────────────────────────────────────────────────────
@@ -928,7 +1539,12 @@ export class KubeEmulator {
     );
   }
 
+  /** The ReplicaSet's live pods: Terminating ones no longer count (the controller replaces them). */
   private podsOf(rs: ReplicaSet): Pod[] {
+    return this.allPodsOf(rs).filter((pod) => pod.metadata.deletionTimestamp === undefined);
+  }
+
+  private allPodsOf(rs: ReplicaSet): Pod[] {
     return [...this.pods.values()].filter((pod) =>
       pod.metadata.ownerReferences.some((o) => o.uid === rs.metadata.uid),
     );
@@ -997,6 +1613,8 @@ export class KubeEmulator {
       this.timers.delete(timer);
       run();
     }, ms);
+    // the server keeps the process alive while it listens; a 600 s progress deadline must not
+    timer.unref();
     this.timers.add(timer);
   }
 }
@@ -1034,6 +1652,25 @@ function containerStatus(
     state,
     lastState,
   };
+}
+
+function notReadyConditions(): JsonObject[] {
+  return [
+    condition("PodScheduled", true),
+    condition("Initialized", true),
+    condition("ContainersReady", false, "ContainersNotReady"),
+    condition("Ready", false, "ContainersNotReady"),
+  ];
+}
+
+function strategyOf(deployment: Deployment): string {
+  const strategy = (deployment.spec as { strategy?: { type?: unknown } }).strategy;
+  return typeof strategy?.type === "string" ? strategy.type : "RollingUpdate";
+}
+
+function progressDeadlineOf(deployment: Deployment): number {
+  const seconds = (deployment.spec as { progressDeadlineSeconds?: unknown }).progressDeadlineSeconds;
+  return typeof seconds === "number" ? seconds : DEFAULT_PROGRESS_DEADLINE_SECONDS;
 }
 
 function pendingStatus(template: PodTemplate): JsonObject {
@@ -1345,7 +1982,58 @@ const KNOWN_RESOURCES = new Set([
   "daemonsets",
   "pods",
   "events",
+  "nodes",
+  "poddisruptionbudgets",
+  "horizontalpodautoscalers",
 ]);
+
+/** The API groups and versions served; any other path is a 404. */
+const SERVED_VERSIONS: Readonly<Record<string, string>> = {
+  "": "v1",
+  apps: "v1",
+  policy: "v1",
+  autoscaling: "v2",
+};
+
+/**
+ * A request as the authoriser sees it (apiserver's RequestInfo): verb from the method (GET of one
+ * object `get`, of a collection `list`, or `watch`), group, resource, subresource, namespace, name.
+ */
+function requestAttributes(method: string, url: URL): RequestAttributes | undefined {
+  const match =
+    /^\/(?:api\/(v1)|apis\/([a-z0-9.]+)\/(v[0-9a-z]+))(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(
+      url.pathname,
+    );
+  if (match === null) return undefined;
+  const [, core, group = "", version, namespace, resource = "", name, subresource] = match;
+  const apiGroup = core === undefined ? group : "";
+  if (SERVED_VERSIONS[apiGroup] !== (core ?? version)) return undefined;
+  const verbs: Record<string, string> = {
+    GET: name === undefined ? (url.searchParams.get("watch") === "true" ? "watch" : "list") : "get",
+    POST: "create",
+    PUT: "update",
+    PATCH: "patch",
+    DELETE: name === undefined ? "deletecollection" : "delete",
+  };
+  return {
+    verb: verbs[method] ?? method.toLowerCase(),
+    apiGroup,
+    resource,
+    ...(subresource === undefined ? {} : { subresource }),
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(name === undefined ? {} : { name }),
+  };
+}
+
+/** RBAC: a namespaced request is allowed by a Role in its namespace or a ClusterRole; others only by a ClusterRole. */
+function allows(identity: Identity, a: RequestAttributes): boolean {
+  if (identity.roles === undefined) return true;
+  const rules = [
+    ...(a.namespace === undefined ? [] : (identity.roles[a.namespace] ?? [])),
+    ...(identity.clusterRules ?? []),
+  ];
+  return rules.some((rule) => ruleAllows(rule, a));
+}
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 

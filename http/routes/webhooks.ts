@@ -143,8 +143,16 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const jobIds = jobs.map((job) => job.opts.jobId);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
-        { source, jobIds, alerts: payload.alerts.length, truncatedAlerts: payload.truncatedAlerts },
-        "webhook accepted",
+        {
+          job: jobIds[0],
+          ...(jobIds.length > 1 ? { jobs: jobIds } : {}),
+          source,
+          alerts: payload.alerts.length,
+          firing: payload.alerts.filter((alert) => alert.status === "firing").length,
+          receiver: payload.receiver,
+          ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
+        },
+        "alerts accepted",
       );
       return reply
         .status(202)
@@ -235,8 +243,8 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }
       metrics.alertsReceived.inc({ source: "sentry" });
       request.log.info(
-        { source: "sentry", jobId, resource: typed, action: payload.body.action },
-        "webhook accepted",
+        { job: jobId, source: "sentry", resource: typed, action: payload.body.action, alerts: 1 },
+        "alerts accepted",
       );
       return reply.status(202).send({ status: "queued", jobId, alerts: 1 });
     });

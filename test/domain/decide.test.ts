@@ -309,3 +309,84 @@ describe("every threshold at its exact boundary", () => {
     expect(failed).toEqual(rule === undefined ? [] : [rule]);
   });
 });
+
+describe("what the cluster says of the rollout", () => {
+  const ROLLING = {
+    strategy: "RollingUpdate" as const,
+    progressDeadlineSeconds: 600,
+    progressDeadlineExceeded: false,
+    autoscaler: "none" as const,
+  };
+  const withRollout = (
+    rollout: Partial<NonNullable<DecisionInput["rollout"]>>,
+    analysis: Partial<Analysis> = {},
+  ): DecisionInput => ({ ...given({ analysis }), rollout: { ...ROLLING, ...rollout } });
+
+  it("runs a rolling restart by itself when nothing stands against it", () => {
+    expect(decide(withRollout({})).mode).toBe("auto");
+  });
+
+  it("never restarts a Recreate Deployment automatically: downtime expected and risk raised", () => {
+    const decision = decide(withRollout({ strategy: "Recreate" }));
+    expect(decision.mode).toBe("approval");
+    expect(decision.summary).toBe(
+      "needs approval: strategy Recreate: every pod stops before new ones start, downtime expected; risk MEDIUM (raised from LOW: Recreate) above LOW",
+    );
+    expect(decision.downtime).toBe("every pod stops first (Recreate)");
+    // even where MEDIUM may run by itself, Recreate still waits for a person
+    expect(
+      decide({ ...withRollout({ strategy: "Recreate" }), policy: { ...POLICY, autoMaxRisk: "CRITICAL" } })
+        .mode,
+    ).toBe("approval");
+    const rollback = decide(
+      withRollout({ strategy: "Recreate" }, { suggested_action: "ROLLBACK", risk_level: "MEDIUM" }),
+    );
+    expect(rollback.verdicts.find((v) => v.rule === "risk")?.detail).toBe(
+      "risk CRITICAL (raised from MEDIUM: Recreate) above LOW",
+    );
+    // a scale replaces no pod: Recreate does not matter to it
+    const scale = decide(withRollout({ strategy: "Recreate" }, { suggested_action: "SCALE_UP" }));
+    expect(scale.verdicts.some((v) => v.rule === "rollout_strategy")).toBe(false);
+    expect(scale.downtime).toBeUndefined();
+  });
+
+  it("refuses SCALE_* of a Deployment an autoscaler owns, saying which", () => {
+    const decision = decide(
+      withRollout(
+        { autoscaler: { name: "awoooi-api", minReplicas: 2, maxReplicas: 6 } },
+        { suggested_action: "SCALE_UP" },
+      ),
+    );
+    expect(decision.mode).toBe("refused");
+    expect(decision.summary).toBe(
+      "refused: HorizontalPodAutoscaler awoooi-api owns the replicas (2–6): a manual scale would be undone",
+    );
+    const unknown = decide(withRollout({ autoscaler: "unknown" }, { suggested_action: "SCALE_UP" }));
+    expect(unknown.mode).toBe("approval");
+    expect(unknown.summary).toContain("whether an autoscaler owns the replicas is unknown");
+  });
+
+  it("takes the automatic restart away when the last rollout exceeded its progress deadline", () => {
+    const decision = decide(withRollout({ progressDeadlineExceeded: true, progressDeadlineSeconds: 300 }));
+    expect(decision.mode).toBe("approval");
+    expect(decision.summary).toBe(
+      "needs approval: the last rollout exceeded its progress deadline (300s): a restart starts another on the same template",
+    );
+  });
+});
+
+describe("removing a pod that is not ready", () => {
+  it("costs no healthy replica, so a lost node's pod may go while one healthy replica stays", () => {
+    const input = given({
+      analysis: { suggested_action: "DELETE_POD", target: pod },
+      registryAllows: ["DELETE_POD"],
+      healthyReplicas: 1,
+    });
+    expect(decide(input).mode).toBe("refused");
+    const unready = decide({ ...input, targetPodReady: false });
+    expect(unready.mode).toBe("auto");
+    expect(unready.verdicts.find((v) => v.rule === "min_healthy_replicas")?.detail).toBe(
+      "1 healthy replica(s) would remain (the pod is not ready), at least 1 must",
+    );
+  });
+});

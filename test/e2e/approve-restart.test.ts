@@ -135,14 +135,21 @@ describe("approving a proposed container restart", () => {
     const trail = (await auditTrail(stack.db.pool, incidentId)).map(
       (row) => `${row.actor} ${row.what}: ${row.outcome}`,
     );
-    expect(trail).toEqual([
+    // each press is first recorded where it happened (on its card), then decided
+    const decisions = trail.filter((row) => !row.endsWith("press: on_card"));
+    expect(trail.filter((row) => row.endsWith("press: on_card"))).toEqual([
+      "tg:2002 press: on_card",
+      "@alice press: on_card",
+      "@alice press: on_card",
+    ]);
+    expect(decisions).toEqual([
       "system decision on RESTART_CONTAINER: approval",
       "tg:2002 approve: not_allowed",
-      ...trail.slice(2, 4).sort(), // the two presses race; one wins
+      ...decisions.slice(2, 4).sort(), // the two presses race; one wins
       "system RESTART_CONTAINER: executed",
       "system verify RESTART_CONTAINER: recovered",
     ]);
-    expect(trail.slice(2, 4).sort()).toEqual([
+    expect(decisions.slice(2, 4).sort()).toEqual([
       "@alice approve RESTART_CONTAINER: approved",
       "@alice approve: nothing_pending",
     ]);

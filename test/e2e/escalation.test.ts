@@ -144,14 +144,14 @@ describe("SLA escalation", () => {
       "UPDATE incidents SET acknowledged_at = now(), acknowledged_by = '1001' WHERE id = $1",
       [id],
     );
-    const queuedAt = Date.now();
     await stack.runtime.queues.escalate.add("escalate", {
       incidentId: id,
       reason: "repair_failed",
       detail: "pods still crash-looping",
     });
-    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 5_000);
-    expect(Date.now() - queuedAt).toBeLessThan(3_000);
+    // "at once": a P2's SLA is an hour here (ESCALATE_P2_SECONDS default), the wait is seconds; no
+    // clock assertion, which a loaded machine would fail without the product being slow
+    await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 15_000);
     const [message] = escalationsOf(id);
     expect(message?.text).toContain(`@alice @bobby_sre: P2 ${id} repair failed: pods still crash-looping`);
     expect(message?.message.reply_to_message?.message_id).toBe(card.message_id);

@@ -15,7 +15,8 @@ import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth, postJson } from "../../dev/stack.js";
-import { QUEUE_NAMES } from "../../jobs/queues.js";
+import { QUEUE_NAMES, queuePrefix } from "../../jobs/queues.js";
+import { installationId } from "../../db/installation.js";
 import { parseConfig } from "../../registry/config.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -71,7 +72,10 @@ describe("a worker killed mid-analysis", () => {
       expect(response.status).toBe(202);
 
       const redis = new Redis(TEST_REDIS_URL);
-      const analyze = new Queue(QUEUE_NAMES.analyze, { connection: redis, prefix });
+      const analyze = new Queue(QUEUE_NAMES.analyze, {
+        connection: redis,
+        prefix: queuePrefix({ prefix, installation: await installationId(db.pool) }, QUEUE_NAMES.analyze),
+      });
       try {
         // the analysis is running: its job is active and the model has the request
         await expect.poll(() => analyze.getActiveCount(), { timeout: 30_000 }).toBe(1);

@@ -118,3 +118,102 @@ describe("Kubernetes executors", () => {
     expect(restartPod.params.safeParse({ namespace: "Kube System", deployment: "api" }).success).toBe(false);
   });
 });
+
+describe("the cluster's own rules", () => {
+  it("DELETE_POD evicts, and a PodDisruptionBudget's refusal is 'not now', with nothing changed", async () => {
+    kube.seedDeployment({ namespace: ns, name: "guarded", replicas: 2 });
+    kube.seedPodDisruptionBudget({
+      namespace: ns,
+      name: "guarded-pdb",
+      matchLabels: { app: "guarded" },
+      minAvailable: 2,
+    });
+    const [pod = ""] = kube.podNames(ns, "guarded");
+    const params = { namespace: ns, pod };
+    expect(await deletePod.guard(deps, params)).toEqual({ ok: true });
+    const result = await deletePod.execute(deps, params, { dryRun: false });
+    expect(result.changed).toBe(false);
+    expect(result.notNow).toBe(
+      "not now: budget: a PodDisruptionBudget allows no disruption of guarded (The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently)",
+    );
+    expect(kube.pod(ns, pod)?.metadata.deletionTimestamp).toBeUndefined();
+    // one eviction request, not a loop of them
+    expect(kube.requests.filter((r) => r.path.endsWith(`/pods/${pod}/eviction`))).toHaveLength(1);
+  });
+
+  it("DELETE_POD on a lost node verifies on the Ready replacement and says the old pod stays Terminating", async () => {
+    kube.addNode("node-lost");
+    kube.seedDeployment({ namespace: ns, name: "stranded", replicas: 2 });
+    const pods = await deps.kube.listPods(ns, { app: "stranded" });
+    const pod = pods.find((candidate) => candidate.nodeName === "node-lost")?.name ?? "";
+    kube.loseNode("node-lost");
+    const params = { namespace: ns, pod };
+    expect(await deletePod.guard(deps, params)).toEqual({ ok: true });
+    const result = await deletePod.execute(deps, params, { dryRun: false });
+    expect(result).toMatchObject({ changed: true, before: { deployment: "stranded", node: "node-lost" } });
+    let verdict = await deletePod.verify(deps, params, result);
+    for (let i = 0; i < 100 && verdict.outcome === "pending"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      verdict = await deletePod.verify(deps, params, result);
+    }
+    expect(verdict).toEqual({
+      outcome: "recovered",
+      detail: `${ns}/stranded: 2/2 ready, rollout complete; ${pod} still Terminating on node node-lost, which is not ready (Ready=Unknown (NodeStatusUnknown)): it will not go until the node returns or it is force-deleted`,
+    });
+    expect(kube.pod(ns, pod)?.metadata.deletionTimestamp).toBeDefined();
+    // deleting a Terminating pod again changes nothing
+    expect(await deletePod.guard(deps, params)).toMatchObject({ ok: false, rule: "not_terminating" });
+  });
+
+  it("DELETE_POD on a node whose Node object is gone says it will not go without a forced deletion", async () => {
+    kube.addNode("node-gone");
+    kube.seedDeployment({ namespace: ns, name: "orphaned", replicas: 2 });
+    const pods = await deps.kube.listPods(ns, { app: "orphaned" });
+    const pod = pods.find((candidate) => candidate.nodeName === "node-gone")?.name ?? "";
+    kube.loseNode("node-gone");
+    kube.removeNode("node-gone");
+    const params = { namespace: ns, pod };
+    const result = await deletePod.execute(deps, params, { dryRun: false });
+    let verdict = await deletePod.verify(deps, params, result);
+    for (let i = 0; i < 100 && verdict.outcome === "pending"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      verdict = await deletePod.verify(deps, params, result);
+    }
+    expect(verdict).toEqual({
+      outcome: "recovered",
+      detail: `${ns}/orphaned: 2/2 ready, rollout complete; ${pod} still Terminating on node node-gone, which no longer exists: it will not go without a forced deletion`,
+    });
+  });
+
+  it("refuses SCALE_UP and SCALE_DOWN of a deployment a HorizontalPodAutoscaler owns", async () => {
+    kube.seedDeployment({ namespace: ns, name: "autoscaled", replicas: 2 });
+    kube.seedHorizontalPodAutoscaler({
+      namespace: ns,
+      name: "autoscaled",
+      deployment: "autoscaled",
+      minReplicas: 2,
+      maxReplicas: 8,
+    });
+    const params = { namespace: ns, deployment: "autoscaled" };
+    for (const executor of [scaleUp, scaleDown]) {
+      expect(await executor.guard(deps, params)).toEqual({
+        ok: false,
+        rule: "hpa_owned",
+        reason: `HorizontalPodAutoscaler autoscaled owns the replicas of ${ns}/autoscaled (2–8): a manual scale would be undone; change the HPA instead`,
+      });
+    }
+  });
+
+  it("RESTART_POD fails as soon as the Deployment reports ProgressDeadlineExceeded", async () => {
+    kube.seedDeployment({ namespace: ns, name: "stuck", replicas: 1, progressDeadlineSeconds: 1 });
+    kube.failNewPods(ns, "stuck");
+    const params = { namespace: ns, deployment: "stuck" };
+    const result = await restartPod.execute(deps, params, { dryRun: false });
+    // the deadline is one emulated second; `until` stops at the first verdict that is not pending
+    expect(await until(() => restartPod.verify(deps, params, result))).toBe("failed");
+    expect(await restartPod.verify(deps, params, result)).toEqual({
+      outcome: "failed",
+      detail: `${ns}/stuck: the rollout exceeded its progress deadline (1s, ProgressDeadlineExceeded)`,
+    });
+  });
+});

@@ -53,6 +53,9 @@ describe("reads", () => {
   it("reads a seeded deployment as rolled out at revision 1", async () => {
     expect(await gateway.getDeployment(NS, "api")).toEqual({
       replicas: 2,
+      strategy: "RollingUpdate",
+      progressDeadlineSeconds: 600,
+      progressDeadlineExceeded: false,
       readyReplicas: 2,
       updatedReplicas: 2,
       availableReplicas: 2,
@@ -149,7 +152,11 @@ describe("scale", () => {
       readyReplicas: 1,
       revision: 1,
     });
-    expect(await gateway.listPods(NS, "app=api")).toHaveLength(1);
+    // the scaled-down pods may still be Terminating (their grace period), as kubectl shows them
+    await eventually(
+      () => gateway.listPods(NS, "app=api"),
+      (pods) => pods.filter((pod) => !pod.terminating).length === 1,
+    );
   });
 
   it("gets 422 Invalid for a negative replica count", async () => {
@@ -175,25 +182,95 @@ describe("scale", () => {
   });
 });
 
-describe("delete pod", () => {
-  it("deletes with a 30 s grace period and the ReplicaSet replaces the pod under a new name", async () => {
+describe("evict pod", () => {
+  it("evicts with a 30 s grace period; the pod stays Terminating while the ReplicaSet replaces it", async () => {
     const [victim, survivor] = kube.podNames(NS, "api");
     if (victim === undefined || survivor === undefined) throw new Error("seeded pods missing");
-    await gateway.deletePod(NS, victim);
-    expect(kube.deletions).toEqual([{ namespace: NS, name: victim, gracePeriodSeconds: 30 }]);
+    expect(await gateway.evictPod(NS, victim)).toEqual({ outcome: "evicted" });
+    expect(kube.deletions).toEqual([{ namespace: NS, name: victim, gracePeriodSeconds: 30, eviction: true }]);
+    expect(kube.requests.at(-1)).toMatchObject({
+      method: "POST",
+      path: `/api/v1/namespaces/${NS}/pods/${victim}/eviction`,
+      status: 201,
+    });
 
     const pods = await eventually(
       () => gateway.listPods(NS, { app: "api" }),
-      (list) => list.length === 2 && list.every((pod) => pod.ready),
+      (list) => list.filter((pod) => !pod.terminating && pod.ready).length === 2,
     );
-    const names = pods.map((pod) => pod.name);
+    const names = pods.filter((pod) => !pod.terminating).map((pod) => pod.name);
     expect(names).toContain(survivor);
     expect(names).not.toContain(victim);
     expect((await gateway.getDeployment(NS, "api")).revision).toBe(1);
   });
 
+  it("answers a PodDisruptionBudget's refusal as an outcome naming the budget", async () => {
+    kube.seedPodDisruptionBudget({
+      namespace: NS,
+      name: "api-pdb",
+      matchLabels: { app: "api" },
+      minAvailable: 2,
+    });
+    const [victim = ""] = kube.podNames(NS, "api");
+    expect(await gateway.evictPod(NS, victim)).toEqual({
+      outcome: "budget",
+      detail: "The disruption budget api-pdb needs 2 healthy pods and has 2 currently",
+    });
+    expect(kube.pod(NS, victim)?.metadata.deletionTimestamp).toBeUndefined();
+  });
+
   it("answers a missing pod with not_found", async () => {
-    expect((await rejection(gateway.deletePod(NS, "api-gone"))).code).toBe("not_found");
+    expect((await rejection(gateway.evictPod(NS, "api-gone"))).code).toBe("not_found");
+  });
+
+  it("knows a node that is ready, lost or gone", async () => {
+    kube.addNode("node-b");
+    kube.addNode("node-c");
+    kube.loseNode("node-b");
+    kube.removeNode("node-c");
+    expect(await gateway.nodeHealth("emulator-node")).toEqual({ state: "ready" });
+    expect(await gateway.nodeHealth("node-b")).toEqual({
+      state: "not_ready",
+      reason: "Ready=Unknown (NodeStatusUnknown)",
+    });
+    expect(await gateway.nodeHealth("node-c")).toEqual({ state: "missing" });
+  });
+
+  it("reads the autoscaler that owns a deployment, the strategy and the progress deadline", async () => {
+    kube.seedDeployment({ namespace: NS, name: "batch", strategy: "Recreate", progressDeadlineSeconds: 120 });
+    kube.seedHorizontalPodAutoscaler({
+      namespace: NS,
+      name: "api-hpa",
+      deployment: "api",
+      minReplicas: 2,
+      maxReplicas: 5,
+    });
+    expect(await gateway.autoscalerOf(NS, "api")).toEqual({
+      name: "api-hpa",
+      minReplicas: 2,
+      maxReplicas: 5,
+    });
+    expect(await gateway.autoscalerOf(NS, "batch")).toBeUndefined();
+    expect(await gateway.getDeployment(NS, "batch")).toMatchObject({
+      strategy: "Recreate",
+      progressDeadlineSeconds: 120,
+      progressDeadlineExceeded: false,
+    });
+  });
+
+  it("carries the verb and resource of a 403", async () => {
+    const token = kube.grant({ namespace: "chatops", name: "chatops-bot", roles: {} });
+    const config = new KubeConfig();
+    config.loadFromFile(await kube.writeKubeconfig(token));
+    const error = await rejection(new ClusterKubeGateway(config).evictPod(NS, "api-x"));
+    expect(error.code).toBe("forbidden");
+    expect(error.forbidden).toEqual({
+      user: "system:serviceaccount:chatops:chatops-bot",
+      verb: "create",
+      resource: "pods/eviction",
+      apiGroup: "",
+      namespace: NS,
+    });
   });
 });
 
@@ -309,7 +386,7 @@ describe("a failed rollout", () => {
     expect((await gateway.rollbackDeployment(NS, "api")).toRevision).toBe(1);
     await complete();
     const pods = await gateway.listPods(NS, { app: "api" });
-    expect(pods.map((pod) => pod.ready)).toEqual([true, true]);
+    expect(pods.filter((pod) => !pod.terminating).map((pod) => pod.ready)).toEqual([true, true]);
   });
 });
 

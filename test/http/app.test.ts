@@ -40,7 +40,7 @@ beforeAll(async () => {
     lazyConnect: true,
   });
   await redis.connect();
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, { prefix, installation: "0123456789ab" });
   deps = {
     config: parseConfig(testEnv({ REDIS_PREFIX: prefix })),
     queues,
@@ -244,7 +244,7 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
       lazyConnect: true,
       retryStrategy: () => null,
     });
-    const offline = createQueues(down, prefix);
+    const offline = createQueues(down, { prefix, installation: "0123456789ab" });
     const broken = await buildApp({ ...deps, queues: offline });
     try {
       const response = await broken.inject({

@@ -26,7 +26,7 @@ const METRICS_TOKEN = "metrics-scrape-token-0123456789";
 beforeAll(async () => {
   db = await createTestDatabase();
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, { prefix, installation: "0123456789ab" });
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split("\n").filter(Boolean))

@@ -10,7 +10,7 @@ import { insertIncident } from "../../db/incidents.js";
 import { type Queryable } from "../../db/pool.js";
 import { type Executor, bindExecutor, bindExecutors } from "../../executors/executor.js";
 import { executeProcessor } from "../../jobs/execute.processor.js";
-import { createQueues, QUEUE_NAMES, type Queues } from "../../jobs/queues.js";
+import { createQueues, QUEUE_NAMES, type Queues, queuePrefix } from "../../jobs/queues.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
@@ -23,7 +23,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
   redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   prefix = uniquePrefix();
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, { prefix, installation: "0123456789ab" });
 });
 afterEach(async () => {
   await worker?.close();
@@ -102,7 +102,10 @@ describe("the sweep of the execute queue", () => {
         verifyWithinMs: 5_000,
         sweepGraceMs: 0,
       }),
-      { connection: redis, prefix },
+      {
+        connection: redis,
+        prefix: queuePrefix({ prefix, installation: "0123456789ab" }, QUEUE_NAMES.execute),
+      },
     );
     const first = await queues.execute.add("execute", { actionId }, { jobId: `execute-${actionId}` });
     await expect.poll(() => first.getState(), { timeout: 5_000 }).toBe("failed");

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getIncident, insertIncident, saveTelegramMessage } from "../../db/incidents.js";
 import { remindJob, remindProcessor } from "../../jobs/remind.processor.js";
 import { ChatBusy } from "../../handlers/end-snooze.js";
-import { createQueues, QUEUE_NAMES, type Queues } from "../../jobs/queues.js";
+import { createQueues, QUEUE_NAMES, type Queues, queuePrefix } from "../../jobs/queues.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
@@ -19,7 +19,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
   redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   prefix = uniquePrefix();
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, { prefix, installation: "0123456789ab" });
 });
 afterEach(async () => {
   await worker?.close();
@@ -75,7 +75,10 @@ describe("a snooze reminder while the chat's budget is spent", () => {
         },
         enqueueCard: () => Promise.resolve(),
       }),
-      { connection: redis, prefix },
+      {
+        connection: redis,
+        prefix: queuePrefix({ prefix, installation: "0123456789ab" }, QUEUE_NAMES.remind),
+      },
     );
     const job = remindJob(INCIDENT, until);
     await queues.remind.add("remind", job.data, job.options);
