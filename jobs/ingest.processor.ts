@@ -28,14 +28,6 @@ export interface IngestProcessorDeps {
   sentrySeverity?: (project: string) => Severity | undefined;
 }
 
-/** What an ingest job did besides incidents. */
-export interface IngestJobResult {
-  alerts: number;
-  incidents: string[];
-  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
-  skipped: { heartbeats: number; informational: number };
-}
-
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
   if (job.source === "heartbeat")
@@ -58,11 +50,15 @@ export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAler
 
 export type IngestChange = "opened" | "reopened" | "resolved";
 
-export interface IngestResult extends IngestJobResult {
+export interface IngestResult {
+  alerts: number;
+  incidents: string[];
   /** How many alerts had each outcome (opened, deduplicated, resolved, …). */
   outcomes: Record<string, number>;
   /** The incidents that opened, reopened or resolved, each once. */
   changes: [string, IngestChange][];
+  /** Heartbeats recorded, and `severity: none/info` alerts that page nobody. */
+  skipped: { heartbeats: number; informational: number };
 }
 
 export function ingestProcessor(deps: IngestProcessorDeps) {
@@ -191,9 +187,9 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     return {
       alerts: alerts.length,
       incidents: [...touched],
-      skipped,
       outcomes: counts,
       changes: [...changes],
+      skipped,
     };
   };
 }

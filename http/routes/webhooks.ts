@@ -144,12 +144,13 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
         {
-          source,
           job: jobIds[0],
-          jobIds,
+          ...(jobIds.length > 1 ? { jobs: jobIds } : {}),
+          source,
           alerts: payload.alerts.length,
           firing: payload.alerts.filter((alert) => alert.status === "firing").length,
-          truncatedAlerts: payload.truncatedAlerts,
+          receiver: payload.receiver,
+          ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
         },
         "alerts accepted",
       );
@@ -242,7 +243,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }
       metrics.alertsReceived.inc({ source: "sentry" });
       request.log.info(
-        { source: "sentry", job: jobId, resource: typed, action: payload.body.action, alerts: 1 },
+        { job: jobId, source: "sentry", resource: typed, action: payload.body.action, alerts: 1 },
         "alerts accepted",
       );
       return reply.status(202).send({ status: "queued", jobId, alerts: 1 });
