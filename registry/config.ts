@@ -255,6 +255,11 @@ const EnvSchema = z.object({
   PATH: optionalString.transform((value) => value ?? "/usr/local/bin:/usr/bin:/bin"),
   PORT: integer(8080, 0, 65535),
   HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+  // Roles without `http` answer only the health routes on this port (a pod's probes); 0: none.
+  HEALTH_PORT: integer(0, 0, 65535),
+  // On SIGTERM, readiness turns false this long before intake stops, so a load balancer (a
+  // Kubernetes Service) stops sending first; 0 for a process nothing balances to.
+  SHUTDOWN_DELAY_SECONDS: integer(0, 0, 120),
   ROLES: list(ROLES, ROLES),
   LOG_LEVEL: optionalString
     .pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional())
@@ -340,7 +345,10 @@ function shape(env: z.output<typeof EnvSchema>) {
       apiToken: env.API_TOKEN,
       /** When set, GET /metrics needs it as a bearer token (off by default for in-cluster scraping). */
       metricsToken: env.METRICS_TOKEN,
+      /** Health routes only, for roles without `http`; 0: none. */
+      healthPort: env.HEALTH_PORT,
     },
+    shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS },
     redis: {
       url: env.REDIS_URL ?? DEFAULT_REDIS_URL,
       prefix: env.REDIS_PREFIX,
