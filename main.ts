@@ -6,14 +6,9 @@
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
 // compiled dist/main.js (`npm run build`).
 import { withLocalServices } from "./app/local-services.js";
+import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
 import { ConfigError, loadConfig, type Config } from "./registry/config.js";
-
-/**
- * The shutdown steps must end within this, after the drain delay: with the manifests' delay of
- * 5 s the whole stop takes at most 30 s, inside their terminationGracePeriodSeconds of 45.
- */
-const SHUTDOWN_LIMIT_MS = 25_000;
 
 let configured: Readonly<Config>;
 try {

@@ -9,8 +9,8 @@ export type ProviderName = (typeof PROVIDERS)[number];
 const ROLES = ["http", "bot", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Values of these settings never appear in an error message. */
-const SECRET_KEYS = new Set([
+/** Values of these settings never appear in an error message (and belong in a Secret, not a ConfigMap). */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "API_TOKEN",
   "TELEGRAM_BOT_TOKEN",
   "ALERTMANAGER_WEBHOOK_SECRET",
@@ -334,6 +334,9 @@ const EnvSchema = z.object({
 });
 
 export type Env = z.input<typeof EnvSchema>;
+
+/** Every setting the bot reads, for checks of deployment manifests and env files. */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
 
 function shape(env: z.output<typeof EnvSchema>) {
   return {

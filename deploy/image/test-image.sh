@@ -43,11 +43,17 @@ cleanup() {
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$DOCKERD_PID" 2>/dev/null || true
+    # dockerd's own containerd (configured under $WORK) ends a moment after it.
+    for _ in $(seq 1 50); do pgrep -f "$WORK/exec/containerd" >/dev/null || break; sleep 0.2; done
     if mountpoint -q "$WORK/exec/netns/default" 2>/dev/null; then umount "$WORK/exec/netns/default" || true; fi
     # Anything else still mounted under the temp directory (overlay layers of a killed engine).
     grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount -l "$mount" || true; done
   fi
-  rm -rf --one-file-system "$WORK" 2>/dev/null || true
+  for _ in 1 2 3 4 5; do
+    rm -rf --one-file-system "$WORK" 2>/dev/null && break
+    sleep 1
+  done
+  [[ ! -e "$WORK" ]] || log "could not remove $WORK entirely"
   exit "$status"
 }
 trap cleanup EXIT
