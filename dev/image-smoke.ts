@@ -3,7 +3,8 @@
 // prefix) and the Telegram emulator, with `--network host` bound to 127.0.0.1. It checks, in order:
 // /api/v1/health answers 200; Docker's own HEALTHCHECK reports "healthy"; an Alertmanager alert
 // becomes a card in the emulated chat; the process runs as uid 1000 with tini as PID 1; and
-// `docker stop` (SIGTERM through tini) ends in a drain and exit code 0. It prints the figures
+// `docker stop` (SIGTERM through tini) ends in a drain and exit code 0. The root file system is
+// read-only, as in the pods. It prints the figures
 // (start-up to healthy, RSS of the node process) as one JSON line on stdout.
 //
 //   node --import tsx dev/image-smoke.ts --image chatops-bot:test     (DOCKER_HOST as for docker)
@@ -82,6 +83,10 @@ async function main(): Promise<void> {
       "host",
       "--name",
       name,
+      // as the pods run it (deploy/k8s: readOnlyRootFilesystem, an emptyDir on /tmp)
+      "--read-only",
+      "--tmpfs",
+      "/tmp",
       // Docker's HEALTHCHECK as built into the image, asked every second here instead of every 30
       "--health-interval",
       "1s",

@@ -219,6 +219,19 @@ main() {
   key="$(printf '%s\n' "$SUITE" "$ARCH" "$MIRROR" "$SECURITY_MIRROR" "$EXTRA_PACKAGES" \
     "$(declare -f build_rootfs)" | sha256sum | cut -c1-16)"
   cache="$CACHE_DIR/rootfs-${SUITE}-${ARCH}-${key}.tar.gz"
+
+  # The image itself is up to date when it was made from the same rootfs and the same node (its
+  # label says so): importing again would give it a new id and void every build cache on top.
+  local tag="${IMAGE_NAME}:${node_version}" image_key
+  image_key="$(printf '%s\n' "$key" "$(sha256sum <"$NODE_BIN")" "$INCLUDE_NPM" "$(declare -f main)" |
+    sha256sum | cut -c1-16)"
+  if [[ "$REFRESH" != 1 && -s "$cache" ]] &&
+    [[ "$(docker image inspect --format '{{index .Config.Labels "chatops.base-key"}}' "$tag" 2>/dev/null)" == "$image_key" ]]; then
+    docker tag "$tag" "${IMAGE_NAME}:local"
+    log "$tag is up to date (same rootfs and node)"
+    printf '%s\n' "$tag"
+    return 0
+  fi
   if [[ "$REFRESH" == 1 || ! -s "$cache" ]]; then
     build_rootfs "$root"
     log "caching the rootfs as $cache"
@@ -258,7 +271,7 @@ main() {
 
   # 3. Import. `docker import` makes a single-layer image with no configuration, so everything a
   # Dockerfile would set (PATH, entrypoint, default command) is passed with --change.
-  local tag="${IMAGE_NAME}:${node_version}" previous new_id
+  local previous new_id
   previous="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
   log "importing into docker as $tag"
   tar --numeric-owner -C "$root" -c . | docker import \
@@ -267,6 +280,7 @@ main() {
     --change "ENV NODE_VERSION=${node_version}" \
     --change 'ENTRYPOINT ["/usr/bin/tini", "--"]' \
     --change 'CMD ["node"]' \
+    --change "LABEL chatops.base-key=${image_key}" \
     - "$tag" >/dev/null
   docker tag "$tag" "${IMAGE_NAME}:local"
   # A rebuild leaves the image it replaced untagged; remove it unless a container still uses it

@@ -80,10 +80,14 @@ function matches(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 
+/** Measured RSS (MB) of `node dist/main.js` per role: see the README's "Deploy on K3s". */
+const MEASURED_RSS_MB = { http: 142, worker: 188, bot: 174 };
+
 let objects: K8sObject[];
 const find = (kind: string, name: string) =>
   objects.find((object) => object.kind === kind && object.metadata.name === name);
-const deployment = (role: string) => find("Deployment", `chatops-bot-${role}`)?.spec as unknown as DeploymentSpec;
+const deployment = (role: string) =>
+  find("Deployment", `chatops-bot-${role}`)?.spec as unknown as DeploymentSpec;
 const configMap = (prefix: string) =>
   objects.find((object) => object.kind === "ConfigMap" && object.metadata.name.startsWith(prefix));
 
@@ -198,9 +202,11 @@ describe("kubectl kustomize deploy/", () => {
       const [container] = pod.containers;
       const requests = container?.resources?.requests ?? {};
       const limits = container?.resources?.limits ?? {};
-      // 140-155 MB RSS measured per role process (README, "Deploy on K3s").
-      expect(mebibytes(requests.memory ?? "0Mi")).toBeGreaterThanOrEqual(160);
-      expect(mebibytes(limits.memory ?? "0Mi")).toBeGreaterThanOrEqual(2 * 150);
+      // RSS of the compiled process per role, measured after alerts with the Kubernetes client
+      // loaded (README, "Deploy on K3s"): a pod must be scheduled with it and may double it.
+      const measuredMb = MEASURED_RSS_MB[role as keyof typeof MEASURED_RSS_MB];
+      expect(mebibytes(requests.memory ?? "0Mi")).toBeGreaterThan(measuredMb);
+      expect(mebibytes(limits.memory ?? "0Mi")).toBeGreaterThanOrEqual(2 * measuredMb);
       expect(requests.cpu).toBeDefined();
       const heap = container?.env?.find((env) => env.name === "NODE_OPTIONS")?.value ?? "";
       const heapMb = Number(/--max-old-space-size=(\d+)/.exec(heap)?.[1]);
