@@ -6,7 +6,8 @@
 //   - registry/*.yaml       REGISTRY_PATH (default registry/services.yaml) is relative to the working
 //                           directory, so dist/ can be the working directory (as in the image)
 // `--if-stale` (the `prestart` hook) builds only when a source is newer than the last build, so
-// `npm start` on a fresh clone builds once and later starts skip it.
+// `npm start` on a fresh clone builds once and later starts skip it. Builds that overlap (test
+// files in parallel) take turns through a lock.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -71,10 +72,7 @@ function compile(): void {
     cwd: ROOT,
     stdio: "inherit",
   });
-  if (result.status !== 0) {
-    console.error("build: tsc failed");
-    process.exit(result.status ?? 1);
-  }
+  if (result.status !== 0) throw new Error("tsc failed (its errors are above)");
   for (const [dir, pattern] of ASSETS) {
     const target = path.join(OUT, dir);
     mkdirSync(target, { recursive: true });
@@ -85,9 +83,42 @@ function compile(): void {
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }
 
-if (process.argv.includes("--if-stale") && !isStale()) {
-  process.exit(0);
+/**
+ * One build at a time: test files that need dist/ run in parallel and each asks for it. Whoever
+ * holds the lock (a directory: creating it is atomic) builds; the others wait, then look again.
+ * A lock older than any build could take is left over from a killed one and is taken over.
+ */
+const LOCK = path.join(ROOT, ".dist.lock");
+const LOCK_STALE_MS = 10 * 60_000;
+
+async function withLock(run: () => void): Promise<void> {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const age = Date.now() - (existsSync(LOCK) ? statSync(LOCK).mtimeMs : Date.now());
+      if (age > LOCK_STALE_MS) rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    run();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
 }
-const started = Date.now();
-compile();
-console.error(`build: dist/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+const ifStale = process.argv.includes("--if-stale");
+try {
+  await withLock(() => {
+    if (ifStale && !isStale()) return;
+    const started = Date.now();
+    compile();
+    console.error(`build: dist/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+} catch (error) {
+  console.error(`build: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
