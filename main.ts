@@ -1,13 +1,14 @@
 // `npm start`: every role in one process (HTTP ingest, Telegram bot, queue workers), or the ones
 // named in ROLES. Without REDIS_URL and DATABASE_URL, and nothing answering at the defaults, it
-// brings up a Redis and a PostgreSQL of its own (app/local-services.ts). SIGTERM/SIGINT stop
-// intake, finish in-flight jobs and close the pools.
+// brings up a Redis and a PostgreSQL of its own (app/local-services.ts). SIGTERM/SIGINT turn
+// readiness false first (503 on /api/v1/health), keep serving for SHUTDOWN_DELAY_SECONDS so a
+// Kubernetes Service stops sending, then stop intake, finish in-flight jobs and close the pools.
+// Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
+// compiled dist/main.js (`npm run build`).
 import { withLocalServices } from "./app/local-services.js";
+import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
 import { ConfigError, loadConfig, type Config } from "./registry/config.js";
-
-/** Shutdown must end well inside Kubernetes' default grace period of 30 s. */
-const SHUTDOWN_LIMIT_MS = 25_000;
 
 let configured: Readonly<Config>;
 try {
@@ -37,14 +38,19 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down");
+    const delayMs = local.config.shutdown.delaySeconds * 1000;
+    runtime.drain();
+    logger.info({ signal, delaySeconds: delayMs / 1000 }, "draining: readiness is false");
     const force = setTimeout(() => {
-      logger.error(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
+      logger.error(`shutdown took longer than ${(delayMs + SHUTDOWN_LIMIT_MS) / 1000} s; exiting`);
       process.exit(1);
-    }, SHUTDOWN_LIMIT_MS);
+    }, delayMs + SHUTDOWN_LIMIT_MS);
     force.unref();
-    void runtime
-      .close()
+    void new Promise((resolve) => setTimeout(resolve, delayMs))
+      .then(() => {
+        logger.info("shutting down");
+        return runtime.close();
+      })
       .then(() => local.stop())
       .then(() => {
         logger.info("stopped");

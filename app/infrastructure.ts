@@ -17,6 +17,12 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] });
 }
 
+/**
+ * How long the shutdown steps may take in all, after the drain delay (SHUTDOWN_DELAY_SECONDS);
+ * then the process exits anyway. A pod's terminationGracePeriodSeconds must exceed the sum.
+ */
+export const SHUTDOWN_LIMIT_MS = 25_000;
+
 interface ShutdownStep {
   name: string;
   run: () => Promise<unknown>;

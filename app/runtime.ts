@@ -15,7 +15,7 @@ import { createBot, registerCommands } from "../bot/index.js";
 import { startPolling } from "../bot/polling.js";
 import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
-import { buildApp } from "../http/app.js";
+import { buildApp, buildHealthApp } from "../http/app.js";
 import { rowScopedPrefix, type Queues } from "../jobs/queues.js";
 import { AuthBrake } from "../kv/auth-brake.js";
 import { SentryReplayGuard } from "../kv/sentry-replay.js";
@@ -42,6 +42,10 @@ export interface Runtime {
   app?: FastifyInstance;
   /** http://host:port when the http role listens. */
   url?: string;
+  /** http://host:port of the health-only listener (HEALTH_PORT, roles without `http`). */
+  healthUrl?: string;
+  /** Readiness turns false (503); everything keeps running until `close()`. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
   const logger = options.logger ?? createLogger(config.logLevel);
   const roles = new Set(config.roles);
   const shutdown = new Shutdown(logger);
+  let draining = false;
   try {
     const infra = await openInfrastructure(
       config,
@@ -89,6 +94,17 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       options.startupWaitMs === undefined ? {} : { startupWaitMs: options.startupWaitMs },
     );
     const { pool, redis, queues } = infra;
+    // Probes of a worker or bot pod. Opened before the workers and closed after them (steps run
+    // in reverse), so liveness keeps answering while in-flight jobs finish.
+    let healthUrl: string | undefined;
+    if (!roles.has("http") && config.http.healthPort > 0) {
+      const health = await buildHealthApp({ db: pool, redis, queues, logger, draining: () => draining });
+      healthUrl = await health.listen({ port: config.http.healthPort, host: config.http.host });
+      shutdown.add("health listener", () => health.close(), {
+        force: async () => health.server.closeAllConnections(),
+      });
+      logger.info({ url: healthUrl }, "health listening");
+    }
     // The registry (owners, SLOs, links, allowed repairs) and the executors' clients serve the bot
     // and the workers, not intake. A broken registry or targets file stops start-up here.
     const needsRegistry = roles.has("worker") || roles.has("bot");
@@ -179,6 +195,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           config.redis.prefix,
           2 * config.sentry.replayWindowSeconds,
         ),
+        draining: () => draining,
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });
@@ -197,6 +214,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       bot,
       ...(app === undefined ? {} : { app }),
       ...(url === undefined ? {} : { url }),
+      ...(healthUrl === undefined ? {} : { healthUrl }),
+      drain: () => {
+        draining = true;
+      },
       close: () => shutdown.run(),
     };
   } catch (error) {

@@ -149,3 +149,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { deps: { ...deps, metricsToken: deps.config.http.metricsToken } });
   return app;
 }
+
+/**
+ * The health routes alone, for a process without the `http` role (a worker or bot pod), so its
+ * liveness and readiness probes have something to ask (HEALTH_PORT).
+ */
+export async function buildHealthApp(deps: HealthDeps & { logger: Logger }): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 10_000,
+    return503OnClosing: true,
+  });
+  await app.register(healthRoutes, { deps, prefix: "/api/v1" });
+  return app;
+}

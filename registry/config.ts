@@ -9,8 +9,8 @@ export type ProviderName = (typeof PROVIDERS)[number];
 const ROLES = ["http", "bot", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Values of these settings never appear in an error message. */
-const SECRET_KEYS = new Set([
+/** Values of these settings never appear in an error message (and belong in a Secret, not a ConfigMap). */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "API_TOKEN",
   "TELEGRAM_BOT_TOKEN",
   "ALERTMANAGER_WEBHOOK_SECRET",
@@ -257,6 +257,11 @@ const EnvSchema = z.object({
   PATH: optionalString.transform((value) => value ?? "/usr/local/bin:/usr/bin:/bin"),
   PORT: integer(8080, 0, 65535),
   HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+  // Roles without `http` answer only the health routes on this port (a pod's probes); 0: none.
+  HEALTH_PORT: integer(0, 0, 65535),
+  // On SIGTERM, readiness turns false this long before intake stops, so a load balancer (a
+  // Kubernetes Service) stops sending first; 0 for a process nothing balances to.
+  SHUTDOWN_DELAY_SECONDS: integer(0, 0, 120),
   ROLES: list(ROLES, ROLES),
   LOG_LEVEL: optionalString
     .pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional())
@@ -365,6 +370,9 @@ const EnvSchema = z.object({
 
 export type Env = z.input<typeof EnvSchema>;
 
+/** Every setting the bot reads, for checks of deployment manifests and env files. */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 function shape(env: z.output<typeof EnvSchema>) {
   return {
     roles: env.ROLES,
@@ -375,7 +383,10 @@ function shape(env: z.output<typeof EnvSchema>) {
       apiToken: env.API_TOKEN,
       /** When set, GET /metrics needs it as a bearer token (off by default for in-cluster scraping). */
       metricsToken: env.METRICS_TOKEN,
+      /** Health routes only, for roles without `http`; 0: none. */
+      healthPort: env.HEALTH_PORT,
     },
+    shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS },
     redis: {
       url: env.REDIS_URL ?? DEFAULT_REDIS_URL,
       prefix: env.REDIS_PREFIX,

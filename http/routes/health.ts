@@ -1,4 +1,7 @@
-// Liveness and readiness: Redis, PostgreSQL and the queues, each with how long it took.
+// Liveness and readiness. `/health` is readiness: Redis, PostgreSQL and the queues, each with how
+// long it took, and 503 once the process is draining (SIGTERM received), so a load balancer stops
+// sending before intake closes. `/health/live` is liveness: the process answers; it stays 200 while
+// a dependency is down or the process drains, because restarting it would mend neither.
 import type { FastifyPluginAsync } from "fastify";
 import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
@@ -12,6 +15,8 @@ export interface HealthDeps {
   queues: Pick<Queues, "ingest" | "notify" | "analyze">;
   /** Per check (ms). */
   healthTimeoutMs?: number;
+  /** True once shutdown has begun: readiness answers 503 from then on. */
+  draining?: () => boolean;
 }
 
 interface Check {
@@ -38,7 +43,12 @@ async function timed(timeoutMs: number, probe: () => Promise<unknown>): Promise<
 const JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
 
 export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app, { deps }) => {
+  app.get("/health/live", async (_request, reply) => reply.status(200).send({ status: "alive" }));
+
   app.get("/health", async (_request, reply) => {
+    if (deps.draining?.() === true) {
+      return reply.status(503).send({ status: "draining", down: [], checks: {}, warnings: [] });
+    }
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
     const [redis, postgres, ingest, notify, analyze] = await Promise.all([
       timed(timeoutMs, async () => {
