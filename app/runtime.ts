@@ -24,7 +24,8 @@ import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions } from "./commands.js";
 import { boundExecutors, cannotRunWith, openRepairClients } from "./executors.js";
 import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
-import { startWorkers, type WorkerOptions } from "./workers.js";
+import { chatDeliveryDeps, startWorkers, type WorkerOptions } from "./workers.js";
+import { chatReachable, chatUnreachable, followChatMigration } from "../handlers/chat-delivery.js";
 
 export { createLogger } from "./infrastructure.js";
 
@@ -75,12 +76,19 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const executors = boundExecutors(config, { kube, targets });
     const cannotRun = cannotRunWith(executors);
 
+    const delivery = chatDeliveryDeps({ config, logger, infra });
     const bot = createBot({
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
       logger,
       ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
       conversationStore: new ConversationStore(redis, config.redis.prefix),
+      chats: {
+        migrated: (from, to) => followChatMigration(delivery, from, to),
+        removed: (chatId, reason, description) =>
+          chatUnreachable(delivery, chatId, { kind: "unreachable", reason, description }),
+        restored: (chatId) => chatReachable(delivery, chatId),
+      },
       ...chatOpsDeps({ config, pool, queues, cannotRun }, options.chatops),
       ...(registry === undefined
         ? {}

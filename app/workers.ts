@@ -16,6 +16,7 @@ import { DEFAULT_SIGNOZ_THRESHOLDS } from "../handlers/detect-signoz-anomalies.j
 import { remindWithinBudget } from "../handlers/end-snooze.js";
 import { cooldownOnFailure } from "../handlers/execute-action.js";
 import { routeChats } from "../handlers/route-chats.js";
+import type { ChatDeliveryDeps } from "../handlers/chat-delivery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
@@ -92,6 +93,18 @@ const UNLIMITED: ChatBudgetLimits = {
   privatePerMinute: Number.MAX_SAFE_INTEGER,
 };
 
+/** Where cards can go: migrations followed, unreachable chats reported and routed around. */
+export function chatDeliveryDeps(ctx: Pick<WorkerContext, "config" | "logger" | "infra">): ChatDeliveryDeps {
+  const { pool, queues, metrics } = ctx.infra;
+  return {
+    db: pool,
+    defaultChatId: ctx.config.telegram.chatId,
+    enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
+    countFailure: (chat, reason) => metrics.telegramDeliveryFailures.inc({ chat, reason }),
+    logger: ctx.logger,
+  };
+}
+
 function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: boolean): WorkerRow[] {
   const { config, infra, api, registry, kube, executors } = ctx;
   const { pool, redis, queues, metrics } = infra;
@@ -136,6 +149,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
           budget,
+          delivery: chatDeliveryDeps(ctx),
           storm: {
             db: pool,
             gate: stormGate,

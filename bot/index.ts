@@ -10,6 +10,7 @@ import type { BotContext } from "./context.js";
 import { conversationStorage, type DialogueState } from "./conversation-storage.js";
 import type { ConversationStore } from "../kv/conversation-store.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
+import { chatMembership, type ChatMembershipDeps } from "./features/chat-membership.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
@@ -33,6 +34,8 @@ export interface BotOptions {
     rollback: RollbackCommandDeps;
     drillDown: DrillDownFeatureDeps;
   };
+  /** Migrations and the bot's membership of chats (bot/features/chat-membership.ts). */
+  chats?: ChatMembershipDeps;
   /** /silence: create, list and expire silences. */
   silences?: SilenceCommandDeps;
 }
@@ -62,6 +65,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const features = bot.errorBoundary((error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "bot feature failed");
   });
+  if (options.chats !== undefined) features.use(chatMembership(options.chats));
   features.use(helpCommand());
   if (options.commands !== undefined) {
     // Before the card buttons: "🔎 Details" is a card verb they do not handle.
