@@ -430,9 +430,13 @@ describe("without ALERTMANAGER_URL", () => {
   it("silences from the card locally and says Alertmanager still notifies", async () => {
     const card = await openCard(stack, "local-card", "checkout");
     await c.answer(press(stack, card, ALICE, `v1:silence:${card.incidentId}`));
-    const toast = await c.answer(press(stack, card, ALICE, `v1:silence:${card.incidentId}:30m`));
-    expect(toast).toMatch(
-      /^Silence #\d+ until (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC \(local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies\)\.$/,
+    const before = c.count();
+    // answered first; the outcome follows in the chat
+    expect(await c.answer(press(stack, card, ALICE, `v1:silence:${card.incidentId}:30m`))).toBe(
+      "🔕 Silencing for 30 min…",
+    );
+    expect(await c.waitForLine(/^🔕 INC-.* silenced by @alice/, before)).toMatch(
+      / Silence #\d+ until (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC \(local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies\)\.$/,
     );
     const { rows } = await stack.db.pool.query(
       `SELECT alertmanager_id FROM silences WHERE incident_id = $1`,
