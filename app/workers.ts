@@ -237,6 +237,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           oncallUsernames: config.telegram.oncallUsernames,
           afterSeconds: config.escalation.afterSeconds,
           budget,
+          delivery: chatDeliveryDeps(ctx),
         },
         queues,
       }),

@@ -14,6 +14,7 @@ import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db
 import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
 import type { Severity } from "../domain/incident.js";
 import { type ChatBudget } from "../kv/chat-budget.js";
+import { planDelivery, type ChatDeliveryDeps } from "./chat-delivery.js";
 
 export interface EscalateDeps {
   pool: Pool;
@@ -23,6 +24,8 @@ export interface EscalateDeps {
   oncallUsernames: readonly string[];
   afterSeconds: Record<Severity, number>;
   budget?: Pick<ChatBudget, "take">;
+  /** Chats followed through migrations, unreachable ones replaced by the default chat (handlers/chat-delivery.ts). */
+  delivery?: ChatDeliveryDeps;
 }
 
 export interface EscalateInput {
@@ -90,7 +93,9 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const cards = await telegramMessages(deps.pool, incident.id);
   const notified: string[] = [];
   let retryInMs: number | undefined;
-  for (const chatId of deps.chatIds(incident)) {
+  const routed = deps.chatIds(incident);
+  const targets = deps.delivery === undefined ? routed : (await planDelivery(deps.delivery, routed)).targets;
+  for (const chatId of targets) {
     if (done.has(chatId)) continue;
     const notice: EscalationNotice = {
       incidentId: incident.id,

@@ -79,7 +79,14 @@ describe("a group upgraded to a supergroup mid-incident, the bot reading updates
   const log = captured();
 
   beforeAll(async () => {
-    stack = await startStack({ env: { TELEGRAM_CHAT_ID: String(GROUP) }, logger: log.logger });
+    stack = await startStack({
+      env: {
+        TELEGRAM_CHAT_ID: String(GROUP),
+        ESCALATE_P0_SECONDS: "2",
+        TELEGRAM_ONCALL_USERNAMES: "oncall_sre",
+      },
+      logger: log.logger,
+    });
   }, 60_000);
   afterAll(async () => {
     await restarted?.close();
@@ -115,6 +122,12 @@ describe("a group upgraded to a supergroup mid-incident, the bot reading updates
     // the open incident's later edits land in the supergroup too
     await fire(url, "MigratedMidIncident", { severity: "warning" }, "resolved");
     await cardIn(stack, supergroup, "MigratedMidIncident", (text) => /RESOLVED|Resolved|resolved/.test(text));
+
+    // an escalation goes where the card is: the supergroup, replying to the card there
+    await fire(url, "EscalatedAfterMigration", { severity: "critical" });
+    const escalatedCard = await cardIn(stack, supergroup, "EscalatedAfterMigration");
+    const escalation = await cardIn(stack, supergroup, "@oncall_sre");
+    expect(escalation?.message.reply_to_message?.message_id).toBe(escalatedCard?.message_id);
 
     // the alias is read before sending: the old id is never tried again
     const toGroup = stack.telegram.calls.filter(
