@@ -12,7 +12,7 @@ import { activeSilenceMatching } from "../db/silences.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type StormDeps } from "./storm.js";
-import { type ChatBudget } from "../kv/chat-budget.js";
+import { type ChatBudget, type SendPriority } from "../kv/chat-budget.js";
 import type { ChatRefusal } from "../domain/card.js";
 import {
   chatReachable,
@@ -87,7 +87,7 @@ export async function syncIncidentCard(
   const outcomes: SyncOutcome[] = [];
   let retryInMs: number | undefined;
   /** Takes a slot of the chat's budget; false (and the wait noted) when it is spent. */
-  const slot = async (chatId: string, priority: "normal" | "urgent" = "normal"): Promise<boolean> => {
+  const slot = async (chatId: string, priority: SendPriority = "normal"): Promise<boolean> => {
     const wait = (await deps.budget?.take(chatId, priority)) ?? 0;
     if (wait === 0) return true;
     retryInMs = Math.min(retryInMs ?? wait, wait);
@@ -132,7 +132,7 @@ export async function syncIncidentCard(
       outcomes.push("unchanged");
       return undefined;
     }
-    if (!(await slot(chatId))) return undefined;
+    if (!(await slot(chatId, "edit"))) return undefined;
     const edited = await deps.notifier.update(chatId, message.messageId, card);
     if (edited.kind === "updated") {
       await save(message.messageId);

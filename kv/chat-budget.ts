@@ -31,6 +31,12 @@ export const TELEGRAM_BUDGET: ChatBudgetLimits = {
   paceWindowMs: 3_000,
 };
 
+/**
+ * "urgent": the storm card, escalations, a new P0; "normal": a new card; "edit": an edit of a card
+ * already shown.
+ */
+export type SendPriority = "urgent" | "normal" | "edit";
+
 /** Slots per window only urgent sends may take. */
 const URGENT_RESERVE = 4;
 
@@ -47,17 +53,24 @@ export class ChatBudget {
    * "normal" sends (incident cards) leave the last few slots of the window to "urgent" ones (the
    * storm card, escalations), so a storm's own cards and edits cannot starve the summary.
    */
-  async take(chatId: string, priority: "normal" | "urgent" = "normal"): Promise<number> {
+  async take(chatId: string, priority: SendPriority = "normal"): Promise<number> {
     const full = isPrivateChat(chatId) ? this.limits.privatePerMinute : this.limits.groupPerMinute;
     const limit = priority === "urgent" ? full : Math.max(1, full - URGENT_RESERVE);
+    // Urgent sends (the storm card, escalations, a new P0) are not paced here: they are few, the
+    // minute's reserve bounds them, and within one process grammY's throttler spaces every send
+    // to a chat a second apart. Paced with the card edits, either they would wait behind the
+    // edits (a storm card first posted once its storm is over) or starve them.
+    // An edit leaves the last slot of each pace window to a new card: edits of cards already shown
+    // must not keep a new incident's card out of the chat.
+    const burst = this.limits.paceBurst;
     const pace =
-      this.limits.paceBurst === undefined
+      burst === undefined || priority === "urgent"
         ? []
         : [
             {
               key: `${this.prefix}:pace:${chatId}`,
               ms: this.limits.paceWindowMs ?? 3_000,
-              slots: this.limits.paceBurst,
+              slots: priority === "edit" ? Math.max(1, burst - 1) : burst,
             },
           ];
     const windows = [{ key: `${this.prefix}:budget:${chatId}`, ms: MINUTE_MS, slots: limit }, ...pace];

@@ -22,8 +22,9 @@ describe("ChatBudget pacing", () => {
     const wait = await budget.take("-1001");
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(3_001);
-    // urgent sends are paced too: the pace protects the chat, not the storm card's reserve
-    expect(await budget.take("-1001", "urgent")).toBeGreaterThan(0);
+    // urgent sends (storm card, escalations, a new P0) are not held by the pace, nor counted in it
+    expect(await budget.take("-1001", "urgent")).toBe(0);
+    expect(await redis.zcard(`${prefix}:pace:pace:-1001`)).toBe(3);
     // another chat, private or group, has its own pace
     expect(await budget.take("-1002")).toBe(0);
     for (let i = 0; i < 3; i++) expect(await budget.take("4242")).toBe(0);
@@ -44,7 +45,16 @@ describe("ChatBudget pacing", () => {
     expect(wait).toBeGreaterThan(59_000);
     // the refused take left no trace: urgent sends still find their 4 slots
     for (let i = 0; i < 4; i++) expect(await budget.take("-2001", "urgent")).toBe(0);
-    expect(await redis.zcard(`${prefix}:minute:pace:-2001`)).toBe(6);
+    expect(await redis.zcard(`${prefix}:minute:pace:-2001`)).toBe(2);
+  });
+
+  it("keeps the last slot of each pace window from edits, for a new card", async () => {
+    const budget = new ChatBudget(redis, `${prefix}:edits`, TELEGRAM_BUDGET);
+    expect(await budget.take("-4001", "edit")).toBe(0);
+    expect(await budget.take("-4001", "edit")).toBe(0);
+    expect(await budget.take("-4001", "edit")).toBeGreaterThan(0);
+    expect(await budget.take("-4001")).toBe(0);
+    expect(await budget.take("-4001")).toBeGreaterThan(0);
   });
 
   it("applies no pace when none is configured", async () => {
