@@ -10,6 +10,7 @@ import type { BotContext } from "./context.js";
 import { conversationStorage, type DialogueState } from "./conversation-storage.js";
 import type { ConversationStore } from "../kv/conversation-store.js";
 import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
+import { answerCallbacksWithin } from "./callback-deadline.js";
 import { chatMembership, type ChatMembershipDeps } from "./features/chat-membership.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
@@ -34,6 +35,8 @@ export interface BotOptions {
     rollback: RollbackCommandDeps;
     drillDown: DrillDownFeatureDeps;
   };
+  /** A press not answered by its feature within this many ms is answered "Working on it…" (default 4 s). */
+  answerCallbacksWithinMs?: number;
   /** Migrations and the bot's membership of chats (bot/features/chat-membership.ts). */
   chats?: ChatMembershipDeps;
   /** /silence: create, list and expire silences. */
@@ -56,6 +59,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
+  // Before everything that handles a press: a slow handler's press is answered in time anyway.
+  bot.use(answerCallbacksWithin(options.answerCallbacksWithinMs ?? 4_000));
   bot.use(
     conversations<BotContext, BotContext>({
       storage: conversationStorage(options.conversationStore),
