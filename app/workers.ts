@@ -100,6 +100,7 @@ export function chatDeliveryDeps(ctx: Pick<WorkerContext, "config" | "logger" | 
     db: pool,
     defaultChatId: ctx.config.telegram.chatId,
     enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
+    refreshStorm: (stormId) => scheduleStormRefresh(queues.storm, stormId, Date.now()),
     countFailure: (chat, reason) => metrics.telegramDeliveryFailures.inc({ chat, reason }),
     logger: ctx.logger,
   };

@@ -25,13 +25,14 @@ export async function chatAliases(db: Queryable, chatIds: readonly string[]): Pr
 /**
  * Records that `from` became `to`: the alias (and any alias that pointed at `from` now points at
  * `to`), and forgets the cards of unresolved incidents shown in `from`, which can no longer be
- * edited there. Returns those incidents, to show again in `to`, and whether the alias is new.
+ * edited there. A storm in progress moves to `to` with its folds, its summary card to be posted
+ * there. Returns those incidents and storms, to show again in `to`, and whether the alias is new.
  */
 export async function recordChatMigration(
   db: Queryable,
   from: string,
   to: string,
-): Promise<{ firstSeen: boolean; incidentIds: string[] }> {
+): Promise<{ firstSeen: boolean; incidentIds: string[]; stormIds: number[] }> {
   const inserted = await db.query(
     `INSERT INTO chat_aliases (from_chat_id, to_chat_id) VALUES ($1, $2)
      ON CONFLICT (from_chat_id) DO UPDATE SET to_chat_id = EXCLUDED.to_chat_id
@@ -46,7 +47,21 @@ export async function recordChatMigration(
      RETURNING t.incident_id AS "incidentId"`,
     [from],
   );
-  return { firstSeen: inserted.rowCount === 1, incidentIds: rows.map((row) => row.incidentId) };
+  const storms = await db.query<{ id: number }>(
+    `UPDATE storms SET chat_id = $2, message_id = NULL, rendered_hash = NULL
+     WHERE chat_id = $1 AND ended_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM storms s WHERE s.chat_id = $2 AND s.ended_at IS NULL)
+     RETURNING id`,
+    [from, to],
+  );
+  const stormIds = storms.rows.map((row) => row.id);
+  await db.query(
+    `UPDATE storm_folds f SET chat_id = $2
+     WHERE f.chat_id = $1 AND f.storm_id = ANY($3::bigint[])
+       AND NOT EXISTS (SELECT 1 FROM storm_folds g WHERE g.incident_id = f.incident_id AND g.chat_id = $2)`,
+    [from, to, stormIds],
+  );
+  return { firstSeen: inserted.rowCount === 1, incidentIds: rows.map((row) => row.incidentId), stormIds };
 }
 
 /** Notes a refused delivery; `first` when the chat was reachable until now. */

@@ -22,6 +22,8 @@ export interface ChatDeliveryDeps {
   defaultChatId: string;
   /** Shows an incident's card again (the notify queue); used after a migration. */
   enqueueCard: (incidentId: string) => Promise<unknown>;
+  /** Brings a storm's summary card up to date (the storm queue); used after a migration. */
+  refreshStorm?: (stormId: number) => Promise<unknown>;
   /** Counts one refused send (chatops_telegram_delivery_failures_total). */
   countFailure?: (chatId: string, reason: UnreachableReason) => void;
   logger?: Pick<Logger, "warn" | "info">;
@@ -70,7 +72,7 @@ export async function followChatMigration(
   from: string,
   to: string,
 ): Promise<{ incidentIds: string[] }> {
-  const { firstSeen, incidentIds } = await recordChatMigration(deps.db, from, to);
+  const { firstSeen, incidentIds, stormIds } = await recordChatMigration(deps.db, from, to);
   if (firstSeen) {
     deps.logger?.info(
       { chatId: from, newChatId: to, incidents: incidentIds.length },
@@ -78,6 +80,7 @@ export async function followChatMigration(
     );
   }
   for (const incidentId of incidentIds) await deps.enqueueCard(incidentId);
+  for (const stormId of stormIds) await deps.refreshStorm?.(stormId);
   return { incidentIds };
 }
 

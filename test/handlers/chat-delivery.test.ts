@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatFailures } from "../../db/chats.js";
 import { insertIncident, saveTelegramMessage, telegramMessages } from "../../db/incidents.js";
+import { foldIncident, foldsOfIncident, getStorm, openStorm, saveStormMessage } from "../../db/storms.js";
 import {
   chatReachable,
   chatUnreachable,
@@ -71,13 +72,24 @@ describe("following a migration", () => {
   it("records the alias once, forgets open incidents' cards in the old chat and queues them", async () => {
     await incidentShownIn("INC-20260101-0901", HOME, "open", 7);
     await incidentShownIn("INC-20260101-0902", HOME, "resolved", 8);
-    const d = deps();
+    const storm = await openStorm(db.pool, HOME);
+    await saveStormMessage(db.pool, { stormId: storm.id, messageId: 9, renderedHash: "s" });
+    await incidentShownIn("INC-20260101-0903", OTHER, "open", 10);
+    await foldIncident(db.pool, { incidentId: "INC-20260101-0903", chatId: HOME, stormId: storm.id });
+    const refreshed: number[] = [];
+    const d = deps({ refreshStorm: (stormId) => Promise.resolve(refreshed.push(stormId)) });
     const supergroup = "-1004000000001";
 
     expect(await followChatMigration(d.value, HOME, supergroup)).toEqual({
       incidentIds: ["INC-20260101-0901"],
     });
     expect(d.queued).toEqual(["INC-20260101-0901"]);
+    // the storm in progress moves with its folds; its summary is posted anew in the supergroup
+    expect(refreshed).toEqual([storm.id]);
+    expect(await getStorm(db.pool, storm.id)).toMatchObject({ chatId: supergroup, messageId: null });
+    expect((await foldsOfIncident(db.pool, "INC-20260101-0903")).map((fold) => fold.chatId)).toEqual([
+      supergroup,
+    ]);
     expect(await telegramMessages(db.pool, "INC-20260101-0901")).toEqual([]);
     // a resolved incident's card stays where it was: nothing will edit it
     expect((await telegramMessages(db.pool, "INC-20260101-0902")).map((m) => m.chatId)).toEqual([HOME]);
