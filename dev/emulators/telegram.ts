@@ -972,6 +972,10 @@ const controlPressSchema = z.object({
   data: z.string(),
   username: z.string().optional(),
 });
+const controlChatSchema = z.object({
+  chat_id: z.union([z.number(), z.string()]),
+  by_user_id: z.number().int().optional(),
+});
 const controlUserMessageSchema = z.object({
   chat_id: z.union([z.number(), z.string()]),
   from_user_id: z.number().int(),
@@ -1388,6 +1392,22 @@ export class TelegramEmulator {
           text: input.text,
           ...(input.username === undefined ? {} : { username: input.username }),
         });
+      }
+      case "/emulator/migrate-chat": {
+        const input = controlChatSchema.parse(body);
+        return this.migrateChat(
+          input.chat_id,
+          input.by_user_id === undefined ? {} : { byUserId: input.by_user_id },
+        );
+      }
+      case "/emulator/remove-bot":
+      case "/emulator/add-bot": {
+        const input = controlChatSchema.parse(body);
+        const change = {
+          chatId: input.chat_id,
+          ...(input.by_user_id === undefined ? {} : { byUserId: input.by_user_id }),
+        };
+        return url.pathname === "/emulator/remove-bot" ? this.removeBot(change) : this.addBot(change);
       }
       case "/emulator/messages":
         return this.messages(new ParamReader(body).requiredString("chat_id"));

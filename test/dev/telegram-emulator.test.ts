@@ -714,6 +714,28 @@ describe("inspection and control", () => {
       const lines = print.mock.calls.map((args) => String(args[0]));
       expect(lines).toContain(`[${GROUP}] bot #1: P1 disk full\n    [Button 0]`);
       expect(lines).toContain(`[${GROUP}] user 9: /status`);
+
+      const control = async (path: string, body: unknown) => {
+        const answer = await fetch(`${emulator?.apiRoot ?? ""}/emulator/${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(answer.status).toBe(200);
+        return ((await answer.json()) as { result: unknown }).result;
+      };
+      const supergroup = await control("migrate-chat", { chat_id: -4012345678 });
+      expect(supergroup).toBe(-1004012345678);
+      await control("remove-bot", { chat_id: GROUP, by_user_id: 9 });
+      expect((await rejection(api.sendMessage(GROUP, "x"))).error_code).toBe(403);
+      await control("add-bot", { chat_id: GROUP });
+      await expect(api.sendMessage(GROUP, "back")).resolves.toBeDefined();
+      expect(print.mock.calls.map((args) => String(args[0]))).toEqual(
+        expect.arrayContaining([
+          `[-4012345678] upgraded to supergroup -1004012345678`,
+          `[${GROUP}] bot removed`,
+        ]),
+      );
     } finally {
       print.mockRestore();
     }
