@@ -14,7 +14,12 @@ import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db
 import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
 import type { Severity } from "../domain/incident.js";
 import { type ChatBudget } from "../kv/chat-budget.js";
-import { planDelivery, type ChatDeliveryDeps } from "./chat-delivery.js";
+import {
+  chatUnreachable,
+  followChatMigration,
+  planDelivery,
+  type ChatDeliveryDeps,
+} from "./chat-delivery.js";
 
 export interface EscalateDeps {
   pool: Pool;
@@ -94,9 +99,14 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const notified: string[] = [];
   let retryInMs: number | undefined;
   const routed = deps.chatIds(incident);
-  const targets = deps.delivery === undefined ? routed : (await planDelivery(deps.delivery, routed)).targets;
-  for (const chatId of targets) {
-    if (done.has(chatId)) continue;
+  const delivery = deps.delivery;
+  const plan =
+    delivery === undefined ? { targets: routed, fallback: undefined } : await planDelivery(delivery, routed);
+  const queue = [...plan.targets];
+  const visited = new Set<string>();
+  for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
+    if (visited.has(chatId) || done.has(chatId)) continue;
+    visited.add(chatId);
     const notice: EscalationNotice = {
       incidentId: incident.id,
       severity: incident.severity,
@@ -133,7 +143,20 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
       replyTo = storm.messageId ?? undefined;
       notice.storm = { escalated: (await stormCounts(deps.pool, storm.id)).escalated };
     }
-    const { messageId } = await deps.notices.postEscalation(chatId, notice, replyTo);
+    const posted = await deps.notices.postEscalation(chatId, notice, replyTo);
+    if (posted.kind !== "posted") {
+      if (delivery === undefined) throw new Error(`Telegram chat ${chatId} refused the escalation`);
+      if (posted.kind === "migrated") {
+        // the group became a supergroup: follow it, and tell the on-call people there
+        await followChatMigration(delivery, chatId, posted.toChatId);
+        queue.unshift(posted.toChatId);
+      } else {
+        await chatUnreachable(delivery, chatId, posted);
+        if (plan.fallback !== undefined) queue.push(plan.fallback);
+      }
+      continue;
+    }
+    const messageId = posted.messageId;
     await addEvent(deps.pool, incident.id, "escalation_notified", { chatId, messageId });
     notified.push(chatId);
   }

@@ -256,3 +256,38 @@ describe("a removal Telegram announces (my_chat_member)", () => {
     expect((await health(stack.url)).status).toBe("ok");
   }, 90_000);
 });
+
+describe("an escalation due after a migration nobody has read (ROLES=http,worker)", () => {
+  const OTHER_GROUP = -4087654321;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: {
+        ROLES: "http,worker",
+        TELEGRAM_CHAT_ID: String(OTHER_GROUP),
+        ESCALATE_P0_SECONDS: "6",
+        TELEGRAM_ONCALL_USERNAMES: "oncall_sre",
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("mentions the on-call people in the supergroup, and shows the card there", async () => {
+    await fire(stack.url, "EscalationFirst", { severity: "critical" });
+    // the analysed card: nothing else edits it before the escalation is due
+    await cardIn(stack, OTHER_GROUP, "EscalationFirst", (text) => text.includes("AI analysis"));
+    const supergroup = stack.telegram.migrateChat(OTHER_GROUP);
+
+    const escalation = await cardIn(stack, supergroup, "@oncall_sre");
+    expect(escalation?.text).toContain("EscalationFirst");
+    await cardIn(stack, supergroup, "EscalationFirst", (text) => !text.includes("@oncall_sre"));
+    // the old group refused whichever send came first (the escalation, or the card's edit)
+    const refused = stack.telegram.calls.filter(
+      (call) => call.status === 400 && String(call.params.chat_id) === String(OTHER_GROUP),
+    );
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
