@@ -149,9 +149,12 @@ export async function syncIncidentCard(
   for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
     if (visited.has(chatId)) continue;
     visited.add(chatId);
+    const before = outcomes.length;
     const refusal = await showIn(chatId);
     if (refusal === undefined) {
-      if (delivery !== undefined && plan.retrying.has(chatId)) await chatReachable(delivery, chatId);
+      // a chat that failed a while ago and took this send is reachable again
+      const sent = outcomes.slice(before).some((kind) => ["posted", "edited", "reposted"].includes(kind));
+      if (sent && delivery !== undefined && plan.retrying.has(chatId)) await chatReachable(delivery, chatId);
       continue;
     }
     if (delivery === undefined)
