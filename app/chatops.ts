@@ -11,7 +11,9 @@ import type { SilenceCommandDeps } from "../bot/commands/silence.js";
 import type { CardButtonDeps } from "../bot/features/card-buttons.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { audit, latestAction } from "../db/actions.js";
+import { chatAliases } from "../db/chats.js";
 import { getIncident, isCardMessage, listEvents } from "../db/incidents.js";
+import type { Queryable } from "../db/pool.js";
 import type { Pool } from "../db/pool.js";
 import { alertmanagerSilences } from "../gateways/alertmanager-silences.js";
 import { approveAction } from "../handlers/approve-action.js";
@@ -190,7 +192,7 @@ export function chatOpsDeps(
   });
   const guards = {
     team: {
-      teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
+      teamChats: teamChatsOf(config, pool),
       members: [...approverIds, ...config.telegram.viewerIds],
       refused: async ({ user, chat, what }: { user: User | undefined; chat: Chat; what: string }) => {
         deps.logger.info(
@@ -238,6 +240,21 @@ export function chatOpsDeps(
     },
   };
   return { buttons, silences, guards };
+}
+
+/**
+ * The team's chats: the configured ones and the supergroups they became (db/chats.ts), read at
+ * most every 10 s, so a migrated group's people are still the team before anyone restarts the bot.
+ */
+export function teamChatsOf(config: Readonly<Config>, db: Queryable): () => Promise<readonly string[]> {
+  const configured = [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)];
+  let cached: { at: number; chats: readonly string[] } | undefined;
+  return async () => {
+    if (cached !== undefined && Date.now() - cached.at < 10_000) return cached.chats;
+    const aliases = await chatAliases(db, configured);
+    cached = { at: Date.now(), chats: [...configured, ...aliases.values()] };
+    return cached.chats;
+  };
 }
 
 const usernameOf = (user: User): { username?: string } =>

@@ -23,11 +23,12 @@ import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
-import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
+import { chatOpsDeps, teamChatsOf, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions } from "./commands.js";
 import { boundExecutors, cannotRunWith, openRepairClients } from "./executors.js";
 import { createLogger, openInfrastructure, Outage, Shutdown, whereTo } from "./infrastructure.js";
-import { startWorkers, type WorkerOptions } from "./workers.js";
+import { chatDeliveryDeps, startWorkers, type WorkerOptions } from "./workers.js";
+import { chatReachable, chatUnreachable, followChatMigration } from "../handlers/chat-delivery.js";
 
 export { createLogger } from "./infrastructure.js";
 
@@ -119,6 +120,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const modelChecks = new ModelChecks(llmSlots);
     if (roles.has("worker") || roles.has("bot")) void logModelChecks(modelChecks, logger);
 
+    const delivery = chatDeliveryDeps({ config, logger, infra });
     const bot = createBot({
       token: config.telegram.token,
       apiRoot: config.telegram.apiRoot,
@@ -130,10 +132,16 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
       ...chatOpsDeps({ config, pool, queues, cannotRun, redis, logger }, options.chatops),
       whoami: {
-        teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
+        teamChats: teamChatsOf(config, pool),
         approverIds: config.telegram.approverIds,
         viewerIds: config.telegram.viewerIds,
         logger,
+      },
+      chats: {
+        migrated: (from, to) => followChatMigration(delivery, from, to),
+        removed: (chatId, reason, description) =>
+          chatUnreachable(delivery, chatId, { kind: "unreachable", reason, description }),
+        restored: (chatId) => chatReachable(delivery, chatId),
       },
       ...(registry === undefined
         ? {}

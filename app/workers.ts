@@ -18,6 +18,7 @@ import { DEFAULT_SIGNOZ_THRESHOLDS } from "../handlers/detect-signoz-anomalies.j
 import { remindWithinBudget } from "../handlers/end-snooze.js";
 import { cooldownOnFailure } from "../handlers/execute-action.js";
 import { routeChats } from "../handlers/route-chats.js";
+import type { ChatDeliveryDeps } from "../handlers/chat-delivery.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
@@ -102,6 +103,19 @@ const UNLIMITED: ChatBudgetLimits = {
   privatePerMinute: Number.MAX_SAFE_INTEGER,
 };
 
+/** Where cards can go: migrations followed, unreachable chats reported and routed around. */
+export function chatDeliveryDeps(ctx: Pick<WorkerContext, "config" | "logger" | "infra">): ChatDeliveryDeps {
+  const { pool, queues, metrics } = ctx.infra;
+  return {
+    db: pool,
+    defaultChatId: ctx.config.telegram.chatId,
+    enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
+    refreshStorm: (stormId) => scheduleStormRefresh(queues.storm, stormId, Date.now()),
+    countFailure: (chat, reason) => metrics.telegramDeliveryFailures.inc({ chat, reason }),
+    logger: ctx.logger,
+  };
+}
+
 function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: boolean): WorkerRow[] {
   const { config, infra, api, registry, kube, executors } = ctx;
   const { pool, redis, queues, metrics } = infra;
@@ -168,6 +182,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
           budget,
+          delivery: chatDeliveryDeps(ctx),
           storm: {
             db: pool,
             gate: stormGate,
@@ -264,6 +279,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           oncallUsernames: config.telegram.oncallUsernames,
           afterSeconds: config.escalation.afterSeconds,
           budget,
+          delivery: chatDeliveryDeps(ctx),
         },
         queues,
       }),

@@ -368,6 +368,8 @@ async function main(): Promise<void> {
     // Flood limits high: the bench measures the bot, not the emulator's Telegram budgets.
     groupPerMinute: 100_000,
     perSecond: 100_000,
+    perChatPerSecond: 100_000,
+    perChatBurst: 100_000,
   });
   await telegram.start();
   cleanup.add("close Telegram emulator", () => telegram.close());

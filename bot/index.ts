@@ -13,6 +13,8 @@ import { cardButtons, type CardButtonDeps } from "./features/card-buttons.js";
 import { cardBinding, unknownPresses, type CardBindingDeps } from "./features/card-binding.js";
 import { teamOnly, type TeamDeps } from "./features/team-only.js";
 import { whoamiCommand, type WhoamiDeps } from "./commands/whoami.js";
+import { answerCallbacksWithin } from "./callback-deadline.js";
+import { chatMembership, type ChatMembershipDeps } from "./features/chat-membership.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
@@ -36,6 +38,10 @@ export interface BotOptions {
     rollback: RollbackCommandDeps;
     drillDown: DrillDownFeatureDeps;
   };
+  /** A press not answered by its feature within this many ms is answered "Working on it…" (default 4 s). */
+  answerCallbacksWithinMs?: number;
+  /** Migrations and the bot's membership of chats (bot/features/chat-membership.ts). */
+  chats?: ChatMembershipDeps;
   /** /silence: create, list and expire silences. */
   silences?: SilenceCommandDeps;
   /** Told of each call that could not reach Telegram (network, 5xx) and of each that did. */
@@ -78,6 +84,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
+  // Before everything that handles a press: a slow handler's press is answered in time anyway.
+  bot.use(answerCallbacksWithin(options.answerCallbacksWithinMs ?? 4_000));
   // Before anything else reads an update: strangers are refused, presses bound to their card.
   if (options.whoami !== undefined) bot.use(whoamiCommand(options.whoami));
   if (options.guards !== undefined) {
@@ -98,6 +106,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     );
     options.logger.debug({ err: cause, update: error.ctx.update.update_id }, "bot feature failed: stack");
   });
+  if (options.chats !== undefined) features.use(chatMembership(options.chats));
   features.use(helpCommand());
   if (options.commands !== undefined) {
     // Before the card buttons: "🔎 Details" is a card verb they do not handle.

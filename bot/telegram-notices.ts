@@ -3,6 +3,7 @@
 import type { Api } from "grammy";
 import type { ChatNotices } from "../domain/notices.js";
 import { editInPlace } from "./edit-in-place.js";
+import { refusedOr } from "./chat-refusal.js";
 import { renderEscalation, renderStormSummary } from "./cards/render-notices.js";
 
 /** Posts a plain reminder (a snooze ran out) as a reply to the card. */
@@ -34,6 +35,10 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
           link_preview_options: { is_disabled: true },
         }),
       ),
-    postEscalation: (chatId, notice, replyTo) => send(chatId, renderEscalation(notice), replyTo),
+    postEscalation: (chatId, notice, replyTo) =>
+      refusedOr(async () => ({
+        kind: "posted" as const,
+        ...(await send(chatId, renderEscalation(notice), replyTo)),
+      })),
   };
 }

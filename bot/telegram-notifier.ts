@@ -1,8 +1,10 @@
-// Shows incident cards in Telegram: posts once, edits in place afterwards.
+// Shows incident cards in Telegram: posts once, edits in place afterwards. A chat that takes no
+// message (migrated, bot removed, unknown) is an answer, not an error (bot/chat-refusal.ts).
 import type { Api } from "grammy";
 import { editInPlace } from "./edit-in-place.js";
 import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
+import { refusedOr } from "./chat-refusal.js";
 
 export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
   const render = (card: IncidentCard) => {
@@ -13,22 +15,27 @@ export function telegramNotifier(api: Api, options: { timeZone?: string } = {}):
   return {
     async post(chatId, card) {
       const { text, markup } = render(card);
-      const message = await api.sendMessage(chatId, text, {
-        parse_mode: "HTML",
-        link_preview_options: { is_disabled: true },
-        reply_markup: markup,
-      });
-      return { messageId: message.message_id };
-    },
-    async update(chatId, messageId, card) {
-      const { text, markup } = render(card);
-      return editInPlace(() =>
-        api.editMessageText(chatId, messageId, text, {
+      return refusedOr(async () => {
+        const message = await api.sendMessage(chatId, text, {
           parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
           reply_markup: markup,
-        }),
-      );
+        });
+        return { kind: "posted" as const, messageId: message.message_id };
+      });
+    },
+    async update(chatId, messageId, card) {
+      const { text, markup } = render(card);
+      return refusedOr(async () => {
+        const kind = await editInPlace(() =>
+          api.editMessageText(chatId, messageId, text, {
+            parse_mode: "HTML",
+            link_preview_options: { is_disabled: true },
+            reply_markup: markup,
+          }),
+        );
+        return { kind };
+      });
     },
   };
 }

@@ -30,6 +30,9 @@ export const LIFTED_THROTTLE = {
   out: { maxConcurrent: 1, minTime: 0 },
 };
 
+/** The emulator's per-chat pace, lifted for tests that lift the group limit. */
+export const LIFTED_CHAT_PACE = { perChatPerSecond: 100_000, perChatBurst: 100_000 } as const;
+
 export interface Stack {
   runtime: Runtime;
   /** The Kubernetes emulator the bot's KUBECONFIG points at, when asked for. */
@@ -53,7 +56,14 @@ export async function startStack(
   } = {},
 ): Promise<Stack> {
   const kube = options.kubernetes === true ? await startKubeEmulator({ podReadyDelayMs: 0 }) : undefined;
-  const telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken, ...options.telegram });
+  const telegram = new TelegramEmulator({
+    token: TEST_SECRETS.telegramToken,
+    // A test that lifts the group limit lifts the bot's client-side pacing too (LIFTED_THROTTLE),
+    // so the per-chat pace goes with it unless the test sets it: such tests are about something
+    // other than flood control (say so in the test), and would otherwise wait out 429s.
+    ...(options.telegram?.groupPerMinute === undefined ? {} : LIFTED_CHAT_PACE),
+    ...options.telegram,
+  });
   await telegram.start();
   const db = await createTestDatabase({ migrate: false });
   const prefix = uniquePrefix();

@@ -82,8 +82,23 @@ export interface ServiceFacts {
   links: CardLink[];
 }
 
+/** Why the bot cannot write to a chat: removed from a group, blocked by a user, or no such chat. */
+export type UnreachableReason = "removed" | "blocked" | "not_found";
+
+/**
+ * A chat that took no message, as an expected outcome: the group became a supergroup (follow it
+ * to `toChatId`), or the bot cannot reach the chat at all (Telegram's own words in `description`).
+ */
+export type ChatRefusal =
+  | { kind: "migrated"; toChatId: string }
+  | { kind: "unreachable"; reason: UnreachableReason; description: string };
+
 export interface Notifier {
-  post(chatId: string, card: IncidentCard): Promise<{ messageId: number }>;
+  post(chatId: string, card: IncidentCard): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;
   /** "gone" when the message no longer exists in the chat (someone deleted it). */
-  update(chatId: string, messageId: number, card: IncidentCard): Promise<"updated" | "gone">;
+  update(
+    chatId: string,
+    messageId: number,
+    card: IncidentCard,
+  ): Promise<{ kind: "updated" } | { kind: "gone" } | ChatRefusal>;
 }

@@ -1,5 +1,6 @@
 // Platform-neutral notices besides incident cards: the storm summary card and the escalation
 // message. Use cases build them; each chat platform renders them (Telegram: bot/telegram-notices.ts).
+import type { ChatRefusal } from "./card.js";
 import type { Severity } from "./incident.js";
 
 export interface StormSummary {
@@ -32,7 +33,12 @@ export interface ChatNotices {
   postStorm(chatId: string, summary: StormSummary): Promise<{ messageId: number }>;
   /** "gone" when the message no longer exists in the chat. */
   updateStorm(chatId: string, messageId: number, summary: StormSummary): Promise<"updated" | "gone">;
-  postEscalation(chatId: string, notice: EscalationNotice, replyTo?: number): Promise<{ messageId: number }>;
+  /** A chat that takes no message (migrated, bot removed, unknown) is an answer, not an error. */
+  postEscalation(
+    chatId: string,
+    notice: EscalationNotice,
+    replyTo?: number,
+  ): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;
 }
 
 export interface StormCounts {

@@ -82,6 +82,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ["provider"] as const,
       registers: [registry],
     }),
+    telegramDeliveryFailures: new Counter({
+      name: "chatops_telegram_delivery_failures_total",
+      help: "Sends a Telegram chat refused (bot removed or blocked, chat not found), by chat and reason.",
+      labelNames: ["chat", "reason"] as const,
+      registers: [registry],
+    }),
+    telegramChatUnreachable: new Gauge({
+      name: "chatops_telegram_chat_unreachable",
+      help: "1 for each chat the bot cannot write to now, by chat and reason; read at scrape time.",
+      labelNames: ["chat", "reason"] as const,
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: "chatops_queue_depth",
       help: "Jobs per queue and state, read at scrape time.",

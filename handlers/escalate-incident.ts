@@ -14,6 +14,12 @@ import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db
 import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
 import type { Severity } from "../domain/incident.js";
 import { type ChatBudget } from "../kv/chat-budget.js";
+import {
+  chatUnreachable,
+  followChatMigration,
+  planDelivery,
+  type ChatDeliveryDeps,
+} from "./chat-delivery.js";
 
 export interface EscalateDeps {
   pool: Pool;
@@ -23,6 +29,8 @@ export interface EscalateDeps {
   oncallUsernames: readonly string[];
   afterSeconds: Record<Severity, number>;
   budget?: Pick<ChatBudget, "take">;
+  /** Chats followed through migrations, unreachable ones replaced by the default chat (handlers/chat-delivery.ts). */
+  delivery?: ChatDeliveryDeps;
 }
 
 export interface EscalateInput {
@@ -90,8 +98,15 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const cards = await telegramMessages(deps.pool, incident.id);
   const notified: string[] = [];
   let retryInMs: number | undefined;
-  for (const chatId of deps.chatIds(incident)) {
-    if (done.has(chatId)) continue;
+  const routed = deps.chatIds(incident);
+  const delivery = deps.delivery;
+  const plan =
+    delivery === undefined ? { targets: routed, fallback: undefined } : await planDelivery(delivery, routed);
+  const queue = [...plan.targets];
+  const visited = new Set<string>();
+  for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
+    if (visited.has(chatId) || done.has(chatId)) continue;
+    visited.add(chatId);
     const notice: EscalationNotice = {
       incidentId: incident.id,
       severity: incident.severity,
@@ -128,7 +143,20 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
       replyTo = storm.messageId ?? undefined;
       notice.storm = { escalated: (await stormCounts(deps.pool, storm.id)).escalated };
     }
-    const { messageId } = await deps.notices.postEscalation(chatId, notice, replyTo);
+    const posted = await deps.notices.postEscalation(chatId, notice, replyTo);
+    if (posted.kind !== "posted") {
+      if (delivery === undefined) throw new Error(`Telegram chat ${chatId} refused the escalation`);
+      if (posted.kind === "migrated") {
+        // the group became a supergroup: follow it, and tell the on-call people there
+        await followChatMigration(delivery, chatId, posted.toChatId);
+        queue.unshift(posted.toChatId);
+      } else {
+        await chatUnreachable(delivery, chatId, posted);
+        if (plan.fallback !== undefined) queue.push(plan.fallback);
+      }
+      continue;
+    }
+    const messageId = posted.messageId;
     await addEvent(deps.pool, incident.id, "escalation_notified", { chatId, messageId });
     notified.push(chatId);
   }

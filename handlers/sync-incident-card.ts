@@ -12,7 +12,16 @@ import { activeSilenceMatching } from "../db/silences.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type StormDeps } from "./storm.js";
-import { type ChatBudget } from "../kv/chat-budget.js";
+import { type ChatBudget, type SendPriority } from "../kv/chat-budget.js";
+import type { ChatRefusal } from "../domain/card.js";
+import {
+  chatReachable,
+  chatUnreachable,
+  followChatMigration,
+  planDelivery,
+  type ChatDeliveryDeps,
+  type DeliveryPlan,
+} from "./chat-delivery.js";
 
 export interface SyncCardDeps {
   db: Queryable;
@@ -27,11 +36,24 @@ export interface SyncCardDeps {
   cannotRun?: (action: string) => string | undefined;
   /** The bot's flood budget per chat; without it every send goes out at once. */
   budget?: Pick<ChatBudget, "take">;
+  /** Aliases left by migrations, unreachable chats and the fallback (handlers/chat-delivery.ts). */
+  delivery?: ChatDeliveryDeps;
 }
 
-/** "folded": shown on a storm summary card; "deferred": the chat's flood budget is spent, try later. */
+/**
+ * "folded": shown on a storm summary card; "deferred": the chat's flood budget is spent, try later;
+ * "undeliverable": a chat refused it (bot removed, chat unknown) and no other chat showed it.
+ */
 export type SyncOutcome =
-  "posted" | "edited" | "reposted" | "unchanged" | "folded" | "deferred" | "missing" | "suppressed";
+  | "posted"
+  | "edited"
+  | "reposted"
+  | "unchanged"
+  | "folded"
+  | "deferred"
+  | "missing"
+  | "suppressed"
+  | "undeliverable";
 
 export function hashCard(card: IncidentCard): string {
   return createHash("sha256").update(JSON.stringify(card)).digest("hex");
@@ -65,14 +87,22 @@ export async function syncIncidentCard(
   const outcomes: SyncOutcome[] = [];
   let retryInMs: number | undefined;
   /** Takes a slot of the chat's budget; false (and the wait noted) when it is spent. */
-  const slot = async (chatId: string, priority: "normal" | "urgent" = "normal"): Promise<boolean> => {
+  const slot = async (chatId: string, priority: SendPriority = "normal"): Promise<boolean> => {
     const wait = (await deps.budget?.take(chatId, priority)) ?? 0;
     if (wait === 0) return true;
     retryInMs = Math.min(retryInMs ?? wait, wait);
     outcomes.push("deferred");
     return false;
   };
-  for (const chatId of deps.chatIds(incident)) {
+  const delivery = deps.delivery;
+  const routed = deps.chatIds(incident);
+  const plan: DeliveryPlan =
+    delivery === undefined
+      ? { targets: routed, fallback: undefined, retrying: new Set() }
+      : await planDelivery(delivery, routed);
+
+  /** Brings the card in one chat up to date; a refusal (migrated, unreachable) is returned. */
+  const showIn = async (chatId: string): Promise<ChatRefusal | undefined> => {
     const message = shown.find((row) => row.chatId === chatId);
     const save = (messageId: number) =>
       saveTelegramMessage(deps.db, {
@@ -82,28 +112,65 @@ export async function syncIncidentCard(
         renderedHash: hash,
         renderedVersion: incident.version,
       });
+    const post = async (kind: "posted" | "reposted"): Promise<ChatRefusal | undefined> => {
+      const posted = await deps.notifier.post(chatId, card);
+      if (posted.kind !== "posted") return posted;
+      await save(posted.messageId);
+      outcomes.push(kind);
+      return undefined;
+    };
     if (message === undefined) {
       if (deps.storm !== undefined && (await placeIncident(deps.storm, chatId, incident)).kind === "folded") {
         outcomes.push("folded");
-      } else if (await slot(chatId, incident.severity === "P0" ? "urgent" : "normal")) {
-        // a new P0 card may use the slots kept for urgent sends
-        await save((await deps.notifier.post(chatId, card)).messageId);
-        outcomes.push("posted");
+        return undefined;
       }
-    } else if (message.renderedHash === hash) {
+      // a new P0 card may use the slots kept for urgent sends
+      if (!(await slot(chatId, incident.severity === "P0" ? "urgent" : "normal"))) return undefined;
+      return post("posted");
+    }
+    if (message.renderedHash === hash) {
       outcomes.push("unchanged");
-    } else if (!(await slot(chatId))) {
-      continue;
-    } else if ((await deps.notifier.update(chatId, message.messageId, card)) === "updated") {
+      return undefined;
+    }
+    if (!(await slot(chatId, "edit"))) return undefined;
+    const edited = await deps.notifier.update(chatId, message.messageId, card);
+    if (edited.kind === "updated") {
       await save(message.messageId);
       outcomes.push("edited");
-    } else if (await slot(chatId)) {
-      await save((await deps.notifier.post(chatId, card)).messageId);
-      outcomes.push("reposted");
+      return undefined;
     }
+    if (edited.kind !== "gone") return edited;
+    if (!(await slot(chatId))) return undefined;
+    return post("reposted");
+  };
+
+  const queue = [...plan.targets];
+  const visited = new Set<string>();
+  for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
+    if (visited.has(chatId)) continue;
+    visited.add(chatId);
+    const before = outcomes.length;
+    const refusal = await showIn(chatId);
+    if (refusal === undefined) {
+      // a chat that failed a while ago and took this send is reachable again
+      const sent = outcomes.slice(before).some((kind) => ["posted", "edited", "reposted"].includes(kind));
+      if (sent && delivery !== undefined && plan.retrying.has(chatId)) await chatReachable(delivery, chatId);
+      continue;
+    }
+    if (delivery === undefined)
+      throw new Error(`Telegram chat ${chatId} refused the card: ${JSON.stringify(refusal)}`);
+    if (refusal.kind === "migrated") {
+      // the group became a supergroup: follow it now, and show the card there
+      await followChatMigration(delivery, chatId, refusal.toChatId);
+      queue.unshift(refusal.toChatId);
+      continue;
+    }
+    await chatUnreachable(delivery, chatId, refusal);
+    outcomes.push("undeliverable");
+    if (plan.fallback !== undefined) queue.push(plan.fallback);
   }
   const outcome =
-    (["posted", "reposted", "edited", "deferred", "folded"] as const).find((kind) =>
+    (["posted", "reposted", "edited", "deferred", "folded", "undeliverable"] as const).find((kind) =>
       outcomes.includes(kind),
     ) ?? "unchanged";
   return { outcome, version: incident.version, ...(retryInMs === undefined ? {} : { retryInMs }) };

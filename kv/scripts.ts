@@ -21,6 +21,7 @@ function load(name: string): LuaScript {
 
 export const SCRIPTS = Object.freeze({
   windowTake: load("window-take"),
+  windowsTake: load("windows-take"),
   windowCount: load("window-count"),
   stormArrive: load("storm-arrive"),
   repairReserve: load("repair-reserve"),

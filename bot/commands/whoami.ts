@@ -9,7 +9,7 @@ import type { BotContext } from "../context.js";
 import { isTeamChat } from "../features/team-only.js";
 
 export interface WhoamiDeps {
-  teamChats: readonly string[];
+  teamChats: () => Promise<readonly string[]>;
   approverIds: readonly number[];
   viewerIds: readonly number[];
   logger: Logger;
@@ -24,7 +24,7 @@ export function whoamiCommand(deps: WhoamiDeps): Composer<BotContext> {
     if (chat.type !== "private") {
       const username = "username" in chat ? chat.username : undefined;
       lines.push(
-        isTeamChat(deps.teamChats, { id: chat.id, ...(username === undefined ? {} : { username }) })
+        isTeamChat(await deps.teamChats(), { id: chat.id, ...(username === undefined ? {} : { username }) })
           ? "This chat is configured: cards and commands work here."
           : "This chat is not configured: set TELEGRAM_CHAT_ID (or a TELEGRAM_ROUTES entry) to its id.",
       );

@@ -79,6 +79,39 @@ async function setKeyboard(ctx: BotContext, markup: InlineKeyboardMarkup): Promi
   await editInPlace(() => ctx.editMessageReplyMarkup({ reply_markup: markup }));
 }
 
+/**
+ * A Silence choice waits for Alertmanager (up to 10 s), longer than Telegram keeps a button press
+ * open ("query is too old"). So the press is answered first, once the presser is known to be an
+ * approver; the outcome then goes to the chat (a reply to the card) and the card is updated.
+ */
+async function silenceAnsweredFirst(
+  ctx: BotContext,
+  deps: CardButtonDeps,
+  silence: NonNullable<CardButtonDeps["silence"]>,
+  presser: Presser,
+  choice: SilenceChoice,
+): Promise<void> {
+  const guard = await deps.guard?.({ ...presser, what: "silence" });
+  if (guard !== undefined && !guard.ok) {
+    await ctx.answerCallbackQuery({ text: guard.text });
+    return;
+  }
+  await ctx.answerCallbackQuery({ text: `🔕 Silencing for ${CHOICE_LABELS[choice]}…` });
+  const result = await silence({ ...presser, choice });
+  const card = ctx.callbackQuery?.message?.message_id;
+  const reply =
+    card === undefined ? {} : { reply_parameters: { message_id: card, allow_sending_without_reply: true } };
+  if (result.outcome === "silenced") {
+    if (result.announce !== undefined) await ctx.reply(result.announce, reply);
+    return;
+  }
+  const who = presser.username === undefined ? `user ${presser.userId}` : `@${presser.username}`;
+  await ctx.reply(`${who}: ${result.text}`, reply);
+  if (result.outcome !== "not_allowed" && deps.cardMarkup !== undefined) {
+    await setKeyboard(ctx, await deps.cardMarkup(presser.incidentId));
+  }
+}
+
 export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   if (deps.reject !== undefined) composer.use(rejectReasonConversation(deps.reject));
@@ -151,6 +184,10 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
         return;
       }
       const choice = data.arg;
+      if (verb === "silence" && isSilenceChoice(choice) && deps.silence !== undefined) {
+        await silenceAnsweredFirst(ctx, deps, deps.silence, presser, choice);
+        return;
+      }
       const result =
         verb === "snooze" && isSnoozeChoice(choice) && deps.snooze !== undefined
           ? await deps.snooze({ ...presser, choice })

@@ -8,8 +8,8 @@ import type { Chat, User } from "grammy/types";
 import type { BotContext } from "../context.js";
 
 export interface TeamDeps {
-  /** The configured chats: `-100…` ids, or `@channel` usernames. */
-  teamChats: readonly string[];
+  /** The configured chats (`-100…` ids, or `@channel` usernames) and the supergroups they became. */
+  teamChats: () => Promise<readonly string[]>;
   /** Approvers and viewers: who may use the bot in a private chat. */
   members: readonly number[];
   /** Audits a refused attempt (incident-free: nothing about incidents was shown). */
@@ -42,14 +42,15 @@ export function teamOnly(deps: TeamDeps): Composer<BotContext> {
     const allowed =
       chat.type === "private"
         ? ctx.from !== undefined && deps.members.includes(ctx.from.id)
-        : isTeamChat(deps.teamChats, {
+        : isTeamChat(await deps.teamChats(), {
             id: chat.id,
             ...("username" in chat && chat.username !== undefined ? { username: chat.username } : {}),
           });
     if (allowed) return next();
-    // service messages in a foreign group (someone joined, the title changed) ask nothing
+    // service messages (someone joined, the title changed, a migration) ask nothing: they go on to
+    // the features that keep track of chats, which answer nobody
     const text = ctx.message?.text ?? ctx.editedMessage?.text;
-    if (ctx.callbackQuery === undefined && text === undefined) return;
+    if (ctx.callbackQuery === undefined && text === undefined) return next();
     const what =
       ctx.callbackQuery !== undefined
         ? `press ${(ctx.callbackQuery.data ?? "").slice(0, 64)}`

@@ -37,6 +37,20 @@ export interface TelegramEmulatorOptions {
   /** Messages per 1 s sliding window over all chats. */
   readonly perSecond?: number;
   /**
+   * Messages per second to any one chat, private or group, once its burst is spent (default 1).
+   * Telegram's FAQ: "avoid sending more than one message per second" in a chat; "short bursts"
+   * pass, then 429s come (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+   */
+  readonly perChatPerSecond?: number;
+  /** How many messages a chat takes at once before the per-second pace applies (default 3). */
+  readonly perChatBurst?: number;
+  /**
+   * How long a callback query may wait for its answer (default 10 s). Telegram does not document
+   * the window; reports put it at several seconds, after which answerCallbackQuery fails with
+   * "query is too old and response timeout expired or query ID is invalid".
+   */
+  readonly callbackAnswerWindowMs?: number;
+  /**
    * Telegram charges edits against the same flood budget as new messages, and a card edited in place
    * on every state change is exactly what trips it, so edits count unless a test opts out.
    */
@@ -107,6 +121,13 @@ export interface FailureSpec {
   readonly error_code: number;
   readonly description: string;
   readonly retry_after?: number;
+  readonly migrate_to_chat_id?: number;
+}
+
+export interface RemoveBotInput {
+  readonly chatId: number | string;
+  /** Who removed the bot (a group admin) or blocked it (the user of a private chat). */
+  readonly byUserId?: number;
 }
 
 export interface PressButtonInput {
@@ -139,6 +160,8 @@ export class BotApiError extends Error {
     readonly errorCode: number,
     readonly description: string,
     readonly retryAfter?: number,
+    /** ResponseParameters.migrate_to_chat_id: the supergroup a group became. */
+    readonly migrateToChatId?: number,
   ) {
     super(description);
     this.name = "BotApiError";
@@ -162,6 +185,15 @@ const GLOBAL_WINDOW_MS = 1_000;
 const NOT_MODIFIED =
   "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 const QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid";
+// The answer for any call naming a group that became a supergroup, with
+// parameters.migrate_to_chat_id (core.telegram.org/bots/api#responseparameters).
+const GROUP_MIGRATED = "group chat was upgraded to a supergroup chat";
+/** Telegram's 403 descriptions once the bot left a chat (as reported by bot libraries' error tables). */
+const REMOVED: Readonly<Record<EmulatedChat["type"], string>> = {
+  group: "Forbidden: bot was kicked from the group chat",
+  supergroup: "Forbidden: bot was kicked from the supergroup chat",
+  private: "Forbidden: bot was blocked by the user",
+};
 const CONFLICT =
   "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 /** Update types a bot gets when allowed_updates is absent or empty. */
@@ -739,27 +771,42 @@ function parseEntitiesParam(raw: unknown, text: string): MessageEntity[] {
 
 // ─── Flood control ──────────────────────────────────────────────────────────────────────────
 
+interface FloodLimits {
+  readonly groupPerMinute: number;
+  readonly perSecond: number;
+  readonly perChatPerSecond: number;
+  readonly perChatBurst: number;
+}
+
 class FloodControl {
   private readonly perChat = new Map<number, number[]>();
+  /** A token bucket per chat: `tokens` as of `at` (ms), refilled at perChatPerSecond. */
+  private readonly pace = new Map<number, { tokens: number; at: number }>();
   private global: number[] = [];
 
-  constructor(
-    private readonly groupPerMinute: number,
-    private readonly perSecond: number,
-  ) {}
+  constructor(private readonly limits: FloodLimits) {}
 
-  /** Takes one slot for a message to `chatId`, or throws 429 with the seconds until one frees. */
+  /**
+   * Takes one slot for a message to `chatId`, or throws 429 with the seconds until one frees.
+   * Every limit is checked before any is charged, so a refused message costs nothing.
+   */
   acquire(chatId: number, now: number): void {
+    const { groupPerMinute, perSecond, perChatPerSecond, perChatBurst } = this.limits;
     this.global = this.global.filter((t) => t > now - GLOBAL_WINDOW_MS);
-    throwIfFull(this.global, this.perSecond, GLOBAL_WINDOW_MS, now);
+    throwIfFull(this.global, perSecond, GLOBAL_WINDOW_MS, now);
+    const bucket = this.pace.get(chatId) ?? { tokens: perChatBurst, at: now };
+    const tokens = Math.min(perChatBurst, bucket.tokens + ((now - bucket.at) / 1000) * perChatPerSecond);
+    if (tokens < 1) throw tooManyRequests(Math.max(1, Math.ceil((1 - tokens) / perChatPerSecond)));
     const chat = (this.perChat.get(chatId) ?? []).filter((t) => t > now - GROUP_WINDOW_MS);
-    if (chatId < 0) throwIfFull(chat, this.groupPerMinute, GROUP_WINDOW_MS, now);
+    if (chatId < 0) throwIfFull(chat, groupPerMinute, GROUP_WINDOW_MS, now);
     this.global.push(now);
     this.perChat.set(chatId, [...chat, now]);
+    this.pace.set(chatId, { tokens: tokens - 1, at: now });
   }
 
   clear(): void {
     this.perChat.clear();
+    this.pace.clear();
     this.global = [];
   }
 }
@@ -857,6 +904,8 @@ interface StoredMessage {
 
 interface StoredCallbackQuery {
   readonly query: CallbackQuery;
+  /** When the press happened (ms, the emulator's clock). */
+  readonly at: number;
   answer: Readonly<Record<string, unknown>> | undefined;
 }
 
@@ -923,6 +972,10 @@ const controlPressSchema = z.object({
   data: z.string(),
   username: z.string().optional(),
 });
+const controlChatSchema = z.object({
+  chat_id: z.union([z.number(), z.string()]),
+  by_user_id: z.number().int().optional(),
+});
 const controlUserMessageSchema = z.object({
   chat_id: z.union([z.number(), z.string()]),
   from_user_id: z.number().int(),
@@ -944,6 +997,7 @@ export class TelegramEmulator {
   private readonly countEdits: boolean;
   private readonly strictAmpersand: boolean;
   private readonly enforceKnownChats: boolean;
+  private readonly callbackAnswerWindowMs: number;
   private readonly log: ((line: string) => void) | undefined;
   private readonly methods: ReadonlyMap<string, { readonly name: string; readonly handle: MethodHandler }>;
   private readonly events = new EventEmitter();
@@ -951,6 +1005,10 @@ export class TelegramEmulator {
   private readonly updates = new UpdateQueue();
   private readonly initialChats: readonly (number | string)[];
   private chats = new Map<number, EmulatedChat>();
+  /** Groups that became supergroups: old id → new id. */
+  private migrated = new Map<number, number>();
+  /** Chats the bot was removed from (or, for a private chat, blocked in). */
+  private removed = new Set<number>();
   private usernames = new Map<string, number>();
   private store = new Map<number, Map<number, StoredMessage>>();
   private nextMessageIds = new Map<number, number>();
@@ -985,7 +1043,13 @@ export class TelegramEmulator {
     };
     this.port = options.port ?? 0;
     this.now = options.now ?? Date.now;
-    this.flood = new FloodControl(options.groupPerMinute ?? 20, options.perSecond ?? 30);
+    this.flood = new FloodControl({
+      groupPerMinute: options.groupPerMinute ?? 20,
+      perSecond: options.perSecond ?? 30,
+      perChatPerSecond: options.perChatPerSecond ?? 1,
+      perChatBurst: options.perChatBurst ?? 3,
+    });
+    this.callbackAnswerWindowMs = options.callbackAnswerWindowMs ?? 10_000;
     this.countEdits = options.countEdits ?? true;
     this.strictAmpersand = options.strictAmpersand ?? false;
     this.enforceKnownChats = options.knownChats !== undefined;
@@ -1033,6 +1097,8 @@ export class TelegramEmulator {
   reset(): void {
     this.updates.clear();
     this.chats = new Map();
+    this.migrated = new Map();
+    this.removed = new Set();
     this.usernames = new Map();
     this.store = new Map();
     this.nextMessageIds = new Map();
@@ -1135,7 +1201,7 @@ export class TelegramEmulator {
       chat_instance: `${chatId}`,
       data: input.data,
     };
-    this.callbackQueries.set(id, { query, answer: undefined });
+    this.callbackQueries.set(id, { query, at: this.now(), answer: undefined });
     this.pushUpdate({ callback_query: query });
     this.emitLog(
       `[${chatId}] user ${input.fromUserId} pressed "${button?.text ?? input.data}" on #${input.messageId}`,
@@ -1159,6 +1225,82 @@ export class TelegramEmulator {
     this.pushUpdate({ message });
     this.emitLog(`[${chat.id}] user ${input.fromUserId}: ${input.text}`);
     return message;
+  }
+
+  /**
+   * A group becomes a supergroup (Telegram does this itself when a group grows or an admin turns
+   * on a supergroup feature). As on Telegram: the group keeps its history but answers every call
+   * with 400 and parameters.migrate_to_chat_id; the bot gets two service messages as updates,
+   * migrate_to_chat_id in the old chat and migrate_from_chat_id in the new one
+   * (core.telegram.org/bots/api#message). Returns the supergroup's id.
+   */
+  migrateChat(groupId: number | string, options: { supergroupId?: number; byUserId?: number } = {}): number {
+    const group = this.requireChat(groupId, true);
+    if (group.type !== "group")
+      throw new Error(`migrateChat: chat ${group.id} is a ${group.type}, not a group`);
+    const supergroupId = options.supergroupId ?? SUPERGROUP_ID_FLOOR - Math.abs(group.id);
+    if (supergroupId > SUPERGROUP_ID_FLOOR)
+      throw new Error(`migrateChat: ${supergroupId} is not a supergroup id`);
+    const supergroup: EmulatedChat = { id: supergroupId, type: "supergroup", title: group.title };
+    this.learnChat(supergroup);
+    this.migrated.set(group.id, supergroupId);
+    const from = userOf(options.byUserId ?? 1, undefined);
+    this.pushUpdate({
+      message: {
+        message_id: this.allocateMessageId(group.id),
+        from,
+        chat: group,
+        date: this.unixNow(),
+        migrate_to_chat_id: supergroupId,
+      },
+    });
+    this.pushUpdate({
+      message: {
+        message_id: this.allocateMessageId(supergroupId),
+        from,
+        chat: supergroup,
+        date: this.unixNow(),
+        migrate_from_chat_id: group.id,
+      },
+    });
+    this.emitLog(`[${group.id}] upgraded to supergroup ${supergroupId}`);
+    return supergroupId;
+  }
+
+  /**
+   * An admin removes the bot from a group (or the user blocks it in a private chat): from then on
+   * every call for the chat answers 403, and the bot gets a my_chat_member update whose new
+   * status is "kicked" (core.telegram.org/bots/api#chatmemberupdated). Returns the update_id.
+   */
+  removeBot(input: RemoveBotInput): number {
+    const chat = this.requireChat(input.chatId, true);
+    this.removed.add(chat.id);
+    this.emitLog(`[${chat.id}] bot removed`);
+    return this.pushUpdate({
+      my_chat_member: {
+        chat,
+        from: userOf(input.byUserId ?? (chat.type === "private" ? chat.id : 1), undefined),
+        date: this.unixNow(),
+        old_chat_member: { user: this.botUser(), status: "member" },
+        new_chat_member: { user: this.botUser(), status: "kicked", until_date: 0 },
+      },
+    });
+  }
+
+  /** Someone adds the bot back (or the user unblocks it): calls work again, and a my_chat_member says so. */
+  addBot(input: RemoveBotInput): number {
+    const chat = this.requireChat(input.chatId, true);
+    this.removed.delete(chat.id);
+    this.emitLog(`[${chat.id}] bot added`);
+    return this.pushUpdate({
+      my_chat_member: {
+        chat,
+        from: userOf(input.byUserId ?? (chat.type === "private" ? chat.id : 1), undefined),
+        date: this.unixNow(),
+        old_chat_member: { user: this.botUser(), status: "kicked", until_date: 0 },
+        new_chat_member: { user: this.botUser(), status: "member" },
+      },
+    });
   }
 
   // ─── HTTP ──────────────────────────────────────────────────────────────────────────────────
@@ -1212,7 +1354,14 @@ export class TelegramEmulator {
 
   private async invoke(name: string, handle: MethodHandler, params: ParamReader, signal: AbortSignal) {
     const injected = this.failures.get(name.toLowerCase())?.shift();
-    if (injected) throw new BotApiError(injected.error_code, injected.description, injected.retry_after);
+    if (injected) {
+      throw new BotApiError(
+        injected.error_code,
+        injected.description,
+        injected.retry_after,
+        injected.migrate_to_chat_id,
+      );
+    }
     return await handle(params, signal);
   }
 
@@ -1243,6 +1392,22 @@ export class TelegramEmulator {
           text: input.text,
           ...(input.username === undefined ? {} : { username: input.username }),
         });
+      }
+      case "/emulator/migrate-chat": {
+        const input = controlChatSchema.parse(body);
+        return this.migrateChat(
+          input.chat_id,
+          input.by_user_id === undefined ? {} : { byUserId: input.by_user_id },
+        );
+      }
+      case "/emulator/remove-bot":
+      case "/emulator/add-bot": {
+        const input = controlChatSchema.parse(body);
+        const change = {
+          chatId: input.chat_id,
+          ...(input.by_user_id === undefined ? {} : { byUserId: input.by_user_id }),
+        };
+        return url.pathname === "/emulator/remove-bot" ? this.removeBot(change) : this.addBot(change);
       }
       case "/emulator/messages":
         return this.messages(new ParamReader(body).requiredString("chat_id"));
@@ -1369,6 +1534,7 @@ export class TelegramEmulator {
     const id = p.requiredString("callback_query_id");
     const stored = this.callbackQueries.get(id);
     if (!stored || stored.answer !== undefined) throw badRequest(QUERY_INVALID);
+    if (this.now() - stored.at > this.callbackAnswerWindowMs) throw badRequest(QUERY_INVALID);
     stored.answer = { ...p.raw };
     const text = p.optionalString("text");
     this.emitLog(
@@ -1406,7 +1572,13 @@ export class TelegramEmulator {
   private chatParam(p: ParamReader): EmulatedChat {
     const raw = p.optionalString("chat_id");
     if (raw === undefined || raw === "") throw badRequest("chat_id is empty");
-    return this.requireChat(raw);
+    const chat = this.requireChat(raw);
+    const supergroup = this.migrated.get(chat.id);
+    if (supergroup !== undefined) {
+      throw new BotApiError(400, `Bad Request: ${GROUP_MIGRATED}`, undefined, supergroup);
+    }
+    if (this.removed.has(chat.id)) throw new BotApiError(403, REMOVED[chat.type]);
+    return chat;
   }
 
   private editableMessage(p: ParamReader): StoredMessage {
@@ -1560,7 +1732,14 @@ function errorEnvelope(error: BotApiError) {
     ok: false,
     error_code: error.errorCode,
     description: error.description,
-    ...(error.retryAfter === undefined ? {} : { parameters: { retry_after: error.retryAfter } }),
+    ...(error.retryAfter === undefined && error.migrateToChatId === undefined
+      ? {}
+      : {
+          parameters: {
+            ...(error.migrateToChatId === undefined ? {} : { migrate_to_chat_id: error.migrateToChatId }),
+            ...(error.retryAfter === undefined ? {} : { retry_after: error.retryAfter }),
+          },
+        }),
   };
 }
 

@@ -1,13 +1,16 @@
 // Liveness and readiness. `/health` is readiness: Redis, PostgreSQL and the queues, each with how
-// long it took, and 503 once the process is draining (SIGTERM received), so a load balancer stops
-// sending before intake closes. `/health/live` is liveness: the process answers; it stays 200 while
-// a dependency is down or the process drains, because restarting it would mend neither.
+// long it took, whether cards reach their chats, and 503 once the process is draining (SIGTERM
+// received), so a load balancer stops sending before intake closes. A Telegram chat the bot was
+// removed from (or that does not exist) makes the status "degraded" and is named, with HTTP 200:
+// restarting the bot would not bring it back into the chat. `/health/live` is liveness: the
+// process answers; it stays 200 while a dependency is down or the process drains.
 import type { FastifyPluginAsync } from "fastify";
 import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
 import { withDeadline, noAnswerWithin } from "../../domain/deadline.js";
 import { redisPersistence, type RedisPersistence } from "../../kv/persistence.js";
 import { pingRedis } from "../../kv/ping.js";
+import { chatFailures, type ChatFailure } from "../../db/chats.js";
 
 export interface HealthDeps {
   db: Queryable;
@@ -50,7 +53,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
       return reply.status(503).send({ status: "draining", down: [], checks: {}, warnings: [] });
     }
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
-    const [redis, postgres, ingest, notify, analyze] = await Promise.all([
+    const [redis, postgres, ingest, notify, analyze, telegram] = await Promise.all([
       timed(timeoutMs, async () => {
         await pingRedis(deps.redis);
         return redisPersistence(deps.redis);
@@ -59,7 +62,15 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
       timed(timeoutMs, () => deps.queues.ingest.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.analyze.getJobCounts(...JOB_STATES)),
+      timed(timeoutMs, () => chatFailures(deps.db)),
     ]);
+    const unreachable = ((telegram.detail ?? []) as ChatFailure[]).map((failure) => ({
+      chatId: failure.chatId,
+      reason: failure.reason,
+      description: failure.description,
+      since: failure.since.toISOString(),
+      failures: failure.failures,
+    }));
     const checks = { redis, postgres, queue_ingest: ingest, queue_notify: notify, queue_analyze: analyze };
     const down = Object.entries(checks)
       .filter(([, check]) => !check.ok)
@@ -71,8 +82,12 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
       persistence?.mode === "none" || persistence?.mode === "unknown"
         ? [`Redis: ${persistence.detail}; accepted alerts not yet processed are lost if it restarts`]
         : [];
+    for (const chat of unreachable) {
+      warnings.push(`Telegram chat ${chat.chatId} is unreachable (${chat.reason}): ${chat.description}`);
+    }
+    const status = down.length === 0 && unreachable.length === 0 ? "ok" : "degraded";
     return reply
       .status(down.length === 0 ? 200 : 503)
-      .send({ status: down.length === 0 ? "ok" : "degraded", down, checks, warnings });
+      .send({ status, down, checks, warnings, telegram: { unreachable } });
   });
 };

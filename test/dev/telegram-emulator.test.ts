@@ -291,7 +291,9 @@ describe("editing and deleting", () => {
 describe("flood control", () => {
   it("answers 429 with retry_after once a group got 20 messages in a minute", async () => {
     const clock = fakeClock();
-    const { api } = await boot({ now: clock.now });
+    // The per-chat pace (1/s after a burst) is lifted: this test is about the 20/min group limit,
+    // and it sends 20 messages at one instant of a fake clock to reach it.
+    const { api } = await boot({ now: clock.now, perChatPerSecond: 1_000, perChatBurst: 1_000 });
     await api.sendMessage(GROUP, "alert 0");
     clock.advance(10_000);
     for (let i = 1; i < 20; i++) await api.sendMessage(GROUP, `alert ${i}`);
@@ -316,6 +318,36 @@ describe("flood control", () => {
     expect((await rejection(api.sendMessage(4, "hi"))).parameters.retry_after).toBe(1);
     clock.advance(1_000);
     await expect(api.sendMessage(4, "hi")).resolves.toBeDefined();
+  });
+
+  it("paces one chat at about one message a second after a short burst, private chats too", async () => {
+    const clock = fakeClock();
+    const { api } = await boot({ now: clock.now });
+    for (const chat of [GROUP, PRIVATE]) {
+      for (let i = 0; i < 3; i++) await api.sendMessage(chat, `burst ${i}`);
+      const refused = await rejection(api.sendMessage(chat, "one too fast"));
+      expect(refused.error_code).toBe(429);
+      expect(refused.description).toBe("Too Many Requests: retry after 1");
+      expect(refused.parameters.retry_after).toBe(1);
+    }
+    await expect(api.sendMessage(-555, "another chat has its own pace")).resolves.toBeDefined();
+    clock.advance(1_000);
+    await expect(api.sendMessage(GROUP, "one a second")).resolves.toBeDefined();
+    expect((await rejection(api.sendMessage(GROUP, "not two"))).error_code).toBe(429);
+    clock.advance(500);
+    expect((await rejection(api.sendMessage(GROUP, "half a second later"))).parameters.retry_after).toBe(1);
+    clock.advance(500);
+    await expect(api.sendMessage(GROUP, "a second later")).resolves.toBeDefined();
+  });
+
+  it("charges edits to the per-chat pace as to the group budget", async () => {
+    const clock = fakeClock();
+    const { api } = await boot({ now: clock.now, perChatBurst: 2 });
+    const card = await api.sendMessage(GROUP, "v1");
+    await api.editMessageText(GROUP, card.message_id, "v2");
+    expect((await rejection(api.editMessageText(GROUP, card.message_id, "v3"))).error_code).toBe(429);
+    clock.advance(1_000);
+    await expect(api.editMessageText(GROUP, card.message_id, "v3")).resolves.toBeDefined();
   });
 
   it("charges edits to the group budget unless countEdits is off", async () => {
@@ -358,12 +390,156 @@ describe("callback queries", () => {
     expect((await rejection(api.answerCallbackQuery("12345"))).error_code).toBe(400);
   });
 
+  it("refuses an answer that comes after the callback window, even the first", async () => {
+    const clock = fakeClock();
+    const { emu, api } = await boot({ now: clock.now, callbackAnswerWindowMs: 5_000 });
+    const card = await api.sendMessage(GROUP, "card", { reply_markup: keyboard("v1:silence:7") });
+    const press = () =>
+      emu.pressButton({ chatId: GROUP, messageId: card.message_id, fromUserId: 9, data: "v1:silence:7" });
+    const inTime = press();
+    clock.advance(5_000);
+    await expect(api.answerCallbackQuery(inTime)).resolves.toBe(true);
+    const late = press();
+    clock.advance(5_001);
+    const error = await rejection(api.answerCallbackQuery(late, { text: "Silenced" }));
+    expect(error.error_code).toBe(400);
+    expect(error.description).toBe(
+      "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    );
+    expect(emu.answerOf(late)).toBeUndefined();
+  });
+
+  it("expires callback answers after 10 s by default", async () => {
+    const clock = fakeClock();
+    const { emu, api } = await boot({ now: clock.now });
+    const card = await api.sendMessage(GROUP, "card", { reply_markup: keyboard("v1:approve:7") });
+    const id = emu.pressButton({
+      chatId: GROUP,
+      messageId: card.message_id,
+      fromUserId: 9,
+      data: "v1:approve:7",
+    });
+    clock.advance(10_001);
+    expect((await rejection(api.answerCallbackQuery(id))).error_code).toBe(400);
+  });
+
   it("refuses to press a button the message does not have", async () => {
     const { emu, api } = await boot();
     const card = await api.sendMessage(GROUP, "card", { reply_markup: keyboard("v1:approve:7") });
     expect(() =>
       emu.pressButton({ chatId: GROUP, messageId: card.message_id, fromUserId: 9, data: "forged" }),
     ).toThrow(/no button/);
+  });
+});
+
+describe("chats that change or go away", () => {
+  const BASIC_GROUP = -4012345678;
+
+  it("upgrades a group to a supergroup: 400 with migrate_to_chat_id, and both service messages", async () => {
+    const { emu, api } = await boot();
+    const card = await api.sendMessage(BASIC_GROUP, "card v1");
+    const supergroup = emu.migrateChat(BASIC_GROUP);
+    expect(supergroup).toBe(-1004012345678);
+
+    for (const call of [
+      api.sendMessage(BASIC_GROUP, "next card"),
+      api.editMessageText(BASIC_GROUP, card.message_id, "card v2"),
+      api.deleteMessage(BASIC_GROUP, card.message_id),
+    ]) {
+      const error = await rejection(call);
+      expect(error.error_code).toBe(400);
+      expect(error.description).toBe("Bad Request: group chat was upgraded to a supergroup chat");
+      expect(error.parameters.migrate_to_chat_id).toBe(supergroup);
+    }
+    const moved = await api.sendMessage(supergroup, "card in the supergroup");
+    expect(moved.chat).toMatchObject({ id: supergroup, type: "supergroup", title: `Group ${BASIC_GROUP}` });
+
+    const updates = await api.getUpdates();
+    expect(
+      updates.map((u) => [
+        u.message?.chat.id,
+        u.message?.migrate_to_chat_id,
+        u.message?.migrate_from_chat_id,
+      ]),
+    ).toEqual([
+      [BASIC_GROUP, supergroup, undefined],
+      [supergroup, undefined, BASIC_GROUP],
+    ]);
+    // the old group keeps its history
+    expect(emu.messages(BASIC_GROUP).map((m) => m.text)).toContain("card v1");
+  });
+
+  it("delivers the migration service messages to a polling grammY bot", async () => {
+    const { emu } = await boot();
+    const bot = new Bot(emu.token, { client: { apiRoot: emu.apiRoot } });
+    const seen: string[] = [];
+    bot.on("message:migrate_to_chat_id", (ctx) => {
+      seen.push(`to ${ctx.message.migrate_to_chat_id}`);
+    });
+    bot.on("message:migrate_from_chat_id", (ctx) => {
+      seen.push(`from ${ctx.message.migrate_from_chat_id}`);
+    });
+    const stop = await startPolling(bot);
+    const supergroup = emu.migrateChat(BASIC_GROUP, { supergroupId: -1009999000000 });
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    await stop();
+    expect(seen).toEqual([`to ${supergroup}`, `from ${BASIC_GROUP}`]);
+  });
+
+  it("refuses to migrate what is not a basic group", async () => {
+    const { emu } = await boot();
+    expect(() => emu.migrateChat(GROUP)).toThrow(/not a group/);
+  });
+
+  it("answers 403 once the bot was removed, worded per chat type, with a my_chat_member update", async () => {
+    const { emu, api } = await boot();
+    const card = await api.sendMessage(GROUP, "card");
+    await api.sendMessage(BASIC_GROUP, "hello");
+    await api.sendMessage(PRIVATE, "hello");
+    emu.removeBot({ chatId: GROUP, byUserId: 77 });
+    emu.removeBot({ chatId: BASIC_GROUP });
+    emu.removeBot({ chatId: PRIVATE });
+
+    const kicked = await rejection(api.sendMessage(GROUP, "next"));
+    expect(kicked.error_code).toBe(403);
+    expect(kicked.description).toBe("Forbidden: bot was kicked from the supergroup chat");
+    expect((await rejection(api.editMessageText(GROUP, card.message_id, "v2"))).error_code).toBe(403);
+    expect((await rejection(api.sendMessage(BASIC_GROUP, "next"))).description).toBe(
+      "Forbidden: bot was kicked from the group chat",
+    );
+    expect((await rejection(api.sendMessage(PRIVATE, "next"))).description).toBe(
+      "Forbidden: bot was blocked by the user",
+    );
+
+    const [update] = await api.getUpdates({ limit: 1 });
+    expect(update?.my_chat_member).toMatchObject({
+      chat: { id: GROUP },
+      from: { id: 77 },
+      old_chat_member: { status: "member", user: { id: emu.botId } },
+      new_chat_member: { status: "kicked", user: { id: emu.botId } },
+    });
+
+    emu.addBot({ chatId: GROUP });
+    await expect(api.sendMessage(GROUP, "back")).resolves.toBeDefined();
+    const updates = await api.getUpdates({ offset: (update?.update_id ?? 0) + 1 });
+    expect(updates.at(-1)?.my_chat_member?.new_chat_member.status).toBe("member");
+  });
+
+  it("answers 400 chat not found for a chat it does not know", async () => {
+    const { api } = await boot({ knownChats: [GROUP] });
+    const error = await rejection(api.editMessageText(-1007777, 1, "x"));
+    expect(error.error_code).toBe(400);
+    expect(error.description).toBe("Bad Request: chat not found");
+  });
+
+  it("passes migrate_to_chat_id through an injected failure", async () => {
+    const { emu, api } = await boot();
+    emu.failNext("sendMessage", {
+      error_code: 400,
+      description: "Bad Request: group chat was upgraded to a supergroup chat",
+      migrate_to_chat_id: -1001,
+    });
+    expect((await rejection(api.sendMessage(BASIC_GROUP, "x"))).parameters.migrate_to_chat_id).toBe(-1001);
   });
 });
 
@@ -538,6 +714,28 @@ describe("inspection and control", () => {
       const lines = print.mock.calls.map((args) => String(args[0]));
       expect(lines).toContain(`[${GROUP}] bot #1: P1 disk full\n    [Button 0]`);
       expect(lines).toContain(`[${GROUP}] user 9: /status`);
+
+      const control = async (path: string, body: unknown) => {
+        const answer = await fetch(`${emulator?.apiRoot ?? ""}/emulator/${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(answer.status).toBe(200);
+        return ((await answer.json()) as { result: unknown }).result;
+      };
+      const supergroup = await control("migrate-chat", { chat_id: -4012345678 });
+      expect(supergroup).toBe(-1004012345678);
+      await control("remove-bot", { chat_id: GROUP, by_user_id: 9 });
+      expect((await rejection(api.sendMessage(GROUP, "x"))).error_code).toBe(403);
+      await control("add-bot", { chat_id: GROUP });
+      await expect(api.sendMessage(GROUP, "back")).resolves.toBeDefined();
+      expect(print.mock.calls.map((args) => String(args[0]))).toEqual(
+        expect.arrayContaining([
+          `[-4012345678] upgraded to supergroup -1004012345678`,
+          `[${GROUP}] bot removed`,
+        ]),
+      );
     } finally {
       print.mockRestore();
     }

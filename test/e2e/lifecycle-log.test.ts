@@ -65,7 +65,10 @@ describe("the life-cycle log", () => {
     expect(analysed).toMatchObject({ level: 30, incident, provider: "offline" });
     expect(typeof analysed?.decision).toBe("string");
     expect(typeof analysed?.job).toBe("string");
-    expect(lines.find((line) => line.msg === "card posted")).toMatchObject({ level: 30, incident });
+    // the worker logs a job once BullMQ says it completed, which may come after the chat shows it
+    await expect
+      .poll(() => lines.find((line) => line.msg === "card posted"), { timeout: 5_000 })
+      .toMatchObject({ level: 30, incident });
 
     const press = stack.telegram.pressButton({
       chatId: CHAT_ID,

@@ -66,8 +66,11 @@ describe("npm start", () => {
       db = await createTestDatabase({ migrate: false });
       telegram = new TelegramEmulator({
         token: "123456:TEST-TOKEN",
+        // limits lifted: this test is about shutdown, not flood control
         groupPerMinute: 100_000,
         perSecond: 100_000,
+        perChatPerSecond: 100_000,
+        perChatBurst: 100_000,
       });
       await telegram.start();
     });
