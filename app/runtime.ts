@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import { budgetRemaining } from "../ai/chain.js";
 import type { BotContext } from "../bot/context.js";
 import { createBot, registerCommands } from "../bot/index.js";
-import { startPolling } from "../bot/polling.js";
+import { startPolling, type LeaseOptions } from "../bot/polling.js";
+import { startWebhook, updateHandler } from "../bot/webhook.js";
 import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
 import { buildApp } from "../http/app.js";
@@ -18,6 +19,7 @@ import { rowScopedPrefix, type Queues } from "../jobs/queues.js";
 import { AuthBrake } from "../kv/auth-brake.js";
 import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
+import { PollerLease } from "../kv/poller-lease.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
@@ -52,6 +54,8 @@ export interface RuntimeOptions extends WorkerOptions {
   commands?: CommandOptions;
   /** How long start-up waits for PostgreSQL and Redis (default app/infrastructure.ts). */
   startupWaitMs?: number;
+  /** Polling mode: how long the poller lease lasts unrenewed (default bot/polling.ts). */
+  pollerLeaseTtlMs?: number;
 }
 
 export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -99,8 +103,18 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       });
     }
 
-    if (roles.has("bot")) {
-      const polling = startPolling(bot, logger, () => registerCommands(bot, logger));
+    const webhook = config.telegram.webhook;
+    if (roles.has("bot") && webhook !== undefined) {
+      // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
+      const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
+      shutdown.add("Telegram webhook", () => started.stop());
+    } else if (roles.has("bot")) {
+      // one poller per bot token among every process sharing this Redis; the others stand by
+      const lease: LeaseOptions = {
+        lease: new PollerLease(redis, config.redis.prefix, Number(config.telegram.token.split(":")[0])),
+        ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
+      };
+      const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease);
       shutdown.add("Telegram polling", () => polling.stop());
     }
 
@@ -116,6 +130,15 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         llmBudgets: () => budgetRemaining(budgetStore, options.chain?.budgets),
         cannotRun,
         authBrake: new AuthBrake(redis, config.redis.prefix),
+        ...(webhook === undefined
+          ? {}
+          : {
+              telegramWebhook: {
+                path: new URL(webhook.url).pathname,
+                secret: webhook.secret,
+                handle: updateHandler(bot),
+              },
+            }),
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });
