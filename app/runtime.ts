@@ -72,7 +72,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const { pool, redis, queues } = infra;
     // The registry (owners, SLOs, links, allowed repairs) and the executors' clients serve the bot
     // and the workers, not intake. A broken registry or targets file stops start-up here.
-    const needsRegistry = roles.has("worker") || roles.has("bot");
+    // In webhook mode the http role handles the bot's updates, commands included.
+    const handlesUpdates = roles.has("bot") || (roles.has("http") && config.telegram.webhook !== undefined);
+    const needsRegistry = roles.has("worker") || handlesUpdates;
     const registry = needsRegistry ? await loadRegistry(config.registryPath) : undefined;
     const { kube, targets, chainSettings } = await openRepairClients(config, redis, needsRegistry, shutdown);
     // Bound here for every role: the bot's cards and Approve must know what can run, too.
