@@ -44,8 +44,11 @@ const WEBHOOK_SECRET = "replicas-0123456789abcdef0123456789";
 const WEBHOOK_PATH = "/telegram/webhook";
 
 /** A load balancer on loopback: each request to the next live backend, trying the others on a refused connection. */
-async function roundRobin(backends: () => string[]): Promise<{ url: string; close: () => Promise<void> }> {
+async function roundRobin(
+  backends: () => string[],
+): Promise<{ url: string; failovers: () => number; close: () => Promise<void> }> {
   let next = 0;
+  let failovers = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -66,7 +69,10 @@ async function roundRobin(backends: () => string[]): Promise<{ url: string; clos
             answer.pipe(res);
           },
         );
-        upstream.on("error", () => attempt(tried + 1));
+        upstream.on("error", () => {
+          failovers++;
+          attempt(tried + 1);
+        });
         upstream.end(body);
       };
       attempt(0);
@@ -76,6 +82,7 @@ async function roundRobin(backends: () => string[]): Promise<{ url: string; clos
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    failovers: () => failovers,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -115,8 +122,8 @@ describe("webhook mode with two of every role", () => {
   let telegram: TelegramEmulator;
   const prefix = uniquePrefix();
   const runtimes = new Map<string, Runtime>();
-  const httpUrls: string[] = [];
-  let proxy: { url: string; close: () => Promise<void> };
+  const httpUrls = new Map<string, string>();
+  let proxy: Awaited<ReturnType<typeof roundRobin>>;
 
   beforeAll(async () => {
     // Telegram's flood limits are lifted: this test counts cards and presses, not sends per minute
@@ -129,7 +136,7 @@ describe("webhook mode with two of every role", () => {
     db = await createTestDatabase({ migrate: false });
     // the proxy keeps a stopped replica in its list, as a Service does until its endpoints update:
     // a refused connection goes to the next replica
-    proxy = await roundRobin(() => [...httpUrls]);
+    proxy = await roundRobin(() => ["http-1", "http-2"].flatMap((name) => httpUrls.get(name) ?? []));
     const start = async (name: string, role: Role) => {
       const config = parseConfig(
         testEnv({
@@ -152,7 +159,7 @@ describe("webhook mode with two of every role", () => {
         logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       });
       runtimes.set(name, runtime);
-      if (runtime.url !== undefined) httpUrls.push(runtime.url);
+      if (runtime.url !== undefined) httpUrls.set(name, runtime.url);
     };
     // the first one migrates the database; the others start side by side
     await start("worker-1", "worker");
@@ -216,6 +223,9 @@ describe("webhook mode with two of every role", () => {
       .poll(() => telegram.answerOf(press)?.text, { timeout: 10_000 })
       .toBe("Approved: CLEAR_CACHE. Running it now.");
     await waitForChat(telegram, (all) => all[0]?.text.includes("RESOLVED") ?? false, 20_000);
+    // the press was POSTed to the stopped http replica first (the proxy's turn was its), refused, and
+    // went to the other one
+    expect(proxy.failovers()).toBeGreaterThanOrEqual(1);
 
     const { rows } = await db.pool.query<{ count: string }>("SELECT count(*) FROM incidents");
     expect(Number(rows[0]?.count)).toBe(1);
