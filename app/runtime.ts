@@ -12,7 +12,8 @@ import { ModelChecks } from "../ai/model-check.js";
 import { createProviders } from "../ai/providers/index.js";
 import type { BotContext } from "../bot/context.js";
 import { createBot, registerCommands } from "../bot/index.js";
-import { startPolling } from "../bot/polling.js";
+import { startPolling, type LeaseOptions } from "../bot/polling.js";
+import { startWebhook, updateHandler } from "../bot/webhook.js";
 import type { Pool } from "../db/pool.js";
 import type { Metrics } from "../gateways/metrics.js";
 import { buildApp, buildHealthApp } from "../http/app.js";
@@ -21,6 +22,7 @@ import { AuthBrake } from "../kv/auth-brake.js";
 import { SentryReplayGuard } from "../kv/sentry-replay.js";
 import { ConversationStore } from "../kv/conversation-store.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
+import { PollerLease } from "../kv/poller-lease.js";
 import type { Config } from "../registry/config.js";
 import { loadRegistry } from "../registry/services.js";
 import { chatOpsDeps, teamChatsOf, type ChatOpsOptions } from "./chatops.js";
@@ -60,6 +62,8 @@ export interface RuntimeOptions extends WorkerOptions {
   commands?: CommandOptions;
   /** How long start-up waits for PostgreSQL and Redis (default app/infrastructure.ts). */
   startupWaitMs?: number;
+  /** Polling mode: how long the poller lease lasts unrenewed (default bot/polling.ts). */
+  pollerLeaseTtlMs?: number;
 }
 
 /** Says once, at start-up, what each configured model's check found; never holds start-up up. */
@@ -108,7 +112,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     }
     // The registry (owners, SLOs, links, allowed repairs) and the executors' clients serve the bot
     // and the workers, not intake. A broken registry or targets file stops start-up here.
-    const needsRegistry = roles.has("worker") || roles.has("bot");
+    // In webhook mode the http role handles the bot's updates, commands included.
+    const handlesUpdates = roles.has("bot") || (roles.has("http") && config.telegram.webhook !== undefined);
+    const needsRegistry = roles.has("worker") || handlesUpdates;
     const registry = needsRegistry ? await loadRegistry(config.registryPath) : undefined;
     const { kube, targets, chainSettings } = await openRepairClients(config, redis, needsRegistry, shutdown);
     // Bound here for every role: the bot's cards and Approve must know what can run, too.
@@ -180,8 +186,18 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       });
     }
 
-    if (roles.has("bot")) {
-      const polling = startPolling(bot, logger, () => registerCommands(bot, logger));
+    const webhook = config.telegram.webhook;
+    if (roles.has("bot") && webhook !== undefined) {
+      // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
+      const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
+      shutdown.add("Telegram webhook", () => started.stop());
+    } else if (roles.has("bot")) {
+      // one poller per bot token among every process sharing this Redis; the others stand by
+      const lease: LeaseOptions = {
+        lease: new PollerLease(redis, config.redis.prefix, Number(config.telegram.token.split(":")[0])),
+        ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
+      };
+      const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease);
       shutdown.add("Telegram polling", () => polling.stop());
     }
 
@@ -204,6 +220,15 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           2 * config.sentry.replayWindowSeconds,
         ),
         draining: () => draining,
+        ...(webhook === undefined
+          ? {}
+          : {
+              telegramWebhook: {
+                path: new URL(webhook.url).pathname,
+                secret: webhook.secret,
+                handle: updateHandler(bot),
+              },
+            }),
       });
       app = listening;
       url = await listening.listen({ port: config.http.port, host: config.http.host });

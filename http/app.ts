@@ -17,6 +17,7 @@ import { healthRoutes, type HealthDeps } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { playbookRoutes } from "./routes/playbooks.js";
+import { telegramWebhookRoutes, type TelegramWebhookDeps } from "./routes/telegram-webhook.js";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.js";
 import { type Queryable } from "../db/pool.js";
 import type { Queues } from "../jobs/queues.js";
@@ -37,14 +38,17 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   cannotRun?: (action: string) => string | undefined;
   /** Today's LLM budget left per provider, for `chatops_llm_budget_remaining_ratio`. */
   llmBudgets?: () => Promise<Partial<Record<string, number>>>;
+  /** Webhook mode: the route Telegram POSTs updates to (http/routes/telegram-webhook.ts). */
+  telegramWebhook?: TelegramWebhookDeps;
 }
 
 /** Which source a rejected request counts against. */
-function sourceOf(request: FastifyRequest): string {
+function sourceOf(request: FastifyRequest, deps: AppDeps): string {
   const url = request.routeOptions.url ?? request.url;
   if (url.includes("/webhooks/alertmanager")) return "alertmanager";
   if (url.includes("/webhooks/sentry")) return "sentry";
   if (url.includes("/webhooks/grafana")) return "grafana";
+  if (url === deps.telegramWebhook?.path) return "telegram";
   return "api";
 }
 
@@ -115,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         "request failed",
       );
     else {
-      deps.metrics.webhooksRejected.inc({ source: sourceOf(request), reason: apiError.code });
+      deps.metrics.webhooksRejected.inc({ source: sourceOf(request, deps), reason: apiError.code });
       // A wrong credential is counted (metrics) and braked, and logged once per burst; a line per
       // guess would let anyone fill the log.
       const quiet = apiError.status === 401 || apiError.status === 429;
@@ -141,6 +145,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(webhookRoutes, { deps, prefix: "/api/v1/webhooks" });
+  if (deps.telegramWebhook !== undefined)
+    await app.register(telegramWebhookRoutes, { deps: deps.telegramWebhook });
   await app.register(incidentRoutes, { deps, prefix: "/api/v1" });
   await app.register(analyzeRoutes, { deps, prefix: "/api/v1" });
   await app.register(approvalRoutes, { deps, prefix: "/api/v1" });

@@ -23,6 +23,10 @@ export const API_ERRORS = {
   invalid_token: { status: 401, message: "the bearer token is wrong" },
   missing_signature: { status: 401, message: "the Sentry-Hook-Signature header is missing" },
   invalid_signature: { status: 401, message: "the Sentry-Hook-Signature does not match the body" },
+  invalid_secret_token: {
+    status: 401,
+    message: "the X-Telegram-Bot-Api-Secret-Token header is missing or wrong",
+  },
   not_found: { status: 404, message: "no such resource" },
   not_configured: { status: 404, message: "this integration is not configured" },
   method_not_allowed: { status: 405, message: "method not allowed" },

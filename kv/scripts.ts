@@ -27,6 +27,7 @@ export const SCRIPTS = Object.freeze({
   repairReserve: load("repair-reserve"),
   repairRead: load("repair-read"),
   releaseLock: load("release-lock"),
+  extendLease: load("extend-lease"),
 });
 
 /** Runs `script` with `keys` and `args`; the reply as Redis gives it. */

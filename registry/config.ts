@@ -13,6 +13,7 @@ export type Role = (typeof ROLES)[number];
 export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "API_TOKEN",
   "TELEGRAM_BOT_TOKEN",
+  "TELEGRAM_WEBHOOK_SECRET",
   "ALERTMANAGER_WEBHOOK_SECRET",
   "SENTRY_WEBHOOK_SECRET",
   "GRAFANA_WEBHOOK_SECRET",
@@ -214,159 +215,184 @@ const routes = z
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
-const EnvSchema = z.object({
-  API_TOKEN: secret(16),
-  TELEGRAM_BOT_TOKEN: z
-    .string({ error: "is required" })
-    .trim()
-    .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" })
-    .refine((value) => !isPlaceholder(value.slice(value.indexOf(":") + 1)), {
-      error: "is the example's placeholder: use the token BotFather gave you",
-    }),
-  TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform(
-    (value) => value ?? "https://api.telegram.org",
-  ),
-  TELEGRAM_CHAT_ID: chatId,
-  TELEGRAM_APPROVER_IDS: userIds,
-  TELEGRAM_VIEWER_IDS: userIds,
-  TELEGRAM_ONCALL_USERNAMES: usernames,
-  TELEGRAM_ROUTES: routes,
-  ESCALATE_P0_SECONDS: integer(300, 1, 7 * 24 * 3600),
-  ESCALATE_P1_SECONDS: integer(900, 1, 7 * 24 * 3600),
-  ESCALATE_P2_SECONDS: integer(3600, 1, 7 * 24 * 3600),
-  STORM_THRESHOLD: integer(10, 1, 10_000),
-  STORM_WINDOW_SECONDS: integer(60, 1, 3600),
-  REDIS_URL: optionalUrl(["redis:", "rediss:"]),
-  REDIS_PREFIX: optionalString
-    .pipe(
+const EnvSchema = z
+  .object({
+    API_TOKEN: secret(16),
+    TELEGRAM_BOT_TOKEN: z
+      .string({ error: "is required" })
+      .trim()
+      .regex(/^\d+:[A-Za-z0-9_-]+$/, { error: "must look like 123456:ABC-DEF (the token BotFather gave)" })
+      .refine((value) => !isPlaceholder(value.slice(value.indexOf(":") + 1)), {
+        error: "is the example's placeholder: use the token BotFather gave you",
+      }),
+    TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform(
+      (value) => value ?? "https://api.telegram.org",
+    ),
+    TELEGRAM_CHAT_ID: chatId,
+    TELEGRAM_APPROVER_IDS: userIds,
+    TELEGRAM_VIEWER_IDS: userIds,
+    TELEGRAM_ONCALL_USERNAMES: usernames,
+    TELEGRAM_ROUTES: routes,
+    // Webhook mode: Telegram POSTs updates to this URL (served by the http role) instead of the bot
+    // role long-polling. Telegram requires HTTPS on port 443, 80, 88 or 8443 in production.
+    TELEGRAM_WEBHOOK_URL: optionalUrl(["https:", "http:"]),
+    // Telegram sends it back in X-Telegram-Bot-Api-Secret-Token: 1-256 of A-Z a-z 0-9 _ -
+    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+      secret(16)
+        .regex(/^[A-Za-z0-9_-]{1,256}$/, { error: "must be 16-256 characters of A-Z, a-z, 0-9, _ and -" })
+        .optional(),
+    ),
+    ESCALATE_P0_SECONDS: integer(300, 1, 7 * 24 * 3600),
+    ESCALATE_P1_SECONDS: integer(900, 1, 7 * 24 * 3600),
+    ESCALATE_P2_SECONDS: integer(3600, 1, 7 * 24 * 3600),
+    STORM_THRESHOLD: integer(10, 1, 10_000),
+    STORM_WINDOW_SECONDS: integer(60, 1, 3600),
+    REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+    REDIS_PREFIX: optionalString
+      .pipe(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: "must be 1-32 letters, digits, _ or -" })
+          .optional(),
+      )
+      .transform((value) => value ?? "chatops"),
+    DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+    REQUIRE_DURABLE_REDIS: boolean(false),
+    METRICS_TOKEN: optionalString.pipe(secret(16).optional()),
+    // read by loadConfig before parsing; listed so that it is a known setting
+    ENV_FILE: optionalString,
+    LOCAL_SERVICES: optionalString
+      .pipe(z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }).optional())
+      .transform((value) => value ?? "auto"),
+    LOCAL_DATA_DIR: optionalString.transform((value) => value ?? ".data"),
+    PATH: optionalString.transform((value) => value ?? "/usr/local/bin:/usr/bin:/bin"),
+    PORT: integer(8080, 0, 65535),
+    HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+    // Roles without `http` answer only the health routes on this port (a pod's probes); 0: none.
+    HEALTH_PORT: integer(0, 0, 65535),
+    // On SIGTERM, readiness turns false this long before intake stops, so a load balancer (a
+    // Kubernetes Service) stops sending first; 0 for a process nothing balances to.
+    SHUTDOWN_DELAY_SECONDS: integer(0, 0, 120),
+    ROLES: list(ROLES, ROLES),
+    LOG_LEVEL: optionalString
+      .pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional())
+      .transform((value) => value ?? "info"),
+    ALERTMANAGER_URL: optionalUrl(["http:", "https:"]),
+    ALERTMANAGER_WEBHOOK_SECRET: secret(12),
+    SENTRY_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
+    SENTRY_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
+    // a Sentry delivery whose Sentry-Hook-Timestamp is further than this from now is a replay
+    SENTRY_REPLAY_WINDOW_SECONDS: integer(300, 10, 24 * 3600),
+    // 32 MiB: a group of 3,000 real alerts after a node loss is 2-4 MiB; Alertmanager does not retry a 413
+    ALERTMANAGER_MAX_BODY_BYTES: integer(32 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
+    GRAFANA_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
+    // alerts that fire all the time by design: they never page, their absence does
+    HEARTBEAT_ALERTS: optionalString.transform((value) =>
+      value === undefined
+        ? ["Watchdog"]
+        : value
+            .split(",")
+            .map((item) => item.trim())
+            .filter((item) => item !== "" && item !== "none"),
+    ),
+    HEARTBEAT_TIMEOUT_SECONDS: integer(900, 30, 7 * 24 * 3600),
+    ALERT_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
+    SIGNOZ_CLICKHOUSE_URL: optionalUrl(["http:", "https:"]),
+    SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT: integer(10, 1, 1_000_000_000),
+    // Unset: the poller finds SigNoz's trace table itself (gateways/signoz-spans.ts).
+    SIGNOZ_TRACES_TABLE: optionalString.pipe(
       z
         .string()
-        .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: "must be 1-32 letters, digits, _ or -" })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, {
+          error:
+            "must be database.table (letters, digits and _), e.g. signoz_traces.distributed_signoz_index_v3",
+        })
         .optional(),
-    )
-    .transform((value) => value ?? "chatops"),
-  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
-  REQUIRE_DURABLE_REDIS: boolean(false),
-  METRICS_TOKEN: optionalString.pipe(secret(16).optional()),
-  // read by loadConfig before parsing; listed so that it is a known setting
-  ENV_FILE: optionalString,
-  LOCAL_SERVICES: optionalString
-    .pipe(z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }).optional())
-    .transform((value) => value ?? "auto"),
-  LOCAL_DATA_DIR: optionalString.transform((value) => value ?? ".data"),
-  PATH: optionalString.transform((value) => value ?? "/usr/local/bin:/usr/bin:/bin"),
-  PORT: integer(8080, 0, 65535),
-  HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
-  // Roles without `http` answer only the health routes on this port (a pod's probes); 0: none.
-  HEALTH_PORT: integer(0, 0, 65535),
-  // On SIGTERM, readiness turns false this long before intake stops, so a load balancer (a
-  // Kubernetes Service) stops sending first; 0 for a process nothing balances to.
-  SHUTDOWN_DELAY_SECONDS: integer(0, 0, 120),
-  ROLES: list(ROLES, ROLES),
-  LOG_LEVEL: optionalString
-    .pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional())
-    .transform((value) => value ?? "info"),
-  ALERTMANAGER_URL: optionalUrl(["http:", "https:"]),
-  ALERTMANAGER_WEBHOOK_SECRET: secret(12),
-  SENTRY_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
-  SENTRY_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
-  // a Sentry delivery whose Sentry-Hook-Timestamp is further than this from now is a replay
-  SENTRY_REPLAY_WINDOW_SECONDS: integer(300, 10, 24 * 3600),
-  // 32 MiB: a group of 3,000 real alerts after a node loss is 2-4 MiB; Alertmanager does not retry a 413
-  ALERTMANAGER_MAX_BODY_BYTES: integer(32 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
-  GRAFANA_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
-  // alerts that fire all the time by design: they never page, their absence does
-  HEARTBEAT_ALERTS: optionalString.transform((value) =>
-    value === undefined
-      ? ["Watchdog"]
-      : value
+    ),
+    AUTO_REPAIR_ENABLED: boolean(false),
+    AUTO_REPAIR_MAX_PER_HOUR: integer(5, 0, 10_000),
+    AUTO_REPAIR_MIN_CONFIDENCE: ratio(0.85),
+    AUTO_REPAIR_DRY_RUN: boolean(false),
+    AUTO_REPAIR_MAX_PER_RESOURCE: integer(3, 0, 10_000),
+    AUTO_REPAIR_COOLDOWN_SECONDS: integer(600, 0, 7 * 24 * 3600),
+    AUTO_REPAIR_MAX_AFFECTED_PODS: integer(3, 0, 10_000),
+    AUTO_REPAIR_MIN_HEALTHY_REPLICAS: integer(1, 0, 10_000),
+    AUTO_REPAIR_MAX_REPLICAS: integer(10, 1, 10_000),
+    AUTO_REPAIR_EXECUTION_TIMEOUT_SECONDS: integer(60, 1, 3600),
+    AUTO_REPAIR_VERIFY_SECONDS: integer(120, 1, 24 * 3600),
+    AUTO_REPAIR_AUTO_ROLLBACK: boolean(false),
+    AUTO_REPAIR_CONFIG: optionalString,
+    AUTO_REPAIR_ALLOWED_NAMESPACES: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value.trim() === "") return ["awoooi-prod", "monitoring"];
+        const items = value
           .split(",")
           .map((item) => item.trim())
-          .filter((item) => item !== "" && item !== "none"),
-  ),
-  HEARTBEAT_TIMEOUT_SECONDS: integer(900, 30, 7 * 24 * 3600),
-  ALERT_DEDUP_TTL: integer(600, 1, 7 * 24 * 3600),
-  SIGNOZ_CLICKHOUSE_URL: optionalUrl(["http:", "https:"]),
-  SIGNOZ_ANOMALY_THRESHOLD_ERROR_COUNT: integer(10, 1, 1_000_000_000),
-  // Unset: the poller finds SigNoz's trace table itself (gateways/signoz-spans.ts).
-  SIGNOZ_TRACES_TABLE: optionalString.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, {
-        error:
-          "must be database.table (letters, digits and _), e.g. signoz_traces.distributed_signoz_index_v3",
-      })
-      .optional(),
-  ),
-  AUTO_REPAIR_ENABLED: boolean(false),
-  AUTO_REPAIR_MAX_PER_HOUR: integer(5, 0, 10_000),
-  AUTO_REPAIR_MIN_CONFIDENCE: ratio(0.85),
-  AUTO_REPAIR_DRY_RUN: boolean(false),
-  AUTO_REPAIR_MAX_PER_RESOURCE: integer(3, 0, 10_000),
-  AUTO_REPAIR_COOLDOWN_SECONDS: integer(600, 0, 7 * 24 * 3600),
-  AUTO_REPAIR_MAX_AFFECTED_PODS: integer(3, 0, 10_000),
-  AUTO_REPAIR_MIN_HEALTHY_REPLICAS: integer(1, 0, 10_000),
-  AUTO_REPAIR_MAX_REPLICAS: integer(10, 1, 10_000),
-  AUTO_REPAIR_EXECUTION_TIMEOUT_SECONDS: integer(60, 1, 3600),
-  AUTO_REPAIR_VERIFY_SECONDS: integer(120, 1, 24 * 3600),
-  AUTO_REPAIR_AUTO_ROLLBACK: boolean(false),
-  AUTO_REPAIR_CONFIG: optionalString,
-  AUTO_REPAIR_ALLOWED_NAMESPACES: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return ["awoooi-prod", "monitoring"];
-      const items = value
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item !== "");
-      if (items.some((item) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(item))) {
-        ctx.addIssue({
-          code: "custom",
-          message: "must be a comma-separated list of Kubernetes namespace names",
-        });
-        return z.NEVER;
-      }
-      return items;
-    }),
-  OLLAMA_HOST: optionalUrl(["http:", "https:"]),
-  OLLAMA_MODEL: optionalString,
-  OLLAMA_FALLBACK_MODEL: optionalString,
-  OLLAMA_NUM_CTX: integer(8192, 2048, 1_048_576),
-  OLLAMA_FIRST_LOAD_TIMEOUT_SECONDS: integer(180, 1, 3600),
-  GEMINI_API_KEY: optionalString,
-  GEMINI_MODEL: optionalString,
-  GEMINI_BASE_URL: optionalUrl(["http:", "https:"]),
-  ANTHROPIC_API_KEY: optionalString,
-  ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
-  ANTHROPIC_MODEL: optionalString,
-  LLM_CHAIN: list(PROVIDERS, PROVIDERS),
-  KUBECONFIG: optionalString,
-  // Set by the kubelet in every pod: with a mounted service-account token they are the in-cluster
-  // configuration, used when KUBECONFIG is not set.
-  KUBERNETES_SERVICE_HOST: optionalString,
-  KUBERNETES_SERVICE_PORT: optionalString.pipe(
-    z
-      .string()
-      .regex(/^\d{1,5}$/, { error: "must be a port number" })
-      .transform(Number)
-      .optional(),
-  ),
-  /** Where the service account is mounted; a test points it at a directory laid out the same way. */
-  KUBERNETES_SERVICE_ACCOUNT_DIR: optionalString.transform(
-    (value) => value ?? "/var/run/secrets/kubernetes.io/serviceaccount",
-  ),
-  DOCKER_HOST: optionalString.pipe(
-    z
-      .string()
-      .regex(/^(unix|tcp|http|https|npipe):\/\/.+/, {
-        error: "must be unix:///path/docker.sock or tcp://host:port",
-      })
-      .optional(),
-  ),
-  REGISTRY_PATH: optionalString.transform((value) => value ?? "registry/services.yaml"),
-  PUBLIC_SIGNOZ_URL: optionalUrl(["http:", "https:"]),
-});
+          .filter((item) => item !== "");
+        if (items.some((item) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(item))) {
+          ctx.addIssue({
+            code: "custom",
+            message: "must be a comma-separated list of Kubernetes namespace names",
+          });
+          return z.NEVER;
+        }
+        return items;
+      }),
+    OLLAMA_HOST: optionalUrl(["http:", "https:"]),
+    OLLAMA_MODEL: optionalString,
+    OLLAMA_FALLBACK_MODEL: optionalString,
+    OLLAMA_NUM_CTX: integer(8192, 2048, 1_048_576),
+    OLLAMA_FIRST_LOAD_TIMEOUT_SECONDS: integer(180, 1, 3600),
+    GEMINI_API_KEY: optionalString,
+    GEMINI_MODEL: optionalString,
+    GEMINI_BASE_URL: optionalUrl(["http:", "https:"]),
+    ANTHROPIC_API_KEY: optionalString,
+    ANTHROPIC_BASE_URL: optionalUrl(["http:", "https:"]),
+    ANTHROPIC_MODEL: optionalString,
+    LLM_CHAIN: list(PROVIDERS, PROVIDERS),
+    KUBECONFIG: optionalString,
+    // Set by the kubelet in every pod: with a mounted service-account token they are the in-cluster
+    // configuration, used when KUBECONFIG is not set.
+    KUBERNETES_SERVICE_HOST: optionalString,
+    KUBERNETES_SERVICE_PORT: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, { error: "must be a port number" })
+        .transform(Number)
+        .optional(),
+    ),
+    /** Where the service account is mounted; a test points it at a directory laid out the same way. */
+    KUBERNETES_SERVICE_ACCOUNT_DIR: optionalString.transform(
+      (value) => value ?? "/var/run/secrets/kubernetes.io/serviceaccount",
+    ),
+    DOCKER_HOST: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(unix|tcp|http|https|npipe):\/\/.+/, {
+          error: "must be unix:///path/docker.sock or tcp://host:port",
+        })
+        .optional(),
+    ),
+    REGISTRY_PATH: optionalString.transform((value) => value ?? "registry/services.yaml"),
+    PUBLIC_SIGNOZ_URL: optionalUrl(["http:", "https:"]),
+  })
+  .superRefine((env, ctx) => {
+    // a webhook nobody can authenticate, or a secret with no webhook, is a half-done setup
+    if (env.TELEGRAM_WEBHOOK_URL !== undefined && env.TELEGRAM_WEBHOOK_SECRET === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["TELEGRAM_WEBHOOK_SECRET"],
+        message: `is required with TELEGRAM_WEBHOOK_URL; ${GENERATE}`,
+      });
+    if (env.TELEGRAM_WEBHOOK_SECRET !== undefined && env.TELEGRAM_WEBHOOK_URL === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["TELEGRAM_WEBHOOK_URL"],
+        message: "is required with TELEGRAM_WEBHOOK_SECRET",
+      });
+  });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -407,6 +433,11 @@ function shape(env: z.output<typeof EnvSchema>) {
       viewerIds: env.TELEGRAM_VIEWER_IDS,
       oncallUsernames: env.TELEGRAM_ONCALL_USERNAMES,
       routes: env.TELEGRAM_ROUTES,
+      /** Set: updates arrive by webhook at the http role; unset: the bot role long-polls. */
+      webhook:
+        env.TELEGRAM_WEBHOOK_URL === undefined || env.TELEGRAM_WEBHOOK_SECRET === undefined
+          ? undefined
+          : { url: env.TELEGRAM_WEBHOOK_URL, secret: env.TELEGRAM_WEBHOOK_SECRET },
     },
     escalation: {
       afterSeconds: { P0: env.ESCALATE_P0_SECONDS, P1: env.ESCALATE_P1_SECONDS, P2: env.ESCALATE_P2_SECONDS },

@@ -64,6 +64,10 @@ export interface TelegramEmulatorOptions {
   readonly now?: () => number;
   /** Receives one human-readable line per chat event (the standalone mode prints them). */
   readonly log?: (line: string) => void;
+  /** Pause after a failed webhook delivery before the next attempt (Telegram's own is longer). */
+  readonly webhookRetryMs?: number;
+  /** How long a webhook POST may take before it counts as failed ("Read timeout expired"). */
+  readonly webhookTimeoutMs?: number;
 }
 
 export interface CallRecord {
@@ -883,9 +887,207 @@ class UpdateQueue {
     this.pending?.release();
   }
 
+  // Webhook delivery confirms updates one by one, in whatever order their POSTs succeed.
+  get size(): number {
+    return this.updates.length;
+  }
+
+  remove(updateId: number): void {
+    this.updates = this.updates.filter((u) => u.update_id !== updateId);
+  }
+
+  /** Ends a waiting getUpdates with `error` (setWebhook while a bot long-polls). */
+  terminatePoll(error: BotApiError): void {
+    this.pending?.terminate(error);
+  }
+
   clear(): void {
     this.releasePoll();
     this.updates = [];
+  }
+}
+
+// ─── Webhook delivery (setWebhook, deleteWebhook, getWebhookInfo) ───────────────────────────
+//
+// What the Bot API documents (core.telegram.org/bots/api#setwebhook, #getwebhookinfo,
+// #getupdates): once a webhook is set, every update is sent as a JSON POST to its URL, with the
+// header X-Telegram-Bot-Api-Secret-Token when a secret_token was given; an answer other than 2XY
+// is retried "until a reasonable number of attempts"; getUpdates is refused with 409 while the
+// webhook is set; getWebhookInfo reports the URL, the updates not yet delivered
+// (pending_update_count) and the most recent delivery error (last_error_date, last_error_message).
+// secret_token is 1-256 characters of A-Z, a-z, 0-9, _ and -; max_connections 1-100 (default 40),
+// and Telegram delivers up to that many updates at once. Not emulated: webhook replies (a method
+// call in the answer's body), custom certificates, and the HTTPS/port rule for loopback URLs,
+// which tests cannot serve with a certificate Telegram would trust. The error wordings are
+// Telegram's where we have seen them (409, "Wrong response from the webhook: …", "Connection
+// refused", "Read timeout expired"); the 400 descriptions for a bad URL or token are ours.
+
+const WEBHOOK_CONFLICT =
+  "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+const WEBHOOK_PORTS = new Set(["80", "88", "443", "8443"]);
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+interface WebhookSettings {
+  readonly url: string;
+  readonly secretToken: string | undefined;
+  readonly maxConnections: number;
+  readonly allowedUpdates: readonly string[] | undefined;
+}
+
+export interface WebhookInfo {
+  readonly url: string;
+  readonly has_custom_certificate: false;
+  readonly pending_update_count: number;
+  readonly max_connections?: number;
+  readonly allowed_updates?: readonly string[];
+  readonly last_error_date?: number;
+  readonly last_error_message?: string;
+}
+
+/** The setWebhook parameters checked as Telegram checks them, or a 400. */
+function parseWebhookSettings(p: ParamReader): WebhookSettings | undefined {
+  const raw = (p.optionalString("url") ?? "").trim();
+  if (raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badRequest("bad webhook: invalid webhook URL specified");
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== "https:" && !(loopback && url.protocol === "http:"))
+    throw badRequest("bad webhook: An HTTPS URL must be provided for webhook");
+  const port = url.port === "" ? (url.protocol === "https:" ? "443" : "80") : url.port;
+  if (!loopback && !WEBHOOK_PORTS.has(port))
+    throw badRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
+  const secretToken = p.optionalString("secret_token");
+  if (secretToken !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secretToken))
+    throw badRequest("bad webhook: secret token must be 1-256 characters of A-Z, a-z, 0-9, _ and -");
+  const maxConnections = p.optionalInt("max_connections") ?? 40;
+  if (maxConnections < 1 || maxConnections > 100)
+    throw badRequest("bad webhook: max_connections must be between 1 and 100");
+  const allowed = p.optionalJson("allowed_updates");
+  const allowedUpdates = Array.isArray(allowed)
+    ? allowed.filter((t): t is string => typeof t === "string")
+    : undefined;
+  return { url: url.href, secretToken, maxConnections, allowedUpdates };
+}
+
+/** Pushes queued updates to the webhook, up to max_connections at once, retrying failures. */
+class WebhookDelivery {
+  private settings: WebhookSettings | undefined;
+  private readonly inFlight = new Set<number>();
+  private readonly requests = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private lastError: { readonly date: number; readonly message: string } | undefined;
+  private pausedUntil = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: UpdateQueue,
+    private readonly options: {
+      readonly retryMs: number;
+      readonly timeoutMs: number;
+      readonly now: () => number;
+      readonly log: (line: string) => void;
+    },
+  ) {}
+
+  get active(): boolean {
+    return this.settings !== undefined;
+  }
+
+  set(settings: WebhookSettings): void {
+    this.settings = settings;
+    this.lastError = undefined;
+    this.pausedUntil = 0;
+    this.kick();
+  }
+
+  remove(): void {
+    this.settings = undefined;
+    this.lastError = undefined;
+    clearTimeout(this.retryTimer);
+  }
+
+  info(): WebhookInfo {
+    const settings = this.settings;
+    if (!settings) return { url: "", has_custom_certificate: false, pending_update_count: this.queue.size };
+    return {
+      url: settings.url,
+      has_custom_certificate: false,
+      pending_update_count: this.queue.size,
+      max_connections: settings.maxConnections,
+      ...(settings.allowedUpdates === undefined ? {} : { allowed_updates: settings.allowedUpdates }),
+      ...(this.lastError === undefined
+        ? {}
+        : {
+            last_error_date: Math.floor(this.lastError.date / 1000),
+            last_error_message: this.lastError.message,
+          }),
+    };
+  }
+
+  /** Starts a POST for every queued update not yet under way, as connections allow. */
+  kick(): void {
+    const settings = this.settings;
+    if (!settings || this.stopping.signal.aborted) return;
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.kick(), wait);
+      this.retryTimer.unref();
+      return;
+    }
+    for (const update of this.queue.take(100)) {
+      if (this.inFlight.size >= settings.maxConnections) break;
+      if (this.inFlight.has(update.update_id)) continue;
+      this.inFlight.add(update.update_id);
+      const request = this.deliver(settings, update).finally(() => {
+        this.inFlight.delete(update.update_id);
+        this.requests.delete(request);
+        this.kick();
+      });
+      this.requests.add(request);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.retryTimer);
+    await Promise.allSettled([...this.requests]);
+  }
+
+  private async deliver(settings: WebhookSettings, update: Update): Promise<void> {
+    let failure: string;
+    try {
+      const response = await fetch(settings.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(settings.secretToken === undefined
+            ? {}
+            : { "x-telegram-bot-api-secret-token": settings.secretToken }),
+        },
+        body: JSON.stringify(update),
+        signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.timeoutMs)]),
+      });
+      await response.arrayBuffer();
+      if (response.status >= 200 && response.status < 300) {
+        this.queue.remove(update.update_id);
+        return;
+      }
+      failure = `Wrong response from the webhook: ${response.status} ${response.statusText}`;
+    } catch (error) {
+      if (this.stopping.signal.aborted) return;
+      failure =
+        error instanceof Error && error.name === "TimeoutError"
+          ? "Read timeout expired"
+          : "Connection refused";
+    }
+    this.lastError = { date: this.options.now(), message: failure };
+    this.pausedUntil = Date.now() + this.options.retryMs;
+    this.options.log(`webhook delivery of update ${update.update_id} failed: ${failure}`);
   }
 }
 
@@ -1003,6 +1205,7 @@ export class TelegramEmulator {
   private readonly events = new EventEmitter();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly updates = new UpdateQueue();
+  private readonly webhook: WebhookDelivery;
   private readonly initialChats: readonly (number | string)[];
   private chats = new Map<number, EmulatedChat>();
   /** Groups that became supergroups: old id → new id. */
@@ -1056,6 +1259,12 @@ export class TelegramEmulator {
     this.initialChats = options.knownChats ?? [];
     this.log = options.log;
     this.methods = this.buildMethodTable();
+    this.webhook = new WebhookDelivery(this.updates, {
+      retryMs: options.webhookRetryMs ?? 1_000,
+      timeoutMs: options.webhookTimeoutMs ?? 10_000,
+      now: this.now,
+      log: (line) => this.emitLog(line),
+    });
     this.registerInitialChats();
     this.server = createServer((req, res) => this.track(this.route(req, res)));
   }
@@ -1086,6 +1295,7 @@ export class TelegramEmulator {
     if (this.closing) return;
     this.closing = true;
     this.updates.releasePoll();
+    await this.webhook.close();
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolveClose) => this.server.close(() => resolveClose()));
     await Promise.allSettled([...this.inFlight]);
@@ -1096,6 +1306,7 @@ export class TelegramEmulator {
   /** Back to an empty world: no messages, updates, calls, commands, flood history or failures. */
   reset(): void {
     this.updates.clear();
+    this.webhook.remove();
     this.chats = new Map();
     this.migrated = new Map();
     this.removed = new Set();
@@ -1179,7 +1390,9 @@ export class TelegramEmulator {
     const type = updateType(update) ?? "";
     const allowed = this.allowedUpdates ? this.allowedUpdates.has(type) : !OPT_IN_UPDATE_TYPES.has(type);
     if (!allowed) return -1;
-    return this.updates.push(update).update_id;
+    const pushed = this.updates.push(update).update_id;
+    this.webhook.kick();
+    return pushed;
   }
 
   /** A user taps an inline button: queues a callback_query update and returns its id. */
@@ -1422,8 +1635,9 @@ export class TelegramEmulator {
     const table: Record<string, MethodHandler> = {
       getMe: () => this.bot,
       getUpdates: (p, signal) => this.getUpdates(p, signal),
+      setWebhook: (p) => this.setWebhook(p),
       deleteWebhook: (p) => this.deleteWebhook(p),
-      getWebhookInfo: () => ({ url: "", has_custom_certificate: false, pending_update_count: 0 }),
+      getWebhookInfo: () => this.webhook.info(),
       sendMessage: (p) => this.sendMessage(p),
       editMessageText: (p) => this.editMessageText(p),
       editMessageReplyMarkup: (p) => this.editMessageReplyMarkup(p),
@@ -1441,6 +1655,7 @@ export class TelegramEmulator {
   }
 
   private async getUpdates(p: ParamReader, signal: AbortSignal): Promise<Update[]> {
+    if (this.webhook.active) throw new BotApiError(409, WEBHOOK_CONFLICT);
     const allowed = p.optionalJson("allowed_updates");
     if (Array.isArray(allowed)) {
       const types = allowed.filter((t): t is string => typeof t === "string");
@@ -1452,8 +1667,27 @@ export class TelegramEmulator {
     return this.updates.poll(limit, timeoutMs, signal);
   }
 
+  // ─── Webhook methods (see "Webhook delivery" above) ───
+
+  private setWebhook(p: ParamReader): true {
+    const settings = parseWebhookSettings(p);
+    if (p.optionalBool("drop_pending_updates") === true) this.updates.clear();
+    if (settings === undefined) {
+      this.webhook.remove();
+      return true;
+    }
+    // "If not specified, the previous setting will be used", as for getUpdates
+    if (settings.allowedUpdates !== undefined)
+      this.allowedUpdates = settings.allowedUpdates.length > 0 ? new Set(settings.allowedUpdates) : undefined;
+    this.updates.terminatePoll(new BotApiError(409, WEBHOOK_CONFLICT));
+    this.webhook.set(settings);
+    this.emitLog(`webhook set: ${settings.url}`);
+    return true;
+  }
+
   private deleteWebhook(p: ParamReader): true {
     if (p.optionalBool("drop_pending_updates") === true) this.updates.clear();
+    this.webhook.remove();
     return true;
   }
 
