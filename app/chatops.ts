@@ -66,6 +66,7 @@ export function chatOpsDeps(
   const silenceDeps: SilenceDeps = {
     db: pool,
     approverIds,
+    timeZone: config.timeZone,
     ...(config.alertmanager.url === undefined
       ? {}
       : { alertmanager: alertmanagerSilences(config.alertmanager.url) }),
@@ -118,6 +119,7 @@ export function chatOpsDeps(
           {
             db: pool,
             approverIds,
+            timeZone: config.timeZone,
             ...(options.snoozeDurations === undefined ? {} : { durations: options.snoozeDurations }),
             scheduleReminder: (incidentId, until) => {
               const job = remindJob(incidentId, until);
@@ -179,7 +181,7 @@ export function chatOpsDeps(
       return { ok: false, text: NOT_AN_APPROVER };
     },
     create: (input) => silenceLabels(silenceDeps, input),
-    list: () => listSilences({ db: pool }),
+    list: () => listSilences({ db: pool, timeZone: config.timeZone }),
     expire: (input) => expireSilence(silenceDeps, input),
     ...replyTimeout,
   };

@@ -79,9 +79,13 @@ export function commandDeps(
   });
   return {
     commands: {
-      status: { report: () => statusReport(probes) },
+      status: { report: () => statusReport(probes), timeZone: config.timeZone },
       incidents: { page: (page) => openIncidentsPage(pool, page) },
-      drillDown: { load: (input) => incidentDrillDown({ db: pool, kube }, input) },
+      drillDown: {
+        load: (input) =>
+          incidentDrillDown({ db: pool, kube, escalateAfterSeconds: config.escalation.afterSeconds }, input),
+        timeZone: config.timeZone,
+      },
       rollback: {
         approverIds: config.telegram.approverIds,
         kubeConfigured: kube !== undefined,

@@ -27,6 +27,8 @@ export interface SyncCardDeps {
   cannotRun?: (action: string) => string | undefined;
   /** The bot's flood budget per chat; without it every send goes out at once. */
   budget?: Pick<ChatBudget, "take">;
+  /** BOT_TIMEZONE, for times the card's texts carry; default UTC. */
+  timeZone?: string;
 }
 
 /** "folded": shown on a storm summary card; "deferred": the chat's flood budget is spent, try later. */
@@ -60,6 +62,7 @@ export async function syncIncidentCard(
     deps.serviceFacts?.(incident),
     pending?.status === "pending" ? pending.id : undefined,
     pending?.status === "pending" ? deps.cannotRun?.(pending.action) : undefined,
+    deps.timeZone,
   );
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];

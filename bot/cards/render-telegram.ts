@@ -21,6 +21,7 @@ import {
   type CardVerb,
   type IncidentCard,
 } from "../../domain/card.js";
+import { momentIn } from "../../domain/time.js";
 import { cardButtonData } from "../callback-data/callback-data.js";
 import { escapeHtml, escapeAttribute, MAX_MESSAGE_LENGTH } from "./html.js";
 
@@ -224,29 +225,10 @@ interface Moment {
 type Clock = (date: Date) => Moment;
 
 function makeClock(timeZone: string): Clock {
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  });
-  return (date) => {
-    if (Number.isNaN(date.getTime())) return { dayKey: "?", day: "?", time: "??:??", zone: "" };
-    const parts = format.formatToParts(date);
-    const part = (type: Intl.DateTimeFormatPartTypes): string =>
-      parts.find((p) => p.type === type)?.value ?? "";
-    const day = `${part("month")} ${part("day")}`;
-    return {
-      dayKey: `${part("year")} ${day}`,
-      day,
-      time: `${part("hour")}:${part("minute")}`,
-      zone: part("timeZoneName"),
-    };
-  };
+  return (date) =>
+    Number.isNaN(date.getTime())
+      ? { dayKey: "?", day: "?", time: "??:??", zone: "" }
+      : momentIn(date, timeZone);
 }
 
 /** The time alone when on the same day as `reference`, else with the date. */
