@@ -23,6 +23,7 @@ import { listSilences } from "../handlers/list-silences.js";
 import { checkReject, rejectAction } from "../handlers/reject-action.js";
 import { silenceIncident } from "../handlers/silence-incident.js";
 import { snoozeIncident, type SnoozeChoice } from "../handlers/snooze-incident.js";
+import { takeIncident } from "../handlers/take-incident.js";
 import { remindJob } from "../jobs/remind.processor.js";
 import { enqueueCard, type Queues, enqueueExecution } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
@@ -143,6 +144,14 @@ export function chatOpsDeps(
         announce: `🔕 ${input.incidentId} silenced by ${actorOf(input)}. ${result.text}`,
       };
     },
+    take: thenCard(
+      (input) =>
+        takeIncident(
+          { db: pool, responderIds: config.telegram.responderIds, timeZone: config.timeZone },
+          input,
+        ),
+      ["taken", "taken_over"],
+    ),
     cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
       const incident = await getIncident(pool, incidentId);
       if (incident === undefined) return { inline_keyboard: [] };
@@ -193,7 +202,7 @@ export function chatOpsDeps(
   const guards = {
     team: {
       teamChats: [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)],
-      members: [...approverIds, ...config.telegram.viewerIds],
+      members: [...new Set([...config.telegram.responderIds, ...config.telegram.viewerIds])],
       refused: async ({ user, chat, what }: { user: User | undefined; chat: Chat; what: string }) => {
         deps.logger.info(
           { user: user?.id, chat: chat.id, chatType: chat.type, what },

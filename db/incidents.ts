@@ -311,6 +311,31 @@ export async function acknowledgeIncident(db: Queryable, id: string, actor: stri
   return rowCount === 1;
 }
 
+/**
+ * Someone takes the incident ("I'm on it"): it is acknowledged by them from now on, whoever
+ * acknowledged it before (a takeover moves it). False when it is resolved or gone.
+ */
+export async function takeIncident(db: Queryable, id: string, actor: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $2, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status <> 'resolved'`,
+    [id, actor],
+  );
+  return rowCount === 1;
+}
+
+/** Who took the incident last ("I'm on it"), if anyone, and when. */
+export async function currentTaker(
+  db: Queryable,
+  id: string,
+): Promise<{ actor: string; at: Date } | undefined> {
+  const { rows } = await db.query<{ actor: string; at: Date }>(
+    `SELECT actor, at FROM incident_events WHERE incident_id = $1 AND kind = 'taken' ORDER BY id DESC LIMIT 1`,
+    [id],
+  );
+  return rows[0];
+}
+
 /** One page of the incidents not yet resolved, newest first, and how many there are in all. */
 export async function openIncidentsPage(
   db: Queryable,

@@ -14,6 +14,10 @@ import {
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent, timeZone: string) => string> = {
+  taken: (event) =>
+    typeof event.detail.from === "string"
+      ? `👀 ${event.actor} took over from ${event.detail.from}`
+      : `👀 ${event.actor} is on it`,
   resolved: (event) => `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
   reopened: () => "🔁 fired again after resolving",
   approved: (event) => `✅ ${String(event.detail.action)} approved by ${event.actor}`,
@@ -111,6 +115,7 @@ export function buildIncidentCard(
     return text === undefined ? [] : [{ at: event.at, text: text(event, timeZone) }];
   });
   const decidable = incident.status !== "resolved";
+  const taken = events.findLast((event) => event.kind === "taken");
   const failure =
     stored === undefined ? events.findLast((event) => event.kind === "analysis_failed") : undefined;
   return {
@@ -137,6 +142,15 @@ export function buildIncidentCard(
         : { verb },
     ),
     ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
+    ...(taken === undefined
+      ? {}
+      : {
+          takenBy: {
+            by: taken.actor,
+            at: taken.at,
+            ...(typeof taken.detail.from === "string" ? { from: taken.detail.from } : {}),
+          },
+        }),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

@@ -72,15 +72,16 @@ export function renderTelegramCard(
 // ---------------------------------------------------------------------------------------------
 // Keyboard
 
-// Two rows of two rather than one of four: on a phone a row of four cuts the labels down to
-// "✅ Ap…", and keeping the decision (approve / reject) on its own row apart from the deferral
-// (snooze / silence) makes tapping the wrong kind of button less likely. Details changes nothing,
-// so it sits alone on the last row.
+// Rows of two or three rather than one of six: on a phone a row of four cuts the labels down to
+// "✅ Ap…", and keeping the decision (approve / reject) on its own row apart from the deferral and
+// the taking (snooze / silence / "I'm on it", none of which changes the cluster) makes tapping the
+// wrong kind of button less likely. Details changes nothing, so it sits alone on the last row.
 const BUTTON_ROW: Readonly<Record<CardVerb, 0 | 1 | 2>> = {
   approve: 0,
   reject: 0,
   snooze: 1,
   silence: 1,
+  take: 1,
   details: 2,
 };
 
@@ -89,6 +90,7 @@ const BUTTON_LABELS: Readonly<Record<CardVerb, string>> = {
   reject: "❌ Reject",
   snooze: "⏰ Snooze",
   silence: "🔕 Silence",
+  take: "👀 I'm on it",
   details: "🔎 Details",
 };
 
@@ -339,6 +341,7 @@ function incidentLines(card: IncidentCard, clock: Clock): Line[] {
   const lines: Line[] = [
     [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock)}`)],
   ];
+  if (card.takenBy) lines.push([plain(takerText(card, clock))]);
   if (card.target) lines.push([plain(`🎯 ${targetText(card.target)}`)]);
   if (card.owner) {
     const slo = card.owner.slo === undefined ? "" : ` · SLO ${clean(card.owner.slo, CAP.owner)}`;
@@ -355,6 +358,19 @@ function statusText(card: IncidentCard, clock: Clock): string {
   }
   const resolved = clock(card.resolvedAt);
   return `${withZone(`resolved ${when(resolved, clock(card.lastSeenAt))}`, resolved)} · ${source}`;
+}
+
+/** "👀 On it: @bob since 14:05 UTC (took over from @alice)"; while resolved, who had it. */
+function takerText(card: IncidentCard, clock: Clock): string {
+  const taker = card.takenBy;
+  if (taker === undefined) return "";
+  const at = clock(taker.at);
+  const since = withZone(when(at, clock(latestDate(card))), at);
+  const from = taker.from === undefined ? "" : ` (took over from ${clean(taker.from, CAP.owner)})`;
+  const who = clean(taker.by, CAP.owner);
+  return card.status === "resolved"
+    ? `👀 Taken by ${who} at ${since}${from}`
+    : `👀 On it: ${who} since ${since}${from}`;
 }
 
 function targetText(target: CardTarget): string {

@@ -32,7 +32,14 @@ describe("registerCommands", () => {
     try {
       await expect.poll(() => telegram.pollPending, { timeout: 5_000 }).toBe(true);
       const commands = await bot.api.getMyCommands();
-      expect(commands.map((c) => c.command)).toEqual(["status", "incidents", "silence", "rollback", "help"]);
+      expect(commands.map((c) => c.command)).toEqual([
+        "status",
+        "incidents",
+        "ack",
+        "silence",
+        "rollback",
+        "help",
+      ]);
     } finally {
       await polling.stop();
     }
