@@ -336,18 +336,42 @@ export async function currentTaker(
   return rows[0];
 }
 
+/** Which open incidents /incidents lists: of one severity, of one service, or taken by someone. */
+export interface OpenIncidentsFilter {
+  severity?: Severity;
+  service?: string;
+  /** The names the taker may go by (`@alice`, `tg:1001`): whoever took the incident last is one of them. */
+  takenBy?: readonly string[];
+}
+
 /** One page of the incidents not yet resolved, newest first, and how many there are in all. */
 export async function openIncidentsPage(
   db: Queryable,
   page: { limit: number; offset: number },
+  filter: OpenIncidentsFilter = {},
 ): Promise<{ incidents: Incident[]; total: number }> {
+  const where = ["status <> 'resolved'"];
+  const params: unknown[] = [];
+  const add = (clause: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(`$${params.length}`));
+  };
+  if (filter.severity !== undefined) add((p) => `severity = ${p}`, filter.severity);
+  if (filter.service !== undefined) add((p) => `lower(service) = lower(${p})`, filter.service);
+  if (filter.takenBy !== undefined)
+    add(
+      (p) => `(SELECT e.actor FROM incident_events e WHERE e.incident_id = incidents.id AND e.kind = 'taken'
+               ORDER BY e.id DESC LIMIT 1) = ANY(${p})`,
+      filter.takenBy,
+    );
+  const condition = where.join(" AND ");
   const [rows, count] = await Promise.all([
     db.query<Incident>(
-      `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE status <> 'resolved'
-       ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
-      [page.limit, page.offset],
+      `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ${condition}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, page.limit, page.offset],
     ),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM incidents WHERE status <> 'resolved'`),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM incidents WHERE ${condition}`, params),
   ]);
   return { incidents: rows.rows, total: count.rows[0]?.total ?? 0 };
 }

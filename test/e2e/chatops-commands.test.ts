@@ -84,7 +84,7 @@ async function until(
 }
 
 describe("start-up", () => {
-  it("registers the five commands with Telegram", async () => {
+  it("registers the six commands with Telegram", async () => {
     await stack.telegram.waitFor((call) => call.method === "setMyCommands" && call.status === "ok", 10_000);
     const call = stack.telegram.callsOf("setMyCommands").at(-1);
     const raw = call?.params.commands;
@@ -92,7 +92,14 @@ describe("start-up", () => {
       command: string;
       description: string;
     }[];
-    expect(commands.map((c) => c.command)).toEqual(["status", "incidents", "silence", "rollback", "help"]);
+    expect(commands.map((c) => c.command)).toEqual([
+      "status",
+      "incidents",
+      "ack",
+      "silence",
+      "rollback",
+      "help",
+    ]);
     for (const command of commands) expect(command.description.length).toBeGreaterThan(10);
   });
 });

@@ -133,4 +133,45 @@ describe("I'm on it", () => {
     stack.telegram.sendUserMessage({ chatId: CHAT_ID, ...ALICE, text: "/ack" });
     await waitForChat(stack.telegram, (all) => all.some((m) => m.text.startsWith("Usage: /ack")));
   }, 40_000);
+
+  it("lists the incidents I took with /incidents mine, and a page opens the drill-down with its SLA clock", async () => {
+    /** Sends `text` as `user`; the first new message from the bot that `match`es. */
+    const ask = async (user: { fromUserId: number; username: string }, text: string, match: RegExp) => {
+      const before = stack.telegram.messages(CHAT_ID).length;
+      stack.telegram.sendUserMessage({ chatId: CHAT_ID, ...user, text });
+      const all = await waitForChat(stack.telegram, (messages) =>
+        messages.slice(before).some((m) => m.from_bot && match.test(m.text)),
+      );
+      return all.slice(before).find((m) => m.from_bot && match.test(m.text)) as EmulatedMessage;
+    };
+    // Carol took one over with the button and acked one with /ack; Alice's was taken over from her
+    const mine = await ask(CAROL, "/incidents mine", /incidents you took/);
+    expect(mine.text).toContain("Open incidents you took: 2");
+    expect(
+      mine.reply_markup?.inline_keyboard
+        .flat()
+        .map((b) => b.text)
+        .join(" "),
+    ).toMatch(/TakenInTime|takenintime/);
+    expect((await ask(ALICE, "/incidents mine", /incidents you took/)).text).toBe(
+      "✅ No open incidents you took.",
+    );
+    expect((await ask(ALICE, "/incidents nobodytakesit", /incidents of/)).text).toContain(
+      "Open incidents of nobodytakesit: 1",
+    );
+    const p0 = await ask(ALICE, "/incidents P0", /P0 incidents/);
+    expect(p0.text).toMatch(/Open P0 incidents: [3-9]/);
+
+    // a row of the filtered list opens the drill-down, whose overview shows the SLA clock
+    const row = p0.reply_markup?.inline_keyboard.flat().find((b) => /nobodytakesit/.test(b.text));
+    const data = row !== undefined && "callback_data" in row ? row.callback_data : "";
+    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+    const before = stack.telegram.messages(CHAT_ID).length;
+    stack.telegram.pressButton({ chatId: CHAT_ID, messageId: p0.message_id, ...ALICE, data });
+    const pages = await waitForChat(stack.telegram, (all) =>
+      all.slice(before).some((m) => m.text.includes("— 📋 Overview —")),
+    );
+    const overview = pages.slice(before).find((m) => m.text.includes("— 📋 Overview —"));
+    expect(overview?.text).toMatch(/⏱ SLA: escalated \d+ s ago \(\d\d:\d\d GMT\+8\), nobody has taken it/);
+  }, 40_000);
 });
