@@ -324,13 +324,18 @@ export async function takeIncident(db: Queryable, id: string, actor: string): Pr
   return rowCount === 1;
 }
 
-/** Who took the incident last ("I'm on it"), if anyone, and when. */
+/**
+ * Who took the incident last ("I'm on it"), if anyone, and when. A reopening clears the
+ * acknowledgement (clearAcknowledgement), so a taking before the latest reopening no longer counts.
+ */
 export async function currentTaker(
   db: Queryable,
   id: string,
 ): Promise<{ actor: string; at: Date } | undefined> {
   const { rows } = await db.query<{ actor: string; at: Date }>(
-    `SELECT actor, at FROM incident_events WHERE incident_id = $1 AND kind = 'taken' ORDER BY id DESC LIMIT 1`,
+    `SELECT actor, at FROM incident_events WHERE incident_id = $1 AND kind = 'taken'
+       AND id > COALESCE((SELECT max(id) FROM incident_events WHERE incident_id = $1 AND kind = 'reopened'), 0)
+     ORDER BY id DESC LIMIT 1`,
     [id],
   );
   return rows[0];
@@ -360,7 +365,10 @@ export async function openIncidentsPage(
   if (filter.service !== undefined) add((p) => `lower(service) = lower(${p})`, filter.service);
   if (filter.takenBy !== undefined)
     add(
+      // the latest taking since the latest reopening (which cleared the acknowledgement)
       (p) => `(SELECT e.actor FROM incident_events e WHERE e.incident_id = incidents.id AND e.kind = 'taken'
+                 AND e.id > COALESCE((SELECT max(r.id) FROM incident_events r
+                                      WHERE r.incident_id = incidents.id AND r.kind = 'reopened'), 0)
                ORDER BY e.id DESC LIMIT 1) = ANY(${p})`,
       filter.takenBy,
     );

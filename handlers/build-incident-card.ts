@@ -115,7 +115,8 @@ export function buildIncidentCard(
     return text === undefined ? [] : [{ at: event.at, text: text(event, timeZone) }];
   });
   const decidable = incident.status !== "resolved";
-  const taken = events.findLast((event) => event.kind === "taken");
+  // who has it now: a reopening clears the acknowledgement, and with it an earlier taking
+  const taken = events.findLast((event) => event.kind === "taken" || event.kind === "reopened");
   const failure =
     stored === undefined ? events.findLast((event) => event.kind === "analysis_failed") : undefined;
   return {
@@ -142,7 +143,7 @@ export function buildIncidentCard(
         : { verb },
     ),
     ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
-    ...(taken === undefined
+    ...(taken === undefined || taken.kind !== "taken"
       ? {}
       : {
           takenBy: {

@@ -35,6 +35,9 @@ beforeAll(async () => {
   await addEvent(db.pool, "INC-20260329-0001", "taken", {}, "@alice");
   await addEvent(db.pool, "INC-20260329-0002", "taken", {}, "@alice");
   await addEvent(db.pool, "INC-20260329-0002", "taken", { from: "@alice" }, "@bob");
+  // taken, then it resolved and fired again: the reopening cleared the acknowledgement
+  await addEvent(db.pool, "INC-20260329-0003", "taken", {}, "@alice");
+  await addEvent(db.pool, "INC-20260329-0003", "reopened", {});
 }, 30_000);
 afterAll(async () => {
   await db?.drop();
@@ -65,7 +68,7 @@ describe("openIncidentsPage filters", () => {
     expect(await ids({ service: "billing", severity: "P1" })).toEqual({ ids: [], total: 0 });
   });
 
-  it("counts as mine only what I took last", async () => {
+  it("counts as mine only what I took last, since its latest reopening", async () => {
     expect(await ids({ takenBy: ["@alice", "tg:1001"] })).toEqual({ ids: ["INC-20260329-0001"], total: 1 });
     expect(await ids({ takenBy: ["@bob", "tg:1002"] })).toEqual({ ids: ["INC-20260329-0002"], total: 1 });
     expect(await ids({ takenBy: [] })).toEqual({ ids: [], total: 0 });
