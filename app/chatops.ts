@@ -25,6 +25,7 @@ import { listSilences } from "../handlers/list-silences.js";
 import { checkReject, rejectAction } from "../handlers/reject-action.js";
 import { silenceIncident } from "../handlers/silence-incident.js";
 import { snoozeIncident, type SnoozeChoice } from "../handlers/snooze-incident.js";
+import { takeIncident } from "../handlers/take-incident.js";
 import { remindJob } from "../jobs/remind.processor.js";
 import { enqueueCard, type Queues, enqueueExecution } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
@@ -68,6 +69,7 @@ export function chatOpsDeps(
   const silenceDeps: SilenceDeps = {
     db: pool,
     approverIds,
+    timeZone: config.timeZone,
     ...(config.alertmanager.url === undefined
       ? {}
       : { alertmanager: alertmanagerSilences(config.alertmanager.url) }),
@@ -120,6 +122,7 @@ export function chatOpsDeps(
           {
             db: pool,
             approverIds,
+            timeZone: config.timeZone,
             ...(options.snoozeDurations === undefined ? {} : { durations: options.snoozeDurations }),
             scheduleReminder: (incidentId, until) => {
               const job = remindJob(incidentId, until);
@@ -143,6 +146,14 @@ export function chatOpsDeps(
         announce: `🔕 ${input.incidentId} silenced by ${actorOf(input)}. ${result.text}`,
       };
     },
+    take: thenCard(
+      (input) =>
+        takeIncident(
+          { db: pool, responderIds: config.telegram.responderIds, timeZone: config.timeZone },
+          input,
+        ),
+      ["taken", "taken_over"],
+    ),
     cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
       const incident = await getIncident(pool, incidentId);
       if (incident === undefined) return { inline_keyboard: [] };
@@ -181,7 +192,7 @@ export function chatOpsDeps(
       return { ok: false, text: NOT_AN_APPROVER };
     },
     create: (input) => silenceLabels(silenceDeps, input),
-    list: () => listSilences({ db: pool }),
+    list: () => listSilences({ db: pool, timeZone: config.timeZone }),
     expire: (input) => expireSilence(silenceDeps, input),
     ...replyTimeout,
   };
@@ -193,7 +204,7 @@ export function chatOpsDeps(
   const guards = {
     team: {
       teamChats: teamChatsOf(config, pool),
-      members: [...approverIds, ...config.telegram.viewerIds],
+      members: [...new Set([...config.telegram.responderIds, ...config.telegram.viewerIds])],
       refused: async ({ user, chat, what }: { user: User | undefined; chat: Chat; what: string }) => {
         deps.logger.info(
           { user: user?.id, chat: chat.id, chatType: chat.type, what },

@@ -83,9 +83,23 @@ export function commandDeps(
   });
   return {
     commands: {
-      status: { report: () => statusReport(probes) },
-      incidents: { page: (page) => openIncidentsPage(pool, page) },
-      drillDown: { load: (input) => incidentDrillDown({ db: pool, kube }, input) },
+      status: { report: () => statusReport(probes), timeZone: config.timeZone },
+      incidents: {
+        page: (page, filter, asker) =>
+          openIncidentsPage(pool, page, {
+            ...(filter.kind === "severity" ? { severity: filter.severity } : {}),
+            ...(filter.kind === "service" ? { service: filter.service } : {}),
+            // the names a taker is recorded by (handlers/decision-guard.ts actorOf); nobody asking, nobody's
+            ...(filter.kind === "mine"
+              ? { takenBy: asker === undefined ? [] : [actorOf(asker), `tg:${asker.userId}`] }
+              : {}),
+          }),
+      },
+      drillDown: {
+        load: (input) =>
+          incidentDrillDown({ db: pool, kube, escalateAfterSeconds: config.escalation.afterSeconds }, input),
+        timeZone: config.timeZone,
+      },
       rollback: {
         approverIds: config.telegram.approverIds,
         kubeConfigured: kube !== undefined,

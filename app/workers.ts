@@ -123,7 +123,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   // keys that name rows of this database live under its installation id (jobs/queues.ts)
   const rowPrefix = rowScopedPrefix(infra.scope);
   const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
-  const notices = telegramNotices(api);
+  const timeZone = config.timeZone;
+  const notices = telegramNotices(api, { timeZone });
   const budget = new ChatBudget(
     redis,
     prefix,
@@ -177,7 +178,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: notifyProcessor({
         sync: {
           db: pool,
-          notifier: telegramNotifier(api),
+          notifier: telegramNotifier(api, { timeZone }),
+          timeZone,
           cannotRun: cannotRunWith(executors),
           serviceFacts: serviceFactsFrom(registry),
           chatIds,

@@ -16,6 +16,7 @@ import { whoamiCommand, type WhoamiDeps } from "./commands/whoami.js";
 import { answerCallbacksWithin } from "./callback-deadline.js";
 import { chatMembership, type ChatMembershipDeps } from "./features/chat-membership.js";
 import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
+import { ackCommand } from "./commands/ack.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.js";
@@ -116,6 +117,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     features.use(rollbackCommand(options.commands.rollback));
   }
   features.use(cardButtons(options.buttons));
+  if (options.buttons?.take !== undefined) features.use(ackCommand({ take: options.buttons.take }));
   if (options.silences !== undefined) features.use(silenceCommand(options.silences));
 
   // Catch-all: a stale or foreign button still gets an answer (and an audit row).

@@ -337,18 +337,75 @@ export async function acknowledgeIncident(db: Queryable, id: string, actor: stri
   return rowCount === 1;
 }
 
+/**
+ * Someone takes the incident ("I'm on it"): it is acknowledged by them from now on, whoever
+ * acknowledged it before (a takeover moves it). False when it is resolved or gone.
+ */
+export async function takeIncident(db: Queryable, id: string, actor: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $2, version = version + 1, updated_at = now()
+     WHERE id = $1 AND status <> 'resolved'`,
+    [id, actor],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Who took the incident last ("I'm on it"), if anyone, and when. A reopening clears the
+ * acknowledgement (clearAcknowledgement), so a taking before the latest reopening no longer counts.
+ */
+export async function currentTaker(
+  db: Queryable,
+  id: string,
+): Promise<{ actor: string; at: Date } | undefined> {
+  const { rows } = await db.query<{ actor: string; at: Date }>(
+    `SELECT actor, at FROM incident_events WHERE incident_id = $1 AND kind = 'taken'
+       AND id > COALESCE((SELECT max(id) FROM incident_events WHERE incident_id = $1 AND kind = 'reopened'), 0)
+     ORDER BY id DESC LIMIT 1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Which open incidents /incidents lists: of one severity, of one service, or taken by someone. */
+export interface OpenIncidentsFilter {
+  severity?: Severity;
+  service?: string;
+  /** The names the taker may go by (`@alice`, `tg:1001`): whoever took the incident last is one of them. */
+  takenBy?: readonly string[];
+}
+
 /** One page of the incidents not yet resolved, newest first, and how many there are in all. */
 export async function openIncidentsPage(
   db: Queryable,
   page: { limit: number; offset: number },
+  filter: OpenIncidentsFilter = {},
 ): Promise<{ incidents: Incident[]; total: number }> {
+  const where = ["status <> 'resolved'"];
+  const params: unknown[] = [];
+  const add = (clause: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(`$${params.length}`));
+  };
+  if (filter.severity !== undefined) add((p) => `severity = ${p}`, filter.severity);
+  if (filter.service !== undefined) add((p) => `lower(service) = lower(${p})`, filter.service);
+  if (filter.takenBy !== undefined)
+    add(
+      // the latest taking since the latest reopening (which cleared the acknowledgement)
+      (p) => `(SELECT e.actor FROM incident_events e WHERE e.incident_id = incidents.id AND e.kind = 'taken'
+                 AND e.id > COALESCE((SELECT max(r.id) FROM incident_events r
+                                      WHERE r.incident_id = incidents.id AND r.kind = 'reopened'), 0)
+               ORDER BY e.id DESC LIMIT 1) = ANY(${p})`,
+      filter.takenBy,
+    );
+  const condition = where.join(" AND ");
   const [rows, count] = await Promise.all([
     db.query<Incident>(
-      `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE status <> 'resolved'
-       ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
-      [page.limit, page.offset],
+      `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ${condition}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, page.limit, page.offset],
     ),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM incidents WHERE status <> 'resolved'`),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM incidents WHERE ${condition}`, params),
   ]);
   return { incidents: rows.rows, total: count.rows[0]?.total ?? 0 };
 }

@@ -2,7 +2,8 @@
 // incident; each chat platform renders it (Telegram: bot/cards/).
 import type { CardLink, CardTarget, IncidentSource, IncidentStatus, Severity } from "./incident.js";
 
-export const CARD_VERBS = ["approve", "reject", "snooze", "silence", "details"] as const;
+/** "take": "👀 I'm on it", someone takes the incident (acknowledges it; another may take it over). */
+export const CARD_VERBS = ["approve", "reject", "snooze", "silence", "take", "details"] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 
 export interface CardAnalysis {
@@ -37,6 +38,13 @@ export interface CardButton {
   actionId?: number;
 }
 
+export interface CardTaker {
+  by: string;
+  at: Date;
+  /** Set when it was a takeover: who had it before. */
+  from?: string;
+}
+
 export interface CardHistoryEntry {
   at: Date;
   text: string;
@@ -55,6 +63,8 @@ export interface IncidentCard {
   firstSeenAt: Date;
   lastSeenAt: Date;
   resolvedAt?: Date;
+  /** Who said "I'm on it" last, when, and whom they took it over from. */
+  takenBy?: CardTaker;
   /** From the service registry: who owns the service, and its SLO in words. */
   owner?: { team: string; slo?: string };
   /** Absent while the analysis has not run yet. */

@@ -1,12 +1,72 @@
-// How the chat writes a moment: the time of day, with the date when it is not the same day.
+// How the chat writes a moment: the time of day in the team's zone (BOT_TIMEZONE), with the date
+// when it is not the same day there. The API and the database keep ISO UTC; only the chat reads this.
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatIn(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+    formats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** Whether `name` is a time zone this runtime knows (an IANA name such as "Asia/Taipei", or "UTC"). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A moment's parts in a zone: the day (to compare), "Mar 29", "12:03" and "UTC" / "GMT+8". */
+export function momentIn(
+  at: Date,
+  timeZone: string,
+): { dayKey: string; day: string; time: string; zone: string } {
+  const parts = formatIn(timeZone).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes): string =>
+    parts.find((p) => p.type === type)?.value ?? "";
+  const day = `${part("month")} ${part("day")}`;
+  return {
+    dayKey: `${part("year")} ${day}`,
+    day,
+    time: `${part("hour")}:${part("minute")}`,
+    zone: part("timeZoneName"),
+  };
+}
 
 /**
- * "14:05 UTC" for toasts, replies and the card; "Nov 25 14:05 UTC" when `at` is on another UTC day
- * than `reference` (a 24 h silence, a week-long one), so a time is never ambiguous.
+ * "14:05 UTC" (or "22:05 GMT+8" in Asia/Taipei) for toasts, replies and the card; "Nov 25 14:05 UTC"
+ * when `at` falls on another day in that zone than `reference` (a 24 h silence, a week-long one),
+ * so a time is never ambiguous.
  */
-export function clockTime(at: Date, reference: Date = new Date()): string {
-  const time = `${at.toISOString().slice(11, 16)} UTC`;
-  if (at.toISOString().slice(0, 10) === reference.toISOString().slice(0, 10)) return time;
-  const day = at.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
-  return `${day} ${time}`;
+export function clockTime(at: Date, timeZone = "UTC", reference: Date = new Date()): string {
+  if (Number.isNaN(at.getTime())) return "?";
+  const moment = momentIn(at, timeZone);
+  const time = `${moment.time} ${moment.zone}`;
+  return moment.dayKey === momentIn(reference, timeZone).dayKey ? time : `${moment.day} ${time}`;
+}
+
+/** "4 min", "45 s", "2 h 10 min": how long, for the SLA clock and escalation texts. */
+export function spanText(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }

@@ -13,7 +13,11 @@ import {
 } from "../domain/card.js";
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
-const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
+const HISTORY_TEXT: Record<string, (event: IncidentEvent, timeZone: string) => string> = {
+  taken: (event) =>
+    typeof event.detail.from === "string"
+      ? `👀 ${event.actor} took over from ${event.detail.from}`
+      : `👀 ${event.actor} is on it`,
   resolved: (event) =>
     typeof event.detail.resolution === "string"
       ? `✅ closed: ${event.detail.resolution}`
@@ -34,10 +38,10 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent) => string> = {
   rollback_failed: (event) => `↩️ automatic rollback not done: ${String(event.detail.error)}`,
   rejected: (event) =>
     `❌ ${typeof event.detail.action === "string" ? event.detail.action : "analysis"} rejected by ${event.actor}: “${shorten(typeof event.detail.reason === "string" ? event.detail.reason : "", 80)}”`,
-  snoozed: (event) => `⏰ snoozed by ${event.actor} until ${until(event)}`,
+  snoozed: (event, zone) => `⏰ snoozed by ${event.actor} until ${until(event, zone)}`,
   snooze_ended: () => "⏰ snooze over, still open",
-  silenced: (event) =>
-    `🔕 silenced by ${event.actor} until ${until(event)}${event.detail.local === true ? " (bot only)" : ""}`,
+  silenced: (event, zone) =>
+    `🔕 silenced by ${event.actor} until ${until(event, zone)}${event.detail.local === true ? " (bot only)" : ""}`,
   escalated: (event) =>
     event.detail.reason === "repair_failed"
       ? "⏫ escalated: the repair failed"
@@ -49,11 +53,14 @@ function shorten(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** "14:05 UTC" (with the date when not the event's day) from an ISO timestamp in an event's detail. */
-function until(event: IncidentEvent): string {
+/**
+ * "14:05 UTC" ("22:05 GMT+8" in Asia/Taipei; with the date when not the event's day there) from an
+ * ISO timestamp in an event's detail.
+ */
+function until(event: IncidentEvent, timeZone: string): string {
   const value = event.detail.until;
   const at = typeof value === "string" ? new Date(value) : undefined;
-  return at === undefined || Number.isNaN(at.getTime()) ? "?" : clockTime(at, event.at);
+  return at === undefined || Number.isNaN(at.getTime()) ? "?" : clockTime(at, timeZone, event.at);
 }
 
 function downtime(seconds: number): string {
@@ -119,12 +126,16 @@ export function buildIncidentCard(
   pendingActionId?: number,
   /** Why that proposal cannot run in this installation: the card says so and offers no Approve. */
   cannotRun?: string,
+  /** BOT_TIMEZONE: the zone of the times written into history texts ("until 22:05 GMT+8"). */
+  timeZone = "UTC",
 ): IncidentCard {
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
-    return text === undefined ? [] : [{ at: event.at, text: text(event) }];
+    return text === undefined ? [] : [{ at: event.at, text: text(event, timeZone) }];
   });
   const decidable = incident.status !== "resolved";
+  // who has it now: a reopening clears the acknowledgement, and with it an earlier taking
+  const taken = events.findLast((event) => event.kind === "taken" || event.kind === "reopened");
   const failure =
     stored === undefined ? events.findLast((event) => event.kind === "analysis_failed") : undefined;
   return {
@@ -152,6 +163,15 @@ export function buildIncidentCard(
     ),
     ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
     ...(incidentNotes(incident).length === 0 ? {} : { notes: incidentNotes(incident) }),
+    ...(taken === undefined || taken.kind !== "taken"
+      ? {}
+      : {
+          takenBy: {
+            by: taken.actor,
+            at: taken.at,
+            ...(typeof taken.detail.from === "string" ? { from: taken.detail.from } : {}),
+          },
+        }),
     ...(incident.summary === null ? {} : { summary: incident.summary }),
     ...(incident.target === null ? {} : { target: incident.target }),
     ...(incident.resolvedAt === null ? {} : { resolvedAt: incident.resolvedAt }),

@@ -21,6 +21,8 @@ export interface SilenceDeps {
   approverIds: readonly number[];
   /** Absent without ALERTMANAGER_URL: silences are then the bot's own only. */
   alertmanager?: SilencesGateway;
+  /** BOT_TIMEZONE: the zone times in the answers are shown in (default UTC). */
+  timeZone?: string;
 }
 
 export type CreateSilenceResult =
@@ -112,7 +114,7 @@ export async function createSilence(
     outcome: "silenced",
     silence,
     local,
-    text: `Silence #${silence.id} until ${clockTime(endsAt)}${where}.`,
+    text: `Silence #${silence.id} until ${clockTime(endsAt, deps.timeZone)}${where}.`,
   };
 }
 

@@ -74,8 +74,8 @@ export async function expireSilence(
     await audit(deps.db, { incidentId, actor, what, outcome: "already_over" });
     const over =
       silence.expiredAt === null
-        ? `it ended at ${clockTime(silence.endsAt)}`
-        : `${silence.expiredBy ?? "someone"} expired it at ${clockTime(silence.expiredAt)}`;
+        ? `it ended at ${clockTime(silence.endsAt, deps.timeZone)}`
+        : `${silence.expiredBy ?? "someone"} expired it at ${clockTime(silence.expiredAt, deps.timeZone)}`;
     return { outcome: "already_over", text: `Silence #${silence.id} is already over: ${over}.` };
   }
   let note = "";

@@ -6,7 +6,8 @@ import { type AnalysisContext, type Playbook, type SimilarIncident } from "../do
 import { latestAnalysis, similarIncidents, type StoredAnalysis } from "../db/analyses.js";
 import { getIncident, listEvents } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
-import { type Incident, type IncidentEvent } from "../domain/incident.js";
+import { type Incident, type IncidentEvent, type Severity } from "../domain/incident.js";
+import { slaClock, type SlaClock } from "../domain/sla.js";
 import { incidentSignatures, playbooksFor } from "../db/playbooks.js";
 import type { KubeReader } from "../gateways/kube-gateway.js";
 
@@ -26,10 +27,13 @@ export interface DrillDownDeps {
   kube: KubeReader | undefined;
   /** A Kubernetes read slower than this is given up and named as unavailable. */
   kubeTimeoutMs?: number;
+  /** ESCALATE_P0/P1/P2_SECONDS, for the SLA clock on the overview; without them it shows none. */
+  escalateAfterSeconds?: Readonly<Record<Severity, number>>;
+  now?: () => Date;
 }
 
 export type DrillDownContent =
-  | { section: "overview"; incident: Incident }
+  | { section: "overview"; incident: Incident; sla?: SlaClock }
   | { section: "timeline"; events: IncidentEvent[] }
   | { section: "analysis"; stored: StoredAnalysis | undefined }
   | { section: "kube"; configured: false }
@@ -90,8 +94,14 @@ async function content(
   section: DrillDownSection,
 ): Promise<DrillDownContent> {
   switch (section) {
-    case "overview":
-      return { section, incident };
+    case "overview": {
+      if (deps.escalateAfterSeconds === undefined) return { section, incident };
+      // the clock starts when the incident opened, again at each reopening
+      const events = await listEvents(deps.db, incident.id, 1_000);
+      const started = events.findLast((event) => event.kind === "reopened")?.at ?? incident.createdAt;
+      const now = deps.now?.() ?? new Date();
+      return { section, incident, sla: slaClock(incident, started, deps.escalateAfterSeconds, now) };
+    }
     case "timeline":
       return { section, events: await listEvents(deps.db, incident.id, TIMELINE_LIMIT) };
     case "analysis":

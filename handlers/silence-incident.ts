@@ -38,7 +38,7 @@ export async function silenceIncident(
       const active = await activeSilenceOfIncident(client, incident.id);
       return active === undefined
         ? undefined
-        : `Already silenced by ${active.createdBy} until ${clockTime(active.endsAt)}.`;
+        : `Already silenced by ${active.createdBy} until ${clockTime(active.endsAt, deps.timeZone)}.`;
     },
   });
   if (result.outcome !== "silenced") return result;

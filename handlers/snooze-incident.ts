@@ -26,6 +26,8 @@ export interface SnoozeDeps {
   durations?: Readonly<Record<SnoozeChoice, number>>;
   /** Queues the reminder for `until`; one job per (incident, until). */
   scheduleReminder: (incidentId: string, until: Date) => Promise<unknown>;
+  /** BOT_TIMEZONE: the zone times in the answers are shown in (default UTC). */
+  timeZone?: string;
 }
 
 export type SnoozeResult =
@@ -60,7 +62,7 @@ export async function snoozeIncident(
     });
     const text = resolved
       ? `${input.incidentId} is already resolved.`
-      : `Already snoozed by ${state?.snoozedBy ?? "someone"} until ${state?.snoozedUntil ? clockTime(state.snoozedUntil) : "?"}.`;
+      : `Already snoozed by ${state?.snoozedBy ?? "someone"} until ${state?.snoozedUntil ? clockTime(state.snoozedUntil, deps.timeZone) : "?"}.`;
     return { outcome: resolved ? "resolved" : "already_snoozed", text };
   }
   await addEvent(
@@ -81,7 +83,7 @@ export async function snoozeIncident(
   await deps.scheduleReminder(input.incidentId, until);
   return {
     outcome: "snoozed",
-    text: `Snoozed until ${clockTime(until)}. I'll remind you if it's still open.`,
+    text: `Snoozed until ${clockTime(until, deps.timeZone)}. I'll remind you if it's still open.`,
     until,
   };
 }

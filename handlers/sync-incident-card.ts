@@ -38,6 +38,8 @@ export interface SyncCardDeps {
   budget?: Pick<ChatBudget, "take">;
   /** Aliases left by migrations, unreachable chats and the fallback (handlers/chat-delivery.ts). */
   delivery?: ChatDeliveryDeps;
+  /** BOT_TIMEZONE, for times the card's texts carry; default UTC. */
+  timeZone?: string;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function syncIncidentCard(
     deps.serviceFacts?.(incident),
     pending?.status === "pending" ? pending.id : undefined,
     pending?.status === "pending" ? deps.cannotRun?.(pending.action) : undefined,
+    deps.timeZone,
   );
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];

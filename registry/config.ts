@@ -2,6 +2,7 @@
 // at start-up; the rest of the code receives the frozen `Config` object.
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { isTimeZone } from "../domain/time.js";
 
 const PROVIDERS = ["ollama", "gemini", "claude"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -212,6 +213,19 @@ const routes = z
     return result;
   });
 
+/** An IANA zone name ("Asia/Taipei") this runtime's Intl knows; "UTC" when unset. */
+const timeZone = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const name = value === undefined || value.trim() === "" ? "UTC" : value.trim();
+    if (!isTimeZone(name)) {
+      ctx.addIssue({ code: "custom", message: `must be an IANA time zone such as Asia/Taipei or UTC` });
+      return z.NEVER;
+    }
+    return name;
+  });
+
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -233,6 +247,8 @@ const EnvSchema = z
     TELEGRAM_VIEWER_IDS: userIds,
     TELEGRAM_ONCALL_USERNAMES: usernames,
     TELEGRAM_ROUTES: routes,
+    TELEGRAM_RESPONDER_IDS: userIds,
+    BOT_TIMEZONE: timeZone,
     // Webhook mode: Telegram POSTs updates to this URL (served by the http role) instead of the bot
     // role long-polling. Telegram requires HTTPS on port 443, 80, 88 or 8443 in production.
     TELEGRAM_WEBHOOK_URL: optionalUrl(["https:", "http:"]),
@@ -438,7 +454,14 @@ function shape(env: z.output<typeof EnvSchema>) {
         env.TELEGRAM_WEBHOOK_URL === undefined || env.TELEGRAM_WEBHOOK_SECRET === undefined
           ? undefined
           : { url: env.TELEGRAM_WEBHOOK_URL, secret: env.TELEGRAM_WEBHOOK_SECRET },
+      /**
+       * Who may say "I'm on it" (take an incident): the approvers, and TELEGRAM_RESPONDER_IDS besides
+       * (people on call who may not approve repairs).
+       */
+      responderIds: [...new Set([...env.TELEGRAM_APPROVER_IDS, ...env.TELEGRAM_RESPONDER_IDS])],
     },
+    /** BOT_TIMEZONE: the zone every time in the chat is shown in. */
+    timeZone: env.BOT_TIMEZONE,
     escalation: {
       afterSeconds: { P0: env.ESCALATE_P0_SECONDS, P1: env.ESCALATE_P1_SECONDS, P2: env.ESCALATE_P2_SECONDS },
     },

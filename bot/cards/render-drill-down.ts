@@ -4,6 +4,8 @@ import type {
   DrillDownSection,
 } from "../../handlers/incident-drill-down.js";
 import { SEVERITY_NAMES } from "../../domain/card.js";
+import type { SlaClock } from "../../domain/sla.js";
+import { clockTime, spanText } from "../../domain/time.js";
 import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "./html.js";
 
 // One page of an incident's drill-down as a Telegram HTML message (at most 4096 characters):
@@ -18,10 +20,40 @@ export const SECTION_LABELS: Readonly<Record<DrillDownSection, string>> = {
   playbooks: "📚 Playbooks",
 };
 
-const time = (at: Date | string): string => {
-  const date = new Date(at);
-  return Number.isNaN(date.getTime()) ? "?" : `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-};
+export interface DrillDownOptions {
+  /** BOT_TIMEZONE: the zone times are shown in (default UTC). */
+  timeZone?: string;
+  /** "Today" in that zone: times on another day show their date. */
+  now?: Date;
+}
+
+type Clock = (at: Date | string) => string;
+
+function makeClock(options: DrillDownOptions): Clock {
+  const zone = options.timeZone ?? "UTC";
+  const now = options.now ?? new Date();
+  return (at) => clockTime(new Date(at), zone, now);
+}
+
+/** "⏱ SLA: escalates in 4 min (14:05)", "… escalated 12 min ago", "… acknowledged by @bob 3 min ago". */
+export function slaLine(sla: SlaClock, time: Clock): string {
+  switch (sla.state) {
+    case "resolved":
+      return "⏱ SLA: resolved";
+    case "running":
+      return sla.leftSeconds === 0
+        ? `⏱ SLA: escalation due now (${time(sla.dueAt)})`
+        : `⏱ SLA: escalates in ${spanText(sla.leftSeconds)} (${time(sla.dueAt)}) unless someone takes it`;
+    case "snoozed":
+      return `⏱ SLA: held by a snooze until ${time(sla.until)}`;
+    case "escalated":
+      return `⏱ SLA: escalated ${spanText(sla.sinceSeconds)} ago (${time(sla.at)}), nobody has taken it`;
+    case "acknowledged":
+      return `⏱ SLA: stopped, acknowledged by ${escapeHtml(cut(sla.by, 60))} ${spanText(sla.sinceSeconds)} ago (${time(sla.at)})${
+        sla.escalatedAt === null ? "" : `, after escalating at ${time(sla.escalatedAt)}`
+      }`;
+  }
+}
 
 function compact(detail: Readonly<Record<string, unknown>>): string {
   const parts = Object.entries(detail)
@@ -43,7 +75,7 @@ function escapedTail(text: string, budget: number): string {
   return escapeHtml(tail);
 }
 
-function contentLines(content: DrillDownContent): string[] {
+function contentLines(content: DrillDownContent, time: Clock): string[] {
   switch (content.section) {
     case "overview": {
       const i = content.incident;
@@ -57,6 +89,7 @@ function contentLines(content: DrillDownContent): string[] {
       }
       lines.push(`Occurrences: ${i.occurrences} · first ${time(i.firstSeenAt)} · last ${time(i.lastSeenAt)}`);
       if (i.summary !== null) lines.push(`Summary: ${escapeHtml(cut(i.summary, 800))}`);
+      if (content.sla !== undefined) lines.push(slaLine(content.sla, time));
       if (i.acknowledgedAt !== null)
         lines.push(`Acknowledged by ${escapeHtml(i.acknowledgedBy ?? "?")} at ${time(i.acknowledgedAt)}`);
       if (i.snoozedUntil !== null)
@@ -153,7 +186,11 @@ function contentLines(content: DrillDownContent): string[] {
 const LOGS_PLACEHOLDER = "\u0000logs\u0000";
 
 /** The section as one Telegram HTML message, at most 4096 characters. */
-export function renderDrillDown(result: DrillDownResult, incidentId: string): string {
+export function renderDrillDown(
+  result: DrillDownResult,
+  incidentId: string,
+  options: DrillDownOptions = {},
+): string {
   if (result.outcome === "missing") return `Incident ${escapeHtml(cut(incidentId, 64))} does not exist.`;
   const { incident, content } = result;
   const header = [
@@ -162,7 +199,7 @@ export function renderDrillDown(result: DrillDownResult, incidentId: string): st
     `— ${escapeHtml(SECTION_LABELS[content.section])} —`,
     "",
   ];
-  const lines = [...header, ...contentLines(content)];
+  const lines = [...header, ...contentLines(content, makeClock(options))];
   const body = fitLines(lines);
   if (content.section !== "kube" || !content.configured || !body.includes(LOGS_PLACEHOLDER)) return body;
   const budget = MAX_MESSAGE_LENGTH - (body.length - LOGS_PLACEHOLDER.length);

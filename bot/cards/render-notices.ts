@@ -1,30 +1,33 @@
 import type { EscalationNotice, StormSummary } from "../../domain/notices.js";
+import { clockTime } from "../../domain/time.js";
 import { cut, escapeHtml } from "./html.js";
 
 // The storm summary card and the escalation message as Telegram HTML (every dynamic string
 // escaped, inside 4096 characters).
-
-function hhmm(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit" }).format(at);
-}
 
 function duration(seconds: number): string {
   if (seconds < 120) return `${seconds} s`;
   return seconds < 7_200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3_600)} h`;
 }
 
-export function renderStormSummary(summary: StormSummary, timeZone = "UTC"): string {
+export function renderStormSummary(
+  summary: StormSummary,
+  timeZone = "UTC",
+  /** "Today", in that zone: a time on another day shows its date. */
+  now: Date = new Date(),
+): string {
   const { counts } = summary;
-  const since = hhmm(summary.startedAt, timeZone);
+  // in BOT_TIMEZONE, with the date when not today there ("14:05 UTC", "Mar 29 20:05 GMT+8")
+  const since = clockTime(summary.startedAt, timeZone, now);
   if (summary.endedAt !== null) {
     return [
       `✅ <b>Storm over: ${counts.folded} incidents, ${counts.open} still open</b>`,
-      `${since}–${hhmm(summary.endedAt, timeZone)} ${timeZone} · P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2}`,
+      `${since} – ${clockTime(summary.endedAt, timeZone, now)} · P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2}`,
       "Individual cards have resumed. Every incident: /incidents",
     ].join("\n");
   }
   const lines = [
-    `🌩 <b>Alert storm: ${counts.folded} incidents folded here</b> (since ${since} ${timeZone})`,
+    `🌩 <b>Alert storm: ${counts.folded} incidents folded here</b> (since ${since})`,
     `P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2} · still open ${counts.open}`,
   ];
   const flags = [

@@ -21,6 +21,7 @@ import {
   type CardVerb,
   type IncidentCard,
 } from "../../domain/card.js";
+import { momentIn } from "../../domain/time.js";
 import { cardButtonData } from "../callback-data/callback-data.js";
 import { escapeHtml, escapeAttribute, MAX_MESSAGE_LENGTH } from "./html.js";
 
@@ -71,15 +72,16 @@ export function renderTelegramCard(
 // ---------------------------------------------------------------------------------------------
 // Keyboard
 
-// Two rows of two rather than one of four: on a phone a row of four cuts the labels down to
-// "✅ Ap…", and keeping the decision (approve / reject) on its own row apart from the deferral
-// (snooze / silence) makes tapping the wrong kind of button less likely. Details changes nothing,
-// so it sits alone on the last row.
+// Rows of two or three rather than one of six: on a phone a row of four cuts the labels down to
+// "✅ Ap…", and keeping the decision (approve / reject) on its own row apart from the deferral and
+// the taking (snooze / silence / "I'm on it", none of which changes the cluster) makes tapping the
+// wrong kind of button less likely. Details changes nothing, so it sits alone on the last row.
 const BUTTON_ROW: Readonly<Record<CardVerb, 0 | 1 | 2>> = {
   approve: 0,
   reject: 0,
   snooze: 1,
   silence: 1,
+  take: 1,
   details: 2,
 };
 
@@ -88,6 +90,7 @@ const BUTTON_LABELS: Readonly<Record<CardVerb, string>> = {
   reject: "❌ Reject",
   snooze: "⏰ Snooze",
   silence: "🔕 Silence",
+  take: "👀 I'm on it",
   details: "🔎 Details",
 };
 
@@ -225,29 +228,10 @@ interface Moment {
 type Clock = (date: Date) => Moment;
 
 function makeClock(timeZone: string): Clock {
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  });
-  return (date) => {
-    if (Number.isNaN(date.getTime())) return { dayKey: "?", day: "?", time: "??:??", zone: "" };
-    const parts = format.formatToParts(date);
-    const part = (type: Intl.DateTimeFormatPartTypes): string =>
-      parts.find((p) => p.type === type)?.value ?? "";
-    const day = `${part("month")} ${part("day")}`;
-    return {
-      dayKey: `${part("year")} ${day}`,
-      day,
-      time: `${part("hour")}:${part("minute")}`,
-      zone: part("timeZoneName"),
-    };
-  };
+  return (date) =>
+    Number.isNaN(date.getTime())
+      ? { dayKey: "?", day: "?", time: "??:??", zone: "" }
+      : momentIn(date, timeZone);
 }
 
 /** The time alone when on the same day as `reference`, else with the date. */
@@ -358,6 +342,7 @@ function incidentLines(card: IncidentCard, clock: Clock): Line[] {
   const lines: Line[] = [
     [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock)}`)],
   ];
+  if (card.takenBy) lines.push([plain(takerText(card, clock))]);
   if (card.target) lines.push([plain(`🎯 ${targetText(card.target)}`)]);
   for (const note of card.notes ?? []) lines.push([plain(`ℹ️ ${clean(note, CAP.note)}`)]);
   if (card.owner) {
@@ -375,6 +360,19 @@ function statusText(card: IncidentCard, clock: Clock): string {
   }
   const resolved = clock(card.resolvedAt);
   return `${withZone(`resolved ${when(resolved, clock(card.lastSeenAt))}`, resolved)} · ${source}`;
+}
+
+/** "👀 On it: @bob since 14:05 UTC (took over from @alice)"; while resolved, who had it. */
+function takerText(card: IncidentCard, clock: Clock): string {
+  const taker = card.takenBy;
+  if (taker === undefined) return "";
+  const at = clock(taker.at);
+  const since = withZone(when(at, clock(latestDate(card))), at);
+  const from = taker.from === undefined ? "" : ` (took over from ${clean(taker.from, CAP.owner)})`;
+  const who = clean(taker.by, CAP.owner);
+  return card.status === "resolved"
+    ? `👀 Taken by ${who} at ${since}${from}`
+    : `👀 On it: ${who} since ${since}${from}`;
 }
 
 function targetText(target: CardTarget): string {

@@ -21,8 +21,14 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     command: "incidents",
-    description: "Open incidents, newest first; tap one for its details",
-    usage: ["/incidents"],
+    description: "Open incidents, newest first (filter: P0, a service, mine); tap one for its details",
+    usage: ["/incidents", "/incidents P0", "/incidents <service>", "/incidents mine"],
+    approversOnly: false,
+  },
+  {
+    command: "ack",
+    description: "I'm on it: take an incident (stops its SLA escalation); may take one over",
+    usage: ["/ack <incident id>"],
     approversOnly: false,
   },
   {
@@ -64,8 +70,8 @@ export function renderHelp(): string {
   }
   lines.push(
     "",
-    "<b>Card buttons</b>: ✅ Approve, ❌ Reject, ⏰ Snooze and 🔕 Silence need approver rights; 🔎 Details is open to everyone.",
-    "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS.",
+    "<b>Card buttons</b>: ✅ Approve, ❌ Reject, ⏰ Snooze and 🔕 Silence need approver rights; 👀 I'm on it (and /ack) is for responders; 🔎 Details is open to everyone.",
+    "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS; responders are the approvers and TELEGRAM_RESPONDER_IDS.",
   );
   return lines.join("\n");
 }

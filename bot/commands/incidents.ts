@@ -1,12 +1,14 @@
 // `/incidents`: every incident not yet resolved, newest first, eight to a page, with ◀ ▶ to move
 // between pages (@grammyjs/menu). Each row opens that incident's drill-down. It reads the
-// database, so incidents folded into a storm summary or silenced are listed too.
+// database, so incidents folded into a storm summary or silenced are listed too. A filter narrows
+// the list: `/incidents P0` (a severity), `/incidents awoooi-api` (a service), `/incidents mine`
+// (the ones the asker took with "👀 I'm on it" or /ack).
 import { Menu, type MenuFlavor } from "@grammyjs/menu";
 import { Composer, GrammyError } from "grammy";
 import type { Severity } from "../../domain/incident.js";
 import type { BotContext } from "../context.js";
 import { openDrillDown } from "../conversations/drill-down.js";
-import { cut } from "../cards/html.js";
+import { cut, escapeHtml } from "../cards/html.js";
 
 export const INCIDENTS_PER_PAGE = 8;
 
@@ -18,8 +20,25 @@ export interface IncidentRow {
   service: string | null;
 }
 
+/** What the list shows: every open incident, or those of one severity, one service, or the asker's. */
+export type IncidentsFilter =
+  | { kind: "all" }
+  | { kind: "severity"; severity: Severity }
+  | { kind: "service"; service: string }
+  | { kind: "mine" };
+
+/** Who asks (for "mine"). */
+export interface Asker {
+  userId: number;
+  username?: string;
+}
+
 export interface IncidentsCommandDeps {
-  page: (page: { limit: number; offset: number }) => Promise<{ incidents: IncidentRow[]; total: number }>;
+  page: (
+    page: { limit: number; offset: number },
+    filter: IncidentsFilter,
+    asker: Asker | undefined,
+  ) => Promise<{ incidents: IncidentRow[]; total: number }>;
   perPage?: number;
 }
 
@@ -27,12 +46,88 @@ type MenuContext = BotContext & MenuFlavor;
 
 const ICONS: Readonly<Record<Severity, string>> = { P0: "🚨", P1: "⚠️", P2: "ℹ️" };
 
-// Menu payloads: "<page>" on the arrows, "<page>.<incident id>" on a row. The page is the one the
-// button was drawn on, so a press finds its button again; the row carries its incident, so a
-// press never opens a neighbour when the list moved meanwhile.
-function pageOf(ctx: BotContext): number {
-  const match = typeof ctx.match === "string" ? /^(\d{1,6})(?:\.|$)/.exec(ctx.match.trim()) : null;
-  return match === null ? 1 : Math.max(1, Number(match[1]));
+/**
+ * A service name short enough to ride in every button's payload. Callback data is 64 bytes; the
+ * menu plugin takes "incidents/<row>/<col>/" (14) and "/h" + a 4-byte hash that may decode to up to
+ * 12 bytes, leaving 36 for "<page>.<id without INC->~s:<service>": 16 for the service.
+ */
+const SERVICE_IN_PAYLOAD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
+
+export const FILTER_USAGE =
+  "Usage: /incidents, /incidents P0 (or P1, P2), /incidents <service> (at most 16 characters), /incidents mine";
+
+/** The filter a `/incidents` argument names, or undefined when it names none that can be used. */
+export function parseIncidentsFilter(argument: string): IncidentsFilter | undefined {
+  const word = argument.trim();
+  if (word === "") return { kind: "all" };
+  if (/^p[012]$/i.test(word)) return { kind: "severity", severity: word.toUpperCase() as Severity };
+  if (/^(mine|me)$/i.test(word)) return { kind: "mine" };
+  return SERVICE_IN_PAYLOAD.test(word) ? { kind: "service", service: word } : undefined;
+}
+
+/** The filter's part of a menu payload ("~P0", "~me", "~s:awoooi-api"; "" for all). */
+export function filterCode(filter: IncidentsFilter): string {
+  switch (filter.kind) {
+    case "all":
+      return "";
+    case "severity":
+      return `~${filter.severity}`;
+    case "mine":
+      return "~me";
+    case "service":
+      return `~s:${filter.service}`;
+  }
+}
+
+function filterFromCode(code: string | undefined): IncidentsFilter {
+  if (code === undefined || code === "") return { kind: "all" };
+  if (code === "me") return { kind: "mine" };
+  if (/^P[012]$/.test(code)) return { kind: "severity", severity: code as Severity };
+  const service = code.startsWith("s:") ? code.slice(2) : "";
+  return SERVICE_IN_PAYLOAD.test(service) ? { kind: "service", service } : { kind: "all" };
+}
+
+// Menu payloads: "<page>" on the arrows, "<page>.<incident id>" on a row, each followed by the
+// filter ("~P0"). The page is the one the button was drawn on, so a press finds its button again;
+// the row carries its incident, so a press never opens a neighbour when the list moved meanwhile.
+const PAYLOAD = /^(\d{1,6})(?:\.([A-Za-z0-9_-]+))?(?:~(\S+))?$/;
+
+interface ListState {
+  page: number;
+  filter: IncidentsFilter;
+}
+
+/** The page and filter: from the pressed button's payload, or from the command's argument. */
+function stateOf(ctx: BotContext): ListState | undefined {
+  const text = typeof ctx.match === "string" ? ctx.match.trim() : "";
+  if (ctx.callbackQuery === undefined) {
+    const filter = parseIncidentsFilter(text);
+    return filter === undefined ? undefined : { page: 1, filter };
+  }
+  const match = PAYLOAD.exec(text);
+  return match === null
+    ? { page: 1, filter: { kind: "all" } }
+    : { page: Math.max(1, Number(match[1])), filter: filterFromCode(match[3]) };
+}
+
+function askerOf(ctx: BotContext): Asker | undefined {
+  const from = ctx.from;
+  return from === undefined
+    ? undefined
+    : { userId: from.id, ...(from.username === undefined ? {} : { username: from.username }) };
+}
+
+function filterWords(filter: IncidentsFilter): { before: string; after: string } {
+  switch (filter.kind) {
+    case "all":
+      return { before: "", after: "" };
+    case "severity":
+      return { before: `${filter.severity} `, after: "" };
+    case "service":
+      return { before: "", after: ` of ${filter.service}` };
+    case "mine":
+      return { before: "", after: " you took" };
+  }
 }
 
 function rowLabel(row: IncidentRow): string {
@@ -40,30 +135,38 @@ function rowLabel(row: IncidentRow): string {
   return cut(`${ICONS[row.severity]} ${row.id.replace(/^INC-/, "")} · ${what}`, 60);
 }
 
-function header(page: number, pages: number, total: number): string {
+function header(page: number, pages: number, total: number, filter: IncidentsFilter): string {
+  const { before, after } = filterWords(filter);
+  const what = `open ${before}incidents${escapeHtml(after)}`;
   return total === 0
-    ? "✅ No open incidents."
-    : `<b>📋 Open incidents: ${total}</b> · page ${page}/${pages}\nNewest first; tap one for its details.`;
+    ? `✅ No ${what}.`
+    : `<b>📋 ${what.charAt(0).toUpperCase()}${what.slice(1)}: ${total}</b> · page ${page}/${pages}\nNewest first; tap one for its details.`;
 }
 
 export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContext> {
   const perPage = deps.perPage ?? INCIDENTS_PER_PAGE;
   // One read per render; a render and the press handler that follows share it through the context.
-  const loaded = new WeakMap<object, Promise<{ incidents: IncidentRow[]; total: number; page: number }>>();
+  const loaded = new WeakMap<
+    object,
+    Promise<{ incidents: IncidentRow[]; total: number; page: number; filter: IncidentsFilter }>
+  >();
   const load = (ctx: BotContext) => {
     const cached = loaded.get(ctx);
     if (cached !== undefined) return cached;
-    const wanted = pageOf(ctx);
+    const state = stateOf(ctx) ?? { page: 1, filter: { kind: "all" } };
+    const asker = askerOf(ctx);
     const result = (async () => {
-      let page = wanted;
-      let found = await deps.page({ limit: perPage, offset: (page - 1) * perPage });
+      let page = state.page;
+      const read = (at: number) =>
+        deps.page({ limit: perPage, offset: (at - 1) * perPage }, state.filter, asker);
+      let found = await read(page);
       const pages = Math.max(1, Math.ceil(found.total / perPage));
       if (page > pages) {
         // the list shrank under the user: show its last page
         page = pages;
-        found = await deps.page({ limit: perPage, offset: (page - 1) * perPage });
+        found = await read(page);
       }
-      return { ...found, page };
+      return { ...found, page, filter: state.filter };
     })();
     loaded.set(ctx, result);
     return result;
@@ -72,9 +175,9 @@ export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContex
   const pageCount = (total: number) => Math.max(1, Math.ceil(total / perPage));
   /** Redraws the list at the page in `ctx.match`; the menu plugin attaches the keyboard. */
   const showPage = async (ctx: BotContext) => {
-    const { total, page } = await load(ctx);
+    const { total, page, filter } = await load(ctx);
     await ctx
-      .editMessageText(header(page, pageCount(total), total), { parse_mode: "HTML" })
+      .editMessageText(header(page, pageCount(total), total, filter), { parse_mode: "HTML" })
       .catch((error: unknown) => {
         // the same page pressed again with nothing changed
         if (!(error instanceof GrammyError && /not modified/i.test(error.description))) throw error;
@@ -87,34 +190,44 @@ export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContex
       await showPage(ctx);
     },
   }).dynamic(async (ctx, range) => {
-    const { incidents, total, page } = await load(ctx);
+    const { incidents, total, page, filter } = await load(ctx);
+    const code = filterCode(filter);
     for (const row of incidents) {
       range
-        .text({ text: rowLabel(row), payload: `${page}.${row.id}` }, async (pressed) => {
-          const id = typeof pressed.match === "string" ? pressed.match.split(".")[1] : undefined;
-          if (id !== undefined) await openDrillDown(pressed, id);
-        })
+        .text(
+          { text: rowLabel(row), payload: `${page}.${row.id.replace(/^INC-/, "")}${code}` },
+          async (pressed) => {
+            const short =
+              typeof pressed.match === "string" ? PAYLOAD.exec(pressed.match.trim())?.[2] : undefined;
+            if (short !== undefined)
+              await openDrillDown(pressed, /^\d{8}-\d+$/.test(short) ? `INC-${short}` : short);
+          },
+        )
         .row();
     }
     const pages = pageCount(total);
     if (pages > 1) {
       const turn = (to: number) => async (pressed: MenuContext) => {
         loaded.delete(pressed);
-        pressed.match = String(to);
+        pressed.match = `${to}${code}`;
         await showPage(pressed);
       };
       range
-        .text({ text: "◀", payload: String(page) }, turn(page > 1 ? page - 1 : pages))
-        .text({ text: `${page}/${pages}`, payload: String(page) }, turn(page))
-        .text({ text: "▶", payload: String(page) }, turn(page < pages ? page + 1 : 1));
+        .text({ text: "◀", payload: `${page}${code}` }, turn(page > 1 ? page - 1 : pages))
+        .text({ text: `${page}/${pages}`, payload: `${page}${code}` }, turn(page))
+        .text({ text: "▶", payload: `${page}${code}` }, turn(page < pages ? page + 1 : 1));
     }
   });
 
   const composer = new Composer<BotContext>();
   composer.use(menu);
   composer.command("incidents", async (ctx) => {
-    const { total, page } = await load(ctx);
-    await ctx.reply(header(page, pageCount(total), total), {
+    if (stateOf(ctx) === undefined) {
+      await ctx.reply(FILTER_USAGE);
+      return;
+    }
+    const { total, page, filter } = await load(ctx);
+    await ctx.reply(header(page, pageCount(total), total, filter), {
       parse_mode: "HTML",
       ...(total === 0 ? {} : { reply_markup: menu }),
     });

@@ -10,6 +10,8 @@ import { describeTracesTable } from "../../gateways/signoz-spans.js";
 
 export interface StatusCommandDeps {
   report: () => Promise<StatusReport>;
+  /** BOT_TIMEZONE: the zone times are shown in (default UTC). */
+  timeZone?: string;
 }
 
 const ICONS: Readonly<Record<Check["state"], string>> = {
@@ -33,23 +35,23 @@ function checkLine(check: Check): string {
   return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${WORDS[check.state]}${detail}`;
 }
 
-/** "until 10:42 UTC" */
-function until(iso: string): string {
-  return `until ${clockTime(new Date(iso))}`;
+/** "until 10:42 UTC" ("until 18:42 GMT+8" in Asia/Taipei) */
+function until(iso: string, timeZone: string): string {
+  return `until ${clockTime(new Date(iso), timeZone)}`;
 }
 
 /** What SWITCH_MODEL and FALLBACK_AI changed in the chain, so nobody wonders why a model is skipped. */
-function overrideLines(overrides: StatusReport["chainOverrides"]): string[] {
+function overrideLines(overrides: StatusReport["chainOverrides"], timeZone: string): string[] {
   if (overrides === undefined) return [];
   if ("error" in overrides) return [`🟠 Chain overrides unknown (${escapeHtml(cut(overrides.error, 160))})`];
   return [
     ...(overrides.ollamaModel === undefined
       ? []
       : [
-          `↪️ Ollama model switched to ${escapeHtml(overrides.ollamaModel.model)} (SWITCH_MODEL, ${until(overrides.ollamaModel.expiresAt)})`,
+          `↪️ Ollama model switched to ${escapeHtml(overrides.ollamaModel.model)} (SWITCH_MODEL, ${until(overrides.ollamaModel.expiresAt, timeZone)})`,
         ]),
     ...overrides.skipped.map(
-      (skip) => `⏭️ ${escapeHtml(skip.provider)} skipped (FALLBACK_AI, ${until(skip.expiresAt)})`,
+      (skip) => `⏭️ ${escapeHtml(skip.provider)} skipped (FALLBACK_AI, ${until(skip.expiresAt, timeZone)})`,
     ),
   ];
 }
@@ -62,7 +64,7 @@ function signozLine(traces: StatusReport["signozTraces"]): string {
   return traces.found ? `${ICONS.ok} SigNoz: reading ${text}` : `🟠 SigNoz: ${text}`;
 }
 
-export function renderStatus(report: StatusReport): string {
+export function renderStatus(report: StatusReport, timeZone = "UTC"): string {
   const lines = [
     "<b>📊 Status</b>",
     checkLine(report.redis),
@@ -78,7 +80,7 @@ export function renderStatus(report: StatusReport): string {
     "",
     "<b>LLM providers</b> (in chain order)",
     ...report.llm.map(checkLine),
-    ...overrideLines(report.chainOverrides),
+    ...overrideLines(report.chainOverrides, timeZone),
     "",
     "<b>Executor targets</b>",
     ...report.executors.map(checkLine),
@@ -108,7 +110,7 @@ export function statusCommand(deps: StatusCommandDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command("status", async (ctx) => {
     const report = await deps.report();
-    await ctx.reply(renderStatus(report), { parse_mode: "HTML" });
+    await ctx.reply(renderStatus(report, deps.timeZone), { parse_mode: "HTML" });
   });
   return composer;
 }

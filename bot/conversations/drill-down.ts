@@ -27,6 +27,8 @@ export const DRILL_DOWN = "drill-down";
 
 export interface DrillDownFeatureDeps {
   load: (input: { incidentId: string; section: DrillDownSection }) => Promise<DrillDownResult>;
+  /** BOT_TIMEZONE: the zone the pages show times in (default UTC). */
+  timeZone?: string;
 }
 
 /** A drill-down nobody touches for this long ends; its buttons still reopen it. */
@@ -63,7 +65,9 @@ function drillDownConversation(deps: DrillDownFeatureDeps) {
   ): Promise<void> {
     const view = (wanted: DrillDownSection) =>
       conversation.external(async () =>
-        renderDrillDown(await deps.load({ incidentId, section: wanted }), incidentId),
+        renderDrillDown(await deps.load({ incidentId, section: wanted }), incidentId, {
+          ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
+        }),
       );
 
     const first = await view(section);

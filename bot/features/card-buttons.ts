@@ -41,6 +41,8 @@ export interface CardButtonDeps {
   };
   snooze?: (input: Presser & { choice: SnoozeChoice }) => Promise<PressAnswer>;
   silence?: (input: Presser & { choice: SilenceChoice }) => Promise<PressAnswer>;
+  /** "👀 I'm on it" (and /ack): take the incident, or take it over. */
+  take?: (input: Presser) => Promise<PressAnswer>;
   /** Audits a press that changes nothing by itself (choices shown, Cancel, a question asked). */
   note?: (input: Presser & { what: string; outcome: string }) => Promise<void>;
   /** The card's own keyboard, to put back after Cancel or a choice that changed nothing. */
@@ -136,6 +138,13 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
     if (data.verb === "approve" && deps.approve !== undefined) {
       const result = await deps.approve({ ...presser, ...shownAction });
       await ctx.answerCallbackQuery({ text: result.text });
+      return;
+    }
+
+    if (data.verb === "take" && deps.take !== undefined) {
+      const result = await deps.take(presser);
+      // the card itself shows who took it, through the notify queue
+      await ctx.answerCallbackQuery({ text: result.text.slice(0, 200) });
       return;
     }
 

@@ -35,6 +35,7 @@ describe("registerCommands", () => {
       expect(commands.map((c) => c.command)).toEqual([
         "status",
         "incidents",
+        "ack",
         "silence",
         "rollback",
         "whoami",

@@ -199,6 +199,20 @@ function seedCard(): IncidentCard {
   };
 }
 
+/** The seed card after @alice said "I'm on it" and @bob took it over from her. */
+function takenOverCard(): IncidentCard {
+  const card = seedCard();
+  return {
+    ...card,
+    takenBy: { by: "@bob", at: at("2026-03-29T12:07:00"), from: "@alice" },
+    history: [
+      ...card.history,
+      { at: at("2026-03-29T12:03:00"), text: "👀 @alice is on it" },
+      { at: at("2026-03-29T12:07:00"), text: "👀 @bob took over from @alice" },
+    ],
+  };
+}
+
 function pendingCard(): IncidentCard {
   const id = "INC-20260329-0002";
   return {
@@ -345,6 +359,8 @@ const GOLDEN_CASES: [string, () => IncidentCard, RenderTelegramOptions?][] = [
   // A photo caption's limit: the history, summary and cause have to give way.
   ["huge-caption", hugeCard, { maxLength: 1024 }],
   ["seed-appendix-b-taipei", seedCard, { timeZone: "Asia/Taipei" }],
+  // "👀 I'm on it" pressed by @alice, then taken over by @bob; shown in the team's zone
+  ["taken-over-taipei", takenOverCard, { timeZone: "Asia/Taipei" }],
 ];
 
 describe("renderTelegramCard goldens", () => {
@@ -515,7 +531,7 @@ describe("renderTelegramCard", () => {
     expect(text).toMatch(/^ℹ️ MEDIUM \| [&<>]+…$/u);
   });
 
-  it("lays the buttons out as two rows of two and Details alone, with the callback data as given", () => {
+  it("lays the buttons out as decision, deferral and taking, and Details alone, with the callback data as given", () => {
     const card = { ...seedCard(), buttons: [...seedCard().buttons].reverse() };
     expect(renderTelegramCard(card).replyMarkup).toEqual({
       inline_keyboard: [
@@ -526,6 +542,7 @@ describe("renderTelegramCard", () => {
         [
           { text: "⏰ Snooze", callback_data: `v1:snooze:${ID}` },
           { text: "🔕 Silence", callback_data: `v1:silence:${ID}` },
+          { text: "👀 I'm on it", callback_data: `v1:take:${ID}` },
         ],
         [{ text: "🔎 Details", callback_data: `v1:details:${ID}` }],
       ],

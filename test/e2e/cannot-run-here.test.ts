@@ -32,7 +32,7 @@ describe("without KUBECONFIG", () => {
     const verbs = (card?.reply_markup?.inline_keyboard.flat() ?? []).map((button) =>
       "callback_data" in button ? button.callback_data.split(":")[1] : "",
     );
-    expect(verbs).toEqual(["reject", "snooze", "silence", "details"]);
+    expect(verbs).toEqual(["reject", "snooze", "silence", "take", "details"]);
 
     const incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
     const press = stack.telegram.pressButton({

@@ -95,6 +95,7 @@ describe("start-up", () => {
     expect(commands.map((c) => c.command)).toEqual([
       "status",
       "incidents",
+      "ack",
       "silence",
       "rollback",
       "whoami",

@@ -53,7 +53,7 @@ describe("the spine", () => {
       .map((button) => ("callback_data" in button ? button.callback_data : ""));
     // Approve and Reject also name the proposal once there is one (`:#<action id>`)
     expect(buttons?.map((data) => data.replace(/:#[0-9a-z]+$/, ""))).toEqual(
-      ["approve", "reject", "snooze", "silence", "details"].map((verb) => `v1:${verb}:${incidentId}`),
+      ["approve", "reject", "snooze", "silence", "take", "details"].map((verb) => `v1:${verb}:${incidentId}`),
     );
     const stored = await getIncident(stack.db.pool, incidentId);
     expect(stored).toMatchObject({ severity: "P0", occurrences: 1 });

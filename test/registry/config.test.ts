@@ -119,6 +119,19 @@ describe("config", () => {
     expect(() => parseConfig(testEnv({ OLLAMA_NUM_CTX: "1024" }))).toThrow(/OLLAMA_NUM_CTX/);
   });
 
+  it("reads BOT_TIMEZONE as an IANA zone (UTC by default) and refuses one Intl does not know", () => {
+    expect(parseConfig(testEnv()).timeZone).toBe("UTC");
+    expect(parseConfig(testEnv({ BOT_TIMEZONE: "Asia/Taipei" })).timeZone).toBe("Asia/Taipei");
+    expect(problem(testEnv({ BOT_TIMEZONE: "Asia/Taipeh" }))).toContain("BOT_TIMEZONE");
+  });
+
+  it("lets the approvers and TELEGRAM_RESPONDER_IDS take an incident", () => {
+    const approversOnly = parseConfig(testEnv({ TELEGRAM_APPROVER_IDS: "1001,1002" }));
+    expect(approversOnly.telegram.responderIds).toEqual([1001, 1002]);
+    const more = parseConfig(testEnv({ TELEGRAM_APPROVER_IDS: "1001", TELEGRAM_RESPONDER_IDS: "2001,1001" }));
+    expect(more.telegram.responderIds).toEqual([1001, 2001]);
+  });
+
   it("treats an empty optional setting as unset", () => {
     const config = parseConfig(testEnv({ OLLAMA_HOST: "", SENTRY_WEBHOOK_SECRET: " " }));
     expect(config.llm.ollama.host).toBeUndefined();

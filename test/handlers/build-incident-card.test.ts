@@ -1,0 +1,82 @@
+// The neutral card's "who is on it" and its history texts' times: taken, taken over, cleared by a
+// reopening; a snooze's end written in BOT_TIMEZONE.
+import { describe, expect, it } from "vitest";
+import { buildIncidentCard } from "../../handlers/build-incident-card.js";
+import type { Incident, IncidentEvent } from "../../domain/incident.js";
+
+const opened = new Date("2026-03-29T12:00:00Z");
+const incident: Incident = {
+  id: "INC-20260329-0001",
+  fingerprint: "f",
+  source: "alertmanager",
+  severity: "P0",
+  status: "open",
+  title: "AWOOOIAPIDown",
+  service: "awoooi-api",
+  summary: null,
+  target: null,
+  labels: {},
+  annotations: {},
+  links: [],
+  firstSeenAt: opened,
+  lastSeenAt: opened,
+  resolvedAt: null,
+  occurrences: 1,
+  version: 1,
+  createdAt: opened,
+  updatedAt: opened,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  escalatedAt: null,
+  snoozedUntil: null,
+  snoozedBy: null,
+};
+let nextId = 1;
+const event = (
+  minute: number,
+  kind: string,
+  actor = "system",
+  detail: Record<string, unknown> = {},
+): IncidentEvent => ({
+  id: nextId++,
+  at: new Date(opened.getTime() + minute * 60_000),
+  kind,
+  actor,
+  detail,
+});
+
+describe("buildIncidentCard: who is on it", () => {
+  it("names the latest taker and whom they took it over from, with a take button while open", () => {
+    const card = buildIncidentCard(incident, [
+      event(1, "taken", "@alice"),
+      event(3, "taken", "@bob", { from: "@alice" }),
+    ]);
+    expect(card.takenBy).toEqual({ by: "@bob", at: new Date("2026-03-29T12:03:00Z"), from: "@alice" });
+    expect(card.history.map((entry) => entry.text)).toEqual([
+      "👀 @alice is on it",
+      "👀 @bob took over from @alice",
+    ]);
+    expect(card.buttons.map((button) => button.verb)).toContain("take");
+  });
+
+  it("forgets the taker once the incident fired again after resolving (the acknowledgement is cleared)", () => {
+    const card = buildIncidentCard(incident, [event(1, "taken", "@alice"), event(9, "reopened")]);
+    expect(card.takenBy).toBeUndefined();
+  });
+
+  it("offers no take button once resolved", () => {
+    const resolved = { ...incident, status: "resolved" as const, resolvedAt: opened };
+    expect(buildIncidentCard(resolved, []).buttons.map((button) => button.verb)).toEqual(["details"]);
+  });
+
+  it("writes a snooze's end in the configured zone", () => {
+    const snoozed = event(0, "snoozed", "@alice", { until: "2026-03-29T13:00:00.000Z" });
+    expect(buildIncidentCard(incident, [snoozed]).history[0]?.text).toBe(
+      "⏰ snoozed by @alice until 13:00 UTC",
+    );
+    expect(
+      buildIncidentCard(incident, [snoozed], undefined, undefined, undefined, undefined, "Asia/Taipei")
+        .history[0]?.text,
+    ).toBe("⏰ snoozed by @alice until 21:00 GMT+8");
+  });
+});
