@@ -36,7 +36,15 @@ afterAll(async () => {
 async function fire(alertname: string): Promise<{ id: string; card: EmulatedMessage }> {
   const payload = alertmanagerPayload({
     fingerprint: alertname,
-    labels: { alertname, severity: "critical", service: alertname.toLowerCase() },
+    // its own workload: the subject (domain/subject.ts) and so the service are this alert's, not
+    // the fixture's pod
+    labels: {
+      alertname,
+      severity: "critical",
+      service: alertname.toLowerCase(),
+      deployment: alertname.toLowerCase(),
+      pod: `${alertname.toLowerCase()}-7d4b8c9f5-abc12`,
+    },
   });
   expect(
     (await postJson(`${stack.url}/api/v1/webhooks/alertmanager`, payload, alertmanagerAuth)).status,
