@@ -47,7 +47,8 @@ cleanup() {
     for _ in $(seq 1 50); do pgrep -f "$WORK/exec/containerd" >/dev/null || break; sleep 0.2; done
     if mountpoint -q "$WORK/exec/netns/default" 2>/dev/null; then umount "$WORK/exec/netns/default" || true; fi
     # Anything else still mounted under the temp directory (overlay layers of a killed engine).
-    grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount -l "$mount" || true; done
+    # (grep finds nothing once the engine cleaned up after itself: not a failure under `set -e`)
+    { grep -o " $WORK/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mount; do umount -l "$mount" || true; done
   fi
   for _ in 1 2 3 4 5; do
     rm -rf --one-file-system "$WORK" 2>/dev/null && break
