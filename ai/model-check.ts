@@ -4,6 +4,7 @@
 // unusable model without calling it) and `/status` (which names it). A check that could not be
 // made (unreachable) concludes nothing and is tried again after a minute; an unusable model is
 // looked at again after ten (someone may have pulled it meanwhile), never per incident.
+import type { Logger } from "pino";
 import type { ProviderName } from "../domain/llm.js";
 import { errorMessage, type ModelCheck } from "./provider.js";
 import type { ProviderSlot } from "./providers/index.js";
@@ -67,5 +68,25 @@ export class ModelChecks {
       (check.kind === "unknown" && age >= RETRY_UNKNOWN_MS) ||
       (check.kind === "unusable" && age >= RECHECK_UNUSABLE_MS)
     );
+  }
+}
+
+/** Says once, at start-up, what each configured model's check found; never holds start-up up. */
+export async function logModelChecks(checks: ModelChecks, logger: Logger): Promise<void> {
+  for (const { provider, check } of await checks.all()) {
+    switch (check.kind) {
+      case "ok":
+        logger.info({ provider, model: check.model, detail: check.detail }, "llm model checked");
+        break;
+      case "unusable":
+        logger.error(
+          { provider, model: check.model, reason: check.reason },
+          "llm model unusable: the chain will skip it until the configuration is fixed",
+        );
+        break;
+      case "unknown":
+        logger.warn({ provider, model: check.model, reason: check.reason }, "llm model check failed");
+        break;
+    }
   }
 }

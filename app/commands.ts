@@ -22,7 +22,7 @@ import type { TargetDeps } from "../executors/target-deps.js";
 import type { ModelChecks } from "../ai/model-check.js";
 import { statusProbes } from "./status-probes.js";
 
-type RepairTargetDeps = TargetDeps["deps"];
+export type RepairTargetDeps = TargetDeps["deps"];
 
 export interface CommandOptions {
   /** Per-probe timeout of /status (default 2.5 s). */

@@ -16,7 +16,10 @@ import { loadTargets, NO_TARGETS } from "../executors/targets.js";
 import { createProviders } from "../ai/providers/index.js";
 import { RedisChainSettings, type ChainSettingsStore } from "../kv/chain-settings.js";
 import type { Redis } from "ioredis";
-import type { Shutdown } from "./infrastructure.js";
+import type { Infrastructure, Shutdown } from "./infrastructure.js";
+import type { Logger } from "pino";
+import { logModelChecks, ModelChecks } from "../ai/model-check.js";
+import { loadRegistry } from "../registry/services.js";
 import { vacuumDb } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
@@ -146,4 +149,44 @@ export function cannotRunWith(
     executors.has(action as RemediationAction)
       ? undefined
       : (MISSING[action as RemediationAction] ?? "no executor is configured for it");
+}
+
+/**
+ * What the roles beyond intake need: the registry (owners, SLOs, links, allowed repairs), the
+ * executors' clients bound to what is configured, and the LLM providers with their model checks
+ * (each configured model checked once per process, shared by the chain and /status). Intake
+ * alone loads none of it; in webhook mode the http role answers commands, so it does. A broken
+ * registry or targets file stops start-up here.
+ */
+export async function openRoleClients(
+  config: Readonly<Config>,
+  roles: ReadonlySet<string>,
+  infra: Pick<Infrastructure, "redis">,
+  shutdown: Shutdown,
+  logger: Logger,
+) {
+  const handlesUpdates = roles.has("bot") || (roles.has("http") && config.telegram.webhook !== undefined);
+  const needsRegistry = roles.has("worker") || handlesUpdates;
+  const registry = needsRegistry ? await loadRegistry(config.registryPath) : undefined;
+  const { kube, targets, chainSettings } = await openRepairClients(
+    config,
+    infra.redis,
+    needsRegistry,
+    shutdown,
+  );
+  // bound for every role: the bot's cards and Approve must know what can run, too
+  const executors = boundExecutors(config, { kube, targets });
+  const llmSlots = createProviders(config.llm);
+  const modelChecks = new ModelChecks(llmSlots);
+  if (roles.has("worker") || roles.has("bot")) void logModelChecks(modelChecks, logger);
+  return {
+    registry,
+    kube,
+    targets,
+    chainSettings,
+    executors,
+    cannotRun: cannotRunWith(executors),
+    llmSlots,
+    modelChecks,
+  };
 }

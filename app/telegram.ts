@@ -1,0 +1,112 @@
+// The Telegram side of a process: the grammY bot with every feature's deps (cards, commands,
+// guards, chat migrations), and how updates arrive — a webhook the http role serves, or long
+// polling by the one process holding the poller lease while the others stand by.
+import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
+import type { Bot } from "grammy";
+import type { Logger } from "pino";
+import type { ModelChecks } from "../ai/model-check.js";
+import type { BotContext } from "../bot/context.js";
+import { createBot, registerCommands } from "../bot/index.js";
+import { startPolling, type LeaseOptions } from "../bot/polling.js";
+import { startWebhook } from "../bot/webhook.js";
+import type { ClusterKubeGateway } from "../gateways/kube-gateway.js";
+import { chatReachable, chatUnreachable, followChatMigration } from "../handlers/chat-delivery.js";
+import { rowScopedPrefix } from "../jobs/queues.js";
+import { ConversationStore } from "../kv/conversation-store.js";
+import type { ChainSettingsStore } from "../kv/chain-settings.js";
+import { PollerLease } from "../kv/poller-lease.js";
+import type { Config } from "../registry/config.js";
+import type { ServiceRegistry } from "../registry/services.js";
+import { chatOpsDeps, teamChatsOf, type ChatOpsOptions } from "./chatops.js";
+import { commandDeps, type CommandOptions, type RepairTargetDeps } from "./commands.js";
+import { Outage, whereTo, type Infrastructure, type Shutdown } from "./infrastructure.js";
+import { chatDeliveryDeps } from "./workers.js";
+
+export interface TelegramContext {
+  config: Readonly<Config>;
+  logger: Logger;
+  infra: Infrastructure;
+  /** Loaded for the roles that answer commands (app/runtime.ts). */
+  registry: ServiceRegistry | undefined;
+  kube: ClusterKubeGateway | undefined;
+  targets: RepairTargetDeps;
+  chainSettings: ChainSettingsStore;
+  modelChecks: ModelChecks;
+  cannotRun: (action: string) => string | undefined;
+}
+
+export interface TelegramOptions {
+  telegramThrottle?: APIThrottlerOptions;
+  chatops?: ChatOpsOptions;
+  commands?: CommandOptions;
+  pollerLeaseTtlMs?: number;
+}
+
+export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions): Bot<BotContext> {
+  const { config, logger, infra, registry } = ctx;
+  const { pool, redis, queues } = infra;
+  const delivery = chatDeliveryDeps({ config, logger, infra });
+  return createBot({
+    token: config.telegram.token,
+    apiRoot: config.telegram.apiRoot,
+    logger,
+    ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
+    // a Telegram outage: one line when it starts, one when it ends (with a count)
+    reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
+    // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
+    conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
+    ...chatOpsDeps({ config, pool, queues, cannotRun: ctx.cannotRun, redis, logger }, options.chatops),
+    whoami: {
+      teamChats: teamChatsOf(config, pool),
+      approverIds: config.telegram.approverIds,
+      viewerIds: config.telegram.viewerIds,
+      logger,
+    },
+    chats: {
+      migrated: (from, to) => followChatMigration(delivery, from, to),
+      removed: (chatId, reason, description) =>
+        chatUnreachable(delivery, chatId, { kind: "unreachable", reason, description }),
+      restored: (chatId) => chatReachable(delivery, chatId),
+    },
+    ...(registry === undefined
+      ? {}
+      : commandDeps(
+          {
+            config,
+            pool,
+            redis,
+            queues,
+            registry,
+            kube: ctx.kube,
+            repairTargets: ctx.targets,
+            chainSettings: ctx.chainSettings,
+            modelChecks: ctx.modelChecks,
+          },
+          options.commands,
+        )),
+  });
+}
+
+/** The bot role: sets the webhook, or polls while it holds the lease. */
+export function receiveUpdates(
+  bot: Bot<BotContext>,
+  ctx: Pick<TelegramContext, "config" | "logger" | "infra">,
+  shutdown: Shutdown,
+  options: TelegramOptions,
+): void {
+  const { config, logger } = ctx;
+  const webhook = config.telegram.webhook;
+  if (webhook !== undefined) {
+    // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
+    const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
+    shutdown.add("Telegram webhook", () => started.stop());
+    return;
+  }
+  // one poller per bot token among every process sharing this Redis; the others stand by
+  const lease: LeaseOptions = {
+    lease: new PollerLease(ctx.infra.redis, config.redis.prefix, Number(config.telegram.token.split(":")[0])),
+    ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
+  };
+  const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease);
+  shutdown.add("Telegram polling", () => polling.stop());
+}
