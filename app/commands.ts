@@ -29,7 +29,7 @@ export interface CommandOptions {
   statusTimeoutMs?: number;
 }
 
-/** The guardrail policy from the configuration (SPEC section 4). */
+/** The guardrail policy from the configuration (the guardrails, domain/decide.ts). */
 export function guardrailPolicy(config: Readonly<Config>): GuardrailPolicy {
   return {
     enabled: config.autoRepair.enabled,

@@ -1,4 +1,4 @@
-// The remediation actions an analysis may propose (SPEC section 3), their risk, and the kind of
+// The remediation actions an analysis may propose (the action list, domain/actions.ts), their risk, and the kind of
 // resource each one acts on. Anything outside this list is never proposed, whatever a model says.
 
 export const REMEDIATION_ACTIONS = [

@@ -1,4 +1,4 @@
-// The decision engine (SPEC section 4): may this analysis run by itself, does it need a human, or
+// The decision engine (the guardrails, domain/decide.ts): may this analysis run by itself, does it need a human, or
 // must it not run at all? A pure function of the analysis, the incident, the registry's word on
 // the service, the policy and the shared counters; every rule's verdict is recorded.
 import { BLACKLISTED_ACTIONS, higherRisk, REMEDIATION_ACTIONS, type RiskLevel } from "./actions.js";

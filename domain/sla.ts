@@ -1,4 +1,4 @@
-// The SLA clock of an incident (SPEC section 5): nobody acknowledged it within its severity's
+// The SLA clock of an incident (the escalation deadlines): nobody acknowledged it within its severity's
 // response time → it escalates. The drill-down shows where the clock stands: how long until the
 // escalation, or how long since it escalated or since someone acknowledged (took) it.
 import type { Incident, Severity } from "./incident.js";

@@ -1,5 +1,5 @@
 // CLEANUP_LOGS: deletes regular files older than the configured age (7 days by default) in the
-// directories of the targets file, and nowhere else (SPEC section 3). Links are never followed:
+// directories of the targets file, and nowhere else (the action list, domain/actions.ts). Links are never followed:
 // entries are read with lstat, a symbolic link (to a file or a directory) is left alone, and a
 // file is deleted only when its real path lies inside the directory's real path.
 import { lstat, readdir, realpath, unlink } from "node:fs/promises";

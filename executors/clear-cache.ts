@@ -1,4 +1,4 @@
-// CLEAR_CACHE: FLUSHDB on one Redis database named in the targets file (SPEC section 3). An
+// CLEAR_CACHE: FLUSHDB on one Redis database named in the targets file (the action list, domain/actions.ts). An
 // analysis only picks a configured name; the URL, and so the database, comes from the file.
 import { Redis } from "ioredis";
 import { z } from "zod";

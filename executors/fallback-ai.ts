@@ -1,5 +1,5 @@
 // FALLBACK_AI: the chain passes over a failing provider (rate-limited, over budget) and asks the
-// next one, for a while (SPEC section 3). The override sits in Redis, shared by every worker,
+// next one, for a while (the action list, domain/actions.ts). The override sits in Redis, shared by every worker,
 // and expires on its own; the provider is named by the analysis, or is the chain's current first.
 import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";

@@ -30,7 +30,7 @@ export function registerExecutors(
 }
 
 /**
- * One executor for every action of SPEC's list. The blacklisted ones (DROP_DATABASE, …) are not
+ * One executor for every action of the action list (domain/actions.ts). The blacklisted ones (DROP_DATABASE, …) are not
  * `RemediationAction`s, so no executor can claim them and no params can be built for them.
  */
 export const EXECUTORS = registerExecutors([

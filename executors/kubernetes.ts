@@ -1,4 +1,4 @@
-// The Kubernetes executors (SPEC section 3): RESTART_POD (rollout restart), DELETE_POD (an eviction
+// The Kubernetes executors (the action list, domain/actions.ts): RESTART_POD (rollout restart), DELETE_POD (an eviction
 // with a 30 s grace period, so PodDisruptionBudgets are honoured), SCALE_UP / SCALE_DOWN (scale
 // subresource, within bounds, never against a HorizontalPodAutoscaler) and ROLLBACK (rollout undo).
 // They share one params shape and one recovery test: the rollout is complete and every desired

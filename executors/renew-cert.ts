@@ -1,5 +1,5 @@
 // RENEW_CERT: runs the renewal command the targets file gives for one certificate, as an
-// argument array without a shell (SPEC section 3). An analysis only picks the certificate by
+// argument array without a shell (the action list, domain/actions.ts). An analysis only picks the certificate by
 // name; no string of it reaches argv. The command runs under a timeout, is killed when the
 // execution is aborted, and its output is kept, bounded, for the audit log.
 import { spawn } from "node:child_process";

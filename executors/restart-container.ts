@@ -1,4 +1,4 @@
-// RESTART_CONTAINER: restart one Docker container through the Engine API (SPEC section 3).
+// RESTART_CONTAINER: restart one Docker container through the Engine API (the action list, domain/actions.ts).
 // The container is named by validated params, never by a command string.
 import { z } from "zod";
 import type { DockerGateway } from "../gateways/docker-gateway.js";

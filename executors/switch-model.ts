@@ -1,5 +1,5 @@
 // SWITCH_MODEL: the chain asks Ollama for the configured fallback model (OLLAMA_FALLBACK_MODEL,
-// smaller and faster) instead of its usual one, for a while (SPEC section 3). The override sits
+// smaller and faster) instead of its usual one, for a while (the action list, domain/actions.ts). The override sits
 // in Redis, shared by every worker, and expires on its own.
 import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";

@@ -1,5 +1,5 @@
 // VACUUM_DB: VACUUM ANALYZE of one table that the targets file lists for a configured PostgreSQL
-// database (SPEC section 3). Schema and table are quoted identifiers; VACUUM runs on its own,
+// database (the action list, domain/actions.ts). Schema and table are quoted identifiers; VACUUM runs on its own,
 // outside any transaction block, as PostgreSQL requires.
 import pg from "pg";
 import { z } from "zod";

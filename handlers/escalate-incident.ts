@@ -1,4 +1,4 @@
-// Use case: escalate an incident (SPEC section 5). "sla": nobody acknowledged it within its
+// Use case: escalate an incident (the escalation deadlines). "sla": nobody acknowledged it within its
 // severity's response time (a delayed job booked when it opened); it escalates only if it is
 // still unresolved, unacknowledged and not snoozed. "repair_failed": a repair did not work; it
 // escalates whether or not someone acknowledged it. An incident escalates once per reason (a

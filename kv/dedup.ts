@@ -1,4 +1,4 @@
-// The dedup window (SPEC: 10-minute fingerprint): which incident an alert identity opened or
+// The dedup window (10 minutes per fingerprint by default): which incident an alert identity opened or
 // repeated lately, shared by every process. A sliding window: each firing renews it, so the
 // identity stays "just seen" while repeats keep arriving.
 import type { Redis } from "ioredis";

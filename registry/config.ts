@@ -1,4 +1,4 @@
-// The one place that reads the environment. Every setting of SPEC section 2 is parsed here once,
+// The one place that reads the environment. Every setting (README: Settings) is parsed here once,
 // at start-up; the rest of the code receives the frozen `Config` object.
 import { existsSync } from "node:fs";
 import { z } from "zod";

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { hostGroup, type AlertRule, type Registry } from "./model.js";
 import { SEVERITY_LABELS } from "./schema.js";
 
-/** SPEC section 2: the route and user the bot's webhook expects. */
+/** The route and user the bot's Alertmanager webhook expects. */
 export const WEBHOOK_PATH = "/api/v1/webhooks/alertmanager";
 export const WEBHOOK_USER = "alertmanager";
 

@@ -1,4 +1,4 @@
-// The shape of the service registry file (SPEC section 6). This checks each value on its own;
+// The shape of the service registry file (the registry's role). This checks each value on its own;
 // whatever needs the whole document (duplicates, references between entries, which actions a
 // service may allow) is checked in semantic.ts.
 import { z } from "zod";
@@ -332,7 +332,7 @@ export type RouteTiming = z.infer<typeof RouteTiming>;
 
 const AlertmanagerSettings = z.strictObject({
   receiver: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "must be letters, digits, _ and -" }),
-  /** Base URL of the bot; the webhook path of SPEC section 2 is appended. */
+  /** Base URL of the bot; the webhook path (/api/v1/webhooks/alertmanager) is appended. */
   bot_url: httpUrl,
   password_file: z.string().startsWith("/", { error: "must be an absolute path" }),
   group_by: z.array(labelName).default(["alertname", "service"]),

@@ -1,4 +1,4 @@
-// Given / when / then for every guardrail of SPEC section 4, hostile analyses included.
+// Given / when / then for every guardrail of the guardrails, domain/decide.ts, hostile analyses included.
 import { describe, expect, it } from "vitest";
 import type { Analysis } from "../../domain/analysis.js";
 import { decide, type DecisionInput, type DecisionMode, type GuardrailPolicy } from "../../domain/decide.js";

@@ -1,4 +1,4 @@
-// SLA escalation through the whole bot (SPEC section 5), with the P0 deadline shortened to 2 s:
+// SLA escalation through the whole bot (the escalation deadlines), with the P0 deadline shortened to 2 s:
 // an unacknowledged P0 escalates once, after its deadline and not before, in a reply to its card
 // that mentions the on-call people; an acknowledged one does not; a failed repair escalates at
 // once; and the deadline, a delayed job in Redis, outlives the process that booked it.

@@ -12,7 +12,7 @@ describe("the executor list", () => {
     );
   });
 
-  it("holds only actions of SPEC's list, and none of the blacklisted ones", () => {
+  it("holds only actions of the action list (domain/actions.ts), and none of the blacklisted ones", () => {
     expect([...EXECUTORS.keys()]).toEqual([
       "RESTART_CONTAINER",
       "RESTART_POD",

@@ -14,7 +14,7 @@ function problem(env: Record<string, string | undefined>): string {
 }
 
 describe("config", () => {
-  it("applies SPEC defaults", () => {
+  it("applies the documented defaults", () => {
     const config = parseConfig(testEnv());
     expect(config.sentry.dedupTtlSeconds).toBe(600);
     expect(config.signoz.anomalyThresholdErrorCount).toBe(10);
