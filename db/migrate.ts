@@ -2,7 +2,7 @@
 // PostgreSQL advisory lock, so each migration runs exactly once.
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Pool } from "./pool.js";
+import { heldClientErrors, type Pool } from "./pool.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 // An arbitrary constant that identifies "the chatops migration lock"; the schema name is mixed
@@ -36,6 +36,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(pool: Pool, migrations?: Migration[]): Promise<string[]> {
   const pending = migrations ?? (await loadMigrations());
   const client = await pool.connect();
+  const unguard = heldClientErrors(pool, client);
   try {
     await client.query("SELECT pg_advisory_lock($1, hashtext(current_schema()))", [LOCK_NAMESPACE]);
     try {
@@ -70,6 +71,7 @@ export async function migrate(pool: Pool, migrations?: Migration[]): Promise<str
       await client.query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))", [LOCK_NAMESPACE]);
     }
   } finally {
+    unguard();
     client.release();
   }
 }

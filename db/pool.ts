@@ -17,9 +17,26 @@ export function createPool(url: string, options: { max?: number; applicationName
   });
 }
 
+/**
+ * A checked-out client has no error listener of the pool's (only idle ones do): PostgreSQL going
+ * away while it is held (a restart mid-transaction) would be an uncaught 'error' that ends the
+ * process. The query in flight rejects anyway; the error goes to the pool's listener (the outage
+ * log). Returns the function that takes the listener off again, before the client is released.
+ */
+export function heldClientErrors(pool: Pool, client: PoolClient): () => void {
+  const forward = (error: Error) => {
+    pool.emit("error", error, client);
+  };
+  client.on("error", forward);
+  return () => {
+    client.off("error", forward);
+  };
+}
+
 /** Runs `work` in a transaction; rolls back on any error. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const unguard = heldClientErrors(pool, client);
   try {
     await client.query("BEGIN");
     const result = await work(client);
@@ -29,6 +46,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
+    unguard();
     client.release();
   }
 }
