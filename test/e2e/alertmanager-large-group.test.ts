@@ -11,6 +11,8 @@ let stack: Stack;
 let alertmanager: AlertmanagerProcess;
 
 beforeAll(async () => {
+  // Telegram's flood limits lifted: this file is about large groups, not pacing (which
+  // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
   stack = await startStack({ telegram: { groupPerMinute: 100_000 } });
   alertmanager = await startAlertmanager({
     webhook: { url: `${stack.url}/api/v1/webhooks/alertmanager`, password: TEST_SECRETS.alertmanager },

@@ -9,6 +9,8 @@ let stack: Stack;
 let alertmanager: AlertmanagerProcess;
 
 beforeAll(async () => {
+  // Telegram's flood limits lifted: this file is about Alertmanager delivery, not pacing (which
+  // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
   stack = await startStack({ telegram: { groupPerMinute: 1_000 } });
   alertmanager = await startAlertmanager({
     webhook: { url: `${stack.url}/api/v1/webhooks/alertmanager`, password: TEST_SECRETS.alertmanager },

@@ -15,6 +15,8 @@ let counter = 0;
 beforeAll(async () => {
   fakes = await startFakes();
   stack = await startStack({
+    // Telegram's flood limits lifted: this file is about the analysis, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     env: {
       LLM_CHAIN: "ollama,gemini,claude",

@@ -34,6 +34,8 @@ beforeAll(async () => {
   await cache.mset("session:1", "a", "session:2", "b");
   stack = await startStack({
     env: { AUTO_REPAIR_CONFIG: targets, TELEGRAM_APPROVER_IDS: "1001" },
+    // Telegram's flood limits lifted: this file is about CLEAR_CACHE, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 200, verifyWithinMs: 15_000 } },
   });

@@ -23,6 +23,8 @@ beforeAll(async () => {
   kube.seedDeployment({ namespace: "awoooi-prod", name: "awoooi-api", replicas: 2 });
   stack = await startStack({
     env: { KUBECONFIG: kube.kubeconfigPath, TELEGRAM_APPROVER_IDS: "1001" },
+    // Telegram's flood limits lifted: this file is about Kubernetes approvals, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 100, verifyWithinMs: 10_000 } },
   });

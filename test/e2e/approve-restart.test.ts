@@ -32,6 +32,8 @@ beforeAll(async () => {
   await container.start();
   stack = await startStack({
     env: { DOCKER_HOST: engine.dockerHost, TELEGRAM_APPROVER_IDS: "1001" },
+    // Telegram's flood limits lifted: this file is about container restarts, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 200, verifyWithinMs: 15_000 } },
   });

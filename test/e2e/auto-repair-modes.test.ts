@@ -39,6 +39,8 @@ async function start(env: Record<string, string>, verifyWithinMs = 3_000) {
       OLLAMA_MODEL: "qwen2.5:7b",
       ...env,
     },
+    // Telegram's flood limits lifted: this file is about auto-repair modes, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 100, verifyWithinMs } },
   });

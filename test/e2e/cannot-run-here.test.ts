@@ -8,6 +8,8 @@ import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stac
 
 let stack: Stack;
 beforeAll(async () => {
+  // Telegram's flood limits lifted: this file is about what a card offers, not pacing (which
+  // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
   stack = await startStack({ telegram: { groupPerMinute: 1_000 } });
 });
 afterAll(async () => {

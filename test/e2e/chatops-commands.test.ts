@@ -55,6 +55,8 @@ beforeAll(async () => {
       OLLAMA_MODEL: "qwen2.5:7b",
       OLLAMA_FALLBACK_MODEL: "qwen2.5:1.5b",
     },
+    // Telegram's flood limits lifted: this file is about the commands, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
   });
 });

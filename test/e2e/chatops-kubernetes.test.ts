@@ -36,6 +36,8 @@ beforeAll(async () => {
   gateway = ClusterKubeGateway.fromKubeconfig(kube.kubeconfigPath);
   stack = await startStack({
     env: { KUBECONFIG: kube.kubeconfigPath, TELEGRAM_APPROVER_IDS: String(APPROVER) },
+    // Telegram's flood limits lifted: this file is about the Kubernetes commands, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 100, verifyWithinMs: 10_000 } },
   });

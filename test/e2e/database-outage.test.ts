@@ -68,6 +68,8 @@ describe("a running bot when PostgreSQL restarts", () => {
   beforeAll(async () => {
     stack = await startStack({
       env: { DATABASE_URL: postgres.url },
+      // Telegram's flood limits lifted: this file is about database-outage, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       telegram: { groupPerMinute: 1_000 },
       runtime: { logger: log.logger },
     });

@@ -29,6 +29,8 @@ beforeAll(async () => {
     // a cluster to act on: a card offers Approve only for what can run here
     kubernetes: true,
     env: { ESCALATE_P0_SECONDS: "2", TELEGRAM_ONCALL_USERNAMES: "alice,@bobby_sre" },
+    // Telegram's flood limits lifted: this file is about escalation, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 1_000, perSecond: 1_000 },
   });
 }, 60_000);

@@ -76,6 +76,8 @@ beforeAll(async () => {
       OLLAMA_HOST: fakes.ollama.url,
       OLLAMA_MODEL: "qwen2.5:7b",
     },
+    // Telegram's flood limits lifted: this file is about the cluster's rules, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     runtime: { verify: { verifyEveryMs: 100, verifyWithinMs: 10_000 } },
   });

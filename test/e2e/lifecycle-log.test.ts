@@ -30,6 +30,8 @@ const logger = pino(
 
 let stack: Stack;
 beforeAll(async () => {
+  // Telegram's flood limits lifted: this file is about the log, not pacing (which
+  // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
   stack = await startStack({ logger, telegram: { groupPerMinute: 1_000 } });
 }, 60_000);
 afterAll(async () => {

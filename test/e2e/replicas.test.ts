@@ -129,6 +129,8 @@ describe("webhook mode with two of every role", () => {
     // Telegram's flood limits are lifted: this test counts cards and presses, not sends per minute
     telegram = await TelegramEmulator.start({
       token: TEST_SECRETS.telegramToken,
+      // Telegram's flood limits lifted: this file is about replicas, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       groupPerMinute: 100_000,
       perSecond: 100_000,
       webhookRetryMs: 100,
@@ -261,6 +263,8 @@ describe("polling mode with a standby", () => {
   beforeAll(async () => {
     telegram = await TelegramEmulator.start({
       token: TEST_SECRETS.telegramToken,
+      // Telegram's flood limits lifted: this file is about replicas, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       groupPerMinute: 100_000,
       perSecond: 100_000,
     });

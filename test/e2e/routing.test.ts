@@ -12,6 +12,8 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     env: { TELEGRAM_ROUTES: `P0=${P0_CHAT},namespace:monitoring=${MONITORING_CHAT}` },
+    // Telegram's flood limits lifted: this file is about routing, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 1_000, perSecond: 1_000 },
   });
 }, 60_000);

@@ -107,6 +107,8 @@ describe("with Alertmanager", () => {
     am = await startAlertmanager();
     stack = await startStack({
       env: { ALERTMANAGER_URL: am.url },
+      // Telegram's flood limits lifted: this file is about silences, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     });
   }, 60_000);
@@ -419,6 +421,8 @@ describe("without ALERTMANAGER_URL", () => {
   beforeAll(async () => {
     stack = await startStack({
       env: { ALERTMANAGER_URL: undefined },
+      // Telegram's flood limits lifted: this file is about silences, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
       runtime: { chatops: { replyTimeoutMs: LOCAL_REPLY_TIMEOUT_MS } },
     });

@@ -28,6 +28,8 @@ let pendingCard: Card | undefined;
 beforeAll(async () => {
   stack = await startStack({
     kubernetes: true,
+    // Telegram's flood limits lifted: this file is about who may press what, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 100_000, perSecond: 100_000 },
     env: { TELEGRAM_VIEWER_IDS: String(VIEWER.fromUserId) },
   });

@@ -75,6 +75,8 @@ beforeAll(async () => {
   stack = await startStack({
     env: { TELEGRAM_API_ROOT: `http://127.0.0.1:${relay.port}` },
     logger,
+    // Telegram's flood limits lifted: this file is about a Telegram outage, not pacing (which
+    // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
     telegram: { groupPerMinute: 1_000 },
   });
   relay.connectTo(

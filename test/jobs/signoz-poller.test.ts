@@ -250,6 +250,8 @@ describe("end to end: SigNoz errors become an incident card", () => {
     ]);
     stack = await startStack({
       env: { PUBLIC_SIGNOZ_URL: "https://signoz.example.com" },
+      // Telegram's flood limits lifted: this file is about the SigNoz poller, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       telegram: { groupPerMinute: 1_000 },
     });
     // This stack polls nothing by itself; the test runs the processor on its own table, one poll at a time.
@@ -320,6 +322,8 @@ describe("the runtime's own poller", () => {
     const log = keptLog();
     const stack = await startStack({
       env: { SIGNOZ_CLICKHOUSE_URL: clickhouse.url },
+      // Telegram's flood limits lifted: this file is about the SigNoz poller, not pacing (which
+      // test/e2e/storm.test.ts, test/kv/chat-budget.test.ts and the emulator's own tests keep)
       telegram: { groupPerMinute: 1_000 },
       logger: log.logger,
     });
