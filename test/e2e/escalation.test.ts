@@ -85,6 +85,12 @@ describe("SLA escalation", () => {
   it("changes nothing when the same escalation runs again", async () => {
     const { id } = await fire("EscalateTwice", "critical");
     await waitForChat(stack.telegram, () => escalationsOf(id).length > 0, 10_000);
+    // the chat shows the mention before Telegram's answer reaches the bot and the bot records it
+    await expect
+      .poll(async () => (await listEvents(stack.db.pool, id)).some((e) => e.kind === "escalation_notified"), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     const before = await getIncident(stack.db.pool, id);
     const config = stack.runtime.config;
     const result = await escalateIncident(
