@@ -15,39 +15,45 @@ afterEach(async () => {
 
 const INCIDENT = "INC-20261124-0001";
 
+/** An open incident with one proposal waiting for approval; resolves with the proposal's id. */
+async function pendingAction(): Promise<number> {
+  await insertIncident(
+    db.pool,
+    INCIDENT,
+    {
+      source: "alertmanager",
+      fingerprint: "fp-1",
+      severity: "P1",
+      title: "ContainerNotRunning",
+      labels: { alertname: "ContainerNotRunning", container: "cache-redis" },
+      annotations: {},
+      links: [],
+    },
+    new Date(),
+  );
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO pending_actions (incident_id, action, params)
+     VALUES ($1, 'RESTART_CONTAINER', '{"container":"cache-redis"}') RETURNING id`,
+    [INCIDENT],
+  );
+  return Number(rows[0]?.id);
+}
+
 describe("approving through POST /api/v1/execute", () => {
   it("refuses an action of an incident that resolved meanwhile, as the card's button does", async () => {
-    await insertIncident(
-      db.pool,
-      INCIDENT,
-      {
-        source: "alertmanager",
-        fingerprint: "fp-1",
-        severity: "P1",
-        title: "ContainerNotRunning",
-        labels: { alertname: "ContainerNotRunning", container: "cache-redis" },
-        annotations: {},
-        links: [],
-      },
-      new Date(),
-    );
-    const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO pending_actions (incident_id, action, params)
-       VALUES ($1, 'RESTART_CONTAINER', '{"container":"cache-redis"}') RETURNING id`,
-      [INCIDENT],
-    );
+    const actionId = await pendingAction();
     // the alert resolved by itself before anyone decided
     await markResolved(db.pool, INCIDENT, new Date());
     const queued: number[] = [];
     const deps = {
       db: db.pool,
       approverIds: [],
-      enqueueExecution: (actionId: number) => Promise.resolve(queued.push(actionId)),
+      enqueueExecution: (id: number) => Promise.resolve(queued.push(id)),
     };
     const result = await approveAction(deps, { incidentId: INCIDENT, apiActor: "bob" });
     expect(result).toEqual({ outcome: "resolved", text: `${INCIDENT} is already resolved.` });
     expect(queued).toEqual([]);
-    expect((await getAction(db.pool, Number(rows[0]?.id)))?.status).toBe("pending");
+    expect((await getAction(db.pool, actionId))?.status).toBe("pending");
     expect(
       (await auditTrail(db.pool, INCIDENT)).map((row) => `${row.actor} ${row.what}: ${row.outcome}`),
     ).toEqual(["api:bob approve: resolved"]);
@@ -57,29 +63,6 @@ describe("approving through POST /api/v1/execute", () => {
 describe("approving from the card", () => {
   const ALICE = { userId: 1001, username: "alice" };
   const MALLORY = { userId: 3003, username: "mallory" };
-
-  async function pendingAction(): Promise<number> {
-    await insertIncident(
-      db.pool,
-      INCIDENT,
-      {
-        source: "alertmanager",
-        fingerprint: "fp-1",
-        severity: "P1",
-        title: "ContainerNotRunning",
-        labels: { alertname: "ContainerNotRunning", container: "cache-redis" },
-        annotations: {},
-        links: [],
-      },
-      new Date(),
-    );
-    const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO pending_actions (incident_id, action, params)
-       VALUES ($1, 'RESTART_CONTAINER', '{"container":"cache-redis"}') RETURNING id`,
-      [INCIDENT],
-    );
-    return Number(rows[0]?.id);
-  }
 
   function deps() {
     const queued: number[] = [];
@@ -295,32 +278,14 @@ describe("approving from the card", () => {
 
 describe("approving through the API while the incident is still open", () => {
   it("approves the pending action under the API actor's name", async () => {
-    await insertIncident(
-      db.pool,
-      INCIDENT,
-      {
-        source: "alertmanager",
-        fingerprint: "fp-1",
-        severity: "P1",
-        title: "ContainerNotRunning",
-        labels: { alertname: "ContainerNotRunning", container: "cache-redis" },
-        annotations: {},
-        links: [],
-      },
-      new Date(),
-    );
-    const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO pending_actions (incident_id, action, params)
-       VALUES ($1, 'RESTART_CONTAINER', '{"container":"cache-redis"}') RETURNING id`,
-      [INCIDENT],
-    );
+    const actionId = await pendingAction();
     const queued: number[] = [];
     const result = await approveAction(
       { db: db.pool, approverIds: [], enqueueExecution: (id: number) => Promise.resolve(queued.push(id)) },
       { incidentId: INCIDENT, apiActor: "bob" },
     );
     expect(result.outcome).toBe("approved");
-    expect(queued).toEqual([Number(rows[0]?.id)]);
-    expect((await getAction(db.pool, Number(rows[0]?.id)))?.decidedBy).toBe("api:bob");
+    expect(queued).toEqual([actionId]);
+    expect((await getAction(db.pool, actionId))?.decidedBy).toBe("api:bob");
   });
 });
