@@ -257,7 +257,7 @@ export function chatOpsDeps(
  * The team's chats: the configured ones and the supergroups they became (db/chats.ts), read at
  * most every 10 s, so a migrated group's people are still the team before anyone restarts the bot.
  */
-export function teamChatsOf(config: Readonly<Config>, db: Queryable): () => Promise<readonly string[]> {
+function teamChatsOf(config: Readonly<Config>, db: Queryable): () => Promise<readonly string[]> {
   const configured = [config.telegram.chatId, ...config.telegram.routes.map((route) => route.chatId)];
   let cached: { at: number; chats: readonly string[] } | undefined;
   return async () => {

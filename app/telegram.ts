@@ -17,7 +17,7 @@ import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { PollerLease } from "../kv/poller-lease.js";
 import type { Config } from "../registry/config.js";
 import type { ServiceRegistry } from "../registry/services.js";
-import { chatOpsDeps, teamChatsOf, type ChatOpsOptions } from "./chatops.js";
+import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions, type RepairTargetDeps } from "./commands.js";
 import { Outage, whereTo, type Infrastructure, type Shutdown } from "./infrastructure.js";
 import { chatDeliveryDeps } from "./workers.js";
@@ -46,6 +46,10 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
   const { config, logger, infra, registry } = ctx;
   const { pool, redis, queues } = infra;
   const delivery = chatDeliveryDeps({ config, logger, infra });
+  const chatops = chatOpsDeps(
+    { config, pool, queues, cannotRun: ctx.cannotRun, redis, logger },
+    options.chatops,
+  );
   return createBot({
     token: config.telegram.token,
     apiRoot: config.telegram.apiRoot,
@@ -55,9 +59,10 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
     reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
     // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
     conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
-    ...chatOpsDeps({ config, pool, queues, cannotRun: ctx.cannotRun, redis, logger }, options.chatops),
+    ...chatops,
     whoami: {
-      teamChats: teamChatsOf(config, pool),
+      // the same reader (and cache) as the team check
+      teamChats: chatops.guards.team.teamChats,
       approverIds: config.telegram.approverIds,
       viewerIds: config.telegram.viewerIds,
       logger,
