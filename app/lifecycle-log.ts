@@ -10,7 +10,7 @@ import type { Queryable } from "../db/pool.js";
 import type { IngestResult } from "../jobs/ingest.processor.js";
 import { QUEUE_NAMES, type QueueName } from "../jobs/queues.js";
 
-export type LifecycleLog = (logger: Logger, job: Job, result: unknown) => Promise<void>;
+export type LifecycleLog = (logger: Logger, job: Job, result: unknown) => Promise<void> | void;
 
 const CARD_SHOWN = new Set(["posted", "edited", "reposted", "folded"]);
 const NOTHING_DONE = new Set(["skipped", "pending", "unchanged", "deferred", "missing"]);
@@ -19,7 +19,7 @@ const NOTHING_DONE = new Set(["skipped", "pending", "unchanged", "deferred", "mi
 export function lifecycleLogs(db: Queryable): Partial<Record<QueueName, LifecycleLog>> {
   const incidentOf = (job: Job): string | undefined => (job.data as { incidentId?: string }).incidentId;
   return {
-    [QUEUE_NAMES.ingest]: async (logger, job, result) => {
+    [QUEUE_NAMES.ingest]: (logger, job, result) => {
       const ingest = result as IngestResult;
       const source = (job.data as { source?: string }).source;
       for (const [incident, change] of ingest.changes ?? [])
@@ -28,7 +28,6 @@ export function lifecycleLogs(db: Queryable): Partial<Record<QueueName, Lifecycl
         { job: job.id, source, alerts: ingest.alerts, outcomes: ingest.outcomes },
         "alerts ingested",
       );
-      await Promise.resolve();
     },
     [QUEUE_NAMES.analyze]: async (logger, job, result) => {
       const incident = incidentOf(job);
@@ -48,13 +47,12 @@ export function lifecycleLogs(db: Queryable): Partial<Record<QueueName, Lifecycl
         "incident analysed",
       );
     },
-    [QUEUE_NAMES.notify]: async (logger, job, result) => {
+    [QUEUE_NAMES.notify]: (logger, job, result) => {
       const outcome = (result as { outcome?: string } | string | undefined) ?? "";
       const text = typeof outcome === "string" ? outcome : (outcome.outcome ?? "");
       const fields = { incident: incidentOf(job), job: job.id, outcome: text };
       if (CARD_SHOWN.has(text)) logger.info(fields, `card ${text}`);
       else logger.debug(fields, "card unchanged");
-      await Promise.resolve();
     },
     [QUEUE_NAMES.execute]: async (logger, job, result) => {
       const actionId = (job.data as { actionId?: number }).actionId;
@@ -70,19 +68,17 @@ export function lifecycleLogs(db: Queryable): Partial<Record<QueueName, Lifecycl
         job.name === "execute" ? "action executed" : "action verified",
       );
     },
-    [QUEUE_NAMES.escalate]: async (logger, job, result) => {
+    [QUEUE_NAMES.escalate]: (logger, job, result) => {
       const outcome = (result as { outcome?: string } | undefined)?.outcome;
       const reason = (job.data as { reason?: string }).reason;
       const fields = { incident: incidentOf(job), job: job.id, reason, outcome };
       if (outcome === "escalated") logger.info(fields, "incident escalated");
       else logger.debug(fields, "escalation not needed");
-      await Promise.resolve();
     },
-    [QUEUE_NAMES.remind]: async (logger, job, result) => {
+    [QUEUE_NAMES.remind]: (logger, job, result) => {
       const fields = { incident: incidentOf(job), job: job.id, outcome: result };
       if (result === "reminded") logger.info(fields, "snooze ended: reminded");
       else logger.debug(fields, "snooze reminder not needed");
-      await Promise.resolve();
     },
   };
 }

@@ -381,9 +381,9 @@ export async function startWorkers(
     worker.on("completed", (job, result) => {
       completed?.(logger, job.id, result);
       // a log line is never worth a failed job: a read that fails here is only a debug line
-      lifecycle?.(logger, job, result).catch((error: unknown) =>
-        logger.debug({ err: error, job: job.id }, "life-cycle log line skipped"),
-      );
+      Promise.resolve()
+        .then(() => lifecycle?.(logger, job, result))
+        .catch((error: unknown) => logger.debug({ err: error, job: job.id }, "life-cycle log line skipped"));
     });
     return worker;
   });
