@@ -79,8 +79,10 @@ if (missing.length > 0) {
   if (canInstall) {
     console.error(`test set-up: installing ${packages.join(", ")} with apt-get`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+    // another apt-get (an unattended upgrade, a second checkout's set-up) may hold dpkg's lock: wait
+    const wait = ["-o", "DPkg::Lock::Timeout=600"];
+    execFileSync("apt-get", [...wait, "update", "-qq"], { stdio: "inherit", env });
+    execFileSync("apt-get", [...wait, "install", "-y", "-qq", "--no-install-recommends", ...packages], {
       stdio: "inherit",
       env,
     });
