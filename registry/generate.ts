@@ -63,11 +63,14 @@ export function alertmanagerConfig(registry: Registry) {
       group_wait: settings.group_wait,
       group_interval: settings.group_interval,
       repeat_interval: settings.repeat_interval,
-      routes: SEVERITY_LABELS.map((severity) => ({
-        receiver,
-        matchers: [`severity="${severity}"`],
-        ...settings.severity_routes[severity],
-      })),
+      routes: [
+        ...heartbeatRoutes(settings.heartbeats, receiver),
+        ...SEVERITY_LABELS.map((severity) => ({
+          receiver,
+          matchers: [`severity="${severity}"`],
+          ...settings.severity_routes[severity],
+        })),
+      ],
     },
     // While a critical alert fires for a service (or host), its lesser alerts add only noise.
     inhibit_rules: [
@@ -84,12 +87,25 @@ export function alertmanagerConfig(registry: Registry) {
           {
             url: `${settings.bot_url.replace(/\/+$/, "")}${WEBHOOK_PATH}`,
             send_resolved: true,
+            // 0: every alert of a group in one request; the bot takes up to ALERTMANAGER_MAX_BODY_BYTES
+            max_alerts: 0,
             http_config: { basic_auth: { username: WEBHOOK_USER, password_file: settings.password_file } },
           },
         ],
       },
     ],
   };
+}
+
+/**
+ * A heartbeat (Watchdog) fires all the time and is repeated only every repeat_interval: at the
+ * default 4h the bot's dead-man's switch (HEARTBEAT_TIMEOUT_SECONDS, 15 min) would call the
+ * pipeline silent between two deliveries. Its own route sends it every minute.
+ */
+function heartbeatRoutes(names: readonly string[], receiver: string) {
+  if (names.length === 0) return [];
+  const matcher = names.length === 1 ? `alertname="${names[0] ?? ""}"` : `alertname=~"${names.join("|")}"`;
+  return [{ receiver, matchers: [matcher], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" }];
 }
 
 const HEADER = (registry: Registry) =>

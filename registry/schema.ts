@@ -340,6 +340,11 @@ const AlertmanagerSettings = z.strictObject({
   group_interval: duration.default("5m"),
   repeat_interval: duration.default("4h"),
   severity_routes: z.strictObject({ critical: RouteTiming, high: RouteTiming, medium: RouteTiming }),
+  /**
+   * Alerts that fire all the time by design (the bot's HEARTBEAT_ALERTS): routed to the bot every
+   * minute, so that their silence is noticed within HEARTBEAT_TIMEOUT_SECONDS. Empty: no such route.
+   */
+  heartbeats: z.array(alertName).default(["Watchdog"]),
 });
 export type AlertmanagerSettings = z.infer<typeof AlertmanagerSettings>;
 

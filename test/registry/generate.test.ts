@@ -214,6 +214,7 @@ describe("generated Alertmanager config", () => {
           {
             url: "http://192.168.0.125:32334/api/v1/webhooks/alertmanager",
             send_resolved: true,
+            max_alerts: 0,
             http_config: {
               basic_auth: {
                 username: "alertmanager",
@@ -262,4 +263,52 @@ describe("generated Alertmanager config", () => {
       );
     },
   );
+
+  // kube-prometheus' Watchdog fires all the time with severity "none"; under the root route it would
+  // arrive every 4 h, and the bot's dead-man's switch (15 min by default) would page between two.
+  it("sends the heartbeat (Watchdog) every minute through its own route, ahead of the severities", async () => {
+    const amtool = binary("amtool");
+    await withTempDir(async (dir) => {
+      const path = join(dir, ALERTMANAGER_FILE);
+      await writeFile(path, files[ALERTMANAGER_FILE] ?? "");
+      const result = await run(amtool, [
+        "config",
+        "routes",
+        "test",
+        `--config.file=${path}`,
+        "--tree",
+        "--verify.receivers=awoooi-api",
+        "alertname=Watchdog",
+        "severity=none",
+      ]);
+      expect(result.stdout).toContain('{alertname="Watchdog"}  receiver: awoooi-api');
+      expect(result.code).toBe(0);
+    });
+    const routes = (parse(files[ALERTMANAGER_FILE] ?? "") as { route: { routes: Record<string, unknown>[] } })
+      .route.routes;
+    expect(routes[0]).toEqual({
+      receiver: "awoooi-api",
+      matchers: ['alertname="Watchdog"'],
+      group_wait: "0s",
+      group_interval: "1m",
+      repeat_interval: "1m",
+    });
+  });
+
+  it("routes several heartbeats with one matcher, and none when the registry lists none", async () => {
+    const source = await readFile(fixture("minimal.yaml"), "utf8");
+    const routesOf = (heartbeats: string) => {
+      const parsed = parseRegistry(
+        source.replace("alertmanager:\n", `alertmanager:\n  heartbeats: ${heartbeats}\n`),
+        "minimal.yaml",
+      );
+      if (!parsed.ok) throw new Error("the fixture should load");
+      const config = parse(generateFiles(parsed.registry)[ALERTMANAGER_FILE]) as {
+        route: { routes: { matchers: string[] }[] };
+      };
+      return config.route.routes.map((route) => route.matchers[0]);
+    };
+    expect(routesOf("[Watchdog, DeadMansSwitch]")[0]).toBe('alertname=~"Watchdog|DeadMansSwitch"');
+    expect(routesOf("[]")).toEqual(['severity="critical"', 'severity="high"', 'severity="medium"']);
+  });
 });
