@@ -31,7 +31,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { startRuntime, type Runtime } from "../../app/runtime.js";
 import { auditTrail, latestAction } from "../../db/actions.js";
 import { listAnalyses } from "../../db/analyses.js";
@@ -327,6 +327,13 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
   const prefix = uniquePrefix();
   const processes = new Map<string, BotProcess>();
   let env: Record<string, string | undefined>;
+  const showLogs = () =>
+    onTestFailed(() => {
+      for (const proc of processes.values())
+        console.log(
+          `── ${proc.name} (pid ${proc.child.pid}) ──\n${proc.output().split("\n").slice(-60).join("\n")}`,
+        );
+    });
 
   beforeAll(async () => {
     telegram = await TelegramEmulator.start({
@@ -398,6 +405,7 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
     "opens one incident with one card, one analysis, one approval, one execution and one verification though one process of each role is killed",
     { timeout: 150_000 },
     async () => {
+      showLogs();
       const started = Date.now();
       // the first worker migrates the database; the others start side by side
       await start("worker-1", "worker");
@@ -504,6 +512,7 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
     "drops no alert and no press while every role is replaced by a rolling update",
     { timeout: 150_000 },
     async () => {
+      showLogs();
       const started = Date.now();
       const old = [
         "http-2",
