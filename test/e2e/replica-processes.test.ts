@@ -65,8 +65,8 @@ const REFUSAL = "You are not on the approver list.";
 const APPROVED = "Approved: CLEAR_CACHE. Running it now.";
 /** The chats the rolling update's alerts go to (TELEGRAM_ROUTES by namespace), each with its own send budget. */
 const ROLLING_CHATS = { "rolling-a": -1002000000001, "rolling-b": -1002000000002 } as const;
-/** Readiness pauses this long after SIGTERM before intake stops (the manifests use 5 s). */
-const SHUTDOWN_DELAY_SECONDS = 2;
+/** Readiness is false this long after SIGTERM before intake stops (the manifests use 5 s). */
+const SHUTDOWN_DELAY_SECONDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -143,13 +143,15 @@ async function stopAll(processes: Iterable<BotProcess>): Promise<void> {
 
 /**
  * Round robin over the ready endpoints. Readiness is probed (GET /api/v1/health) every 500 ms and
- * an endpoint leaves after two failed probes, so a process that just died is still sent to for a
- * moment, as in a cluster; its connection is then reset, and the sender retries.
+ * an endpoint leaves after three failed probes, so a process that just died is still sent to for a
+ * moment, as in a cluster; its connection is then reset, and the sender retries. A process told to
+ * stop answers 503 at once and keeps serving for SHUTDOWN_DELAY_SECONDS, longer than that lag.
  */
 class Service {
   private readonly endpoints = new Map<string, { ready: boolean; failures: number }>();
   private server: Server | undefined;
   private prober: NodeJS.Timeout | undefined;
+  private probing = false;
   private next = 0;
   /** Requests whose connection was reset because the endpoint chosen was dead. */
   resets = 0;
@@ -190,6 +192,9 @@ class Service {
   }
 
   private async probe(): Promise<void> {
+    // one round at a time: a slow round on a loaded machine must not count its failures twice
+    if (this.probing) return;
+    this.probing = true;
     await Promise.all(
       [...this.endpoints].map(async ([url, state]) => {
         const ok = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) }).then(
@@ -198,9 +203,10 @@ class Service {
         );
         state.failures = ok ? 0 : state.failures + 1;
         if (ok) state.ready = true;
-        else if (state.failures >= 2) state.ready = false;
+        else if (state.failures >= 3) state.ready = false;
       }),
     );
+    this.probing = false;
   }
 
   private forward(
@@ -544,7 +550,7 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
       const card = cards.find((message) => message.text.includes("StaleCache"));
       const incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
 
-      // alerts keep arriving, one every 250 ms, while the old processes are told to stop
+      // alerts keep arriving, one every 500 ms, before, during and after the old processes' drain
       const namespaces = Object.keys(ROLLING_CHATS);
       const sent: string[] = [];
       const stream = (async () => {
@@ -559,7 +565,7 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
               alertmanagerPayload({ fingerprint, labels: { alertname: `RollingAlert${index}`, namespace } }),
             ),
           );
-          await sleep(250);
+          await sleep(500);
         }
         return results;
       })();
@@ -579,11 +585,9 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
 
       await expect.poll(() => telegram.answerOf(press)?.text, { timeout: 30_000 }).toBe(APPROVED);
       await expect
-        .poll(async () => (await getIncident(db.pool, incidentId))?.status, {
-          timeout: 45_000,
-          interval: 250,
-        })
-        .toBe("resolved");
+        .poll(() => auditCounts(db, incidentId), { timeout: 45_000, interval: 250 })
+        .toEqual({ approved: 1, executed: 1, recovered: 1 });
+      expect((await getIncident(db.pool, incidentId))?.status).toBe("resolved");
       // every alert: one incident and, in its routed chat, one card
       const { rows } = await db.pool.query<{ id: string; fingerprint: string }>(
         "SELECT id, fingerprint FROM incidents WHERE fingerprint LIKE 'rolling-%'",
@@ -591,6 +595,8 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
       expect(rows.map((row) => row.fingerprint).sort()).toEqual([...sent].sort());
       for (const row of rows)
         await expect.poll(() => cardsPostedFor(telegram, row.id), { timeout: 60_000, interval: 250 }).toBe(1);
+      for (const chat of Object.values(ROLLING_CHATS))
+        expect(telegram.messages(chat)).toHaveLength(sent.length / namespaces.length);
       expect(answersTo(telegram, press)).toBe(1);
       expect(await auditCounts(db, incidentId)).toEqual({ approved: 1, executed: 1, recovered: 1 });
       expect(await cache.dbsize()).toBe(0);
@@ -703,13 +709,14 @@ describe("polling mode: two bot processes share the poller lease", () => {
       console.log(
         `polling mode: the standby took the lease ${takeoverMs} ms after the poller was killed and answered the press after ${answeredMs} ms`,
       );
-      // the lease lapses 6 s after its last renewal; the standby tries every 1.5 s
-      expect(takeoverMs).toBeLessThan(10_000);
+      // the lease lapses 6 s after its last renewal and the standby tries every 1.5 s: 7.5 s at most,
+      // and some room for a loaded machine
+      expect(takeoverMs).toBeLessThan(12_000);
       await expect
-        .poll(async () => (await getIncident(db.pool, incidentId))?.status, { timeout: 30_000 })
-        .toBe("resolved");
+        .poll(() => auditCounts(db, incidentId), { timeout: 30_000, interval: 250 })
+        .toEqual({ approved: 1, executed: 1, recovered: 1 });
+      expect((await getIncident(db.pool, incidentId))?.status).toBe("resolved");
       expect(answersTo(telegram, press)).toBe(1);
-      expect(await auditCounts(db, incidentId)).toEqual({ approved: 1, executed: 1, recovered: 1 });
 
       // A rolling update of the bot: the new process stands by, the poller gets SIGTERM with a press
       // in flight, gives the lease up on its way out, and the new one takes over.
@@ -753,7 +760,9 @@ describe("polling mode: two bot processes share the poller lease", () => {
       expect(presses.map((query) => answersTo(telegram, query))).toEqual([1, 1, 1]);
       // never two pollers: Telegram answers a second getUpdates consumer with 409 Conflict
       expect(telegram.callsOf("getUpdates").filter((call) => call.status === 409)).toEqual([]);
+      // and nothing ran twice meanwhile
       expect(answersTo(telegram, press)).toBe(1);
+      expect(await auditCounts(db, incidentId)).toEqual({ approved: 1, executed: 1, recovered: 1 });
     },
   );
 });
