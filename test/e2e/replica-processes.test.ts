@@ -4,9 +4,9 @@
 //
 // Webhook mode: two http, two worker and two bot processes. A small Service stands in front of the
 // http processes as Kubernetes' does: round robin over the endpoints whose readiness probe passes,
-// an endpoint dropped only after its probe failed twice, and a connection to a dead one reset (the
-// sender retries, as Alertmanager and Telegram do). The emulator was told the webhook by setWebhook
-// with a secret_token and POSTs every update there, retrying any answer other than 2xx. Then:
+// an endpoint dropped only after its probe failed three times, and a connection to a dead one
+// reset (the sender retries, as Alertmanager and Telegram do). The emulator was told the webhook by
+// setWebhook with a secret_token and POSTs every update there, retrying any answer but a 2xx. Then:
 //   - an http process is SIGKILLed between requests: the two Alertmanagers of an HA pair deliver
 //     the same alert, one of them to the dead process; its retry reaches the other one;
 //   - the worker holding the incident's analysis (the model has the request) is SIGKILLed: BullMQ's
