@@ -1,6 +1,7 @@
 // The queue workers, as one table: each row a queue, its processor (jobs/), and how many jobs it
 // runs at once; rows with a schedule book it in Redis once, however many processes start. The
 // deps each processor needs are built here from the runtime's clients, and nothing else happens.
+import { hostname } from "node:os";
 import { Worker, type Processor } from "bullmq";
 import type { Api } from "grammy";
 import type { Logger } from "pino";
@@ -353,8 +354,12 @@ export async function startWorkers(
   const { logger, infra } = ctx;
   const rows = workerTable(ctx, options, options.budgetLifted);
   const lifecycleLog = lifecycleLogs(infra.pool);
+  // BullMQ stores it on each job this process takes (`processedBy`): which pod holds a job that
+  // seems stuck, and which process a test has to kill to leave one behind
+  const name = `${hostname()}/${process.pid}`;
   const workers = rows.map((row) => {
     const worker = new Worker(row.queue, row.processor, {
+      name,
       connection: infra.workerConnection,
       prefix: queuePrefix(infra.scope, row.queue),
       concurrency: row.concurrency,

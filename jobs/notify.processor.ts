@@ -1,5 +1,6 @@
 // Notify queue: bring one incident's card up to date. Cards of one incident are synced one at a
-// time across every process (a Redis lock), so two workers never post two cards for it. When the
+// time across every process (a Redis lock, renewed while the sync runs and lapsing soon after its
+// holder dies), so two workers never post two cards for it. When the
 // chat's flood budget is spent, one delayed retry per incident is queued (however many changes
 // arrive meanwhile), and it shows the incident as it is by then: edits coalesce instead of
 // queueing in the Telegram client.
@@ -12,13 +13,23 @@ import type { CardLocks } from "../kv/card-lock.js";
 export interface NotifyProcessorDeps {
   sync: SyncCardDeps;
   /** One sync per incident at a time, and one deferred retry (kv/card-lock.ts). */
-  locks: Pick<CardLocks, "acquire" | "release" | "claimDeferred" | "clearDeferred">;
+  locks: Pick<CardLocks, "acquire" | "renew" | "release" | "claimDeferred" | "clearDeferred">;
   metrics: Metrics;
   /** Where a deferred card goes back to wait (the notify queue itself). */
   queues: Pick<Queues, "notify">;
-  /** How long one sync may hold the lock; Telegram flood waits are included. */
+  /**
+   * How long the card lock outlives its last renewal (default CARD_LOCK_MS): how long the cards of
+   * an incident wait when the worker showing it died. Renewed every third of it while the sync runs.
+   */
   lockMs?: number;
 }
+
+/**
+ * A sync may wait minutes (a Telegram flood wait), so the lock is renewed while it runs rather than
+ * taken for the longest wait: a worker killed mid-sync held it for up to three minutes before, and
+ * the incident's card (its Approve button, its resolution) stood still that long.
+ */
+export const CARD_LOCK_MS = 15_000;
 
 /** The name of the one delayed retry an incident may have waiting for its chat's budget. */
 export const DEFERRED_CARD_JOB = "card-deferred";
@@ -28,12 +39,18 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     const parsed = NotifyJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed notify job: ${parsed.error.message}`);
     const { incidentId, changedAt } = parsed.data;
-    const owner = await deps.locks.acquire(incidentId, deps.lockMs ?? 180_000);
+    const lockMs = deps.lockMs ?? CARD_LOCK_MS;
+    const owner = await deps.locks.acquire(incidentId, lockMs);
     if (owner === undefined) {
       // Another worker is showing this incident right now; look again shortly.
       await job.moveToDelayed(Date.now() + 150, token);
       throw new DelayedError();
     }
+    // a failed renewal is tried again at the next tick; the lock holds a whole lockMs meanwhile
+    const renewal = setInterval(
+      () => void deps.locks.renew(incidentId, owner, lockMs).catch(() => undefined),
+      Math.max(1, Math.floor(lockMs / 3)),
+    );
     try {
       // From here on, a change that finds the budget spent queues a new retry.
       if (job.name === DEFERRED_CARD_JOB) await deps.locks.clearDeferred(incidentId);
@@ -53,6 +70,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
       }
       return outcome;
     } finally {
+      clearInterval(renewal);
       await deps.locks.release(incidentId, owner);
     }
   };

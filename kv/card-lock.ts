@@ -1,6 +1,9 @@
 // Cards of one incident are synced one at a time across every process: a lock per incident, held
-// by a random token and released only by its holder. When the chat's flood budget is spent, one
-// delayed retry per incident waits (however many changes arrive meanwhile): the "deferred" claim.
+// by a random token and released only by its holder. The lock lives briefly and its holder renews
+// it while the sync runs (a Telegram flood wait can last minutes), so a holder that dies (SIGKILL,
+// a lost node) leaves it behind for seconds, not for as long as the longest sync could take. When
+// the chat's flood budget is spent, one delayed retry per incident waits (however many changes
+// arrive meanwhile): the "deferred" claim.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { runScript, SCRIPTS, type ScriptRedis } from "./scripts.js";
@@ -24,6 +27,11 @@ export class CardLocks {
     const token = randomUUID();
     const taken = await this.redis.set(this.lockKey(incidentId), token, "PX", ms, "NX");
     return taken === null ? undefined : token;
+  }
+
+  /** True when `token` still held the lock and now holds it for another `ms`. */
+  async renew(incidentId: string, token: string, ms: number): Promise<boolean> {
+    return (await runScript(this.redis, SCRIPTS.extendLease, [this.lockKey(incidentId)], [token, ms])) === 1;
   }
 
   /** Releases the lock if `token` still holds it (an expired lock may be another's by now). */

@@ -1,6 +1,7 @@
-// Replacing the bot pod as its Deployment does (strategy Recreate: the old poller stops, then the
+// Replacing a lone bot pod (one replica scaled so, or a node lost: the old poller stops, then the
 // new one starts; never two pollers at once) loses no button press: a press that arrives while the
 // old process drains, and one that arrives while no process polls, are each answered exactly once.
+// (With two replicas a standby takes over instead: test/e2e/replica-processes.test.ts.)
 // Telegram keeps updates that nobody fetched (the emulator's queue does the same), and an update
 // is confirmed only by the next getUpdates offset, so what the old process did not finish is
 // fetched again by the new one. HTTP and workers run in this test process; the two bot processes

@@ -55,7 +55,7 @@ interface PodSpec {
 interface DeploymentSpec {
   replicas: number;
   selector: { matchLabels: Record<string, string> };
-  strategy?: { type: string };
+  strategy?: { type: string; rollingUpdate?: { maxSurge: number; maxUnavailable: number } };
   template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
 }
 
@@ -112,6 +112,7 @@ describe("kubectl kustomize deploy/", () => {
         "Service/chatops-bot",
         "PodDisruptionBudget/chatops-bot-http",
         "PodDisruptionBudget/chatops-bot-worker",
+        "PodDisruptionBudget/chatops-bot-bot",
       ]),
     );
     // The same objects without the local layer (deploy/k8s), apart from the image tag.
@@ -128,8 +129,8 @@ describe("kubectl kustomize deploy/", () => {
     }
   });
 
-  it("runs each role with its replica count, and the bot role as a single poller that is never doubled", () => {
-    const expected = { http: 2, worker: 2, bot: 1 };
+  it("runs each role with its replica count, every one rolled one pod at a time with none down", () => {
+    const expected = { http: 2, worker: 2, bot: 2 };
     for (const [role, replicas] of Object.entries(expected)) {
       const spec = deployment(role);
       expect(spec.replicas, role).toBe(replicas);
@@ -138,9 +139,13 @@ describe("kubectl kustomize deploy/", () => {
       expect(container?.env?.find((env) => env.name === "ROLES")?.value, role).toBe(role);
       expect(container?.image, role).toBe("chatops-bot:0.1.0");
     }
-    // A rolling update would run two pollers side by side: Telegram answers the second with 409.
-    expect(deployment("bot").strategy?.type).toBe("Recreate");
-    expect(deployment("http").strategy?.type).toBe("RollingUpdate");
+    // The bot too: the poller lease keeps a second bot process a standby, never a second poller
+    // (test/e2e/replica-processes.test.ts), so its pods are replaced as the others' are.
+    for (const role of Object.keys(expected))
+      expect(deployment(role).strategy, role).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      });
   });
 
   it("gives every pod settings the bot accepts, with the secrets only in the Secret", () => {
@@ -252,7 +257,7 @@ describe("kubectl kustomize deploy/", () => {
         role === "http",
       );
     }
-    for (const role of ["http", "worker"]) {
+    for (const role of ["http", "worker", "bot"]) {
       const budget = find("PodDisruptionBudget", `chatops-bot-${role}`)?.spec as {
         minAvailable: number;
         selector: { matchLabels: Record<string, string> };

@@ -1,6 +1,8 @@
 // A worker killed in the middle of an analysis (SIGKILL: no shutdown, its job's lock left behind)
 // does not leave the incident "analyzing": another worker picks the job up within seconds, and the
-// incident gets one analysis.
+// incident gets one analysis. A worker killed while it shows a card (waiting out Telegram's 429
+// with the incident's card lock) leaves that lock behind for seconds, not minutes: another worker
+// posts the card, once.
 import { spawn } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { Queue } from "bullmq";
@@ -14,7 +16,10 @@ import { testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
-import { alertmanagerAuth, postJson } from "../../dev/stack.js";
+import { alertmanagerAuth, CHAT_ID, postJson, waitForChat } from "../../dev/stack.js";
+import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { TEST_SECRETS } from "../../dev/env.js";
+import { CARD_LOCK_MS } from "../../jobs/notify.processor.js";
 import { QUEUE_NAMES, queuePrefix } from "../../jobs/queues.js";
 import { installationId } from "../../db/installation.js";
 import { parseConfig } from "../../registry/config.js";
@@ -114,6 +119,83 @@ describe("a worker killed mid-analysis", () => {
       } finally {
         await analyze.close();
         redis.disconnect();
+      }
+    },
+  );
+});
+
+describe("a worker killed while it shows a card", () => {
+  it(
+    "leaves the card's lock behind only until it lapses: another worker posts the card, once",
+    { timeout: 120_000 },
+    async () => {
+      const cardDb = await createTestDatabase({ migrate: false });
+      const cardPrefix = uniquePrefix();
+      // Telegram's pacing lifted but for the one 429 this test is about
+      const telegram = await TelegramEmulator.start({
+        token: TEST_SECRETS.telegramToken,
+        groupPerMinute: 100_000,
+        perSecond: 100_000,
+        perChatPerSecond: 100_000,
+        perChatBurst: 100_000,
+      });
+      // the card's first post gets a flood wait: the worker waits it out holding the card's lock
+      telegram.failNext("sendMessage", {
+        error_code: 429,
+        description: "Too Many Requests: retry after 60",
+        retry_after: 60,
+      });
+      const port = await freePort();
+      const env = testEnv({
+        DATABASE_URL: cardDb.url,
+        REDIS_PREFIX: cardPrefix,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_CHAT_ID: String(CHAT_ID),
+        ROLES: "http,worker",
+      });
+      const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: "ignore",
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/api/v1/health`, 60_000, child);
+        const response = await postJson(
+          `http://127.0.0.1:${port}/api/v1/webhooks/alertmanager`,
+          alertmanagerPayload({ fingerprint: "killed-mid-card" }),
+          alertmanagerAuth,
+        );
+        expect(response.status).toBe(202);
+        await expect
+          .poll(() => telegram.callsOf("sendMessage").some((call) => call.status === 429), {
+            timeout: 30_000,
+          })
+          .toBe(true);
+        child.kill("SIGKILL");
+        await exited;
+        const killedAt = Date.now();
+
+        const other = await startRuntime(parseConfig({ ...env, PORT: "0", ROLES: "worker" }), {
+          logger: pino({ level: "silent" }),
+        });
+        try {
+          await waitForChat(telegram, (chat) => chat.length === 1, 60_000);
+          const shownMs = Date.now() - killedAt;
+          // the lock lapses CARD_LOCK_MS after its last renewal; it used to be held three minutes
+          expect(shownMs).toBeLessThan(CARD_LOCK_MS + 20_000);
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          expect(telegram.callsOf("sendMessage").filter((call) => call.status === "ok")).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        await telegram.close();
+        await deleteKeys(cardPrefix);
+        await cardDb.drop();
       }
     },
   );
