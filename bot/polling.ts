@@ -79,6 +79,8 @@ export function startPolling<C extends Context>(
 
   /** A 409 or 401 being waited out: which, since when. */
   let trouble: { code: number; since: number } | undefined;
+  /** The next pause after a 409 or 401; back to the first once polling settled. */
+  let waitMs = retryMs.first;
   /** True while this process means to poll (not standing by, not stopping). */
   let polling = false;
   const settled = () => {
@@ -92,6 +94,7 @@ export function startPolling<C extends Context>(
       );
       trouble = undefined;
     }
+    waitMs = retryMs.first;
     report("polling");
   };
   // outermost: sees each getUpdates as grammY's loop makes it, its answer after any retries
@@ -107,11 +110,16 @@ export function startPolling<C extends Context>(
     }
   });
 
-  const poll = () => bot.start({ onStart: (me) => logger.info({ bot: me.username }, "bot polling") });
+  // said once, not again on each attempt while a 409 or 401 is waited out
+  const poll = () =>
+    bot.start({
+      onStart: (me) => {
+        if (trouble === undefined) logger.info({ bot: me.username }, "bot polling");
+      },
+    });
 
   /** Polls until `until` aborts; a 409 or a 401 is waited out with growing pauses, then polling resumes. */
   const pollUntil = async (until: AbortSignal) => {
-    let waitMs = retryMs.first;
     polling = true;
     try {
       while (!until.aborted) {

@@ -90,6 +90,7 @@ describe("startPolling", () => {
         .toBeGreaterThan(6);
       expect(states.at(-1)).toBe("conflict");
       expect(lines.filter((line) => line.msg.includes("409 Conflict"))).toHaveLength(1);
+      expect(lines.filter((line) => line.msg === "bot polling")).toHaveLength(1);
 
       otherPolls = false;
       await otherLoop;
