@@ -49,6 +49,8 @@ export interface PollingOptions {
 
 const DEFAULT_RETRY_MS = { first: 2_000, max: 30_000 };
 const DEFAULT_SETTLE_MS = 5_000;
+/** How long stopping waits for Telegram to take the last offset. */
+const STOP_CONFIRM_MS = 2_000;
 
 export function startPolling<C extends Context>(
   bot: Bot<C>,
@@ -100,6 +102,12 @@ export function startPolling<C extends Context>(
   // outermost: sees each getUpdates as grammY's loop makes it, its answer after any retries
   bot.api.config.use(async (prev, method, payload, signal) => {
     if (method !== "getUpdates") return prev(method, payload, signal);
+    // Only bot.stop() confirms the offset without a signal; auto-retry would retry that forever
+    // while Telegram is unreachable, holding shutdown. Bounded, the updates it did not confirm are
+    // fetched again by the next poller.
+    if (signal === undefined)
+      // grammY types its signal with the abort-controller polyfill; Node's is the same at run time
+      return prev(method, payload, AbortSignal.timeout(STOP_CONFIRM_MS) as NonNullable<typeof signal>);
     const timer = setTimeout(settled, settleMs);
     try {
       const result = await prev(method, payload, signal);
@@ -239,7 +247,8 @@ export function startPolling<C extends Context>(
   return {
     async stop() {
       stopping.abort();
-      if (bot.isRunning()) await bot.stop();
+      // an unconfirmed offset (Telegram away) only means those updates come again
+      if (bot.isRunning()) await bot.stop().catch(() => undefined);
       await done;
       // a standby need not wait for the lease to lapse
       await leased?.lease.release().catch(() => undefined);

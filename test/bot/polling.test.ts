@@ -1,3 +1,4 @@
+import { autoRetry } from "@grammyjs/auto-retry";
 import { Api, Bot } from "grammy";
 import type { PollingState } from "../../kv/telegram-health.js";
 import { pino } from "pino";
@@ -120,6 +121,20 @@ describe("startPolling", () => {
     } finally {
       await telegram.close();
     }
+  });
+
+  it("stops while polling though Telegram went away, instead of retrying the last offset forever", async () => {
+    const telegram = new TelegramEmulator({ token: TOKEN });
+    await telegram.start();
+    const bot = new Bot(TOKEN, { client: { apiRoot: telegram.apiRoot } });
+    // as in the bot (bot/index.ts): network errors are retried with backoff, without end
+    bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+    const polling = startPolling(bot, pino({ level: "silent" }));
+    await expect.poll(() => telegram.pollPending, { timeout: 5_000 }).toBe(true);
+    await telegram.close();
+    // resolves (the test would time out otherwise): the offset confirmation gave up
+    await polling.stop();
+    expect(bot.isRunning()).toBe(false);
   });
 
   it("stops promptly while Telegram is still unreachable", async () => {
