@@ -21,6 +21,7 @@ import type { ChainSettingsSource } from "../kv/chain-settings.js";
 import type { TargetDeps } from "../executors/target-deps.js";
 import type { ModelChecks } from "../ai/model-check.js";
 import { statusProbes } from "./status-probes.js";
+import { telegramHealthStore } from "./infrastructure.js";
 
 export type RepairTargetDeps = TargetDeps["deps"];
 
@@ -79,6 +80,7 @@ export function commandDeps(
     repairTargets: deps.repairTargets,
     chainSettings: deps.chainSettings,
     modelChecks: deps.modelChecks,
+    telegramHealth: telegramHealthStore(config, { redis }),
     ...(options.statusTimeoutMs === undefined ? {} : { timeoutMs: options.statusTimeoutMs }),
   });
   return {

@@ -12,7 +12,8 @@ import { AuthBrake } from "../kv/auth-brake.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
 import { SentryReplayGuard } from "../kv/sentry-replay.js";
 import type { Config } from "../registry/config.js";
-import type { Infrastructure, Shutdown } from "./infrastructure.js";
+import { readTelegramProblems } from "../handlers/telegram-health.js";
+import { telegramHealthStore, type Infrastructure, type Shutdown } from "./infrastructure.js";
 
 export interface HttpContext {
   config: Readonly<Config>;
@@ -20,6 +21,12 @@ export interface HttpContext {
   infra: Infrastructure;
   /** True from SIGTERM on: readiness answers 503 first. */
   draining: () => boolean;
+}
+
+/** Telegram as every process sharing this Redis reports it (a bot pod's probes say it too). */
+function telegramProblemsOf(ctx: HttpContext) {
+  const store = telegramHealthStore(ctx.config, ctx.infra);
+  return () => readTelegramProblems(store);
 }
 
 /** Probes of a worker or bot pod; opened before the workers and closed after them. */
@@ -31,6 +38,7 @@ export async function startHealthListener(ctx: HttpContext, shutdown: Shutdown):
     queues: infra.queues,
     logger,
     draining: ctx.draining,
+    telegramProblems: telegramProblemsOf(ctx),
   });
   const url = await health.listen({ port: config.http.healthPort, host: config.http.host });
   shutdown.add("health listener", () => health.close(), {
@@ -63,6 +71,7 @@ export async function startHttp(
     // remembered twice the window: a delivery stamped at either edge is still recognised
     sentryReplay: new SentryReplayGuard(redis, config.redis.prefix, 2 * config.sentry.replayWindowSeconds),
     draining: ctx.draining,
+    telegramProblems: telegramProblemsOf(ctx),
     ...(webhook === undefined
       ? {}
       : {

@@ -10,6 +10,7 @@ import { pingRedis } from "../kv/ping.js";
 import { createMetrics, type Metrics } from "../gateways/metrics.js";
 import { createQueues, QUEUE_NAMES, type QueueScope, type Queues } from "../jobs/queues.js";
 import { otherInstallations } from "../kv/installations.js";
+import { TelegramHealthStore } from "../kv/telegram-health.js";
 import { installationId } from "../db/installation.js";
 import type { Config } from "../registry/config.js";
 
@@ -298,4 +299,17 @@ export async function openInfrastructure(
     metrics: createMetrics(),
     scope,
   };
+}
+
+/** The bot's id: the numeric part of its token, before the colon. */
+export function botIdOf(token: string): number {
+  return Number(token.split(":")[0]);
+}
+
+/** Where every process's Telegram reports meet (kv/telegram-health.ts): one hash per bot, under REDIS_PREFIX. */
+export function telegramHealthStore(
+  config: Readonly<Config>,
+  infra: Pick<Infrastructure, "redis">,
+): TelegramHealthStore {
+  return new TelegramHealthStore(infra.redis, config.redis.prefix, botIdOf(config.telegram.token));
 }

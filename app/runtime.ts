@@ -14,7 +14,7 @@ import type { Config } from "../registry/config.js";
 import { openRoleClients } from "./executors.js";
 import { startHealthListener, startHttp } from "./http-role.js";
 import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
-import { buildTelegramBot, receiveUpdates, type TelegramOptions } from "./telegram.js";
+import { buildTelegramBot, receiveUpdates, telegramHealth, type TelegramOptions } from "./telegram.js";
 import { startWorkers, type WorkerOptions } from "./workers.js";
 
 export { createLogger } from "./infrastructure.js";
@@ -69,6 +69,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       chainSettings,
       modelChecks,
       cannotRun,
+      // stops after polling (steps run in reverse), removing this process's report
+      health: telegramHealth({ config, logger, infra }, shutdown, options),
     };
     const bot = buildTelegramBot(telegram, options);
     if (registry !== undefined && roles.has("worker")) {

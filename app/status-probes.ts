@@ -23,6 +23,8 @@ import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import { probeSignozTraces } from "../gateways/signoz-spans.js";
+import { readTelegramProblems } from "../handlers/telegram-health.js";
+import type { TelegramHealthStore } from "../kv/telegram-health.js";
 
 /** Every probe gets this long; `/status` answers within about this time. */
 export const STATUS_TIMEOUT_MS = 2_500;
@@ -129,6 +131,8 @@ export function statusProbes(deps: {
   repairTargets: TargetDeps["deps"];
   chainSettings: ChainSettingsSource;
   modelChecks: ModelChecks;
+  /** Every process's Telegram report, as health reads it. */
+  telegramHealth: Pick<TelegramHealthStore, "readAll" | "remove">;
   timeoutMs?: number;
 }): StatusDeps {
   const { config, pool, redis, queues } = deps;
@@ -162,6 +166,7 @@ export function statusProbes(deps: {
     // The hourly counter is shared by every resource; any resource key reads it.
     repairsLastHour: async () => (await deps.counters.read("-")).lastHour,
     maxRepairsPerHour: config.autoRepair.maxPerHour,
+    telegram: () => readTelegramProblems(deps.telegramHealth),
     // the same look for SigNoz's trace table the poller takes, from this process
     ...(clickhouseUrl === undefined
       ? {}

@@ -1,13 +1,17 @@
 // The Telegram side of a process: the grammY bot with every feature's deps (cards, commands,
 // guards, chat migrations), and how updates arrive — a webhook the http role serves, or long
-// polling by the one process holding the poller lease while the others stand by.
+// polling by the one process holding the poller lease while the others stand by. What this
+// process sees of Telegram (polling state, refused token, failing calls) goes to Redis for health.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
 import type { Bot } from "grammy";
 import type { Logger } from "pino";
 import type { ModelChecks } from "../ai/model-check.js";
 import type { BotContext } from "../bot/context.js";
 import { createBot, registerCommands } from "../bot/index.js";
-import { startPolling, type LeaseOptions } from "../bot/polling.js";
+import { startPolling, type LeaseOptions, type PollingOptions } from "../bot/polling.js";
+import { TelegramHealthReporter } from "../bot/telegram-health.js";
 import { startWebhook } from "../bot/webhook.js";
 import type { ClusterKubeGateway } from "../gateways/kube-gateway.js";
 import { chatReachable, chatUnreachable, followChatMigration } from "../handlers/chat-delivery.js";
@@ -19,7 +23,14 @@ import type { Config } from "../registry/config.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { chatOpsDeps, type ChatOpsOptions } from "./chatops.js";
 import { commandDeps, type CommandOptions, type RepairTargetDeps } from "./commands.js";
-import { Outage, whereTo, type Infrastructure, type Shutdown } from "./infrastructure.js";
+import {
+  botIdOf,
+  Outage,
+  telegramHealthStore,
+  whereTo,
+  type Infrastructure,
+  type Shutdown,
+} from "./infrastructure.js";
 import { chatDeliveryDeps } from "./workers.js";
 
 export interface TelegramContext {
@@ -33,6 +44,8 @@ export interface TelegramContext {
   chainSettings: ChainSettingsStore;
   modelChecks: ModelChecks;
   cannotRun: (action: string) => string | undefined;
+  /** What this process sees of Telegram, for health (telegramHealth below). */
+  health: TelegramHealthReporter;
 }
 
 export interface TelegramOptions {
@@ -40,6 +53,26 @@ export interface TelegramOptions {
   chatops?: ChatOpsOptions;
   commands?: CommandOptions;
   pollerLeaseTtlMs?: number;
+  /** How often a bot process reports its Telegram state to Redis (default 10 s); tests shorten it. */
+  telegramHealthEveryMs?: number;
+  /** Pauses after a 409 or 401 and when a poll counts as settled (bot/polling.ts); tests shorten them. */
+  polling?: Omit<PollingOptions, "report">;
+}
+
+/** This process's reporter; it stops (and removes its report) after polling stopped. */
+export function telegramHealth(
+  ctx: Pick<TelegramContext, "config" | "logger" | "infra">,
+  shutdown: Shutdown,
+  options: TelegramOptions,
+): TelegramHealthReporter {
+  const reporter = new TelegramHealthReporter(
+    telegramHealthStore(ctx.config, ctx.infra),
+    ctx.logger,
+    `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ...(options.telegramHealthEveryMs === undefined ? [] : [options.telegramHealthEveryMs]),
+  );
+  shutdown.add("Telegram health report", () => reporter.stop());
+  return reporter;
 }
 
 export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions): Bot<BotContext> {
@@ -57,6 +90,7 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
     ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
     // a Telegram outage: one line when it starts, one when it ends (with a count)
     reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
+    watchCalls: ctx.health.watch(),
     // dialogues name incidents and actions: they live under the installation id (jobs/queues.ts)
     conversationStore: new ConversationStore(redis, rowScopedPrefix(infra.scope)),
     ...chatops,
@@ -95,7 +129,7 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
 /** The bot role: sets the webhook, or polls while it holds the lease. */
 export function receiveUpdates(
   bot: Bot<BotContext>,
-  ctx: Pick<TelegramContext, "config" | "logger" | "infra">,
+  ctx: Pick<TelegramContext, "config" | "logger" | "infra" | "health">,
   shutdown: Shutdown,
   options: TelegramOptions,
 ): void {
@@ -103,15 +137,19 @@ export function receiveUpdates(
   const webhook = config.telegram.webhook;
   if (webhook !== undefined) {
     // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
+    ctx.health.pollingState("webhook");
     const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
     shutdown.add("Telegram webhook", () => started.stop());
     return;
   }
   // one poller per bot token among every process sharing this Redis; the others stand by
   const lease: LeaseOptions = {
-    lease: new PollerLease(ctx.infra.redis, config.redis.prefix, Number(config.telegram.token.split(":")[0])),
+    lease: new PollerLease(ctx.infra.redis, config.redis.prefix, botIdOf(config.telegram.token)),
     ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
   };
-  const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease);
+  const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease, {
+    ...options.polling,
+    report: (state, detail) => ctx.health.pollingState(state, detail),
+  });
   shutdown.add("Telegram polling", () => polling.stop());
 }

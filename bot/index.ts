@@ -4,7 +4,7 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations } from "@grammyjs/conversations";
 import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
-import { Bot, GrammyError, HttpError } from "grammy";
+import { Bot, GrammyError, HttpError, type Transformer } from "grammy";
 import type { Logger } from "pino";
 import type { BotContext } from "./context.js";
 import { conversationStorage, type DialogueState } from "./conversation-storage.js";
@@ -47,6 +47,8 @@ export interface BotOptions {
   silences?: SilenceCommandDeps;
   /** Told of each call that could not reach Telegram (network, 5xx) and of each that did. */
   reachability?: { failed: (error: unknown) => void; recovered: () => void };
+  /** Sees every call and what it got, retries included (bot/telegram-health.ts: what health says of Telegram). */
+  watchCalls?: Transformer;
   /** Who the bot answers (bot/features/team-only.ts) and which message a press must be on. */
   guards?: { team: TeamDeps; binding: CardBindingDeps };
   /** /whoami, answered anywhere: the ids the settings need. */
@@ -82,6 +84,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       }
     });
   }
+  if (options.watchCalls !== undefined) bot.api.config.use(options.watchCalls);
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 

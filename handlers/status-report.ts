@@ -5,6 +5,7 @@ import type { ChainOverrides } from "../kv/chain-settings.js";
 import { withDeadline as runWithDeadline } from "../domain/deadline.js";
 import type { Severity } from "../domain/incident.js";
 import type { TracesTable } from "../gateways/signoz-spans.js";
+import type { TelegramProblem } from "./telegram-health.js";
 
 /** A probe gets a signal that aborts when its time is up. */
 export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;
@@ -51,6 +52,8 @@ export interface StatusDeps {
   chainOverrides?: Probe<ChainOverrides>;
   /** Which SigNoz trace table the poller reads; absent without SIGNOZ_CLICKHOUSE_URL. */
   signozTraces?: Probe<TracesTable>;
+  /** What is wrong with Telegram, as every process reports it (handlers/telegram-health.ts). */
+  telegram?: Probe<readonly TelegramProblem[]>;
 }
 
 export interface StatusReport {
@@ -65,6 +68,8 @@ export interface StatusReport {
   chainOverrides?: ChainOverrides | { error: string };
   /** The table the SigNoz poller reads, or why there is none; absent when SigNoz is not configured. */
   signozTraces?: TracesTable | { error: string };
+  /** Telegram as health sees it: ok, or "unusable" naming each problem; absent when not asked. */
+  telegram?: Check;
 }
 
 export class ProbeTimeout extends Error {
@@ -116,24 +121,42 @@ async function checkTarget(target: Target, ms: number): Promise<Check> {
 
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
   const ms = deps.timeoutMs;
-  const [redis, postgres, queues, llm, executors, open, repairs, overrides, traces] = await Promise.all([
-    check("Redis", deps.redis, ms),
-    check("PostgreSQL", deps.postgres, ms),
-    Promise.all(
-      deps.queues.map(async (queue) => {
-        const result = await attempt(queue.depth, ms);
-        return "ok" in result
-          ? { name: queue.name, depth: result.ok }
-          : { name: queue.name, error: result.error };
-      }),
-    ),
-    Promise.all(deps.llm.map((target) => checkTarget(target, ms))),
-    Promise.all(deps.executors.map((target) => checkTarget(target, ms))),
-    attempt(deps.openIncidents, ms),
-    attempt(deps.repairsLastHour, ms),
-    deps.chainOverrides === undefined ? undefined : attempt(deps.chainOverrides, ms),
-    deps.signozTraces === undefined ? undefined : attempt(deps.signozTraces, ms),
-  ]);
+  const telegramProbe = deps.telegram;
+  const [redis, postgres, queues, llm, executors, open, repairs, overrides, traces, telegram] =
+    await Promise.all([
+      check("Redis", deps.redis, ms),
+      check("PostgreSQL", deps.postgres, ms),
+      Promise.all(
+        deps.queues.map(async (queue) => {
+          const result = await attempt(queue.depth, ms);
+          return "ok" in result
+            ? { name: queue.name, depth: result.ok }
+            : { name: queue.name, error: result.error };
+        }),
+      ),
+      Promise.all(deps.llm.map((target) => checkTarget(target, ms))),
+      Promise.all(deps.executors.map((target) => checkTarget(target, ms))),
+      attempt(deps.openIncidents, ms),
+      attempt(deps.repairsLastHour, ms),
+      deps.chainOverrides === undefined ? undefined : attempt(deps.chainOverrides, ms),
+      deps.signozTraces === undefined ? undefined : attempt(deps.signozTraces, ms),
+      telegramProbe === undefined
+        ? undefined
+        : check(
+            "Telegram",
+            async (signal) => {
+              const problems = await telegramProbe(signal);
+              return problems.length === 0
+                ? undefined
+                : {
+                    unusable: problems
+                      .map((problem) => problem.warning.replace(/^Telegram: /, ""))
+                      .join("; "),
+                  };
+            },
+            ms,
+          ),
+    ]);
   return {
     redis,
     postgres,
@@ -149,5 +172,6 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       ? {}
       : { chainOverrides: "ok" in overrides ? overrides.ok : { error: overrides.error } }),
     ...(traces === undefined ? {} : { signozTraces: "ok" in traces ? traces.ok : { error: traces.error } }),
+    ...(telegram === undefined ? {} : { telegram }),
   };
 }

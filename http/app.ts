@@ -75,6 +75,25 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
   return new ApiError("internal");
 }
 
+/**
+ * On close, fastify ends the connections idle at that moment, then waits for the others: one
+ * still answering a request then stays open after its answer for the keep-alive timeout (72 s),
+ * and SIGTERM waited for it. So once closing, every answer says `Connection: close`, and idle
+ * connections are ended again until the server is closed.
+ */
+function endKeepAliveOnClose(app: FastifyInstance): void {
+  let sweeper: NodeJS.Timeout | undefined;
+  app.addHook("preClose", async () => {
+    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweeper.unref();
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (sweeper !== undefined) reply.header("connection", "close");
+    return payload;
+  });
+  app.addHook("onClose", async () => clearInterval(sweeper));
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as fastify's logger interface so the app is a plain FastifyInstance.
   const logger: FastifyBaseLogger = deps.logger;
@@ -92,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === "string" && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
     },
   });
+  endKeepAliveOnClose(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     // An address that failed authentication too often waits, whatever it sends now.
@@ -168,6 +188,7 @@ export async function buildHealthApp(deps: HealthDeps & { logger: Logger }): Pro
     requestTimeout: 10_000,
     return503OnClosing: true,
   });
+  endKeepAliveOnClose(app);
   await app.register(healthRoutes, { deps, prefix: "/api/v1" });
   return app;
 }

@@ -69,6 +69,7 @@ export function renderStatus(report: StatusReport, timeZone = "UTC"): string {
     "<b>📊 Status</b>",
     checkLine(report.redis),
     checkLine(report.postgres),
+    ...(report.telegram === undefined ? [] : [checkLine(report.telegram)]),
     signozLine(report.signozTraces),
     "",
     "<b>Queues</b> (waiting / active / delayed / failed)",

@@ -1219,6 +1219,7 @@ export class TelegramEmulator {
   private nextCallbackQueryId = 1;
   private commands = new Map<string, BotCommand[]>();
   private failures = new Map<string, FailureSpec[]>();
+  private outageFailure: FailureSpec | undefined;
   private allowedUpdates: ReadonlySet<string> | undefined;
   private callLog: CallRecord[] = [];
   private port: number;
@@ -1316,6 +1317,7 @@ export class TelegramEmulator {
     this.callbackQueries = new Map();
     this.commands = new Map();
     this.failures = new Map();
+    this.outageFailure = undefined;
     this.allowedUpdates = undefined;
     this.callLog = [];
     this.flood.clear();
@@ -1377,6 +1379,14 @@ export class TelegramEmulator {
   failNext(method: string, failure: FailureSpec): void {
     const key = method.toLowerCase();
     this.failures.set(key, [...(this.failures.get(key) ?? []), failure]);
+  }
+
+  /**
+   * Telegram having a bad day: every call answers `failure` (a 500 "Internal Server Error", or a
+   * 502 "Bad Gateway" from the front end) until `outage(undefined)` ends it.
+   */
+  outage(failure: FailureSpec | undefined): void {
+    this.outageFailure = failure;
   }
 
   /**
@@ -1566,7 +1576,7 @@ export class TelegramEmulator {
   }
 
   private async invoke(name: string, handle: MethodHandler, params: ParamReader, signal: AbortSignal) {
-    const injected = this.failures.get(name.toLowerCase())?.shift();
+    const injected = this.outageFailure ?? this.failures.get(name.toLowerCase())?.shift();
     if (injected) {
       throw new BotApiError(
         injected.error_code,

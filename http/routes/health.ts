@@ -2,8 +2,10 @@
 // long it took, whether cards reach their chats, and 503 once the process is draining (SIGTERM
 // received), so a load balancer stops sending before intake closes. A Telegram chat the bot was
 // removed from (or that does not exist) makes the status "degraded" and is named, with HTTP 200:
-// restarting the bot would not bring it back into the chat. `/health/live` is liveness: the
-// process answers; it stays 200 while a dependency is down or the process drains.
+// restarting the bot would not bring it back into the chat. So does a problem of the Telegram side
+// as every process reports it (handlers/telegram-health.ts): a refused token, polling in conflict
+// or stopped, calls failing. `/health/live` is liveness: the process answers; it stays 200 while a
+// dependency is down or the process drains.
 import type { FastifyPluginAsync } from "fastify";
 import { type Queryable, pingDatabase } from "../../db/pool.js";
 import type { Queues } from "../../jobs/queues.js";
@@ -11,6 +13,7 @@ import { withDeadline, noAnswerWithin } from "../../domain/deadline.js";
 import { redisPersistence, type RedisPersistence } from "../../kv/persistence.js";
 import { pingRedis } from "../../kv/ping.js";
 import { chatFailures, type ChatFailure } from "../../db/chats.js";
+import type { TelegramProblem } from "../../handlers/telegram-health.js";
 
 export interface HealthDeps {
   db: Queryable;
@@ -20,6 +23,8 @@ export interface HealthDeps {
   healthTimeoutMs?: number;
   /** True once shutdown has begun: readiness answers 503 from then on. */
   draining?: () => boolean;
+  /** What is wrong with Telegram, from every process's report (handlers/telegram-health.ts). */
+  telegramProblems?: () => Promise<TelegramProblem[]>;
 }
 
 interface Check {
@@ -53,7 +58,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
       return reply.status(503).send({ status: "draining", down: [], checks: {}, warnings: [] });
     }
     const timeoutMs = deps.healthTimeoutMs ?? 2_000;
-    const [redis, postgres, ingest, notify, analyze, telegram] = await Promise.all([
+    const [redis, postgres, ingest, notify, analyze, telegram, telegramSide] = await Promise.all([
       timed(timeoutMs, async () => {
         await pingRedis(deps.redis);
         return redisPersistence(deps.redis);
@@ -63,7 +68,10 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
       timed(timeoutMs, () => deps.queues.notify.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => deps.queues.analyze.getJobCounts(...JOB_STATES)),
       timed(timeoutMs, () => chatFailures(deps.db)),
+      timed(timeoutMs, async () => (await deps.telegramProblems?.()) ?? []),
     ]);
+    // unread (Redis away) is said by the redis check
+    const problems = (telegramSide.detail ?? []) as TelegramProblem[];
     const unreachable = ((telegram.detail ?? []) as ChatFailure[]).map((failure) => ({
       chatId: failure.chatId,
       reason: failure.reason,
@@ -85,9 +93,10 @@ export const healthRoutes: FastifyPluginAsync<{ deps: HealthDeps }> = async (app
     for (const chat of unreachable) {
       warnings.push(`Telegram chat ${chat.chatId} is unreachable (${chat.reason}): ${chat.description}`);
     }
-    const status = down.length === 0 && unreachable.length === 0 ? "ok" : "degraded";
+    for (const problem of problems) warnings.push(problem.warning);
+    const status = down.length === 0 && unreachable.length === 0 && problems.length === 0 ? "ok" : "degraded";
     return reply
       .status(down.length === 0 ? 200 : 503)
-      .send({ status, down, checks, warnings, telegram: { unreachable } });
+      .send({ status, down, checks, warnings, telegram: { unreachable, problems } });
   });
 };

@@ -79,6 +79,25 @@ describe("identity and routing", () => {
     expect(error.description).toBe("Unauthorized");
   });
 
+  it("refuses a wrong token with 401 on every method, getUpdates included, and does nothing", async () => {
+    const { emu } = await boot();
+    const intruder = new Api("123456:REVOKED", { apiRoot: emu.apiRoot });
+    const calls = [
+      () => intruder.getMe(),
+      () => intruder.getUpdates({ timeout: 1 }),
+      () => intruder.sendMessage(GROUP, "hello"),
+      () => intruder.editMessageText(GROUP, 1, "edited"),
+      () => intruder.setMyCommands([{ command: "status", description: "Status" }]),
+      () => intruder.deleteWebhook(),
+    ];
+    for (const call of calls) {
+      const error = await rejection(call());
+      expect([error.error_code, error.description]).toEqual([401, "Unauthorized"]);
+    }
+    expect(emu.messages(GROUP)).toEqual([]);
+    expect(emu.pollPending).toBe(false);
+  });
+
   it("answers an unknown method with 404 and accepts GET with query parameters", async () => {
     const { emu } = await boot();
     const unknown = await fetch(`${emu.apiRoot}/bot${emu.token}/sendTelepathy`, { method: "POST" });
@@ -688,6 +707,18 @@ describe("inspection and control", () => {
     expect(emu.calls).toEqual([]);
     expect(emu.messages(GROUP)).toEqual([]);
     await expect(api.sendMessage(GROUP, "fresh")).resolves.toMatchObject({ message_id: 1 });
+  });
+
+  it("answers every call with a server error during an outage, and works again once it ends", async () => {
+    const { emu, api } = await boot();
+    emu.outage({ error_code: 502, description: "Bad Gateway" });
+    for (const call of [() => api.getMe(), () => api.sendMessage(GROUP, "lost")]) {
+      const error = await rejection(call());
+      expect([error.error_code, error.description]).toEqual([502, "Bad Gateway"]);
+    }
+    expect(emu.messages(GROUP)).toEqual([]);
+    emu.outage(undefined);
+    await expect(api.sendMessage(GROUP, "back")).resolves.toMatchObject({ text: "back" });
   });
 
   it("rejects waitFor when no matching call comes in time", async () => {

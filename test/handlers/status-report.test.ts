@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { statusReport, withDeadline, type StatusDeps } from "../../handlers/status-report.js";
+import { renderStatus } from "../../bot/commands/status.js";
 
 const depth = { waiting: 1, active: 2, delayed: 3, failed: 4 };
 const never = () => new Promise<never>(() => undefined);
@@ -112,6 +113,31 @@ describe("the SigNoz line", () => {
     expect((await statusReport(deps({ signozTraces: never }))).signozTraces).toEqual({
       error: "no answer within 200 ms",
     });
+  });
+});
+
+describe("the Telegram line", () => {
+  it("says what health says: ok, or each problem by name", async () => {
+    expect(await statusReport(deps())).not.toHaveProperty("telegram");
+    expect((await statusReport(deps({ telegram: async () => [] }))).telegram).toEqual({
+      name: "Telegram",
+      state: "ok",
+    });
+    const conflict = {
+      kind: "polling_conflict" as const,
+      since: "2026-12-04T05:00:00.000Z",
+      warning:
+        "Telegram: polling in conflict for 12 s (409 Conflict: terminated by other getUpdates request)",
+    };
+    const report = await statusReport(deps({ telegram: async () => [conflict] }));
+    expect(report.telegram).toEqual({
+      name: "Telegram",
+      state: "unusable",
+      detail: "polling in conflict for 12 s (409 Conflict: terminated by other getUpdates request)",
+    });
+    expect(renderStatus(report)).toContain(
+      "🔴 Telegram: unusable (polling in conflict for 12 s (409 Conflict: terminated by other getUpdates request))",
+    );
   });
 });
 

@@ -1,8 +1,9 @@
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
+import { Agent, get as httpGet, type IncomingMessage } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMetrics } from "../../gateways/metrics.js";
 import { budgetDay, RedisBudgetStore } from "../../kv/llm-budget.js";
 import { budgetRemaining } from "../../ai/chain.js";
@@ -460,6 +461,25 @@ describe("health, metrics and unknown routes", () => {
     ]);
   });
 
+  it("says degraded (still 200) while Telegram has a problem, with its warning", async () => {
+    const problem = {
+      kind: "token_rejected" as const,
+      since: new Date().toISOString(),
+      warning: "Telegram: token rejected (getMe: 401 Unauthorized); check TELEGRAM_BOT_TOKEN with @BotFather",
+    };
+    const withProblem = await buildApp({ ...deps, telegramProblems: async () => [problem] });
+    try {
+      const response = await withProblem.inject({ method: "GET", url: "/api/v1/health" });
+      expect(response.statusCode).toBe(200);
+      const body = response.json<{ status: string; warnings: string[]; telegram: { problems: unknown[] } }>();
+      expect(body.status).toBe("degraded");
+      expect(body.warnings).toContain(problem.warning);
+      expect(body.telegram.problems).toEqual([problem]);
+    } finally {
+      await withProblem.close();
+    }
+  });
+
   it("exposes the bot's metrics", async () => {
     const response = await app.inject({ method: "GET", url: "/metrics" });
     expect(response.statusCode).toBe(200);
@@ -499,5 +519,40 @@ describe("POST /api/v1/execute", () => {
     expect(response.json()).toEqual({
       error: { code: "not_found", message: "incident INC-20991231-9999 does not exist" },
     });
+  });
+});
+
+describe("closing", () => {
+  // Without it, a keep-alive connection answering when close() began stayed open for fastify's
+  // keep-alive timeout (72 s) and held SIGTERM's HTTP step to its limit.
+  it("ends a keep-alive connection whose request was in flight once it is answered", async () => {
+    const closing = await buildApp(deps);
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered = (): void => undefined;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    closing.get("/slow", async () => {
+      entered();
+      await released;
+      return { done: true };
+    });
+    const url = await closing.listen({ port: 0, host: "127.0.0.1" });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const response = new Promise<IncomingMessage>((resolve, reject) =>
+        httpGet(`${url}/slow`, { agent }, resolve).on("error", reject),
+      );
+      await inFlight;
+      const closed = closing.close();
+      // answered after the server stopped listening, as a slow webhook is during SIGTERM
+      await vi.waitFor(() => expect(closing.server.listening).toBe(false));
+      release();
+      const answer = await response;
+      answer.resume();
+      expect([answer.statusCode, answer.headers.connection]).toEqual([200, "close"]);
+      await closed;
+    } finally {
+      agent.destroy();
+    }
   });
 });
