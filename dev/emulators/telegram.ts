@@ -1483,9 +1483,14 @@ export class TelegramEmulator {
    * on a supergroup feature). As on Telegram: the group keeps its history but answers every call
    * with 400 and parameters.migrate_to_chat_id; the bot gets two service messages as updates,
    * migrate_to_chat_id in the old chat and migrate_from_chat_id in the new one
-   * (core.telegram.org/bots/api#message). Returns the supergroup's id.
+   * (core.telegram.org/bots/api#message). Returns the supergroup's id. `missed: true` keeps the
+   * service messages from the bot, as for a bot that was down longer than Telegram keeps updates
+   * (24 h), or whose webhook kept failing: its next call to the group is how it learns.
    */
-  migrateChat(groupId: number | string, options: { supergroupId?: number; byUserId?: number } = {}): number {
+  migrateChat(
+    groupId: number | string,
+    options: { supergroupId?: number; byUserId?: number; missed?: boolean } = {},
+  ): number {
     const group = this.requireChat(groupId, true);
     if (group.type !== "group")
       throw new Error(`migrateChat: chat ${group.id} is a ${group.type}, not a group`);
@@ -1496,25 +1501,24 @@ export class TelegramEmulator {
     this.learnChat(supergroup);
     this.migrated.set(group.id, supergroupId);
     const from = userOf(options.byUserId ?? 1, undefined);
-    this.pushUpdate({
-      message: {
-        message_id: this.allocateMessageId(group.id),
-        from,
-        chat: group,
-        date: this.unixNow(),
-        migrate_to_chat_id: supergroupId,
-      },
-    });
-    this.pushUpdate({
-      message: {
-        message_id: this.allocateMessageId(supergroupId),
-        from,
-        chat: supergroup,
-        date: this.unixNow(),
-        migrate_from_chat_id: group.id,
-      },
-    });
-    this.emitLog(`[${group.id}] upgraded to supergroup ${supergroupId}`);
+    const announce = options.missed !== true;
+    const to = {
+      message_id: this.allocateMessageId(group.id),
+      from,
+      chat: group,
+      date: this.unixNow(),
+      migrate_to_chat_id: supergroupId,
+    } satisfies Message;
+    const fromGroup = {
+      message_id: this.allocateMessageId(supergroupId),
+      from,
+      chat: supergroup,
+      date: this.unixNow(),
+      migrate_from_chat_id: group.id,
+    } satisfies Message;
+    if (announce) this.pushUpdate({ message: to });
+    if (announce) this.pushUpdate({ message: fromGroup });
+    this.emitLog(`[${group.id}] upgraded to supergroup ${supergroupId}${announce ? "" : " (bot not told)"}`);
     return supergroupId;
   }
 
