@@ -20,6 +20,7 @@ import { remindWithinBudget } from "../handlers/end-snooze.js";
 import { cooldownOnFailure } from "../handlers/execute-action.js";
 import { routeChats } from "../handlers/route-chats.js";
 import type { ChatDeliveryDeps } from "../handlers/chat-delivery.js";
+import { placeOf } from "../domain/chat-place.js";
 import { analyzeProcessor } from "../jobs/analyze.processor.js";
 import { escalateProcessor } from "../jobs/escalate.processor.js";
 import { executeProcessor, scheduleExecuteSweep } from "../jobs/execute.processor.js";
@@ -104,12 +105,17 @@ const UNLIMITED: ChatBudgetLimits = {
   privatePerMinute: Number.MAX_SAFE_INTEGER,
 };
 
+/** TELEGRAM_CHAT_ID as a place: the chat, or `<chat id>/<thread id>` when it names a forum topic. */
+function defaultPlace(config: Readonly<Config>): string {
+  return placeOf(config.telegram.chatId, config.telegram.threadId);
+}
+
 /** Where cards can go: migrations followed, unreachable chats reported and routed around. */
 export function chatDeliveryDeps(ctx: Pick<WorkerContext, "config" | "logger" | "infra">): ChatDeliveryDeps {
   const { pool, queues, metrics } = ctx.infra;
   return {
     db: pool,
-    defaultChatId: ctx.config.telegram.chatId,
+    defaultChatId: defaultPlace(ctx.config),
     enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
     refreshStorm: (stormId) => scheduleStormRefresh(queues.storm, stormId, Date.now()),
     countFailure: (chat, reason) => metrics.telegramDeliveryFailures.inc({ chat, reason }),
@@ -123,7 +129,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   const prefix = config.redis.prefix;
   // keys that name rows of this database live under its installation id (jobs/queues.ts)
   const rowPrefix = rowScopedPrefix(infra.scope);
-  const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
+  const chatIds = routeChats(config.telegram.routes, defaultPlace(config));
   const timeZone = config.timeZone;
   const notices = telegramNotices(api, { timeZone });
   const budget = new ChatBudget(
@@ -268,6 +274,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         db: pool,
         remind: remindWithinBudget(budget, telegramReminder(api)),
         enqueueCard: card,
+        delivery: chatDeliveryDeps(ctx),
       }),
       concurrency: 2,
     },
@@ -292,7 +299,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       // storm summary cards, edited at most once per refresh interval
       queue: QUEUE_NAMES.storm,
       processor: stormProcessor({
-        sync: { db: pool, gate: stormGate, notices, budget },
+        sync: { db: pool, gate: stormGate, notices, budget, delivery: chatDeliveryDeps(ctx) },
         queue: queues.storm,
         enqueueCard: card,
         metrics,

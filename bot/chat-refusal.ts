@@ -1,7 +1,8 @@
 // Telegram's answers that mean "this chat takes no message from the bot", read into the neutral
 // ChatRefusal: a group upgraded to a supergroup (400 with parameters.migrate_to_chat_id), a bot
 // removed from a group or blocked by a user (403), a chat Telegram does not know (400 "chat not
-// found"). Wording as the Bot API sends it (core.telegram.org/bots/api#responseparameters, and the
+// found"), a forum topic it does not know, deleted or never there (400 "message thread not found";
+// a forum's General topic takes no thread id at all). Wording as the Bot API sends it (core.telegram.org/bots/api#responseparameters, and the
 // 403 texts bot libraries match on, e.g. "Forbidden: bot was kicked from the supergroup chat").
 import { GrammyError } from "grammy";
 import type { ChatRefusal } from "../domain/card.js";
@@ -25,6 +26,9 @@ export function chatRefusalOf(error: unknown): ChatRefusal | undefined {
   }
   if (error.error_code === 400 && text.includes("chat not found")) {
     return { kind: "unreachable", reason: "not_found", description: text };
+  }
+  if (error.error_code === 400 && text.includes("message thread not found")) {
+    return { kind: "unreachable", reason: "topic_not_found", description: text };
   }
   return undefined;
 }

@@ -1,23 +1,36 @@
 // Shows the storm summary card and escalation messages in Telegram (HTML, every dynamic string
-// escaped, inside 4096 characters).
+// escaped, inside 4096 characters), in a forum topic when the place names one. A chat that takes
+// no message (migrated, bot removed, unknown, topic gone) is an answer (bot/chat-refusal.ts).
 import type { Api } from "grammy";
+import type { ChatRefusal } from "../domain/card.js";
 import type { ChatNotices } from "../domain/notices.js";
 import { editInPlace } from "./edit-in-place.js";
 import { refusedOr } from "./chat-refusal.js";
 import { renderEscalation, renderStormSummary } from "./cards/render-notices.js";
+import { sendTarget } from "./send-target.js";
 
-/** Posts a plain reminder (a snooze ran out) as a reply to the card. */
+/** Posts a plain reminder (a snooze ran out), as a reply to the card when `replyTo` is given. */
 export function telegramReminder(api: Api) {
-  return (chatId: string, text: string, replyTo: number): Promise<unknown> =>
-    api.sendMessage(chatId, text, {
-      reply_parameters: { message_id: replyTo, allow_sending_without_reply: true },
+  return (place: string, text: string, replyTo?: number): Promise<{ kind: "posted" } | ChatRefusal> => {
+    const { chatId, thread } = sendTarget(place);
+    return refusedOr(async () => {
+      await api.sendMessage(chatId, text, {
+        ...thread,
+        ...(replyTo === undefined
+          ? {}
+          : { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } }),
+      });
+      return { kind: "posted" as const };
     });
+  };
 }
 
 export function telegramNotices(api: Api, options: { timeZone?: string } = {}): ChatNotices {
   const timeZone = options.timeZone ?? "UTC";
-  const send = async (chatId: string, text: string, replyTo?: number) => {
+  const send = async (place: string, text: string, replyTo?: number) => {
+    const { chatId, thread } = sendTarget(place);
     const message = await api.sendMessage(chatId, text, {
+      ...thread,
       parse_mode: "HTML",
       link_preview_options: { is_disabled: true },
       ...(replyTo === undefined
@@ -27,18 +40,24 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
     return { messageId: message.message_id };
   };
   return {
-    postStorm: (chatId, summary) => send(chatId, renderStormSummary(summary, timeZone)),
-    updateStorm: (chatId, messageId, summary) =>
-      editInPlace(() =>
-        api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
-          parse_mode: "HTML",
-          link_preview_options: { is_disabled: true },
-        }),
-      ),
-    postEscalation: (chatId, notice, replyTo) =>
+    postStorm: (place, summary) =>
       refusedOr(async () => ({
         kind: "posted" as const,
-        ...(await send(chatId, renderEscalation(notice), replyTo)),
+        ...(await send(place, renderStormSummary(summary, timeZone))),
+      })),
+    updateStorm: (chatId, messageId, summary) =>
+      refusedOr(() =>
+        editInPlace(() =>
+          api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
+            parse_mode: "HTML",
+            link_preview_options: { is_disabled: true },
+          }),
+        ),
+      ),
+    postEscalation: (place, notice, replyTo) =>
+      refusedOr(async () => ({
+        kind: "posted" as const,
+        ...(await send(place, renderEscalation(notice), replyTo)),
       })),
   };
 }

@@ -1,10 +1,12 @@
-// Shows incident cards in Telegram: posts once, edits in place afterwards. A chat that takes no
-// message (migrated, bot removed, unknown) is an answer, not an error (bot/chat-refusal.ts).
+// Shows incident cards in Telegram: posts once (into a forum topic when the place names one),
+// edits in place afterwards. A chat that takes no message (migrated, bot removed, unknown, topic
+// gone) is an answer, not an error (bot/chat-refusal.ts).
 import type { Api } from "grammy";
 import { editInPlace } from "./edit-in-place.js";
 import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
 import { refusedOr } from "./chat-refusal.js";
+import { sendTarget } from "./send-target.js";
 
 export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
   const render = (card: IncidentCard) => {
@@ -13,10 +15,12 @@ export function telegramNotifier(api: Api, options: { timeZone?: string } = {}):
     return { text, markup };
   };
   return {
-    async post(chatId, card) {
+    async post(place, card) {
       const { text, markup } = render(card);
+      const { chatId, thread } = sendTarget(place);
       return refusedOr(async () => {
         const message = await api.sendMessage(chatId, text, {
+          ...thread,
           parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
           reply_markup: markup,

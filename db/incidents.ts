@@ -14,6 +14,8 @@ import type { Queryable } from "./pool.js";
 export interface TelegramMessage {
   incidentId: string;
   chatId: string;
+  /** The forum topic the card is in; null for the chat itself (a forum's General topic). */
+  threadId: number | null;
   messageId: number;
   renderedHash: string;
   renderedVersion: number;
@@ -283,7 +285,8 @@ export async function recentAlerts(
   return rows;
 }
 
-const MESSAGE_COLUMNS = `incident_id AS "incidentId", chat_id AS "chatId", message_id AS "messageId",
+const MESSAGE_COLUMNS = `incident_id AS "incidentId", chat_id AS "chatId",
+  message_thread_id::int AS "threadId", message_id AS "messageId",
   rendered_hash AS "renderedHash", rendered_version AS "renderedVersion", posted_at AS "postedAt",
   edited_at AS "editedAt"`;
 
@@ -312,18 +315,21 @@ export async function saveTelegramMessage(
   row: {
     incidentId: string;
     chatId: string;
+    /** The forum topic the card is in, if any. */
+    threadId?: number;
     messageId: number;
     renderedHash: string;
     renderedVersion: number;
   },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO telegram_messages (incident_id, chat_id, message_id, rendered_hash, rendered_version)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO telegram_messages (incident_id, chat_id, message_thread_id, message_id, rendered_hash, rendered_version)
+     VALUES ($1, $2, $6, $3, $4, $5)
      ON CONFLICT (incident_id, chat_id) DO UPDATE SET
        message_id = EXCLUDED.message_id, rendered_hash = EXCLUDED.rendered_hash,
-       rendered_version = EXCLUDED.rendered_version, edited_at = now()`,
-    [row.incidentId, row.chatId, row.messageId, row.renderedHash, row.renderedVersion],
+       rendered_version = EXCLUDED.rendered_version, edited_at = now(),
+       message_thread_id = EXCLUDED.message_thread_id`,
+    [row.incidentId, row.chatId, row.messageId, row.renderedHash, row.renderedVersion, row.threadId ?? null],
   );
 }
 

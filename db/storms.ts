@@ -7,6 +7,8 @@ import { type Queryable } from "./pool.js";
 export interface Storm {
   id: number;
   chatId: string;
+  /** The forum topic its summary card goes to; null for the chat itself. */
+  threadId: number | null;
   startedAt: Date;
   endedAt: Date | null;
   messageId: number | null;
@@ -22,7 +24,7 @@ export interface StormFold {
   promotedAt: Date | null;
 }
 
-const STORM_COLUMNS = `id::int AS id, chat_id AS "chatId", started_at AS "startedAt", ended_at AS "endedAt",
+const STORM_COLUMNS = `id::int AS id, chat_id AS "chatId", message_thread_id::int AS "threadId", started_at AS "startedAt", ended_at AS "endedAt",
   message_id::int AS "messageId", rendered_hash AS "renderedHash",
   escalation_notified_at AS "escalationNotifiedAt"`;
 
@@ -34,13 +36,16 @@ export async function getStorm(db: Queryable, id: number): Promise<Storm | undef
   return rows[0];
 }
 
-/** The chat's storm in progress, started now when there is none (one per chat, also across processes). */
-export async function openStorm(db: Queryable, chatId: string): Promise<Storm> {
+/**
+ * The chat's storm in progress, started now when there is none (one per chat, also across
+ * processes); a new one's summary card goes to `threadId`, the topic of the place that opened it.
+ */
+export async function openStorm(db: Queryable, chatId: string, threadId?: number): Promise<Storm> {
   for (;;) {
     const inserted = await db.query<Storm>(
-      `INSERT INTO storms (chat_id) VALUES ($1)
+      `INSERT INTO storms (chat_id, message_thread_id) VALUES ($1, $2)
        ON CONFLICT (chat_id) WHERE ended_at IS NULL DO NOTHING RETURNING ${STORM_COLUMNS}`,
-      [chatId],
+      [chatId, threadId ?? null],
     );
     if (inserted.rows[0] !== undefined) return inserted.rows[0];
     const { rows } = await db.query<Storm>(
@@ -114,6 +119,28 @@ export async function endStorm(db: Queryable, id: number): Promise<boolean> {
     [id],
   );
   return rowCount === 1;
+}
+
+/**
+ * The storm's card goes to its chat's General topic from now on (its own topic is gone), posted
+ * afresh there.
+ */
+export async function moveStormToGeneral(db: Queryable, id: number): Promise<void> {
+  await db.query(
+    `UPDATE storms SET message_thread_id = NULL, message_id = NULL, rendered_hash = NULL WHERE id = $1`,
+    [id],
+  );
+}
+
+/** Open incidents of the storm still without a card of their own (to show one by one elsewhere). */
+export async function openFolded(db: Queryable, stormId: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT i.id FROM storm_folds f JOIN incidents i ON i.id = f.incident_id
+     WHERE f.storm_id = $1 AND f.promoted_at IS NULL AND i.status <> 'resolved'
+     ORDER BY i.severity, f.folded_at`,
+    [stormId],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** Open incidents of the storm, still without a card of their own, that need a person (P0 or awaiting approval). */

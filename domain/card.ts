@@ -92,8 +92,11 @@ export interface ServiceFacts {
   links: CardLink[];
 }
 
-/** Why the bot cannot write to a chat: removed from a group, blocked by a user, or no such chat. */
-export type UnreachableReason = "removed" | "blocked" | "not_found";
+/**
+ * Why the bot cannot write to a chat: removed from a group, blocked by a user, or no such chat; or
+ * to one forum topic of a chat: no such topic (deleted, or a wrong thread id).
+ */
+export type UnreachableReason = "removed" | "blocked" | "not_found" | "topic_not_found";
 
 /**
  * A chat that took no message, as an expected outcome: the group became a supergroup (follow it
@@ -104,7 +107,8 @@ export type ChatRefusal =
   | { kind: "unreachable"; reason: UnreachableReason; description: string };
 
 export interface Notifier {
-  post(chatId: string, card: IncidentCard): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;
+  /** `place`: a chat id, or "<chat id>/<thread id>" for a forum topic (domain/chat-place.ts). */
+  post(place: string, card: IncidentCard): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;
   /** "gone" when the message no longer exists in the chat (someone deleted it). */
   update(
     chatId: string,

@@ -29,13 +29,24 @@ export interface EscalationNotice {
   storm?: { escalated: number };
 }
 
+/**
+ * Each send names a place (a chat id, or "<chat id>/<thread id>" for a forum topic,
+ * domain/chat-place.ts); an edit names the chat. A chat that takes no message (migrated, bot
+ * removed, unknown, topic gone) is an answer, not an error.
+ */
 export interface ChatNotices {
-  postStorm(chatId: string, summary: StormSummary): Promise<{ messageId: number }>;
+  postStorm(
+    place: string,
+    summary: StormSummary,
+  ): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;
   /** "gone" when the message no longer exists in the chat. */
-  updateStorm(chatId: string, messageId: number, summary: StormSummary): Promise<"updated" | "gone">;
-  /** A chat that takes no message (migrated, bot removed, unknown) is an answer, not an error. */
-  postEscalation(
+  updateStorm(
     chatId: string,
+    messageId: number,
+    summary: StormSummary,
+  ): Promise<"updated" | "gone" | ChatRefusal>;
+  postEscalation(
+    place: string,
     notice: EscalationNotice,
     replyTo?: number,
   ): Promise<{ kind: "posted"; messageId: number } | ChatRefusal>;

@@ -4,8 +4,9 @@
 // escalates whether or not someone acknowledged it. An incident escalates once per reason (a
 // repair that fails after the SLA escalated is news the on-call people must hear): one atomic
 // UPDATE marks it, with its timeline event and audit row in the same transaction. Then each of its
-// chats gets one message mentioning the on-call people, replying to the card; a chat that got it
-// already (a retried job) is not sent it again.
+// chats gets one message mentioning the on-call people, replying to the card in the card's topic;
+// a chat that got it already (a retried job) is not sent it again. The messages take the one
+// delivery path (handlers/chat-delivery.ts): migrations followed, unreachable chats routed around.
 import { type Incident } from "../domain/incident.js";
 import { addEvent, getIncident, listEvents, telegramMessages, markEscalated } from "../db/incidents.js";
 import { audit } from "../db/actions.js";
@@ -14,12 +15,8 @@ import { claimStormEscalationNotice, foldOf, getStorm, stormCounts } from "../db
 import type { ChatNotices, EscalationNotice } from "../domain/notices.js";
 import type { Severity } from "../domain/incident.js";
 import { type ChatBudget } from "../kv/chat-budget.js";
-import {
-  chatUnreachable,
-  followChatMigration,
-  planDelivery,
-  type ChatDeliveryDeps,
-} from "./chat-delivery.js";
+import { placeOf, topicOf } from "../domain/chat-place.js";
+import { deliverEach, planDelivery, type ChatDeliveryDeps } from "./chat-delivery.js";
 
 export interface EscalateDeps {
   pool: Pool;
@@ -101,12 +98,13 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const routed = deps.chatIds(incident);
   const delivery = deps.delivery;
   const plan =
-    delivery === undefined ? { targets: routed, fallback: undefined } : await planDelivery(delivery, routed);
-  const queue = [...plan.targets];
-  const visited = new Set<string>();
-  for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
-    if (visited.has(chatId) || done.has(chatId)) continue;
-    visited.add(chatId);
+    delivery === undefined
+      ? { targets: routed, fallback: undefined, retrying: new Set<string>() }
+      : await planDelivery(delivery, routed);
+  const refused = new Set<string>();
+  await deliverEach(delivery, plan, async (target) => {
+    const { chatId } = topicOf(target);
+    if (done.has(chatId)) return "skipped";
     const notice: EscalationNotice = {
       incidentId: incident.id,
       severity: incident.severity,
@@ -117,7 +115,11 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
       ...(reason === "sla" ? { afterSeconds } : {}),
       ...(detail === undefined ? {} : { detail }),
     };
-    let replyTo = cards.find((card) => card.chatId === chatId)?.messageId;
+    // the mention replies to the card, in the card's topic (unless that topic just refused it)
+    const card = cards.find((shown) => shown.chatId === chatId);
+    let replyTo = card?.messageId;
+    const cardPlace = card === undefined ? target : placeOf(chatId, card.threadId);
+    let place = refused.has(cardPlace) ? target : cardPlace;
     const fold = replyTo === undefined ? await foldOf(deps.pool, incident.id, chatId) : undefined;
     // Folded into a storm (and not promoted to its own card): one mention per storm, replying to
     // its card, stands for the rest (the storm card counts them); a hundred pings would bury the
@@ -128,38 +130,31 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
       addEvent(deps.pool, incident.id, "escalation_notified", { chatId, viaStorm: storm?.id });
     if (storm !== undefined && storm.escalationNotifiedAt !== null) {
       await mentionedForStorm();
-      continue;
+      return "skipped";
     }
     const wait = (await deps.budget?.take(chatId, "urgent")) ?? 0;
     if (wait > 0) {
       retryInMs = Math.min(retryInMs ?? wait, wait);
-      continue;
+      return "skipped";
     }
     if (storm !== undefined) {
       if (!(await claimStormEscalationNotice(deps.pool, storm.id))) {
         await mentionedForStorm();
-        continue;
+        return "skipped";
       }
       replyTo = storm.messageId ?? undefined;
+      place = placeOf(storm.chatId, storm.threadId);
       notice.storm = { escalated: (await stormCounts(deps.pool, storm.id)).escalated };
     }
-    const posted = await deps.notices.postEscalation(chatId, notice, replyTo);
+    const posted = await deps.notices.postEscalation(place, notice, replyTo);
     if (posted.kind !== "posted") {
-      if (delivery === undefined) throw new Error(`Telegram chat ${chatId} refused the escalation`);
-      if (posted.kind === "migrated") {
-        // the group became a supergroup: follow it, and tell the on-call people there
-        await followChatMigration(delivery, chatId, posted.toChatId);
-        queue.unshift(posted.toChatId);
-      } else {
-        await chatUnreachable(delivery, chatId, posted);
-        if (plan.fallback !== undefined) queue.push(plan.fallback);
-      }
-      continue;
+      refused.add(place);
+      return { ...posted, at: place };
     }
-    const messageId = posted.messageId;
-    await addEvent(deps.pool, incident.id, "escalation_notified", { chatId, messageId });
+    await addEvent(deps.pool, incident.id, "escalation_notified", { chatId, messageId: posted.messageId });
     notified.push(chatId);
-  }
+    return "sent";
+  });
   return {
     outcome: claimed ? "escalated" : "already_escalated",
     notified,

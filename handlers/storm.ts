@@ -22,11 +22,17 @@ import {
   foldOf,
   getStorm,
   markPromoted,
+  moveStormToGeneral,
+  openFolded,
   openStorm,
   saveStormMessage,
   stormCounts,
+  type Storm,
 } from "../db/storms.js";
 import type { ChatNotices, StormSummary } from "../domain/notices.js";
+import type { ChatRefusal } from "../domain/card.js";
+import { placeOf, topicOf } from "../domain/chat-place.js";
+import { afterRefusal, planDelivery, type ChatDeliveryDeps } from "./chat-delivery.js";
 
 export interface StormDeps {
   db: Queryable;
@@ -43,19 +49,22 @@ export function deservesOwnCard(incident: Pick<Incident, "severity" | "status">)
 }
 
 /**
- * Where an incident not yet shown in `chatId` goes: its own card, or the storm summary. Asked on
- * every sync of an incident without a card in that chat, so a folded incident that becomes P0 or
- * starts waiting for an approval is promoted to its own card while the window has promotions left.
+ * Where an incident not yet shown in the chat of `place` goes: its own card, or the storm summary
+ * (one storm per chat; a storm opened from a topic's place posts its summary in that topic).
+ * Asked on every sync of an incident without a card in that chat, so a folded incident that
+ * becomes P0 or starts waiting for an approval is promoted to its own card while the window has
+ * promotions left.
  */
 export async function placeIncident(
   deps: StormDeps,
-  chatId: string,
+  place: string,
   incident: Pick<Incident, "id" | "severity" | "status">,
 ): Promise<Placement> {
+  const { chatId, threadId } = topicOf(place);
   let fold = await foldOf(deps.db, incident.id, chatId);
   if (fold === undefined) {
     if (await deps.gate.arrive(chatId, incident.id)) return { kind: "card" };
-    const storm = await openStorm(deps.db, chatId);
+    const storm = await openStorm(deps.db, chatId, threadId);
     fold = await foldIncident(deps.db, { incidentId: incident.id, chatId, stormId: storm.id });
   }
   if (fold.promotedAt !== null) return { kind: "card" };
@@ -76,12 +85,22 @@ export interface SyncStormDeps {
   gate: StormGate;
   notices: ChatNotices;
   budget?: Pick<ChatBudget, "take">;
+  /** Migrations followed, unreachable chats and topics recorded (handlers/chat-delivery.ts). */
+  delivery?: ChatDeliveryDeps;
 }
 
+/**
+ * "undeliverable": the storm's chat refused its card (bot removed, chat unknown), so the storm is
+ * over there and its open incidents are in `endedNow`, to be shown wherever their cards go now.
+ */
 export type StormSyncResult =
   | { outcome: "missing" }
   | { outcome: "deferred"; waitMs: number; ended: boolean; endedNow?: string[] }
-  | { outcome: "posted" | "edited" | "reposted" | "unchanged"; ended: boolean; endedNow?: string[] };
+  | {
+      outcome: "posted" | "edited" | "reposted" | "unchanged" | "undeliverable";
+      ended: boolean;
+      endedNow?: string[];
+    };
 
 /**
  * Brings the storm's summary card up to date, and ends the storm (final report on the card) once
@@ -112,15 +131,63 @@ export async function syncStormCard(deps: SyncStormDeps, stormId: number): Promi
   if (storm.renderedHash === hash) return result({ outcome: "unchanged", ended });
   const waitMs = (await deps.budget?.take(storm.chatId, "urgent")) ?? 0;
   if (waitMs > 0) return result({ outcome: "deferred", waitMs, ended });
-  const save = (messageId: number) => saveStormMessage(deps.db, { stormId, messageId, renderedHash: hash });
+  const shown = await showStorm(deps.notices, storm, summary);
+  if (shown.kind === "migrated" || shown.kind === "unreachable") {
+    const after = await stormRefused(deps, stormId, placeOf(storm.chatId, storm.threadId), shown);
+    if (after.outcome === "missing" || endedNow === undefined) return after;
+    return { ...after, endedNow: [...new Set([...endedNow, ...(after.endedNow ?? [])])] };
+  }
+  await saveStormMessage(deps.db, { stormId, messageId: shown.messageId, renderedHash: hash });
+  return result({ outcome: shown.kind, ended });
+}
+
+type StormShown = { kind: "posted" | "edited" | "reposted"; messageId: number } | ChatRefusal;
+
+/** Posts the storm's card, or edits it where it is (posting again when it was deleted). */
+async function showStorm(
+  notices: ChatNotices,
+  storm: Pick<Storm, "chatId" | "threadId" | "messageId">,
+  summary: StormSummary,
+): Promise<StormShown> {
+  const place = placeOf(storm.chatId, storm.threadId);
   if (storm.messageId === null) {
-    await save((await deps.notices.postStorm(storm.chatId, summary)).messageId);
-    return result({ outcome: "posted", ended });
+    const posted = await notices.postStorm(place, summary);
+    return posted.kind === "posted" ? { kind: "posted", messageId: posted.messageId } : posted;
   }
-  if ((await deps.notices.updateStorm(storm.chatId, storm.messageId, summary)) === "updated") {
-    await save(storm.messageId);
-    return result({ outcome: "edited", ended });
+  const updated = await notices.updateStorm(storm.chatId, storm.messageId, summary);
+  if (updated === "updated") return { kind: "edited", messageId: storm.messageId };
+  if (updated !== "gone") return updated;
+  const posted = await notices.postStorm(place, summary);
+  return posted.kind === "posted" ? { kind: "reposted", messageId: posted.messageId } : posted;
+}
+
+/**
+ * The storm card's chat refused it. The refusal takes the one delivery path (a migration is
+ * followed, which moves the storm in progress to the supergroup; a gone topic or chat is recorded
+ * and reported), then the card goes where the storm now is: the supergroup, or the chat's General
+ * topic when only the topic is gone. When the storm cannot follow (another chat, or a storm
+ * already there), it ends, and its open incidents are handed back (`endedNow`) to be shown one by
+ * one wherever their cards go now, which folds them again if that chat is in a storm too.
+ */
+async function stormRefused(
+  deps: SyncStormDeps,
+  stormId: number,
+  place: string,
+  refusal: ChatRefusal,
+): Promise<StormSyncResult> {
+  const delivery = deps.delivery;
+  if (delivery === undefined)
+    throw new Error(`Telegram chat ${place} refused the storm card: ${JSON.stringify(refusal)}`);
+  const { fallback } = await planDelivery(delivery, []);
+  const instead = await afterRefusal(delivery, place, refusal, fallback);
+  if (instead !== undefined && refusal.kind === "unreachable" && refusal.reason === "topic_not_found")
+    await moveStormToGeneral(deps.db, stormId);
+  const storm = await getStorm(deps.db, stormId);
+  if (storm !== undefined && instead !== undefined && placeOf(storm.chatId, storm.threadId) === instead) {
+    // the storm is where the card goes now: show it there at once (a supergroup does not migrate
+    // again and a General topic is not a topic that can go, so this asks once more at most)
+    return syncStormCard(deps, stormId);
   }
-  await save((await deps.notices.postStorm(storm.chatId, summary)).messageId);
-  return result({ outcome: "reposted", ended });
+  await endStorm(deps.db, stormId);
+  return { outcome: "undeliverable", ended: true, endedNow: await openFolded(deps.db, stormId) };
 }

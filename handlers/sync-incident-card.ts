@@ -13,14 +13,13 @@ import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type StormDeps } from "./storm.js";
 import { type ChatBudget, type SendPriority } from "../kv/chat-budget.js";
-import type { ChatRefusal } from "../domain/card.js";
+import { topicOf } from "../domain/chat-place.js";
 import {
-  chatReachable,
-  chatUnreachable,
-  followChatMigration,
+  deliverEach,
   planDelivery,
   type ChatDeliveryDeps,
   type DeliveryPlan,
+  type ShowResult,
 } from "./chat-delivery.js";
 
 export interface SyncCardDeps {
@@ -28,7 +27,7 @@ export interface SyncCardDeps {
   notifier: Notifier;
   /** Owner, SLO and links from the service registry, when one is loaded. */
   serviceFacts?: (incident: Incident) => ServiceFacts | undefined;
-  /** Where cards go: handlers/route-chats.ts (by severity or namespace, else the default chat). */
+  /** Where cards go: handlers/route-chats.ts (by severity or namespace, else the default chat); chats or topics. */
   chatIds: (incident: Incident) => string[];
   /** Storm folding (handlers/storm.ts); without it every incident gets its own card. */
   storm?: StormDeps;
@@ -103,75 +102,59 @@ export async function syncIncidentCard(
     delivery === undefined
       ? { targets: routed, fallback: undefined, retrying: new Set() }
       : await planDelivery(delivery, routed);
+  /** Chats whose card was found deleted by this call: the card is posted again, not edited. */
+  const gone = new Set<string>();
 
-  /** Brings the card in one chat up to date; a refusal (migrated, unreachable) is returned. */
-  const showIn = async (chatId: string): Promise<ChatRefusal | undefined> => {
+  /** Brings the card in one place (a chat, or a topic of one) up to date. */
+  const showIn = async (place: string): Promise<ShowResult> => {
+    const { chatId, threadId } = topicOf(place);
+    // one card per chat: edited where it is, whichever topic the routes name now
     const message = shown.find((row) => row.chatId === chatId);
-    const save = (messageId: number) =>
+    const save = (messageId: number, thread: number | null | undefined) =>
       saveTelegramMessage(deps.db, {
         incidentId,
         chatId,
+        ...(thread === undefined || thread === null ? {} : { threadId: thread }),
         messageId,
         renderedHash: hash,
         renderedVersion: incident.version,
       });
-    const post = async (kind: "posted" | "reposted"): Promise<ChatRefusal | undefined> => {
-      const posted = await deps.notifier.post(chatId, card);
+    const post = async (kind: "posted" | "reposted"): Promise<ShowResult> => {
+      const posted = await deps.notifier.post(place, card);
       if (posted.kind !== "posted") return posted;
-      await save(posted.messageId);
+      await save(posted.messageId, threadId);
       outcomes.push(kind);
-      return undefined;
+      return "sent";
     };
     if (message === undefined) {
-      if (deps.storm !== undefined && (await placeIncident(deps.storm, chatId, incident)).kind === "folded") {
+      if (deps.storm !== undefined && (await placeIncident(deps.storm, place, incident)).kind === "folded") {
         outcomes.push("folded");
-        return undefined;
+        return "skipped";
       }
       // a new P0 card may use the slots kept for urgent sends
-      if (!(await slot(chatId, incident.severity === "P0" ? "urgent" : "normal"))) return undefined;
+      if (!(await slot(chatId, incident.severity === "P0" ? "urgent" : "normal"))) return "skipped";
       return post("posted");
     }
+    if (gone.has(chatId)) return (await slot(chatId)) ? post("reposted") : "skipped";
     if (message.renderedHash === hash) {
       outcomes.push("unchanged");
-      return undefined;
+      return "skipped";
     }
-    if (!(await slot(chatId, "edit"))) return undefined;
+    if (!(await slot(chatId, "edit"))) return "skipped";
     const edited = await deps.notifier.update(chatId, message.messageId, card);
     if (edited.kind === "updated") {
-      await save(message.messageId);
+      await save(message.messageId, message.threadId);
       outcomes.push("edited");
-      return undefined;
+      return "sent";
     }
     if (edited.kind !== "gone") return edited;
-    if (!(await slot(chatId))) return undefined;
+    gone.add(chatId);
+    if (!(await slot(chatId))) return "skipped";
     return post("reposted");
   };
 
-  const queue = [...plan.targets];
-  const visited = new Set<string>();
-  for (let chatId = queue.shift(); chatId !== undefined; chatId = queue.shift()) {
-    if (visited.has(chatId)) continue;
-    visited.add(chatId);
-    const before = outcomes.length;
-    const refusal = await showIn(chatId);
-    if (refusal === undefined) {
-      // a chat that failed a while ago and took this send is reachable again
-      const sent = outcomes.slice(before).some((kind) => ["posted", "edited", "reposted"].includes(kind));
-      if (sent && delivery !== undefined && plan.retrying.has(chatId)) await chatReachable(delivery, chatId);
-      continue;
-    }
-    if (delivery === undefined)
-      throw new Error(`Telegram chat ${chatId} refused the card: ${JSON.stringify(refusal)}`);
-    if (refusal.kind === "migrated") {
-      // the group became a supergroup: follow it now, and show the card there
-      await followChatMigration(delivery, chatId, refusal.toChatId);
-      queue.unshift(refusal.toChatId);
-      continue;
-    }
-    await chatUnreachable(delivery, chatId, refusal);
-    outcomes.push("undeliverable");
-    if (plan.fallback !== undefined) queue.push(plan.fallback);
-  }
+  const { unreachable } = await deliverEach(delivery, plan, showIn);
+  if (unreachable.length > 0) outcomes.push("undeliverable");
   const outcome =
     (["posted", "reposted", "edited", "deferred", "folded", "undeliverable"] as const).find((kind) =>
       outcomes.includes(kind),

@@ -133,11 +133,43 @@ const list = <T extends string>(allowed: readonly T[], fallback: readonly T[]) =
       return [...new Set(items)] as T[];
     });
 
-const chatId = z
+const CHAT = String.raw`-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31}`;
+const CHAT_FORMS =
+  "a numeric chat id (e.g. -1001234567890), @channelname, or a forum topic as <chat id>/<message_thread_id> (e.g. -1001234567890/42)";
+
+/** Where cards go: a chat, or one topic of a forum supergroup (domain/chat-place.ts). */
+export interface ChatAddress {
+  chatId: string;
+  /** message_thread_id of a forum topic; absent: the chat itself (a forum's General topic). */
+  threadId?: number;
+}
+
+/**
+ * `-1001234/42` → { chatId: "-1001234", threadId: 42 }; a message naming what is wrong otherwise.
+ * Thread 1 is a forum's General topic, which Telegram takes no message_thread_id for.
+ */
+function parseChatAddress(value: string): ChatAddress | string {
+  const match = new RegExp(String.raw`^(${CHAT})(?:/(\d{1,10}))?$`).exec(value);
+  if (match === null) return `must be ${CHAT_FORMS}`;
+  const [, chat = "", thread] = match;
+  if (thread === undefined) return { chatId: chat };
+  const threadId = Number(thread);
+  if (threadId === 0) return `names topic 0 in ${chat}: a message_thread_id is a positive number`;
+  if (threadId === 1)
+    return `names topic 1 in ${chat}, the General topic, which takes no message_thread_id: write ${chat} alone`;
+  return { chatId: chat, threadId };
+}
+
+const chatAddress = z
   .string({ error: "is required" })
   .trim()
-  .regex(/^(-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, {
-    error: "must be a numeric chat id (e.g. -1001234567890) or @channelname",
+  .transform((value, ctx): ChatAddress => {
+    const parsed = parseChatAddress(value);
+    if (typeof parsed === "string") {
+      ctx.addIssue({ code: "custom", message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
   });
 
 const userIds = z
@@ -173,13 +205,12 @@ const usernames = z
     return items;
   });
 
-export interface ChatRoute {
-  /** Cards of this severity, or of incidents in this namespace, go to `chatId`. */
+export interface ChatRoute extends ChatAddress {
+  /** Cards of this severity, or of incidents in this namespace, go to `chatId` (its topic `threadId`). */
   match: { severity: "P0" | "P1" | "P2" } | { namespace: string };
-  chatId: string;
 }
 
-/** `P0=-1001,namespace:monitoring=-1002`: extra chats by severity or namespace. */
+/** `P0=-1001,namespace:monitoring=-1002/42`: extra chats (or forum topics) by severity or namespace. */
 const routes = z
   .string()
   .optional()
@@ -190,24 +221,26 @@ const routes = z
       .split(",")
       .map((item) => item.trim())
       .filter((item) => item !== "")) {
-      const match =
-        /^(?:(P[012])|namespace:([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?))=(-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$/.exec(
-          entry,
-        );
+      const match = /^(?:(P[012])|namespace:([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?))=(.+)$/.exec(entry);
       if (match === null) {
         ctx.addIssue({
           code: "custom",
-          message: `entry ${JSON.stringify(entry)} must be P0=<chat id>, P1=…, P2=… or namespace:<name>=<chat id>`,
+          message: `entry ${JSON.stringify(entry)} must be P0=<chat id>, P1=…, P2=… or namespace:<name>=<chat id>, where a chat id may name a forum topic as <chat id>/<message_thread_id>`,
         });
         return z.NEVER;
       }
-      const [, severity, namespace, , chat] = match;
+      const [, severity, namespace, , chat = ""] = match;
+      const address = parseChatAddress(chat);
+      if (typeof address === "string") {
+        ctx.addIssue({ code: "custom", message: `entry ${JSON.stringify(entry)}: ${chat} ${address}` });
+        return z.NEVER;
+      }
       result.push({
         match:
           severity === undefined
             ? { namespace: namespace ?? "" }
             : { severity: severity as "P0" | "P1" | "P2" },
-        chatId: chat ?? "",
+        ...address,
       });
     }
     return result;
@@ -242,7 +275,7 @@ const EnvSchema = z
     TELEGRAM_API_ROOT: optionalUrl(["http:", "https:"]).transform(
       (value) => value ?? "https://api.telegram.org",
     ),
-    TELEGRAM_CHAT_ID: chatId,
+    TELEGRAM_CHAT_ID: chatAddress,
     TELEGRAM_APPROVER_IDS: userIds,
     TELEGRAM_VIEWER_IDS: userIds,
     TELEGRAM_ONCALL_USERNAMES: usernames,
@@ -443,7 +476,10 @@ function shape(env: z.output<typeof EnvSchema>) {
     telegram: {
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT,
-      chatId: env.TELEGRAM_CHAT_ID,
+      /** The default chat: cards no route claims, and where a refused chat's cards go meanwhile. */
+      chatId: env.TELEGRAM_CHAT_ID.chatId,
+      /** TELEGRAM_CHAT_ID's forum topic, when it names one (`<chat id>/<message_thread_id>`). */
+      ...(env.TELEGRAM_CHAT_ID.threadId === undefined ? {} : { threadId: env.TELEGRAM_CHAT_ID.threadId }),
       approverIds: env.TELEGRAM_APPROVER_IDS,
       /** Who may read incidents in a private chat with the bot, besides the approvers. */
       viewerIds: env.TELEGRAM_VIEWER_IDS,

@@ -32,6 +32,11 @@ export interface TelegramEmulatorOptions {
   readonly botFirstName?: string;
   /** When given, any other chat id answers "chat not found" (chats seen in pushed updates join). */
   readonly knownChats?: readonly (number | string)[];
+  /**
+   * Forum topics there from the start, each in a supergroup that is then a forum (`is_forum`).
+   * Telegram names a topic by the message id of its creation message (its message_thread_id).
+   */
+  readonly forumTopics?: readonly ForumTopicInput[];
   /** Messages per 60 s sliding window to one group or supergroup. */
   readonly groupPerMinute?: number;
   /** Messages per 1 s sliding window over all chats. */
@@ -68,6 +73,12 @@ export interface TelegramEmulatorOptions {
   readonly webhookRetryMs?: number;
   /** How long a webhook POST may take before it counts as failed ("Read timeout expired"). */
   readonly webhookTimeoutMs?: number;
+}
+
+export interface ForumTopicInput {
+  readonly chatId: number | string;
+  readonly threadId: number;
+  readonly name: string;
 }
 
 export interface CallRecord {
@@ -113,6 +124,8 @@ export interface MessageVersion {
 export interface EmulatedMessage extends MessageVersion {
   readonly message_id: number;
   readonly chat_id: number;
+  /** The forum topic the message is in; undefined in a forum's General topic and outside forums. */
+  readonly topic: number | undefined;
   readonly from_bot: boolean;
   readonly editCount: number;
   /** Earlier versions, oldest first. */
@@ -149,6 +162,8 @@ export interface UserMessageInput {
   readonly fromUserId: number;
   readonly text: string;
   readonly username?: string;
+  /** Written in this forum topic (message_thread_id); the General topic has none. */
+  readonly threadId?: number;
 }
 
 export type UpdateInput = Omit<Update, "update_id"> & { readonly update_id?: number };
@@ -192,6 +207,12 @@ const QUERY_INVALID = "query is too old and response timeout expired or query ID
 // The answer for any call naming a group that became a supergroup, with
 // parameters.migrate_to_chat_id (core.telegram.org/bots/api#responseparameters).
 const GROUP_MIGRATED = "group chat was upgraded to a supergroup chat";
+// A message_thread_id that is no topic of the chat: deleted, never created, or 1 (a forum's
+// General topic takes no thread id), as reported against the Bot API (tdlib/telegram-bot-api
+// issues #472, #798).
+const THREAD_NOT_FOUND = "message thread not found";
+// The icon colour Telegram gives a topic created without one (the first of its six colours).
+const TOPIC_ICON_COLOR = 0x6fb9f0;
 /** Telegram's 403 descriptions once the bot left a chat (as reported by bot libraries' error tables). */
 const REMOVED: Readonly<Record<EmulatedChat["type"], string>> = {
   group: "Forbidden: bot was kicked from the group chat",
@@ -1183,6 +1204,12 @@ const controlUserMessageSchema = z.object({
   from_user_id: z.number().int(),
   text: z.string(),
   username: z.string().optional(),
+  message_thread_id: z.number().int().optional(),
+});
+const controlTopicSchema = z.object({
+  chat_id: z.union([z.number(), z.string()]),
+  name: z.string().optional(),
+  message_thread_id: z.number().int().optional(),
 });
 
 // ─── The emulator ───────────────────────────────────────────────────────────────────────────
@@ -1207,7 +1234,10 @@ export class TelegramEmulator {
   private readonly updates = new UpdateQueue();
   private readonly webhook: WebhookDelivery;
   private readonly initialChats: readonly (number | string)[];
+  private readonly initialTopics: readonly ForumTopicInput[];
   private chats = new Map<number, EmulatedChat>();
+  /** Forum topics per chat: message_thread_id → name. */
+  private topics = new Map<number, Map<number, string>>();
   /** Groups that became supergroups: old id → new id. */
   private migrated = new Map<number, number>();
   /** Chats the bot was removed from (or, for a private chat, blocked in). */
@@ -1258,6 +1288,7 @@ export class TelegramEmulator {
     this.strictAmpersand = options.strictAmpersand ?? false;
     this.enforceKnownChats = options.knownChats !== undefined;
     this.initialChats = options.knownChats ?? [];
+    this.initialTopics = options.forumTopics ?? [];
     this.log = options.log;
     this.methods = this.buildMethodTable();
     this.webhook = new WebhookDelivery(this.updates, {
@@ -1309,6 +1340,7 @@ export class TelegramEmulator {
     this.updates.clear();
     this.webhook.remove();
     this.chats = new Map();
+    this.topics = new Map();
     this.migrated = new Map();
     this.removed = new Set();
     this.usernames = new Map();
@@ -1436,9 +1468,13 @@ export class TelegramEmulator {
   sendUserMessage(input: UserMessageInput): Message {
     // A user writing to the bot makes the chat known, as on Telegram.
     const chat = this.requireChat(input.chatId, true);
+    const threadId = input.threadId;
+    if (threadId !== undefined && this.topics.get(chat.id)?.has(threadId) !== true)
+      throw new Error(`sendUserMessage: chat ${chat.id} has no topic ${threadId}`);
     const entities = findTextEntities(input.text);
     const message = {
       message_id: this.allocateMessageId(chat.id),
+      ...(threadId === undefined ? {} : { message_thread_id: threadId, is_topic_message: true as const }),
       from: userOf(input.fromUserId, input.username),
       chat,
       date: this.unixNow(),
@@ -1446,7 +1482,9 @@ export class TelegramEmulator {
       ...(entities.length > 0 ? { entities } : {}),
     } satisfies Message;
     this.pushUpdate({ message });
-    this.emitLog(`[${chat.id}] user ${input.fromUserId}: ${input.text}`);
+    this.emitLog(
+      `[${chat.id}${threadId === undefined ? "" : `/${threadId}`}] user ${input.fromUserId}: ${input.text}`,
+    );
     return message;
   }
 
@@ -1455,9 +1493,14 @@ export class TelegramEmulator {
    * on a supergroup feature). As on Telegram: the group keeps its history but answers every call
    * with 400 and parameters.migrate_to_chat_id; the bot gets two service messages as updates,
    * migrate_to_chat_id in the old chat and migrate_from_chat_id in the new one
-   * (core.telegram.org/bots/api#message). Returns the supergroup's id.
+   * (core.telegram.org/bots/api#message). Returns the supergroup's id. `missed: true` keeps the
+   * service messages from the bot, as for a bot that was down longer than Telegram keeps updates
+   * (24 h), or whose webhook kept failing: its next call to the group is how it learns.
    */
-  migrateChat(groupId: number | string, options: { supergroupId?: number; byUserId?: number } = {}): number {
+  migrateChat(
+    groupId: number | string,
+    options: { supergroupId?: number; byUserId?: number; missed?: boolean } = {},
+  ): number {
     const group = this.requireChat(groupId, true);
     if (group.type !== "group")
       throw new Error(`migrateChat: chat ${group.id} is a ${group.type}, not a group`);
@@ -1468,26 +1511,68 @@ export class TelegramEmulator {
     this.learnChat(supergroup);
     this.migrated.set(group.id, supergroupId);
     const from = userOf(options.byUserId ?? 1, undefined);
-    this.pushUpdate({
-      message: {
-        message_id: this.allocateMessageId(group.id),
-        from,
-        chat: group,
-        date: this.unixNow(),
-        migrate_to_chat_id: supergroupId,
-      },
-    });
-    this.pushUpdate({
-      message: {
-        message_id: this.allocateMessageId(supergroupId),
-        from,
-        chat: supergroup,
-        date: this.unixNow(),
-        migrate_from_chat_id: group.id,
-      },
-    });
-    this.emitLog(`[${group.id}] upgraded to supergroup ${supergroupId}`);
+    const announce = options.missed !== true;
+    const to = {
+      message_id: this.allocateMessageId(group.id),
+      from,
+      chat: group,
+      date: this.unixNow(),
+      migrate_to_chat_id: supergroupId,
+    } satisfies Message;
+    const fromGroup = {
+      message_id: this.allocateMessageId(supergroupId),
+      from,
+      chat: supergroup,
+      date: this.unixNow(),
+      migrate_from_chat_id: group.id,
+    } satisfies Message;
+    if (announce) this.pushUpdate({ message: to });
+    if (announce) this.pushUpdate({ message: fromGroup });
+    this.emitLog(`[${group.id}] upgraded to supergroup ${supergroupId}${announce ? "" : " (bot not told)"}`);
     return supergroupId;
+  }
+
+  /**
+   * Someone creates a forum topic in a supergroup, which becomes a forum (`is_forum`) if it was
+   * not. As on Telegram, the topic is named by the id of its creation message, the service message
+   * forum_topic_created, which is in the topic and reaches the bot as an update
+   * (core.telegram.org/bots/api#forumtopiccreated). Returns the topic's message_thread_id.
+   */
+  openTopic(
+    chatId: number | string,
+    name: string,
+    options: { threadId?: number; byUserId?: number } = {},
+  ): number {
+    const created = this.createTopic(
+      chatId,
+      name,
+      options.threadId,
+      userOf(options.byUserId ?? 1, undefined),
+    );
+    this.pushUpdate({ message: created });
+    return created.message_id;
+  }
+
+  /**
+   * An admin deletes a forum topic, and with it every message in it, as deleteForumTopic does
+   * (core.telegram.org/bots/api#deleteforumtopic); no update tells the bot. From then on a send
+   * to its message_thread_id answers 400 "message thread not found".
+   */
+  deleteTopic(chatId: number | string, threadId: number): void {
+    const chat = this.requireChat(chatId);
+    if (this.topics.get(chat.id)?.delete(threadId) !== true)
+      throw new Error(`deleteTopic: chat ${chat.id} has no topic ${threadId}`);
+    const chatStore = this.store.get(chat.id);
+    for (const [messageId, stored] of chatStore ?? []) {
+      if (stored.message.is_topic_message === true && stored.message.message_thread_id === threadId)
+        chatStore?.delete(messageId);
+    }
+    this.emitLog(`[${chat.id}] topic ${threadId} deleted`);
+  }
+
+  /** Messages of one forum topic, oldest first; undefined: the General topic (no thread id). */
+  topicMessages(chatId: number | string, threadId: number | undefined): EmulatedMessage[] {
+    return this.messages(chatId).filter((message) => message.topic === threadId);
   }
 
   /**
@@ -1614,7 +1699,21 @@ export class TelegramEmulator {
           fromUserId: input.from_user_id,
           text: input.text,
           ...(input.username === undefined ? {} : { username: input.username }),
+          ...(input.message_thread_id === undefined ? {} : { threadId: input.message_thread_id }),
         });
+      }
+      case "/emulator/open-topic": {
+        const input = controlTopicSchema.parse(body);
+        return this.openTopic(
+          input.chat_id,
+          input.name ?? "Topic",
+          input.message_thread_id === undefined ? {} : { threadId: input.message_thread_id },
+        );
+      }
+      case "/emulator/delete-topic": {
+        const input = controlTopicSchema.parse(body);
+        this.deleteTopic(input.chat_id, input.message_thread_id ?? 0);
+        return true;
       }
       case "/emulator/migrate-chat": {
         const input = controlChatSchema.parse(body);
@@ -1706,9 +1805,11 @@ export class TelegramEmulator {
     const content = this.contentParam(p);
     const markup = parseReplyMarkup(p.optionalJson("reply_markup"));
     const replyTo = this.replyTarget(p, chat.id);
+    const thread = this.threadOf(p, chat, replyTo);
     this.flood.acquire(chat.id, this.now());
     const message: Message = {
       message_id: this.allocateMessageId(chat.id),
+      ...thread,
       from: this.botUser(),
       chat,
       date: this.unixNow(),
@@ -1718,7 +1819,8 @@ export class TelegramEmulator {
       ...(replyTo ? { reply_to_message: replyTo } : {}),
     };
     this.saveMessage(chat.id, { message, html: content.html, editCount: 0, history: [], fromBot: true });
-    this.emitLog(`[${chat.id}] bot #${message.message_id}: ${message.text ?? ""}${describeButtons(markup)}`);
+    const where = thread.is_topic_message === true ? `${chat.id}/${thread.message_thread_id}` : `${chat.id}`;
+    this.emitLog(`[${where}] bot #${message.message_id}: ${message.text ?? ""}${describeButtons(markup)}`);
     return message;
   }
 
@@ -1852,10 +1954,66 @@ export class TelegramEmulator {
     throw badRequest("message to be replied not found");
   }
 
+  /**
+   * The thread a sent message is in. message_thread_id must name a topic of the forum (else 400
+   * "message thread not found"). Without it a reply goes where the replied-to message is: into its
+   * topic, or, in a forum's General topic, into the reply thread of the message it answers, which
+   * carries a message_thread_id but no is_topic_message (why grammY threads a reply only when
+   * is_topic_message is set).
+   */
+  private threadOf(
+    p: ParamReader,
+    chat: EmulatedChat,
+    replyTo: ReplyMessage | undefined,
+  ): { message_thread_id?: number; is_topic_message?: true } {
+    const asked = p.optionalInt("message_thread_id");
+    if (asked !== undefined) {
+      if (this.topics.get(chat.id)?.has(asked) !== true) throw badRequest(THREAD_NOT_FOUND);
+      return { message_thread_id: asked, is_topic_message: true };
+    }
+    if (replyTo === undefined || !this.topics.has(chat.id)) return {};
+    if (replyTo.is_topic_message === true && replyTo.message_thread_id !== undefined)
+      return { message_thread_id: replyTo.message_thread_id, is_topic_message: true };
+    return { message_thread_id: replyTo.message_thread_id ?? replyTo.message_id };
+  }
+
+  /** Makes a supergroup a forum (if it is not) with a topic; returns its creation message, stored in it. */
+  private createTopic(chatId: number | string, name: string, threadId: number | undefined, from: User) {
+    const chat = this.requireChat(chatId, true);
+    if (chat.type !== "supergroup")
+      throw new Error(`openTopic: chat ${chat.id} is a ${chat.type}; only a supergroup can be a forum`);
+    const forum: EmulatedChat = { ...chat, is_forum: true };
+    this.learnChat(forum);
+    const id = threadId ?? this.allocateMessageId(chat.id);
+    if (this.topics.get(chat.id)?.has(id) === true || id <= 1)
+      throw new Error(`openTopic: ${id} cannot be a new topic of chat ${chat.id}`);
+    this.topics.set(chat.id, (this.topics.get(chat.id) ?? new Map<number, string>()).set(id, name));
+    const created = {
+      message_id: id,
+      message_thread_id: id,
+      is_topic_message: true as const,
+      from,
+      chat: forum,
+      date: this.unixNow(),
+      forum_topic_created: { name, icon_color: TOPIC_ICON_COLOR },
+    } satisfies Message;
+    this.saveMessage(chat.id, {
+      message: created,
+      html: undefined,
+      editCount: 0,
+      history: [],
+      fromBot: false,
+    });
+    this.emitLog(`[${chat.id}] topic ${id} "${name}" created`);
+    return created;
+  }
+
   // ─── Chats and messages ────────────────────────────────────────────────────────────────────
 
   private registerInitialChats(): void {
     for (const chat of this.initialChats) this.requireChat(chat, true);
+    for (const topic of this.initialTopics)
+      this.createTopic(topic.chatId, topic.name, topic.threadId, userOf(1, undefined));
   }
 
   private chatIdOf(ref: number | string): number | undefined {
@@ -1910,6 +2068,7 @@ export class TelegramEmulator {
       date: stored.message.date,
       message_id: stored.message.message_id,
       chat_id: stored.message.chat.id,
+      topic: stored.message.is_topic_message === true ? stored.message.message_thread_id : undefined,
       from_bot: stored.fromBot,
       editCount: stored.editCount,
       history: stored.history,

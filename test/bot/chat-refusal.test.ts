@@ -1,5 +1,6 @@
 // Telegram's refusals read into outcomes, against the emulator's Bot API: the card notifier
-// returns a migrated, removed, blocked or unknown chat as a value and throws anything else.
+// returns a migrated, removed, blocked or unknown chat, or an unknown forum topic, as a value and
+// throws anything else.
 import { Api } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
 import { chatRefusalOf } from "../../bot/chat-refusal.js";
@@ -76,6 +77,20 @@ describe("chatRefusalOf", () => {
     });
   });
 
+  it("reads a forum topic Telegram does not know as the topic unreachable, not the chat", async () => {
+    const { emu, api } = await boot({
+      forumTopics: [{ chatId: SUPERGROUP, threadId: 42, name: "Incidents" }],
+    });
+    emu.deleteTopic(SUPERGROUP, 42);
+    expect(chatRefusalOf(await errorOf(api.sendMessage(SUPERGROUP, "x", { message_thread_id: 42 })))).toEqual(
+      {
+        kind: "unreachable",
+        reason: "topic_not_found",
+        description: "Bad Request: message thread not found",
+      },
+    );
+  });
+
   it("leaves every other failure alone", async () => {
     const { api } = await boot();
     expect(chatRefusalOf(await errorOf(api.editMessageText(SUPERGROUP, 99, "x")))).toBeUndefined();
@@ -99,5 +114,20 @@ describe("telegramNotifier", () => {
     });
     expect(await notifier.post(String(supergroup), card)).toMatchObject({ kind: "posted" });
     expect(await notifier.update(String(supergroup), 999, card)).toEqual({ kind: "gone" });
+  });
+
+  it("posts into the forum topic a place names, and edits the card there by its id alone", async () => {
+    const { emu, api } = await boot({
+      forumTopics: [{ chatId: SUPERGROUP, threadId: 42, name: "Incidents" }],
+    });
+    const notifier = telegramNotifier(api);
+    const posted = await notifier.post(`${SUPERGROUP}/42`, card);
+    const messageId = posted.kind === "posted" ? posted.messageId : 0;
+    expect(emu.message(SUPERGROUP, messageId)?.topic).toBe(42);
+    expect(await notifier.update(String(SUPERGROUP), messageId, { ...card, occurrences: 2 })).toEqual({
+      kind: "updated",
+    });
+    expect(emu.message(SUPERGROUP, messageId)).toMatchObject({ topic: 42, editCount: 1 });
+    expect(await notifier.post(`${SUPERGROUP}/43`, card)).toMatchObject({ reason: "topic_not_found" });
   });
 });

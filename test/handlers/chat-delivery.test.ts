@@ -5,8 +5,10 @@ import { chatFailures } from "../../db/chats.js";
 import { insertIncident, saveTelegramMessage, telegramMessages } from "../../db/incidents.js";
 import { foldIncident, foldsOfIncident, getStorm, openStorm, saveStormMessage } from "../../db/storms.js";
 import {
+  afterRefusal,
   chatReachable,
   chatUnreachable,
+  deliverEach,
   followChatMigration,
   planDelivery,
   type ChatDeliveryDeps,
@@ -150,6 +152,73 @@ describe("unreachable chats", () => {
     expect([...later.retrying].sort()).toEqual([OTHER, ROUTED].sort());
     await chatReachable(d.value, ROUTED);
     await chatReachable(d.value, OTHER);
+    expect(await chatFailures(db.pool)).toEqual([]);
+  });
+});
+
+describe("forum topics", () => {
+  const FORUM = "-1002000000077";
+  const TOPIC = `${FORUM}/42`;
+  const threadGone = {
+    kind: "unreachable" as const,
+    reason: "topic_not_found" as const,
+    description: "Bad Request: message thread not found",
+  };
+
+  it("shows a card once per chat: the first route's topic has it", async () => {
+    const d = deps({ defaultChatId: `${FORUM}/9` });
+    const plan = await planDelivery(d.value, [TOPIC, `${FORUM}/43`, FORUM]);
+    expect(plan.targets).toEqual([TOPIC]);
+    expect(plan.fallback).toBe(`${FORUM}/9`);
+  });
+
+  it("sends a gone topic's messages to its chat's General topic, and records the topic alone", async () => {
+    const d = deps({ defaultChatId: OTHER });
+    expect(await afterRefusal(d.value, TOPIC, threadGone, OTHER)).toBe(FORUM);
+    expect(await chatFailures(db.pool)).toEqual([
+      expect.objectContaining({ chatId: TOPIC, reason: "topic_not_found", failures: 1 }),
+    ]);
+    expect(d.logged.find((line) => line.level === "warn")?.msg).toBe(
+      `Telegram topic unreachable: its cards go to the General topic of ${FORUM} meanwhile`,
+    );
+    // the next message goes to the General topic at once; another topic of the chat still works
+    expect((await planDelivery(d.value, [TOPIC])).targets).toEqual([FORUM]);
+    expect((await planDelivery(d.value, [`${FORUM}/43`])).targets).toEqual([`${FORUM}/43`]);
+    await chatReachable(d.value, TOPIC);
+  });
+
+  it("sends every topic of a chat the bot was removed from to the default chat", async () => {
+    const d = deps({ defaultChatId: OTHER });
+    const removed = {
+      kind: "unreachable" as const,
+      reason: "removed" as const,
+      description: "Forbidden: bot was kicked from the supergroup chat",
+    };
+    expect(await afterRefusal(d.value, TOPIC, removed, OTHER)).toBe(OTHER);
+    expect((await chatFailures(db.pool)).map((failure) => failure.chatId)).toEqual([FORUM]);
+    expect((await planDelivery(d.value, [TOPIC, `${FORUM}/43`])).targets).toEqual([OTHER]);
+    // a refused default chat that is the same chat takes nothing instead
+    expect(await afterRefusal(d.value, TOPIC, removed, FORUM)).toBeUndefined();
+    await chatReachable(d.value, FORUM);
+  });
+
+  it("walks each place once: a gone topic, then its General topic, which takes the message", async () => {
+    const d = deps({ defaultChatId: OTHER });
+    const asked: string[] = [];
+    const { unreachable } = await deliverEach(
+      d.value,
+      { targets: [TOPIC, OTHER], fallback: OTHER, retrying: new Set() },
+      (place) => {
+        asked.push(place);
+        return Promise.resolve(place === TOPIC ? threadGone : "sent");
+      },
+    );
+    expect(asked).toEqual([TOPIC, OTHER, FORUM]);
+    expect(unreachable).toEqual([TOPIC]);
+    // tried again later, the topic works: the failure is cleared
+    const retried = await planDelivery({ ...d.value, retryUnreachableAfterMs: 0 }, [TOPIC]);
+    expect(retried.retrying.has(TOPIC)).toBe(true);
+    await deliverEach(d.value, retried, () => Promise.resolve("sent"));
     expect(await chatFailures(db.pool)).toEqual([]);
   });
 });

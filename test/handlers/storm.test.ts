@@ -89,7 +89,7 @@ describe("the end of a storm", () => {
   /** The chat, as the storm card sees it: what was posted and edited. */
   const shown: StormSummary[] = [];
   const notices: ChatNotices = {
-    postStorm: (_chatId, summary) => Promise.resolve({ messageId: shown.push(summary) }),
+    postStorm: (_place, summary) => Promise.resolve({ kind: "posted", messageId: shown.push(summary) }),
     updateStorm: (_chatId, _messageId, summary) =>
       Promise.resolve(shown.push(summary) > 0 ? "updated" : "gone"),
     postEscalation: () => Promise.reject(new Error("not expected")),

@@ -61,17 +61,17 @@ describe("a snooze reminder while the chat's budget is spent", () => {
       renderedVersion: 1,
     });
     const attempts: number[] = [];
-    const sent: { chatId: string; replyTo: number; text: string }[] = [];
+    const sent: { chatId: string; replyTo: number | undefined; text: string }[] = [];
     worker = new Worker(
       QUEUE_NAMES.remind,
       remindProcessor({
         db: db.pool,
-        remind: (chatId, replyTo, text) => {
+        remind: (chatId, text, replyTo) => {
           attempts.push(Date.now());
           // the first try finds the chat's minute spent, 400 ms from a free slot
           if (attempts.length === 1) return Promise.reject(new ChatBusy(400));
           sent.push({ chatId, replyTo, text });
-          return Promise.resolve();
+          return Promise.resolve({ kind: "posted" as const });
         },
         enqueueCard: () => Promise.resolve(),
       }),

@@ -64,6 +64,16 @@ describe("config", () => {
     ["TELEGRAM_CHAT_ID", "my group", "TELEGRAM_CHAT_ID must be a numeric chat id"],
     ["DOCKER_HOST", "/var/run/docker.sock", "DOCKER_HOST must be unix:///path/docker.sock"],
     ["TELEGRAM_ROUTES", "P5=-100", 'TELEGRAM_ROUTES entry "P5=-100" must be P0=<chat id>'],
+    ["TELEGRAM_CHAT_ID", "-1001234567890/", "TELEGRAM_CHAT_ID must be a numeric chat id"],
+    ["TELEGRAM_CHAT_ID", "-1001234567890/topic", "or a forum topic as <chat id>/<message_thread_id>"],
+    ["TELEGRAM_CHAT_ID", "-1001234567890/1", "names topic 1 in -1001234567890, the General topic"],
+    ["TELEGRAM_CHAT_ID", "-1001234567890/0", "a message_thread_id is a positive number"],
+    ["TELEGRAM_ROUTES", "P0=-1002/1", 'TELEGRAM_ROUTES entry "P0=-1002/1": -1002/1 names topic 1'],
+    [
+      "TELEGRAM_ROUTES",
+      "P0=-1002/x",
+      'TELEGRAM_ROUTES entry "P0=-1002/x": -1002/x must be a numeric chat id',
+    ],
     ["TELEGRAM_ONCALL_USERNAMES", "@a b", "TELEGRAM_ONCALL_USERNAMES must be a comma-separated list"],
     ["ESCALATE_P0_SECONDS", "0", "ESCALATE_P0_SECONDS must be an integer from 1"],
     ["SIGNOZ_TRACES_TABLE", "signoz_index_v3", "SIGNOZ_TRACES_TABLE must be database.table"],
@@ -98,6 +108,22 @@ describe("config", () => {
       { match: { namespace: "monitoring" }, chatId: "-1002" },
     ]);
     expect(config.telegram.oncallUsernames).toEqual(["alice", "bob_oncall"]);
+  });
+
+  it("reads a forum topic in the default chat and in routes as <chat id>/<message_thread_id>", () => {
+    const config = parseConfig(
+      testEnv({
+        TELEGRAM_CHAT_ID: "-1001234567890/42",
+        TELEGRAM_ROUTES: "P0=-1001/7,namespace:monitoring=-1002",
+      }),
+    );
+    expect(config.telegram.chatId).toBe("-1001234567890");
+    expect(config.telegram.threadId).toBe(42);
+    expect(config.telegram.routes).toEqual([
+      { match: { severity: "P0" }, chatId: "-1001", threadId: 7 },
+      { match: { namespace: "monitoring" }, chatId: "-1002" },
+    ]);
+    expect(parseConfig(testEnv()).telegram).not.toHaveProperty("threadId");
   });
 
   it("bounds Ollama's window by OLLAMA_NUM_CTX (default 8192) and names the models to check", () => {
