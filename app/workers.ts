@@ -124,7 +124,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   const rowPrefix = rowScopedPrefix(infra.scope);
   const chatIds = routeChats(config.telegram.routes, config.telegram.chatId);
   const timeZone = config.timeZone;
-  const notices = telegramNotices(api, { timeZone });
+  const language = config.language;
+  const notices = telegramNotices(api, { timeZone, language });
   const budget = new ChatBudget(
     redis,
     prefix,
@@ -178,8 +179,9 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: notifyProcessor({
         sync: {
           db: pool,
-          notifier: telegramNotifier(api, { timeZone }),
+          notifier: telegramNotifier(api, { timeZone, language }),
           timeZone,
+          language,
           cannotRun: cannotRunWith(executors),
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
@@ -266,6 +268,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: remindProcessor({
         db: pool,
         remind: remindWithinBudget(budget, telegramReminder(api)),
+        language,
         enqueueCard: card,
       }),
       concurrency: 2,

@@ -5,6 +5,7 @@ import type { ChatNotices } from "../domain/notices.js";
 import { editInPlace } from "./edit-in-place.js";
 import { refusedOr } from "./chat-refusal.js";
 import { renderEscalation, renderStormSummary } from "./cards/render-notices.js";
+import type { Language } from "../domain/i18n/index.js";
 
 /** Posts a plain reminder (a snooze ran out) as a reply to the card. */
 export function telegramReminder(api: Api) {
@@ -14,8 +15,12 @@ export function telegramReminder(api: Api) {
     });
 }
 
-export function telegramNotices(api: Api, options: { timeZone?: string } = {}): ChatNotices {
+export function telegramNotices(
+  api: Api,
+  options: { timeZone?: string; language?: Language } = {},
+): ChatNotices {
   const timeZone = options.timeZone ?? "UTC";
+  const { language } = options;
   const send = async (chatId: string, text: string, replyTo?: number) => {
     const message = await api.sendMessage(chatId, text, {
       parse_mode: "HTML",
@@ -27,10 +32,10 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
     return { messageId: message.message_id };
   };
   return {
-    postStorm: (chatId, summary) => send(chatId, renderStormSummary(summary, timeZone)),
+    postStorm: (chatId, summary) => send(chatId, renderStormSummary(summary, timeZone, new Date(), language)),
     updateStorm: (chatId, messageId, summary) =>
       editInPlace(() =>
-        api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
+        api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone, new Date(), language), {
           parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
         }),
@@ -38,7 +43,7 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
     postEscalation: (chatId, notice, replyTo) =>
       refusedOr(async () => ({
         kind: "posted" as const,
-        ...(await send(chatId, renderEscalation(notice), replyTo)),
+        ...(await send(chatId, renderEscalation(notice, language), replyTo)),
       })),
   };
 }

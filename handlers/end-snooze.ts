@@ -4,6 +4,7 @@
 import { addEvent, getIncident, telegramMessages, clearSnooze } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
 import type { ChatBudget } from "../kv/chat-budget.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface EndSnoozeDeps {
   db: Queryable;
@@ -11,6 +12,8 @@ export interface EndSnoozeDeps {
   remind: (chatId: string, replyToMessageId: number, text: string) => Promise<unknown>;
   /** Brings the card up to date. */
   enqueueCard: (incidentId: string) => Promise<unknown>;
+  /** BOT_LANGUAGE, for the reminder's words; default English. */
+  language?: Language;
 }
 
 /** Thrown by `remind` when the chat's send budget is spent: the reminder waits, it is not lost. */
@@ -43,8 +46,9 @@ export async function endSnooze(
   if (incident === undefined) return "missing";
   if (incident.status === "resolved") return "resolved";
   if (incident.snoozedUntil?.getTime() !== input.until.getTime()) return "replaced";
-  const by = incident.snoozedBy ?? "someone";
-  const text = `⏰ Snooze over: ${incident.id} is still open (${incident.title}; snoozed by ${by}).`;
+  const t = messagesFor(deps.language);
+  const by = incident.snoozedBy ?? t.common.someone;
+  const text = t.reminder.snoozeOver({ id: incident.id, title: incident.title, who: by });
   // Remind first: a retried job may remind twice, but never not at all.
   for (const message of await telegramMessages(deps.db, incident.id)) {
     await deps.remind(message.chatId, message.messageId, text);

@@ -1,0 +1,246 @@
+// Every text the bot writes into the chat, in English: the card, its buttons and history, the
+// toasts, the commands and their help, the dialogues, the drill-down, the storm card, escalations,
+// reminders, /status and /whoami. `zh-tw.ts` holds the same keys in Traditional Chinese; the type
+// of this object (`Messages`) is what both must fill, and test/domain/i18n.test.ts checks at run
+// time that no text is missing or empty and that both languages use the same arguments.
+//
+// A text with arguments is a function of one object, so the arguments have names both languages
+// share (and a reader of zh-tw.ts sees which value goes where). No markup lives here: the bot
+// escapes what it inserts, and the few bold parts of the card are separate keys.
+import type { IncidentSource, IncidentStatus, Severity } from "../incident.js";
+
+/** "1,234": whole numbers with thousands separators, the same in both languages. */
+export const formatCount = (value: number): string =>
+  Math.round(value)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+const plural = (count: number, one: string, many: string): string => (count === 1 ? one : many);
+
+export const en = {
+  /** Words shared by several texts. */
+  common: {
+    unknown: "unknown",
+    unassigned: "unassigned",
+    someone: "someone",
+    none: "none",
+    /** How a span of time reads: the seconds, minutes and hours of escalations and windows. */
+    seconds: ({ count }: { count: number }) => `${count} s`,
+    minutes: ({ count }: { count: number }) => `${count} min`,
+    hours: ({ count }: { count: number }) => `${count} h`,
+  },
+
+  card: {
+    severity: { P0: "CRITICAL", P1: "HIGH", P2: "MEDIUM" } satisfies Record<Severity, string>,
+    status: {
+      open: "open",
+      analyzing: "analyzing",
+      awaiting_approval: "awaiting approval",
+      executing: "executing",
+      verifying: "verifying",
+      resolved: "resolved",
+      failed: "repair failed",
+      escalated: "escalated",
+      silenced: "silenced",
+      snoozed: "snoozed",
+    } satisfies Record<IncidentStatus, string>,
+    source: {
+      alertmanager: "Alertmanager",
+      sentry: "Sentry",
+      signoz: "SigNoz",
+      chatops: "chat request",
+    } satisfies Record<IncidentSource, string>,
+    unknownService: "unknown service",
+    resolvedHeader: ({ service }: { service: string }) => `RESOLVED | ${service}`,
+    wasSeverity: ({ severity }: { severity: string }) => ` · was ${severity}`,
+    via: ({ source }: { source: string }) => `via ${source}`,
+    resolvedAt: ({ time }: { time: string }) => `resolved ${time}`,
+    takenOverFrom: ({ who }: { who: string }) => ` (took over from ${who})`,
+    onIt: ({ who, since }: { who: string; since: string }) => `👀 On it: ${who} since ${since}`,
+    takenBy: ({ who, at }: { who: string; at: string }) => `👀 Taken by ${who} at ${at}`,
+    serviceOwner: ({ team }: { team: string }) => `🏷️ Service owner: ${team}`,
+    slo: ({ slo }: { slo: string }) => ` · SLO ${slo}`,
+    occurrences: ({ count }: { count: number }) =>
+      `🔁 ${formatCount(count)} ${plural(count, "occurrence", "occurrences")}`,
+    firstLast: ({ first, last }: { first: string; last: string }) => `first ${first} · last ${last}`,
+    requested: "Requested",
+    requestedBy: ({ who }: { who: string }) => ` by ${who}`,
+    aiAnalysis: "AI analysis",
+    owner: ({ team }: { team: string }) => `👥 Owner: ${team}`,
+    confidence: ({ value }: { value: string }) => `📊 Confidence: ${value}`,
+    cause: ({ cause }: { cause: string }) => `💡 Cause: ${cause}`,
+    suggested: ({ action }: { action: string }) => `🔧 Suggested: ${action}`,
+    cannotRun: ({ why }: { why: string }) => `🚫 Can't run here: ${why}`,
+    downtime: ({ downtime }: { downtime: string }) => `⏱️ Downtime: ${downtime}`,
+    tokens: ({ tokens }: { tokens: string }) => `💰 Tokens: ${tokens}`,
+    cost: ({ cost }: { cost: string }) => `💰 Cost: ${cost}`,
+    analysisFailed: ({ why }: { why: string }) => `🤖 AI analysis: failed: ${why}`,
+    analysisNotRun: "🤖 AI analysis: not run",
+    analysisPending: "🤖 AI analysis: pending…",
+    earlier: ({ count }: { count: number }) => `${formatCount(count)} earlier`,
+    /** The estimated downtime under the suggestion. */
+    noDowntime: "none expected",
+    downtimeAbout: ({ span }: { span: string }) => `~${span}`,
+    secondsShort: ({ count }: { count: number }) => `${count}s`,
+    offlineEngine: ({ model }: { model: string }) => `offline analyzer (${model})`,
+    humanEngine: "a person's request",
+  },
+
+  buttons: {
+    approve: "✅ Approve",
+    reject: "❌ Reject",
+    snooze: "⏰ Snooze",
+    silence: "🔕 Silence",
+    take: "👀 I'm on it",
+    details: "🔎 Details",
+    cancel: "↩️ Cancel",
+    /** The choices Snooze and Silence offer. */
+    minutes: ({ count }: { count: number }) => `${count} min`,
+    hours: ({ count }: { count: number }) => `${count} h`,
+  },
+
+  /** The card's timeline lines. */
+  history: {
+    tookOver: ({ who, from }: { who: string; from: string }) => `👀 ${who} took over from ${from}`,
+    onIt: ({ who }: { who: string }) => `👀 ${who} is on it`,
+    closed: ({ resolution }: { resolution: string }) => `✅ closed: ${resolution}`,
+    resolved: ({ who }: { who: string }) => `✅ resolved (${who})`,
+    reopened: "🔁 fired again after resolving",
+    approved: ({ action, who }: { action: string; who: string }) => `✅ ${action} approved by ${who}`,
+    executed: ({ action }: { action: string }) => `🔧 ${action} executed`,
+    dryRun: ({ action }: { action: string }) => `🧪 ${action} dry run: nothing changed`,
+    verified: ({ detail }: { detail: string }) => `🩺 verified: ${detail}`,
+    executionFailed: ({ action, error }: { action: string; error: string }) =>
+      `❌ ${action} failed: ${error}`,
+    analysisFailed: ({ error }: { error: string }) => `⚠️ analysis failed: ${error}`,
+    rolledBack: ({ deployment, revision }: { deployment: string; revision: string }) =>
+      `↩️ ${deployment} rolled back automatically${revision === "" ? "" : ` to revision ${revision}`}`,
+    rollbackFailed: ({ error }: { error: string }) => `↩️ automatic rollback not done: ${error}`,
+    rejected: ({ what, who, reason }: { what: string; who: string; reason: string }) =>
+      `❌ ${what} rejected by ${who}: “${reason}”`,
+    analysis: "analysis",
+    snoozed: ({ who, until }: { who: string; until: string }) => `⏰ snoozed by ${who} until ${until}`,
+    snoozeEnded: "⏰ snooze over, still open",
+    silenced: ({ who, until, local }: { who: string; until: string; local: boolean }) =>
+      `🔕 silenced by ${who} until ${until}${local ? " (bot only)" : ""}`,
+    escalatedRepairFailed: "⏫ escalated: the repair failed",
+    escalatedSla: ({ span }: { span: string }) => `⏫ escalated: unacknowledged for ${span}`,
+  },
+
+  /** What the card says about the alert itself. */
+  notes: {
+    closedNoAction: ({ resolution }: { resolution: string }) => `Closed, no action needed: ${resolution}`,
+    truncatedAlerts: ({ count }: { count: number }) =>
+      `Alertmanager left ${count} ${plural(count, "alert", "alerts")} of this group out (truncatedAlerts)`,
+    cut: ({ fields, more }: { fields: string; more: number }) =>
+      `cut: ${fields}${more > 0 ? `; and ${more} more` : ""}`,
+  },
+
+  storm: {
+    over: ({ folded, open }: { folded: number; open: number }) =>
+      `Storm over: ${folded} incidents, ${open} still open`,
+    resumed: "Individual cards have resumed. Every incident: /incidents",
+    title: ({ folded }: { folded: number }) => `Alert storm: ${folded} incidents folded here`,
+    since: ({ time }: { time: string }) => ` (since ${time})`,
+    stillOpen: ({ count }: { count: number }) => `still open ${count}`,
+    awaitingApproval: ({ count }: { count: number }) => `⏳ ${count} awaiting approval`,
+    escalated: ({ count }: { count: number }) => `⏫ ${count} escalated`,
+    services: ({ list }: { list: string }) => `Services: ${list}`,
+    newest: "Newest:",
+    resumeBelow: ({ threshold, window }: { threshold: number; window: string }) =>
+      `Own cards resume below ${threshold} new incidents per ${window}; P0 and approvals still get one. Every incident: /incidents`,
+  },
+
+  escalation: {
+    noOncall: "(no on-call usernames configured: set TELEGRAM_ONCALL_USERNAMES)",
+    repairFailed: ({ detail }: { detail: string }) => `repair failed${detail === "" ? "" : `: ${detail}`}`,
+    unacknowledged: ({ span }: { span: string }) => `unacknowledged for ${span}`,
+    storm: ({ escalated }: { escalated: number }) =>
+      `Folded into the storm card; ${escalated} of its incidents escalated so far (no separate pings). See /incidents`,
+  },
+
+  reminder: {
+    snoozeOver: ({ id, title, who }: { id: string; title: string; who: string }) =>
+      `⏰ Snooze over: ${id} is still open (${title}; snoozed by ${who}).`,
+  },
+
+  /** The command menu Telegram shows (setMyCommands) and /help: one list, so they never disagree. */
+  commands: {
+    status: "Health of Redis, PostgreSQL, queues, LLM providers and executors",
+    incidents: "Open incidents, newest first (filter: P0, a service, mine); tap one for its details",
+    ack: "I'm on it: take an incident (stops its SLA escalation); may take one over",
+    silence: "Silence alerts by label for a while; list or expire silences",
+    rollback: "Roll a deployment back to its previous revision (needs approval)",
+    whoami: "This chat's id and your user id, for the bot's settings",
+    help: "What the bot can do and who may do it",
+  },
+
+  help: {
+    title: "🤖 ChatOps bot",
+    approversOnly: " · 🔐 approvers only",
+    incidentIdArg: "<incident id>",
+    serviceArg: "<service>",
+    reasonArg: "[reason]",
+    idArg: "<id>",
+    buttonsTitle: "Card buttons",
+    buttons:
+      ": ✅ Approve, ❌ Reject, ⏰ Snooze and 🔕 Silence need approver rights; 👀 I'm on it (and /ack) is for responders; 🔎 Details is open to everyone.",
+    who: "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS; responders are the approvers and TELEGRAM_RESPONDER_IDS.",
+  },
+
+  /** Answers to presses and commands (toasts are cut to 200 characters by the bot). */
+  answers: {
+    notAnApprover: "You are not on the approver list.",
+    notAResponder: "You are not on the responder list (TELEGRAM_RESPONDER_IDS or the approvers).",
+    noIncident: ({ id }: { id: string }) => `No incident ${id}.`,
+    alreadyResolved: ({ id }: { id: string }) => `${id} is already resolved.`,
+    workingOnIt: "Working on it…",
+    noLongerValid: "This button is no longer valid.",
+    notThisCard: "This button does not belong to this message; nothing changed.",
+    notForYou:
+      "This bot serves its team's incident chats only. If you are on the team, ask an admin to add your Telegram id to TELEGRAM_VIEWER_IDS",
+    yourId: ({ id }: { id: string }) => ` (yours is ${id}).`,
+    notAvailable: ({ verb }: { verb: string }) => `${verb} is not available yet`,
+    askReason: "Reply with a reason, or /cancel.",
+    snoozeHowLong: "Snooze for how long?",
+    silenceHowLong: "Silence for how long?",
+    cancelled: "Cancelled; nothing changed.",
+    silencing: ({ span }: { span: string }) => `🔕 Silencing for ${span}…`,
+    user: ({ id }: { id: number }) => `user ${id}`,
+    // "I'm on it"
+    alreadyYours: ({ id, since }: { id: string; since: string }) => `${id} is already yours (since ${since}).`,
+    taken: ({ id }: { id: string }) => `👀 ${id} is yours; the SLA escalation is off.`,
+    takenOver: ({ id, from }: { id: string; from: string }) =>
+      `👀 You took ${id} over from ${from}; the SLA escalation is off.`,
+    ackUsage: "Usage: /ack <incident id>, e.g. /ack INC-20260329-0001",
+    // Approve
+    staleProposal: ({ action }: { action: string }) =>
+      `This card showed an older proposal; ${action} is proposed now. Nothing changed: look at the updated card and press again.`,
+    nothingProposed: "Nothing is waiting for approval: no action is proposed.",
+    alreadyDecided: ({ action, rejected, who }: { action: string; rejected: boolean; who: string }) =>
+      `Nothing is waiting for approval: ${action} was already ${rejected ? "rejected" : "approved"} by ${who}.`,
+    system: "system",
+    cannotRunHere: ({ action, why }: { action: string; why: string }) =>
+      `${action} can't run here: ${why}. Nothing changed.`,
+    approved: ({ action }: { action: string }) => `Approved: ${action}. Running it now.`,
+    // Reject
+    nothingToRejectProposed: "Nothing to reject: no action is proposed.",
+    nothingToReject: ({ action, rejected, who }: { action: string; rejected: boolean; who: string }) =>
+      `Nothing to reject: ${action} was already ${rejected ? "rejected" : "approved"} by ${who}.`,
+    alreadyRejected: ({ who }: { who: string }) => `Nothing to reject: already rejected by ${who}.`,
+    rejectActionSubject: ({ action, id }: { action: string; id: string }) => `${action} on ${id}`,
+    rejectAnalysisSubject: ({ id }: { id: string }) => `the analysis of ${id}`,
+    rejected: ({ action, id }: { action: string; id: string }) => `Rejected ${action} on ${id}.`,
+    rejectedAnalysis: ({ id }: { id: string }) => `Recorded: ${id} rejected (no action was proposed).`,
+    // Snooze
+    alreadySnoozed: ({ who, until }: { who: string; until: string }) =>
+      `Already snoozed by ${who} until ${until}.`,
+    snoozed: ({ until }: { until: string }) => `Snoozed until ${until}. I'll remind you if it's still open.`,
+    // Silence from the card
+    alreadySilenced: ({ who, until }: { who: string; until: string }) =>
+      `Already silenced by ${who} until ${until}.`,
+  },
+};
+
+/** The shape every language fills: the English catalogue's keys and arguments. */
+export type Messages = typeof en;
