@@ -54,6 +54,7 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
     token: config.telegram.token,
     apiRoot: config.telegram.apiRoot,
     logger,
+    language: config.language,
     ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
     // a Telegram outage: one line when it starts, one when it ends (with a count)
     reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
@@ -103,7 +104,7 @@ export function receiveUpdates(
   const webhook = config.telegram.webhook;
   if (webhook !== undefined) {
     // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
-    const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
+    const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger, config.language));
     shutdown.add("Telegram webhook", () => started.stop());
     return;
   }
@@ -112,6 +113,6 @@ export function receiveUpdates(
     lease: new PollerLease(ctx.infra.redis, config.redis.prefix, Number(config.telegram.token.split(":")[0])),
     ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
   };
-  const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease);
+  const polling = startPolling(bot, logger, () => registerCommands(bot, logger, config.language), lease);
   shutdown.add("Telegram polling", () => polling.stop());
 }

@@ -32,6 +32,6 @@ export function isLanguage(value: string): value is Language {
  * Telegram's `language_code` for a language: the two-letter ISO 639-1 code of the user's app
  * language ("zh" for every Chinese variant), which setMyCommands matches its per-language lists on.
  */
-export function telegramLanguageCode(language: Language): string {
+export function telegramLanguageCode(language: Language): "en" | "zh" {
   return language === "zh-TW" ? "zh" : "en";
 }
