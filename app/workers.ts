@@ -217,7 +217,12 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
                   "llm model unusable: the chain will skip it until the configuration is fixed",
                 ),
             },
-            { firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs, ...options.chain },
+            {
+              firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs,
+              ...options.chain,
+              // cause and reasoning in the chat's language, from the models and the offline rules alike
+              prompt: { language, ...options.chain?.prompt },
+            },
           ),
           guardrails: {
             policy: guardrailPolicy(config),
@@ -229,6 +234,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           canExecute: (action) => executors.has(action),
           // what the guardrails allow runs once, like an approval
           enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
+          language,
         },
         queues,
         metrics,
