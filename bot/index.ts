@@ -105,6 +105,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
+  // First of all: every feature answers in the chat's language.
+  const messages = messagesFor(options.language);
+  bot.use((ctx, next) => {
+    ctx.messages = messages;
+    return next();
+  });
   // Before everything that handles a press: a slow handler's press is answered in time anyway.
   bot.use(answerCallbacksWithin(options.answerCallbacksWithinMs ?? 4_000));
   // Before anything else reads an update: strangers are refused, presses bound to their card.
@@ -143,9 +149,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // Catch-all: a stale or foreign button still gets an answer (and an audit row).
   if (options.guards !== undefined) bot.use(unknownPresses(options.guards.binding));
   else
-    bot.on("callback_query", (ctx) =>
-      ctx.answerCallbackQuery({ text: messagesFor(options.language).answers.noLongerValid }),
-    );
+    bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: ctx.messages.answers.noLongerValid }));
 
   bot.catch((error) => {
     const cause = error.error;

@@ -10,7 +10,8 @@ import {
 } from "../db/silences.js";
 import type { SilencesGateway } from "../gateways/alertmanager-silences.js";
 import type { SilenceDeps } from "./create-silence.js";
-import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { actorOf, type ChatUser } from "./decision-guard.js";
+import { messagesFor } from "../domain/i18n/index.js";
 import { clockTime } from "../domain/time.js";
 import { formatMatchers } from "./silence-matchers.js";
 
@@ -32,7 +33,7 @@ export async function expireSilence(
   const incidentId = silence?.incidentId ?? null;
   if (!deps.approverIds.includes(input.userId)) {
     await audit(deps.db, { incidentId, actor, what, outcome: "not_allowed" });
-    return { outcome: "not_allowed", text: NOT_AN_APPROVER };
+    return { outcome: "not_allowed", text: messagesFor(deps.language).answers.notAnApprover };
   }
   if (silence === undefined) {
     await audit(deps.db, { incidentId, actor, what, outcome: "unknown_silence" });

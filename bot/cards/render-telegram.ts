@@ -5,12 +5,7 @@
 // so every dynamic string is escaped exactly once and truncation works on raw text, never on
 // markup: a cut can neither split a tag or an entity nor (cutting whole graphemes) a surrogate pair.
 import { z } from "zod";
-import {
-  type CardLink,
-  type CardTarget,
-  type IncidentStatus,
-  type Severity,
-} from "../../domain/incident.js";
+import { type CardLink, type CardTarget, type IncidentStatus, type Severity } from "../../domain/incident.js";
 import {
   CARD_VERBS,
   type CardAnalysis,

@@ -208,7 +208,8 @@ export const en = {
     silencing: ({ span }: { span: string }) => `🔕 Silencing for ${span}…`,
     user: ({ id }: { id: number }) => `user ${id}`,
     // "I'm on it"
-    alreadyYours: ({ id, since }: { id: string; since: string }) => `${id} is already yours (since ${since}).`,
+    alreadyYours: ({ id, since }: { id: string; since: string }) =>
+      `${id} is already yours (since ${since}).`,
     taken: ({ id }: { id: string }) => `👀 ${id} is yours; the SLA escalation is off.`,
     takenOver: ({ id, from }: { id: string; from: string }) =>
       `👀 You took ${id} over from ${from}; the SLA escalation is off.`,
@@ -236,6 +237,18 @@ export const en = {
     alreadySnoozed: ({ who, until }: { who: string; until: string }) =>
       `Already snoozed by ${who} until ${until}.`,
     snoozed: ({ until }: { until: string }) => `Snoozed until ${until}. I'll remind you if it's still open.`,
+    // Silences
+    cannotSilence: ({ problem }: { problem: string }) => `Cannot silence: ${problem}.`,
+    silenceTooLong: ({ max }: { max: string }) => `a silence may last at most ${max}`,
+    silenceTooShort: "a silence lasts at least 1m",
+    notSilenced: ({ detail }: { detail: string }) => `Not silenced. ${detail}`,
+    localOnly: "local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies",
+    silenceCreated: ({ id, until, local }: { id: number; until: string; local: boolean }) =>
+      `Silence #${id} until ${until}${local ? ` (local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies)` : " in Alertmanager"}.`,
+    silencedMatching: ({ text, matchers }: { text: string; matchers: string }) =>
+      `${text} Matching: ${matchers}`,
+    silencedBy: ({ id, who, text }: { id: string; who: string; text: string }) =>
+      `🔕 ${id} silenced by ${who}. ${text}`,
     // Silence from the card
     alreadySilenced: ({ who, until }: { who: string; until: string }) =>
       `Already silenced by ${who} until ${until}.`,

@@ -169,7 +169,8 @@ export const zhTW: Messages = {
     workingOnIt: "處理中…",
     noLongerValid: "此按鈕已失效。",
     notThisCard: "此按鈕不屬於這則訊息；未做任何變更。",
-    notForYou: "此機器人只服務其團隊的事件聊天室。若您是團隊成員，請管理員將您的 Telegram id 加入 TELEGRAM_VIEWER_IDS",
+    notForYou:
+      "此機器人只服務其團隊的事件聊天室。若您是團隊成員，請管理員將您的 Telegram id 加入 TELEGRAM_VIEWER_IDS",
     yourId: ({ id }) => `（您的 id 是 ${id}）。`,
     notAvailable: ({ verb }) => `${verb} 尚未提供`,
     askReason: "請回覆原因，或 /cancel。",
@@ -182,7 +183,8 @@ export const zhTW: Messages = {
     taken: ({ id }) => `👀 ${id} 由您處理；SLA 升級已停止。`,
     takenOver: ({ id, from }) => `👀 您已從 ${from} 接手 ${id}；SLA 升級已停止。`,
     ackUsage: "用法：/ack <事件 id>，例如 /ack INC-20260329-0001",
-    staleProposal: ({ action }) => `此卡片顯示的是較舊的提案；目前提案為 ${action}。未做任何變更：請查看更新後的卡片再按一次。`,
+    staleProposal: ({ action }) =>
+      `此卡片顯示的是較舊的提案；目前提案為 ${action}。未做任何變更：請查看更新後的卡片再按一次。`,
     nothingProposed: "沒有待簽核的項目：目前沒有提案。",
     alreadyDecided: ({ action, rejected, who }) =>
       `沒有待簽核的項目：${action} 已由 ${who}${rejected ? "拒絕" : "簽核"}。`,
@@ -199,6 +201,15 @@ export const zhTW: Messages = {
     rejectedAnalysis: ({ id }) => `已記錄：${id} 被拒絕（沒有提案動作）。`,
     alreadySnoozed: ({ who, until }) => `已由 ${who} 設為稍後處理，至 ${until}。`,
     snoozed: ({ until }) => `稍後處理至 ${until}。屆時若仍未解決會再提醒您。`,
+    cannotSilence: ({ problem }) => `無法靜默：${problem}。`,
+    silenceTooLong: ({ max }) => `靜默最長 ${max}`,
+    silenceTooShort: "靜默至少 1m",
+    notSilenced: ({ detail }) => `未靜默。${detail}`,
+    localOnly: "僅限本機：未設定 ALERTMANAGER_URL，Alertmanager 仍會發送通知",
+    silenceCreated: ({ id, until, local }) =>
+      `靜默 #${id} 至 ${until}${local ? "（僅限本機：未設定 ALERTMANAGER_URL，Alertmanager 仍會發送通知）" : "，已寫入 Alertmanager"}。`,
+    silencedMatching: ({ text, matchers }) => `${text} 符合：${matchers}`,
+    silencedBy: ({ id, who, text }) => `🔕 ${id} 已由 ${who} 靜默。${text}`,
     alreadySilenced: ({ who, until }) => `已由 ${who} 靜默至 ${until}。`,
   },
 };
