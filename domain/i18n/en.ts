@@ -18,6 +18,9 @@ export const formatCount = (value: number): string =>
 const plural = (count: number, one: string, many: string): string => (count === 1 ? one : many);
 
 export const en = {
+  /** Which language this is (BOT_LANGUAGE), for what formats times and spans alongside the texts. */
+  language: "en" as "en" | "zh-TW",
+
   /** Words shared by several texts. */
   common: {
     unknown: "unknown",
@@ -186,6 +189,46 @@ export const en = {
     buttons:
       ": ✅ Approve, ❌ Reject, ⏰ Snooze and 🔕 Silence need approver rights; 👀 I'm on it (and /ack) is for responders; 🔎 Details is open to everyone.",
     who: "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS; responders are the approvers and TELEGRAM_RESPONDER_IDS.",
+  },
+
+  status: {
+    title: "📊 Status",
+    state: {
+      ok: "reachable",
+      down: "unreachable",
+      unusable: "unusable",
+      configured: "configured",
+      not_configured: "not configured",
+    },
+    until: ({ time }: { time: string }) => `until ${time}`,
+    overridesUnknown: ({ error }: { error: string }) => `Chain overrides unknown (${error})`,
+    modelSwitched: ({ model, until }: { model: string; until: string }) =>
+      `Ollama model switched to ${model} (SWITCH_MODEL, ${until})`,
+    providerSkipped: ({ provider, until }: { provider: string; until: string }) =>
+      `${provider} skipped (FALLBACK_AI, ${until})`,
+    signozReading: ({ table }: { table: string }) => `reading ${table}`,
+    queues: "Queues",
+    queuesColumns: " (waiting / active / delayed / failed)",
+    llm: "LLM providers",
+    llmOrder: " (in chain order)",
+    executors: "Executor targets",
+    openIncidents: "Open incidents",
+    unknownBecause: ({ error }: { error: string }) => `unknown (${error})`,
+    repairs: "Automatic repairs",
+    repairsUsed: ({ used, max }: { used: number; max: number }) => `${used}/${max} this hour`,
+    repairsUnknown: ({ error, max }: { error: string; max: number }) =>
+      `unknown (${error}), budget ${max}/hour`,
+  },
+
+  whoami: {
+    chat: ({ id, type }: { id: string; type: string }) => `Chat id: ${id} (${type})`,
+    configured: "This chat is configured: cards and commands work here.",
+    notConfigured:
+      "This chat is not configured: set TELEGRAM_CHAT_ID (or a TELEGRAM_ROUTES entry) to its id.",
+    approver: "an approver",
+    viewer: "a viewer",
+    neither: "neither an approver nor a viewer",
+    user: ({ id, role }: { id: string; role: string }) => `Your user id: ${id}; you are ${role}.`,
   },
 
   /** Answers to presses and commands (toasts are cut to 200 characters by the bot). */

@@ -6,6 +6,8 @@
 import { formatCount, type Messages } from "./en.js";
 
 export const zhTW: Messages = {
+  language: "zh-TW",
+
   common: {
     unknown: "不明",
     unassigned: "未指派",
@@ -159,6 +161,42 @@ export const zhTW: Messages = {
     buttons:
       "：✅ 簽核、❌ 拒絕、⏰ 稍後與 🔕 靜默需要簽核權限；👀 認領（與 /ack）供值班回應者使用；🔎 詳情所有人皆可使用。",
     who: "簽核者為 TELEGRAM_APPROVER_IDS 中的 Telegram 使用者 id；回應者為簽核者加上 TELEGRAM_RESPONDER_IDS。",
+  },
+
+  status: {
+    title: "📊 狀態",
+    state: {
+      ok: "可連線",
+      down: "無法連線",
+      unusable: "無法使用",
+      configured: "已設定",
+      not_configured: "未設定",
+    },
+    until: ({ time }) => `至 ${time}`,
+    overridesUnknown: ({ error }) => `分析鏈覆寫設定不明（${error}）`,
+    modelSwitched: ({ model, until }) => `Ollama 模型已切換為 ${model}（SWITCH_MODEL，${until}）`,
+    providerSkipped: ({ provider, until }) => `已略過 ${provider}（FALLBACK_AI，${until}）`,
+    signozReading: ({ table }) => `讀取 ${table}`,
+    queues: "佇列",
+    queuesColumns: "（等待 / 執行中 / 延遲 / 失敗）",
+    llm: "LLM 供應商",
+    llmOrder: "（依分析鏈順序）",
+    executors: "執行器目標",
+    openIncidents: "未解決事件",
+    unknownBecause: ({ error }) => `不明（${error}）`,
+    repairs: "自動修復",
+    repairsUsed: ({ used, max }) => `本小時 ${used}/${max}`,
+    repairsUnknown: ({ error, max }) => `不明（${error}），預算每小時 ${max}`,
+  },
+
+  whoami: {
+    chat: ({ id, type }) => `聊天室 id：${id}（${type}）`,
+    configured: "此聊天室已設定：卡片與指令可在此使用。",
+    notConfigured: "此聊天室尚未設定：請將 TELEGRAM_CHAT_ID（或 TELEGRAM_ROUTES 的一項）設為它的 id。",
+    approver: "簽核者",
+    viewer: "檢視者",
+    neither: "既非簽核者也非檢視者",
+    user: ({ id, role }) => `您的使用者 id：${id}；您是${role}。`,
   },
 
   answers: {
