@@ -99,6 +99,7 @@ export function commandDeps(
         load: (input) =>
           incidentDrillDown({ db: pool, kube, escalateAfterSeconds: config.escalation.afterSeconds }, input),
         timeZone: config.timeZone,
+        language: config.language,
       },
       rollback: {
         approverIds: config.telegram.approverIds,

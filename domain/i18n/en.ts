@@ -191,6 +191,74 @@ export const en = {
     who: "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS; responders are the approvers and TELEGRAM_RESPONDER_IDS.",
   },
 
+  /** The incident drill-down ("🔎 Details"): one page per section. */
+  drillDown: {
+    sections: {
+      overview: "📋 Overview",
+      timeline: "🕒 Timeline",
+      analysis: "🤖 Analysis",
+      kube: "📜 Logs & events",
+      similar: "🔁 Similar",
+      playbooks: "📚 Playbooks",
+    },
+    done: "✖️ Done",
+    closed: "Closed.",
+    missing: ({ id }: { id: string }) => `Incident ${id} does not exist.`,
+    slaResolved: "⏱ SLA: resolved",
+    slaDueNow: ({ at }: { at: string }) => `⏱ SLA: escalation due now (${at})`,
+    slaRunning: ({ left, at }: { left: string; at: string }) =>
+      `⏱ SLA: escalates in ${left} (${at}) unless someone takes it`,
+    slaSnoozed: ({ until }: { until: string }) => `⏱ SLA: held by a snooze until ${until}`,
+    slaEscalated: ({ since, at }: { since: string; at: string }) =>
+      `⏱ SLA: escalated ${since} ago (${at}), nobody has taken it`,
+    slaAcknowledged: ({ who, since, at }: { who: string; since: string; at: string }) =>
+      `⏱ SLA: stopped, acknowledged by ${who} ${since} ago (${at})`,
+    slaAfterEscalating: ({ at }: { at: string }) => `, after escalating at ${at}`,
+    status: ({ status, source }: { status: string; source: string }) => `Status: ${status} · via ${source}`,
+    service: ({ service }: { service: string }) => `Service: ${service}`,
+    target: ({ target }: { target: string }) => `Target: ${target}`,
+    occurrences: ({ count, first, last }: { count: number; first: string; last: string }) =>
+      `Occurrences: ${count} · first ${first} · last ${last}`,
+    summary: ({ summary }: { summary: string }) => `Summary: ${summary}`,
+    acknowledged: ({ who, at }: { who: string; at: string }) => `Acknowledged by ${who} at ${at}`,
+    snoozed: ({ who, until }: { who: string; until: string }) => `Snoozed by ${who} until ${until}`,
+    escalatedAt: ({ at }: { at: string }) => `Escalated at ${at}`,
+    resolvedAt: ({ at }: { at: string }) => `Resolved at ${at}`,
+    labels: "Labels",
+    noEvents: "No events recorded.",
+    noAnalysis: "No analysis yet.",
+    engine: ({ engine, model, at }: { engine: string; model: string; at: string }) =>
+      `Engine: ${engine} · ${model} · ${at}`,
+    suggested: "Suggested",
+    figures: ({
+      confidence,
+      risk,
+      pods,
+      downtime,
+    }: {
+      confidence: number;
+      risk: string;
+      pods: number;
+      downtime: number;
+    }) => `Confidence ${confidence}% · risk ${risk} · ${pods} pod(s), ~${downtime}s downtime`,
+    owner: ({ team }: { team: string }) => `Owner: ${team}`,
+    cause: "Cause",
+    reasoning: "Reasoning",
+    decision: "Decision",
+    attempts: ({ list }: { list: string }) => `Attempts: ${list}`,
+    kubeNotConfigured: "Kubernetes is not configured (no KUBECONFIG): no pod logs or events.",
+    noObject: "The incident names no pod, deployment or statefulset with a namespace.",
+    object: "Object",
+    events: "Events",
+    podLogs: "Pod logs",
+    newestLast: " (newest last)",
+    noLogs: "No logs.",
+    noSimilar: "No similar past incidents.",
+    noPlaybooks: "No learned playbooks yet for this kind of incident.",
+    playbook: ({ successes, failures }: { successes: number; failures: number }) =>
+      `${successes} worked, ${failures} failed or rejected`,
+  },
+
   status: {
     title: "📊 Status",
     state: {
