@@ -1,8 +1,4 @@
-import type {
-  DrillDownContent,
-  DrillDownResult,
-  DrillDownSection,
-} from "../../handlers/incident-drill-down.js";
+import type { DrillDownContent, DrillDownResult } from "../../handlers/incident-drill-down.js";
 import type { SlaClock } from "../../domain/sla.js";
 import { clockTime, spanText } from "../../domain/time.js";
 import { messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
