@@ -259,6 +259,21 @@ export const en = {
       `${successes} worked, ${failures} failed or rejected`,
   },
 
+  /** /incidents: the list of open incidents. */
+  incidents: {
+    usage:
+      "Usage: /incidents, /incidents P0 (or P1, P2), /incidents <service> (at most 16 characters), /incidents mine",
+    /** "open P0 incidents", "open incidents of awoooi-api", "open incidents you took" */
+    what: ({ severity, service, mine }: { severity: string; service: string; mine: boolean }) =>
+      `open ${severity === "" ? "" : `${severity} `}incidents${service === "" ? "" : ` of ${service}`}${mine ? " you took" : ""}`,
+    none: ({ what }: { what: string }) => `✅ No ${what}.`,
+    title: ({ what, total }: { what: string; total: number }) =>
+      `📋 ${what.charAt(0).toUpperCase()}${what.slice(1)}: ${total}`,
+    page: ({ page, pages }: { page: number; pages: number }) => `page ${page}/${pages}`,
+    newestFirst: "Newest first; tap one for its details.",
+    changed: "The list changed; here it is again.",
+  },
+
   status: {
     title: "📊 Status",
     state: {

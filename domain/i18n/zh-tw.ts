@@ -215,6 +215,18 @@ export const zhTW: Messages = {
     playbook: ({ successes, failures }) => `成功 ${successes} 次，失敗或被拒絕 ${failures} 次`,
   },
 
+  incidents: {
+    usage:
+      "用法：/incidents、/incidents P0（或 P1、P2）、/incidents <服務>（最多 16 個字元）、/incidents mine",
+    what: ({ severity, service, mine }) =>
+      `${mine ? "您認領的" : ""}${service === "" ? "" : `${service} 的`}未解決${severity === "" ? "" : ` ${severity} `}事件`,
+    none: ({ what }) => `✅ 沒有${what}。`,
+    title: ({ what, total }) => `📋 ${what}：${total}`,
+    page: ({ page, pages }) => `第 ${page}/${pages} 頁`,
+    newestFirst: "由新到舊；點選查看詳情。",
+    changed: "清單已變更；以下為最新清單。",
+  },
+
   status: {
     title: "📊 狀態",
     state: {
