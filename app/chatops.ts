@@ -118,6 +118,7 @@ export function chatOpsDeps(
       check: (input) => checkReject({ db: pool, approverIds, language }, input),
       decide: thenCard((input) => rejectAction({ db: pool, approverIds, language }, input), ["rejected"]),
       abandon: (input) => note({ ...input, what: "reject", outcome: input.why }),
+      language,
       ...replyTimeout,
     },
     snooze: thenCard(
@@ -202,8 +203,9 @@ export function chatOpsDeps(
       return { ok: false, text: messagesFor(language).answers.notAnApprover };
     },
     create: (input) => silenceLabels(silenceDeps, input),
-    list: () => listSilences({ db: pool, timeZone: config.timeZone }),
+    list: () => listSilences({ db: pool, timeZone: config.timeZone, language }),
     expire: (input) => expireSilence(silenceDeps, input),
+    language,
     ...replyTimeout,
   };
   const saidOnce = new SaidOnce(deps.redis, config.redis.prefix);

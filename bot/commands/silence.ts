@@ -23,13 +23,6 @@ export interface SilenceCommandDeps extends SilenceDialogueDeps {
   expire: (input: { userId: number; username?: string; ref: string }) => Promise<{ text: string }>;
 }
 
-export const SILENCE_USAGE = [
-  "/silence service=awoooi-api 2h [reason]: silence alerts matching the labels (k=v, k=~regex, k!=v) for 30m…7d",
-  "/silence: the same, step by step",
-  "/silence list: the active silences",
-  "/silence expire <id>: end one",
-].join("\n");
-
 export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(silenceDialogue(deps));
@@ -46,19 +39,19 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
     }
     if (first.toLowerCase() === "expire") {
       if (second === undefined || rest.length > 0) {
-        await ctx.reply("Usage: /silence expire <id> (the # number from /silence list)");
+        await ctx.reply(ctx.messages.silences.expireUsage);
         return;
       }
       await ctx.reply((await deps.expire({ ...user, ref: second })).text);
       return;
     }
     if (first.toLowerCase() === "help") {
-      await ctx.reply(SILENCE_USAGE);
+      await ctx.reply(ctx.messages.silences.usage);
       return;
     }
     const parsed = parseSilenceArgs(args);
     if (parsed.problem !== undefined) {
-      await ctx.reply(`${parsed.problem}.\n\n${SILENCE_USAGE}`);
+      await ctx.reply(`${parsed.problem}.\n\n${ctx.messages.silences.usage}`);
       return;
     }
     if (parsed.matchers.length > 0 && parsed.durationMs !== undefined) {

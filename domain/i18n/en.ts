@@ -274,6 +274,55 @@ export const en = {
     changed: "The list changed; here it is again.",
   },
 
+  /** /silence: usage, the list, expiring. */
+  silences: {
+    usage: [
+      "/silence service=awoooi-api 2h [reason]: silence alerts matching the labels (k=v, k=~regex, k!=v) for 30m…7d",
+      "/silence: the same, step by step",
+      "/silence list: the active silences",
+      "/silence expire <id>: end one",
+    ].join("\n"),
+    expireUsage: "Usage: /silence expire <id> (the # number from /silence list)",
+    none: "No active silences.",
+    title: "🔕 Active silences:",
+    local: "local",
+    line: ({
+      id,
+      matchers,
+      until,
+      who,
+      where,
+    }: {
+      id: number;
+      matchers: string;
+      until: string;
+      who: string;
+      where: string;
+    }) => `#${id} ${matchers} · until ${until} · by ${who} · ${where}`,
+    more: ({ shown }: { shown: number }) => `… and more; showing the ${shown} ending soonest.`,
+  },
+
+  /** The questions the bot asks and waits for (bot/conversations/). */
+  dialogues: {
+    whyReject: ({ who, subject, minutes }: { who: string; subject: string; minutes: number }) =>
+      `${who}, why reject ${subject}? Reply with a reason (within ${minutes} min), or /cancel.`,
+    reasonPlaceholder: "reason",
+    rejectTooLate: ({ id }: { id: string }) =>
+      `Too late for the reason on ${id}; nothing was rejected. Press Reject again.`,
+    rejectCancelled: ({ id }: { id: string }) => `Reject of ${id} cancelled; nothing changed.`,
+    reasonTooShort: "A reason of a few words, please (or /cancel).",
+    silenceTooLate: "Too late: the silence was not created. Send /silence again.",
+    silenceCancelled: "Cancelled: no silence was created.",
+    whichAlerts: ({ who }: { who: string }) =>
+      `${who}, which alerts? Send label matchers, e.g. service=awoooi-api (k=v, k=~regex, k!=v), or /cancel.`,
+    notMatchers: "each word must be a matcher like service=awoooi-api",
+    didNotWork: ({ problem }: { problem: string }) => `That did not work: ${problem}. Which alerts?`,
+    howLong: ({ matchers, max }: { matchers: string; max: string }) =>
+      `Silence ${matchers} for how long? e.g. 30m, 2h, 1d (at most ${max}).`,
+    durationPlease: ({ max }: { max: string }) => `A duration like 30m, 2h or 1d, at most ${max}, please.`,
+    why: `Why? A short reason for the team, or "-" for none.`,
+  },
+
   status: {
     title: "📊 Status",
     state: {

@@ -227,6 +227,39 @@ export const zhTW: Messages = {
     changed: "清單已變更；以下為最新清單。",
   },
 
+  silences: {
+    usage: [
+      "/silence service=awoooi-api 2h [原因]：靜默符合標籤（k=v、k=~regex、k!=v）的告警 30m…7d",
+      "/silence：同上，逐步引導",
+      "/silence list：進行中的靜默",
+      "/silence expire <id>：結束一個靜默",
+    ].join("\n"),
+    expireUsage: "用法：/silence expire <id>（/silence list 中的 # 編號）",
+    none: "目前沒有進行中的靜默。",
+    title: "🔕 進行中的靜默：",
+    local: "僅本機",
+    line: ({ id, matchers, until, who, where }) => `#${id} ${matchers} · 至 ${until} · 由 ${who} · ${where}`,
+    more: ({ shown }) => `… 還有更多；只顯示最快結束的 ${shown} 個。`,
+  },
+
+  dialogues: {
+    whyReject: ({ who, subject, minutes }) =>
+      `${who}，為什麼拒絕${subject}？請在 ${minutes} 分鐘內回覆原因，或 /cancel。`,
+    reasonPlaceholder: "原因",
+    rejectTooLate: ({ id }) => `${id} 的原因回覆逾時；未拒絕任何項目。請再按一次拒絕。`,
+    rejectCancelled: ({ id }) => `已取消拒絕 ${id}；未做任何變更。`,
+    reasonTooShort: "請用幾個字說明原因（或 /cancel）。",
+    silenceTooLate: "逾時：未建立靜默。請重新送出 /silence。",
+    silenceCancelled: "已取消：未建立靜默。",
+    whichAlerts: ({ who }) =>
+      `${who}，要靜默哪些告警？請送出標籤比對條件，例如 service=awoooi-api（k=v、k=~regex、k!=v），或 /cancel。`,
+    notMatchers: "每個詞都必須是像 service=awoooi-api 的比對條件",
+    didNotWork: ({ problem }) => `無法使用：${problem}。要靜默哪些告警？`,
+    howLong: ({ matchers, max }) => `要靜默 ${matchers} 多久？例如 30m、2h、1d（最長 ${max}）。`,
+    durationPlease: ({ max }) => `請輸入像 30m、2h 或 1d 的時間長度，最長 ${max}。`,
+    why: "原因？請簡短說明給團隊，或輸入「-」表示無。",
+  },
+
   status: {
     title: "📊 狀態",
     state: {
