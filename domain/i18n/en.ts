@@ -300,6 +300,18 @@ export const en = {
       where: string;
     }) => `#${id} ${matchers} · until ${until} · by ${who} · ${where}`,
     more: ({ shown }: { shown: number }) => `… and more; showing the ${shown} ending soonest.`,
+    unknown: ({ ref }: { ref: string }) => `No silence ${ref}. /silence list shows the active ones.`,
+    expiredInAlertmanagerToo: ({ id, who }: { id: number; who: string }) =>
+      `Silence #${id} was already expired here by ${who}; Alertmanager, which still applied it, has it expired now too.`,
+    expiredHereOnly: ({ id, note }: { id: number; note: string }) =>
+      `Silence #${id} is expired here. ${note}`,
+    endedAt: ({ at }: { at: string }) => `it ended at ${at}`,
+    expiredByAt: ({ who, at }: { who: string; at: string }) => `${who} expired it at ${at}`,
+    alreadyOver: ({ id, over }: { id: number; over: string }) => `Silence #${id} is already over: ${over}.`,
+    expired: ({ id, matchers, who, note }: { id: number; matchers: string; who: string; note: string }) =>
+      `Silence #${id} (${matchers}) expired by ${who}.${note === "" ? "" : ` ${note}`}`,
+    amStillHolds: "Alertmanager still holds it: no ALERTMANAGER_URL is set.",
+    amDidNotExpire: ({ error }: { error: string }) => `Alertmanager did not expire it: ${error}`,
   },
 
   /** The questions the bot asks and waits for (bot/conversations/). */

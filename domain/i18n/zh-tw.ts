@@ -240,6 +240,17 @@ export const zhTW: Messages = {
     local: "僅本機",
     line: ({ id, matchers, until, who, where }) => `#${id} ${matchers} · 至 ${until} · 由 ${who} · ${where}`,
     more: ({ shown }) => `… 還有更多；只顯示最快結束的 ${shown} 個。`,
+    unknown: ({ ref }) => `沒有靜默 ${ref}。/silence list 會列出進行中的靜默。`,
+    expiredInAlertmanagerToo: ({ id, who }) =>
+      `靜默 #${id} 先前已由 ${who} 在此結束；仍在套用它的 Alertmanager 現在也已結束它。`,
+    expiredHereOnly: ({ id, note }) => `靜默 #${id} 已在此結束。${note}`,
+    endedAt: ({ at }) => `已於 ${at} 結束`,
+    expiredByAt: ({ who, at }) => `${who} 已於 ${at} 結束它`,
+    alreadyOver: ({ id, over }) => `靜默 #${id} 已結束：${over}。`,
+    expired: ({ id, matchers, who, note }) =>
+      `靜默 #${id}（${matchers}）已由 ${who} 結束。${note === "" ? "" : ` ${note}`}`,
+    amStillHolds: "Alertmanager 仍保有它：未設定 ALERTMANAGER_URL。",
+    amDidNotExpire: ({ error }) => `Alertmanager 未能結束它：${error}`,
   },
 
   dialogues: {
