@@ -104,6 +104,7 @@ export function commandDeps(
       rollback: {
         approverIds: config.telegram.approverIds,
         kubeConfigured: kube !== undefined,
+        language: config.language,
         preview: (target) => previewRollback(rollbackDeps, target),
         request: (input) => requestRollback(rollbackDeps, input),
         refused: (input) =>

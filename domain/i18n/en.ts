@@ -274,6 +274,44 @@ export const en = {
     changed: "The list changed; here it is again.",
   },
 
+  /**
+   * /rollback. The preview and request texts are sent as HTML with names and images already escaped by
+   * the bot, so those hold no "<", ">" or "&" themselves (the usage line is sent as plain text).
+   */
+  rollback: {
+    revision: ({ label, revision, images }: { label: string; revision: number; images: string }) =>
+      `${label}: revision ${revision} · ${images === "" ? "no image" : images}`,
+    current: "Current",
+    currentLower: "current",
+    backTo: "Back to",
+    notConfigured: "Kubernetes is not configured (no KUBECONFIG): nothing to roll back.",
+    cannot: ({ name, why }: { name: string; why: string }) => `Cannot roll back ${name}: ${why}`,
+    noEarlier: ({ name, only }: { name: string; only: string }) =>
+      `Cannot roll back ${name}: it has no earlier revision${only === "" ? "" : ` (only ${only})`}.`,
+    ask: ({ name }: { name: string }) => `⏪ Roll back ${name}?`,
+    ready: ({ ready, replicas }: { ready: number; replicas: number }) =>
+      `${ready}/${replicas} replicas ready now.`,
+    confirming: "Confirming files a ROLLBACK action that still needs ✅ Approve on its card.",
+    approversOnly: "Only approvers may request a rollback.",
+    nothingCreatedNoKube: "Kubernetes is not configured (no KUBECONFIG): nothing was created.",
+    nothingCreated: ({ why }: { why: string }) => `Nothing was created: ${why}`,
+    kubeMissing: "Kubernetes is not configured.",
+    noHistory: "the deployment has no earlier revision.",
+    refused: "⛔ Refused by the guardrails; nothing was created.",
+    already: ({ status, id }: { status: string; id: string }) =>
+      `A rollback of this deployment is already ${status}: ${id}.`,
+    filed: ({ id }: { id: string }) =>
+      `📝 Rollback filed as ${id}; it runs once an approver presses ✅ Approve on its card.`,
+    confirm: "⏪ Confirm",
+    cancel: "Cancel",
+    cancelled: "Cancelled.",
+    rollbackCancelled: "Rollback cancelled; nothing was created.",
+    filedToast: "Filed.",
+    notFiledToast: "Not filed.",
+    usage: "Usage: /rollback <namespace>/<deployment>, e.g. /rollback awoooi-prod/awoooi-api",
+    expired: "This confirmation has expired or is not yours; run /rollback again.",
+  },
+
   /** /silence: usage, the list, expiring. */
   silences: {
     usage: [

@@ -227,6 +227,37 @@ export const zhTW: Messages = {
     changed: "清單已變更；以下為最新清單。",
   },
 
+  rollback: {
+    revision: ({ label, revision, images }) =>
+      `${label}：版本 ${revision} · ${images === "" ? "無映像檔" : images}`,
+    current: "目前",
+    currentLower: "目前",
+    backTo: "回滾至",
+    notConfigured: "未設定 Kubernetes（沒有 KUBECONFIG）：沒有可回滾的對象。",
+    cannot: ({ name, why }) => `無法回滾 ${name}：${why}`,
+    noEarlier: ({ name, only }) =>
+      `無法回滾 ${name}：沒有更早的版本${only === "" ? "" : `（只有${only}）`}。`,
+    ask: ({ name }) => `⏪ 要回滾 ${name} 嗎？`,
+    ready: ({ ready, replicas }) => `目前 ${ready}/${replicas} 個副本就緒。`,
+    confirming: "確認後會建立一個 ROLLBACK 動作，仍需在其卡片上按 ✅ 簽核。",
+    approversOnly: "只有簽核者可以要求回滾。",
+    nothingCreatedNoKube: "未設定 Kubernetes（沒有 KUBECONFIG）：未建立任何項目。",
+    nothingCreated: ({ why }) => `未建立任何項目：${why}`,
+    kubeMissing: "未設定 Kubernetes。",
+    noHistory: "此 deployment 沒有更早的版本。",
+    refused: "⛔ 被防護規則拒絕；未建立任何項目。",
+    already: ({ status, id }) => `此 deployment 的回滾已是 ${status}：${id}。`,
+    filed: ({ id }) => `📝 回滾已建立為 ${id}；簽核者在其卡片上按 ✅ 簽核後執行。`,
+    confirm: "⏪ 確認",
+    cancel: "取消",
+    cancelled: "已取消。",
+    rollbackCancelled: "已取消回滾；未建立任何項目。",
+    filedToast: "已建立。",
+    notFiledToast: "未建立。",
+    usage: "用法：/rollback <namespace>/<deployment>，例如 /rollback awoooi-prod/awoooi-api",
+    expired: "此確認已逾時或不屬於您；請重新執行 /rollback。",
+  },
+
   silences: {
     usage: [
       "/silence service=awoooi-api 2h [原因]：靜默符合標籤（k=v、k=~regex、k!=v）的告警 30m…7d",
