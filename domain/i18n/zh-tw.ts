@@ -68,7 +68,7 @@ export const zhTW: Messages = {
     noDowntime: "預計無",
     downtimeAbout: ({ span }) => `約 ${span}`,
     secondsShort: ({ count }) => `${count} 秒`,
-    offlineEngine: ({ model }) => `離線分析（${model}）`,
+    offlineEngine: ({ model }) => `離線分析 ${model}`,
     humanEngine: "人工請求",
   },
 
@@ -105,7 +105,7 @@ export const zhTW: Messages = {
     snoozeEnded: "⏰ 稍後時間已到，仍未解決",
     silenced: ({ who, until, local }) => `🔕 ${who} 靜默至 ${until}${local ? "（僅機器人）" : ""}`,
     escalatedRepairFailed: "⏫ 已升級：修復失敗",
-    escalatedSla: ({ span }) => `⏫ 已升級：${span} 無人回應`,
+    escalatedSla: ({ span }) => `⏫ 已升級：${span}無人回應`,
   },
 
   notes: {
@@ -131,7 +131,7 @@ export const zhTW: Messages = {
   escalation: {
     noOncall: "（未設定值班人員：請設定 TELEGRAM_ONCALL_USERNAMES）",
     repairFailed: ({ detail }) => `修復失敗${detail === "" ? "" : `：${detail}`}`,
-    unacknowledged: ({ span }) => `已 ${span} 無人回應`,
+    unacknowledged: ({ span }) => `已${span}無人回應`,
     storm: ({ escalated }) =>
       `已收合於告警風暴卡片；其中 ${escalated} 件事件至今已升級（不另行通知）。請見 /incidents`,
   },
