@@ -182,7 +182,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           notifier: telegramNotifier(api, { timeZone, language }),
           timeZone,
           language,
-          cannotRun: cannotRunWith(executors),
+          cannotRun: cannotRunWith(executors, language),
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
           budget,
@@ -252,7 +252,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         execute: {
           db: pool,
           executors,
-          cannotRun: cannotRunWith(executors),
+          cannotRun: cannotRunWith(executors, language),
           dryRun: config.autoRepair.dryRun,
           executionTimeoutMs: config.autoRepair.executionTimeoutSeconds * 1000,
           autoRollback: config.autoRepair.autoRollback,

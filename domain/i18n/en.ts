@@ -130,6 +130,13 @@ export const en = {
     escalatedSla: ({ span }: { span: string }) => `⏫ escalated: unacknowledged for ${span}`,
   },
 
+  /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
+  cannotRun: {
+    kubernetes: "no Kubernetes cluster is configured (KUBECONFIG is not set)",
+    docker: "no Docker engine is configured (DOCKER_HOST is not set)",
+    noExecutor: "no executor is configured for it",
+  },
+
   /** What the card says about the alert itself. */
   notes: {
     closedNoAction: ({ resolution }: { resolution: string }) => `Closed, no action needed: ${resolution}`,

@@ -108,6 +108,12 @@ export const zhTW: Messages = {
     escalatedSla: ({ span }) => `⏫ 已升級：${span}無人回應`,
   },
 
+  cannotRun: {
+    kubernetes: "未設定 Kubernetes 叢集（未設定 KUBECONFIG）",
+    docker: "未設定 Docker 引擎（未設定 DOCKER_HOST）",
+    noExecutor: "沒有為它設定執行器",
+  },
+
   notes: {
     closedNoAction: ({ resolution }) => `已關閉，無需處理：${resolution}`,
     truncatedAlerts: ({ count }) => `Alertmanager 略去了此群組的 ${count} 則告警（truncatedAlerts）`,
