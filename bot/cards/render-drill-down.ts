@@ -214,7 +214,7 @@ export function renderDrillDown(
     "",
   ];
   const lines = [...header, ...contentLines(content, makeClock(options), t)];
-  const body = fitLines(lines);
+  const body = fitLines(lines, MAX_MESSAGE_LENGTH, t.common.moreLines);
   if (content.section !== "kube" || !content.configured || !body.includes(LOGS_PLACEHOLDER)) return body;
   const budget = MAX_MESSAGE_LENGTH - (body.length - LOGS_PLACEHOLDER.length);
   return body.replace(LOGS_PLACEHOLDER, () => escapedTail(content.logs ?? "", budget) || "…");

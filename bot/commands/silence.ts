@@ -4,7 +4,7 @@
 import { Composer } from "grammy";
 import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
-import { fitLines } from "../cards/html.js";
+import { fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   SILENCE_DIALOGUE,
@@ -34,7 +34,8 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
     const [first = "", second, ...rest] = args.split(/\s+/);
     if (first.toLowerCase() === "list" && second === undefined) {
       // Many silences with long matchers outgrow Telegram's 4096 characters: drop whole lines.
-      await ctx.reply(fitLines((await deps.list()).text.split("\n")));
+      const lines = (await deps.list()).text.split("\n");
+      await ctx.reply(fitLines(lines, MAX_MESSAGE_LENGTH, ctx.messages.common.moreLines));
       return;
     }
     if (first.toLowerCase() === "expire") {

@@ -5,7 +5,7 @@ import { SEVERITIES } from "../../domain/incident.js";
 import { clockTime } from "../../domain/time.js";
 import { messagesFor, type Messages } from "../../domain/i18n/index.js";
 import type { BotContext } from "../context.js";
-import { cut, escapeHtml, fitLines } from "../cards/html.js";
+import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
 import { describeTracesTable } from "../../gateways/signoz-spans.js";
 
 export interface StatusCommandDeps {
@@ -113,7 +113,7 @@ export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages
           : s.repairsUnknown({ error: cut(repairs.error, 160), max: repairs.max }),
       ),
   );
-  return fitLines(lines);
+  return fitLines(lines, MAX_MESSAGE_LENGTH, t.common.moreLines);
 }
 
 export function statusCommand(deps: StatusCommandDeps): Composer<BotContext> {

@@ -24,6 +24,8 @@ export const en = {
   /** Words shared by several texts. */
   common: {
     unknown: "unknown",
+    /** A message cut to Telegram's 4096 characters by whole lines. */
+    moreLines: ({ count }: { count: number }) => `… ${count} more line(s) not shown`,
     unassigned: "unassigned",
     someone: "someone",
     none: "none",

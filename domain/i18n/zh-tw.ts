@@ -10,6 +10,7 @@ export const zhTW: Messages = {
 
   common: {
     unknown: "不明",
+    moreLines: ({ count }) => `… 另有 ${count} 行未顯示`,
     unassigned: "未指派",
     someone: "某人",
     none: "無",
