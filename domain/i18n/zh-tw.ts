@@ -132,7 +132,7 @@ export const zhTW: Messages = {
     services: ({ list }) => `服務：${list}`,
     newest: "最新：",
     resumeBelow: ({ threshold, window }) =>
-      `每 ${window} 新事件少於 ${threshold} 件時恢復逐件卡片；P0 與待簽核事件仍各有卡片。所有事件：/incidents`,
+      `每 ${window}新事件少於 ${threshold} 件時恢復逐件卡片；P0 與待簽核事件仍各有卡片。所有事件：/incidents`,
   },
 
   escalation: {
