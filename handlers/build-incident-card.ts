@@ -105,9 +105,27 @@ function target(analysis: Analysis): string {
   return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
 }
 
-/** The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running). */
-function decisionLine(decision: Decision | null): string | undefined {
-  return decision === null ? undefined : decision.summary;
+/**
+ * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running), its
+ * words in BOT_LANGUAGE; the failing rules' own details (settings, figures) stay as they are.
+ */
+function decisionLine(decision: Decision | null, t: Messages): string | undefined {
+  if (decision === null) return undefined;
+  const failing = (kind: "hard" | "soft") =>
+    decision.verdicts
+      .filter((verdict) => verdict.kind === kind && !verdict.ok)
+      .map((verdict) => verdict.detail)
+      .join("; ");
+  switch (decision.mode) {
+    case "nothing_to_run":
+      return t.decision.nothingToRun;
+    case "refused":
+      return failing("hard") === "" ? decision.summary : t.decision.refused({ details: failing("hard") });
+    case "approval":
+      return failing("soft") === "" ? decision.summary : t.decision.approval({ details: failing("soft") });
+    case "auto":
+      return t.decision.auto({ details: decision.summary.replace(/^auto: /, "") });
+  }
 }
 
 export function cardAnalysis(
@@ -115,7 +133,7 @@ export function cardAnalysis(
   decision: Decision | null = null,
   t: Messages = messagesFor(),
 ): CardAnalysis {
-  const line = decisionLine(decision);
+  const line = decisionLine(decision, t);
   const tokens = analysis.tokens.input + analysis.tokens.output;
   return {
     engine:

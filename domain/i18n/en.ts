@@ -132,6 +132,14 @@ export const en = {
     escalatedSla: ({ span }: { span: string }) => `⏫ escalated: unacknowledged for ${span}`,
   },
 
+  /** The guardrails' verdict on the card (🧭); `details` are the rules' own words and figures. */
+  decision: {
+    nothingToRun: "nothing to run: a human should look",
+    refused: ({ details }: { details: string }) => `refused: ${details}`,
+    approval: ({ details }: { details: string }) => `needs approval: ${details}`,
+    auto: ({ details }: { details: string }) => `auto: ${details}`,
+  },
+
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
   cannotRun: {
     kubernetes: "no Kubernetes cluster is configured (KUBECONFIG is not set)",

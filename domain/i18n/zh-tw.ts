@@ -109,6 +109,13 @@ export const zhTW: Messages = {
     escalatedSla: ({ span }) => `⏫ 已升級：${span}無人回應`,
   },
 
+  decision: {
+    nothingToRun: "無可執行動作：需由人工查看",
+    refused: ({ details }) => `已拒絕：${details}`,
+    approval: ({ details }) => `需要簽核：${details}`,
+    auto: ({ details }) => `自動執行：${details}`,
+  },
+
   cannotRun: {
     kubernetes: "未設定 Kubernetes 叢集（未設定 KUBECONFIG）",
     docker: "未設定 Docker 引擎（未設定 DOCKER_HOST）",

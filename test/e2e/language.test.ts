@@ -65,6 +65,7 @@ describe("BOT_LANGUAGE=zh-TW", () => {
     expect(text).toMatch(/📊 信心：\S+ \d+%/);
     expect(text).toContain("🔧 建議：");
     expect(text).toContain(`🚫 此處無法執行：${zh.cannotRun.kubernetes}`);
+    expect(text).toMatch(/🧭 需要簽核：\S/);
     expect(text).toMatch(/🔁 發生 1 次 · \d\d:\d\d GMT\+8/);
     for (const english of ["Cause:", "Owner:", "Confidence:", "Suggested:", "occurrence", "via "]) {
       expect(text).not.toContain(english);
