@@ -47,8 +47,7 @@ export function momentIn(
   const part = (type: Intl.DateTimeFormatPartTypes): string =>
     parts.find((p) => p.type === type)?.value ?? "";
   const englishDay = `${part("month")} ${part("day")}`;
-  const day =
-    language === "zh-TW" ? `${MONTHS.indexOf(part("month")) + 1}月${part("day")}日` : englishDay;
+  const day = language === "zh-TW" ? `${MONTHS.indexOf(part("month")) + 1}月${part("day")}日` : englishDay;
   return {
     dayKey: `${part("year")} ${englishDay}`,
     day,
