@@ -204,7 +204,11 @@ export class AnalysisChain {
       warnings.push(`analysis chain failed: ${errorMessage(error)}`);
     }
     return {
-      analysis: analyzeOffline(context, options.playbooks ?? context.playbooks),
+      analysis: analyzeOffline(
+        context,
+        options.playbooks ?? context.playbooks,
+        this.options.prompt?.language,
+      ),
       attempts,
       warnings,
       ...tokens(fullPromptTokens),

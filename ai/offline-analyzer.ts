@@ -1,5 +1,5 @@
-// The analyzer that always answers: learned playbooks first, then built-in rules for the seed's
-// alerts, then "a human must look". Deterministic and free; used when every model failed or
+// The analyzer that always answers: learned playbooks first, then built-in rules for the common
+// alerts, then "a human must look"; in the chat's language (BOT_LANGUAGE). Deterministic and free; used when every model failed or
 // none is configured. Its confidence is deliberately modest.
 import {
   ACTION_RISK,
@@ -15,6 +15,7 @@ import { type AnalysisContext, type Playbook } from "../domain/analysis-context.
 import { MAX_RULE_CONFIDENCE, OFFLINE_RULES, type OfflineRule } from "./offline-rules.js";
 import { failingPlaybook, matchPlaybooks } from "../domain/playbooks.js";
 import { firstTarget, scopeFromContext, type IncidentScope, type TargetRef } from "../domain/scope.js";
+import { DEFAULT_LANGUAGE, type Language } from "../domain/i18n/index.js";
 
 const BLAST_RADIUS: Record<SuggestedAction, { pods: number; downtime: number }> = {
   RESTART_POD: { pods: 1, downtime: 0 },
@@ -59,26 +60,34 @@ interface Proposal {
   model: string;
 }
 
-const UNKNOWN: Proposal = {
+const unknown = (language: Language): Proposal => ({
   action: "NOTIFY_ONLY",
   confidence: 0.2,
   risk: "MEDIUM",
   ownerTeam: "sre",
-  cause: "沒有對應規則的告警",
-  reasoning: "離線分析器沒有此告警的規則或 Playbook，需人工判斷。",
+  cause: { en: "No rule for this alert", "zh-TW": "沒有對應規則的告警" }[language],
+  reasoning: {
+    en: "The offline analyzer has no rule or playbook for this alert; a human decides.",
+    "zh-TW": "離線分析器沒有此告警的規則或 Playbook，需人工判斷。",
+  }[language],
   model: "rules",
-};
+});
 
+/**
+ * The analysis without a model. Its cause and reasoning are written in `language` (BOT_LANGUAGE),
+ * like the models are asked to write theirs, so the card never mixes languages.
+ */
 export function analyzeOffline(
   context: AnalysisContext,
   playbooks: readonly Playbook[] = context.playbooks,
+  language: Language = DEFAULT_LANGUAGE,
 ): Analysis {
   try {
     const scope = scopeFromContext(context);
-    const proposal = propose(context, playbooks, scope);
-    return finish(context, scope, proposal);
+    const proposal = propose(context, playbooks, scope, language);
+    return finish(context, scope, proposal, language);
   } catch (error) {
-    return lastResort(error);
+    return lastResort(error, language);
   }
 }
 
@@ -86,16 +95,24 @@ function propose(
   context: AnalysisContext,
   playbooks: readonly Playbook[],
   scope: IncidentScope,
+  language: Language,
 ): Proposal & { target: TargetRef } {
+  const zh = language === "zh-TW";
   if (context.status === "resolved") {
-    return withTarget(scope, {
-      action: "NONE",
-      confidence: 0.7,
-      ownerTeam: "sre",
-      cause: "告警已恢復",
-      reasoning: "告警狀態為 resolved，服務已自行恢復，不需要執行任何動作。",
-      model: "rules",
-    });
+    return withTarget(
+      scope,
+      {
+        action: "NONE",
+        confidence: 0.7,
+        ownerTeam: "sre",
+        cause: zh ? "告警已恢復" : "The alert resolved",
+        reasoning: zh
+          ? "告警狀態為 resolved，服務已自行恢復，不需要執行任何動作。"
+          : "The alert's status is resolved: the service recovered by itself and nothing needs to run.",
+        model: "rules",
+      },
+      language,
+    );
   }
 
   for (const match of matchPlaybooks(context, playbooks)) {
@@ -106,37 +123,49 @@ function propose(
       action: playbook.action,
       confidence: match.confidence,
       ownerTeam: "sre",
-      cause: `符合已學習的 Playbook（${playbook.action}）`,
-      reasoning: `此事件符合 Playbook「${playbook.signature}」：過去成功 ${playbook.successes} 次、失敗 ${playbook.failures} 次，建議沿用 ${playbook.action}。`,
+      cause: zh
+        ? `符合已學習的 Playbook（${playbook.action}）`
+        : `Matches a learned playbook (${playbook.action})`,
+      reasoning: zh
+        ? `此事件符合 Playbook「${playbook.signature}」：過去成功 ${playbook.successes} 次、失敗 ${playbook.failures} 次，建議沿用 ${playbook.action}。`
+        : `This incident matches the playbook "${playbook.signature}": ${playbook.successes} successes and ${playbook.failures} failures so far, so ${playbook.action} again.`,
       model: "playbook",
       target,
     };
   }
 
   const rule = findRule(context);
-  if (rule === undefined) return withTarget(scope, signalProposal(context, scope) ?? UNKNOWN);
-  const failedBefore = failedBeforeReason(context, playbooks, rule.action);
+  if (rule === undefined) {
+    return withTarget(scope, signalProposal(context, scope, language) ?? unknown(language), language);
+  }
+  const failedBefore = failedBeforeReason(context, playbooks, rule.action, language);
   if (failedBefore !== undefined) {
-    return withTarget(scope, {
-      action: "NOTIFY_ONLY",
-      confidence: 0.5,
-      risk: "MEDIUM",
-      ownerTeam: rule.ownerTeam,
-      cause: rule.cause,
-      reasoning: `規則建議 ${rule.action}，但${failedBefore}，重複執行可能無效，改由人工判斷。`,
-      model: `rules:${rule.id}`,
-    });
+    return withTarget(
+      scope,
+      {
+        action: "NOTIFY_ONLY",
+        confidence: 0.5,
+        risk: "MEDIUM",
+        ownerTeam: rule.ownerTeam,
+        cause: rule.cause[language],
+        reasoning: zh
+          ? `規則建議 ${rule.action}，但${failedBefore}，重複執行可能無效，改由人工判斷。`
+          : `The rule suggests ${rule.action}, but ${failedBefore}; running it again may not help, so a human decides.`,
+        model: `rules:${rule.id}`,
+      },
+      language,
+    );
   }
   const proposal: Proposal = {
     action: rule.action,
     confidence: Math.min(rule.confidence, MAX_RULE_CONFIDENCE),
     risk: rule.risk,
     ownerTeam: rule.ownerTeam,
-    cause: rule.cause,
-    reasoning: rule.reasoning,
+    cause: rule.cause[language],
+    reasoning: rule.reasoning[language],
     model: `rules:${rule.id}`,
   };
-  return withTarget(scope, proposal);
+  return withTarget(scope, proposal, language);
 }
 
 function findRule(context: AnalysisContext): OfflineRule | undefined {
@@ -151,19 +180,31 @@ function failedBeforeReason(
   context: AnalysisContext,
   playbooks: readonly Playbook[],
   action: SuggestedAction,
+  language: Language,
 ): string | undefined {
+  const zh = language === "zh-TW";
   const playbook = failingPlaybook(context, playbooks, action);
   if (playbook !== undefined) {
-    return `此事件的 Playbook 記錄該動作成功 ${playbook.successes} 次、失敗 ${playbook.failures} 次`;
+    return zh
+      ? `此事件的 Playbook 記錄該動作成功 ${playbook.successes} 次、失敗 ${playbook.failures} 次`
+      : `this incident's playbook records ${playbook.successes} successes and ${playbook.failures} failures of it`;
   }
   const similar = context.similarIncidents.find(
     (i) => i.action === action && /fail|escalat/i.test(i.outcome ?? ""),
   );
-  return similar === undefined ? undefined : `相似事件 ${similar.id} 執行 ${action} 後仍未恢復`;
+  if (similar === undefined) return undefined;
+  return zh
+    ? `相似事件 ${similar.id} 執行 ${action} 後仍未恢復`
+    : `the similar incident ${similar.id} did not recover after ${action}`;
 }
 
 /** For alerts without a rule: what the Kubernetes events say about the pod. */
-function signalProposal(context: AnalysisContext, scope: IncidentScope): Proposal | undefined {
+function signalProposal(
+  context: AnalysisContext,
+  scope: IncidentScope,
+  language: Language,
+): Proposal | undefined {
+  const zh = language === "zh-TW";
   const evidence = [...context.events.map((e) => `${e.reason} ${e.message}`), context.podLogs ?? ""].join(
     "\n",
   );
@@ -172,9 +213,10 @@ function signalProposal(context: AnalysisContext, scope: IncidentScope): Proposa
       action: "DELETE_POD",
       confidence: 0.5,
       ownerTeam: "backend",
-      cause: "Pod 事件顯示 OOMKilled",
-      reasoning:
-        "告警名稱沒有對應規則，但 Kubernetes 事件或日誌顯示容器因記憶體不足被終止；刪除該 Pod 讓控制器重建。",
+      cause: zh ? "Pod 事件顯示 OOMKilled" : "The pod's events show OOMKilled",
+      reasoning: zh
+        ? "告警名稱沒有對應規則，但 Kubernetes 事件或日誌顯示容器因記憶體不足被終止；刪除該 Pod 讓控制器重建。"
+        : "No rule names this alert, but the Kubernetes events or logs show the container killed for lack of memory; deleting the pod lets its controller recreate it.",
       model: "rules:signals",
     };
   }
@@ -186,8 +228,10 @@ function signalProposal(context: AnalysisContext, scope: IncidentScope): Proposa
       action: "ROLLBACK",
       confidence: 0.45,
       ownerTeam: "backend",
-      cause: "Pod 事件顯示 CrashLoopBackOff",
-      reasoning: "告警名稱沒有對應規則，但 Kubernetes 事件顯示容器反覆崩潰；回滾屬 MEDIUM 風險，需人工簽核。",
+      cause: zh ? "Pod 事件顯示 CrashLoopBackOff" : "The pod's events show CrashLoopBackOff",
+      reasoning: zh
+        ? "告警名稱沒有對應規則，但 Kubernetes 事件顯示容器反覆崩潰；回滾屬 MEDIUM 風險，需人工簽核。"
+        : "No rule names this alert, but the Kubernetes events show the container crashing again and again; a rollback is MEDIUM risk and needs approval.",
       model: "rules:signals",
     };
   }
@@ -200,7 +244,11 @@ function targetFor(scope: IncidentScope, action: SuggestedAction): TargetRef | u
   return firstTarget(scope, kinds);
 }
 
-function withTarget(scope: IncidentScope, proposal: Proposal): Proposal & { target: TargetRef } {
+function withTarget(
+  scope: IncidentScope,
+  proposal: Proposal,
+  language: Language,
+): Proposal & { target: TargetRef } {
   const target = targetFor(scope, proposal.action);
   if (target !== undefined) return { ...proposal, target };
   // The rule's action needs a resource the alert does not name: a human decides instead.
@@ -210,7 +258,10 @@ function withTarget(scope: IncidentScope, proposal: Proposal): Proposal & { targ
     ...proposal,
     action: "NOTIFY_ONLY",
     confidence: Math.min(proposal.confidence, 0.4),
-    reasoning: `${proposal.reasoning}\n規則建議 ${proposal.action}，但告警沒有標示可操作的 ${needed}，改由人工處理。`,
+    reasoning:
+      language === "zh-TW"
+        ? `${proposal.reasoning}\n規則建議 ${proposal.action}，但告警沒有標示可操作的 ${needed}，改由人工處理。`
+        : `${proposal.reasoning}\nThe rule suggests ${proposal.action}, but the alert names no ${needed} to act on, so a human handles it.`,
     target: fallback,
   };
 }
@@ -219,6 +270,7 @@ function finish(
   context: AnalysisContext,
   scope: IncidentScope,
   proposal: Proposal & { target: TargetRef },
+  language: Language,
 ): Analysis {
   const blast = BLAST_RADIUS[proposal.action];
   const analysis: Analysis = {
@@ -229,7 +281,7 @@ function finish(
     blast_radius: { affected_pods: blast.pods, estimated_downtime_seconds: blast.downtime },
     owner_team: ownerTeam(context, proposal.ownerTeam),
     cause: proposal.cause,
-    reasoning: truncateText(`${proposal.reasoning}\n${evidence(context, scope)}`.trim(), 2000),
+    reasoning: truncateText(`${proposal.reasoning}\n${evidence(context, scope, language)}`.trim(), 2000),
     provider: "offline",
     model: proposal.model,
     tokens: { input: 0, output: 0 },
@@ -237,7 +289,7 @@ function finish(
     engine: "offline",
   };
   const checked = AnalysisSchema.safeParse(analysis);
-  return checked.success ? checked.data : lastResort(checked.error);
+  return checked.success ? checked.data : lastResort(checked.error, language);
 }
 
 function toTarget(target: TargetRef): Analysis["target"] {
@@ -261,12 +313,24 @@ function ownerTeam(context: AnalysisContext, fallback: string): string {
   return clean === "" ? fallback : truncateText(clean, 64);
 }
 
-function evidence(context: AnalysisContext, scope: IncidentScope): string {
-  const lines = [`依據：告警 ${scope.names.Alert[0] ?? "alert"}（${context.severity ?? "未標示嚴重度"}）`];
+function evidence(context: AnalysisContext, scope: IncidentScope, language: Language): string {
+  const alert = scope.names.Alert[0] ?? "alert";
   const warnings = [...new Set(context.events.filter((e) => e.type === "Warning").map((e) => e.reason))];
-  if (warnings.length > 0) lines.push(`Kubernetes 警告事件：${warnings.slice(0, 5).join("、")}`);
-  if (context.similarIncidents.length > 0) lines.push(`相似歷史事件 ${context.similarIncidents.length} 件`);
-  lines.push("（離線規則分析，未經 AI 模型判斷）");
+  const similar = context.similarIncidents.length;
+  const lines =
+    language === "zh-TW"
+      ? [
+          `依據：告警 ${alert}（${context.severity ?? "未標示嚴重度"}）`,
+          ...(warnings.length > 0 ? [`Kubernetes 警告事件：${warnings.slice(0, 5).join("、")}`] : []),
+          ...(similar > 0 ? [`相似歷史事件 ${similar} 件`] : []),
+          "（離線規則分析，未經 AI 模型判斷）",
+        ]
+      : [
+          `Evidence: alert ${alert} (${context.severity ?? "no severity"})`,
+          ...(warnings.length > 0 ? [`Kubernetes warning events: ${warnings.slice(0, 5).join(", ")}`] : []),
+          ...(similar > 0 ? [`${similar} similar past incident(s)`] : []),
+          "(offline rules, no AI model involved)",
+        ];
   return stripControl(lines.join("\n"));
 }
 
@@ -274,8 +338,9 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function lastResort(error: unknown): Analysis {
-  const detail = error instanceof Error ? error.message : String(error);
+function lastResort(error: unknown, language: Language = DEFAULT_LANGUAGE): Analysis {
+  const detail = stripControl(error instanceof Error ? error.message : String(error)).replace(/\n/g, " ");
+  const zh = language === "zh-TW";
   return {
     suggested_action: "NOTIFY_ONLY",
     target: { kind: "Alert", name: "alert" },
@@ -283,9 +348,11 @@ function lastResort(error: unknown): Analysis {
     risk_level: "MEDIUM",
     blast_radius: { affected_pods: 0, estimated_downtime_seconds: 0 },
     owner_team: "sre",
-    cause: "離線分析失敗",
+    cause: zh ? "離線分析失敗" : "The offline analysis failed",
     reasoning: truncateText(
-      `離線分析器無法處理此事件，需人工判斷。（${stripControl(detail).replace(/\n/g, " ")}）`,
+      zh
+        ? `離線分析器無法處理此事件，需人工判斷。（${detail}）`
+        : `The offline analyzer could not handle this incident; a human decides. (${detail})`,
       2000,
     ),
     provider: "offline",

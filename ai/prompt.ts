@@ -12,6 +12,13 @@ import { MODEL_OUTPUT_JSON_SCHEMA } from "../domain/analysis.js";
 import { type AnalysisContext } from "../domain/analysis-context.js";
 import { redactDeep } from "./redact.js";
 import type { IncidentScope } from "../domain/scope.js";
+import { DEFAULT_LANGUAGE, type Language } from "../domain/i18n/index.js";
+
+/** How the prompt names the chat's language (BOT_LANGUAGE), which cause and reasoning are written in. */
+const LANGUAGE_NAMES: Record<Language, string> = {
+  en: "English",
+  "zh-TW": "Traditional Chinese (繁體中文, Taiwan)",
+};
 
 export interface AnalysisPrompt {
   system: string;
@@ -45,7 +52,7 @@ function actionTable(): string {
   ).join("\n");
 }
 
-function systemInstruction(nonce: string): string {
+function systemInstruction(nonce: string, language: Language): string {
   return [
     "You are the incident analyst of a ChatOps bot run by a small SRE team (K3s cluster, Docker hosts,",
     "PostgreSQL, Redis, Ollama). For one incident you propose exactly one remediation, as a JSON object",
@@ -69,7 +76,9 @@ function systemInstruction(nonce: string): string {
     "  service down.",
     "- confidence (0 to 1) is honest; stay below 0.85 unless the evidence clearly supports the action.",
     "- Use NOTIFY_ONLY when no listed action fits or the evidence is too thin.",
-    "- cause: one short sentence. reasoning: in Traditional Chinese (繁體中文), citing the evidence.",
+    "- cause: one short sentence. reasoning: citing the evidence.",
+    `- Write cause and reasoning in ${LANGUAGE_NAMES[language]}; action names, resource names and`,
+    "  quoted log lines stay as they are.",
     "- owner_team: the team owning the resource (from labels such as team/owner when present).",
     "- Answer with the JSON object only.",
   ].join("\n");
@@ -87,6 +96,8 @@ function block(nonce: string, name: string, value: unknown): string {
 export interface PromptOptions {
   /** Fixed only in tests; random otherwise so data cannot guess the delimiter. */
   nonce?: string;
+  /** BOT_LANGUAGE: the language the model writes cause and reasoning in; default English. */
+  language?: Language;
 }
 
 export function buildPrompt(
@@ -135,7 +146,7 @@ export function buildPrompt(
     ...blocks,
   ].join("\n");
   return {
-    system: systemInstruction(nonce),
+    system: systemInstruction(nonce, options.language ?? DEFAULT_LANGUAGE),
     user,
     schema: MODEL_OUTPUT_JSON_SCHEMA,
     schemaName: "incident_analysis",

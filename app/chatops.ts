@@ -19,7 +19,8 @@ import { alertmanagerSilences } from "../gateways/alertmanager-silences.js";
 import { approveAction } from "../handlers/approve-action.js";
 import { buildIncidentCard } from "../handlers/build-incident-card.js";
 import { silenceLabels, type SilenceDeps } from "../handlers/create-silence.js";
-import { actorOf, guardDecision, NOT_AN_APPROVER } from "../handlers/decision-guard.js";
+import { actorOf, guardDecision } from "../handlers/decision-guard.js";
+import { messagesFor } from "../domain/i18n/index.js";
 import { expireSilence } from "../handlers/expire-silence.js";
 import { listSilences } from "../handlers/list-silences.js";
 import { checkReject, rejectAction } from "../handlers/reject-action.js";
@@ -55,6 +56,7 @@ export function chatOpsDeps(
 } {
   const { config, pool, queues } = deps;
   const approverIds = config.telegram.approverIds;
+  const language = config.language;
   /** Runs a decision and, when it changed something, brings the card up to date. */
   const thenCard =
     <I extends { incidentId: string }, R extends { outcome: string }>(
@@ -70,6 +72,7 @@ export function chatOpsDeps(
     db: pool,
     approverIds,
     timeZone: config.timeZone,
+    language,
     ...(config.alertmanager.url === undefined
       ? {}
       : { alertmanager: alertmanagerSilences(config.alertmanager.url) }),
@@ -103,17 +106,19 @@ export function chatOpsDeps(
             // the job id is the action's: however often it is queued, it runs once
             enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
             cannotRun: deps.cannotRun,
+            language,
           },
           input,
         ),
       ["approved"],
     ),
-    guard: (input) => guardDecision({ db: pool, approverIds }, input),
+    guard: (input) => guardDecision({ db: pool, approverIds, language }, input),
     note: (input) => note(input),
     reject: {
-      check: (input) => checkReject({ db: pool, approverIds }, input),
-      decide: thenCard((input) => rejectAction({ db: pool, approverIds }, input), ["rejected"]),
+      check: (input) => checkReject({ db: pool, approverIds, language }, input),
+      decide: thenCard((input) => rejectAction({ db: pool, approverIds, language }, input), ["rejected"]),
       abandon: (input) => note({ ...input, what: "reject", outcome: input.why }),
+      language,
       ...replyTimeout,
     },
     snooze: thenCard(
@@ -123,6 +128,7 @@ export function chatOpsDeps(
             db: pool,
             approverIds,
             timeZone: config.timeZone,
+            language,
             ...(options.snoozeDurations === undefined ? {} : { durations: options.snoozeDurations }),
             scheduleReminder: (incidentId, until) => {
               const job = remindJob(incidentId, until);
@@ -143,13 +149,17 @@ export function chatOpsDeps(
       return {
         ...result,
         text: toast,
-        announce: `🔕 ${input.incidentId} silenced by ${actorOf(input)}. ${result.text}`,
+        announce: messagesFor(language).answers.silencedBy({
+          id: input.incidentId,
+          who: actorOf(input),
+          text: result.text,
+        }),
       };
     },
     take: thenCard(
       (input) =>
         takeIncident(
-          { db: pool, responderIds: config.telegram.responderIds, timeZone: config.timeZone },
+          { db: pool, responderIds: config.telegram.responderIds, timeZone: config.timeZone, language },
           input,
         ),
       ["taken", "taken_over"],
@@ -173,6 +183,7 @@ export function chatOpsDeps(
             waiting?.id,
             waiting === undefined ? undefined : deps.cannotRun(waiting.action),
           ),
+          { language },
         ).replyMarkup ?? {
           inline_keyboard: [],
         }
@@ -189,11 +200,12 @@ export function chatOpsDeps(
         what: input.what,
         outcome: "not_allowed",
       });
-      return { ok: false, text: NOT_AN_APPROVER };
+      return { ok: false, text: messagesFor(language).answers.notAnApprover };
     },
     create: (input) => silenceLabels(silenceDeps, input),
-    list: () => listSilences({ db: pool, timeZone: config.timeZone }),
+    list: () => listSilences({ db: pool, timeZone: config.timeZone, language }),
     expire: (input) => expireSilence(silenceDeps, input),
+    language,
     ...replyTimeout,
   };
   const saidOnce = new SaidOnce(deps.redis, config.redis.prefix);

@@ -101,10 +101,12 @@ export function commandDeps(
         load: (input) =>
           incidentDrillDown({ db: pool, kube, escalateAfterSeconds: config.escalation.afterSeconds }, input),
         timeZone: config.timeZone,
+        language: config.language,
       },
       rollback: {
         approverIds: config.telegram.approverIds,
         kubeConfigured: kube !== undefined,
+        language: config.language,
         preview: (target) => previewRollback(rollbackDeps, target),
         request: (input) => requestRollback(rollbackDeps, input),
         refused: (input) =>

@@ -25,6 +25,7 @@ import { DockerodeGateway } from "../gateways/docker-gateway.js";
 import type { ClusterKubeGateway, KubeGateway } from "../gateways/kube-gateway.js";
 import type { Config } from "../registry/config.js";
 import type { WorkloadState } from "../handlers/analyze-incident.js";
+import { messagesFor, type Language, type Messages } from "../domain/i18n/index.js";
 
 /**
  * The cluster's gateway: through KUBECONFIG when it is set, else inside a pod through the mounted
@@ -131,24 +132,28 @@ export async function openRepairClients(
 }
 
 /** What each executor's client needs; an action whose executor is not bound says which setting. */
-const KUBERNETES = "no Kubernetes cluster is configured (KUBECONFIG is not set)";
-const MISSING: Partial<Record<RemediationAction, string>> = {
-  RESTART_CONTAINER: "no Docker engine is configured (DOCKER_HOST is not set)",
-  RESTART_POD: KUBERNETES,
-  DELETE_POD: KUBERNETES,
-  SCALE_UP: KUBERNETES,
-  SCALE_DOWN: KUBERNETES,
-  ROLLBACK: KUBERNETES,
+const MISSING: Partial<Record<RemediationAction, keyof Messages["cannotRun"]>> = {
+  RESTART_CONTAINER: "docker",
+  RESTART_POD: "kubernetes",
+  DELETE_POD: "kubernetes",
+  SCALE_UP: "kubernetes",
+  SCALE_DOWN: "kubernetes",
+  ROLLBACK: "kubernetes",
 };
 
-/** Why `action` cannot run in this installation, or undefined when its executor is bound. */
+/**
+ * Why `action` cannot run in this installation (in BOT_LANGUAGE: the card and the answers show
+ * it), or undefined when its executor is bound.
+ */
 export function cannotRunWith(
   executors: ReadonlyMap<RemediationAction, BoundExecutor>,
+  language?: Language,
 ): (action: string) => string | undefined {
+  const words = messagesFor(language).cannotRun;
   return (action) =>
     executors.has(action as RemediationAction)
       ? undefined
-      : (MISSING[action as RemediationAction] ?? "no executor is configured for it");
+      : words[MISSING[action as RemediationAction] ?? "noExecutor"];
 }
 
 /**
@@ -185,7 +190,7 @@ export async function openRoleClients(
     targets,
     chainSettings,
     executors,
-    cannotRun: cannotRunWith(executors),
+    cannotRun: cannotRunWith(executors, config.language),
     llmSlots,
     modelChecks,
   };

@@ -87,6 +87,7 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
     token: config.telegram.token,
     apiRoot: config.telegram.apiRoot,
     logger,
+    language: config.language,
     ...(options.telegramThrottle === undefined ? {} : { throttle: options.telegramThrottle }),
     // a Telegram outage: one line when it starts, one when it ends (with a count)
     reachability: new Outage(logger, `Telegram at ${whereTo(config.telegram.apiRoot)} (TELEGRAM_API_ROOT)`),
@@ -138,7 +139,7 @@ export function receiveUpdates(
   if (webhook !== undefined) {
     // webhook mode: Telegram POSTs updates to the http role; this role only tells it where
     ctx.health.pollingState("webhook");
-    const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger));
+    const started = startWebhook(bot, webhook, logger, () => registerCommands(bot, logger, config.language));
     shutdown.add("Telegram webhook", () => started.stop());
     return;
   }
@@ -147,7 +148,7 @@ export function receiveUpdates(
     lease: new PollerLease(ctx.infra.redis, config.redis.prefix, botIdOf(config.telegram.token)),
     ...(options.pollerLeaseTtlMs === undefined ? {} : { ttlMs: options.pollerLeaseTtlMs }),
   };
-  const polling = startPolling(bot, logger, () => registerCommands(bot, logger), lease, {
+  const polling = startPolling(bot, logger, () => registerCommands(bot, logger, config.language), lease, {
     ...options.polling,
     report: (state, detail) => ctx.health.pollingState(state, detail),
   });

@@ -131,7 +131,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
   const rowPrefix = rowScopedPrefix(infra.scope);
   const chatIds = routeChats(config.telegram.routes, defaultPlace(config));
   const timeZone = config.timeZone;
-  const notices = telegramNotices(api, { timeZone });
+  const language = config.language;
+  const notices = telegramNotices(api, { timeZone, language });
   const budget = new ChatBudget(
     redis,
     prefix,
@@ -185,9 +186,10 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: notifyProcessor({
         sync: {
           db: pool,
-          notifier: telegramNotifier(api, { timeZone }),
+          notifier: telegramNotifier(api, { timeZone, language }),
           timeZone,
-          cannotRun: cannotRunWith(executors),
+          language,
+          cannotRun: cannotRunWith(executors, language),
           serviceFacts: serviceFactsFrom(registry),
           chatIds,
           budget,
@@ -222,7 +224,12 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
                   "llm model unusable: the chain will skip it until the configuration is fixed",
                 ),
             },
-            { firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs, ...options.chain },
+            {
+              firstLoadTimeoutMs: config.llm.ollama.firstLoadTimeoutMs,
+              ...options.chain,
+              // cause and reasoning in the chat's language, from the models and the offline rules alike
+              prompt: { language, ...options.chain?.prompt },
+            },
           ),
           guardrails: {
             policy: guardrailPolicy(config),
@@ -234,6 +241,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           canExecute: (action) => executors.has(action),
           // what the guardrails allow runs once, like an approval
           enqueueExecution: (actionId) => enqueueExecution(queues.execute, actionId),
+          language,
         },
         queues,
         metrics,
@@ -251,7 +259,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
         execute: {
           db: pool,
           executors,
-          cannotRun: cannotRunWith(executors),
+          cannotRun: cannotRunWith(executors, language),
           dryRun: config.autoRepair.dryRun,
           executionTimeoutMs: config.autoRepair.executionTimeoutSeconds * 1000,
           autoRollback: config.autoRepair.autoRollback,
@@ -273,6 +281,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: remindProcessor({
         db: pool,
         remind: remindWithinBudget(budget, telegramReminder(api)),
+        language,
         enqueueCard: card,
         delivery: chatDeliveryDeps(ctx),
       }),

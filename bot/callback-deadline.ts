@@ -7,8 +7,6 @@
 import type { MiddlewareFn } from "grammy";
 import type { BotContext } from "./context.js";
 
-export const WORKING_ON_IT = "Working on it…";
-
 export function answerCallbacksWithin(withinMs: number): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     if (ctx.callbackQuery === undefined) return next();
@@ -22,7 +20,7 @@ export function answerCallbacksWithin(withinMs: number): MiddlewareFn<BotContext
     ctx.answerCallbackQuery = once;
     const timer = setTimeout(() => {
       // a refusal here (the press expired anyway) is not the feature's failure
-      once({ text: WORKING_ON_IT }).catch(() => undefined);
+      once({ text: ctx.messages.answers.workingOnIt }).catch(() => undefined);
     }, withinMs);
     try {
       await next();

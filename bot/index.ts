@@ -15,7 +15,14 @@ import { teamOnly, type TeamDeps } from "./features/team-only.js";
 import { whoamiCommand, type WhoamiDeps } from "./commands/whoami.js";
 import { answerCallbacksWithin } from "./callback-deadline.js";
 import { chatMembership, type ChatMembershipDeps } from "./features/chat-membership.js";
-import { BOT_COMMANDS, helpCommand } from "./commands/help.js";
+import { botCommands, helpCommand } from "./commands/help.js";
+import {
+  DEFAULT_LANGUAGE,
+  LANGUAGES,
+  messagesFor,
+  telegramLanguageCode,
+  type Language,
+} from "../domain/i18n/index.js";
 import { ackCommand } from "./commands/ack.js";
 import { incidentsCommand, type IncidentsCommandDeps } from "./commands/incidents.js";
 import { rollbackCommand, type RollbackCommandDeps } from "./commands/rollback.js";
@@ -53,12 +60,25 @@ export interface BotOptions {
   guards?: { team: TeamDeps; binding: CardBindingDeps };
   /** /whoami, answered anywhere: the ids the settings need. */
   whoami?: WhoamiDeps;
+  /** BOT_LANGUAGE: the language of /help and of the answers given here; default English. */
+  language?: Language;
 }
 
-/** Gives Telegram the command menu; a failure (Telegram away) is logged, never thrown. */
-export async function registerCommands(bot: Bot<BotContext>, logger: Logger): Promise<void> {
+/**
+ * Gives Telegram the command menu: one list per language for users whose app is set to it
+ * (`language_code`, a two-letter ISO 639-1 code: "zh" for Chinese), and the default list, for
+ * every other user, in BOT_LANGUAGE. A failure (Telegram away) is logged, never thrown.
+ */
+export async function registerCommands(
+  bot: Bot<BotContext>,
+  logger: Logger,
+  language: Language = DEFAULT_LANGUAGE,
+): Promise<void> {
   try {
-    await bot.api.setMyCommands(BOT_COMMANDS);
+    for (const each of LANGUAGES) {
+      await bot.api.setMyCommands(botCommands(each), { language_code: telegramLanguageCode(each) });
+    }
+    await bot.api.setMyCommands(botCommands(language));
   } catch (error) {
     logger.warn({ err: error }, "could not register the bot commands with Telegram");
   }
@@ -88,6 +108,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.api.config.use(apiThrottler(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
+  // First of all: every feature answers in the chat's language.
+  const messages = messagesFor(options.language);
+  bot.use((ctx, next) => {
+    ctx.messages = messages;
+    return next();
+  });
   // Before everything that handles a press: a slow handler's press is answered in time anyway.
   bot.use(answerCallbacksWithin(options.answerCallbacksWithinMs ?? 4_000));
   // Before anything else reads an update: strangers are refused, presses bound to their card.
@@ -111,7 +137,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     options.logger.debug({ err: cause, update: error.ctx.update.update_id }, "bot feature failed: stack");
   });
   if (options.chats !== undefined) features.use(chatMembership(options.chats));
-  features.use(helpCommand());
+  features.use(helpCommand(options.language));
   if (options.commands !== undefined) {
     // Before the card buttons: "🔎 Details" is a card verb they do not handle.
     features.use(drillDown(options.commands.drillDown));
@@ -126,7 +152,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // Catch-all: a stale or foreign button still gets an answer (and an audit row).
   if (options.guards !== undefined) bot.use(unknownPresses(options.guards.binding));
   else
-    bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer valid." }));
+    bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: ctx.messages.answers.noLongerValid }));
 
   bot.catch((error) => {
     const cause = error.error;

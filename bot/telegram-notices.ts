@@ -8,6 +8,7 @@ import { editInPlace } from "./edit-in-place.js";
 import { refusedOr } from "./chat-refusal.js";
 import { renderEscalation, renderStormSummary } from "./cards/render-notices.js";
 import { sendTarget } from "./send-target.js";
+import type { Language } from "../domain/i18n/index.js";
 
 /** Posts a plain reminder (a snooze ran out), as a reply to the card when `replyTo` is given. */
 export function telegramReminder(api: Api) {
@@ -25,8 +26,12 @@ export function telegramReminder(api: Api) {
   };
 }
 
-export function telegramNotices(api: Api, options: { timeZone?: string } = {}): ChatNotices {
+export function telegramNotices(
+  api: Api,
+  options: { timeZone?: string; language?: Language } = {},
+): ChatNotices {
   const timeZone = options.timeZone ?? "UTC";
+  const { language } = options;
   const send = async (place: string, text: string, replyTo?: number) => {
     const { chatId, thread } = sendTarget(place);
     const message = await api.sendMessage(chatId, text, {
@@ -43,12 +48,12 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
     postStorm: (place, summary) =>
       refusedOr(async () => ({
         kind: "posted" as const,
-        ...(await send(place, renderStormSummary(summary, timeZone))),
+        ...(await send(place, renderStormSummary(summary, timeZone, new Date(), language))),
       })),
     updateStorm: (chatId, messageId, summary) =>
       refusedOr(() =>
         editInPlace(() =>
-          api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone), {
+          api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone, new Date(), language), {
             parse_mode: "HTML",
             link_preview_options: { is_disabled: true },
           }),
@@ -57,7 +62,7 @@ export function telegramNotices(api: Api, options: { timeZone?: string } = {}): 
     postEscalation: (place, notice, replyTo) =>
       refusedOr(async () => ({
         kind: "posted" as const,
-        ...(await send(place, renderEscalation(notice), replyTo)),
+        ...(await send(place, renderEscalation(notice, language), replyTo)),
       })),
   };
 }

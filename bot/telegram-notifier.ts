@@ -7,8 +7,12 @@ import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
 import { refusedOr } from "./chat-refusal.js";
 import { sendTarget } from "./send-target.js";
+import type { Language } from "../domain/i18n/index.js";
 
-export function telegramNotifier(api: Api, options: { timeZone?: string } = {}): Notifier {
+export function telegramNotifier(
+  api: Api,
+  options: { timeZone?: string; language?: Language } = {},
+): Notifier {
   const render = (card: IncidentCard) => {
     const { text, replyMarkup } = renderTelegramCard(card, options);
     const markup = replyMarkup ?? { inline_keyboard: [] };

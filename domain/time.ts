@@ -31,17 +31,25 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-/** A moment's parts in a zone: the day (to compare), "Mar 29", "12:03" and "UTC" / "GMT+8". */
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * A moment's parts in a zone: the day (to compare), "Mar 29" ("3月29日" in zh-TW, the chat's
+ * language of BOT_LANGUAGE), "12:03" and "UTC" / "GMT+8". The zone is written the same in both
+ * languages: "GMT+8" reads the same to everyone.
+ */
 export function momentIn(
   at: Date,
   timeZone: string,
+  language: "en" | "zh-TW" = "en",
 ): { dayKey: string; day: string; time: string; zone: string } {
   const parts = formatIn(timeZone).formatToParts(at);
   const part = (type: Intl.DateTimeFormatPartTypes): string =>
     parts.find((p) => p.type === type)?.value ?? "";
-  const day = `${part("month")} ${part("day")}`;
+  const englishDay = `${part("month")} ${part("day")}`;
+  const day = language === "zh-TW" ? `${MONTHS.indexOf(part("month")) + 1}月${part("day")}日` : englishDay;
   return {
-    dayKey: `${part("year")} ${day}`,
+    dayKey: `${part("year")} ${englishDay}`,
     day,
     time: `${part("hour")}:${part("minute")}`,
     zone: part("timeZoneName"),
@@ -53,20 +61,29 @@ export function momentIn(
  * when `at` falls on another day in that zone than `reference` (a 24 h silence, a week-long one),
  * so a time is never ambiguous.
  */
-export function clockTime(at: Date, timeZone = "UTC", reference: Date = new Date()): string {
+export function clockTime(
+  at: Date,
+  timeZone = "UTC",
+  reference: Date = new Date(),
+  language: "en" | "zh-TW" = "en",
+): string {
   if (Number.isNaN(at.getTime())) return "?";
-  const moment = momentIn(at, timeZone);
+  const moment = momentIn(at, timeZone, language);
   const time = `${moment.time} ${moment.zone}`;
   return moment.dayKey === momentIn(reference, timeZone).dayKey ? time : `${moment.day} ${time}`;
 }
 
-/** "4 min", "45 s", "2 h 10 min": how long, for the SLA clock and escalation texts. */
-export function spanText(seconds: number): string {
+/**
+ * "4 min", "45 s", "2 h 10 min" ("4 分鐘", "45 秒", "2 小時 10 分鐘" in zh-TW): how long, for the SLA
+ * clock and escalation texts.
+ */
+export function spanText(seconds: number, language: "en" | "zh-TW" = "en"): string {
+  const unit = language === "zh-TW" ? { s: "秒", min: "分鐘", h: "小時" } : { s: "s", min: "min", h: "h" };
   const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
+  if (s < 120) return `${s} ${unit.s}`;
   const minutes = Math.round(s / 60);
-  if (minutes < 120) return `${minutes} min`;
+  if (minutes < 120) return `${minutes} ${unit.min}`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+  return rest === 0 ? `${hours} ${unit.h}` : `${hours} ${unit.h} ${rest} ${unit.min}`;
 }

@@ -4,6 +4,7 @@
 // remediation waits for a human.
 import type { Analysis } from "../domain/analysis.js";
 import type { Attempt } from "../domain/llm.js";
+import type { Language } from "../domain/i18n/index.js";
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps } from "../ai/context.js";
 import { type SentryIssueDetails } from "../domain/analysis-context.js";
@@ -55,6 +56,8 @@ export interface AnalyzeDeps {
   canExecute?: (action: RemediationAction) => boolean;
   /** Queues an automatically approved action; the job id is the action's, as for a human approval. */
   enqueueExecution: (actionId: number) => Promise<unknown>;
+  /** BOT_LANGUAGE: the language of the offline analysis when the models are skipped; default English. */
+  language?: Language;
 }
 
 export type AnalyzeResult =
@@ -148,7 +151,7 @@ export async function analyzeIncident(
     input.offlineBecause === undefined
       ? await deps.chain.analyze(context, input.signal === undefined ? {} : { signal: input.signal })
       : {
-          analysis: analyzeOffline(context),
+          analysis: analyzeOffline(context, context.playbooks, deps.language),
           attempts: [],
           warnings: [`models skipped: ${input.offlineBecause}`],
         };

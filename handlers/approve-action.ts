@@ -5,6 +5,7 @@ import { audit, latestAction, transitionAction, type PendingAction } from "../db
 import { acknowledgeIncident, addEvent, getIncident } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
 import { actorOf, guardDecision } from "./decision-guard.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface ApproveDeps {
   db: Queryable;
@@ -13,6 +14,8 @@ export interface ApproveDeps {
   enqueueExecution: (actionId: number) => Promise<unknown>;
   /** Why an action cannot run in this installation (no executor configured), if it cannot. */
   cannotRun?: (action: string) => string | undefined;
+  /** BOT_LANGUAGE: the language of the answers; default English. */
+  language?: Language;
 }
 
 export type ApproveResult =
@@ -24,26 +27,36 @@ export type ApproveResult =
     };
 
 /** A press on a card that showed a proposal since replaced: nothing is decided on its behalf. */
-export function staleCardText(pending: PendingAction): string {
-  return `This card showed an older proposal; ${pending.action} is proposed now. Nothing changed: look at the updated card and press again.`;
+export function staleCardText(pending: PendingAction, language?: Language): string {
+  return messagesFor(language).answers.staleProposal({ action: pending.action });
 }
 
-const DECIDED_WORDS: Partial<Record<PendingAction["status"], string>> = {
-  approved: "approved",
-  executing: "approved",
-  verifying: "approved",
-  succeeded: "approved",
-  failed: "approved",
-  rejected: "rejected",
+/** Whether each decided state was reached by an approval or a rejection. */
+const DECIDED_BY_REJECTION: Partial<Record<PendingAction["status"], boolean>> = {
+  approved: false,
+  executing: false,
+  verifying: false,
+  succeeded: false,
+  failed: false,
+  rejected: true,
 };
 
-/** Why nothing is pending: the latest proposal was decided by someone, or there never was one. */
-export function nothingPendingText(latest: PendingAction | undefined): string {
-  const word = latest === undefined ? undefined : DECIDED_WORDS[latest.status];
-  if (latest === undefined || word === undefined) {
-    return "Nothing is waiting for approval: no action is proposed.";
+/**
+ * Why nothing is pending: the latest proposal was decided by someone, or there never was one.
+ * `forReject`: said to someone pressing Reject ("Nothing to reject: …").
+ */
+export function nothingPendingText(
+  latest: PendingAction | undefined,
+  language?: Language,
+  forReject = false,
+): string {
+  const t = messagesFor(language).answers;
+  const rejected = latest === undefined ? undefined : DECIDED_BY_REJECTION[latest.status];
+  if (latest === undefined || rejected === undefined) {
+    return forReject ? t.nothingToRejectProposed : t.nothingProposed;
   }
-  return `Nothing is waiting for approval: ${latest.action} was already ${word} by ${latest.decidedBy ?? "system"}.`;
+  const decided = { action: latest.action, rejected, who: latest.decidedBy ?? t.system };
+  return forReject ? t.nothingToReject(decided) : t.alreadyDecided(decided);
 }
 
 export async function approveAction(
@@ -59,6 +72,7 @@ export async function approveAction(
     /** Through the API: the bearer token is the authority; `actor` names who asked. */
     | { incidentId: string; apiActor: string },
 ): Promise<ApproveResult> {
+  const t = messagesFor(deps.language);
   const fromApi = "apiActor" in input;
   const actor = fromApi ? `api:${input.apiActor}` : actorOf(input);
   if (!fromApi) {
@@ -71,7 +85,7 @@ export async function approveAction(
     // The token stands in for the approver list, not for the button's other checks: a proposal
     // left pending when its incident resolved is not run.
     await audit(deps.db, { incidentId: input.incidentId, actor, what: "approve", outcome: "resolved" });
-    return { outcome: "resolved", text: `${input.incidentId} is already resolved.` };
+    return { outcome: "resolved", text: t.answers.alreadyResolved({ id: input.incidentId }) };
   }
   const shown = "actionId" in input ? input.actionId : undefined;
   const pending = await latestAction(deps.db, input.incidentId);
@@ -85,7 +99,7 @@ export async function approveAction(
       outcome: "cannot_run",
       detail: { actionId: pending.id, reason: blocked },
     });
-    return { outcome: "cannot_run", text: `${pending.action} can't run here: ${blocked}. Nothing changed.` };
+    return { outcome: "cannot_run", text: t.answers.cannotRunHere({ action: pending.action, why: blocked }) };
   }
   const action = await transitionAction(
     deps.db,
@@ -132,5 +146,5 @@ export async function approveAction(
   });
   await acknowledgeIncident(deps.db, input.incidentId, actor);
   await deps.enqueueExecution(action.id);
-  return { outcome: "approved", text: `Approved: ${action.action}. Running it now.`, actionId: action.id };
+  return { outcome: "approved", text: t.answers.approved({ action: action.action }), actionId: action.id };
 }

@@ -1,6 +1,7 @@
 // Builds the neutral card from what is stored about an incident.
 import type { Analysis } from "../domain/analysis.js";
 import { clockTime } from "../domain/time.js";
+import { DEFAULT_LANGUAGE, messagesFor, type Language, type Messages } from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
@@ -12,41 +13,66 @@ import {
   VERBS_WITH_ACTION,
 } from "../domain/card.js";
 
+/** How the chat writes: its zone (BOT_TIMEZONE), its language (BOT_LANGUAGE) and that language's texts. */
+interface ChatStyle {
+  timeZone: string;
+  language: Language;
+  t: Messages;
+}
+
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
-const HISTORY_TEXT: Record<string, (event: IncidentEvent, timeZone: string) => string> = {
-  taken: (event) =>
+const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => string> = {
+  taken: (event, { t }) =>
     typeof event.detail.from === "string"
-      ? `👀 ${event.actor} took over from ${event.detail.from}`
-      : `👀 ${event.actor} is on it`,
-  resolved: (event) =>
+      ? t.history.tookOver({ who: event.actor, from: event.detail.from })
+      : t.history.onIt({ who: event.actor }),
+  resolved: (event, { t }) =>
     typeof event.detail.resolution === "string"
-      ? `✅ closed: ${event.detail.resolution}`
-      : `✅ resolved (${typeof event.detail.by === "string" ? event.detail.by : event.actor})`,
-  reopened: () => "🔁 fired again after resolving",
-  approved: (event) => `✅ ${String(event.detail.action)} approved by ${event.actor}`,
-  executed: (event) => `🔧 ${String(event.detail.action)} executed`,
-  dry_run: (event) => `🧪 ${String(event.detail.action)} dry run: nothing changed`,
-  verified: (event) => `🩺 verified: ${String(event.detail.detail)}`,
-  execution_failed: (event) => `❌ ${String(event.detail.action)} failed: ${String(event.detail.error)}`,
+      ? t.history.closed({ resolution: event.detail.resolution })
+      : t.history.resolved({ who: typeof event.detail.by === "string" ? event.detail.by : event.actor }),
+  reopened: (_event, { t }) => t.history.reopened,
+  approved: (event, { t }) => t.history.approved({ action: String(event.detail.action), who: event.actor }),
+  executed: (event, { t }) => t.history.executed({ action: String(event.detail.action) }),
+  dry_run: (event, { t }) => t.history.dryRun({ action: String(event.detail.action) }),
+  verified: (event, { t }) => t.history.verified({ detail: String(event.detail.detail) }),
+  execution_failed: (event, { t }) =>
+    t.history.executionFailed({ action: String(event.detail.action), error: String(event.detail.error) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
   execution_refused: (event) => `⛔ ${String(event.detail.error)}`,
-  analysis_failed: (event) => `⚠️ analysis failed: ${String(event.detail.error)}`,
-  rolled_back: (event) =>
-    `↩️ ${String(event.detail.namespace)}/${String(event.detail.deployment)} rolled back automatically${
-      typeof event.detail.toRevision === "number" ? ` to revision ${event.detail.toRevision}` : ""
-    }`,
-  rollback_failed: (event) => `↩️ automatic rollback not done: ${String(event.detail.error)}`,
-  rejected: (event) =>
-    `❌ ${typeof event.detail.action === "string" ? event.detail.action : "analysis"} rejected by ${event.actor}: “${shorten(typeof event.detail.reason === "string" ? event.detail.reason : "", 80)}”`,
-  snoozed: (event, zone) => `⏰ snoozed by ${event.actor} until ${until(event, zone)}`,
-  snooze_ended: () => "⏰ snooze over, still open",
-  silenced: (event, zone) =>
-    `🔕 silenced by ${event.actor} until ${until(event, zone)}${event.detail.local === true ? " (bot only)" : ""}`,
-  escalated: (event) =>
+  analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),
+  rolled_back: (event, { t }) =>
+    t.history.rolledBack({
+      deployment: `${String(event.detail.namespace)}/${String(event.detail.deployment)}`,
+      revision: typeof event.detail.toRevision === "number" ? String(event.detail.toRevision) : "",
+    }),
+  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: String(event.detail.error) }),
+  rejected: (event, { t }) =>
+    t.history.rejected({
+      what: typeof event.detail.action === "string" ? event.detail.action : t.history.analysis,
+      who: event.actor,
+      reason: shorten(typeof event.detail.reason === "string" ? event.detail.reason : "", 80),
+    }),
+  snoozed: (event, { t, timeZone, language }) =>
+    t.history.snoozed({ who: event.actor, until: until(event, timeZone, language) }),
+  snooze_ended: (_event, { t }) => t.history.snoozeEnded,
+  silenced: (event, { t, timeZone, language }) =>
+    t.history.silenced({
+      who: event.actor,
+      until: until(event, timeZone, language),
+      local: event.detail.local === true,
+    }),
+  escalated: (event, { t }) =>
     event.detail.reason === "repair_failed"
-      ? "⏫ escalated: the repair failed"
-      : `⏫ escalated: unacknowledged for ${Number(event.detail.afterSeconds) < 120 ? `${Number(event.detail.afterSeconds)} s` : `${Math.round(Number(event.detail.afterSeconds) / 60)} min`}`,
+      ? t.history.escalatedRepairFailed
+      : t.history.escalatedSla({ span: span(Number(event.detail.afterSeconds), t) }),
 };
+
+/** "90 s", "5 min": how long an incident went unacknowledged. */
+function span(seconds: number, t: Messages): string {
+  return seconds < 120
+    ? t.common.seconds({ count: seconds })
+    : t.common.minutes({ count: Math.round(seconds / 60) });
+}
 
 function shorten(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -57,16 +83,21 @@ function shorten(text: string, max: number): string {
  * "14:05 UTC" ("22:05 GMT+8" in Asia/Taipei; with the date when not the event's day there) from an
  * ISO timestamp in an event's detail.
  */
-function until(event: IncidentEvent, timeZone: string): string {
+function until(event: IncidentEvent, timeZone: string, language: Language): string {
   const value = event.detail.until;
   const at = typeof value === "string" ? new Date(value) : undefined;
-  return at === undefined || Number.isNaN(at.getTime()) ? "?" : clockTime(at, timeZone, event.at);
+  return at === undefined || Number.isNaN(at.getTime()) ? "?" : clockTime(at, timeZone, event.at, language);
 }
 
-function downtime(seconds: number): string {
-  if (seconds === 0) return "none expected";
-  if (seconds < 120) return `~${seconds}s`;
-  return seconds < 7_200 ? `~${Math.round(seconds / 60)} min` : `~${Math.round(seconds / 3_600)} h`;
+function downtime(seconds: number, t: Messages): string {
+  if (seconds === 0) return t.card.noDowntime;
+  const span =
+    seconds < 120
+      ? t.card.secondsShort({ count: seconds })
+      : seconds < 7_200
+        ? t.common.minutes({ count: Math.round(seconds / 60) })
+        : t.common.hours({ count: Math.round(seconds / 3_600) });
+  return t.card.downtimeAbout({ span });
 }
 
 function target(analysis: Analysis): string {
@@ -74,27 +105,49 @@ function target(analysis: Analysis): string {
   return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
 }
 
-/** The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running). */
-function decisionLine(decision: Decision | null): string | undefined {
-  return decision === null ? undefined : decision.summary;
+/**
+ * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running), its
+ * words in BOT_LANGUAGE; the failing rules' own details (settings, figures) stay as they are.
+ */
+function decisionLine(decision: Decision | null, t: Messages): string | undefined {
+  if (decision === null) return undefined;
+  const failing = (kind: "hard" | "soft") =>
+    decision.verdicts
+      .filter((verdict) => verdict.kind === kind && !verdict.ok)
+      .map((verdict) => verdict.detail)
+      .join("; ");
+  switch (decision.mode) {
+    case "nothing_to_run":
+      return t.decision.nothingToRun;
+    case "refused":
+      return failing("hard") === "" ? decision.summary : t.decision.refused({ details: failing("hard") });
+    case "approval":
+      return failing("soft") === "" ? decision.summary : t.decision.approval({ details: failing("soft") });
+    case "auto":
+      return t.decision.auto({ details: decision.summary.replace(/^auto: /, "") });
+  }
 }
 
-export function cardAnalysis(analysis: Analysis, decision: Decision | null = null): CardAnalysis {
-  const line = decisionLine(decision);
+export function cardAnalysis(
+  analysis: Analysis,
+  decision: Decision | null = null,
+  t: Messages = messagesFor(),
+): CardAnalysis {
+  const line = decisionLine(decision, t);
   const tokens = analysis.tokens.input + analysis.tokens.output;
   return {
     engine:
       analysis.engine === "offline"
-        ? `offline analyzer (${analysis.model})`
+        ? t.card.offlineEngine({ model: analysis.model })
         : analysis.engine === "human"
-          ? "a person's request"
+          ? t.card.humanEngine
           : `${analysis.provider}/${analysis.model}`,
     ownerTeam: analysis.owner_team,
     confidence: analysis.confidence,
     cause: analysis.cause,
     suggestedAction: `${analysis.suggested_action} · ${target(analysis)}`,
     // the cluster's word (a Recreate rollout) overrides the model's estimate
-    estimatedDowntime: decision?.downtime ?? downtime(analysis.blast_radius.estimated_downtime_seconds),
+    estimatedDowntime: decision?.downtime ?? downtime(analysis.blast_radius.estimated_downtime_seconds, t),
     ...(line === undefined ? {} : { decision: line }),
     ...(analysis.engine === "llm" ? { tokens, costUsd: analysis.cost_usd } : {}),
     ...(analysis.engine === "human" ? { requestedBy: analysis.model } : {}),
@@ -102,18 +155,14 @@ export function cardAnalysis(analysis: Analysis, decision: Decision | null = nul
 }
 
 /** The card's notes about the alert itself (see IncidentCard.notes). */
-export function incidentNotes(incident: Incident): string[] {
+export function incidentNotes(incident: Incident, t: Messages = messagesFor()): string[] {
   const notes: string[] = [];
   if (incident.status === "resolved" && incident.resolution != null)
-    notes.push(`Closed, no action needed: ${incident.resolution}`);
+    notes.push(t.notes.closedNoAction({ resolution: incident.resolution }));
   const truncated = incident.truncatedAlerts ?? 0;
-  if (truncated > 0)
-    notes.push(
-      `Alertmanager left ${truncated} alert${truncated === 1 ? "" : "s"} of this group out (truncatedAlerts)`,
-    );
+  if (truncated > 0) notes.push(t.notes.truncatedAlerts({ count: truncated }));
   const cut = incident.cut ?? [];
-  if (cut.length > 0)
-    notes.push(`cut: ${cut.slice(0, 3).join("; ")}${cut.length > 3 ? `; and ${cut.length - 3} more` : ""}`);
+  if (cut.length > 0) notes.push(t.notes.cut({ fields: cut.slice(0, 3).join("; "), more: cut.length - 3 }));
   return notes;
 }
 
@@ -128,11 +177,16 @@ export function buildIncidentCard(
   cannotRun?: string,
   /** BOT_TIMEZONE: the zone of the times written into history texts ("until 22:05 GMT+8"). */
   timeZone = "UTC",
+  /** BOT_LANGUAGE: the language of the history, the notes and the engine's name. */
+  language: Language = DEFAULT_LANGUAGE,
 ): IncidentCard {
+  const t = messagesFor(language);
+  const chat: ChatStyle = { timeZone, language, t };
   const history: CardHistoryEntry[] = events.flatMap((event) => {
     const text = HISTORY_TEXT[event.kind];
-    return text === undefined ? [] : [{ at: event.at, text: text(event, timeZone) }];
+    return text === undefined ? [] : [{ at: event.at, text: text(event, chat) }];
   });
+  const notes = incidentNotes(incident, t);
   const decidable = incident.status !== "resolved";
   // who has it now: a reopening clears the acknowledgement, and with it an earlier taking
   const taken = events.findLast((event) => event.kind === "taken" || event.kind === "reopened");
@@ -162,7 +216,7 @@ export function buildIncidentCard(
         : { verb },
     ),
     ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
-    ...(incidentNotes(incident).length === 0 ? {} : { notes: incidentNotes(incident) }),
+    ...(notes.length === 0 ? {} : { notes }),
     ...(taken === undefined || taken.kind !== "taken"
       ? {}
       : {
@@ -179,7 +233,7 @@ export function buildIncidentCard(
       ? {}
       : {
           analysis: {
-            ...cardAnalysis(stored.analysis, stored.decision),
+            ...cardAnalysis(stored.analysis, stored.decision, t),
             ...(cannotRun === undefined ? {} : { cannotRun }),
           },
         }),

@@ -12,9 +12,10 @@ import {
   type SilenceMatcher,
 } from "../db/silences.js";
 import { AlertmanagerError, type SilencesGateway } from "../gateways/alertmanager-silences.js";
-import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { actorOf, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";
 import { formatDuration, formatMatchers, matchersProblem, MAX_SILENCE_MS } from "./silence-matchers.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface SilenceDeps {
   db: Pool;
@@ -23,13 +24,13 @@ export interface SilenceDeps {
   alertmanager?: SilencesGateway;
   /** BOT_TIMEZONE: the zone times in the answers are shown in (default UTC). */
   timeZone?: string;
+  /** BOT_LANGUAGE: the language of the answers; default English. */
+  language?: Language;
 }
 
 export type CreateSilenceResult =
   | { outcome: "silenced"; text: string; silence: Silence; local: boolean }
   | { outcome: "invalid" | "refused" | "alertmanager_failed"; text: string };
-
-export const LOCAL_ONLY_NOTE = "local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies";
 
 export async function createSilence(
   deps: SilenceDeps,
@@ -43,17 +44,18 @@ export async function createSilence(
     precondition?: (client: PoolClient) => Promise<string | undefined>;
   },
 ): Promise<CreateSilenceResult> {
+  const t = messagesFor(deps.language).answers;
   const problem =
     matchersProblem(input.matchers) ??
     (input.durationMs > MAX_SILENCE_MS
-      ? `a silence may last at most ${formatDuration(MAX_SILENCE_MS)}`
+      ? t.silenceTooLong({ max: formatDuration(MAX_SILENCE_MS) })
       : undefined) ??
-    (input.durationMs < 60_000 ? "a silence lasts at least 1m" : undefined);
+    (input.durationMs < 60_000 ? t.silenceTooShort : undefined);
   const what = `silence ${formatMatchers(input.matchers)} for ${formatDuration(input.durationMs)}`;
   const incidentId = input.incidentId ?? null;
   if (problem !== undefined) {
     await audit(deps.db, { incidentId, actor: input.actor, what, outcome: "invalid", detail: { problem } });
-    return { outcome: "invalid", text: `Cannot silence: ${problem}.` };
+    return { outcome: "invalid", text: t.cannotSilence({ problem }) };
   }
   const startsAt = new Date();
   const endsAt = new Date(startsAt.getTime() + input.durationMs);
@@ -93,7 +95,7 @@ export async function createSilence(
         outcome: "alertmanager_failed",
         detail: { error: detail },
       });
-      return { outcome: "alertmanager_failed", text: `Not silenced. ${detail}` };
+      return { outcome: "alertmanager_failed", text: t.notSilenced({ detail }) };
     }
   }
   const local = silence.alertmanagerId === null;
@@ -109,12 +111,15 @@ export async function createSilence(
       comment,
     },
   });
-  const where = local ? ` (${LOCAL_ONLY_NOTE})` : " in Alertmanager";
   return {
     outcome: "silenced",
     silence,
     local,
-    text: `Silence #${silence.id} until ${clockTime(endsAt, deps.timeZone)}${where}.`,
+    text: t.silenceCreated({
+      id: silence.id,
+      until: clockTime(endsAt, deps.timeZone, new Date(), deps.language),
+      local,
+    }),
   };
 }
 
@@ -151,7 +156,7 @@ export async function silenceLabels(
       what: `silence ${formatMatchers(input.matchers)}`,
       outcome: "not_allowed",
     });
-    return { outcome: "not_allowed", text: NOT_AN_APPROVER };
+    return { outcome: "not_allowed", text: messagesFor(deps.language).answers.notAnApprover };
   }
   const result = await createSilence(deps, {
     matchers: input.matchers,

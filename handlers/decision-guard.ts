@@ -4,6 +4,7 @@ import { audit } from "../db/actions.js";
 import { getIncident } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 /** Who pressed: a Telegram user. */
 export interface ChatUser {
@@ -24,16 +25,15 @@ export type GuardRefusal = {
 
 export type GuardResult = { ok: true; actor: string; incident: Incident } | GuardRefusal;
 
-export const NOT_AN_APPROVER = "You are not on the approver list.";
-
 /**
  * Checks that `user` may take `what` on the incident now. Refusals are audited; a pass is not (the
  * decision that follows is).
  */
 export async function guardDecision(
-  deps: { db: Queryable; approverIds: readonly number[] },
+  deps: { db: Queryable; approverIds: readonly number[]; language?: Language },
   input: ChatUser & { incidentId: string; what: string },
 ): Promise<GuardResult> {
+  const t = messagesFor(deps.language);
   const actor = actorOf(input);
   const incident = await getIncident(deps.db, input.incidentId);
   const refuse = async (outcome: GuardRefusal["outcome"], text: string): Promise<GuardRefusal> => {
@@ -47,8 +47,11 @@ export async function guardDecision(
     });
     return { ok: false, outcome, text };
   };
-  if (!deps.approverIds.includes(input.userId)) return refuse("not_allowed", NOT_AN_APPROVER);
-  if (incident === undefined) return refuse("unknown_incident", `No incident ${input.incidentId}.`);
-  if (incident.status === "resolved") return refuse("resolved", `${incident.id} is already resolved.`);
+  if (!deps.approverIds.includes(input.userId)) return refuse("not_allowed", t.answers.notAnApprover);
+  if (incident === undefined)
+    return refuse("unknown_incident", t.answers.noIncident({ id: input.incidentId }));
+  if (incident.status === "resolved") {
+    return refuse("resolved", t.answers.alreadyResolved({ id: incident.id }));
+  }
   return { ok: true, actor, incident };
 }

@@ -16,6 +16,7 @@ export type Remind = (
   text: string,
   replyTo?: number,
 ) => Promise<{ kind: "posted" } | ChatRefusal>;
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface EndSnoozeDeps {
   db: Queryable;
@@ -24,6 +25,8 @@ export interface EndSnoozeDeps {
   enqueueCard: (incidentId: string) => Promise<unknown>;
   /** Migrations followed, unreachable chats reported and routed around (handlers/chat-delivery.ts). */
   delivery?: ChatDeliveryDeps;
+  /** BOT_LANGUAGE, for the reminder's words; default English. */
+  language?: Language;
 }
 
 /** Thrown by `remind` when the chat's send budget is spent: the reminder waits, it is not lost. */
@@ -53,8 +56,9 @@ export async function endSnooze(
   if (incident === undefined) return "missing";
   if (incident.status === "resolved") return "resolved";
   if (incident.snoozedUntil?.getTime() !== input.until.getTime()) return "replaced";
-  const by = incident.snoozedBy ?? "someone";
-  const text = `⏰ Snooze over: ${incident.id} is still open (${incident.title}; snoozed by ${by}).`;
+  const t = messagesFor(deps.language);
+  const by = incident.snoozedBy ?? t.common.someone;
+  const text = t.reminder.snoozeOver({ id: incident.id, title: incident.title, who: by });
   // Remind first: a retried job may remind twice, but never not at all.
   for (const message of await telegramMessages(deps.db, incident.id)) {
     const cardPlace = placeOf(message.chatId, message.threadId);

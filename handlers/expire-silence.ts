@@ -10,7 +10,8 @@ import {
 } from "../db/silences.js";
 import type { SilencesGateway } from "../gateways/alertmanager-silences.js";
 import type { SilenceDeps } from "./create-silence.js";
-import { actorOf, NOT_AN_APPROVER, type ChatUser } from "./decision-guard.js";
+import { actorOf, type ChatUser } from "./decision-guard.js";
+import { messagesFor, type Messages } from "../domain/i18n/index.js";
 import { clockTime } from "../domain/time.js";
 import { formatMatchers } from "./silence-matchers.js";
 
@@ -26,19 +27,22 @@ export async function expireSilence(
   deps: SilenceDeps,
   input: ChatUser & { ref: string },
 ): Promise<ExpireSilenceResult> {
+  const t = messagesFor(deps.language).silences;
+  const someone = messagesFor(deps.language).common.someone;
+  const clock = (at: Date) => clockTime(at, deps.timeZone, new Date(), deps.language);
   const actor = actorOf(input);
   const silence = await findSilence(deps, input.ref);
   const what = `expire silence ${input.ref}`;
   const incidentId = silence?.incidentId ?? null;
   if (!deps.approverIds.includes(input.userId)) {
     await audit(deps.db, { incidentId, actor, what, outcome: "not_allowed" });
-    return { outcome: "not_allowed", text: NOT_AN_APPROVER };
+    return { outcome: "not_allowed", text: messagesFor(deps.language).answers.notAnApprover };
   }
   if (silence === undefined) {
     await audit(deps.db, { incidentId, actor, what, outcome: "unknown_silence" });
     return {
       outcome: "unknown_silence",
-      text: `No silence ${input.ref}. /silence list shows the active ones.`,
+      text: t.unknown({ ref: input.ref }),
     };
   }
   const expired = await expireSilenceRow(deps.db, silence.id, actor);
@@ -51,7 +55,7 @@ export async function expireSilence(
     (await deps.alertmanager.state(silence.alertmanagerId).catch(() => "expired")) !== "expired"
   ) {
     // Expired here earlier, but Alertmanager refused then (it was away) and still applies it.
-    const note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId);
+    const note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId, t);
     await audit(deps.db, {
       incidentId,
       actor,
@@ -66,21 +70,21 @@ export async function expireSilence(
     return note === ""
       ? {
           outcome: "expired",
-          text: `Silence #${silence.id} was already expired here by ${silence.expiredBy ?? "someone"}; Alertmanager, which still applied it, has it expired now too.`,
+          text: t.expiredInAlertmanagerToo({ id: silence.id, who: silence.expiredBy ?? someone }),
         }
-      : { outcome: "alertmanager_failed", text: `Silence #${silence.id} is expired here. ${note}` };
+      : { outcome: "alertmanager_failed", text: t.expiredHereOnly({ id: silence.id, note }) };
   }
   if (expired === undefined) {
     await audit(deps.db, { incidentId, actor, what, outcome: "already_over" });
     const over =
       silence.expiredAt === null
-        ? `it ended at ${clockTime(silence.endsAt, deps.timeZone)}`
-        : `${silence.expiredBy ?? "someone"} expired it at ${clockTime(silence.expiredAt, deps.timeZone)}`;
-    return { outcome: "already_over", text: `Silence #${silence.id} is already over: ${over}.` };
+        ? t.endedAt({ at: clock(silence.endsAt) })
+        : t.expiredByAt({ who: silence.expiredBy ?? someone, at: clock(silence.expiredAt) });
+    return { outcome: "already_over", text: t.alreadyOver({ id: silence.id, over }) };
   }
   let note = "";
   if (silence.alertmanagerId !== null)
-    note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId);
+    note = await expireInAlertmanager(deps.alertmanager, silence.alertmanagerId, t);
   await audit(deps.db, {
     incidentId,
     actor,
@@ -94,19 +98,20 @@ export async function expireSilence(
   });
   return {
     outcome: "expired",
-    text: `Silence #${silence.id} (${formatMatchers(silence.matchers)}) expired by ${actor}.${note === "" ? "" : ` ${note}`}`,
+    text: t.expired({ id: silence.id, matchers: formatMatchers(silence.matchers), who: actor, note }),
   };
 }
 
 async function expireInAlertmanager(
   gateway: SilencesGateway | undefined,
   alertmanagerId: string,
+  t: Messages["silences"],
 ): Promise<string> {
-  if (gateway === undefined) return "Alertmanager still holds it: no ALERTMANAGER_URL is set.";
+  if (gateway === undefined) return t.amStillHolds;
   try {
     await gateway.expire(alertmanagerId);
     return "";
   } catch (error) {
-    return `Alertmanager did not expire it: ${(error as Error).message}`;
+    return t.amDidNotExpire({ error: (error as Error).message });
   }
 }

@@ -3,23 +3,33 @@ import { activeSilences } from "../db/silences.js";
 import { type Queryable } from "../db/pool.js";
 import { clockTime } from "../domain/time.js";
 import { formatMatchers } from "./silence-matchers.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 const SHOWN = 30;
 
 export async function listSilences(deps: {
   db: Queryable;
   timeZone?: string;
+  /** BOT_LANGUAGE: the list's words (default English). */
+  language?: Language;
 }): Promise<{ text: string; count: number }> {
+  const t = messagesFor(deps.language).silences;
   const silences = await activeSilences(deps.db, SHOWN + 1);
-  if (silences.length === 0) return { text: "No active silences.", count: 0 };
+  if (silences.length === 0) return { text: t.none, count: 0 };
   const lines = silences.slice(0, SHOWN).map((silence) => {
-    const where = silence.alertmanagerId === null ? "local" : `AM ${silence.alertmanagerId.slice(0, 8)}`;
+    const where = silence.alertmanagerId === null ? t.local : `AM ${silence.alertmanagerId.slice(0, 8)}`;
     const incident = silence.incidentId === null ? "" : ` · ${silence.incidentId}`;
-    return `#${silence.id} ${formatMatchers(silence.matchers)} · until ${clockTime(silence.endsAt, deps.timeZone)} · by ${silence.createdBy} · ${where}${incident}`;
+    return t.line({
+      id: silence.id,
+      matchers: formatMatchers(silence.matchers),
+      until: clockTime(silence.endsAt, deps.timeZone, new Date(), deps.language),
+      who: silence.createdBy,
+      where: `${where}${incident}`,
+    });
   });
-  const more = silences.length > SHOWN ? [`… and more; showing the ${SHOWN} ending soonest.`] : [];
+  const more = silences.length > SHOWN ? [t.more({ shown: SHOWN })] : [];
   return {
-    text: ["🔕 Active silences:", ...lines, ...more].join("\n"),
+    text: [t.title, ...lines, ...more].join("\n"),
     count: Math.min(silences.length, SHOWN),
   };
 }

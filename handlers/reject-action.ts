@@ -8,10 +8,13 @@ import { recordRejection } from "../db/playbooks.js";
 import { inTransaction, type Pool, type Queryable } from "../db/pool.js";
 import { nothingPendingText, staleCardText } from "./approve-action.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface RejectDeps {
   db: Pool;
   approverIds: readonly number[];
+  /** BOT_LANGUAGE: the language of the answers; default English. */
+  language?: Language;
 }
 
 /** Longest reason kept; the card shows a shortened one. */
@@ -24,13 +27,18 @@ export type RejectResult =
   { outcome: "rejected"; text: string; action?: string } | { outcome: string; text: string };
 
 /** Why a rejection cannot happen now, or undefined when it can. */
-async function nothingToReject(db: Queryable, incidentId: string, latest: PendingAction | undefined) {
+async function nothingToReject(
+  db: Queryable,
+  incidentId: string,
+  latest: PendingAction | undefined,
+  language: Language | undefined,
+) {
   if (latest?.status === "pending") return undefined;
   if (latest !== undefined && latest.status !== "superseded") {
-    return nothingPendingText(latest).replace("Nothing is waiting for approval", "Nothing to reject");
+    return nothingPendingText(latest, language, true);
   }
   const earlier = await incidentRejectedBy(db, incidentId);
-  return earlier === undefined ? undefined : `Nothing to reject: already rejected by ${earlier}.`;
+  return earlier === undefined ? undefined : messagesFor(language).answers.alreadyRejected({ who: earlier });
 }
 
 /** Before asking for a reason: may this person reject, and is there anything to reject? */
@@ -50,9 +58,9 @@ export async function checkReject(
       outcome: "stale_card",
       detail: { shownActionId: input.actionId, pendingActionId: newer.id },
     });
-    return { ok: false, outcome: "stale_card", text: staleCardText(newer) };
+    return { ok: false, outcome: "stale_card", text: staleCardText(newer, deps.language) };
   }
-  const why = await nothingToReject(deps.db, input.incidentId, latest);
+  const why = await nothingToReject(deps.db, input.incidentId, latest, deps.language);
   if (why !== undefined) {
     await audit(deps.db, {
       incidentId: input.incidentId,
@@ -62,10 +70,11 @@ export async function checkReject(
     });
     return { ok: false, outcome: "nothing_pending", text: why };
   }
+  const t = messagesFor(deps.language).answers;
   const subject =
     latest?.status === "pending"
-      ? `${latest.action} on ${input.incidentId}`
-      : `the analysis of ${input.incidentId}`;
+      ? t.rejectActionSubject({ action: latest.action, id: input.incidentId })
+      : t.rejectAnalysisSubject({ id: input.incidentId });
   return { ok: true, actor: guard.actor, subject };
 }
 
@@ -117,7 +126,7 @@ export async function rejectAction(
       await acknowledgeIncident(client, input.incidentId, actor);
       return {
         outcome: "rejected",
-        text: `Rejected ${action.action} on ${input.incidentId}.`,
+        text: messagesFor(deps.language).answers.rejected({ action: action.action, id: input.incidentId }),
         action: action.action,
       };
     }
@@ -132,9 +141,9 @@ export async function rejectAction(
         outcome: "stale_card",
         detail: { shownActionId: input.actionId, pendingActionId: newer.id, reason },
       });
-      return { outcome: "stale_card", text: staleCardText(newer) };
+      return { outcome: "stale_card", text: staleCardText(newer, deps.language) };
     }
-    const why = await nothingToReject(client, input.incidentId, latest);
+    const why = await nothingToReject(client, input.incidentId, latest, deps.language);
     if (why !== undefined) {
       await audit(client, {
         incidentId: input.incidentId,
@@ -154,7 +163,10 @@ export async function rejectAction(
       detail: { reason },
     });
     await acknowledgeIncident(client, input.incidentId, actor);
-    return { outcome: "rejected", text: `Recorded: ${input.incidentId} rejected (no action was proposed).` };
+    return {
+      outcome: "rejected",
+      text: messagesFor(deps.language).answers.rejectedAnalysis({ id: input.incidentId }),
+    };
   });
   return result;
 }

@@ -7,6 +7,7 @@ import { createSilence, type SilenceDeps } from "./create-silence.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";
 import { formatMatchers, incidentMatchers } from "./silence-matchers.js";
+import { messagesFor } from "../domain/i18n/index.js";
 
 /** The choices the card offers, by the word in the callback data. */
 export const SILENCE_CHOICES = { "30m": 30 * 60_000, "2h": 2 * 3_600_000, "24h": 24 * 3_600_000 } as const;
@@ -38,7 +39,10 @@ export async function silenceIncident(
       const active = await activeSilenceOfIncident(client, incident.id);
       return active === undefined
         ? undefined
-        : `Already silenced by ${active.createdBy} until ${clockTime(active.endsAt, deps.timeZone)}.`;
+        : messagesFor(deps.language).answers.alreadySilenced({
+            who: active.createdBy,
+            until: clockTime(active.endsAt, deps.timeZone, new Date(), deps.language),
+          });
     },
   });
   if (result.outcome !== "silenced") return result;
@@ -58,6 +62,11 @@ export async function silenceIncident(
   await acknowledgeIncident(deps.db, incident.id, actor);
   return {
     outcome: "silenced",
-    text: local ? result.text : `${result.text} Matching: ${formatMatchers(silence.matchers)}`,
+    text: local
+      ? result.text
+      : messagesFor(deps.language).answers.silencedMatching({
+          text: result.text,
+          matchers: formatMatchers(silence.matchers),
+        }),
   };
 }

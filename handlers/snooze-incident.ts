@@ -7,6 +7,7 @@ import { type Queryable } from "../db/pool.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";
 import { formatDuration } from "./silence-matchers.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 /** The choices the card offers, by the word in the callback data. */
 export const SNOOZE_CHOICES = { "15m": 15 * 60_000, "1h": 3_600_000, "4h": 4 * 3_600_000 } as const;
@@ -28,6 +29,8 @@ export interface SnoozeDeps {
   scheduleReminder: (incidentId: string, until: Date) => Promise<unknown>;
   /** BOT_TIMEZONE: the zone times in the answers are shown in (default UTC). */
   timeZone?: string;
+  /** BOT_LANGUAGE: the language of the answers; default English. */
+  language?: Language;
 }
 
 export type SnoozeResult =
@@ -60,9 +63,15 @@ export async function snoozeIncident(
       what: `snooze ${input.choice}`,
       outcome: resolved ? "resolved" : "already_snoozed",
     });
+    const t = messagesFor(deps.language).answers;
     const text = resolved
-      ? `${input.incidentId} is already resolved.`
-      : `Already snoozed by ${state?.snoozedBy ?? "someone"} until ${state?.snoozedUntil ? clockTime(state.snoozedUntil, deps.timeZone) : "?"}.`;
+      ? t.alreadyResolved({ id: input.incidentId })
+      : t.alreadySnoozed({
+          who: state?.snoozedBy ?? messagesFor(deps.language).common.someone,
+          until: state?.snoozedUntil
+            ? clockTime(state.snoozedUntil, deps.timeZone, new Date(), deps.language)
+            : "?",
+        });
     return { outcome: resolved ? "resolved" : "already_snoozed", text };
   }
   await addEvent(
@@ -83,7 +92,9 @@ export async function snoozeIncident(
   await deps.scheduleReminder(input.incidentId, until);
   return {
     outcome: "snoozed",
-    text: `Snoozed until ${clockTime(until, deps.timeZone)}. I'll remind you if it's still open.`,
+    text: messagesFor(deps.language).answers.snoozed({
+      until: clockTime(until, deps.timeZone, new Date(), deps.language),
+    }),
     until,
   };
 }

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { getIncident, listEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
 import { type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
+import type { Language } from "../domain/i18n/index.js";
 import { latestAction } from "../db/actions.js";
 import { latestAnalysis } from "../db/analyses.js";
 import { activeSilenceMatching } from "../db/silences.js";
@@ -39,6 +40,8 @@ export interface SyncCardDeps {
   delivery?: ChatDeliveryDeps;
   /** BOT_TIMEZONE, for times the card's texts carry; default UTC. */
   timeZone?: string;
+  /** BOT_LANGUAGE, for the card's texts (history, notes); default English. */
+  language?: Language;
 }
 
 /**
@@ -84,6 +87,7 @@ export async function syncIncidentCard(
     pending?.status === "pending" ? pending.id : undefined,
     pending?.status === "pending" ? deps.cannotRun?.(pending.action) : undefined,
     deps.timeZone,
+    deps.language,
   );
   const hash = hashCard(card);
   const outcomes: SyncOutcome[] = [];

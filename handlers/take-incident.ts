@@ -8,6 +8,7 @@ import { addEvent, currentTaker, lockIncident, takeIncident as markTaken } from 
 import { inTransaction, type Pool } from "../db/pool.js";
 import { clockTime } from "../domain/time.js";
 import { guardDecision, type ChatUser } from "./decision-guard.js";
+import { messagesFor, type Language } from "../domain/i18n/index.js";
 
 export interface TakeDeps {
   db: Pool;
@@ -15,9 +16,9 @@ export interface TakeDeps {
   responderIds: readonly number[];
   /** BOT_TIMEZONE, for the time in the answer (default UTC). */
   timeZone?: string;
+  /** BOT_LANGUAGE: the language of the answers; default English. */
+  language?: Language;
 }
-
-export const NOT_A_RESPONDER = "You are not on the responder list (TELEGRAM_RESPONDER_IDS or the approvers).";
 
 export type TakeResult =
   | { outcome: "taken"; text: string }
@@ -28,12 +29,15 @@ export async function takeIncident(
   deps: TakeDeps,
   input: ChatUser & { incidentId: string },
 ): Promise<TakeResult> {
+  const t = messagesFor(deps.language);
   const guard = await guardDecision(
-    { db: deps.db, approverIds: deps.responderIds },
+    { db: deps.db, approverIds: deps.responderIds, ...(deps.language ? { language: deps.language } : {}) },
     { ...input, what: "take" },
   );
   if (!guard.ok) {
-    return guard.outcome === "not_allowed" ? { outcome: "not_allowed", text: NOT_A_RESPONDER } : guard;
+    return guard.outcome === "not_allowed"
+      ? { outcome: "not_allowed", text: t.answers.notAResponder }
+      : guard;
   }
   const { actor, incident } = guard;
   return inTransaction(deps.db, async (client): Promise<TakeResult> => {
@@ -41,14 +45,17 @@ export async function takeIncident(
     const status = await lockIncident(client, incident.id);
     if (status === undefined || status === "resolved") {
       await audit(client, { incidentId: incident.id, actor, what: "take", outcome: "resolved" });
-      return { outcome: "resolved", text: `${incident.id} is already resolved.` };
+      return { outcome: "resolved", text: t.answers.alreadyResolved({ id: incident.id }) };
     }
     const before = await currentTaker(client, incident.id);
     if (before?.actor === actor) {
       await audit(client, { incidentId: incident.id, actor, what: "take", outcome: "already_yours" });
       return {
         outcome: "already_yours",
-        text: `${incident.id} is already yours (since ${clockTime(before.at, deps.timeZone)}).`,
+        text: t.answers.alreadyYours({
+          id: incident.id,
+          since: clockTime(before.at, deps.timeZone, new Date(), deps.language),
+        }),
       };
     }
     await markTaken(client, incident.id, actor);
@@ -62,9 +69,8 @@ export async function takeIncident(
       outcome: from === undefined ? "taken" : "taken_over",
       detail,
     });
-    const done = `the SLA escalation is off`;
     return from === undefined
-      ? { outcome: "taken", text: `👀 ${incident.id} is yours; ${done}.` }
-      : { outcome: "taken_over", text: `👀 You took ${incident.id} over from ${from}; ${done}.`, from };
+      ? { outcome: "taken", text: t.answers.taken({ id: incident.id }) }
+      : { outcome: "taken_over", text: t.answers.takenOver({ id: incident.id, from }), from };
   });
 }

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 import { isTimeZone } from "../domain/time.js";
+import { DEFAULT_LANGUAGE, isLanguage, LANGUAGES } from "../domain/i18n/index.js";
 
 const PROVIDERS = ["ollama", "gemini", "claude"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -259,6 +260,19 @@ const timeZone = z
     return name;
   });
 
+/** BOT_LANGUAGE: the chat's language; English when unset (the README says why). */
+const language = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const name = value === undefined || value.trim() === "" ? DEFAULT_LANGUAGE : value.trim();
+    if (!isLanguage(name)) {
+      ctx.addIssue({ code: "custom", message: `must be one of ${LANGUAGES.join(", ")}` });
+      return z.NEVER;
+    }
+    return name;
+  });
+
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -282,6 +296,7 @@ const EnvSchema = z
     TELEGRAM_ROUTES: routes,
     TELEGRAM_RESPONDER_IDS: userIds,
     BOT_TIMEZONE: timeZone,
+    BOT_LANGUAGE: language,
     // Webhook mode: Telegram POSTs updates to this URL (served by the http role) instead of the bot
     // role long-polling. Telegram requires HTTPS on port 443, 80, 88 or 8443 in production.
     TELEGRAM_WEBHOOK_URL: optionalUrl(["https:", "http:"]),
@@ -498,6 +513,8 @@ function shape(env: z.output<typeof EnvSchema>) {
     },
     /** BOT_TIMEZONE: the zone every time in the chat is shown in. */
     timeZone: env.BOT_TIMEZONE,
+    /** BOT_LANGUAGE: the language of every text in the chat, and of the models' cause and reasoning. */
+    language: env.BOT_LANGUAGE,
     escalation: {
       afterSeconds: { P0: env.ESCALATE_P0_SECONDS, P1: env.ESCALATE_P1_SECONDS, P2: env.ESCALATE_P2_SECONDS },
     },

@@ -30,13 +30,18 @@ export function cut(text: string, max: number): string {
  * Joins HTML lines, dropping whole lines from the end (and saying so) until the message fits.
  * Lines must already be escaped; a line is never cut, so no tag is ever split.
  */
-export function fitLines(lines: readonly string[], max = MAX_MESSAGE_LENGTH): string {
+export function fitLines(
+  lines: readonly string[],
+  max = MAX_MESSAGE_LENGTH,
+  /** The marker in BOT_LANGUAGE (domain/i18n/, `common.moreLines`); English by default. */
+  moreLines: (args: { count: number }) => string = ({ count }) => `… ${count} more line(s) not shown`,
+): string {
   const text = lines.join("\n");
   if (text.length <= max) return text;
   const kept: string[] = [];
   let length = 0;
   for (const [index, line] of lines.entries()) {
-    const marker = `\n… ${lines.length - index} more line(s) not shown`;
+    const marker = `\n${escapeHtml(moreLines({ count: lines.length - index }))}`;
     if (length + line.length + 1 + marker.length > max) {
       kept.push(marker.slice(1));
       break;

@@ -1,26 +1,16 @@
-import type {
-  DrillDownContent,
-  DrillDownResult,
-  DrillDownSection,
-} from "../../handlers/incident-drill-down.js";
-import { SEVERITY_NAMES } from "../../domain/card.js";
+import type { DrillDownContent, DrillDownResult } from "../../handlers/incident-drill-down.js";
 import type { SlaClock } from "../../domain/sla.js";
 import { clockTime, spanText } from "../../domain/time.js";
+import { messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
 import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "./html.js";
 
 // One page of an incident's drill-down as a Telegram HTML message (at most 4096 characters):
-// every dynamic string escaped once, long lists cut by whole lines, pod logs by their tail.
-
-export const SECTION_LABELS: Readonly<Record<DrillDownSection, string>> = {
-  overview: "📋 Overview",
-  timeline: "🕒 Timeline",
-  analysis: "🤖 Analysis",
-  kube: "📜 Logs & events",
-  similar: "🔁 Similar",
-  playbooks: "📚 Playbooks",
-};
+// every dynamic string escaped once, long lists cut by whole lines, pod logs by their tail; the
+// words in BOT_LANGUAGE (domain/i18n/).
 
 export interface DrillDownOptions {
+  /** BOT_LANGUAGE: the language of the page (default English). */
+  language?: Language;
   /** BOT_TIMEZONE: the zone times are shown in (default UTC). */
   timeZone?: string;
   /** "Today" in that zone: times on another day show their date. */
@@ -32,26 +22,31 @@ type Clock = (at: Date | string) => string;
 function makeClock(options: DrillDownOptions): Clock {
   const zone = options.timeZone ?? "UTC";
   const now = options.now ?? new Date();
-  return (at) => clockTime(new Date(at), zone, now);
+  return (at) => clockTime(new Date(at), zone, now, options.language);
 }
 
 /** "⏱ SLA: escalates in 4 min (14:05)", "… escalated 12 min ago", "… acknowledged by @bob 3 min ago". */
-export function slaLine(sla: SlaClock, time: Clock): string {
+export function slaLine(sla: SlaClock, time: Clock, t: Messages = messagesFor()): string {
+  const d = t.drillDown;
+  const span = (seconds: number) => spanText(seconds, t.language);
   switch (sla.state) {
     case "resolved":
-      return "⏱ SLA: resolved";
+      return escapeHtml(d.slaResolved);
     case "running":
-      return sla.leftSeconds === 0
-        ? `⏱ SLA: escalation due now (${time(sla.dueAt)})`
-        : `⏱ SLA: escalates in ${spanText(sla.leftSeconds)} (${time(sla.dueAt)}) unless someone takes it`;
+      return escapeHtml(
+        sla.leftSeconds === 0
+          ? d.slaDueNow({ at: time(sla.dueAt) })
+          : d.slaRunning({ left: span(sla.leftSeconds), at: time(sla.dueAt) }),
+      );
     case "snoozed":
-      return `⏱ SLA: held by a snooze until ${time(sla.until)}`;
+      return escapeHtml(d.slaSnoozed({ until: time(sla.until) }));
     case "escalated":
-      return `⏱ SLA: escalated ${spanText(sla.sinceSeconds)} ago (${time(sla.at)}), nobody has taken it`;
+      return escapeHtml(d.slaEscalated({ since: span(sla.sinceSeconds), at: time(sla.at) }));
     case "acknowledged":
-      return `⏱ SLA: stopped, acknowledged by ${escapeHtml(cut(sla.by, 60))} ${spanText(sla.sinceSeconds)} ago (${time(sla.at)})${
-        sla.escalatedAt === null ? "" : `, after escalating at ${time(sla.escalatedAt)}`
-      }`;
+      return escapeHtml(
+        d.slaAcknowledged({ who: cut(sla.by, 60), since: span(sla.sinceSeconds), at: time(sla.at) }) +
+          (sla.escalatedAt === null ? "" : d.slaAfterEscalating({ at: time(sla.escalatedAt) })),
+      );
   }
 }
 
@@ -75,30 +70,34 @@ function escapedTail(text: string, budget: number): string {
   return escapeHtml(tail);
 }
 
-function contentLines(content: DrillDownContent, time: Clock): string[] {
+function contentLines(content: DrillDownContent, time: Clock, t: Messages): string[] {
+  const d = t.drillDown;
+  const e = escapeHtml;
   switch (content.section) {
     case "overview": {
       const i = content.incident;
       const lines = [
-        `Status: ${escapeHtml(i.status)} · via ${escapeHtml(i.source)}`,
-        `Service: ${escapeHtml(cut(i.service ?? "unknown", 120))}`,
+        e(d.status({ status: i.status, source: i.source })),
+        e(d.service({ service: cut(i.service ?? t.common.unknown, 120) })),
       ];
       if (i.target !== null) {
         const ns = i.target.namespace === undefined ? "" : `${i.target.namespace}/`;
-        lines.push(`Target: ${escapeHtml(cut(`${i.target.kind} ${ns}${i.target.name}`, 200))}`);
+        lines.push(e(d.target({ target: cut(`${i.target.kind} ${ns}${i.target.name}`, 200) })));
       }
-      lines.push(`Occurrences: ${i.occurrences} · first ${time(i.firstSeenAt)} · last ${time(i.lastSeenAt)}`);
-      if (i.summary !== null) lines.push(`Summary: ${escapeHtml(cut(i.summary, 800))}`);
-      if (content.sla !== undefined) lines.push(slaLine(content.sla, time));
+      lines.push(
+        e(d.occurrences({ count: i.occurrences, first: time(i.firstSeenAt), last: time(i.lastSeenAt) })),
+      );
+      if (i.summary !== null) lines.push(e(d.summary({ summary: cut(i.summary, 800) })));
+      if (content.sla !== undefined) lines.push(slaLine(content.sla, time, t));
       if (i.acknowledgedAt !== null)
-        lines.push(`Acknowledged by ${escapeHtml(i.acknowledgedBy ?? "?")} at ${time(i.acknowledgedAt)}`);
+        lines.push(e(d.acknowledged({ who: i.acknowledgedBy ?? "?", at: time(i.acknowledgedAt) })));
       if (i.snoozedUntil !== null)
-        lines.push(`Snoozed by ${escapeHtml(i.snoozedBy ?? "?")} until ${time(i.snoozedUntil)}`);
-      if (i.escalatedAt !== null) lines.push(`Escalated at ${time(i.escalatedAt)}`);
-      if (i.resolvedAt !== null) lines.push(`Resolved at ${time(i.resolvedAt)}`);
+        lines.push(e(d.snoozed({ who: i.snoozedBy ?? "?", until: time(i.snoozedUntil) })));
+      if (i.escalatedAt !== null) lines.push(e(d.escalatedAt({ at: time(i.escalatedAt) })));
+      if (i.resolvedAt !== null) lines.push(e(d.resolvedAt({ at: time(i.resolvedAt) })));
       const labels = Object.entries(i.labels).slice(0, 20);
       if (labels.length > 0) {
-        lines.push("", "<b>Labels</b>");
+        lines.push("", `<b>${e(d.labels)}</b>`);
         for (const [key, value] of labels)
           lines.push(`<code>${escapeHtml(cut(`${key}=${value}`, 200))}</code>`);
       }
@@ -106,7 +105,7 @@ function contentLines(content: DrillDownContent, time: Clock): string[] {
     }
     case "timeline":
       return content.events.length === 0
-        ? ["No events recorded."]
+        ? [e(d.noEvents)]
         : content.events.map((event) => {
             const detail = compact(event.detail);
             return `${time(event.at)} · <b>${escapeHtml(event.kind)}</b> · ${escapeHtml(cut(event.actor, 60))}${
@@ -115,22 +114,35 @@ function contentLines(content: DrillDownContent, time: Clock): string[] {
           });
     case "analysis": {
       const stored = content.stored;
-      if (stored === undefined) return ["No analysis yet."];
+      if (stored === undefined) return [e(d.noAnalysis)];
       const a = stored.analysis;
       const ns = a.target.namespace === undefined ? "" : `${a.target.namespace}/`;
       const lines = [
-        `Engine: ${escapeHtml(a.engine)} · ${escapeHtml(a.provider)}/${escapeHtml(cut(a.model, 80))} · ${time(stored.createdAt)}`,
-        `Suggested: <b>${escapeHtml(a.suggested_action)}</b> · ${escapeHtml(cut(`${a.target.kind} ${ns}${a.target.name}`, 200))}`,
-        `Confidence ${Math.floor(a.confidence * 100)}% · risk ${escapeHtml(a.risk_level)} · ${a.blast_radius.affected_pods} pod(s), ~${a.blast_radius.estimated_downtime_seconds}s downtime`,
-        `Owner: ${escapeHtml(cut(a.owner_team, 64))}`,
+        e(
+          d.engine({
+            engine: a.engine,
+            model: `${a.provider}/${cut(a.model, 80)}`,
+            at: time(stored.createdAt),
+          }),
+        ),
+        `${e(d.suggested)}: <b>${e(a.suggested_action)}</b> · ${e(cut(`${a.target.kind} ${ns}${a.target.name}`, 200))}`,
+        e(
+          d.figures({
+            confidence: Math.floor(a.confidence * 100),
+            risk: a.risk_level,
+            pods: a.blast_radius.affected_pods,
+            downtime: a.blast_radius.estimated_downtime_seconds,
+          }),
+        ),
+        e(d.owner({ team: cut(a.owner_team, 64) })),
         "",
-        `<b>Cause</b>: ${escapeHtml(cut(a.cause, 300))}`,
+        `<b>${e(d.cause)}</b>: ${e(cut(a.cause, 300))}`,
         "",
-        "<b>Reasoning</b>",
+        `<b>${e(d.reasoning)}</b>`,
         escapeHtml(cut(a.reasoning, 2_000)),
       ];
       if (stored.decision !== null) {
-        lines.push("", `<b>Decision</b>: ${escapeHtml(stored.decision.mode)}`);
+        lines.push("", `<b>${e(d.decision)}</b>: ${e(stored.decision.mode)}`);
         for (const verdict of stored.decision.verdicts) {
           lines.push(
             `${verdict.ok ? "✅" : "❌"} ${escapeHtml(verdict.rule)} (${verdict.kind}): ${escapeHtml(cut(verdict.detail, 160))}`,
@@ -140,20 +152,21 @@ function contentLines(content: DrillDownContent, time: Clock): string[] {
       if (stored.attempts.length > 0) {
         lines.push(
           "",
-          `Attempts: ${escapeHtml(cut(stored.attempts.map((t) => `${t.provider}:${t.outcome}`).join(", "), 300))}`,
+          e(
+            d.attempts({
+              list: cut(stored.attempts.map((at) => `${at.provider}:${at.outcome}`).join(", "), 300),
+            }),
+          ),
         );
       }
       return lines;
     }
     case "kube": {
-      if (!content.configured)
-        return ["Kubernetes is not configured (no KUBECONFIG): no pod logs or events."];
+      if (!content.configured) return [e(d.kubeNotConfigured)];
       const lines = [
-        content.object === undefined
-          ? "The incident names no pod, deployment or statefulset with a namespace."
-          : `Object: <code>${escapeHtml(content.object)}</code>`,
+        content.object === undefined ? e(d.noObject) : `${e(d.object)}: <code>${e(content.object)}</code>`,
         "",
-        `<b>Events</b> (${content.events.length})`,
+        `<b>${e(d.events)}</b> (${content.events.length})`,
       ];
       for (const event of content.events.slice(0, 10)) {
         lines.push(
@@ -161,24 +174,24 @@ function contentLines(content: DrillDownContent, time: Clock): string[] {
         );
       }
       for (const note of content.notes) lines.push(`⚠️ ${escapeHtml(cut(note, 200))}`);
-      lines.push("", "<b>Pod logs</b> (newest last)");
-      if (content.logs === undefined || content.logs.trim() === "") lines.push("No logs.");
+      lines.push("", `<b>${e(d.podLogs)}</b>${e(d.newestLast)}`);
+      if (content.logs === undefined || content.logs.trim() === "") lines.push(e(d.noLogs));
       else lines.push(`<pre>${LOGS_PLACEHOLDER}</pre>`);
       return lines;
     }
     case "similar":
       return content.incidents.length === 0
-        ? ["No similar past incidents."]
+        ? [e(d.noSimilar)]
         : content.incidents.map(
             (s) =>
               `${escapeHtml(s.id)} · ${escapeHtml(s.outcome ?? "?")}${s.action === undefined ? "" : ` · ${escapeHtml(s.action)}`}${s.at === undefined ? "" : ` · ${time(s.at)}`}\n   ${escapeHtml(cut(s.title, 160))}`,
           );
     case "playbooks":
       return content.playbooks.length === 0
-        ? ["No learned playbooks yet for this kind of incident."]
+        ? [e(d.noPlaybooks)]
         : content.playbooks.map(
             (p) =>
-              `<b>${escapeHtml(p.action)}</b>: ${p.successes} worked, ${p.failures} failed or rejected\n   <code>${escapeHtml(cut(p.signature, 200))}</code>`,
+              `<b>${e(p.action)}</b>: ${e(d.playbook({ successes: p.successes, failures: p.failures }))}\n   <code>${escapeHtml(cut(p.signature, 200))}</code>`,
           );
   }
 }
@@ -191,16 +204,17 @@ export function renderDrillDown(
   incidentId: string,
   options: DrillDownOptions = {},
 ): string {
-  if (result.outcome === "missing") return `Incident ${escapeHtml(cut(incidentId, 64))} does not exist.`;
+  const t = messagesFor(options.language);
+  if (result.outcome === "missing") return escapeHtml(t.drillDown.missing({ id: cut(incidentId, 64) }));
   const { incident, content } = result;
   const header = [
-    `🔎 <b>${escapeHtml(incident.id)} · ${SEVERITY_NAMES[incident.severity]}</b> · ${escapeHtml(incident.status)}`,
+    `🔎 <b>${escapeHtml(incident.id)} · ${escapeHtml(t.card.severity[incident.severity])}</b> · ${escapeHtml(incident.status)}`,
     `<b>${escapeHtml(cut(incident.title, 160))}</b>`,
-    `— ${escapeHtml(SECTION_LABELS[content.section])} —`,
+    `— ${escapeHtml(t.drillDown.sections[content.section])} —`,
     "",
   ];
-  const lines = [...header, ...contentLines(content, makeClock(options))];
-  const body = fitLines(lines);
+  const lines = [...header, ...contentLines(content, makeClock(options), t)];
+  const body = fitLines(lines, MAX_MESSAGE_LENGTH, t.common.moreLines);
   if (content.section !== "kube" || !content.configured || !body.includes(LOGS_PLACEHOLDER)) return body;
   const budget = MAX_MESSAGE_LENGTH - (body.length - LOGS_PLACEHOLDER.length);
   return body.replace(LOGS_PLACEHOLDER, () => escapedTail(content.logs ?? "", budget) || "…");

@@ -1,13 +1,16 @@
 import type { EscalationNotice, StormSummary } from "../../domain/notices.js";
 import { clockTime } from "../../domain/time.js";
+import { DEFAULT_LANGUAGE, messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
 import { cut, escapeHtml } from "./html.js";
 
 // The storm summary card and the escalation message as Telegram HTML (every dynamic string
-// escaped, inside 4096 characters).
+// escaped, inside 4096 characters), in BOT_LANGUAGE (domain/i18n/).
 
-function duration(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  return seconds < 7_200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3_600)} h`;
+function duration(seconds: number, t: Messages): string {
+  if (seconds < 120) return t.common.seconds({ count: seconds });
+  return seconds < 7_200
+    ? t.common.minutes({ count: Math.round(seconds / 60) })
+    : t.common.hours({ count: Math.round(seconds / 3_600) });
 }
 
 export function renderStormSummary(
@@ -15,60 +18,58 @@ export function renderStormSummary(
   timeZone = "UTC",
   /** "Today", in that zone: a time on another day shows its date. */
   now: Date = new Date(),
+  language: Language = DEFAULT_LANGUAGE,
 ): string {
+  const t = messagesFor(language);
   const { counts } = summary;
+  const severities = `P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2}`;
   // in BOT_TIMEZONE, with the date when not today there ("14:05 UTC", "Mar 29 20:05 GMT+8")
-  const since = clockTime(summary.startedAt, timeZone, now);
+  const since = clockTime(summary.startedAt, timeZone, now, language);
   if (summary.endedAt !== null) {
     return [
-      `✅ <b>Storm over: ${counts.folded} incidents, ${counts.open} still open</b>`,
-      `${since} – ${clockTime(summary.endedAt, timeZone, now)} · P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2}`,
-      "Individual cards have resumed. Every incident: /incidents",
+      `✅ <b>${escapeHtml(t.storm.over({ folded: counts.folded, open: counts.open }))}</b>`,
+      `${since} – ${clockTime(summary.endedAt, timeZone, now, language)} · ${severities}`,
+      escapeHtml(t.storm.resumed),
     ].join("\n");
   }
   const lines = [
-    `🌩 <b>Alert storm: ${counts.folded} incidents folded here</b> (since ${since})`,
-    `P0 ${counts.bySeverity.P0} · P1 ${counts.bySeverity.P1} · P2 ${counts.bySeverity.P2} · still open ${counts.open}`,
+    `🌩 <b>${escapeHtml(t.storm.title({ folded: counts.folded }))}</b>${escapeHtml(t.storm.since({ time: since }))}`,
+    `${severities} · ${escapeHtml(t.storm.stillOpen({ count: counts.open }))}`,
   ];
   const flags = [
-    counts.awaitingApproval > 0 ? `⏳ ${counts.awaitingApproval} awaiting approval` : "",
-    counts.escalated > 0 ? `⏫ ${counts.escalated} escalated` : "",
+    counts.awaitingApproval > 0 ? t.storm.awaitingApproval({ count: counts.awaitingApproval }) : "",
+    counts.escalated > 0 ? t.storm.escalated({ count: counts.escalated }) : "",
   ].filter((flag) => flag !== "");
-  if (flags.length > 0) lines.push(flags.join(" · "));
+  if (flags.length > 0) lines.push(escapeHtml(flags.join(" · ")));
   if (counts.topServices.length > 0) {
-    lines.push(
-      `Services: ${counts.topServices.map((row) => `${escapeHtml(cut(row.service, 40))} ${row.count}`).join(", ")}`,
-    );
+    const list = counts.topServices.map((row) => `${cut(row.service, 40)} ${row.count}`).join(", ");
+    lines.push(escapeHtml(t.storm.services({ list })));
   }
-  lines.push("Newest:");
+  lines.push(escapeHtml(t.storm.newest));
   for (const incident of counts.newest) {
     lines.push(
-      `• <code>${escapeHtml(incident.id)}</code> ${incident.severity} ${escapeHtml(cut(incident.service ?? "unknown", 40))}: ${escapeHtml(cut(incident.title, 80))}`,
+      `• <code>${escapeHtml(incident.id)}</code> ${incident.severity} ${escapeHtml(cut(incident.service ?? t.common.unknown, 40))}: ${escapeHtml(cut(incident.title, 80))}`,
     );
   }
-  lines.push(
-    `Own cards resume below ${summary.threshold} new incidents per ${duration(summary.windowSeconds)}; P0 and approvals still get one. Every incident: /incidents`,
-  );
+  const window = duration(summary.windowSeconds, t);
+  lines.push(escapeHtml(t.storm.resumeBelow({ threshold: summary.threshold, window })));
   return lines.join("\n");
 }
 
-export function renderEscalation(notice: EscalationNotice): string {
+export function renderEscalation(notice: EscalationNotice, language: Language = DEFAULT_LANGUAGE): string {
+  const t = messagesFor(language);
   const who =
-    notice.mentions.length > 0
-      ? notice.mentions.map((name) => `@${name}`).join(" ")
-      : "(no on-call usernames configured: set TELEGRAM_ONCALL_USERNAMES)";
+    notice.mentions.length > 0 ? notice.mentions.map((name) => `@${name}`).join(" ") : t.escalation.noOncall;
   const why =
     notice.reason === "repair_failed"
-      ? `repair failed${notice.detail === undefined ? "" : `: ${escapeHtml(cut(notice.detail, 300))}`}`
-      : `unacknowledged for ${duration(notice.afterSeconds ?? 0)}`;
+      ? t.escalation.repairFailed({ detail: notice.detail === undefined ? "" : cut(notice.detail, 300) })
+      : t.escalation.unacknowledged({ span: duration(notice.afterSeconds ?? 0, t) });
   const lines = [
-    `⏫ ${who}: ${notice.severity} <code>${escapeHtml(notice.incidentId)}</code> ${why}`,
-    `${escapeHtml(cut(notice.service ?? "unknown", 60))}: ${escapeHtml(cut(notice.title, 200))}`,
+    `⏫ ${escapeHtml(who)}: ${notice.severity} <code>${escapeHtml(notice.incidentId)}</code> ${escapeHtml(why)}`,
+    `${escapeHtml(cut(notice.service ?? t.common.unknown, 60))}: ${escapeHtml(cut(notice.title, 200))}`,
   ];
   if (notice.storm !== undefined) {
-    lines.push(
-      `Folded into the storm card; ${notice.storm.escalated} of its incidents escalated so far (no separate pings). See /incidents`,
-    );
+    lines.push(escapeHtml(t.escalation.storm({ escalated: notice.storm.escalated })));
   }
   return lines.join("\n");
 }

@@ -5,16 +5,9 @@
 // so every dynamic string is escaped exactly once and truncation works on raw text, never on
 // markup: a cut can neither split a tag or an entity nor (cutting whole graphemes) a surrogate pair.
 import { z } from "zod";
-import {
-  type IncidentSource,
-  type CardLink,
-  type CardTarget,
-  type IncidentStatus,
-  type Severity,
-} from "../../domain/incident.js";
+import { type CardLink, type CardTarget, type IncidentStatus, type Severity } from "../../domain/incident.js";
 import {
   CARD_VERBS,
-  SEVERITY_NAMES,
   type CardAnalysis,
   type CardButton,
   type CardHistoryEntry,
@@ -22,6 +15,14 @@ import {
   type IncidentCard,
 } from "../../domain/card.js";
 import { momentIn } from "../../domain/time.js";
+import {
+  DEFAULT_LANGUAGE,
+  formatCount,
+  LANGUAGES,
+  messagesFor,
+  type Language,
+  type Messages,
+} from "../../domain/i18n/index.js";
 import { cardButtonData } from "../callback-data/callback-data.js";
 import { escapeHtml, escapeAttribute, MAX_MESSAGE_LENGTH } from "./html.js";
 
@@ -31,6 +32,8 @@ export const TELEGRAM_MAX_TEXT_LENGTH = MAX_MESSAGE_LENGTH;
 export interface RenderTelegramOptions {
   /** IANA zone for times on the card; default "UTC". */
   timeZone?: string;
+  /** BOT_LANGUAGE: the language of the card's words and buttons; default English. */
+  language?: Language;
   /** Default 4096; e.g. 1024 for a photo caption. */
   maxLength?: number;
 }
@@ -52,6 +55,7 @@ export interface RenderedTelegramCard {
 
 const OptionsSchema = z.object({
   timeZone: z.string().min(1).default("UTC"),
+  language: z.enum(LANGUAGES).default(DEFAULT_LANGUAGE),
   maxLength: z.number().int().min(64).max(TELEGRAM_MAX_TEXT_LENGTH).default(TELEGRAM_MAX_TEXT_LENGTH),
 });
 
@@ -64,9 +68,13 @@ export function renderTelegramCard(
   card: IncidentCard,
   options: RenderTelegramOptions = {},
 ): RenderedTelegramCard {
-  const { timeZone, maxLength } = OptionsSchema.parse(options);
-  const draft = draftCard(card, makeClock(timeZone));
-  return { text: fitDraft(draft, maxLength), replyMarkup: renderKeyboard(card.incidentId, card.buttons) };
+  const { timeZone, maxLength, language } = OptionsSchema.parse(options);
+  const t = messagesFor(language);
+  const draft = draftCard(card, makeClock(timeZone, language), t);
+  return {
+    text: fitDraft(draft, maxLength, t),
+    replyMarkup: renderKeyboard(card.incidentId, card.buttons, t),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,34 +93,26 @@ const BUTTON_ROW: Readonly<Record<CardVerb, 0 | 1 | 2>> = {
   details: 2,
 };
 
-const BUTTON_LABELS: Readonly<Record<CardVerb, string>> = {
-  approve: "✅ Approve",
-  reject: "❌ Reject",
-  snooze: "⏰ Snooze",
-  silence: "🔕 Silence",
-  take: "👀 I'm on it",
-  details: "🔎 Details",
-};
-
 function renderKeyboard(
   incidentId: string,
   buttons: readonly CardButton[],
+  t: Messages,
 ): TelegramInlineKeyboard | undefined {
   const rows = [0, 1, 2]
     .map((row) =>
       CARD_VERBS.filter((verb) => BUTTON_ROW[verb] === row).flatMap((verb) =>
         buttons
           .filter((button) => button.verb === verb)
-          .map((button) => toTelegramButton(incidentId, button)),
+          .map((button) => toTelegramButton(incidentId, button, t)),
       ),
     )
     .filter((row) => row.length > 0);
   return rows.length > 0 ? { inline_keyboard: rows } : undefined;
 }
 
-function toTelegramButton(incidentId: string, button: CardButton): TelegramInlineButton {
+function toTelegramButton(incidentId: string, button: CardButton, t: Messages): TelegramInlineButton {
   // Failing here names our bug; Telegram would only answer BUTTON_DATA_INVALID for the whole card.
-  return { text: BUTTON_LABELS[button.verb], callback_data: cardButtonData(incidentId, button) };
+  return { text: t.buttons[button.verb], callback_data: cardButtonData(incidentId, button) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,11 +227,11 @@ interface Moment {
 
 type Clock = (date: Date) => Moment;
 
-function makeClock(timeZone: string): Clock {
+function makeClock(timeZone: string, language: Language): Clock {
   return (date) =>
     Number.isNaN(date.getTime())
       ? { dayKey: "?", day: "?", time: "??:??", zone: "" }
-      : momentIn(date, timeZone);
+      : momentIn(date, timeZone, language);
 }
 
 /** The time alone when on the same day as `reference`, else with the date. */
@@ -240,11 +240,6 @@ const when = (moment: Moment, reference: Moment): string =>
 
 const withZone = (text: string, moment: Moment): string =>
   moment.zone === "" ? text : `${text} ${moment.zone}`;
-
-const formatCount = (value: number): string =>
-  Math.round(value)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 const isCount = (value: number | undefined): value is number =>
   value !== undefined && Number.isFinite(value) && value >= 0;
@@ -255,26 +250,6 @@ const isCount = (value: number | undefined): value is number =>
 const SEPARATOR: Line = [plain("━━━━━━━━━━━━━━━━━━━")];
 
 const SEVERITY_ICONS: Readonly<Record<Severity, string>> = { P0: "🚨", P1: "⚠️", P2: "ℹ️" };
-
-const STATUS_WORDS: Readonly<Record<IncidentStatus, string>> = {
-  open: "open",
-  analyzing: "analyzing",
-  awaiting_approval: "awaiting approval",
-  executing: "executing",
-  verifying: "verifying",
-  resolved: "resolved",
-  failed: "repair failed",
-  escalated: "escalated",
-  silenced: "silenced",
-  snoozed: "snoozed",
-};
-
-const SOURCE_NAMES: Readonly<Record<IncidentSource, string>> = {
-  alertmanager: "Alertmanager",
-  sentry: "Sentry",
-  signoz: "SigNoz",
-  chatops: "chat request",
-};
 
 /** Everything on the card, formatted; only the fields named in the shrink steps ever change. */
 interface Draft {
@@ -293,42 +268,42 @@ interface Draft {
   readonly earlierHistory: number;
 }
 
-function draftCard(card: IncidentCard, clock: Clock): Draft {
+function draftCard(card: IncidentCard, clock: Clock, t: Messages): Draft {
   const shownHistory = card.history.slice(-MAX_VISIBLE_HISTORY);
   return {
-    header: headerLine(card),
+    header: headerLine(card, t),
     title: clean(card.title, CAP.title),
     summary: clean(card.summary ?? "", CAP.summary),
-    incident: incidentLines(card, clock),
-    analysis: card.analysis && analysisLines(card.analysis),
+    incident: incidentLines(card, clock, t),
+    analysis: card.analysis && analysisLines(card.analysis, t),
     cause: clean(card.analysis?.cause ?? "", CAP.cause),
     action: card.analysis
-      ? actionLines(card.analysis)
-      : [pendingAnalysisLine(card.status, card.analysisFailed)],
+      ? actionLines(card.analysis, t)
+      : [pendingAnalysisLine(card.status, card.analysisFailed, t)],
     links: linksLine(card.links),
     history: historyTexts(shownHistory, clock, latestDate(card)),
     earlierHistory: card.history.length - shownHistory.length,
   };
 }
 
-function composeLines(draft: Draft): Line[] {
+function composeLines(draft: Draft, t: Messages): Line[] {
   const sections: (readonly Line[])[] = [
     [draft.header, ...titleLines(draft)],
     draft.incident,
-    draft.analysis ? [...draft.analysis, causeLine(draft.cause)] : [],
+    draft.analysis ? [...draft.analysis, causeLine(draft.cause, t)] : [],
     draft.action,
-    [...(draft.links ? [draft.links] : []), ...historyLines(draft)],
+    [...(draft.links ? [draft.links] : []), ...historyLines(draft, t)],
   ];
   return sections
     .filter((section) => section.length > 0)
     .flatMap((section, index) => (index === 0 ? section : [SEPARATOR, ...section]));
 }
 
-function headerLine(card: IncidentCard): Line {
-  const service = clean(card.service, CAP.service) || "unknown service";
-  const severity = SEVERITY_NAMES[card.severity];
+function headerLine(card: IncidentCard, t: Messages): Line {
+  const service = clean(card.service, CAP.service) || t.card.unknownService;
+  const severity = t.card.severity[card.severity];
   if (card.status === "resolved") {
-    return [plain("✅ "), bold(`RESOLVED | ${service}`), plain(` · was ${severity}`)];
+    return [plain("✅ "), bold(t.card.resolvedHeader({ service })), plain(t.card.wasSeverity({ severity }))];
   }
   return [plain(`${SEVERITY_ICONS[card.severity]} `), bold(`${severity} | ${service}`)];
 }
@@ -338,41 +313,43 @@ function titleLines({ title, summary }: Draft): Line[] {
   return [summary === "" ? [bold(title)] : [bold(title), plain(` — ${summary}`)]];
 }
 
-function incidentLines(card: IncidentCard, clock: Clock): Line[] {
+function incidentLines(card: IncidentCard, clock: Clock, t: Messages): Line[] {
   const lines: Line[] = [
-    [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock)}`)],
+    [plain(`📋 ${clean(card.incidentId, CAP.incidentId)} · ${statusText(card, clock, t)}`)],
   ];
-  if (card.takenBy) lines.push([plain(takerText(card, clock))]);
+  if (card.takenBy) lines.push([plain(takerText(card, clock, t))]);
   if (card.target) lines.push([plain(`🎯 ${targetText(card.target)}`)]);
   for (const note of card.notes ?? []) lines.push([plain(`ℹ️ ${clean(note, CAP.note)}`)]);
   if (card.owner) {
-    const slo = card.owner.slo === undefined ? "" : ` · SLO ${clean(card.owner.slo, CAP.owner)}`;
-    lines.push([plain(`🏷️ Service owner: ${clean(card.owner.team, CAP.owner) || "unassigned"}${slo}`)]);
+    const slo = card.owner.slo === undefined ? "" : t.card.slo({ slo: clean(card.owner.slo, CAP.owner) });
+    const team = clean(card.owner.team, CAP.owner) || t.common.unassigned;
+    lines.push([plain(`${t.card.serviceOwner({ team })}${slo}`)]);
   }
-  lines.push([plain(occurrencesText(card, clock))]);
+  lines.push([plain(occurrencesText(card, clock, t))]);
   return lines;
 }
 
-function statusText(card: IncidentCard, clock: Clock): string {
-  const source = `via ${SOURCE_NAMES[card.source]}`;
+function statusText(card: IncidentCard, clock: Clock, t: Messages): string {
+  const source = t.card.via({ source: t.card.source[card.source] });
   if (card.status !== "resolved" || card.resolvedAt === undefined) {
-    return `${STATUS_WORDS[card.status]} · ${source}`;
+    return `${t.card.status[card.status]} · ${source}`;
   }
   const resolved = clock(card.resolvedAt);
-  return `${withZone(`resolved ${when(resolved, clock(card.lastSeenAt))}`, resolved)} · ${source}`;
+  const time = when(resolved, clock(card.lastSeenAt));
+  return `${withZone(t.card.resolvedAt({ time }), resolved)} · ${source}`;
 }
 
 /** "👀 On it: @bob since 14:05 UTC (took over from @alice)"; while resolved, who had it. */
-function takerText(card: IncidentCard, clock: Clock): string {
+function takerText(card: IncidentCard, clock: Clock, t: Messages): string {
   const taker = card.takenBy;
   if (taker === undefined) return "";
   const at = clock(taker.at);
   const since = withZone(when(at, clock(latestDate(card))), at);
-  const from = taker.from === undefined ? "" : ` (took over from ${clean(taker.from, CAP.owner)})`;
+  const from = taker.from === undefined ? "" : t.card.takenOverFrom({ who: clean(taker.from, CAP.owner) });
   const who = clean(taker.by, CAP.owner);
   return card.status === "resolved"
-    ? `👀 Taken by ${who} at ${since}${from}`
-    : `👀 On it: ${who} since ${since}${from}`;
+    ? `${t.card.takenBy({ who, at: since })}${from}`
+    : `${t.card.onIt({ who, since })}${from}`;
 }
 
 function targetText(target: CardTarget): string {
@@ -380,30 +357,32 @@ function targetText(target: CardTarget): string {
   return `${clean(target.kind, CAP.target)}: ${clean(namespace + target.name, CAP.target)}`;
 }
 
-function occurrencesText(card: IncidentCard, clock: Clock): string {
+function occurrencesText(card: IncidentCard, clock: Clock, t: Messages): string {
   const count = isCount(card.occurrences) ? Math.max(1, Math.round(card.occurrences)) : 1;
-  const counted = `🔁 ${formatCount(count)} ${count === 1 ? "occurrence" : "occurrences"}`;
+  const counted = t.card.occurrences({ count });
   const first = clock(card.firstSeenAt);
   const last = clock(card.lastSeenAt);
   if (first.dayKey === last.dayKey && first.time === last.time) {
     return withZone(`${counted} · ${last.time}`, last);
   }
-  return withZone(`${counted} · first ${when(first, last)} · last ${when(last, first)}`, last);
+  const span = t.card.firstLast({ first: when(first, last), last: when(last, first) });
+  return withZone(`${counted} · ${span}`, last);
 }
 
-function analysisLines(analysis: CardAnalysis): Line[] {
+function analysisLines(analysis: CardAnalysis, t: Messages): Line[] {
   const engine = clean(analysis.engine, CAP.engine);
+  const owner: Line = [
+    plain(t.card.owner({ team: clean(analysis.ownerTeam, CAP.owner) || t.common.unassigned })),
+  ];
   if (analysis.requestedBy !== undefined) {
     // a person asked for this action: no model, no confidence to show
-    return [
-      [plain("🙋 "), bold("Requested"), plain(` by ${clean(analysis.requestedBy, CAP.engine)}`)],
-      [plain(`👥 Owner: ${clean(analysis.ownerTeam, CAP.owner) || "unassigned"}`)],
-    ];
+    const who = clean(analysis.requestedBy, CAP.engine);
+    return [[plain("🙋 "), bold(t.card.requested), plain(t.card.requestedBy({ who }))], owner];
   }
   return [
-    [plain("🤖 "), bold("AI analysis"), ...(engine === "" ? [] : [plain(` (${engine})`)])],
-    [plain(`👥 Owner: ${clean(analysis.ownerTeam, CAP.owner) || "unassigned"}`)],
-    [plain(`📊 Confidence: ${confidenceText(analysis.confidence)}`)],
+    [plain("🤖 "), bold(t.card.aiAnalysis), ...(engine === "" ? [] : [plain(` (${engine})`)])],
+    owner,
+    [plain(t.card.confidence({ value: confidenceText(analysis.confidence) }))],
   ];
 }
 
@@ -416,31 +395,36 @@ function confidenceText(confidence: number): string {
   return `${dot} ${percent}%`;
 }
 
-const causeLine = (cause: string): Line => [plain(`💡 Cause: ${cause || "unknown"}`)];
+const causeLine = (cause: string, t: Messages): Line => [
+  plain(t.card.cause({ cause: cause || t.common.unknown })),
+];
 
-function actionLines(analysis: CardAnalysis): Line[] {
-  const lines: Line[] = [[plain(`🔧 Suggested: ${clean(analysis.suggestedAction, CAP.action) || "none"}`)]];
+function actionLines(analysis: CardAnalysis, t: Messages): Line[] {
+  const action = clean(analysis.suggestedAction, CAP.action) || t.common.none;
+  const lines: Line[] = [[plain(t.card.suggested({ action }))]];
   const cannotRun = clean(analysis.cannotRun ?? "", CAP.decision);
-  if (cannotRun !== "") lines.push([plain(`🚫 Can't run here: ${cannotRun}`)]);
+  if (cannotRun !== "") lines.push([plain(t.card.cannotRun({ why: cannotRun }))]);
   const downtime = clean(analysis.estimatedDowntime ?? "", CAP.downtime);
-  if (downtime !== "") lines.push([plain(`⏱️ Downtime: ${downtime}`)]);
-  const usage = usageText(analysis);
+  if (downtime !== "") lines.push([plain(t.card.downtime({ downtime }))]);
+  const usage = usageText(analysis, t);
   if (usage !== undefined) lines.push([plain(usage)]);
   const decision = clean(analysis.decision ?? "", CAP.decision);
   if (decision !== "") lines.push([plain(`🧭 ${decision}`)]);
   return lines;
 }
 
-function usageText({ tokens, costUsd }: CardAnalysis): string | undefined {
+function usageText({ tokens, costUsd }: CardAnalysis, t: Messages): string | undefined {
   const cost = isCount(costUsd) ? `$${costUsd.toFixed(4)}` : undefined;
-  if (isCount(tokens)) return `💰 Tokens: ${formatCount(tokens)}${cost === undefined ? "" : ` / ${cost}`}`;
-  return cost === undefined ? undefined : `💰 Cost: ${cost}`;
+  if (isCount(tokens)) {
+    return t.card.tokens({ tokens: `${formatCount(tokens)}${cost === undefined ? "" : ` / ${cost}`}` });
+  }
+  return cost === undefined ? undefined : t.card.cost({ cost });
 }
 
-function pendingAnalysisLine(status: IncidentStatus, failed: string | undefined): Line {
-  if (failed !== undefined) return [plain(`🤖 AI analysis: failed: ${clean(failed, CAP.decision)}`)];
+function pendingAnalysisLine(status: IncidentStatus, failed: string | undefined, t: Messages): Line {
+  if (failed !== undefined) return [plain(t.card.analysisFailed({ why: clean(failed, CAP.decision) }))];
   const settled = status === "resolved" || status === "silenced";
-  return [plain(`🤖 AI analysis: ${settled ? "not run" : "pending…"}`)];
+  return [plain(settled ? t.card.analysisNotRun : t.card.analysisPending)];
 }
 
 function linksLine(links: readonly CardLink[]): Line | undefined {
@@ -479,10 +463,12 @@ function historyTexts(entries: readonly CardHistoryEntry[], clock: Clock, latest
 }
 
 const historyLine = (text: string): Line => [plain(`🕘 ${text}`)];
-const earlierLine = (count: number): Line => [plain(`🕘 ${ELLIPSIS} ${formatCount(count)} earlier`)];
+const earlierLine = (count: number, t: Messages): Line => [
+  plain(`🕘 ${ELLIPSIS} ${t.card.earlier({ count })}`),
+];
 
-function historyLines(draft: Draft): Line[] {
-  const earlier = draft.earlierHistory > 0 ? [earlierLine(draft.earlierHistory)] : [];
+function historyLines(draft: Draft, t: Messages): Line[] {
+  const earlier = draft.earlierHistory > 0 ? [earlierLine(draft.earlierHistory, t)] : [];
   return [...earlier, ...draft.history.map(historyLine)];
 }
 
@@ -490,14 +476,14 @@ function historyLines(draft: Draft): Line[] {
 // Fitting
 
 /** Returns a draft `excess` characters shorter if the step can, else as short as it may. */
-type ShrinkStep = (draft: Draft, excess: number) => Draft;
+type ShrinkStep = (draft: Draft, excess: number, t: Messages) => Draft;
 
 /** Hides the oldest shown history entries, keeping at least `keep`. */
 const hideHistory =
   (keep: number): ShrinkStep =>
-  (draft, excess) => {
+  (draft, excess, t) => {
     const lineCost = (line: Line): number => serializeLine(line).length + 1;
-    const earlierCost = (count: number): number => (count === 0 ? 0 : lineCost(earlierLine(count)));
+    const earlierCost = (count: number): number => (count === 0 ? 0 : lineCost(earlierLine(count, t)));
     let hidden = 0;
     let saved = 0;
     while (saved < excess && draft.history.length - hidden > keep) {
@@ -532,15 +518,15 @@ const SHRINK_STEPS: readonly ShrinkStep[] = [
   hideHistory(0),
 ];
 
-function fitDraft(initial: Draft, maxLength: number): string {
+function fitDraft(initial: Draft, maxLength: number, t: Messages): string {
   let draft = initial;
-  let text = serialize(composeLines(draft));
+  let text = serialize(composeLines(draft, t));
   for (const step of SHRINK_STEPS) {
     if (text.length <= maxLength) return text;
-    draft = step(draft, text.length - maxLength);
-    text = serialize(composeLines(draft));
+    draft = step(draft, text.length - maxLength, t);
+    text = serialize(composeLines(draft, t));
   }
-  return text.length <= maxLength ? text : cutLines(composeLines(draft), maxLength);
+  return text.length <= maxLength ? text : cutLines(composeLines(draft, t), maxLength);
 }
 
 /**

@@ -9,8 +9,6 @@ export interface AckCommandDeps {
   take: (input: Presser) => Promise<PressAnswer>;
 }
 
-const USAGE = "Usage: /ack <incident id>, e.g. /ack INC-20260329-0001";
-
 export function ackCommand(deps: AckCommandDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command("ack", async (ctx) => {
@@ -18,7 +16,7 @@ export function ackCommand(deps: AckCommandDeps): Composer<BotContext> {
     if (from === undefined) return;
     const id = (typeof ctx.match === "string" ? ctx.match : "").trim().split(/\s+/)[0] ?? "";
     if (!/^[A-Za-z0-9_-]{1,48}$/.test(id)) {
-      await ctx.reply(USAGE);
+      await ctx.reply(ctx.messages.answers.ackUsage);
       return;
     }
     // "20260329-0001" is accepted for the full id, as /incidents lists them

@@ -9,6 +9,7 @@ import type { Severity } from "../../domain/incident.js";
 import type { BotContext } from "../context.js";
 import { openDrillDown } from "../conversations/drill-down.js";
 import { cut, escapeHtml } from "../cards/html.js";
+import type { Messages } from "../../domain/i18n/index.js";
 
 export const INCIDENTS_PER_PAGE = 8;
 
@@ -52,9 +53,6 @@ const ICONS: Readonly<Record<Severity, string>> = { P0: "🚨", P1: "⚠️", P2
  * 12 bytes, leaving 36 for "<page>.<id without INC->~s:<service>": 16 for the service.
  */
 const SERVICE_IN_PAYLOAD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
-
-export const FILTER_USAGE =
-  "Usage: /incidents, /incidents P0 (or P1, P2), /incidents <service> (at most 16 characters), /incidents mine";
 
 /** The filter a `/incidents` argument names, or undefined when it names none that can be used. */
 export function parseIncidentsFilter(argument: string): IncidentsFilter | undefined {
@@ -117,17 +115,13 @@ function askerOf(ctx: BotContext): Asker | undefined {
     : { userId: from.id, ...(from.username === undefined ? {} : { username: from.username }) };
 }
 
-function filterWords(filter: IncidentsFilter): { before: string; after: string } {
-  switch (filter.kind) {
-    case "all":
-      return { before: "", after: "" };
-    case "severity":
-      return { before: `${filter.severity} `, after: "" };
-    case "service":
-      return { before: "", after: ` of ${filter.service}` };
-    case "mine":
-      return { before: "", after: " you took" };
-  }
+/** "open P0 incidents", "open incidents of awoooi-api", "open incidents you took" (BOT_LANGUAGE). */
+function filterWords(filter: IncidentsFilter, t: Messages): string {
+  return t.incidents.what({
+    severity: filter.kind === "severity" ? filter.severity : "",
+    service: filter.kind === "service" ? filter.service : "",
+    mine: filter.kind === "mine",
+  });
 }
 
 function rowLabel(row: IncidentRow): string {
@@ -135,12 +129,11 @@ function rowLabel(row: IncidentRow): string {
   return cut(`${ICONS[row.severity]} ${row.id.replace(/^INC-/, "")} · ${what}`, 60);
 }
 
-function header(page: number, pages: number, total: number, filter: IncidentsFilter): string {
-  const { before, after } = filterWords(filter);
-  const what = `open ${before}incidents${escapeHtml(after)}`;
+function header(page: number, pages: number, total: number, filter: IncidentsFilter, t: Messages): string {
+  const what = filterWords(filter, t);
   return total === 0
-    ? `✅ No ${what}.`
-    : `<b>📋 ${what.charAt(0).toUpperCase()}${what.slice(1)}: ${total}</b> · page ${page}/${pages}\nNewest first; tap one for its details.`;
+    ? escapeHtml(t.incidents.none({ what }))
+    : `<b>${escapeHtml(t.incidents.title({ what, total }))}</b> · ${escapeHtml(t.incidents.page({ page, pages }))}\n${escapeHtml(t.incidents.newestFirst)}`;
 }
 
 export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContext> {
@@ -177,7 +170,7 @@ export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContex
   const showPage = async (ctx: BotContext) => {
     const { total, page, filter } = await load(ctx);
     await ctx
-      .editMessageText(header(page, pageCount(total), total, filter), { parse_mode: "HTML" })
+      .editMessageText(header(page, pageCount(total), total, filter, ctx.messages), { parse_mode: "HTML" })
       .catch((error: unknown) => {
         // the same page pressed again with nothing changed
         if (!(error instanceof GrammyError && /not modified/i.test(error.description))) throw error;
@@ -186,7 +179,7 @@ export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContex
 
   const menu = new Menu<BotContext>("incidents", {
     onMenuOutdated: async (ctx) => {
-      await ctx.answerCallbackQuery({ text: "The list changed; here it is again." });
+      await ctx.answerCallbackQuery({ text: ctx.messages.incidents.changed });
       await showPage(ctx);
     },
   }).dynamic(async (ctx, range) => {
@@ -223,11 +216,11 @@ export function incidentsCommand(deps: IncidentsCommandDeps): Composer<BotContex
   composer.use(menu);
   composer.command("incidents", async (ctx) => {
     if (stateOf(ctx) === undefined) {
-      await ctx.reply(FILTER_USAGE);
+      await ctx.reply(ctx.messages.incidents.usage);
       return;
     }
     const { total, page, filter } = await load(ctx);
-    await ctx.reply(header(page, pageCount(total), total, filter), {
+    await ctx.reply(header(page, pageCount(total), total, filter, ctx.messages), {
       parse_mode: "HTML",
       ...(total === 0 ? {} : { reply_markup: menu }),
     });

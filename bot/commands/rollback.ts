@@ -13,6 +13,7 @@ import type {
 import { parseRollbackTarget } from "../../handlers/request-rollback.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml } from "../cards/html.js";
+import { messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
 
 export const ROLLBACK = "rollback";
 
@@ -23,6 +24,8 @@ export interface RollbackCommandDeps {
   request: (input: RollbackTarget & { userId: number; actor: string }) => Promise<RollbackRequest>;
   /** Audits a refused /rollback (someone who is not an approver). */
   refused: (input: { userId: number; username?: string; text: string }) => Promise<void>;
+  /** BOT_LANGUAGE: the confirmation dialogue's language (default English). */
+  language?: Language;
 }
 
 /** How long the Confirm button waits; the revisions it shows may be stale after that. */
@@ -31,60 +34,70 @@ const CONFIRM_WITHIN_MS = 5 * 60_000;
 const CONFIRM = "rb:confirm";
 const CANCEL = "rb:cancel";
 
-function revisionLine(label: string, revision: RevisionInfo): string {
+function revisionLine(label: string, revision: RevisionInfo, t: Messages): string {
   const images = revision.images.map((image) => `<code>${escapeHtml(cut(image, 200))}</code>`).join(", ");
-  return `${label}: revision ${revision.revision} · ${images || "no image"}`;
+  return t.rollback.revision({ label, revision: revision.revision, images });
 }
 
-export function renderPreview(target: RollbackTarget, preview: RollbackPreview): string {
+// The rollback texts carry no markup characters of their own (domain/i18n/en.ts): what they
+// insert is escaped here.
+export function renderPreview(
+  target: RollbackTarget,
+  preview: RollbackPreview,
+  t: Messages = messagesFor(),
+): string {
+  const r = t.rollback;
   const name = `<b>${escapeHtml(target.namespace)}/${escapeHtml(target.deployment)}</b>`;
   switch (preview.outcome) {
     case "not_configured":
-      return "Kubernetes is not configured (no KUBECONFIG): nothing to roll back.";
+      return r.notConfigured;
     case "not_found":
     case "unreachable":
-      return `Cannot roll back ${name}: ${escapeHtml(cut(preview.detail, 300))}`;
+      return r.cannot({ name, why: escapeHtml(cut(preview.detail, 300)) });
     case "no_history":
-      return `Cannot roll back ${name}: it has no earlier revision${
-        preview.current === undefined ? "" : ` (only ${revisionLine("current", preview.current)})`
-      }.`;
+      return r.noEarlier({
+        name,
+        only: preview.current === undefined ? "" : revisionLine(r.currentLower, preview.current, t),
+      });
     case "ready":
       return [
-        `⏪ Roll back ${name}?`,
-        revisionLine("Current", preview.current),
-        revisionLine("Back to", preview.previous),
-        `${preview.readyReplicas}/${preview.replicas} replicas ready now.`,
+        r.ask({ name }),
+        revisionLine(r.current, preview.current, t),
+        revisionLine(r.backTo, preview.previous, t),
+        r.ready({ ready: preview.readyReplicas, replicas: preview.replicas }),
         "",
-        "Confirming files a ROLLBACK action that still needs ✅ Approve on its card.",
+        r.confirming,
       ].join("\n");
   }
 }
 
-export function renderRequest(request: RollbackRequest): string {
+export function renderRequest(request: RollbackRequest, t: Messages = messagesFor()): string {
+  const r = t.rollback;
   switch (request.outcome) {
     case "not_allowed":
-      return "Only approvers may request a rollback.";
+      return r.approversOnly;
     case "not_configured":
-      return "Kubernetes is not configured (no KUBECONFIG): nothing was created.";
+      return r.nothingCreatedNoKube;
     case "unavailable":
-      return `Nothing was created: ${
-        request.preview.outcome === "not_configured"
-          ? "Kubernetes is not configured."
-          : request.preview.outcome === "no_history"
-            ? "the deployment has no earlier revision."
-            : escapeHtml(cut(request.preview.detail, 300))
-      }`;
+      return r.nothingCreated({
+        why:
+          request.preview.outcome === "not_configured"
+            ? r.kubeMissing
+            : request.preview.outcome === "no_history"
+              ? r.noHistory
+              : escapeHtml(cut(request.preview.detail, 300)),
+      });
     case "refused":
       return [
-        "⛔ Refused by the guardrails; nothing was created.",
+        r.refused,
         ...request.failed.map(
           (verdict) => `• ${escapeHtml(verdict.rule)}: ${escapeHtml(cut(verdict.detail, 300))}`,
         ),
       ].join("\n");
     case "already_requested":
-      return `A rollback of this deployment is already ${escapeHtml(request.status)}: ${escapeHtml(request.incidentId)}.`;
+      return r.already({ status: escapeHtml(request.status), id: escapeHtml(request.incidentId) });
     case "proposed":
-      return `📝 Rollback filed as ${escapeHtml(request.incidentId)}; it runs once an approver presses ✅ Approve on its card.\n${escapeHtml(cut(request.decision.summary, 400))}`;
+      return `${r.filed({ id: escapeHtml(request.incidentId) })}\n${escapeHtml(cut(request.decision.summary, 400))}`;
   }
 }
 
@@ -96,14 +109,15 @@ function rollbackConversation(deps: RollbackCommandDeps) {
     ctx: BotContext,
     target: RollbackTarget,
   ): Promise<void> {
+    const t = messagesFor(deps.language);
     const preview = await conversation.external(() => deps.preview(target));
     if (preview.outcome !== "ready") {
-      await ctx.reply(renderPreview(target, preview), { parse_mode: "HTML" });
+      await ctx.reply(renderPreview(target, preview, t), { parse_mode: "HTML" });
       return;
     }
-    const asked = await ctx.reply(renderPreview(target, preview), {
+    const asked = await ctx.reply(renderPreview(target, preview, t), {
       parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text("⏪ Confirm", CONFIRM).text("Cancel", CANCEL),
+      reply_markup: new InlineKeyboard().text(t.rollback.confirm, CONFIRM).text(t.rollback.cancel, CANCEL),
     });
     // Every preview's buttons carry the same data: only a press on this preview answers it (an
     // earlier /rollback's Confirm must not file this target); others get the "expired" answer.
@@ -112,8 +126,8 @@ function rollbackConversation(deps: RollbackCommandDeps) {
       .and((pressed) => pressed.callbackQuery.message?.message_id === asked.message_id);
     await answer.editMessageReplyMarkup();
     if (answer.callbackQuery.data === CANCEL) {
-      await answer.answerCallbackQuery({ text: "Cancelled." });
-      await answer.reply("Rollback cancelled; nothing was created.");
+      await answer.answerCallbackQuery({ text: t.rollback.cancelled });
+      await answer.reply(t.rollback.rollbackCancelled);
       return;
     }
     const from = answer.callbackQuery.from;
@@ -124,8 +138,10 @@ function rollbackConversation(deps: RollbackCommandDeps) {
         actor: from.username === undefined ? `tg:${from.id}` : `@${from.username}`,
       }),
     );
-    await answer.answerCallbackQuery({ text: request.outcome === "proposed" ? "Filed." : "Not filed." });
-    await answer.reply(renderRequest(request), { parse_mode: "HTML" });
+    await answer.answerCallbackQuery({
+      text: request.outcome === "proposed" ? t.rollback.filedToast : t.rollback.notFiledToast,
+    });
+    await answer.reply(renderRequest(request, t), { parse_mode: "HTML" });
   };
 }
 
@@ -142,16 +158,16 @@ export function rollbackCommand(deps: RollbackCommandDeps): Composer<BotContext>
           ...(ctx.from.username === undefined ? {} : { username: ctx.from.username }),
           text: (ctx.message?.text ?? "/rollback").slice(0, 128),
         });
-      await ctx.reply("Only approvers may request a rollback.");
+      await ctx.reply(ctx.messages.rollback.approversOnly);
       return;
     }
     const target = parseRollbackTarget(ctx.match);
     if (target === undefined) {
-      await ctx.reply("Usage: /rollback <namespace>/<deployment>, e.g. /rollback awoooi-prod/awoooi-api");
+      await ctx.reply(ctx.messages.rollback.usage);
       return;
     }
     if (!deps.kubeConfigured) {
-      await ctx.reply("Kubernetes is not configured (no KUBECONFIG): nothing to roll back.");
+      await ctx.reply(ctx.messages.rollback.notConfigured);
       return;
     }
     await ctx.conversation.exit(ROLLBACK);
@@ -159,7 +175,7 @@ export function rollbackCommand(deps: RollbackCommandDeps): Composer<BotContext>
   });
   // A Confirm or Cancel whose dialogue is gone (expired, or pressed by someone else).
   composer.callbackQuery([CONFIRM, CANCEL], (ctx) =>
-    ctx.answerCallbackQuery({ text: "This confirmation has expired or is not yours; run /rollback again." }),
+    ctx.answerCallbackQuery({ text: ctx.messages.rollback.expired }),
   );
   return composer;
 }

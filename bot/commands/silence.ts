@@ -4,7 +4,7 @@
 import { Composer } from "grammy";
 import { parseSilenceArgs } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
-import { fitLines } from "../cards/html.js";
+import { fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
 import {
   SILENCE_DIALOGUE,
@@ -23,13 +23,6 @@ export interface SilenceCommandDeps extends SilenceDialogueDeps {
   expire: (input: { userId: number; username?: string; ref: string }) => Promise<{ text: string }>;
 }
 
-export const SILENCE_USAGE = [
-  "/silence service=awoooi-api 2h [reason]: silence alerts matching the labels (k=v, k=~regex, k!=v) for 30m…7d",
-  "/silence: the same, step by step",
-  "/silence list: the active silences",
-  "/silence expire <id>: end one",
-].join("\n");
-
 export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(silenceDialogue(deps));
@@ -41,24 +34,25 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
     const [first = "", second, ...rest] = args.split(/\s+/);
     if (first.toLowerCase() === "list" && second === undefined) {
       // Many silences with long matchers outgrow Telegram's 4096 characters: drop whole lines.
-      await ctx.reply(fitLines((await deps.list()).text.split("\n")));
+      const lines = (await deps.list()).text.split("\n");
+      await ctx.reply(fitLines(lines, MAX_MESSAGE_LENGTH, ctx.messages.common.moreLines));
       return;
     }
     if (first.toLowerCase() === "expire") {
       if (second === undefined || rest.length > 0) {
-        await ctx.reply("Usage: /silence expire <id> (the # number from /silence list)");
+        await ctx.reply(ctx.messages.silences.expireUsage);
         return;
       }
       await ctx.reply((await deps.expire({ ...user, ref: second })).text);
       return;
     }
     if (first.toLowerCase() === "help") {
-      await ctx.reply(SILENCE_USAGE);
+      await ctx.reply(ctx.messages.silences.usage);
       return;
     }
     const parsed = parseSilenceArgs(args);
     if (parsed.problem !== undefined) {
-      await ctx.reply(`${parsed.problem}.\n\n${SILENCE_USAGE}`);
+      await ctx.reply(`${parsed.problem}.\n\n${ctx.messages.silences.usage}`);
       return;
     }
     if (parsed.matchers.length > 0 && parsed.durationMs !== undefined) {

@@ -2,10 +2,10 @@
 import { Composer } from "grammy";
 import type { Check, StatusReport } from "../../handlers/status-report.js";
 import { SEVERITIES } from "../../domain/incident.js";
-import { SEVERITY_NAMES } from "../../domain/card.js";
 import { clockTime } from "../../domain/time.js";
+import { messagesFor, type Messages } from "../../domain/i18n/index.js";
 import type { BotContext } from "../context.js";
-import { cut, escapeHtml, fitLines } from "../cards/html.js";
+import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
 import { describeTracesTable } from "../../gateways/signoz-spans.js";
 
 export interface StatusCommandDeps {
@@ -22,96 +22,106 @@ const ICONS: Readonly<Record<Check["state"], string>> = {
   not_configured: "⚫",
 };
 
-const WORDS: Readonly<Record<Check["state"], string>> = {
-  ok: "reachable",
-  down: "unreachable",
-  unusable: "unusable",
-  configured: "configured",
-  not_configured: "not configured",
-};
-
-function checkLine(check: Check): string {
-  const detail = check.detail === undefined ? "" : ` (${escapeHtml(cut(check.detail, 160))})`;
-  return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${WORDS[check.state]}${detail}`;
-}
+const checkLine =
+  (t: Messages) =>
+  (check: Check): string => {
+    const detail = check.detail === undefined ? "" : ` (${escapeHtml(cut(check.detail, 160))})`;
+    return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${escapeHtml(t.status.state[check.state])}${detail}`;
+  };
 
 /** "until 10:42 UTC" ("until 18:42 GMT+8" in Asia/Taipei) */
-function until(iso: string, timeZone: string): string {
-  return `until ${clockTime(new Date(iso), timeZone)}`;
+function until(iso: string, timeZone: string, t: Messages): string {
+  return t.status.until({ time: clockTime(new Date(iso), timeZone, new Date(), t.language) });
 }
 
 /** What SWITCH_MODEL and FALLBACK_AI changed in the chain, so nobody wonders why a model is skipped. */
-function overrideLines(overrides: StatusReport["chainOverrides"], timeZone: string): string[] {
+function overrideLines(overrides: StatusReport["chainOverrides"], timeZone: string, t: Messages): string[] {
   if (overrides === undefined) return [];
-  if ("error" in overrides) return [`🟠 Chain overrides unknown (${escapeHtml(cut(overrides.error, 160))})`];
+  if ("error" in overrides) {
+    return [`🟠 ${escapeHtml(t.status.overridesUnknown({ error: cut(overrides.error, 160) }))}`];
+  }
+  const switched = overrides.ollamaModel;
   return [
-    ...(overrides.ollamaModel === undefined
+    ...(switched === undefined
       ? []
       : [
-          `↪️ Ollama model switched to ${escapeHtml(overrides.ollamaModel.model)} (SWITCH_MODEL, ${until(overrides.ollamaModel.expiresAt, timeZone)})`,
+          `↪️ ${escapeHtml(t.status.modelSwitched({ model: switched.model, until: until(switched.expiresAt, timeZone, t) }))}`,
         ]),
     ...overrides.skipped.map(
-      (skip) => `⏭️ ${escapeHtml(skip.provider)} skipped (FALLBACK_AI, ${until(skip.expiresAt, timeZone)})`,
+      (skip) =>
+        `⏭️ ${escapeHtml(t.status.providerSkipped({ provider: skip.provider, until: until(skip.expiresAt, timeZone, t) }))}`,
     ),
   ];
 }
 
 /** Which table the SigNoz poller reads, or plainly that it has none (then it reports nothing). */
-function signozLine(traces: StatusReport["signozTraces"]): string {
-  if (traces === undefined) return `${ICONS.not_configured} SigNoz: ${WORDS.not_configured}`;
-  if ("error" in traces) return `${ICONS.down} SigNoz: ${WORDS.down} (${escapeHtml(cut(traces.error, 160))})`;
-  const text = escapeHtml(describeTracesTable(traces));
-  return traces.found ? `${ICONS.ok} SigNoz: reading ${text}` : `🟠 SigNoz: ${text}`;
+function signozLine(traces: StatusReport["signozTraces"], t: Messages): string {
+  if (traces === undefined)
+    return `${ICONS.not_configured} SigNoz: ${escapeHtml(t.status.state.not_configured)}`;
+  if ("error" in traces) {
+    return `${ICONS.down} SigNoz: ${escapeHtml(t.status.state.down)} (${escapeHtml(cut(traces.error, 160))})`;
+  }
+  const text = describeTracesTable(traces);
+  return traces.found
+    ? `${ICONS.ok} SigNoz: ${escapeHtml(t.status.signozReading({ table: text }))}`
+    : `🟠 SigNoz: ${escapeHtml(text)}`;
 }
 
-export function renderStatus(report: StatusReport, timeZone = "UTC"): string {
+export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages = messagesFor()): string {
+  const s = t.status;
   const lines = [
-    "<b>📊 Status</b>",
-    checkLine(report.redis),
-    checkLine(report.postgres),
-    ...(report.telegram === undefined ? [] : [checkLine(report.telegram)]),
-    signozLine(report.signozTraces),
+    `<b>${escapeHtml(s.title)}</b>`,
+    checkLine(t)(report.redis),
+    checkLine(t)(report.postgres),
+    ...(report.telegram === undefined ? [] : [checkLine(t)(report.telegram)]),
+    signozLine(report.signozTraces, t),
     "",
-    "<b>Queues</b> (waiting / active / delayed / failed)",
+    `<b>${escapeHtml(s.queues)}</b>${escapeHtml(s.queuesColumns)}`,
     ...report.queues.map((queue) =>
       "depth" in queue
         ? `${queue.depth.failed > 0 ? "🟠" : "🟢"} ${escapeHtml(queue.name)}: ${queue.depth.waiting} / ${queue.depth.active} / ${queue.depth.delayed} / ${queue.depth.failed}`
         : `🔴 ${escapeHtml(queue.name)}: ${escapeHtml(cut(queue.error, 160))}`,
     ),
     "",
-    "<b>LLM providers</b> (in chain order)",
-    ...report.llm.map(checkLine),
-    ...overrideLines(report.chainOverrides, timeZone),
+    `<b>${escapeHtml(s.llm)}</b>${escapeHtml(s.llmOrder)}`,
+    ...report.llm.map(checkLine(t)),
+    ...overrideLines(report.chainOverrides, timeZone, t),
     "",
-    "<b>Executor targets</b>",
-    ...report.executors.map(checkLine),
+    `<b>${escapeHtml(s.executors)}</b>`,
+    ...report.executors.map(checkLine(t)),
     "",
   ];
   if ("bySeverity" in report.openIncidents) {
     const counts = report.openIncidents.bySeverity;
     const total = SEVERITIES.reduce((sum, severity) => sum + (counts[severity] ?? 0), 0);
     lines.push(
-      `<b>Open incidents</b>: ${total}` +
+      `<b>${escapeHtml(s.openIncidents)}</b>: ${total}` +
         (total === 0
           ? ""
-          : ` (${SEVERITIES.map((s) => `${s} ${SEVERITY_NAMES[s].toLowerCase()} ${counts[s] ?? 0}`).join(", ")})`),
+          : ` (${SEVERITIES.map((severity) => `${severity} ${escapeHtml(t.card.severity[severity].toLowerCase())} ${counts[severity] ?? 0}`).join(", ")})`),
     );
   } else {
-    lines.push(`<b>Open incidents</b>: unknown (${escapeHtml(cut(report.openIncidents.error, 160))})`);
+    lines.push(
+      `<b>${escapeHtml(s.openIncidents)}</b>: ${escapeHtml(s.unknownBecause({ error: cut(report.openIncidents.error, 160) }))}`,
+    );
   }
+  const repairs = report.repairs;
   lines.push(
-    "used" in report.repairs
-      ? `<b>Automatic repairs</b>: ${report.repairs.used}/${report.repairs.max} this hour`
-      : `<b>Automatic repairs</b>: unknown (${escapeHtml(cut(report.repairs.error, 160))}), budget ${report.repairs.max}/hour`,
+    `<b>${escapeHtml(s.repairs)}</b>: ` +
+      escapeHtml(
+        "used" in repairs
+          ? s.repairsUsed({ used: repairs.used, max: repairs.max })
+          : s.repairsUnknown({ error: cut(repairs.error, 160), max: repairs.max }),
+      ),
   );
-  return fitLines(lines);
+  return fitLines(lines, MAX_MESSAGE_LENGTH, t.common.moreLines);
 }
 
 export function statusCommand(deps: StatusCommandDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command("status", async (ctx) => {
     const report = await deps.report();
-    await ctx.reply(renderStatus(report, deps.timeZone), { parse_mode: "HTML" });
+    await ctx.reply(renderStatus(report, deps.timeZone, ctx.messages), { parse_mode: "HTML" });
   });
   return composer;
 }

@@ -20,22 +20,23 @@ export function whoamiCommand(deps: WhoamiDeps): Composer<BotContext> {
   composer.command("whoami", async (ctx) => {
     const chat = ctx.chat;
     const user = ctx.from;
-    const lines = [`Chat id: ${chat.id} (${chat.type})`];
+    const t = ctx.messages.whoami;
+    const lines = [t.chat({ id: String(chat.id), type: chat.type })];
     if (chat.type !== "private") {
       const username = "username" in chat ? chat.username : undefined;
       lines.push(
         isTeamChat(await deps.teamChats(), { id: chat.id, ...(username === undefined ? {} : { username }) })
-          ? "This chat is configured: cards and commands work here."
-          : "This chat is not configured: set TELEGRAM_CHAT_ID (or a TELEGRAM_ROUTES entry) to its id.",
+          ? t.configured
+          : t.notConfigured,
       );
     }
     if (user !== undefined) {
       const role = deps.approverIds.includes(user.id)
-        ? "an approver"
+        ? t.approver
         : deps.viewerIds.includes(user.id)
-          ? "a viewer"
-          : "neither an approver nor a viewer";
-      lines.push(`Your user id: ${user.id}; you are ${role}.`);
+          ? t.viewer
+          : t.neither;
+      lines.push(t.user({ id: String(user.id), role }));
     }
     await ctx.reply(lines.join("\n"));
   });

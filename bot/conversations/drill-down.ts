@@ -21,7 +21,8 @@ import {
   packDrillDownData,
   unpackDrillDownData,
 } from "../callback-data/drill-down-data.js";
-import { renderDrillDown, SECTION_LABELS } from "../cards/render-drill-down.js";
+import { renderDrillDown } from "../cards/render-drill-down.js";
+import { messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
 
 export const DRILL_DOWN = "drill-down";
 
@@ -29,6 +30,8 @@ export interface DrillDownFeatureDeps {
   load: (input: { incidentId: string; section: DrillDownSection }) => Promise<DrillDownResult>;
   /** BOT_TIMEZONE: the zone the pages show times in (default UTC). */
   timeZone?: string;
+  /** BOT_LANGUAGE: the pages' and buttons' language (default English). */
+  language?: Language;
 }
 
 /** A drill-down nobody touches for this long ends; its buttons still reopen it. */
@@ -38,14 +41,15 @@ const MAX_PRESSES = 40;
 
 // ─── Callback data: `dd:<section|done>:<incident id>` ────────────────────────────────────────
 
-function keyboard(incidentId: string, current: DrillDownSection): InlineKeyboard {
+function keyboard(incidentId: string, current: DrillDownSection, t: Messages): InlineKeyboard {
   const keys = new InlineKeyboard();
   DRILL_DOWN_SECTIONS.forEach((section, index) => {
-    const label = section === current ? `• ${SECTION_LABELS[section]}` : SECTION_LABELS[section];
+    const name = t.drillDown.sections[section];
+    const label = section === current ? `• ${name}` : name;
     keys.text(label, packDrillDownData({ section, incidentId }));
     if (index % 3 === 2) keys.row();
   });
-  return keys.text("✖️ Done", packDrillDownData({ section: "done", incidentId }));
+  return keys.text(t.drillDown.done, packDrillDownData({ section: "done", incidentId }));
 }
 
 // ─── Rendering (pure; runs inside `external`, where the stored rows still have their Dates) ──
@@ -67,13 +71,14 @@ function drillDownConversation(deps: DrillDownFeatureDeps) {
       conversation.external(async () =>
         renderDrillDown(await deps.load({ incidentId, section: wanted }), incidentId, {
           ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
+          ...(deps.language === undefined ? {} : { language: deps.language }),
         }),
       );
 
     const first = await view(section);
     const markup = (current: DrillDownSection) => ({
       parse_mode: "HTML" as const,
-      reply_markup: keyboard(incidentId, current),
+      reply_markup: keyboard(incidentId, current, messagesFor(deps.language)),
     });
     if (inPlace && ctx.callbackQuery !== undefined) {
       await editInPlace(() => ctx.editMessageText(first, markup(section)));
@@ -87,7 +92,7 @@ function drillDownConversation(deps: DrillDownFeatureDeps) {
       const data = unpackDrillDownData(pressed.callbackQuery.data);
       if (data === undefined) continue;
       if (data.section === "done") {
-        await pressed.answerCallbackQuery({ text: "Closed." });
+        await pressed.answerCallbackQuery({ text: messagesFor(deps.language).drillDown.closed });
         await pressed.editMessageReplyMarkup();
         return;
       }
@@ -133,7 +138,7 @@ export function drillDown(deps: DrillDownFeatureDeps): Composer<BotContext> {
     if (data === undefined) return next();
     // A section button whose conversation is gone: open it again, in the same message.
     if (data.section === "done") {
-      await ctx.answerCallbackQuery({ text: "Closed." });
+      await ctx.answerCallbackQuery({ text: ctx.messages.drillDown.closed });
       await ctx.editMessageReplyMarkup();
       return;
     }

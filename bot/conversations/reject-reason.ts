@@ -5,6 +5,7 @@
 import { createConversation, type Conversation } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { BotContext } from "../context.js";
+import { messagesFor, type Language } from "../../domain/i18n/index.js";
 
 export const REJECT_REASON_CONVERSATION = "reject-reason";
 
@@ -29,6 +30,8 @@ export interface RejectConversationDeps {
     why: "cancelled" | "timed_out";
   }) => Promise<void>;
   replyTimeoutMs?: number;
+  /** BOT_LANGUAGE: the question's and answers' language (default English). */
+  language?: Language;
 }
 
 const CANCEL = /^\/cancel(@\w+)?$/i;
@@ -39,6 +42,7 @@ function mention(from: { id: number; username?: string; first_name: string }): s
 
 export function rejectReasonConversation(deps: RejectConversationDeps) {
   const timeoutMs = deps.replyTimeoutMs ?? REJECT_REPLY_TIMEOUT_MS;
+  const t = messagesFor(deps.language).dialogues;
   async function rejectReason(
     conversation: Conversation<BotContext, Context>,
     ctx: Context,
@@ -51,10 +55,10 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
     if (from === undefined) return;
     const card = ctx.callbackQuery?.message?.message_id;
     await ctx.reply(
-      `${mention(from)}, why reject ${subject}? Reply with a reason (within ${Math.round(timeoutMs / 60_000) || 1} min), or /cancel.`,
+      t.whyReject({ who: mention(from), subject, minutes: Math.round(timeoutMs / 60_000) || 1 }),
       {
         // in a group with privacy mode the bot only sees replies to its own messages
-        reply_markup: { force_reply: true, selective: true, input_field_placeholder: "reason" },
+        reply_markup: { force_reply: true, selective: true, input_field_placeholder: t.reasonPlaceholder },
         ...(card === undefined
           ? {}
           : { reply_parameters: { message_id: card, allow_sending_without_reply: true } }),
@@ -76,22 +80,20 @@ export function rejectReasonConversation(deps: RejectConversationDeps) {
       const text = answer.message.text.trim();
       if ((await conversation.now()) - askedAt > timeoutMs) {
         await abandon("timed_out");
-        await answer.reply(
-          `Too late for the reason on ${incidentId}; nothing was rejected. Press Reject again.`,
-        );
+        await answer.reply(t.rejectTooLate({ id: incidentId }));
         // A command is still answered by the rest of the bot.
         if (text.startsWith("/")) await conversation.halt({ next: true });
         return;
       }
       if (CANCEL.test(text)) {
         await abandon("cancelled");
-        await answer.reply(`Reject of ${incidentId} cancelled; nothing changed.`);
+        await answer.reply(t.rejectCancelled({ id: incidentId }));
         return;
       }
       // Another command is not a reason: let the rest of the bot answer it and keep waiting.
       if (text.startsWith("/")) await conversation.skip({ next: true });
       if (text.length < 3) {
-        await answer.reply("A reason of a few words, please (or /cancel).");
+        await answer.reply(t.reasonTooShort);
         continue;
       }
       const result = await conversation.external(() =>

@@ -14,6 +14,7 @@ import {
   parseMatcher,
 } from "../../handlers/silence-matchers.js";
 import type { BotContext } from "../context.js";
+import { messagesFor, type Language } from "../../domain/i18n/index.js";
 
 export const SILENCE_DIALOGUE = "silence-dialogue";
 
@@ -30,6 +31,8 @@ export interface SilenceCreateInput {
 export interface SilenceDialogueDeps {
   create: (input: SilenceCreateInput) => Promise<{ text: string }>;
   replyTimeoutMs?: number;
+  /** BOT_LANGUAGE: the questions' language (default English). */
+  language?: Language;
 }
 
 const CANCEL = /^\/cancel(@\w+)?$/i;
@@ -40,6 +43,7 @@ class Abandoned extends Error {}
 
 export function silenceDialogue(deps: SilenceDialogueDeps) {
   const timeoutMs = deps.replyTimeoutMs ?? SILENCE_REPLY_TIMEOUT_MS;
+  const t = messagesFor(deps.language).dialogues;
   async function dialogue(
     conversation: Conversation<BotContext, Context>,
     ctx: Context,
@@ -57,13 +61,13 @@ export function silenceDialogue(deps: SilenceDialogueDeps) {
         const reply = await conversation.waitFor("message:text", { next: true });
         const text = reply.message.text.trim();
         if ((await conversation.now()) - askedAt > timeoutMs) {
-          await reply.reply("Too late: the silence was not created. Send /silence again.");
+          await reply.reply(t.silenceTooLate);
           // A command (a new /silence, say) is still answered by the rest of the bot.
           if (text.startsWith("/")) await conversation.halt({ next: true });
           throw new Abandoned();
         }
         if (CANCEL.test(text)) {
-          await reply.reply("Cancelled: no silence was created.");
+          await reply.reply(t.silenceCancelled);
           throw new Abandoned();
         }
         if (text.startsWith("/")) await conversation.skip({ next: true });
@@ -73,24 +77,25 @@ export function silenceDialogue(deps: SilenceDialogueDeps) {
 
     try {
       let matchers = given.matchers;
-      let question = `${who}, which alerts? Send label matchers, e.g. service=awoooi-api (k=v, k=~regex, k!=v), or /cancel.`;
+      let question = t.whichAlerts({ who });
       while (matchers.length === 0) {
         const words = (await answer(question)).split(/\s+/);
         const parsed = words.map(parseMatcher);
         const problem = parsed.some((matcher) => matcher === undefined)
-          ? "each word must be a matcher like service=awoooi-api"
+          ? t.notMatchers
           : matchersProblem(parsed as SilenceMatcher[]);
         if (problem === undefined) matchers = parsed as SilenceMatcher[];
-        else question = `That did not work: ${problem}. Which alerts?`;
+        else question = t.didNotWork({ problem });
       }
       let durationMs = given.durationMs;
-      question = `Silence ${formatMatchers(matchers)} for how long? e.g. 30m, 2h, 1d (at most ${formatDuration(MAX_SILENCE_MS)}).`;
+      const max = formatDuration(MAX_SILENCE_MS);
+      question = t.howLong({ matchers: formatMatchers(matchers), max });
       while (durationMs === undefined) {
         const parsed = parseDuration(await answer(question));
         if (parsed !== undefined && parsed <= MAX_SILENCE_MS) durationMs = parsed;
-        else question = `A duration like 30m, 2h or 1d, at most ${formatDuration(MAX_SILENCE_MS)}, please.`;
+        else question = t.durationPlease({ max });
       }
-      const reason = await answer(`Why? A short reason for the team, or "-" for none.`);
+      const reason = await answer(t.why);
       const result = await conversation.external(() =>
         deps.create({
           userId: from.id,

@@ -35,8 +35,6 @@ export interface CardBindingDeps {
   settleMs?: number;
 }
 
-const NOT_THIS_CARD = "This button does not belong to this message; nothing changed.";
-
 export function cardBinding(deps: CardBindingDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const settleMs = deps.settleMs ?? 3_000;
@@ -67,7 +65,7 @@ export function cardBinding(deps: CardBindingDeps): Composer<BotContext> {
       outcome: bound ? "on_card" : "not_on_its_card",
     });
     if (bound) return next();
-    await ctx.answerCallbackQuery({ text: NOT_THIS_CARD });
+    await ctx.answerCallbackQuery({ text: ctx.messages.answers.notThisCard });
   });
   return composer;
 }
@@ -85,7 +83,7 @@ export function unknownPresses(deps: Pick<CardBindingDeps, "pressed">): Composer
       data: (ctx.callbackQuery.data ?? ctx.callbackQuery.game_short_name ?? "").slice(0, 64),
       outcome: "unknown_button",
     });
-    await ctx.answerCallbackQuery({ text: "This button is no longer valid." });
+    await ctx.answerCallbackQuery({ text: ctx.messages.answers.noLongerValid });
   });
   return composer;
 }

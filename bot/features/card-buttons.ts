@@ -10,6 +10,7 @@ import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handler
 import { actionIdOf, packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
+import type { Messages } from "../../domain/i18n/index.js";
 import {
   REJECT_REASON_CONVERSATION,
   rejectReasonConversation,
@@ -52,28 +53,25 @@ export interface CardButtonDeps {
 /** The Cancel button's choice word (callback data leaves room for 4 characters). */
 const CANCEL = "no";
 
-const CHOICE_LABELS: Record<SnoozeChoice | SilenceChoice, string> = {
-  "15m": "15 min",
-  "1h": "1 h",
-  "4h": "4 h",
-  "30m": "30 min",
-  "2h": "2 h",
-  "24h": "24 h",
-};
+/** "15 min", "1 h" ("15 分鐘", "1 小時"): how a choice reads on its button and in the toast. */
+function choiceLabel(choice: SnoozeChoice | SilenceChoice, t: Messages): string {
+  const count = Number.parseInt(choice, 10);
+  return choice.endsWith("m") ? t.buttons.minutes({ count }) : t.buttons.hours({ count });
+}
 
-function choiceKeyboard(verb: "snooze" | "silence", incidentId: string): InlineKeyboard {
+function choiceKeyboard(verb: "snooze" | "silence", incidentId: string, t: Messages): InlineKeyboard {
   const icon = verb === "snooze" ? "⏰" : "🔕";
-  const choices = Object.keys(
-    verb === "snooze" ? SNOOZE_CHOICES : SILENCE_CHOICES,
-  ) as (keyof typeof CHOICE_LABELS)[];
+  const choices = Object.keys(verb === "snooze" ? SNOOZE_CHOICES : SILENCE_CHOICES) as (
+    SnoozeChoice | SilenceChoice
+  )[];
   const keyboard = new InlineKeyboard();
   for (const choice of choices) {
     keyboard.text(
-      `${icon} ${CHOICE_LABELS[choice]}`,
+      `${icon} ${choiceLabel(choice, t)}`,
       packCallbackData({ verb, id: incidentId, arg: choice }),
     );
   }
-  return keyboard.row().text("↩️ Cancel", packCallbackData({ verb, id: incidentId, arg: CANCEL }));
+  return keyboard.row().text(t.buttons.cancel, packCallbackData({ verb, id: incidentId, arg: CANCEL }));
 }
 
 /** Edits the pressed message's keyboard; an unchanged or vanished message is not an error. */
@@ -98,7 +96,9 @@ async function silenceAnsweredFirst(
     await ctx.answerCallbackQuery({ text: guard.text });
     return;
   }
-  await ctx.answerCallbackQuery({ text: `🔕 Silencing for ${CHOICE_LABELS[choice]}…` });
+  await ctx.answerCallbackQuery({
+    text: ctx.messages.answers.silencing({ span: choiceLabel(choice, ctx.messages) }),
+  });
   const result = await silence({ ...presser, choice });
   const card = ctx.callbackQuery?.message?.message_id;
   const reply =
@@ -107,7 +107,10 @@ async function silenceAnsweredFirst(
     if (result.announce !== undefined) await ctx.reply(result.announce, reply);
     return;
   }
-  const who = presser.username === undefined ? `user ${presser.userId}` : `@${presser.username}`;
+  const who =
+    presser.username === undefined
+      ? ctx.messages.answers.user({ id: presser.userId })
+      : `@${presser.username}`;
   await ctx.reply(`${who}: ${result.text}`, reply);
   if (result.outcome !== "not_allowed" && deps.cardMarkup !== undefined) {
     await setKeyboard(ctx, await deps.cardMarkup(presser.incidentId));
@@ -155,7 +158,7 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
         return;
       }
       await deps.note?.({ ...presser, what: "reject", outcome: "reason_asked" });
-      await ctx.answerCallbackQuery({ text: "Reply with a reason, or /cancel." });
+      await ctx.answerCallbackQuery({ text: ctx.messages.answers.askReason });
       // A new question replaces one this person left unanswered (also a double press: asked again, decided once).
       await dropOpenQuestion(ctx);
       await ctx.conversation.enter(REJECT_REASON_CONVERSATION, data.id, check.subject, shownAction.actionId);
@@ -174,9 +177,9 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
-        await setKeyboard(ctx, choiceKeyboard(verb, data.id));
+        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
         await ctx.answerCallbackQuery({
-          text: verb === "snooze" ? "Snooze for how long?" : "Silence for how long?",
+          text: verb === "snooze" ? ctx.messages.answers.snoozeHowLong : ctx.messages.answers.silenceHowLong,
         });
         return;
       }
@@ -189,7 +192,7 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
         }
         await deps.note?.({ ...presser, what: verb, outcome: "cancelled" });
         await restore(ctx, data.id);
-        await ctx.answerCallbackQuery({ text: "Cancelled; nothing changed." });
+        await ctx.answerCallbackQuery({ text: ctx.messages.answers.cancelled });
         return;
       }
       const choice = data.arg;
@@ -221,7 +224,7 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
       return;
     }
 
-    await ctx.answerCallbackQuery({ text: `${data.verb} is not available yet` });
+    await ctx.answerCallbackQuery({ text: ctx.messages.answers.notAvailable({ verb: data.verb }) });
   });
   return composer;
 }

@@ -18,9 +18,6 @@ export interface TeamDeps {
   firstRefusal: (chatId: number) => Promise<boolean>;
 }
 
-export const NOT_FOR_YOU =
-  "This bot serves its team's incident chats only. If you are on the team, ask an admin to add your Telegram id to TELEGRAM_VIEWER_IDS";
-
 /** Whether `chat` is one of `teamChats` (by id, or by @username for a channel configured so). */
 export function isTeamChat(
   teamChats: readonly string[],
@@ -57,10 +54,13 @@ export function teamOnly(deps: TeamDeps): Composer<BotContext> {
         : `message ${(text ?? "").slice(0, 64)}`;
     await deps.refused({ user: ctx.from, chat, what });
     // a button press must be answered (its spinner waits); a message only the first time
-    if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: NOT_FOR_YOU.slice(0, 200) });
+    const notForYou = ctx.messages.answers.notForYou;
+    if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: notForYou.slice(0, 200) });
     else if (await deps.firstRefusal(chat.id))
       await ctx.reply(
-        ctx.from === undefined ? `${NOT_FOR_YOU}.` : `${NOT_FOR_YOU} (yours is ${ctx.from.id}).`,
+        ctx.from === undefined
+          ? `${notForYou}.`
+          : `${notForYou}${ctx.messages.answers.yourId({ id: String(ctx.from.id) })}`,
       );
   });
   return composer;

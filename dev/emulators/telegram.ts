@@ -1371,6 +1371,16 @@ export class TelegramEmulator {
     return this.callLog.filter((call) => call.method === method);
   }
 
+  /**
+   * The command menu a user whose Telegram app is set to `languageCode` sees in the default scope:
+   * the list set for that language, else the list set without one (as Telegram resolves it).
+   */
+  commandMenu(languageCode?: string): BotCommand[] {
+    const scope = JSON.stringify({ type: "default" });
+    const own = languageCode === undefined ? undefined : this.commands.get(`${scope}|${languageCode}`);
+    return own ?? this.commands.get(`${scope}|`) ?? [];
+  }
+
   /** Current state of every message in the chat that has not been deleted, oldest first. */
   messages(chatId: number | string): EmulatedMessage[] {
     const id = this.chatIdOf(chatId);
@@ -2095,8 +2105,15 @@ function userOf(id: number, username: string | undefined): User {
   return { id, is_bot: false, first_name: `User ${id}`, ...(username === undefined ? {} : { username }) };
 }
 
+/**
+ * Commands are kept per scope and `language_code`, which the Bot API documents as a two-letter
+ * ISO 639-1 code ("zh", never "zh-TW") or empty for users of every other language; any other code
+ * is refused.
+ */
 function commandScopeKey(p: ParamReader): string {
-  return `${JSON.stringify(p.optionalJson("scope") ?? { type: "default" })}|${p.optionalString("language_code") ?? ""}`;
+  const language = p.optionalString("language_code") ?? "";
+  if (language !== "" && !/^[a-z]{2}$/.test(language)) throw badRequest("invalid language code specified");
+  return `${JSON.stringify(p.optionalJson("scope") ?? { type: "default" })}|${language}`;
 }
 
 function parseBotCommand(raw: unknown): BotCommand {

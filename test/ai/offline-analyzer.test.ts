@@ -1,9 +1,10 @@
-// The analyzer that always answers: rules for the seed's alerts, learned playbooks, honest confidence.
+// The analyzer that always answers: rules for the common alerts, learned playbooks, honest confidence.
 import { describe, expect, it } from "vitest";
 import { AnalysisSchema, validateModelOutput } from "../../domain/analysis.js";
 import { AnalysisContextSchema, type AnalysisContext, type Playbook } from "../../domain/analysis-context.js";
 import { evaluateOffline, formatReport, loadScenarios } from "../../ai/eval.js";
 import { analyzeOffline } from "../../ai/offline-analyzer.js";
+import { OFFLINE_RULES } from "../../ai/offline-rules.js";
 import { playbookSignatures } from "../../domain/playbooks.js";
 import { scopeFromContext } from "../../domain/scope.js";
 
@@ -43,7 +44,7 @@ describe("built-in rules (seed section 2 and table 3.2)", () => {
     ["PodStuckTerminating", "DELETE_POD", "LOW", k8s],
     ["GeminiRateLimit", "FALLBACK_AI", "LOW", { provider: "gemini" }],
   ] as const)("%s → %s (risk %s)", (name, action, risk, labels) => {
-    const analysis = analyzeOffline(alert(name, labels));
+    const analysis = analyzeOffline(alert(name, labels), [], "zh-TW");
     expect(analysis).toMatchObject({
       suggested_action: action,
       risk_level: risk,
@@ -53,6 +54,28 @@ describe("built-in rules (seed section 2 and table 3.2)", () => {
     expect(analysis.confidence).toBeLessThanOrEqual(0.75);
     expect(analysis.reasoning).toMatch(CJK);
     expect(analysis.cost_usd).toBe(0);
+  });
+
+  it("writes cause and reasoning in BOT_LANGUAGE: English by default, Traditional Chinese for zh-TW", () => {
+    const context = alert("PodCrashLoopBackOff", k8s);
+    const english = analyzeOffline(context);
+    expect(english.cause).toBe("The pod is in CrashLoopBackOff");
+    expect(`${english.cause}\n${english.reasoning}`).not.toMatch(CJK);
+    const chinese = analyzeOffline(context, [], "zh-TW");
+    expect(chinese.cause).toBe("Pod 持續 CrashLoopBackOff");
+    expect(chinese.reasoning).toMatch(CJK);
+    // the same proposal in either language
+    expect({ ...chinese, cause: "", reasoning: "" }).toEqual({ ...english, cause: "", reasoning: "" });
+  });
+
+  it("carries every rule's cause and reasoning in both languages, the English free of Chinese", () => {
+    for (const rule of OFFLINE_RULES) {
+      for (const text of [rule.cause, rule.reasoning]) {
+        expect(text.en.trim(), rule.id).not.toBe("");
+        expect(text.en, rule.id).not.toMatch(CJK);
+        expect(text["zh-TW"], rule.id).toMatch(CJK);
+      }
+    }
   });
 
   it("targets what the alert names", () => {
@@ -157,9 +180,11 @@ describe("learned playbooks", () => {
   it("asks a human when the rule's action has mostly failed here before", () => {
     const errors = alert("HighErrorRate", k8s);
     const signature = playbookSignatures(errors)[0] ?? "";
-    const result = analyzeOffline(errors, [{ signature, action: "RESTART_POD", successes: 1, failures: 4 }]);
+    const failing = [{ signature, action: "RESTART_POD" as const, successes: 1, failures: 4 }];
+    const result = analyzeOffline(errors, failing, "zh-TW");
     expect(result.suggested_action).toBe("NOTIFY_ONLY");
     expect(result.reasoning).toContain("失敗 4 次");
+    expect(analyzeOffline(errors, failing).reasoning).toContain("1 successes and 4 failures");
   });
 });
 

@@ -4,7 +4,9 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { packCallbackData } from "../../bot/callback-data/callback-data.js";
-import { WORKING_ON_IT } from "../../bot/callback-deadline.js";
+import { messagesFor } from "../../domain/i18n/index.js";
+
+const WORKING_ON_IT = messagesFor("en").answers.workingOnIt;
 import { createBot } from "../../bot/index.js";
 import { startPolling, type Polling } from "../../bot/polling.js";
 import { TelegramEmulator } from "../../dev/emulators/telegram.js";

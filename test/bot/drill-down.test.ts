@@ -76,4 +76,17 @@ describe("renderDrillDown", () => {
       "Incident INC-20260329-0404 does not exist.",
     );
   });
+
+  it("writes the page in BOT_LANGUAGE, dates included", () => {
+    const zh = { language: "zh-TW" as const, timeZone: "Asia/Taipei", now: new Date("2026-04-02T00:00:00Z") };
+    const text = renderDrillDown(found({ section: "kube", configured: false }), incident.id, zh);
+    expect(text).toContain("— 📜 日誌與事件 —");
+    expect(text).toContain("未設定 Kubernetes（沒有 KUBECONFIG）");
+    const events = [
+      { id: 1, at: new Date("2026-03-29T12:00:00Z"), kind: "taken", actor: "@bob", detail: {} },
+    ];
+    const timeline = renderDrillDown(found({ section: "timeline", events }), incident.id, zh);
+    expect(timeline).toContain("🔎 <b>INC-20260329-0001 · 緊急</b>");
+    expect(timeline).toContain("3月29日 20:00 GMT+8 · <b>taken</b> · @bob");
+  });
 });

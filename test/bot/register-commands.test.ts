@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBot, registerCommands } from "../../bot/index.js";
 import { startPolling } from "../../bot/polling.js";
 import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { botCommands } from "../../bot/commands/help.js";
+import { messagesFor } from "../../domain/i18n/index.js";
 
 const TOKEN = "123456:TEST-TOKEN";
 
@@ -44,6 +46,25 @@ describe("registerCommands", () => {
     } finally {
       await polling.stop();
     }
+  });
+
+  it("registers the menu per language (zh, en) and the default in BOT_LANGUAGE", async () => {
+    const { logger } = recordingLogger();
+    const bot = createBot({ token: TOKEN, apiRoot: telegram.apiRoot, logger });
+    await registerCommands(bot, logger, "zh-TW");
+    const chinese = telegram.commandMenu("zh");
+    expect(chinese.map((c) => c.command)).toEqual(botCommands("en").map((c) => c.command));
+    expect(chinese.find((c) => c.command === "ack")?.description).toBe(messagesFor("zh-TW").commands.ack);
+    expect(telegram.commandMenu("en").find((c) => c.command === "ack")?.description).toBe(
+      messagesFor("en").commands.ack,
+    );
+    // a user of any other language gets BOT_LANGUAGE's list
+    expect(telegram.commandMenu("ja")).toEqual(chinese);
+    expect(telegram.callsOf("setMyCommands").map((call) => call.params.language_code ?? "")).toEqual([
+      "en",
+      "zh",
+      "",
+    ]);
   });
 
   it("only logs when Telegram refuses them; polling still starts", async () => {

@@ -17,6 +17,7 @@ import {
   type IncidentCard,
 } from "../../domain/card.js";
 import { parseTelegramHtml as parseLikeTelegram } from "../../dev/emulators/telegram.js";
+import { messagesFor } from "../../domain/i18n/index.js";
 
 // ---------------------------------------------------------------------------------------------
 // A strict parser for the subset of HTML Telegram accepts (https://core.telegram.org/bots/api#html-style),
@@ -213,6 +214,48 @@ function takenOverCard(): IncidentCard {
   };
 }
 
+/**
+ * The seed card as the pipeline writes it for a team with BOT_LANGUAGE=zh-TW: the model's cause in
+ * Chinese (the prompt asks for it), history texts from the zh-TW catalogue.
+ */
+function zhSeedCard(): IncidentCard {
+  const t = messagesFor("zh-TW");
+  const { decision: _english, ...analysis } = seedCard().analysis ?? seedCardAnalysisMissing();
+  return {
+    ...seedCard(),
+    analysis: {
+      ...analysis,
+      cause: "OOM Killed：記憶體超出限制",
+      estimatedDowntime: t.card.downtimeAbout({ span: t.card.secondsShort({ count: 30 }) }),
+    },
+    history: [
+      { at: at("2026-03-29T12:01:00"), text: t.history.analysisFailed({ error: "ollama timeout" }) },
+      { at: at("2026-03-29T12:03:00"), text: t.history.onIt({ who: "@alice" }) },
+    ],
+    takenBy: { by: "@alice", at: at("2026-03-29T12:03:00") },
+  };
+}
+
+function seedCardAnalysisMissing(): never {
+  throw new Error("the seed card has an analysis");
+}
+
+function zhResolvedCard(): IncidentCard {
+  const t = messagesFor("zh-TW");
+  return {
+    ...zhSeedCard(),
+    status: "resolved",
+    resolvedAt: at("2026-03-29T12:14:00"),
+    history: [
+      ...zhSeedCard().history,
+      { at: at("2026-03-29T12:11:00"), text: t.history.approved({ action: "DELETE_POD", who: "@alice" }) },
+      { at: at("2026-03-29T12:11:30"), text: t.history.executed({ action: "DELETE_POD" }) },
+      { at: at("2026-03-29T12:14:00"), text: t.history.verified({ detail: "health check passing" }) },
+    ],
+    buttons: [],
+  };
+}
+
 function pendingCard(): IncidentCard {
   const id = "INC-20260329-0002";
   return {
@@ -361,6 +404,10 @@ const GOLDEN_CASES: [string, () => IncidentCard, RenderTelegramOptions?][] = [
   ["seed-appendix-b-taipei", seedCard, { timeZone: "Asia/Taipei" }],
   // "👀 I'm on it" pressed by @alice, then taken over by @bob; shown in the team's zone
   ["taken-over-taipei", takenOverCard, { timeZone: "Asia/Taipei" }],
+  // BOT_LANGUAGE=zh-TW, the team's language and zone
+  ["seed-appendix-b-zh-tw", zhSeedCard, { timeZone: "Asia/Taipei", language: "zh-TW" }],
+  ["resolved-zh-tw", zhResolvedCard, { timeZone: "Asia/Taipei", language: "zh-TW" }],
+  ["p1-analysis-pending-zh-tw", pendingCard, { language: "zh-TW" }],
 ];
 
 describe("renderTelegramCard goldens", () => {

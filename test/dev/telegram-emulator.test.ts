@@ -573,6 +573,26 @@ describe("commands", () => {
     expect(await api.getMyCommands()).toEqual(commands);
   });
 
+  it("keeps one list per language_code and shows a user the one of their language, else the default", async () => {
+    const { api, emu } = await boot();
+    await api.setMyCommands([{ command: "help", description: "What the bot can do" }]);
+    await api.setMyCommands([{ command: "help", description: "機器人的功能" }], { language_code: "zh" });
+    expect(await api.getMyCommands({ language_code: "zh" })).toEqual([
+      { command: "help", description: "機器人的功能" },
+    ]);
+    expect(emu.commandMenu("zh")[0]?.description).toBe("機器人的功能");
+    expect(emu.commandMenu("de")[0]?.description).toBe("What the bot can do");
+    expect(emu.commandMenu()[0]?.description).toBe("What the bot can do");
+  });
+
+  it("refuses a language_code that is not two letters (zh-TW is not one)", async () => {
+    const { api } = await boot();
+    const error = await rejection(
+      api.setMyCommands([{ command: "help", description: "x" }], { language_code: "zh-TW" as "zh" }),
+    );
+    expect(error.description).toBe("Bad Request: invalid language code specified");
+  });
+
   it.each([
     ["an upper-case command", "Status", "ok", "Bad Request: BOT_COMMAND_INVALID"],
     ["a dash", "has-dash", "ok", "Bad Request: BOT_COMMAND_INVALID"],

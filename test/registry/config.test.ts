@@ -151,6 +151,12 @@ describe("config", () => {
     expect(problem(testEnv({ BOT_TIMEZONE: "Asia/Taipeh" }))).toContain("BOT_TIMEZONE");
   });
 
+  it("reads BOT_LANGUAGE (English by default) and refuses a language it has no catalogue for", () => {
+    expect(parseConfig(testEnv()).language).toBe("en");
+    expect(parseConfig(testEnv({ BOT_LANGUAGE: "zh-TW" })).language).toBe("zh-TW");
+    expect(problem(testEnv({ BOT_LANGUAGE: "zh-CN" }))).toContain("BOT_LANGUAGE");
+  });
+
   it("lets the approvers and TELEGRAM_RESPONDER_IDS take an incident", () => {
     const approversOnly = parseConfig(testEnv({ TELEGRAM_APPROVER_IDS: "1001,1002" }));
     expect(approversOnly.telegram.responderIds).toEqual([1001, 1002]);

@@ -1,0 +1,501 @@
+// Every text the bot writes into the chat, in English: the card, its buttons and history, the
+// toasts, the commands and their help, the dialogues, the drill-down, the storm card, escalations,
+// reminders, /status and /whoami. `zh-tw.ts` holds the same keys in Traditional Chinese; the type
+// of this object (`Messages`) is what both must fill, and test/domain/i18n.test.ts checks at run
+// time that no text is missing or empty and that both languages use the same arguments.
+//
+// A text with arguments is a function of one object, so the arguments have names both languages
+// share (and a reader of zh-tw.ts sees which value goes where). No markup lives here: the bot
+// escapes what it inserts, and the few bold parts of the card are separate keys.
+import type { IncidentSource, IncidentStatus, Severity } from "../incident.js";
+
+/** "1,234": whole numbers with thousands separators, the same in both languages. */
+export const formatCount = (value: number): string =>
+  Math.round(value)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+const plural = (count: number, one: string, many: string): string => (count === 1 ? one : many);
+
+export const en = {
+  /** Which language this is (BOT_LANGUAGE), for what formats times and spans alongside the texts. */
+  language: "en" as "en" | "zh-TW",
+
+  /** Words shared by several texts. */
+  common: {
+    unknown: "unknown",
+    /** A message cut to Telegram's 4096 characters by whole lines. */
+    moreLines: ({ count }: { count: number }) => `… ${count} more line(s) not shown`,
+    unassigned: "unassigned",
+    someone: "someone",
+    none: "none",
+    /** How a span of time reads: the seconds, minutes and hours of escalations and windows. */
+    seconds: ({ count }: { count: number }) => `${count} s`,
+    minutes: ({ count }: { count: number }) => `${count} min`,
+    hours: ({ count }: { count: number }) => `${count} h`,
+  },
+
+  card: {
+    severity: { P0: "CRITICAL", P1: "HIGH", P2: "MEDIUM" } satisfies Record<Severity, string>,
+    status: {
+      open: "open",
+      analyzing: "analyzing",
+      awaiting_approval: "awaiting approval",
+      executing: "executing",
+      verifying: "verifying",
+      resolved: "resolved",
+      failed: "repair failed",
+      escalated: "escalated",
+      silenced: "silenced",
+      snoozed: "snoozed",
+    } satisfies Record<IncidentStatus, string>,
+    source: {
+      alertmanager: "Alertmanager",
+      sentry: "Sentry",
+      signoz: "SigNoz",
+      chatops: "chat request",
+    } satisfies Record<IncidentSource, string>,
+    unknownService: "unknown service",
+    resolvedHeader: ({ service }: { service: string }) => `RESOLVED | ${service}`,
+    wasSeverity: ({ severity }: { severity: string }) => ` · was ${severity}`,
+    via: ({ source }: { source: string }) => `via ${source}`,
+    resolvedAt: ({ time }: { time: string }) => `resolved ${time}`,
+    takenOverFrom: ({ who }: { who: string }) => ` (took over from ${who})`,
+    onIt: ({ who, since }: { who: string; since: string }) => `👀 On it: ${who} since ${since}`,
+    takenBy: ({ who, at }: { who: string; at: string }) => `👀 Taken by ${who} at ${at}`,
+    serviceOwner: ({ team }: { team: string }) => `🏷️ Service owner: ${team}`,
+    slo: ({ slo }: { slo: string }) => ` · SLO ${slo}`,
+    occurrences: ({ count }: { count: number }) =>
+      `🔁 ${formatCount(count)} ${plural(count, "occurrence", "occurrences")}`,
+    firstLast: ({ first, last }: { first: string; last: string }) => `first ${first} · last ${last}`,
+    requested: "Requested",
+    requestedBy: ({ who }: { who: string }) => ` by ${who}`,
+    aiAnalysis: "AI analysis",
+    owner: ({ team }: { team: string }) => `👥 Owner: ${team}`,
+    confidence: ({ value }: { value: string }) => `📊 Confidence: ${value}`,
+    cause: ({ cause }: { cause: string }) => `💡 Cause: ${cause}`,
+    suggested: ({ action }: { action: string }) => `🔧 Suggested: ${action}`,
+    cannotRun: ({ why }: { why: string }) => `🚫 Can't run here: ${why}`,
+    downtime: ({ downtime }: { downtime: string }) => `⏱️ Downtime: ${downtime}`,
+    tokens: ({ tokens }: { tokens: string }) => `💰 Tokens: ${tokens}`,
+    cost: ({ cost }: { cost: string }) => `💰 Cost: ${cost}`,
+    analysisFailed: ({ why }: { why: string }) => `🤖 AI analysis: failed: ${why}`,
+    analysisNotRun: "🤖 AI analysis: not run",
+    analysisPending: "🤖 AI analysis: pending…",
+    earlier: ({ count }: { count: number }) => `${formatCount(count)} earlier`,
+    /** The estimated downtime under the suggestion. */
+    noDowntime: "none expected",
+    downtimeAbout: ({ span }: { span: string }) => `~${span}`,
+    secondsShort: ({ count }: { count: number }) => `${count}s`,
+    offlineEngine: ({ model }: { model: string }) => `offline analyzer (${model})`,
+    humanEngine: "a person's request",
+  },
+
+  buttons: {
+    approve: "✅ Approve",
+    reject: "❌ Reject",
+    snooze: "⏰ Snooze",
+    silence: "🔕 Silence",
+    take: "👀 I'm on it",
+    details: "🔎 Details",
+    cancel: "↩️ Cancel",
+    /** The choices Snooze and Silence offer. */
+    minutes: ({ count }: { count: number }) => `${count} min`,
+    hours: ({ count }: { count: number }) => `${count} h`,
+  },
+
+  /** The card's timeline lines. */
+  history: {
+    tookOver: ({ who, from }: { who: string; from: string }) => `👀 ${who} took over from ${from}`,
+    onIt: ({ who }: { who: string }) => `👀 ${who} is on it`,
+    closed: ({ resolution }: { resolution: string }) => `✅ closed: ${resolution}`,
+    resolved: ({ who }: { who: string }) => `✅ resolved (${who})`,
+    reopened: "🔁 fired again after resolving",
+    approved: ({ action, who }: { action: string; who: string }) => `✅ ${action} approved by ${who}`,
+    executed: ({ action }: { action: string }) => `🔧 ${action} executed`,
+    dryRun: ({ action }: { action: string }) => `🧪 ${action} dry run: nothing changed`,
+    verified: ({ detail }: { detail: string }) => `🩺 verified: ${detail}`,
+    executionFailed: ({ action, error }: { action: string; error: string }) =>
+      `❌ ${action} failed: ${error}`,
+    analysisFailed: ({ error }: { error: string }) => `⚠️ analysis failed: ${error}`,
+    rolledBack: ({ deployment, revision }: { deployment: string; revision: string }) =>
+      `↩️ ${deployment} rolled back automatically${revision === "" ? "" : ` to revision ${revision}`}`,
+    rollbackFailed: ({ error }: { error: string }) => `↩️ automatic rollback not done: ${error}`,
+    rejected: ({ what, who, reason }: { what: string; who: string; reason: string }) =>
+      `❌ ${what} rejected by ${who}: “${reason}”`,
+    analysis: "analysis",
+    snoozed: ({ who, until }: { who: string; until: string }) => `⏰ snoozed by ${who} until ${until}`,
+    snoozeEnded: "⏰ snooze over, still open",
+    silenced: ({ who, until, local }: { who: string; until: string; local: boolean }) =>
+      `🔕 silenced by ${who} until ${until}${local ? " (bot only)" : ""}`,
+    escalatedRepairFailed: "⏫ escalated: the repair failed",
+    escalatedSla: ({ span }: { span: string }) => `⏫ escalated: unacknowledged for ${span}`,
+  },
+
+  /** The guardrails' verdict on the card (🧭); `details` are the rules' own words and figures. */
+  decision: {
+    nothingToRun: "nothing to run: a human should look",
+    refused: ({ details }: { details: string }) => `refused: ${details}`,
+    approval: ({ details }: { details: string }) => `needs approval: ${details}`,
+    auto: ({ details }: { details: string }) => `auto: ${details}`,
+  },
+
+  /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
+  cannotRun: {
+    kubernetes: "no Kubernetes cluster is configured (KUBECONFIG is not set)",
+    docker: "no Docker engine is configured (DOCKER_HOST is not set)",
+    noExecutor: "no executor is configured for it",
+  },
+
+  /** What the card says about the alert itself. */
+  notes: {
+    closedNoAction: ({ resolution }: { resolution: string }) => `Closed, no action needed: ${resolution}`,
+    truncatedAlerts: ({ count }: { count: number }) =>
+      `Alertmanager left ${count} ${plural(count, "alert", "alerts")} of this group out (truncatedAlerts)`,
+    cut: ({ fields, more }: { fields: string; more: number }) =>
+      `cut: ${fields}${more > 0 ? `; and ${more} more` : ""}`,
+  },
+
+  storm: {
+    over: ({ folded, open }: { folded: number; open: number }) =>
+      `Storm over: ${folded} incidents, ${open} still open`,
+    resumed: "Individual cards have resumed. Every incident: /incidents",
+    title: ({ folded }: { folded: number }) => `Alert storm: ${folded} incidents folded here`,
+    since: ({ time }: { time: string }) => ` (since ${time})`,
+    stillOpen: ({ count }: { count: number }) => `still open ${count}`,
+    awaitingApproval: ({ count }: { count: number }) => `⏳ ${count} awaiting approval`,
+    escalated: ({ count }: { count: number }) => `⏫ ${count} escalated`,
+    services: ({ list }: { list: string }) => `Services: ${list}`,
+    newest: "Newest:",
+    resumeBelow: ({ threshold, window }: { threshold: number; window: string }) =>
+      `Own cards resume below ${threshold} new incidents per ${window}; P0 and approvals still get one. Every incident: /incidents`,
+  },
+
+  escalation: {
+    noOncall: "(no on-call usernames configured: set TELEGRAM_ONCALL_USERNAMES)",
+    repairFailed: ({ detail }: { detail: string }) => `repair failed${detail === "" ? "" : `: ${detail}`}`,
+    unacknowledged: ({ span }: { span: string }) => `unacknowledged for ${span}`,
+    storm: ({ escalated }: { escalated: number }) =>
+      `Folded into the storm card; ${escalated} of its incidents escalated so far (no separate pings). See /incidents`,
+  },
+
+  reminder: {
+    snoozeOver: ({ id, title, who }: { id: string; title: string; who: string }) =>
+      `⏰ Snooze over: ${id} is still open (${title}; snoozed by ${who}).`,
+  },
+
+  /** The command menu Telegram shows (setMyCommands) and /help: one list, so they never disagree. */
+  commands: {
+    status: "Health of Redis, PostgreSQL, queues, LLM providers and executors",
+    incidents: "Open incidents, newest first (filter: P0, a service, mine); tap one for its details",
+    ack: "I'm on it: take an incident (stops its SLA escalation); may take one over",
+    silence: "Silence alerts by label for a while; list or expire silences",
+    rollback: "Roll a deployment back to its previous revision (needs approval)",
+    whoami: "This chat's id and your user id, for the bot's settings",
+    help: "What the bot can do and who may do it",
+  },
+
+  help: {
+    title: "🤖 ChatOps bot",
+    approversOnly: " · 🔐 approvers only",
+    incidentIdArg: "<incident id>",
+    serviceArg: "<service>",
+    reasonArg: "[reason]",
+    idArg: "<id>",
+    buttonsTitle: "Card buttons",
+    buttons:
+      ": ✅ Approve, ❌ Reject, ⏰ Snooze and 🔕 Silence need approver rights; 👀 I'm on it (and /ack) is for responders; 🔎 Details is open to everyone.",
+    who: "Approvers are the Telegram user ids in TELEGRAM_APPROVER_IDS; responders are the approvers and TELEGRAM_RESPONDER_IDS.",
+  },
+
+  /** The incident drill-down ("🔎 Details"): one page per section. */
+  drillDown: {
+    sections: {
+      overview: "📋 Overview",
+      timeline: "🕒 Timeline",
+      analysis: "🤖 Analysis",
+      kube: "📜 Logs & events",
+      similar: "🔁 Similar",
+      playbooks: "📚 Playbooks",
+    },
+    done: "✖️ Done",
+    closed: "Closed.",
+    missing: ({ id }: { id: string }) => `Incident ${id} does not exist.`,
+    slaResolved: "⏱ SLA: resolved",
+    slaDueNow: ({ at }: { at: string }) => `⏱ SLA: escalation due now (${at})`,
+    slaRunning: ({ left, at }: { left: string; at: string }) =>
+      `⏱ SLA: escalates in ${left} (${at}) unless someone takes it`,
+    slaSnoozed: ({ until }: { until: string }) => `⏱ SLA: held by a snooze until ${until}`,
+    slaEscalated: ({ since, at }: { since: string; at: string }) =>
+      `⏱ SLA: escalated ${since} ago (${at}), nobody has taken it`,
+    slaAcknowledged: ({ who, since, at }: { who: string; since: string; at: string }) =>
+      `⏱ SLA: stopped, acknowledged by ${who} ${since} ago (${at})`,
+    slaAfterEscalating: ({ at }: { at: string }) => `, after escalating at ${at}`,
+    status: ({ status, source }: { status: string; source: string }) => `Status: ${status} · via ${source}`,
+    service: ({ service }: { service: string }) => `Service: ${service}`,
+    target: ({ target }: { target: string }) => `Target: ${target}`,
+    occurrences: ({ count, first, last }: { count: number; first: string; last: string }) =>
+      `Occurrences: ${count} · first ${first} · last ${last}`,
+    summary: ({ summary }: { summary: string }) => `Summary: ${summary}`,
+    acknowledged: ({ who, at }: { who: string; at: string }) => `Acknowledged by ${who} at ${at}`,
+    snoozed: ({ who, until }: { who: string; until: string }) => `Snoozed by ${who} until ${until}`,
+    escalatedAt: ({ at }: { at: string }) => `Escalated at ${at}`,
+    resolvedAt: ({ at }: { at: string }) => `Resolved at ${at}`,
+    labels: "Labels",
+    noEvents: "No events recorded.",
+    noAnalysis: "No analysis yet.",
+    engine: ({ engine, model, at }: { engine: string; model: string; at: string }) =>
+      `Engine: ${engine} · ${model} · ${at}`,
+    suggested: "Suggested",
+    figures: ({
+      confidence,
+      risk,
+      pods,
+      downtime,
+    }: {
+      confidence: number;
+      risk: string;
+      pods: number;
+      downtime: number;
+    }) => `Confidence ${confidence}% · risk ${risk} · ${pods} pod(s), ~${downtime}s downtime`,
+    owner: ({ team }: { team: string }) => `Owner: ${team}`,
+    cause: "Cause",
+    reasoning: "Reasoning",
+    decision: "Decision",
+    attempts: ({ list }: { list: string }) => `Attempts: ${list}`,
+    kubeNotConfigured: "Kubernetes is not configured (no KUBECONFIG): no pod logs or events.",
+    noObject: "The incident names no pod, deployment or statefulset with a namespace.",
+    object: "Object",
+    events: "Events",
+    podLogs: "Pod logs",
+    newestLast: " (newest last)",
+    noLogs: "No logs.",
+    noSimilar: "No similar past incidents.",
+    noPlaybooks: "No learned playbooks yet for this kind of incident.",
+    playbook: ({ successes, failures }: { successes: number; failures: number }) =>
+      `${successes} worked, ${failures} failed or rejected`,
+  },
+
+  /** /incidents: the list of open incidents. */
+  incidents: {
+    usage:
+      "Usage: /incidents, /incidents P0 (or P1, P2), /incidents <service> (at most 16 characters), /incidents mine",
+    /** "open P0 incidents", "open incidents of awoooi-api", "open incidents you took" */
+    what: ({ severity, service, mine }: { severity: string; service: string; mine: boolean }) =>
+      `open ${severity === "" ? "" : `${severity} `}incidents${service === "" ? "" : ` of ${service}`}${mine ? " you took" : ""}`,
+    none: ({ what }: { what: string }) => `✅ No ${what}.`,
+    title: ({ what, total }: { what: string; total: number }) =>
+      `📋 ${what.charAt(0).toUpperCase()}${what.slice(1)}: ${total}`,
+    page: ({ page, pages }: { page: number; pages: number }) => `page ${page}/${pages}`,
+    newestFirst: "Newest first; tap one for its details.",
+    changed: "The list changed; here it is again.",
+  },
+
+  /**
+   * /rollback. The preview and request texts are sent as HTML with names and images already escaped by
+   * the bot, so those hold no "<", ">" or "&" themselves (the usage line is sent as plain text).
+   */
+  rollback: {
+    revision: ({ label, revision, images }: { label: string; revision: number; images: string }) =>
+      `${label}: revision ${revision} · ${images === "" ? "no image" : images}`,
+    current: "Current",
+    currentLower: "current",
+    backTo: "Back to",
+    notConfigured: "Kubernetes is not configured (no KUBECONFIG): nothing to roll back.",
+    cannot: ({ name, why }: { name: string; why: string }) => `Cannot roll back ${name}: ${why}`,
+    noEarlier: ({ name, only }: { name: string; only: string }) =>
+      `Cannot roll back ${name}: it has no earlier revision${only === "" ? "" : ` (only ${only})`}.`,
+    ask: ({ name }: { name: string }) => `⏪ Roll back ${name}?`,
+    ready: ({ ready, replicas }: { ready: number; replicas: number }) =>
+      `${ready}/${replicas} replicas ready now.`,
+    confirming: "Confirming files a ROLLBACK action that still needs ✅ Approve on its card.",
+    approversOnly: "Only approvers may request a rollback.",
+    nothingCreatedNoKube: "Kubernetes is not configured (no KUBECONFIG): nothing was created.",
+    nothingCreated: ({ why }: { why: string }) => `Nothing was created: ${why}`,
+    kubeMissing: "Kubernetes is not configured.",
+    noHistory: "the deployment has no earlier revision.",
+    refused: "⛔ Refused by the guardrails; nothing was created.",
+    already: ({ status, id }: { status: string; id: string }) =>
+      `A rollback of this deployment is already ${status}: ${id}.`,
+    filed: ({ id }: { id: string }) =>
+      `📝 Rollback filed as ${id}; it runs once an approver presses ✅ Approve on its card.`,
+    confirm: "⏪ Confirm",
+    cancel: "Cancel",
+    cancelled: "Cancelled.",
+    rollbackCancelled: "Rollback cancelled; nothing was created.",
+    filedToast: "Filed.",
+    notFiledToast: "Not filed.",
+    usage: "Usage: /rollback <namespace>/<deployment>, e.g. /rollback awoooi-prod/awoooi-api",
+    expired: "This confirmation has expired or is not yours; run /rollback again.",
+  },
+
+  /** /silence: usage, the list, expiring. */
+  silences: {
+    usage: [
+      "/silence service=awoooi-api 2h [reason]: silence alerts matching the labels (k=v, k=~regex, k!=v) for 30m…7d",
+      "/silence: the same, step by step",
+      "/silence list: the active silences",
+      "/silence expire <id>: end one",
+    ].join("\n"),
+    expireUsage: "Usage: /silence expire <id> (the # number from /silence list)",
+    none: "No active silences.",
+    title: "🔕 Active silences:",
+    local: "local",
+    line: ({
+      id,
+      matchers,
+      until,
+      who,
+      where,
+    }: {
+      id: number;
+      matchers: string;
+      until: string;
+      who: string;
+      where: string;
+    }) => `#${id} ${matchers} · until ${until} · by ${who} · ${where}`,
+    more: ({ shown }: { shown: number }) => `… and more; showing the ${shown} ending soonest.`,
+    unknown: ({ ref }: { ref: string }) => `No silence ${ref}. /silence list shows the active ones.`,
+    expiredInAlertmanagerToo: ({ id, who }: { id: number; who: string }) =>
+      `Silence #${id} was already expired here by ${who}; Alertmanager, which still applied it, has it expired now too.`,
+    expiredHereOnly: ({ id, note }: { id: number; note: string }) =>
+      `Silence #${id} is expired here. ${note}`,
+    endedAt: ({ at }: { at: string }) => `it ended at ${at}`,
+    expiredByAt: ({ who, at }: { who: string; at: string }) => `${who} expired it at ${at}`,
+    alreadyOver: ({ id, over }: { id: number; over: string }) => `Silence #${id} is already over: ${over}.`,
+    expired: ({ id, matchers, who, note }: { id: number; matchers: string; who: string; note: string }) =>
+      `Silence #${id} (${matchers}) expired by ${who}.${note === "" ? "" : ` ${note}`}`,
+    amStillHolds: "Alertmanager still holds it: no ALERTMANAGER_URL is set.",
+    amDidNotExpire: ({ error }: { error: string }) => `Alertmanager did not expire it: ${error}`,
+  },
+
+  /** The questions the bot asks and waits for (bot/conversations/). */
+  dialogues: {
+    whyReject: ({ who, subject, minutes }: { who: string; subject: string; minutes: number }) =>
+      `${who}, why reject ${subject}? Reply with a reason (within ${minutes} min), or /cancel.`,
+    reasonPlaceholder: "reason",
+    rejectTooLate: ({ id }: { id: string }) =>
+      `Too late for the reason on ${id}; nothing was rejected. Press Reject again.`,
+    rejectCancelled: ({ id }: { id: string }) => `Reject of ${id} cancelled; nothing changed.`,
+    reasonTooShort: "A reason of a few words, please (or /cancel).",
+    silenceTooLate: "Too late: the silence was not created. Send /silence again.",
+    silenceCancelled: "Cancelled: no silence was created.",
+    whichAlerts: ({ who }: { who: string }) =>
+      `${who}, which alerts? Send label matchers, e.g. service=awoooi-api (k=v, k=~regex, k!=v), or /cancel.`,
+    notMatchers: "each word must be a matcher like service=awoooi-api",
+    didNotWork: ({ problem }: { problem: string }) => `That did not work: ${problem}. Which alerts?`,
+    howLong: ({ matchers, max }: { matchers: string; max: string }) =>
+      `Silence ${matchers} for how long? e.g. 30m, 2h, 1d (at most ${max}).`,
+    durationPlease: ({ max }: { max: string }) => `A duration like 30m, 2h or 1d, at most ${max}, please.`,
+    why: `Why? A short reason for the team, or "-" for none.`,
+  },
+
+  status: {
+    title: "📊 Status",
+    state: {
+      ok: "reachable",
+      down: "unreachable",
+      unusable: "unusable",
+      configured: "configured",
+      not_configured: "not configured",
+    },
+    until: ({ time }: { time: string }) => `until ${time}`,
+    overridesUnknown: ({ error }: { error: string }) => `Chain overrides unknown (${error})`,
+    modelSwitched: ({ model, until }: { model: string; until: string }) =>
+      `Ollama model switched to ${model} (SWITCH_MODEL, ${until})`,
+    providerSkipped: ({ provider, until }: { provider: string; until: string }) =>
+      `${provider} skipped (FALLBACK_AI, ${until})`,
+    signozReading: ({ table }: { table: string }) => `reading ${table}`,
+    queues: "Queues",
+    queuesColumns: " (waiting / active / delayed / failed)",
+    llm: "LLM providers",
+    llmOrder: " (in chain order)",
+    executors: "Executor targets",
+    openIncidents: "Open incidents",
+    unknownBecause: ({ error }: { error: string }) => `unknown (${error})`,
+    repairs: "Automatic repairs",
+    repairsUsed: ({ used, max }: { used: number; max: number }) => `${used}/${max} this hour`,
+    repairsUnknown: ({ error, max }: { error: string; max: number }) =>
+      `unknown (${error}), budget ${max}/hour`,
+  },
+
+  whoami: {
+    chat: ({ id, type }: { id: string; type: string }) => `Chat id: ${id} (${type})`,
+    configured: "This chat is configured: cards and commands work here.",
+    notConfigured:
+      "This chat is not configured: set TELEGRAM_CHAT_ID (or a TELEGRAM_ROUTES entry) to its id.",
+    approver: "an approver",
+    viewer: "a viewer",
+    neither: "neither an approver nor a viewer",
+    user: ({ id, role }: { id: string; role: string }) => `Your user id: ${id}; you are ${role}.`,
+  },
+
+  /** Answers to presses and commands (toasts are cut to 200 characters by the bot). */
+  answers: {
+    notAnApprover: "You are not on the approver list.",
+    notAResponder: "You are not on the responder list (TELEGRAM_RESPONDER_IDS or the approvers).",
+    noIncident: ({ id }: { id: string }) => `No incident ${id}.`,
+    alreadyResolved: ({ id }: { id: string }) => `${id} is already resolved.`,
+    workingOnIt: "Working on it…",
+    noLongerValid: "This button is no longer valid.",
+    notThisCard: "This button does not belong to this message; nothing changed.",
+    notForYou:
+      "This bot serves its team's incident chats only. If you are on the team, ask an admin to add your Telegram id to TELEGRAM_VIEWER_IDS",
+    yourId: ({ id }: { id: string }) => ` (yours is ${id}).`,
+    notAvailable: ({ verb }: { verb: string }) => `${verb} is not available yet`,
+    askReason: "Reply with a reason, or /cancel.",
+    snoozeHowLong: "Snooze for how long?",
+    silenceHowLong: "Silence for how long?",
+    cancelled: "Cancelled; nothing changed.",
+    silencing: ({ span }: { span: string }) => `🔕 Silencing for ${span}…`,
+    user: ({ id }: { id: number }) => `user ${id}`,
+    // "I'm on it"
+    alreadyYours: ({ id, since }: { id: string; since: string }) =>
+      `${id} is already yours (since ${since}).`,
+    taken: ({ id }: { id: string }) => `👀 ${id} is yours; the SLA escalation is off.`,
+    takenOver: ({ id, from }: { id: string; from: string }) =>
+      `👀 You took ${id} over from ${from}; the SLA escalation is off.`,
+    ackUsage: "Usage: /ack <incident id>, e.g. /ack INC-20260329-0001",
+    // Approve
+    staleProposal: ({ action }: { action: string }) =>
+      `This card showed an older proposal; ${action} is proposed now. Nothing changed: look at the updated card and press again.`,
+    nothingProposed: "Nothing is waiting for approval: no action is proposed.",
+    alreadyDecided: ({ action, rejected, who }: { action: string; rejected: boolean; who: string }) =>
+      `Nothing is waiting for approval: ${action} was already ${rejected ? "rejected" : "approved"} by ${who}.`,
+    system: "system",
+    cannotRunHere: ({ action, why }: { action: string; why: string }) =>
+      `${action} can't run here: ${why}. Nothing changed.`,
+    approved: ({ action }: { action: string }) => `Approved: ${action}. Running it now.`,
+    // Reject
+    nothingToRejectProposed: "Nothing to reject: no action is proposed.",
+    nothingToReject: ({ action, rejected, who }: { action: string; rejected: boolean; who: string }) =>
+      `Nothing to reject: ${action} was already ${rejected ? "rejected" : "approved"} by ${who}.`,
+    alreadyRejected: ({ who }: { who: string }) => `Nothing to reject: already rejected by ${who}.`,
+    rejectActionSubject: ({ action, id }: { action: string; id: string }) => `${action} on ${id}`,
+    rejectAnalysisSubject: ({ id }: { id: string }) => `the analysis of ${id}`,
+    rejected: ({ action, id }: { action: string; id: string }) => `Rejected ${action} on ${id}.`,
+    rejectedAnalysis: ({ id }: { id: string }) => `Recorded: ${id} rejected (no action was proposed).`,
+    // Snooze
+    alreadySnoozed: ({ who, until }: { who: string; until: string }) =>
+      `Already snoozed by ${who} until ${until}.`,
+    snoozed: ({ until }: { until: string }) => `Snoozed until ${until}. I'll remind you if it's still open.`,
+    // Silences
+    cannotSilence: ({ problem }: { problem: string }) => `Cannot silence: ${problem}.`,
+    silenceTooLong: ({ max }: { max: string }) => `a silence may last at most ${max}`,
+    silenceTooShort: "a silence lasts at least 1m",
+    notSilenced: ({ detail }: { detail: string }) => `Not silenced. ${detail}`,
+    localOnly: "local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies",
+    silenceCreated: ({ id, until, local }: { id: number; until: string; local: boolean }) =>
+      `Silence #${id} until ${until}${local ? ` (local only: no ALERTMANAGER_URL is set, so Alertmanager still notifies)` : " in Alertmanager"}.`,
+    silencedMatching: ({ text, matchers }: { text: string; matchers: string }) =>
+      `${text} Matching: ${matchers}`,
+    silencedBy: ({ id, who, text }: { id: string; who: string; text: string }) =>
+      `🔕 ${id} silenced by ${who}. ${text}`,
+    // Silence from the card
+    alreadySilenced: ({ who, until }: { who: string; until: string }) =>
+      `Already silenced by ${who} until ${until}.`,
+  },
+};
+
+/** The shape every language fills: the English catalogue's keys and arguments. */
+export type Messages = typeof en;
