@@ -64,7 +64,7 @@ export class EnqueueBatch<Data> {
     try {
       sent = this.addBulk(batch.flatMap((request) => request.jobs));
     } catch (error) {
-      sent = Promise.reject(error);
+      sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     sent.then(
       () => {
