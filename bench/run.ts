@@ -25,6 +25,7 @@ import { deleteKeys, uniquePrefix } from "../dev/redis.js";
 import { TelegramEmulator } from "../dev/emulators/telegram.js";
 import { runAiFailoverBench } from "./ai-failover-hook.js";
 import { runStormBench } from "./storm.js";
+import { costPerAnalysis } from "./cost.js";
 import { startBareServer } from "./bare-server.js";
 import { startBotProcess, type BotProcess } from "./bot-process.js";
 import { measureCardLatency } from "./card-latency.js";
@@ -473,7 +474,15 @@ async function main(): Promise<void> {
 
   await cardLatency(telegram);
 
-  console.log("\n[7] AI failover");
+  console.log("\n[7] cost per analysis (labelled scenarios, estimated tokens)");
+  const cost = await costPerAnalysis().catch((error: unknown) => {
+    console.log(`  failed: ${(error as Error).message}`);
+    return { figures: [] as Figure[], details: {} };
+  });
+  figures.push(...cost.figures);
+  details["cost per analysis"] = cost.details;
+
+  console.log("\n[7b] AI failover");
   const ai = await runAiFailoverBench().catch((error: unknown) => ({
     figures: [] as Figure[],
     raw: undefined,
