@@ -26,7 +26,7 @@ import {
   SENTRY_SCHEMAS,
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
-import { EnqueueBatch, type BulkJob } from "../../jobs/enqueue-batch.js";
+import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
 import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";

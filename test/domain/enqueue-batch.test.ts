@@ -3,7 +3,7 @@
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EnqueueBatch, type BulkJob } from "../../jobs/enqueue-batch.js";
+import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import { createQueues, type IngestJob, type Queues } from "../../jobs/queues.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
