@@ -40,6 +40,8 @@ export interface BotProcess {
    * the sum of each process's own peak (VmHWM) if that is higher, since a sample can miss a peak.
    */
   peakRssMb(): Promise<number | undefined>;
+  /** Each process's own peak (VmHWM) so far, in MB, by pid. */
+  peaksByProcess(): ReadonlyMap<number, number>;
   /** The last 20 kB of its stdout and stderr. */
   output(): string;
   stop(): Promise<void>;
@@ -132,6 +134,7 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
       await memory.sample();
       return memory.peak();
     },
+    peaksByProcess: () => memory.peaks(),
   };
 }
 
@@ -157,6 +160,10 @@ class TreeMemory {
     if (!seen) return { rss: undefined };
     this.peakSum = Math.max(this.peakSum, sum);
     return { rss: sum };
+  }
+
+  peaks(): ReadonlyMap<number, number> {
+    return this.ownPeaks;
   }
 
   peak(): number | undefined {

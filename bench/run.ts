@@ -371,7 +371,11 @@ async function reportRss(
   const processes = (await bot.pids()).length;
   console.log(
     `\n[6] memory, ${bot.label} (${processes} processes, summed): RSS ${format(startRss, "MB")} once ready, ` +
-      `peak ${format(peak, "MB")}`,
+      `peak ${format(peak, "MB")} (` +
+      [...bot.peaksByProcess()]
+        .map(([pid, mb]) => `${pid === bot.pid ? "npm start" : `child ${pid}`} ${format(mb, "MB")}`)
+        .join(", ") +
+      ")",
   );
   figures.push(
     { name: `RSS once ready, summed: ${name.replace(/ \(.*/, "")}`, value: startRss, unit: "MB" },
