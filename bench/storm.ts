@@ -36,11 +36,12 @@ export interface StormBenchResult {
   details: Record<string, unknown>;
 }
 
-/** Alert `index` of the storm: fingerprint index mod 250, service fingerprint mod 25, one critical. */
+/** Alert `index` of the storm: fingerprint index mod 250, service fingerprint mod 25, one critical, a third high. */
 function stormAlert(template: AlertmanagerPayload["alerts"][number], index: number) {
   const fingerprint = index % FINGERPRINTS;
   const service = `storm-svc-${String(fingerprint % SERVICES).padStart(2, "0")}`;
-  const severity = fingerprint === P0_FINGERPRINT ? "critical" : fingerprint % 3 === 0 ? "warning" : "info";
+  // every one pages (P0, P1 or P2): `info` would be a notice, not an incident
+  const severity = fingerprint === P0_FINGERPRINT ? "critical" : fingerprint % 3 === 0 ? "high" : "warning";
   return {
     ...template,
     fingerprint: `storm-${fingerprint}`,
