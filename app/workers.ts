@@ -188,8 +188,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           storm: {
             db: pool,
             gate: stormGate,
-            refresh: (stormId) =>
-              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
+            refresh: (stormId, refresh) =>
+              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs, refresh),
           },
         },
         locks: new CardLocks(redis, rowPrefix),
