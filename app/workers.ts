@@ -188,8 +188,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           storm: {
             db: pool,
             gate: stormGate,
-            refresh: (stormId, refresh) =>
-              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs, refresh),
+            refresh: (stormId) =>
+              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
           },
         },
         locks: new CardLocks(redis, rowPrefix),

@@ -32,11 +32,7 @@ export interface StormDeps {
   db: Queryable;
   gate: StormGate;
   /** Asks for the storm's summary card to be brought up to date (coalesced by the caller). */
-  /**
-   * Books a refresh of the storm's card; `first`: the card is not in the chat yet, so it goes out
-   * at once instead of at the next refresh interval (the summary is the storm's first message).
-   */
-  refresh: (stormId: number, options?: { first?: boolean }) => Promise<void>;
+  refresh: (stormId: number) => Promise<void>;
 }
 
 export type Placement = { kind: "card" } | { kind: "folded"; stormId: number };
@@ -57,11 +53,9 @@ export async function placeIncident(
   incident: Pick<Incident, "id" | "severity" | "status">,
 ): Promise<Placement> {
   let fold = await foldOf(deps.db, incident.id, chatId);
-  let unposted = false;
   if (fold === undefined) {
     if (await deps.gate.arrive(chatId, incident.id)) return { kind: "card" };
     const storm = await openStorm(deps.db, chatId);
-    unposted = storm.messageId === null;
     fold = await foldIncident(deps.db, { incidentId: incident.id, chatId, stormId: storm.id });
   }
   if (fold.promotedAt !== null) return { kind: "card" };
@@ -73,7 +67,7 @@ export async function placeIncident(
     await deps.refresh(fold.stormId);
     return { kind: "card" };
   }
-  await deps.refresh(fold.stormId, { first: unposted });
+  await deps.refresh(fold.stormId);
   return { kind: "folded", stormId: fold.stormId };
 }
 

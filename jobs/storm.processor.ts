@@ -10,22 +10,13 @@ import { StormJobSchema, type StormJob } from "./queues.js";
 /** At most one edit of a storm card per this many milliseconds (Telegram: 20 sends a minute). */
 export const STORM_REFRESH_MS = 5_000;
 
-/**
- * Books a refresh of the storm card at the first bucket boundary at or after `atMs`; `first` (its
- * card not in the chat yet): at once, one job however many incidents fold in meanwhile, because
- * the summary is what the chat must see first, not after the next boundary.
- */
+/** Books a refresh of the storm card at the first bucket boundary at or after `atMs`. */
 export async function scheduleStormRefresh(
   queue: Pick<Queue<StormJob>, "add">,
   stormId: number,
   atMs: number,
   intervalMs = STORM_REFRESH_MS,
-  options: { first?: boolean } = {},
 ): Promise<void> {
-  if (options.first === true) {
-    await queue.add("storm", { stormId }, { jobId: `storm-${stormId}-first` });
-    return;
-  }
   const bucket = Math.floor(atMs / intervalMs) + 1;
   await queue.add(
     "storm",

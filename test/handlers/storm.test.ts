@@ -150,31 +150,4 @@ describe("the end of a storm", () => {
       "endedNow",
     );
   });
-
-  it("asks for the summary at once while it is not in the chat, then at the refresh interval", async () => {
-    const gate = new StormGate(redis, `${prefix}:g`, { threshold: 2, windowSeconds: 60 });
-    const asked: { stormId: number; first: boolean }[] = [];
-    const deps = {
-      db: db.pool,
-      gate,
-      refresh: (stormId: number, options?: { first?: boolean }) => {
-        asked.push({ stormId, first: options?.first === true });
-        return Promise.resolve();
-      },
-    };
-    const place = async (id: string) => (await placeIncident(deps, "-7", await incident(id, "open"))).kind;
-    expect(await place("INC-20261125-0001")).toBe("card");
-    expect(await place("INC-20261125-0002")).toBe("card");
-    expect(await place("INC-20261125-0003")).toBe("folded");
-    expect(await place("INC-20261125-0004")).toBe("folded");
-    const stormId = asked[0]?.stormId ?? 0;
-    expect(asked).toEqual([
-      { stormId, first: true },
-      { stormId, first: true },
-    ]);
-    // the summary is posted; later folds wait for the next refresh
-    expect((await syncStormCard({ db: db.pool, gate, notices }, stormId)).outcome).toBe("posted");
-    expect(await place("INC-20261125-0005")).toBe("folded");
-    expect(asked.at(-1)).toEqual({ stormId, first: false });
-  });
 });
