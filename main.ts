@@ -1,14 +1,19 @@
-// `npm start`: every role in one process (HTTP ingest, Telegram bot, queue workers), or the ones
-// named in ROLES. Without REDIS_URL and DATABASE_URL, and nothing answering at the defaults, it
-// brings up a Redis and a PostgreSQL of its own (app/local-services.ts). SIGTERM/SIGINT turn
-// readiness false first (503 on /api/v1/health), keep serving for SHUTDOWN_DELAY_SECONDS so a
-// Kubernetes Service stops sending, then stop intake, finish in-flight jobs and close the pools.
+// `npm start`: every role (HTTP ingest, Telegram bot, queue workers), or the ones named in ROLES.
+// With ROLES not set, the HTTP intake runs here and the workers and the bot in a child process this
+// one supervises (app/worker-process.ts), so an acknowledgement never waits behind their work; a
+// ROLES naming several roles runs them in this one process. Without REDIS_URL and DATABASE_URL, and
+// nothing answering at the defaults, it brings up a Redis and a PostgreSQL of its own
+// (app/local-services.ts). SIGTERM/SIGINT turn readiness false first (503 on /api/v1/health), keep
+// serving for SHUTDOWN_DELAY_SECONDS so a Kubernetes Service stops sending, then stop intake, finish
+// in-flight jobs (the workers' process does the same on the SIGTERM passed on to it) and close the
+// pools.
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
 // compiled dist/main.js (`npm run build`).
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
-import { ConfigError, loadConfig, type Config } from "./registry/config.js";
+import { stopWhenOrphaned, WorkerProcess } from "./app/worker-process.js";
+import { childEnvironment, ConfigError, loadConfig, type Config } from "./registry/config.js";
 
 let configured: Readonly<Config>;
 try {
@@ -26,35 +31,58 @@ let local: Awaited<ReturnType<typeof withLocalServices>>;
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 try {
   local = await withLocalServices(configured, logger);
-  runtime = await startRuntime(local.config, { logger });
+  // every role: the HTTP intake here, the rest in the workers' process started below
+  const here = local.config.workersApart ? { ...local.config, roles: ["http" as const] } : local.config;
+  runtime = await startRuntime(here, { logger });
 } catch (error) {
   // Everything opened so far was closed; say why in plain words.
   console.error(`start-up failed: ${(error as Error).message}`);
   process.exit(1);
 }
 
+const workers = local.config.workersApart
+  ? new WorkerProcess({
+      entry: process.argv[1] ?? "",
+      env: childEnvironment({
+        ROLES: "worker,bot",
+        // its probes are this process's; the servers are the ones this process uses (maybe its own)
+        HEALTH_PORT: "0",
+        REDIS_URL: local.config.redis.url,
+        DATABASE_URL: local.config.database.url,
+        LOCAL_SERVICES: "off",
+      }),
+      logger,
+    })
+  : undefined;
+workers?.start();
+
 let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    const delayMs = local.config.shutdown.delaySeconds * 1000;
-    runtime.drain();
-    logger.info({ signal, delaySeconds: delayMs / 1000 }, "draining: readiness is false");
-    const force = setTimeout(() => {
-      logger.error(`shutdown took longer than ${(delayMs + SHUTDOWN_LIMIT_MS) / 1000} s; exiting`);
-      process.exit(1);
-    }, delayMs + SHUTDOWN_LIMIT_MS);
-    force.unref();
-    void new Promise((resolve) => setTimeout(resolve, delayMs))
-      .then(() => {
-        logger.info("shutting down");
-        return runtime.close();
-      })
-      .then(() => local.stop())
-      .then(() => {
-        logger.info("stopped");
-        process.exit(0);
-      });
-  });
+function stop(reason: string, delayMs: number): void {
+  if (stopping) return;
+  stopping = true;
+  runtime.drain();
+  logger.info({ reason, delaySeconds: delayMs / 1000 }, "draining: readiness is false");
+  const force = setTimeout(() => {
+    logger.error(`shutdown took longer than ${(delayMs + SHUTDOWN_LIMIT_MS) / 1000} s; exiting`);
+    process.exit(1);
+  }, delayMs + SHUTDOWN_LIMIT_MS);
+  force.unref();
+  // the workers' process drains and stops on its own SIGTERM, alongside this one
+  const workersStopped = workers?.stop(delayMs + SHUTDOWN_LIMIT_MS - 2_000) ?? Promise.resolve();
+  void new Promise((resolve) => setTimeout(resolve, delayMs))
+    .then(() => {
+      logger.info("shutting down");
+      return runtime.close();
+    })
+    .then(() => workersStopped)
+    .then(() => local.stop())
+    .then(() => {
+      logger.info("stopped");
+      process.exit(0);
+    });
 }
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => stop(signal, local.config.shutdown.delaySeconds * 1000));
+}
+// the workers' process whose `npm start` is gone: nothing balances to it, so no drain delay
+stopWhenOrphaned(() => stop("parent process gone", 0));

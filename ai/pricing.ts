@@ -1,12 +1,16 @@
 // USD per million tokens. Prices change; the table is small on purpose so a review catches it.
 // A model missing from the table is priced at its provider's most expensive entry, so budgets
-// err on the safe side.
+// err on the safe side. The figures are the providers' list prices (Google's Gemini API pricing
+// page, paid tier, prompts up to 200k tokens; Anthropic's API pricing), as of PRICES_AS_OF.
 import { type ProviderName, type TokenUsage } from "../domain/llm.js";
 
 interface Price {
   input: number;
   output: number;
 }
+
+/** When the table was last checked against the providers' published list prices. */
+export const PRICES_AS_OF = "2025-11-24";
 
 const PRICES: Record<ProviderName, Record<string, Price>> = {
   ollama: {},

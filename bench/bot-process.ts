@@ -1,15 +1,18 @@
-// The bot under test runs as a child process, started exactly as `npm start` starts it
-// (`node --import tsx main.ts`), so the load generator in the bench process never shares the
-// bot's event loop or heap. Not the tsx CLI: it runs the script in a second node process and
-// kills it when it does not acknowledge a signal within 30 ms, which a loaded bot cannot promise.
-import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+// The bot under test runs as a child process, started exactly as `npm start` starts it: the
+// compiled `node dist/main.js` (built first when a source is newer, as the `prestart` hook does),
+// so the load generator in the bench process never shares the bot's event loop or heap, and no
+// TypeScript compiler sits in the measured memory. `npm start` may run more than one process (the
+// workers in a child of their own), so CPU and memory are summed over the whole process tree.
+import { spawn, spawnSync } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "../dev/env.js";
 import { freePort, waitForHttp } from "../dev/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ARGS = ["--import", "tsx", "main.ts"] as const;
+const ARGS = ["dist/main.js"] as const;
+/** How often the process tree's memory is read while the bot runs. */
+const MEMORY_SAMPLE_MS = 250;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -26,12 +29,19 @@ export interface BotProcess {
   readonly label: string;
   /** http://127.0.0.1:port */
   readonly url: string;
-  /** The node process that runs main.ts. */
+  /** The node process that `npm start` runs (dist/main.js). */
   readonly pid: number;
-  /** Its resident set (VmRSS) now, in MB; undefined once it exited. */
+  /** It and every process it started (the workers' child, when it forks one). */
+  pids(): Promise<number[]>;
+  /** The resident sets (VmRSS) of the whole tree now, summed, in MB; undefined once it exited. */
   rssMb(): Promise<number | undefined>;
-  /** Its peak resident set (VmHWM) so far, in MB. */
+  /**
+   * The peak of the summed resident set so far, in MB: the highest sum sampled every 250 ms, or
+   * the sum of each process's own peak (VmHWM) if that is higher, since a sample can miss a peak.
+   */
   peakRssMb(): Promise<number | undefined>;
+  /** Each process's own peak (VmHWM) so far, in MB, by pid. */
+  peaksByProcess(): ReadonlyMap<number, number>;
   /** The last 20 kB of its stdout and stderr. */
   output(): string;
   stop(): Promise<void>;
@@ -43,8 +53,22 @@ export interface BotProcessOptions {
   env: Record<string, string>;
 }
 
+let built = false;
+
+/** `npm run build` when a source is newer than dist/ (what `prestart` does before `npm start`). */
+function buildOnce(): void {
+  if (built) return;
+  const result = spawnSync(process.execPath, ["--import", "tsx", "dev/build.ts", "--if-stale"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+  built = true;
+}
+
 /** Starts the bot on a free port of 127.0.0.1 and resolves once /api/v1/health answers 200. */
 export async function startBotProcess(options: BotProcessOptions): Promise<BotProcess> {
+  buildOnce();
   const port = await freePort();
   const env = definedOnly({
     // Only what a shell needs; nothing else from the bench's environment reaches the bot.
@@ -52,8 +76,8 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     HOME: process.env.HOME,
     ...testEnv({ PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", ...options.env }),
   });
-  // detached: the bot and the esbuild service tsx starts for it form one process group, which
-  // the fallback in stop() can kill as a whole without touching anything else.
+  // detached: the bot and the processes it starts form one process group, which the fallback in
+  // stop() can kill as a whole without touching anything else.
   const child = spawn(process.execPath, ARGS, {
     cwd: ROOT,
     env,
@@ -84,6 +108,11 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     clearTimeout(timer);
   };
 
+  const memory = new TreeMemory(pid);
+  const sampler = setInterval(() => void memory.sample(), MEMORY_SAMPLE_MS);
+  sampler.unref();
+  void exited.then(() => clearInterval(sampler));
+
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/api/v1/health`, READY_TIMEOUT_MS, child);
@@ -99,9 +128,65 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     pid,
     output: () => output,
     stop,
-    rssMb: () => statusMb(pid, "VmRSS"),
-    peakRssMb: () => statusMb(pid, "VmHWM"),
+    pids: () => processTree(pid),
+    rssMb: async () => (await memory.sample()).rss,
+    peakRssMb: async () => {
+      await memory.sample();
+      return memory.peak();
+    },
+    peaksByProcess: () => memory.peaks(),
   };
+}
+
+/** Summed memory of a process tree, sampled; remembers each process's own peak after it is gone. */
+class TreeMemory {
+  private peakSum = 0;
+  private readonly ownPeaks = new Map<number, number>();
+
+  constructor(private readonly root: number) {}
+
+  async sample(): Promise<{ rss: number | undefined }> {
+    const pids = await processTree(this.root);
+    let sum = 0;
+    let seen = false;
+    for (const pid of pids) {
+      const rss = await statusMb(pid, "VmRSS");
+      const hwm = await statusMb(pid, "VmHWM");
+      if (rss === undefined) continue;
+      seen = true;
+      sum += rss;
+      if (hwm !== undefined) this.ownPeaks.set(pid, Math.max(hwm, this.ownPeaks.get(pid) ?? 0));
+    }
+    if (!seen) return { rss: undefined };
+    this.peakSum = Math.max(this.peakSum, sum);
+    return { rss: sum };
+  }
+
+  peaks(): ReadonlyMap<number, number> {
+    return this.ownPeaks;
+  }
+
+  peak(): number | undefined {
+    const ownSum = [...this.ownPeaks.values()].reduce((total, value) => total + value, 0);
+    const peak = Math.max(this.peakSum, ownSum);
+    return peak > 0 ? peak : undefined;
+  }
+}
+
+/** `root` and its descendants, from the parent pids in /proc. */
+export async function processTree(root: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of (await readdir("/proc").catch(() => [])).filter((name) => /^\d+$/.test(name))) {
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => undefined);
+    // the 2nd field after the command name (which may hold spaces) is the parent pid
+    const ppid = stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+    if (ppid !== undefined) parents.set(Number(entry), Number(ppid));
+  }
+  const tree = [root];
+  for (let index = 0; index < tree.length; index++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[index]) tree.push(pid);
+  }
+  return tree;
 }
 
 function killGroup(pid: number): void {

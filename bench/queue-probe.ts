@@ -12,6 +12,11 @@ export interface QueueProbe {
   pending(): Promise<number>;
   /** Polls until nothing is pending; returns what is still pending when `timeoutMs` ran out (0 = idle). */
   waitForIdle(timeoutMs: number): Promise<number>;
+  /**
+   * Polls until the ingest, analyze and notify queues each have a worker connected (`npm start`
+   * starts its workers' process once the HTTP intake is up); false when `timeoutMs` ran out.
+   */
+  waitForWorkers(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,18 @@ export function openQueueProbe(scope: QueueScope): QueueProbe {
         left = await pending();
       }
       return left;
+    },
+    async waitForWorkers(timeoutMs) {
+      const needed = queues.filter((queue) =>
+        ([QUEUE_NAMES.ingest, QUEUE_NAMES.analyze, QUEUE_NAMES.notify] as string[]).includes(queue.name),
+      );
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const counts = await Promise.all(needed.map((queue) => queue.getWorkersCount()));
+        if (counts.every((count) => count > 0)) return true;
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     async close() {
       await Promise.all(queues.map((queue) => queue.close()));

@@ -1,10 +1,11 @@
-// The storm phase of `npm run bench` (alone: `npm run bench -- storm`): 3,000 Alertmanager alerts
-// in 20 s over 150 fingerprints in 15 services, through the real webhook into a bot process with
-// every role and its default Telegram throttle, against a Telegram emulator that enforces
-// Telegram's own limits (20 messages a minute per group, edits included; 30 a second overall).
-// It reports the most sends in any 60 s to the chat, the edits, the 429s the emulator returned
-// (target 0), how long until every incident was listed by GET /api/v1/incidents, and how long
-// until the chat fell quiet.
+// The storm phase of `npm run bench` (alone: `npm run bench -- storm`): 1,000 Alertmanager alerts
+// in 20 s over 250 fingerprints in 25 services, one of them a P0, through the real webhook into a
+// bot process with every role (`npm start`) and its default Telegram throttle, against a Telegram
+// emulator that enforces Telegram's own limits (20 messages a minute per group, edits included;
+// 30 a second overall). It reports the most sends in any 60 s to the chat, the edits, the 429s the
+// emulator returned (target 0), how long from the first alert until the storm summary is in the
+// chat, how long the P0's analysis took to reach its card once stored, how long until every
+// incident was listed by GET /api/v1/incidents, and how long until the chat fell quiet.
 import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
 import { alertmanagerFiring } from "../dev/alerts.js";
 import { TEST_SECRETS } from "../dev/env.js";
@@ -13,12 +14,16 @@ import type { BotProcess } from "./bot-process.js";
 import { BOT_HEADERS, WEBHOOK_PATH } from "./payloads.js";
 import type { Figure } from "./summary.js";
 
-const ALERTS = 3_000;
-const FINGERPRINTS = 150;
-const SERVICES = 15;
+const ALERTS = 1_000;
+const FINGERPRINTS = 250;
+const SERVICES = 25;
+/** The one P0 (severity critical), well inside the storm: its card and analysis must not wait. */
+const P0_FINGERPRINT = 200;
 const DURATION_MS = 20_000;
 /** Webhook deliveries in the 20 s (Alertmanager groups alerts; 30 alerts each). */
 const DELIVERIES = 100;
+const STORM_SUMMARY_TARGET_MS = 5_000;
+const P0_ANALYSIS_TARGET_MS = 10_000;
 /** A supergroup: Telegram's group limits apply. */
 const STORM_CHAT_ID = "-1009876543210";
 /** The chat counts as quiet after this long without a send or an edit. */
@@ -31,11 +36,12 @@ export interface StormBenchResult {
   details: Record<string, unknown>;
 }
 
-/** Alert `index` of the storm: fingerprint index mod 150, service fingerprint mod 15, 1 in 20 critical. */
+/** Alert `index` of the storm: fingerprint index mod 250, service fingerprint mod 25, one critical, a third high. */
 function stormAlert(template: AlertmanagerPayload["alerts"][number], index: number) {
   const fingerprint = index % FINGERPRINTS;
   const service = `storm-svc-${String(fingerprint % SERVICES).padStart(2, "0")}`;
-  const severity = fingerprint % 20 === 0 ? "critical" : fingerprint % 3 === 0 ? "warning" : "info";
+  // every one pages (P0, P1 or P2): `info` would be a notice, not an incident
+  const severity = fingerprint === P0_FINGERPRINT ? "critical" : fingerprint % 3 === 0 ? "high" : "warning";
   return {
     ...template,
     fingerprint: `storm-${fingerprint}`,
@@ -76,6 +82,25 @@ async function listedIncidents(botUrl: string): Promise<number> {
     before = body.next;
   } while (before !== null);
   return count;
+}
+
+interface IncidentDetail {
+  analyses: { createdAt: string }[];
+  messages: { chatId: string; messageId: number }[];
+}
+
+/** The P0's incident: its analyses and the card message(s) it has. */
+async function p0Incident(botUrl: string): Promise<({ id: string } & IncidentDetail) | undefined> {
+  const headers = { authorization: `Bearer ${TEST_SECRETS.apiToken}` };
+  const list = (await (
+    await fetch(`${botUrl}/api/v1/incidents?severity=P0&limit=5`, { headers })
+  ).json()) as { incidents: { id: string }[] };
+  const id = list.incidents[0]?.id;
+  if (id === undefined) return undefined;
+  const detail = (await (
+    await fetch(`${botUrl}/api/v1/incidents/${id}`, { headers })
+  ).json()) as IncidentDetail;
+  return { id, ...detail };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -143,6 +168,33 @@ export async function runStormBench(
 
   const calls = telegram.calls;
   const messages = telegram.messages(STORM_CHAT_ID);
+  // the first storm summary the chat received
+  const stormPosted = calls.find(
+    (call) =>
+      call.method === "sendMessage" &&
+      call.status === "ok" &&
+      String(call.params.chat_id) === STORM_CHAT_ID &&
+      String(call.params.text).startsWith("🌩"),
+  );
+  const stormSummaryMs = stormPosted === undefined ? undefined : stormPosted.at - startedAt;
+  // the P0's analysis: stored at analyses.created_at, in the chat with the first send or edit of
+  // its card after that (a card's buttons carry its incident id)
+  const p0 = await p0Incident(bot.url).catch(() => undefined);
+  const analysedAt = p0?.analyses[0] === undefined ? undefined : Date.parse(p0.analyses[0].createdAt);
+  const p0MessageIds = new Set(p0?.messages.map((message) => message.messageId));
+  const p0Shown =
+    analysedAt === undefined
+      ? undefined
+      : calls.find(
+          (call) =>
+            call.status === "ok" &&
+            call.at >= analysedAt &&
+            String(call.params.chat_id) === STORM_CHAT_ID &&
+            ((call.method === "editMessageText" && p0MessageIds.has(Number(call.params.message_id))) ||
+              (call.method === "sendMessage" && JSON.stringify(call.params).includes(p0?.id ?? "—"))),
+        );
+  const p0AnalysisMs =
+    p0Shown === undefined || analysedAt === undefined ? undefined : p0Shown.at - analysedAt;
   const stormCards = messages.filter((message) => /^(🌩 Alert storm|✅ Storm over)/.test(message.text));
   const figures: Figure[] = [
     {
@@ -167,6 +219,29 @@ export async function runStormBench(
       value: calls.filter((call) => call.status === 429).length,
       unit: "",
       target: { comparator: "<=", value: 0 },
+    },
+    {
+      name: "storm: first alert → storm summary in the chat",
+      value: stormSummaryMs,
+      unit: "ms",
+      target: { comparator: "<=", value: STORM_SUMMARY_TARGET_MS },
+      ...(stormSummaryMs === undefined ? { note: "no storm summary was posted" } : {}),
+    },
+    {
+      name: "storm: P0 analysis on its card after the analysis is stored",
+      value: p0AnalysisMs,
+      unit: "ms",
+      target: { comparator: "<=", value: P0_ANALYSIS_TARGET_MS },
+      ...(p0AnalysisMs === undefined
+        ? {
+            note:
+              p0 === undefined
+                ? "no P0 incident"
+                : analysedAt === undefined
+                  ? "the P0 was not analysed"
+                  : "its card never showed the analysis",
+          }
+        : {}),
     },
     {
       name: `storm: first alert → all ${FINGERPRINTS} incidents listed by the API`,

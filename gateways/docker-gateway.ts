@@ -1,6 +1,6 @@
 // The Docker Engine API as the executors need it: three calls, behind an interface so the
 // executor's callers hand in one gateway per engine (DOCKER_HOST) and nothing else.
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { dockerOptions } from "../registry/sources/docker.js";
 
 export type ContainerHealth = "starting" | "healthy" | "unhealthy";
@@ -42,11 +42,23 @@ export interface DockerGateway {
 /** Idle time allowed on the socket for calls that answer at once. */
 const CALL_TIMEOUT_MS = 10_000;
 
-export class DockerodeGateway implements DockerGateway {
-  private readonly docker: Docker;
+/**
+ * dockerode and its dependencies cost a process about 25 MB: loaded at the first call, so a
+ * process that never talks to Docker (the HTTP intake, a bot without DOCKER_HOST) never pays it.
+ */
+async function dockerClient(options: Docker.DockerOptions): Promise<Docker> {
+  const { default: Dockerode } = await import("dockerode");
+  return new Dockerode(options);
+}
 
-  constructor(private readonly options: Docker.DockerOptions) {
-    this.docker = new Docker({ timeout: CALL_TIMEOUT_MS, ...options });
+export class DockerodeGateway implements DockerGateway {
+  private client: Promise<Docker> | undefined;
+
+  constructor(private readonly options: Docker.DockerOptions) {}
+
+  private get docker(): Promise<Docker> {
+    this.client ??= dockerClient({ timeout: CALL_TIMEOUT_MS, ...this.options });
+    return this.client;
   }
 
   /** `unix:///var/run/docker.sock`, `tcp://host:2375` or `https://host:2376` (DOCKER_HOST). */
@@ -56,13 +68,13 @@ export class DockerodeGateway implements DockerGateway {
 
   /** Whether the engine answers (for /status). */
   async ping(): Promise<void> {
-    await this.docker.ping();
+    await (await this.docker).ping();
   }
 
   async inspect(name: string): Promise<ContainerSnapshot | undefined> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(name).inspect();
+      info = await (await this.docker).getContainer(name).inspect();
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;
@@ -85,12 +97,12 @@ export class DockerodeGateway implements DockerGateway {
   async restart(name: string, timeoutSeconds: number): Promise<void> {
     // The engine answers only once the container has stopped (up to timeoutSeconds) and started
     // again, and the socket stays silent meanwhile: the usual idle timeout would cut that short.
-    const docker = new Docker({ ...this.options, timeout: (timeoutSeconds + 30) * 1000 });
+    const docker = await dockerClient({ ...this.options, timeout: (timeoutSeconds + 30) * 1000 });
     await docker.getContainer(name).restart({ t: timeoutSeconds });
   }
 
   async list(): Promise<ContainerSummary[]> {
-    const containers = await this.docker.listContainers({ all: true });
+    const containers = await (await this.docker).listContainers({ all: true });
     return containers.map((container) => ({
       id: container.Id,
       name: (container.Names[0] ?? container.Id).replace(/^\//, ""),

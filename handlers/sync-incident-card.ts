@@ -144,7 +144,8 @@ export async function syncIncidentCard(
       outcomes.push("unchanged");
       return "skipped";
     }
-    if (!(await slot(chatId, "edit"))) return "skipped";
+    // a P0's card edits (its analysis arriving) take the reserved slots too: never behind a storm
+    if (!(await slot(chatId, incident.severity === "P0" ? "urgent" : "edit"))) return "skipped";
     const edited = await deps.notifier.update(chatId, message.messageId, card);
     if (edited.kind === "updated") {
       await save(message.messageId, message.threadId);

@@ -24,7 +24,8 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
   ): Promise<AnalyzeResult["outcome"]> => {
     const parsed = AnalyzeJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed analyze job: ${parsed.error.message}`);
-    const notify = () => enqueueCard(deps.queues.notify, parsed.data.incidentId);
+    // a P0's analysis reaches its card ahead of the lower-severity cards queued meanwhile
+    const notify = () => enqueueCard(deps.queues.notify, parsed.data.incidentId, parsed.data.severity);
     // No card edit for "analysing": Telegram allows a group 20 messages a minute, and the card
     // already says the analysis is pending.
     const input = {

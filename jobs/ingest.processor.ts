@@ -13,7 +13,7 @@ import type { Severity } from "../domain/incident.js";
 import { silentPipelineAlert } from "../domain/heartbeat.js";
 import type { HeartbeatStore } from "../kv/heartbeats.js";
 import { slaEscalationJob } from "./escalate.processor.js";
-import { IngestJobSchema, type IngestJob, type Queues } from "./queues.js";
+import { IngestJobSchema, severityPriority, type IngestJob, type Queues } from "./queues.js";
 
 export interface IngestProcessorDeps {
   ingest: IngestDeps;
@@ -157,7 +157,8 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
       [...touched].map((incidentId) => ({
         name: "card",
         data: { incidentId, changedAt },
-        opts: { jobId: randomUUID() },
+        // a P0's card first; a storm's P1 and P2 cards wait behind it
+        opts: { jobId: randomUUID(), ...severityPriority(severityOf.get(incidentId)) },
       })),
     );
     // SLA escalation, one delayed job per incident (jobId): booked once however often the ingest
@@ -177,11 +178,14 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     }
     // jobId per incident: a redelivered ingest job does not ask for a second analysis.
     await deps.queues.analyze.addBulk(
-      [...new Set(opened)].map((incidentId) => ({
-        name: "analyze",
-        data: { incidentId, requestedBy: "system" },
-        opts: { jobId: `auto-${incidentId}` },
-      })),
+      [...new Set(opened)].map((incidentId) => {
+        const severity = severityOf.get(incidentId);
+        return {
+          name: "analyze",
+          data: { incidentId, requestedBy: "system", ...(severity === undefined ? {} : { severity }) },
+          opts: { jobId: `auto-${incidentId}`, ...severityPriority(severity) },
+        };
+      }),
     );
     for (const name of heardAgain) await deps.heartbeat?.store.clearSilent(name);
     return {

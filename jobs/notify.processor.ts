@@ -64,7 +64,14 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
           await deps.queues.notify.add(
             DEFERRED_CARD_JOB,
             { incidentId, changedAt },
-            { jobId: `deferred-${incidentId}-${owner}`, delay: retryInMs },
+            // the retry keeps the rank of the change that asked for it (a P0's none: first)
+            {
+              jobId: `deferred-${incidentId}-${owner}`,
+              delay: retryInMs,
+              ...(job.opts.priority === undefined || job.opts.priority === 0
+                ? {}
+                : { priority: job.opts.priority }),
+            },
           );
         }
       }

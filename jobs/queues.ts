@@ -6,6 +6,7 @@ import { z } from "zod";
 import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
 import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
 import { SignozAnomalySchema } from "../domain/signoz.js";
+import { SEVERITIES, type Severity } from "../domain/incident.js";
 
 export const QUEUE_NAMES = {
   ingest: "ingest",
@@ -60,6 +61,8 @@ export const AnalyzeJobSchema = z.object({
   incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),
   /** "system" for the automatic run after an incident opens, else who asked. */
   requestedBy: z.string().min(1).max(128),
+  /** The incident's severity when it was queued: the card edit with the result takes its rank. */
+  severity: z.enum(SEVERITIES).optional(),
 });
 export type AnalyzeJob = z.infer<typeof AnalyzeJobSchema>;
 
@@ -162,9 +165,28 @@ export interface Queues {
   close(): Promise<void>;
 }
 
+/**
+ * The BullMQ priority of an incident's card and analysis jobs. BullMQ runs a job without a
+ * priority before every job with one, and lower numbers first: a P0's card and analysis, and a card
+ * update nobody ranked (a button pressed, an escalation, a person's /analyze), go first; in a storm
+ * the P1 and P2 cards wait behind them instead of the other way round.
+ */
+export function severityPriority(severity: Severity | undefined): { priority?: number } {
+  if (severity === undefined || severity === "P0") return {};
+  return { priority: severity === "P1" ? 1 : 2 };
+}
+
 /** Asks for an incident's card to be brought up to date, now (each change its own job). */
-export function enqueueCard(notify: Pick<Queue<NotifyJob>, "add">, incidentId: string): Promise<unknown> {
-  return notify.add("card", { incidentId, changedAt: new Date().toISOString() }, { jobId: randomUUID() });
+export function enqueueCard(
+  notify: Pick<Queue<NotifyJob>, "add">,
+  incidentId: string,
+  severity?: Severity,
+): Promise<unknown> {
+  return notify.add(
+    "card",
+    { incidentId, changedAt: new Date().toISOString() },
+    { jobId: randomUUID(), ...severityPriority(severity) },
+  );
 }
 
 /** The job id of an action's execution: however often it is queued, the action runs once. */

@@ -32,8 +32,8 @@ export const TELEGRAM_BUDGET: ChatBudgetLimits = {
 };
 
 /**
- * "urgent": the storm card, escalations, a new P0; "normal": a new card; "edit": an edit of a card
- * already shown.
+ * "urgent": the storm card, escalations, a new P0 card and edits of P0 cards; "normal": a new card;
+ * "edit": an edit of a card already shown.
  */
 export type SendPriority = "urgent" | "normal" | "edit";
 

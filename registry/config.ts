@@ -463,9 +463,15 @@ export type Env = z.input<typeof EnvSchema>;
 /** Every setting the bot reads, for checks of deployment manifests and env files. */
 export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
 
-function shape(env: z.output<typeof EnvSchema>) {
+function shape(env: z.output<typeof EnvSchema>, rolesNamed: boolean) {
   return {
     roles: env.ROLES,
+    /**
+     * ROLES not set: `npm start` runs every role, the workers and the bot in a child process of
+     * their own (app/worker-process.ts), so the HTTP acknowledgement never waits behind their work.
+     * A ROLES that names them all runs them in one process.
+     */
+    workersApart: !rolesNamed,
     logLevel: env.LOG_LEVEL,
     http: {
       port: env.PORT,
@@ -611,7 +617,15 @@ export function parseConfig(env: Record<string, string | undefined>): Readonly<C
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
-  return deepFreeze(shape(result.data));
+  return deepFreeze(shape(result.data, (env.ROLES ?? "").trim() !== ""));
+}
+
+/**
+ * The environment of a child process `npm start` runs (the workers' process): this process's own,
+ * with `overrides` on top.
+ */
+export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   SENTRY_SCHEMAS,
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
+import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import type { IngestJob, Queues } from "../../jobs/queues.js";
 import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";
@@ -46,18 +47,15 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-async function enqueue(deps: WebhookDeps, name: string, data: IngestJob): Promise<string> {
+async function enqueue(
+  deps: WebhookDeps,
+  batch: EnqueueBatch<IngestJob>,
+  name: string,
+  data: IngestJob,
+): Promise<string> {
   const jobId = randomUUID();
-  try {
-    await withDeadline(
-      deps.enqueueTimeoutMs ?? 3_000,
-      () => deps.queues.ingest.add(name, data, { jobId }),
-      () => new Error("enqueue timed out"),
-    );
-    return jobId;
-  } catch (error) {
-    throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
-  }
+  await enqueueAll(deps, batch, [{ name, data, opts: { jobId } }]);
+  return jobId;
 }
 
 const GroupEnvelopeSchema = AlertmanagerPayloadSchema.extend({
@@ -100,15 +98,19 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** Adds every job or none (one MULTI in Redis), or answers 503. */
+/**
+ * Adds the jobs, with those of concurrent requests, in one Redis round trip (jobs/enqueue-batch.ts),
+ * and returns once they are in Redis; answers 503 when that batch failed or took too long.
+ */
 async function enqueueAll(
   deps: WebhookDeps,
-  jobs: { name: string; data: IngestJob; opts: { jobId: string } }[],
+  batch: EnqueueBatch<IngestJob>,
+  jobs: BulkJob<IngestJob>[],
 ): Promise<void> {
   try {
     await withDeadline(
       deps.enqueueTimeoutMs ?? 3_000,
-      () => deps.queues.ingest.addBulk(jobs),
+      () => batch.add(jobs),
       () => new Error("enqueue timed out"),
     );
   } catch (error) {
@@ -123,6 +125,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { config, metrics } = deps;
+  const batch = new EnqueueBatch<IngestJob>((jobs) => deps.queues.ingest.addBulk(jobs));
   const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
   const checkGrafanaAuth = basicAuthChecker("grafana", config.grafana.webhookSecret);
 
@@ -133,13 +136,13 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       const payload = await parseGroup(parseJsonBody(raw));
       const receivedAt = new Date().toISOString();
       // A large group (a node loss: thousands of alerts) becomes several ingest jobs, added in one
-      // atomic step, so the ingest workers share it instead of one working through it alone.
+      // round trip, so the ingest workers share it instead of one working through it alone.
       const jobs = chunk(payload.alerts, GROUP_CHUNK).map((alerts) => ({
         name: source,
         data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
         opts: { jobId: randomUUID() },
       }));
-      await enqueueAll(deps, jobs);
+      await enqueueAll(deps, batch, jobs);
       const jobIds = jobs.map((job) => job.opts.jobId);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
@@ -230,7 +233,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }
       let jobId: string;
       try {
-        jobId = await enqueue(deps, "sentry", {
+        jobId = await enqueue(deps, batch, "sentry", {
           source: "sentry",
           resource: typed,
           receivedAt: new Date().toISOString(),

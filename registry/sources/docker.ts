@@ -1,5 +1,5 @@
 // Running containers of one Docker engine (DOCKER_HOST).
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { SourceError, type RunningThing, type WorkloadSource } from "./types.js";
 
 export const DOCKER_SOURCE = "docker";
@@ -10,7 +10,9 @@ export class DockerSource implements WorkloadSource {
   constructor(private readonly dockerHost: string) {}
 
   async list(): Promise<RunningThing[]> {
-    const docker = new Docker(dockerOptions(this.dockerHost));
+    // loaded here only: dockerOptions() is imported by processes that never talk to Docker
+    const { default: Dockerode } = await import("dockerode");
+    const docker = new Dockerode(dockerOptions(this.dockerHost));
     try {
       const containers = await docker.listContainers();
       return containers.map((container) => ({

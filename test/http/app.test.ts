@@ -109,6 +109,19 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
     expect(job?.data).toMatchObject({ source: "alertmanager", payload: { alerts: payload.alerts } });
   });
 
+  it("answers concurrent deliveries (one Redis round trip) each with its own job in the queue", async () => {
+    const payloads = Array.from({ length: 12 }, (_, index) =>
+      alertmanagerPayload({ fingerprint: `batched-${index}`, count: 1 + (index % 3) }),
+    );
+    const responses = await Promise.all(payloads.map((payload) => postAlertmanager(payload)));
+    expect(responses.map((response) => response.statusCode)).toEqual(payloads.map(() => 202));
+    const jobs = await Promise.all(
+      responses.map((response) => queues.ingest.getJob(response.json<{ jobId: string }>().jobId)),
+    );
+    const stored = jobs.map((job) => (job?.data as { payload: { alerts: unknown[] } } | undefined)?.payload);
+    expect(stored.map((payload) => payload?.alerts)).toEqual(payloads.map((payload) => payload.alerts));
+  });
+
   it.each([
     ["no credentials", {}, "missing_credentials"],
     ["a wrong password", { authorization: basic("alertmanager", "wrong-password") }, "invalid_credentials"],
