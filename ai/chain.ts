@@ -49,7 +49,7 @@ export interface DailyBudget {
 }
 
 export interface ChainOptions {
-  /** Per provider; defaults: Ollama 60 s (the seed's OllamaSlowInference), Gemini and Claude 30 s. */
+  /** Per provider; defaults: Ollama 60 s (the OllamaSlowInference alert's threshold), Gemini and Claude 30 s. */
   timeoutsMs?: Partial<Record<ProviderName, number>>;
   /** A call that first loads the model (Ollama's cold start); default 180 s. */
   firstLoadTimeoutMs?: number;

@@ -53,10 +53,15 @@ export function telegramNotices(
     updateStorm: (chatId, messageId, summary) =>
       refusedOr(() =>
         editInPlace(() =>
-          api.editMessageText(chatId, messageId, renderStormSummary(summary, timeZone, new Date(), language), {
-            parse_mode: "HTML",
-            link_preview_options: { is_disabled: true },
-          }),
+          api.editMessageText(
+            chatId,
+            messageId,
+            renderStormSummary(summary, timeZone, new Date(), language),
+            {
+              parse_mode: "HTML",
+              link_preview_options: { is_disabled: true },
+            },
+          ),
         ),
       ),
     postEscalation: (place, notice, replyTo) =>
