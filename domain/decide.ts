@@ -64,11 +64,56 @@ export interface DecisionInput {
 /** A hard rule stops the action outright; a soft one only takes away the automatic run. */
 export type RuleKind = "hard" | "soft";
 
+/**
+ * The names and figures each rule's `detail` is made of, so the card can say it in the chat's
+ * language; `detail` stays the English the audit log and the API keep. Flat values only: a
+ * message catalogue's text takes them as they are.
+ */
+export interface RuleParams {
+  not_blacklisted: { action: string };
+  remediation_proposed: { action: string };
+  /** `problem` is the scope's own (English) reason, empty when the target is the incident's. */
+  target_in_incident: { resource: string; problem: string };
+  /** `allowed` is ALLOWED_NAMESPACES as one comma-separated list. */
+  namespace_allowed: { namespace: string; allowed: string };
+  /** `known` false: the ready replica count could not be read (`left` is then 0). */
+  min_healthy_replicas: { known: boolean; left: number; min: number; unready: boolean };
+  rollout_strategy: { strategy: string };
+  /** `owner` "hpa" names the autoscaler; "none" and "unknown" leave `name`, `min`, `max` empty. */
+  hpa_owned: { owner: "none" | "unknown" | "hpa"; name: string; min: number; max: number };
+  rollout_progressing: { seconds: number };
+  auto_repair_enabled: { setting: string };
+  /** `registered` false: the service is not in the registry at all. */
+  registry_allows: { registered: boolean; action: string };
+  /** `declared` is the analysis' risk; `risk` the one judged (raised by a Recreate rollout). */
+  risk: { risk: RiskLevel; declared: RiskLevel; max: RiskLevel };
+  /** `confidence` as the card shows it, two decimals. */
+  confidence: { confidence: string; min: number };
+  max_affected_pods: { pods: number; max: number };
+  hourly_budget: { used: number; max: number };
+  resource_budget: { used: number; max: number; resource: string };
+  cooldown: { seconds: number };
+  /** Added by the analysis use case: the action has no executor here. */
+  executor_configured: { action: string };
+  /** Added by the analysis use case: the budget was spent between reading and reserving it. */
+  budget_reserved: {
+    spent: "cooldown" | "hourly" | "resource";
+    used: number;
+    max: number;
+    seconds: number;
+    resource: string;
+  };
+}
+
+export type RuleName = keyof RuleParams;
+
 export interface Verdict {
   rule: string;
   kind: RuleKind;
   ok: boolean;
   detail: string;
+  /** The figures of `detail` (see RuleParams); absent on verdicts recorded before they were kept. */
+  params?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export type DecisionMode = "auto" | "approval" | "refused" | "nothing_to_run";
@@ -117,7 +162,15 @@ export function decide(input: DecisionInput): Decision {
     return {
       mode: "refused",
       summary: `refused: ${action} is blacklisted`,
-      verdicts: [{ rule: "not_blacklisted", kind: "hard", ok: false, detail: `${action} is blacklisted` }],
+      verdicts: [
+        {
+          rule: "not_blacklisted",
+          kind: "hard",
+          ok: false,
+          detail: `${action} is blacklisted`,
+          params: { action } satisfies RuleParams["not_blacklisted"],
+        },
+      ],
       resourceKey: key,
     };
   }
@@ -126,17 +179,28 @@ export function decide(input: DecisionInput): Decision {
       mode: "nothing_to_run",
       summary: "nothing to run: a human should look",
       verdicts: [
-        { rule: "remediation_proposed", kind: "hard", ok: false, detail: `${action} is not a remediation` },
+        {
+          rule: "remediation_proposed",
+          kind: "hard",
+          ok: false,
+          detail: `${action} is not a remediation`,
+          params: { action } satisfies RuleParams["remediation_proposed"],
+        },
       ],
       resourceKey: key,
     };
   }
 
   const verdicts: Verdict[] = [];
-  const check = (rule: string, kind: RuleKind, ok: boolean, detail: string) =>
-    verdicts.push({ rule, kind, ok, detail });
+  const check = <R extends RuleName>(
+    rule: R,
+    kind: RuleKind,
+    ok: boolean,
+    detail: string,
+    params: RuleParams[R],
+  ) => verdicts.push({ rule, kind, ok, detail, params });
 
-  check("not_blacklisted", "hard", true, `${action} is not blacklisted`);
+  check("not_blacklisted", "hard", true, `${action} is not blacklisted`, { action });
 
   const scope = scopeFromContext(
     AnalysisContextSchema.parse({
@@ -153,6 +217,7 @@ export function decide(input: DecisionInput): Decision {
     "hard",
     foreign === undefined,
     foreign ?? `${key} is the incident's own resource`,
+    { resource: key, problem: foreign ?? "" },
   );
 
   const namespace = analysis.target.namespace;
@@ -165,6 +230,7 @@ export function decide(input: DecisionInput): Decision {
       allowed
         ? `namespace ${namespace} is allowed`
         : `namespace ${String(namespace)} is not in ${policy.allowedNamespaces.join(", ")}`,
+      { namespace: String(namespace), allowed: policy.allowedNamespaces.join(", ") },
     );
   }
 
@@ -173,13 +239,19 @@ export function decide(input: DecisionInput): Decision {
     const unready = action === "DELETE_POD" && input.targetPodReady === false;
     const left = input.healthyReplicas === undefined ? undefined : input.healthyReplicas - (unready ? 0 : 1);
     if (left === undefined) {
-      check("min_healthy_replicas", "soft", false, "healthy replicas unknown");
+      check("min_healthy_replicas", "soft", false, "healthy replicas unknown", {
+        known: false,
+        left: 0,
+        min: policy.minHealthyReplicas,
+        unready,
+      });
     } else {
       check(
         "min_healthy_replicas",
         "hard",
         left >= policy.minHealthyReplicas,
         `${left} healthy replica(s) would remain${unready ? " (the pod is not ready)" : ""}, at least ${policy.minHealthyReplicas} must`,
+        { known: true, left, min: policy.minHealthyReplicas, unready },
       );
     }
   }
@@ -193,12 +265,18 @@ export function decide(input: DecisionInput): Decision {
       "soft",
       false,
       "strategy Recreate: every pod stops before new ones start, downtime expected",
+      { strategy: "Recreate" },
     );
   }
   if (SETS_REPLICAS.has(action) && rollout !== undefined) {
     const hpa = rollout.autoscaler;
     if (hpa === "unknown") {
-      check("hpa_owned", "soft", false, "whether an autoscaler owns the replicas is unknown");
+      check("hpa_owned", "soft", false, "whether an autoscaler owns the replicas is unknown", {
+        owner: "unknown",
+        name: "",
+        min: 0,
+        max: 0,
+      });
     } else {
       check(
         "hpa_owned",
@@ -207,6 +285,9 @@ export function decide(input: DecisionInput): Decision {
         hpa === "none"
           ? "no HorizontalPodAutoscaler owns the replicas"
           : `HorizontalPodAutoscaler ${hpa.name} owns the replicas (${hpa.minReplicas}–${hpa.maxReplicas}): a manual scale would be undone`,
+        hpa === "none"
+          ? { owner: "none", name: "", min: 0, max: 0 }
+          : { owner: "hpa", name: hpa.name, min: hpa.minReplicas, max: hpa.maxReplicas },
       );
     }
   }
@@ -216,6 +297,7 @@ export function decide(input: DecisionInput): Decision {
       "soft",
       false,
       `the last rollout exceeded its progress deadline (${rollout.progressDeadlineSeconds}s): a restart starts another on the same template`,
+      { seconds: rollout.progressDeadlineSeconds },
     );
   }
 
@@ -224,9 +306,13 @@ export function decide(input: DecisionInput): Decision {
     "soft",
     policy.enabled,
     policy.enabled ? "AUTO_REPAIR_ENABLED" : "AUTO_REPAIR_ENABLED=false",
+    { setting: "AUTO_REPAIR_ENABLED" },
   );
   if (input.registryAllows === undefined) {
-    check("registry_allows", "soft", false, "the service is not in the registry");
+    check("registry_allows", "soft", false, "the service is not in the registry", {
+      registered: false,
+      action,
+    });
   } else {
     const allowed = input.registryAllows.includes(action);
     check(
@@ -234,6 +320,7 @@ export function decide(input: DecisionInput): Decision {
       "soft",
       allowed,
       allowed ? `the registry allows ${action}` : `the registry does not allow ${action} for this service`,
+      { registered: true, action },
     );
   }
   // An outage the model did not count raises the risk one level.
@@ -242,13 +329,18 @@ export function decide(input: DecisionInput): Decision {
     : analysis.risk_level;
   const raised = risk === analysis.risk_level ? "" : ` (raised from ${analysis.risk_level}: Recreate)`;
   const riskOk = RISK_ORDER[risk] <= RISK_ORDER[policy.autoMaxRisk];
-  check("risk", "soft", riskOk, `risk ${risk}${raised}${riskOk ? "" : ` above ${policy.autoMaxRisk}`}`);
+  check("risk", "soft", riskOk, `risk ${risk}${raised}${riskOk ? "" : ` above ${policy.autoMaxRisk}`}`, {
+    risk,
+    declared: analysis.risk_level,
+    max: policy.autoMaxRisk,
+  });
   const confidenceOk = analysis.confidence >= policy.minConfidence;
   check(
     "confidence",
     "soft",
     confidenceOk,
     `confidence ${analysis.confidence.toFixed(2)} ${confidenceOk ? "≥" : "<"} ${policy.minConfidence}`,
+    { confidence: analysis.confidence.toFixed(2), min: policy.minConfidence },
   );
   // The model's own count is a claim; the cluster's replica count is not.
   const declared = analysis.blast_radius.affected_pods;
@@ -261,18 +353,21 @@ export function decide(input: DecisionInput): Decision {
     "soft",
     pods <= policy.maxAffectedPods,
     `${pods} pod(s) affected, at most ${policy.maxAffectedPods}`,
+    { pods, max: policy.maxAffectedPods },
   );
   check(
     "hourly_budget",
     "soft",
     counters.lastHour < policy.maxPerHour,
     `${counters.lastHour}/${policy.maxPerHour} this hour`,
+    { used: counters.lastHour, max: policy.maxPerHour },
   );
   check(
     "resource_budget",
     "soft",
     counters.resourceLastHour < policy.maxPerResourcePerHour,
     `${counters.resourceLastHour}/${policy.maxPerResourcePerHour} on ${key} this hour`,
+    { used: counters.resourceLastHour, max: policy.maxPerResourcePerHour, resource: key },
   );
   check(
     "cooldown",
@@ -281,6 +376,7 @@ export function decide(input: DecisionInput): Decision {
     counters.cooldownSeconds <= 0
       ? "no cool-off"
       : `cooling off after a failed repair: ${counters.cooldownSeconds}s left`,
+    { seconds: Math.max(0, counters.cooldownSeconds) },
   );
 
   const hard = verdicts.filter((verdict) => verdict.kind === "hard" && !verdict.ok);

@@ -21,6 +21,7 @@ import {
   type Decision,
   type GuardrailPolicy,
   type RolloutFacts,
+  type RuleParams,
 } from "../domain/decide.js";
 import { proposalFor } from "../executors/index.js";
 import type { RepairCountersStore, Reservation } from "../kv/repair-counters.js";
@@ -89,11 +90,24 @@ function afterReservation(decision: Decision, reservation: Reservation, policy: 
       : counters.lastHour >= policy.maxPerHour
         ? `hourly budget spent meanwhile: ${counters.lastHour}/${policy.maxPerHour} this hour`
         : `budget of ${decision.resourceKey} spent meanwhile: ${counters.resourceLastHour}/${policy.maxPerResourcePerHour} this hour`;
+  const spent =
+    counters.cooldownSeconds > 0
+      ? "cooldown"
+      : counters.lastHour >= policy.maxPerHour
+        ? "hourly"
+        : "resource";
+  const params: RuleParams["budget_reserved"] = {
+    spent,
+    used: spent === "hourly" ? counters.lastHour : counters.resourceLastHour,
+    max: spent === "hourly" ? policy.maxPerHour : policy.maxPerResourcePerHour,
+    seconds: counters.cooldownSeconds,
+    resource: decision.resourceKey,
+  };
   return {
     ...decision,
     mode: "approval",
     summary: `needs approval: ${detail}`,
-    verdicts: [...decision.verdicts, { rule: "budget_reserved", kind: "soft", ok: false, detail }],
+    verdicts: [...decision.verdicts, { rule: "budget_reserved", kind: "soft", ok: false, detail, params }],
   };
 }
 
@@ -180,7 +194,16 @@ export async function analyzeIncident(
       ...decision,
       mode: "approval",
       summary: `needs approval: ${detail}`,
-      verdicts: [...decision.verdicts, { rule: "executor_configured", kind: "soft", ok: false, detail }],
+      verdicts: [
+        ...decision.verdicts,
+        {
+          rule: "executor_configured",
+          kind: "soft",
+          ok: false,
+          detail,
+          params: { action: proposal.action } satisfies RuleParams["executor_configured"],
+        },
+      ],
     };
   }
   // The counters read above may be stale: another process can take the last slot meanwhile.

@@ -1,7 +1,13 @@
 // Builds the neutral card from what is stored about an incident.
 import type { Analysis } from "../domain/analysis.js";
 import { clockTime } from "../domain/time.js";
-import { DEFAULT_LANGUAGE, messagesFor, type Language, type Messages } from "../domain/i18n/index.js";
+import {
+  DEFAULT_LANGUAGE,
+  messagesFor,
+  verdictText,
+  type Language,
+  type Messages,
+} from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
@@ -106,16 +112,16 @@ function target(analysis: Analysis): string {
 }
 
 /**
- * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running), its
- * words in BOT_LANGUAGE; the failing rules' own details (settings, figures) stay as they are.
+ * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running) in
+ * BOT_LANGUAGE, each failing rule said from the figures decide() kept; settings and names stay.
  */
 function decisionLine(decision: Decision | null, t: Messages): string | undefined {
   if (decision === null) return undefined;
   const failing = (kind: "hard" | "soft") =>
     decision.verdicts
       .filter((verdict) => verdict.kind === kind && !verdict.ok)
-      .map((verdict) => verdict.detail)
-      .join("; ");
+      .map((verdict) => verdictText(verdict, t))
+      .join(t.decision.joiner);
   switch (decision.mode) {
     case "nothing_to_run":
       return t.decision.nothingToRun;
@@ -124,8 +130,27 @@ function decisionLine(decision: Decision | null, t: Messages): string | undefine
     case "approval":
       return failing("soft") === "" ? decision.summary : t.decision.approval({ details: failing("soft") });
     case "auto":
-      return t.decision.auto({ details: decision.summary.replace(/^auto: /, "") });
+      return t.decision.auto({ details: autoWhy(decision, t) });
   }
+}
+
+/** Why it runs by itself, from the confidence, risk and hourly budget verdicts; decide()'s words when they lack figures. */
+function autoWhy(decision: Decision, t: Messages): string {
+  const params = (rule: string) => decision.verdicts.find((verdict) => verdict.rule === rule)?.params;
+  const confidence = params("confidence");
+  const risk = params("risk");
+  const budget = params("hourly_budget");
+  if (confidence === undefined || risk === undefined || budget === undefined) {
+    return decision.summary.replace(/^auto: /, "");
+  }
+  return t.decision.autoWhy({
+    confidence: String(confidence.confidence),
+    min: Number(confidence.min),
+    risk: String(risk.declared),
+    // the summary counts the run it allows
+    used: Number(budget.used) + 1,
+    max: Number(budget.max),
+  });
 }
 
 export function cardAnalysis(

@@ -7,6 +7,7 @@
 // A text with arguments is a function of one object, so the arguments have names both languages
 // share (and a reader of zh-tw.ts sees which value goes where). No markup lives here: the bot
 // escapes what it inserts, and the few bold parts of the card are separate keys.
+import type { RuleParams } from "../decide.js";
 import type { IncidentSource, IncidentStatus, Severity } from "../incident.js";
 
 /** "1,234": whole numbers with thousands separators, the same in both languages. */
@@ -14,6 +15,11 @@ export const formatCount = (value: number): string =>
   Math.round(value)
     .toString()
     .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+/** Whether the rule passed: a verdict's text often says both ways. */
+type Ok = { ok: boolean };
+
+type AutoWhy = { confidence: string; min: number; risk: string; used: number; max: number };
 
 const plural = (count: number, one: string, many: string): string => (count === 1 ? one : many);
 
@@ -135,9 +141,70 @@ export const en = {
   /** The guardrails' verdict on the card (🧭); `details` are the rules' own words and figures. */
   decision: {
     nothingToRun: "nothing to run: a human should look",
+    /** Between two rules' verdicts on one line. */
+    joiner: "; ",
     refused: ({ details }: { details: string }) => `refused: ${details}`,
     approval: ({ details }: { details: string }) => `needs approval: ${details}`,
     auto: ({ details }: { details: string }) => `auto: ${details}`,
+    /** Why an automatic run may go: the figures of decide()'s "auto" summary (`used` counts this run). */
+    autoWhy: ({ confidence, min, risk, used, max }: AutoWhy) =>
+      `confidence ${confidence} ≥ ${min}, risk ${risk}, ${used}/${max} this hour`,
+  },
+
+  /**
+   * Each guardrail's verdict as the card's 🧭 line shows it, from the figures decide() kept
+   * (RuleParams). In English these are decide()'s own `detail` words, letter for letter.
+   */
+  verdict: {
+    not_blacklisted: ({ action, ok }: RuleParams["not_blacklisted"] & Ok) =>
+      ok ? `${action} is not blacklisted` : `${action} is blacklisted`,
+    remediation_proposed: ({ action }: RuleParams["remediation_proposed"] & Ok) =>
+      `${action} is not a remediation`,
+    target_in_incident: ({ resource, problem, ok }: RuleParams["target_in_incident"] & Ok) =>
+      ok ? `${resource} is the incident's own resource` : problem,
+    namespace_allowed: ({ namespace, allowed, ok }: RuleParams["namespace_allowed"] & Ok) =>
+      ok ? `namespace ${namespace} is allowed` : `namespace ${namespace} is not in ${allowed}`,
+    min_healthy_replicas: ({ known, left, min, unready }: RuleParams["min_healthy_replicas"] & Ok) =>
+      known
+        ? `${left} healthy replica(s) would remain${unready ? " (the pod is not ready)" : ""}, at least ${min} must`
+        : "healthy replicas unknown",
+    rollout_strategy: ({ strategy }: RuleParams["rollout_strategy"] & Ok) =>
+      `strategy ${strategy}: every pod stops before new ones start, downtime expected`,
+    hpa_owned: ({ owner, name, min, max }: RuleParams["hpa_owned"] & Ok) =>
+      owner === "unknown"
+        ? "whether an autoscaler owns the replicas is unknown"
+        : owner === "none"
+          ? "no HorizontalPodAutoscaler owns the replicas"
+          : `HorizontalPodAutoscaler ${name} owns the replicas (${min}–${max}): a manual scale would be undone`,
+    rollout_progressing: ({ seconds }: RuleParams["rollout_progressing"] & Ok) =>
+      `the last rollout exceeded its progress deadline (${seconds}s): a restart starts another on the same template`,
+    auto_repair_enabled: ({ setting, ok }: RuleParams["auto_repair_enabled"] & Ok) =>
+      ok ? setting : `${setting}=false`,
+    registry_allows: ({ registered, action, ok }: RuleParams["registry_allows"] & Ok) =>
+      !registered
+        ? "the service is not in the registry"
+        : ok
+          ? `the registry allows ${action}`
+          : `the registry does not allow ${action} for this service`,
+    risk: ({ risk, declared, max, ok }: RuleParams["risk"] & Ok) =>
+      `risk ${risk}${risk === declared ? "" : ` (raised from ${declared}: Recreate)`}${ok ? "" : ` above ${max}`}`,
+    confidence: ({ confidence, min, ok }: RuleParams["confidence"] & Ok) =>
+      `confidence ${confidence} ${ok ? "≥" : "<"} ${min}`,
+    max_affected_pods: ({ pods, max }: RuleParams["max_affected_pods"] & Ok) =>
+      `${pods} pod(s) affected, at most ${max}`,
+    hourly_budget: ({ used, max }: RuleParams["hourly_budget"] & Ok) => `${used}/${max} this hour`,
+    resource_budget: ({ used, max, resource }: RuleParams["resource_budget"] & Ok) =>
+      `${used}/${max} on ${resource} this hour`,
+    cooldown: ({ seconds, ok }: RuleParams["cooldown"] & Ok) =>
+      ok ? "no cool-off" : `cooling off after a failed repair: ${seconds}s left`,
+    executor_configured: ({ action }: RuleParams["executor_configured"] & Ok) =>
+      `${action} has no target configured here`,
+    budget_reserved: ({ spent, used, max, seconds, resource }: RuleParams["budget_reserved"] & Ok) =>
+      spent === "cooldown"
+        ? `cooling off after a failed repair: ${seconds}s left`
+        : spent === "hourly"
+          ? `hourly budget spent meanwhile: ${used}/${max} this hour`
+          : `budget of ${resource} spent meanwhile: ${used}/${max} this hour`,
   },
 
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */

@@ -4,6 +4,7 @@
 //
 // It lives in domain/ because every floor that writes for people needs it: the offline analyzer
 // (ai/), the use cases' answers (handlers/), the queues' reminders (jobs/) and the bot (bot/).
+import type { RuleName, Verdict } from "../decide.js";
 import { en, type Messages } from "./en.js";
 import { zhTW } from "./zh-tw.js";
 
@@ -34,4 +35,15 @@ export function isLanguage(value: string): value is Language {
  */
 export function telegramLanguageCode(language: Language): "en" | "zh" {
   return language === "zh-TW" ? "zh" : "en";
+}
+
+/**
+ * A guardrail verdict in the chat's language, from the figures decide() kept with it. A verdict
+ * without them (recorded before they were kept, or added by a use case) keeps its English detail.
+ */
+export function verdictText(verdict: Verdict, t: Messages): string {
+  if (verdict.params === undefined || !Object.hasOwn(t.verdict, verdict.rule)) return verdict.detail;
+  // the rule names its params (RuleParams); the catalogue's text for it takes exactly those
+  const text = t.verdict[verdict.rule as RuleName] as (args: Record<string, unknown>) => string;
+  return text({ ...verdict.params, ok: verdict.ok });
 }

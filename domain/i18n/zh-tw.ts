@@ -111,9 +111,56 @@ export const zhTW: Messages = {
 
   decision: {
     nothingToRun: "無可執行動作：需由人工查看",
+    joiner: "；",
     refused: ({ details }) => `已拒絕：${details}`,
     approval: ({ details }) => `需要簽核：${details}`,
     auto: ({ details }) => `自動執行：${details}`,
+    autoWhy: ({ confidence, min, risk, used, max }) =>
+      `信心 ${confidence} ≥ ${min}，風險 ${risk}，本小時 ${used}/${max}`,
+  },
+
+  // Setting names, actions, resources and the scope's own reason stay as they are written.
+  verdict: {
+    not_blacklisted: ({ action, ok }) => (ok ? `${action} 不在禁止清單` : `${action} 在禁止清單中`),
+    remediation_proposed: ({ action }) => `${action} 不是修復動作`,
+    target_in_incident: ({ resource, problem, ok }) =>
+      ok ? `${resource} 是此事件自己的資源` : `目標不屬於此事件：${problem}`,
+    namespace_allowed: ({ namespace, allowed, ok }) =>
+      ok ? `命名空間 ${namespace} 已允許` : `命名空間 ${namespace} 不在 ${allowed} 之中`,
+    min_healthy_replicas: ({ known, left, min, unready }) =>
+      known
+        ? `將剩 ${left} 個健康副本${unready ? "（該 Pod 未就緒）" : ""}，至少須有 ${min} 個`
+        : "健康副本數不明",
+    rollout_strategy: ({ strategy }) => `策略 ${strategy}：所有 Pod 先停止再啟動新的，預期會停機`,
+    hpa_owned: ({ owner, name, min, max }) =>
+      owner === "unknown"
+        ? "不確定副本數是否由自動擴縮器管理"
+        : owner === "none"
+          ? "副本數不由 HorizontalPodAutoscaler 管理"
+          : `副本數由 HorizontalPodAutoscaler ${name} 管理（${min}–${max}）：手動擴縮會被還原`,
+    rollout_progressing: ({ seconds }) => `上次部署超過進度期限（${seconds} 秒）：重啟會以同一範本再部署一次`,
+    auto_repair_enabled: ({ setting, ok }) =>
+      ok ? `${setting}（自動修復已開啟）` : `${setting}=false（自動修復已關閉）`,
+    registry_allows: ({ registered, action, ok }) =>
+      !registered
+        ? "服務不在服務登錄中"
+        : ok
+          ? `服務登錄允許 ${action}`
+          : `服務登錄不允許此服務執行 ${action}`,
+    risk: ({ risk, declared, max, ok }) =>
+      `風險 ${risk}${risk === declared ? "" : `（由 ${declared} 調高：Recreate）`}${ok ? "" : `，高於 ${max}`}`,
+    confidence: ({ confidence, min, ok }) => `信心 ${confidence} ${ok ? "≥" : "<"} ${min}`,
+    max_affected_pods: ({ pods, max }) => `影響 ${pods} 個 Pod，上限 ${max}`,
+    hourly_budget: ({ used, max }) => `本小時 ${used}/${max}`,
+    resource_budget: ({ used, max, resource }) => `${resource} 本小時 ${used}/${max}`,
+    cooldown: ({ seconds, ok }) => (ok ? "無冷卻" : `修復失敗後冷卻中：尚餘 ${seconds} 秒`),
+    executor_configured: ({ action }) => `此處沒有可執行 ${action} 的目標`,
+    budget_reserved: ({ spent, used, max, seconds, resource }) =>
+      spent === "cooldown"
+        ? `修復失敗後冷卻中：尚餘 ${seconds} 秒`
+        : spent === "hourly"
+          ? `本小時額度已在期間用完：${used}/${max}`
+          : `${resource} 的額度已在期間用完：本小時 ${used}/${max}`,
   },
 
   cannotRun: {

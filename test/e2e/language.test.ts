@@ -66,6 +66,11 @@ describe("BOT_LANGUAGE=zh-TW", () => {
     expect(text).toContain("🔧 建議：");
     expect(text).toContain(`🚫 此處無法執行：${zh.cannotRun.kubernetes}`);
     expect(text).toMatch(/🧭 需要簽核：\S/);
+    // the guardrails' verdicts too: only the action's and settings' names stay as they are written
+    const decision = text.split("\n").find((line) => line.startsWith("🧭")) ?? "";
+    expect(decision).toBe(
+      "🧭 需要簽核：AUTO_REPAIR_ENABLED=false（自動修復已關閉）；風險 MEDIUM，高於 LOW；信心 0.65 < 0.85",
+    );
     expect(text).toMatch(/🔁 發生 1 次 · \d\d:\d\d GMT\+8/);
     for (const english of ["Cause:", "Owner:", "Confidence:", "Suggested:", "occurrence", "via "]) {
       expect(text).not.toContain(english);

@@ -150,6 +150,7 @@ describe("analyzing an incident the guardrails may repair by themselves", () => 
       kind: "soft",
       ok: false,
       detail: "hourly budget spent meanwhile: 5/5 this hour",
+      params: { spent: "hourly", used: 5, max: 5, seconds: 0, resource: RESOURCE },
     });
     // nothing of ours was kept in the budget
     expect((await store.read(RESOURCE)).resourceLastHour).toBe(0);
