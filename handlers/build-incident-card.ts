@@ -9,6 +9,7 @@ import {
   type Messages,
 } from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
+import type { FailureReason } from "./execute-action.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
@@ -27,6 +28,20 @@ interface ChatStyle {
 }
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
+/**
+ * A failed action's reason in BOT_LANGUAGE when the bot's own words were kept (`reason`, see
+ * FailureReason); otherwise (older events, upstream text) the recorded English `error`.
+ */
+function failureText(event: IncidentEvent, t: Messages): string {
+  const reason = event.detail.reason;
+  if (typeof reason !== "object" || reason === null || !("code" in reason)) return String(event.detail.error);
+  const code = String(reason.code);
+  if (!Object.hasOwn(t.failure, code)) return String(event.detail.error);
+  // the code names its arguments (FailureReason); the catalogue's text for it takes exactly those
+  const text = t.failure[code as FailureReason["code"]] as (args: object) => string;
+  return text(reason);
+}
+
 const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => string> = {
   taken: (event, { t }) =>
     typeof event.detail.from === "string"
@@ -42,7 +57,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
   dry_run: (event, { t }) => t.history.dryRun({ action: String(event.detail.action) }),
   verified: (event, { t }) => t.history.verified({ detail: String(event.detail.detail) }),
   execution_failed: (event, { t }) =>
-    t.history.executionFailed({ action: String(event.detail.action), error: String(event.detail.error) }),
+    t.history.executionFailed({ action: String(event.detail.action), error: failureText(event, t) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
   execution_refused: (event) => `⛔ ${String(event.detail.error)}`,
   analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),

@@ -52,9 +52,25 @@ class ExecutionTimeout extends Error {
   }
 }
 
+/**
+ * The bot's own words for why an action failed, kept beside the English `error` so the card's
+ * history can say them in BOT_LANGUAGE (domain/i18n `failure`); an executor's or the cluster's own
+ * message inside them (`problem`, `error`, `waiting`) is quoted as it came.
+ */
+export type FailureReason =
+  | { code: "timeout"; ms: number }
+  | { code: "execution_failed"; error: string }
+  | { code: "params_refused"; problem: string }
+  | { code: "guard"; rule: string; reason: string }
+  | { code: "no_verifier" }
+  | { code: "verify_params_refused"; problem: string }
+  | { code: "not_recovered"; waiting: string };
+
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */
   learn: boolean;
+  /** The failure in the bot's own words, for the card (see FailureReason). */
+  reason?: FailureReason;
   /** Runs once the action is failed (exactly once); its line joins the escalation's detail. */
   after?: () => Promise<string | undefined>;
 }
@@ -81,7 +97,11 @@ async function fail(
     deps.db,
     action.incidentId,
     "execution_failed",
-    { action: action.action, error: why },
+    {
+      action: action.action,
+      error: why,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    },
     "system",
   );
   await audit(deps.db, {
@@ -188,8 +208,8 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   const action = await transitionAction(deps.db, { id: actionId }, ["approved"], "executing");
   if (action === undefined) return "skipped";
   const executor = deps.executors.get(action.action as RemediationAction);
-  const failed = async (why: string, learn = false) => {
-    const outcome = await fail(deps, action, why, { learn });
+  const failed = async (why: string, reason: FailureReason, learn = false) => {
+    const outcome = await fail(deps, action, why, { learn, reason });
     return outcome === "failed" ? "failed" : "skipped";
   };
   if (executor === undefined) {
@@ -197,7 +217,12 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     return cannotRunHere(deps, action, `${action.action} can't run here: ${why}`);
   }
   const prepared = executor.prepare(action.params);
-  if (!prepared.ok) return failed(`params refused: ${prepared.problem}`);
+  if (!prepared.ok) {
+    return failed(`params refused: ${prepared.problem}`, {
+      code: "params_refused",
+      problem: prepared.problem,
+    });
+  }
   const run = prepared.action;
   await setIncidentStatus(
     deps.db,
@@ -212,18 +237,24 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
       deps.executionTimeoutMs,
       async (signal) => {
         const guard = await run.guard();
-        if (!guard.ok) return { refused: `guard ${guard.rule}: ${guard.reason}` };
+        if (!guard.ok) return { refused: guard };
         return { result: await run.execute({ dryRun: deps.dryRun, signal }) };
       },
       () => new ExecutionTimeout(deps.executionTimeoutMs),
     );
-    if ("refused" in ran) return failed(ran.refused);
+    if ("refused" in ran) {
+      const { rule, reason } = ran.refused;
+      return failed(`guard ${rule}: ${reason}`, { code: "guard", rule, reason });
+    }
     result = ran.result;
   } catch (error) {
-    if (error instanceof ExecutionTimeout) return failed(`execution ${error.message}`, true);
+    if (error instanceof ExecutionTimeout) {
+      return failed(`execution ${error.message}`, { code: "timeout", ms: error.ms }, true);
+    }
     const forbidden = forbiddenRefusal(action.action, error);
     if (forbidden !== undefined) return refusedByTarget(deps, action, forbidden);
-    return failed(`execution failed: ${(error as Error).message}`, true);
+    const message = (error as Error).message;
+    return failed(`execution failed: ${message}`, { code: "execution_failed", error: message }, true);
   }
   if (result.notNow !== undefined) {
     return refusedByTarget(deps, action, {
@@ -279,8 +310,18 @@ export async function verifyAction(
   const action = await getAction(deps.db, actionId);
   if (action?.status !== "verifying" || action.result === null) return "skipped";
   const prepared = deps.executors.get(action.action as RemediationAction)?.prepare(action.params);
-  if (prepared === undefined) return fail(deps, action, "cannot verify: no executor");
-  if (!prepared.ok) return fail(deps, action, `cannot verify: params refused: ${prepared.problem}`);
+  if (prepared === undefined) {
+    return fail(deps, action, "cannot verify: no executor", {
+      learn: false,
+      reason: { code: "no_verifier" },
+    });
+  }
+  if (!prepared.ok) {
+    return fail(deps, action, `cannot verify: params refused: ${prepared.problem}`, {
+      learn: false,
+      reason: { code: "verify_params_refused", problem: prepared.problem },
+    });
+  }
   let verdict: VerifyResult;
   try {
     verdict = await prepared.action.verify(action.result as unknown as ExecutionResult);
@@ -316,6 +357,7 @@ export async function verifyAction(
   const rolloutIncomplete = verdict.outcome === "pending" && ROLLOUT_ACTIONS.has(action.action);
   return fail(deps, action, `not recovered before the deadline: ${waitingFor}`, {
     learn: true,
+    reason: { code: "not_recovered", waiting: waitingFor },
     ...(deps.autoRollback && rolloutIncomplete ? { after: () => rollBack(deps, action) } : {}),
   });
 }

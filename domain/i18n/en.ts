@@ -207,6 +207,22 @@ export const en = {
           : `budget of ${resource} spent meanwhile: ${used}/${max} this hour`,
   },
 
+  /**
+   * Why an action failed, in the bot's own words (handlers/execute-action.ts FailureReason); the
+   * executor's or the cluster's message inside (`error`, `problem`, `reason`, `waiting`) is quoted
+   * as it came. In English these are the words the audit log keeps, letter for letter.
+   */
+  failure: {
+    timeout: ({ ms }: { ms: number }) =>
+      `execution timed out after ${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`}`,
+    execution_failed: ({ error }: { error: string }) => `execution failed: ${error}`,
+    params_refused: ({ problem }: { problem: string }) => `params refused: ${problem}`,
+    guard: ({ rule, reason }: { rule: string; reason: string }) => `guard ${rule}: ${reason}`,
+    no_verifier: () => "cannot verify: no executor",
+    verify_params_refused: ({ problem }: { problem: string }) => `cannot verify: params refused: ${problem}`,
+    not_recovered: ({ waiting }: { waiting: string }) => `not recovered before the deadline: ${waiting}`,
+  },
+
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
   cannotRun: {
     kubernetes: "no Kubernetes cluster is configured (KUBECONFIG is not set)",

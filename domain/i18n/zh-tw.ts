@@ -163,6 +163,16 @@ export const zhTW: Messages = {
           : `${resource} 的額度已在期間用完：本小時 ${used}/${max}`,
   },
 
+  failure: {
+    timeout: ({ ms }) => `執行逾時（${ms % 1000 === 0 ? `${ms / 1000} 秒` : `${ms} 毫秒`}）`,
+    execution_failed: ({ error }) => `執行失敗：${error}`,
+    params_refused: ({ problem }) => `參數被拒：${problem}`,
+    guard: ({ rule, reason }) => `防護檢查 ${rule} 未通過：${reason}`,
+    no_verifier: () => "無法驗證：沒有執行器",
+    verify_params_refused: ({ problem }) => `無法驗證：參數被拒：${problem}`,
+    not_recovered: ({ waiting }) => `期限前未恢復：${waiting}`,
+  },
+
   cannotRun: {
     kubernetes: "未設定 Kubernetes 叢集（未設定 KUBECONFIG）",
     docker: "未設定 Docker 引擎（未設定 DOCKER_HOST）",

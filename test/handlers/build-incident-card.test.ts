@@ -1,5 +1,5 @@
 // The neutral card's "who is on it" and its history texts' times: taken, taken over, cleared by a
-// reopening; a snooze's end written in BOT_TIMEZONE.
+// reopening; a snooze's end written in BOT_TIMEZONE; a failed action's reason in BOT_LANGUAGE.
 import { describe, expect, it } from "vitest";
 import { buildIncidentCard } from "../../handlers/build-incident-card.js";
 import type { Incident, IncidentEvent } from "../../domain/incident.js";
@@ -78,5 +78,46 @@ describe("buildIncidentCard: who is on it", () => {
       buildIncidentCard(incident, [snoozed], undefined, undefined, undefined, undefined, "Asia/Taipei")
         .history[0]?.text,
     ).toBe("⏰ snoozed by @alice until 21:00 GMT+8");
+  });
+});
+
+describe("buildIncidentCard: why an action failed", () => {
+  const failed = (detail: Record<string, unknown>) => [event(2, "execution_failed", "system", detail)];
+  const history = (events: IncidentEvent[], language: "en" | "zh-TW") =>
+    buildIncidentCard(
+      incident,
+      events,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "UTC",
+      language,
+    ).history.map((entry) => entry.text);
+
+  it("says the bot's own words in BOT_LANGUAGE and quotes what the target said as it came", () => {
+    const timeout = failed({
+      action: "RESTART_POD",
+      error: "execution timed out after 30s",
+      reason: { code: "timeout", ms: 30_000 },
+    });
+    const deadline = failed({
+      action: "RESTART_POD",
+      error: "not recovered before the deadline: GET /healthz → 503",
+      reason: { code: "not_recovered", waiting: "GET /healthz → 503" },
+    });
+    // English is the words the audit log keeps
+    expect(history(timeout, "en")[0]).toContain("execution timed out after 30s");
+    expect(history(deadline, "en")[0]).toContain("not recovered before the deadline: GET /healthz → 503");
+    expect(history(timeout, "zh-TW")[0]).toContain("執行逾時（30 秒）");
+    expect(history(timeout, "zh-TW")[0]).not.toContain("timed out");
+    expect(history(deadline, "zh-TW")[0]).toContain("期限前未恢復：GET /healthz → 503");
+  });
+
+  it("keeps the recorded English of an event without the bot's reason, or with one it cannot say", () => {
+    const old = failed({ action: "RESTART_POD", error: "execution failed: socket hang up" });
+    const unknown = failed({ action: "RESTART_POD", error: "something new", reason: { code: "later" } });
+    expect(history(old, "zh-TW")[0]).toContain("execution failed: socket hang up");
+    expect(history(unknown, "zh-TW")[0]).toContain("something new");
   });
 });

@@ -131,6 +131,12 @@ describe("execution deadline", () => {
     expect(escalations).toEqual([
       { incidentId: INCIDENT, detail: "RESTART_CONTAINER failed: execution timed out after 200 ms" },
     ]);
+    // the card says it in BOT_LANGUAGE from the bot's own reason, kept beside the English
+    const failure = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "execution_failed");
+    expect(failure?.detail).toMatchObject({
+      error: "execution timed out after 200 ms",
+      reason: { code: "timeout", ms: 200 },
+    });
     expect(cooldowns).toHaveLength(1);
     // a second delivery of the same job does not run it again
     expect(await executeAction(deps, actionId)).toBe("skipped");
@@ -195,6 +201,8 @@ describe("verification", () => {
         detail: `RESTART_CONTAINER failed: not recovered before the deadline: GET ${url} → 503`,
       },
     ]);
+    const failure = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "execution_failed");
+    expect(failure?.detail["reason"]).toEqual({ code: "not_recovered", waiting: `GET ${url} → 503` });
     expect(cooldowns).toHaveLength(1);
     // a late verify job for the same action changes nothing and escalates nothing more
     expect(await verifyAction(deps, actionId, true)).toBe("skipped");
