@@ -66,7 +66,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
       deployment: `${String(event.detail.namespace)}/${String(event.detail.deployment)}`,
       revision: typeof event.detail.toRevision === "number" ? String(event.detail.toRevision) : "",
     }),
-  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: String(event.detail.error) }),
+  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: failureText(event, t) }),
   rejected: (event, { t }) =>
     t.history.rejected({
       what: typeof event.detail.action === "string" ? event.detail.action : t.history.analysis,

@@ -64,7 +64,12 @@ export type FailureReason =
   | { code: "guard"; rule: string; reason: string }
   | { code: "no_verifier" }
   | { code: "verify_params_refused"; problem: string }
-  | { code: "not_recovered"; waiting: string };
+  | { code: "not_recovered"; waiting: string }
+  | { code: "cannot_run"; action: string; why: string }
+  | { code: "rollback_impossible" }
+  | { code: "rollback_refused"; problem: string }
+  | { code: "rollback_guard"; rule: string; reason: string }
+  | { code: "rollback_failed"; error: string };
 
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */
@@ -136,6 +141,7 @@ async function cannotRunHere(
   deps: ExecuteDeps,
   action: PendingAction,
   why: string,
+  reason: FailureReason,
 ): Promise<"failed" | "skipped"> {
   const refused = await transitionAction(deps.db, { id: action.id }, ["executing"], "failed", {
     result: { ...(action.result ?? {}), error: why, configuration: true },
@@ -146,7 +152,7 @@ async function cannotRunHere(
     deps.db,
     action.incidentId,
     "execution_failed",
-    { action: action.action, error: why },
+    { action: action.action, error: why, reason },
     "system",
   );
   await audit(deps.db, {
@@ -214,7 +220,11 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   };
   if (executor === undefined) {
     const why = deps.cannotRun?.(action.action) ?? "no executor is configured for it";
-    return cannotRunHere(deps, action, `${action.action} can't run here: ${why}`);
+    return cannotRunHere(deps, action, `${action.action} can't run here: ${why}`, {
+      code: "cannot_run",
+      action: action.action,
+      why,
+    });
   }
   const prepared = executor.prepare(action.params);
   if (!prepared.ok) {
@@ -394,12 +404,17 @@ async function recovered(
 async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<string> {
   const executor = deps.executors.get("ROLLBACK");
   const target = { namespace: action.params.namespace, deployment: action.params.deployment };
-  const record = async (ok: boolean, detail: Record<string, unknown>, line: string) => {
+  const record = async (
+    ok: boolean,
+    detail: Record<string, unknown>,
+    line: string,
+    reason?: FailureReason,
+  ) => {
     await addEvent(
       deps.db,
       action.incidentId,
       ok ? "rolled_back" : "rollback_failed",
-      { ...target, ...detail, ...(ok ? {} : { error: line }) },
+      { ...target, ...detail, ...(ok ? {} : { error: line }), ...(reason === undefined ? {} : { reason }) },
       "system",
     );
     await audit(deps.db, {
@@ -412,16 +427,29 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
     return line;
   };
   if (executor === undefined)
-    return record(false, {}, "automatic rollback impossible: no ROLLBACK executor configured");
+    return record(false, {}, "automatic rollback impossible: no ROLLBACK executor configured", {
+      code: "rollback_impossible",
+    });
   const prepared = executor.prepare(target);
-  if (!prepared.ok) return record(false, {}, `automatic rollback refused: ${prepared.problem}`);
+  if (!prepared.ok) {
+    return record(false, {}, `automatic rollback refused: ${prepared.problem}`, {
+      code: "rollback_refused",
+      problem: prepared.problem,
+    });
+  }
   const run = prepared.action;
   try {
     return await withDeadline(
       deps.executionTimeoutMs,
       async (signal) => {
         const guard = await run.guard();
-        if (!guard.ok) return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`);
+        if (!guard.ok) {
+          return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`, {
+            code: "rollback_guard",
+            rule: guard.rule,
+            reason: guard.reason,
+          });
+        }
         const result = await run.execute({ dryRun: deps.dryRun, signal });
         const to = result.detail?.toRevision;
         return record(
@@ -433,7 +461,11 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
       () => new ExecutionTimeout(deps.executionTimeoutMs),
     );
   } catch (error) {
-    return record(false, {}, `automatic rollback failed: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    return record(false, {}, `automatic rollback failed: ${message}`, {
+      code: "rollback_failed",
+      error: message,
+    });
   }
 }
 

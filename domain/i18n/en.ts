@@ -221,6 +221,13 @@ export const en = {
     no_verifier: () => "cannot verify: no executor",
     verify_params_refused: ({ problem }: { problem: string }) => `cannot verify: params refused: ${problem}`,
     not_recovered: ({ waiting }: { waiting: string }) => `not recovered before the deadline: ${waiting}`,
+    /** `why` is the catalogue's own cannotRun text, already in the chat's language. */
+    cannot_run: ({ action, why }: { action: string; why: string }) => `${action} can't run here: ${why}`,
+    rollback_impossible: () => "automatic rollback impossible: no ROLLBACK executor configured",
+    rollback_refused: ({ problem }: { problem: string }) => `automatic rollback refused: ${problem}`,
+    rollback_guard: ({ rule, reason }: { rule: string; reason: string }) =>
+      `automatic rollback refused: ${rule}: ${reason}`,
+    rollback_failed: ({ error }: { error: string }) => `automatic rollback failed: ${error}`,
   },
 
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */

@@ -171,6 +171,11 @@ export const zhTW: Messages = {
     no_verifier: () => "無法驗證：沒有執行器",
     verify_params_refused: ({ problem }) => `無法驗證：參數被拒：${problem}`,
     not_recovered: ({ waiting }) => `期限前未恢復：${waiting}`,
+    cannot_run: ({ action, why }) => `${action} 無法在此執行：${why}`,
+    rollback_impossible: () => "無法自動回滾：未設定 ROLLBACK 執行器",
+    rollback_refused: ({ problem }) => `自動回滾被拒：${problem}`,
+    rollback_guard: ({ rule, reason }) => `自動回滾被拒：防護檢查 ${rule} 未通過：${reason}`,
+    rollback_failed: ({ error }) => `自動回滾失敗：${error}`,
   },
 
   cannotRun: {

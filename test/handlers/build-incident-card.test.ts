@@ -114,6 +114,21 @@ describe("buildIncidentCard: why an action failed", () => {
     expect(history(deadline, "zh-TW")[0]).toContain("期限前未恢復：GET /healthz → 503");
   });
 
+  it("says an automatic rollback's failure in BOT_LANGUAGE too", () => {
+    const rollback = [
+      event(3, "rollback_failed", "system", {
+        namespace: "awoooi-prod",
+        deployment: "awoooi-api",
+        error: "automatic rollback failed: connect ECONNREFUSED",
+        reason: { code: "rollback_failed", error: "connect ECONNREFUSED" },
+      }),
+    ];
+    expect(history(rollback, "en")).toEqual([
+      "↩️ automatic rollback not done: automatic rollback failed: connect ECONNREFUSED",
+    ]);
+    expect(history(rollback, "zh-TW")).toEqual(["↩️ 未完成自動回滾：自動回滾失敗：connect ECONNREFUSED"]);
+  });
+
   it("keeps the recorded English of an event without the bot's reason, or with one it cannot say", () => {
     const old = failed({ action: "RESTART_POD", error: "execution failed: socket hang up" });
     const unknown = failed({ action: "RESTART_POD", error: "something new", reason: { code: "later" } });

@@ -354,5 +354,11 @@ describe("an action with no executor here", () => {
     expect(cooldowns).toEqual([]);
     expect((await listPlaybooks(db.pool, { limit: 5 })).items).toEqual([]);
     expect((await auditTrail(db.pool, INCIDENT)).map((entry) => entry.outcome)).toEqual(["cannot_run"]);
+    const failure = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "execution_failed");
+    expect(failure?.detail["reason"]).toEqual({
+      code: "cannot_run",
+      action: "RESTART_CONTAINER",
+      why: "no Docker engine is configured (DOCKER_HOST is not set)",
+    });
   });
 });
