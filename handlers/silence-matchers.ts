@@ -1,6 +1,7 @@
 // What a silence matches and for how long, from the chat's words (`service=api 2h reason`) or from
-// an incident's labels. Pure: no I/O.
+// an incident's labels. Pure: no I/O; a problem is said in the catalogue's words (BOT_LANGUAGE).
 import type { SilenceMatcher } from "../db/silences.js";
+import { messagesFor, type Messages } from "../domain/i18n/index.js";
 
 /** The longest silence the chat may create: a forgotten one must not hide a week-old outage. */
 export const MAX_SILENCE_MS = 7 * 24 * 3_600_000;
@@ -57,15 +58,16 @@ export function formatMatchers(matchers: readonly SilenceMatcher[]): string {
 }
 
 /** Alertmanager refuses a silence every matcher of which matches the empty string (it would mute all). */
-export function matchersProblem(matchers: readonly SilenceMatcher[]): string | undefined {
-  if (matchers.length === 0) return "at least one label matcher is needed, e.g. service=awoooi-api";
+export function matchersProblem(
+  matchers: readonly SilenceMatcher[],
+  t: Messages = messagesFor(),
+): string | undefined {
+  if (matchers.length === 0) return t.silences.problems.noMatcher;
   const selective = matchers.some((matcher) => {
     const empty = matcher.isRegex ? new RegExp(`^(?:${matcher.value})$`).test("") : matcher.value === "";
     return matcher.isEqual ? !empty : empty;
   });
-  return selective
-    ? undefined
-    : "at least one matcher must not match an empty label (it would silence everything)";
+  return selective ? undefined : t.silences.problems.matchesEverything;
 }
 
 export interface ParsedSilenceArgs {
@@ -80,7 +82,7 @@ export interface ParsedSilenceArgs {
  * `service=awoooi-api env=~prod.* 2h deploy in progress` → matchers, duration, reason. Matchers come
  * first, then the duration, then the reason (the rest of the line).
  */
-export function parseSilenceArgs(text: string): ParsedSilenceArgs {
+export function parseSilenceArgs(text: string, t: Messages = messagesFor()): ParsedSilenceArgs {
   const words = text
     .trim()
     .split(/\s+/)
@@ -97,7 +99,7 @@ export function parseSilenceArgs(text: string): ParsedSilenceArgs {
   if (next !== undefined && durationMs === undefined) {
     return {
       matchers,
-      problem: `"${next}" is neither a label matcher (k=v, k=~re, k!=v) nor a duration (30m, 2h, 1d)`,
+      problem: t.silences.problems.notMatcherOrDuration({ word: next }),
     };
   }
   const reason = words.slice(index + 1).join(" ");

@@ -50,7 +50,7 @@ export function silenceCommand(deps: SilenceCommandDeps): Composer<BotContext> {
       await ctx.reply(ctx.messages.silences.usage);
       return;
     }
-    const parsed = parseSilenceArgs(args);
+    const parsed = parseSilenceArgs(args, ctx.messages);
     if (parsed.problem !== undefined) {
       await ctx.reply(`${parsed.problem}.\n\n${ctx.messages.silences.usage}`);
       return;

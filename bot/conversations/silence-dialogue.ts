@@ -83,7 +83,7 @@ export function silenceDialogue(deps: SilenceDialogueDeps) {
         const parsed = words.map(parseMatcher);
         const problem = parsed.some((matcher) => matcher === undefined)
           ? t.notMatchers
-          : matchersProblem(parsed as SilenceMatcher[]);
+          : matchersProblem(parsed as SilenceMatcher[], messagesFor(deps.language));
         if (problem === undefined) matchers = parsed as SilenceMatcher[];
         else question = t.didNotWork({ problem });
       }

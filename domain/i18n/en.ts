@@ -428,6 +428,13 @@ export const en = {
       "/silence expire <id>: end one",
     ].join("\n"),
     expireUsage: "Usage: /silence expire <id> (the # number from /silence list)",
+    /** What is wrong with the matchers or the duration a person typed. */
+    problems: {
+      noMatcher: "at least one label matcher is needed, e.g. service=awoooi-api",
+      matchesEverything: "at least one matcher must not match an empty label (it would silence everything)",
+      notMatcherOrDuration: ({ word }: { word: string }) =>
+        `"${word}" is neither a label matcher (k=v, k=~re, k!=v) nor a duration (30m, 2h, 1d)`,
+    },
     none: "No active silences.",
     title: "🔕 Active silences:",
     local: "local",

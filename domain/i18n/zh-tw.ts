@@ -342,6 +342,12 @@ export const zhTW: Messages = {
       "/silence expire <id>：結束一個靜默",
     ].join("\n"),
     expireUsage: "用法：/silence expire <id>（/silence list 中的 # 編號）",
+    problems: {
+      noMatcher: "至少需要一個標籤比對條件，例如 service=awoooi-api",
+      matchesEverything: "至少要有一個比對條件不符合空標籤（否則會靜默所有告警）",
+      notMatcherOrDuration: ({ word }) =>
+        `「${word}」既不是標籤比對條件（k=v、k=~re、k!=v），也不是時長（30m、2h、1d）`,
+    },
     none: "目前沒有進行中的靜默。",
     title: "🔕 進行中的靜默：",
     local: "僅本機",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { silenceMatches, type SilenceMatcher } from "../../db/silences.js";
+import { messagesFor } from "../../domain/i18n/index.js";
 import {
   formatDuration,
   formatMatcher,
@@ -68,9 +69,23 @@ describe("parseSilenceArgs", () => {
   it("names a word that is neither a matcher nor a duration", () => {
     expect(parseSilenceArgs("service=api soon").problem).toContain('"soon" is neither');
   });
+
+  it("says the problem in the chat's language", () => {
+    expect(parseSilenceArgs("service=api soon", messagesFor("zh-TW")).problem).toBe(
+      "「soon」既不是標籤比對條件（k=v、k=~re、k!=v），也不是時長（30m、2h、1d）",
+    );
+  });
 });
 
 describe("matchersProblem", () => {
+  it("says the problem in the chat's language", () => {
+    const zh = messagesFor("zh-TW");
+    expect(matchersProblem([], zh)).toBe(zh.silences.problems.noMatcher);
+    expect(matchersProblem([{ name: "x", value: ".*", isRegex: true, isEqual: true }], zh)).toContain(
+      "靜默所有告警",
+    );
+  });
+
   it("refuses no matchers, and matchers that all match the empty string", () => {
     expect(matchersProblem([])).toContain("at least one");
     expect(matchersProblem([{ name: "x", value: ".*", isRegex: true, isEqual: true }])).toContain(
