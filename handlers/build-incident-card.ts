@@ -4,7 +4,7 @@ import { clockTime } from "../domain/time.js";
 import {
   DEFAULT_LANGUAGE,
   messagesFor,
-  verdictText,
+  decisionText,
   type Language,
   type Messages,
 } from "../domain/i18n/index.js";
@@ -126,54 +126,12 @@ function target(analysis: Analysis): string {
   return `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`;
 }
 
-/**
- * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running) in
- * BOT_LANGUAGE, each failing rule said from the figures decide() kept; settings and names stay.
- */
-function decisionLine(decision: Decision | null, t: Messages): string | undefined {
-  if (decision === null) return undefined;
-  const failing = (kind: "hard" | "soft") =>
-    decision.verdicts
-      .filter((verdict) => verdict.kind === kind && !verdict.ok)
-      .map((verdict) => verdictText(verdict, t))
-      .join(t.decision.joiner);
-  switch (decision.mode) {
-    case "nothing_to_run":
-      return t.decision.nothingToRun;
-    case "refused":
-      return failing("hard") === "" ? decision.summary : t.decision.refused({ details: failing("hard") });
-    case "approval":
-      return failing("soft") === "" ? decision.summary : t.decision.approval({ details: failing("soft") });
-    case "auto":
-      return t.decision.auto({ details: autoWhy(decision, t) });
-  }
-}
-
-/** Why it runs by itself, from the confidence, risk and hourly budget verdicts; decide()'s words when they lack figures. */
-function autoWhy(decision: Decision, t: Messages): string {
-  const params = (rule: string) => decision.verdicts.find((verdict) => verdict.rule === rule)?.params;
-  const confidence = params("confidence");
-  const risk = params("risk");
-  const budget = params("hourly_budget");
-  if (confidence === undefined || risk === undefined || budget === undefined) {
-    return decision.summary.replace(/^auto: /, "");
-  }
-  return t.decision.autoWhy({
-    confidence: String(confidence.confidence),
-    min: Number(confidence.min),
-    risk: String(risk.declared),
-    // the summary counts the run it allows
-    used: Number(budget.used) + 1,
-    max: Number(budget.max),
-  });
-}
-
 export function cardAnalysis(
   analysis: Analysis,
   decision: Decision | null = null,
   t: Messages = messagesFor(),
 ): CardAnalysis {
-  const line = decisionLine(decision, t);
+  const line = decision === null ? undefined : decisionText(decision, t);
   const tokens = analysis.tokens.input + analysis.tokens.output;
   return {
     engine:

@@ -13,7 +13,13 @@ import type {
 import { parseRollbackTarget } from "../../handlers/request-rollback.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml } from "../cards/html.js";
-import { messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
+import {
+  decisionText,
+  messagesFor,
+  verdictText,
+  type Language,
+  type Messages,
+} from "../../domain/i18n/index.js";
 
 export const ROLLBACK = "rollback";
 
@@ -91,13 +97,13 @@ export function renderRequest(request: RollbackRequest, t: Messages = messagesFo
       return [
         r.refused,
         ...request.failed.map(
-          (verdict) => `• ${escapeHtml(verdict.rule)}: ${escapeHtml(cut(verdict.detail, 300))}`,
+          (verdict) => `• ${escapeHtml(verdict.rule)}: ${escapeHtml(cut(verdictText(verdict, t), 300))}`,
         ),
       ].join("\n");
     case "already_requested":
       return r.already({ status: escapeHtml(request.status), id: escapeHtml(request.incidentId) });
     case "proposed":
-      return `${r.filed({ id: escapeHtml(request.incidentId) })}\n${escapeHtml(cut(request.decision.summary, 400))}`;
+      return `${r.filed({ id: escapeHtml(request.incidentId) })}\n${escapeHtml(cut(decisionText(request.decision, t), 400))}`;
   }
 }
 

@@ -4,7 +4,7 @@
 //
 // It lives in domain/ because every floor that writes for people needs it: the offline analyzer
 // (ai/), the use cases' answers (handlers/), the queues' reminders (jobs/) and the bot (bot/).
-import type { RuleName, Verdict } from "../decide.js";
+import type { Decision, RuleName, Verdict } from "../decide.js";
 import { en, type Messages } from "./en.js";
 import { zhTW } from "./zh-tw.js";
 
@@ -46,4 +46,45 @@ export function verdictText(verdict: Verdict, t: Messages): string {
   // the rule names its params (RuleParams); the catalogue's text for it takes exactly those
   const text = t.verdict[verdict.rule as RuleName] as (args: Record<string, unknown>) => string;
   return text({ ...verdict.params, ok: verdict.ok });
+}
+
+/**
+ * The guardrails' one-line verdict ("auto: …" runs by itself; the timeline shows it running) in
+ * BOT_LANGUAGE, each failing rule said from the figures decide() kept; settings and names stay.
+ */
+export function decisionText(decision: Decision, t: Messages): string {
+  const failing = (kind: "hard" | "soft") =>
+    decision.verdicts
+      .filter((verdict) => verdict.kind === kind && !verdict.ok)
+      .map((verdict) => verdictText(verdict, t))
+      .join(t.decision.joiner);
+  switch (decision.mode) {
+    case "nothing_to_run":
+      return t.decision.nothingToRun;
+    case "refused":
+      return failing("hard") === "" ? decision.summary : t.decision.refused({ details: failing("hard") });
+    case "approval":
+      return failing("soft") === "" ? decision.summary : t.decision.approval({ details: failing("soft") });
+    case "auto":
+      return t.decision.auto({ details: autoWhy(decision, t) });
+  }
+}
+
+/** Why it runs by itself, from the confidence, risk and hourly budget verdicts; decide()'s words when they lack figures. */
+function autoWhy(decision: Decision, t: Messages): string {
+  const params = (rule: string) => decision.verdicts.find((verdict) => verdict.rule === rule)?.params;
+  const confidence = params("confidence");
+  const risk = params("risk");
+  const budget = params("hourly_budget");
+  if (confidence === undefined || risk === undefined || budget === undefined) {
+    return decision.summary.replace(/^auto: /, "");
+  }
+  return t.decision.autoWhy({
+    confidence: String(confidence.confidence),
+    min: Number(confidence.min),
+    risk: String(risk.declared),
+    // the summary counts the run it allows
+    used: Number(budget.used) + 1,
+    max: Number(budget.max),
+  });
 }
