@@ -478,7 +478,10 @@ describe("webhook mode: two http, two worker and two bot processes", () => {
         console.log(
           `webhook mode: the analysis went to ${other} ${Date.now() - killedAt} ms after ${holder} was killed`,
         );
-        expect(logLines(proc(other), "incident analysed")).toHaveLength(1);
+        // the line is written once the job completed, after the action was stored: wait for it
+        await expect
+          .poll(() => logLines(proc(other), "incident analysed").length, { timeout: 15_000, interval: 100 })
+          .toBe(1);
       } finally {
         await analyze.close();
       }

@@ -154,8 +154,7 @@ describe("generated Prometheus rules", () => {
                     },
                     exp_annotations: {
                       summary: "Host mon1 (192.168.0.121) is down",
-                      description:
-                        "node-exporter on mon1 has not answered for a minute. A human must look (seed auto_repair false).",
+                      description: "node-exporter on mon1 has not answered for a minute. A human must look.",
                       runbook_url: "https://runbooks.awoooi.internal/hosts/NodeDown",
                     },
                   },
