@@ -69,6 +69,7 @@ export function commandDeps(
     kube,
     guardrails: { policy: guardrailPolicy(config), counters, registryAllows: allowedActionsFrom(registry) },
     enqueueCard: (incidentId) => enqueueCard(queues.notify, incidentId),
+    language: config.language,
   };
   const probes = statusProbes({
     config,

@@ -22,10 +22,11 @@ export interface ExecutionResult {
   before: Record<string, unknown>;
   detail?: Record<string, unknown>;
   /**
-   * The target declined the change for now, by its own rule (a PodDisruptionBudget): nothing
-   * changed and nothing failed. The action ends saying so, once: no retry, no escalation.
+   * The target declined the change for now, by its own rule (a PodDisruptionBudget of
+   * `deployment`; `detail` in the API server's words): nothing changed and nothing failed. The
+   * action ends saying so, once: no retry, no escalation.
    */
-  notNow?: string;
+  notNow?: { deployment: string; detail: string };
 }
 
 export type VerifyResult =

@@ -180,7 +180,7 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
         changed: false,
         calls: this.plan(p),
         before,
-        notNow: `not now: budget: a PodDisruptionBudget allows no disruption of ${deployment} (${evicted.detail})`,
+        notNow: { deployment, detail: evicted.detail },
       };
     }
     return { changed: true, calls: this.plan(p), before };

@@ -40,13 +40,6 @@ export function parseForbidden(message: string): Forbidden | undefined {
   return { user, verb, resource, apiGroup, ...(namespace === undefined ? {} : { namespace }) };
 }
 
-/** One line for a card and the audit log: "RBAC: the bot may not create pods/eviction in awoooi-prod". */
-export function describeForbidden(forbidden: Forbidden): string {
-  const group = forbidden.apiGroup === "" ? "" : ` (API group ${forbidden.apiGroup})`;
-  const where = forbidden.namespace === undefined ? "at the cluster scope" : `in ${forbidden.namespace}`;
-  return `RBAC: ${forbidden.user} may not ${forbidden.verb} ${forbidden.resource}${group} ${where}`;
-}
-
 export class KubeError extends Error {
   override readonly name = "KubeError";
   constructor(

@@ -9,7 +9,7 @@ import {
   type Messages,
 } from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
-import type { FailureReason } from "./execute-action.js";
+import type { RefusalReason } from "./execute-action.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
@@ -27,21 +27,25 @@ interface ChatStyle {
   t: Messages;
 }
 
-/** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 /**
  * A failed action's reason in BOT_LANGUAGE when the bot's own words were kept (`reason`, see
- * FailureReason); otherwise (older events, upstream text) the recorded English `error`.
+ * FailureReason, RefusalReason); otherwise (older events, upstream text) the recorded English `error`.
  */
 function failureText(event: IncidentEvent, t: Messages): string {
   const reason = event.detail.reason;
   if (typeof reason !== "object" || reason === null || !("code" in reason)) return String(event.detail.error);
   const code = String(reason.code);
-  if (!Object.hasOwn(t.failure, code)) return String(event.detail.error);
-  // the code names its arguments (FailureReason); the catalogue's text for it takes exactly those
-  const text = t.failure[code as FailureReason["code"]] as (args: object) => string;
-  return text(reason);
+  // the code names its arguments (FailureReason, RefusalReason); the catalogue's text for it takes exactly those
+  if (Object.hasOwn(t.failure, code)) {
+    return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(reason);
+  }
+  if (Object.hasOwn(t.refusal, code)) {
+    return (t.refusal[code as RefusalReason["code"]] as (args: object) => string)(reason);
+  }
+  return String(event.detail.error);
 }
 
+/** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => string> = {
   taken: (event, { t }) =>
     typeof event.detail.from === "string"
@@ -59,7 +63,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
   execution_failed: (event, { t }) =>
     t.history.executionFailed({ action: String(event.detail.action), error: failureText(event, t) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
-  execution_refused: (event) => `⛔ ${String(event.detail.error)}`,
+  execution_refused: (event, { t }) => `⛔ ${failureText(event, t)}`,
   analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),
   rolled_back: (event, { t }) =>
     t.history.rolledBack({

@@ -17,7 +17,8 @@ import type { ProbeResult } from "../gateways/http-probe.js";
 import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../domain/decide.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
-import { describeForbidden, KubeError } from "../gateways/kube-errors.js";
+import { KubeError } from "../gateways/kube-errors.js";
+import { messagesFor } from "../domain/i18n/index.js";
 
 export interface ExecuteDeps {
   db: Queryable;
@@ -69,7 +70,41 @@ export type FailureReason =
   | { code: "rollback_impossible" }
   | { code: "rollback_refused"; problem: string }
   | { code: "rollback_guard"; rule: string; reason: string }
-  | { code: "rollback_failed"; error: string };
+  | { code: "rollback_failed"; error: string }
+  | RefusalReason;
+
+/**
+ * Why the target said no, kept beside the English `error` like FailureReason (domain/i18n
+ * `refusal`): the API server's 403, with the verb and resource when it named them, or a
+ * PodDisruptionBudget. `verifying`: the refusal came while checking recovery.
+ */
+export type RefusalReason =
+  | {
+      code: "forbidden";
+      action: string;
+      verifying: boolean;
+      user: string;
+      verb: string;
+      resource: string;
+      apiGroup: string;
+      /** "" at the cluster scope */
+      namespace: string;
+    }
+  | { code: "forbidden_unnamed"; action: string; verifying: boolean; message: string }
+  | { code: "disruption_budget"; action: string; deployment: string; detail: string };
+
+/** The refusal in the audit log's words (English, whatever the chat's language). */
+function refusalWords(reason: RefusalReason): string {
+  const words = messagesFor("en").refusal;
+  switch (reason.code) {
+    case "forbidden":
+      return words.forbidden(reason);
+    case "forbidden_unnamed":
+      return words.forbidden_unnamed(reason);
+    case "disruption_budget":
+      return words.disruption_budget(reason);
+  }
+}
 
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */
@@ -176,10 +211,11 @@ async function cannotRunHere(
 async function refusedByTarget(
   deps: ExecuteDeps,
   action: PendingAction,
-  refusal: { kind: "forbidden" | "not_now"; why: string; detail?: Record<string, unknown> },
+  refusal: { kind: "forbidden" | "not_now"; reason: RefusalReason; detail?: Record<string, unknown> },
 ): Promise<"failed" | "skipped"> {
+  const why = refusalWords(refusal.reason);
   const ended = await transitionAction(deps.db, { id: action.id }, ["executing"], "failed", {
-    result: { ...(action.result ?? {}), error: refusal.why, [refusal.kind]: true },
+    result: { ...(action.result ?? {}), error: why, [refusal.kind]: true },
   });
   if (ended === undefined) return "skipped";
   await setIncidentStatus(deps.db, action.incidentId, ["executing", "awaiting_approval"], "open");
@@ -187,7 +223,7 @@ async function refusedByTarget(
     deps.db,
     action.incidentId,
     "execution_refused",
-    { action: action.action, error: refusal.why, refusal: refusal.kind },
+    { action: action.action, error: why, refusal: refusal.kind, reason: refusal.reason },
     "system",
   );
   await audit(deps.db, {
@@ -195,18 +231,25 @@ async function refusedByTarget(
     actor: "system",
     what: action.action,
     outcome: refusal.kind,
-    detail: { actionId: action.id, error: refusal.why, ...(refusal.detail ?? {}) },
+    detail: { actionId: action.id, error: why, ...(refusal.detail ?? {}) },
   });
   if (refusal.kind === "not_now") await deps.startCooldown(action);
   return "failed";
 }
 
-/** A 403 from the API server, as one line naming the verb and the resource. */
-function forbiddenRefusal(action: string, error: unknown) {
+/** A 403 from the API server, naming the verb and the resource when its message does. */
+function forbiddenRefusal(action: string, error: unknown, verifying = false) {
   if (!(error instanceof KubeError) || error.code !== "forbidden") return undefined;
   const named = error.forbidden;
-  const why = `${action} refused by the cluster: ${named === undefined ? error.message : describeForbidden(named)}. Nothing changed; grant it in the Role (deploy/k8s/base/rbac.yaml) or act by hand.`;
-  return { kind: "forbidden" as const, why, detail: named === undefined ? {} : { forbidden: { ...named } } };
+  const reason: RefusalReason =
+    named === undefined
+      ? { code: "forbidden_unnamed", action, verifying, message: error.message }
+      : { code: "forbidden", action, verifying, ...named, namespace: named.namespace ?? "" };
+  return {
+    kind: "forbidden" as const,
+    reason,
+    detail: named === undefined ? {} : { forbidden: { ...named } },
+  };
 }
 
 export async function executeAction(deps: ExecuteDeps, actionId: number): Promise<ExecuteOutcome> {
@@ -269,7 +312,7 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   if (result.notNow !== undefined) {
     return refusedByTarget(deps, action, {
       kind: "not_now",
-      why: `${action.action} ${result.notNow}. Nothing changed; try again once the budget allows it.`,
+      reason: { code: "disruption_budget", action: action.action, ...result.notNow },
       detail: { calls: result.calls },
     });
   }
@@ -336,9 +379,11 @@ export async function verifyAction(
   try {
     verdict = await prepared.action.verify(action.result as unknown as ExecutionResult);
   } catch (error) {
-    const forbidden = forbiddenRefusal(`verify ${action.action}`, error);
+    const forbidden = forbiddenRefusal(action.action, error, true);
     // a 403 will not pass by itself; any other flaky read is not a verdict, the deadline decides
-    if (forbidden !== undefined) return fail(deps, action, forbidden.why);
+    if (forbidden !== undefined) {
+      return fail(deps, action, refusalWords(forbidden.reason), { learn: false, reason: forbidden.reason });
+    }
     verdict = { outcome: "pending", detail: `cannot read the target: ${(error as Error).message}` };
   }
   if (verdict.outcome === "failed") {

@@ -23,6 +23,7 @@ import { proposalFor } from "../executors/index.js";
 import { KubeError } from "../gateways/kube-errors.js";
 import type { KubeGateway } from "../gateways/kube-gateway.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
+import { messagesFor, type Language, type Messages } from "../domain/i18n/index.js";
 
 export interface RollbackDeps {
   db: Pool;
@@ -36,6 +37,8 @@ export interface RollbackDeps {
   };
   /** Posts (or refreshes) the incident's card. */
   enqueueCard: (incidentId: string) => Promise<unknown>;
+  /** BOT_LANGUAGE: the incident's title and summary and the request's cause and reasoning are written in it. */
+  language: Language;
 }
 
 const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -117,19 +120,25 @@ export async function previewRollback(
 
 const ACTIVE_ACTION = new Set(["pending", "approved", "executing", "verifying"]);
 
-function describe(revision: RevisionInfo): string {
-  return `revision ${revision.revision} (${revision.images.join(", ") || "no image"})`;
+function describe(revision: RevisionInfo, t: Messages): string {
+  return t.rollback.revisionOf({ revision: revision.revision, images: revision.images.join(", ") });
 }
 
 /** The incident as it will be stored; the guardrails judge it before anything is written. */
-function draftIncident(target: RollbackTarget, actor: string, summary: string, now: Date): Incident {
+function draftIncident(
+  target: RollbackTarget,
+  actor: string,
+  summary: string,
+  now: Date,
+  t: Messages,
+): Incident {
   return {
     id: "INC-00000000-0000",
     fingerprint: `rollback:${target.namespace}/${target.deployment}`,
     source: "chatops",
     severity: "P1",
     status: "awaiting_approval",
-    title: `Rollback requested: ${target.namespace}/${target.deployment}`,
+    title: t.rollback.title({ name: `${target.namespace}/${target.deployment}` }),
     service: target.deployment,
     summary,
     target: { kind: "Deployment", namespace: target.namespace, name: target.deployment },
@@ -175,8 +184,13 @@ export async function requestRollback(
   const preview = await previewRollback(deps, target);
   if (preview.outcome !== "ready") return { outcome: "unavailable", preview };
 
-  const summary = `${actor} asked to roll back from ${describe(preview.current)} to ${describe(preview.previous)}`;
-  const draft = draftIncident(target, actor, summary, input.now ?? new Date());
+  const t = messagesFor(deps.language);
+  const summary = t.rollback.summary({
+    actor,
+    from: describe(preview.current, t),
+    to: describe(preview.previous, t),
+  });
+  const draft = draftIncident(target, actor, summary, input.now ?? new Date(), t);
   const analysis: Analysis = AnalysisSchema.parse({
     suggested_action: "ROLLBACK",
     target: { kind: "Deployment", namespace: target.namespace, name: target.deployment },
@@ -184,8 +198,8 @@ export async function requestRollback(
     risk_level: ACTION_RISK.ROLLBACK,
     blast_radius: { affected_pods: preview.replicas, estimated_downtime_seconds: 0 },
     owner_team: "on-call",
-    cause: `rollback requested in the chat by ${actor}`.slice(0, 300),
-    reasoning: `${summary}. A person asked for this with /rollback; no model was involved.`.slice(0, 2_000),
+    cause: t.rollback.cause({ actor }).slice(0, 300),
+    reasoning: t.rollback.reasoning({ summary }).slice(0, 2_000),
     provider: "human",
     model: actor.slice(0, 128),
     tokens: { input: 0, output: 0 },

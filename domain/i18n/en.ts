@@ -20,6 +20,16 @@ export const formatCount = (value: number): string =>
 type Ok = { ok: boolean };
 
 type AutoWhy = { confidence: string; min: number; risk: string; used: number; max: number };
+/** A 403 naming verb and resource; `namespace` is "" at the cluster scope. */
+type ForbiddenArgs = {
+  action: string;
+  verifying: boolean;
+  user: string;
+  verb: string;
+  resource: string;
+  apiGroup: string;
+  namespace: string;
+};
 
 const plural = (count: number, one: string, many: string): string => (count === 1 ? one : many);
 
@@ -230,6 +240,37 @@ export const en = {
     rollback_failed: ({ error }: { error: string }) => `automatic rollback failed: ${error}`,
   },
 
+  /**
+   * The target said no, so nothing ran (handlers/execute-action.ts RefusalReason): the cluster's
+   * RBAC (verb and resource as the API server named them, or its message when it named none), or a
+   * PodDisruptionBudget (its own words in `detail`). `verifying`: refused while checking recovery.
+   * In English these are the audit log's words, letter for letter.
+   */
+  refusal: {
+    forbidden: ({ action, verifying, user, verb, resource, apiGroup, namespace }: ForbiddenArgs) =>
+      `${verifying ? "verify " : ""}${action} refused by the cluster: RBAC: ${user} may not ${verb} ${resource}${apiGroup === "" ? "" : ` (API group ${apiGroup})`} ${namespace === "" ? "at the cluster scope" : `in ${namespace}`}. Nothing changed; grant it in the Role (deploy/k8s/base/rbac.yaml) or act by hand.`,
+    forbidden_unnamed: ({
+      action,
+      verifying,
+      message,
+    }: {
+      action: string;
+      verifying: boolean;
+      message: string;
+    }) =>
+      `${verifying ? "verify " : ""}${action} refused by the cluster: ${message}. Nothing changed; grant it in the Role (deploy/k8s/base/rbac.yaml) or act by hand.`,
+    disruption_budget: ({
+      action,
+      deployment,
+      detail,
+    }: {
+      action: string;
+      deployment: string;
+      detail: string;
+    }) =>
+      `${action} not now: budget: a PodDisruptionBudget allows no disruption of ${deployment} (${detail}). Nothing changed; try again once the budget allows it.`,
+  },
+
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
   cannotRun: {
     kubernetes: "no Kubernetes cluster is configured (KUBECONFIG is not set)",
@@ -417,6 +458,15 @@ export const en = {
     notFiledToast: "Not filed.",
     usage: "Usage: /rollback <namespace>/<deployment>, e.g. /rollback awoooi-prod/awoooi-api",
     expired: "This confirmation has expired or is not yours; run /rollback again.",
+    /** The filed rollback's incident and its human "analysis", as its card shows them. */
+    title: ({ name }: { name: string }) => `Rollback requested: ${name}`,
+    revisionOf: ({ revision, images }: { revision: number; images: string }) =>
+      `revision ${revision} (${images === "" ? "no image" : images})`,
+    summary: ({ actor, from, to }: { actor: string; from: string; to: string }) =>
+      `${actor} asked to roll back from ${from} to ${to}`,
+    cause: ({ actor }: { actor: string }) => `rollback requested in the chat by ${actor}`,
+    reasoning: ({ summary }: { summary: string }) =>
+      `${summary}. A person asked for this with /rollback; no model was involved.`,
   },
 
   /** /silence: usage, the list, expiring. */

@@ -178,6 +178,15 @@ export const zhTW: Messages = {
     rollback_failed: ({ error }) => `自動回滾失敗：${error}`,
   },
 
+  refusal: {
+    forbidden: ({ action, verifying, user, verb, resource, apiGroup, namespace }) =>
+      `${verifying ? "驗證 " : ""}${action} 遭叢集拒絕：RBAC 不允許 ${user} ${verb} ${resource}${apiGroup === "" ? "" : `（API 群組 ${apiGroup}）`}${namespace === "" ? "（叢集範圍）" : `（命名空間 ${namespace}）`}。未變更任何東西；請在 Role（deploy/k8s/base/rbac.yaml）授權，或手動處理。`,
+    forbidden_unnamed: ({ action, verifying, message }) =>
+      `${verifying ? "驗證 " : ""}${action} 遭叢集拒絕：${message}。未變更任何東西；請在 Role（deploy/k8s/base/rbac.yaml）授權，或手動處理。`,
+    disruption_budget: ({ action, deployment, detail }) =>
+      `${action} 暫不執行：PodDisruptionBudget 目前不允許中斷 ${deployment}（${detail}）。未變更任何東西；待預算允許後再試。`,
+  },
+
   cannotRun: {
     kubernetes: "未設定 Kubernetes 叢集（未設定 KUBECONFIG）",
     docker: "未設定 Docker 引擎（未設定 DOCKER_HOST）",
@@ -332,6 +341,11 @@ export const zhTW: Messages = {
     notFiledToast: "未建立。",
     usage: "用法：/rollback <namespace>/<deployment>，例如 /rollback awoooi-prod/awoooi-api",
     expired: "此確認已逾時或不屬於您；請重新執行 /rollback。",
+    title: ({ name }) => `要求回滾：${name}`,
+    revisionOf: ({ revision, images }) => `版本 ${revision}（${images === "" ? "無映像檔" : images}）`,
+    summary: ({ actor, from, to }) => `${actor} 要求從${from}回滾至${to}`,
+    cause: ({ actor }) => `${actor} 在聊天室要求回滾`,
+    reasoning: ({ summary }) => `${summary}。這是有人以 /rollback 提出的要求，未經模型分析。`,
   },
 
   silences: {

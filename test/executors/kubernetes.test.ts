@@ -133,9 +133,10 @@ describe("the cluster's own rules", () => {
     expect(await deletePod.guard(deps, params)).toEqual({ ok: true });
     const result = await deletePod.execute(deps, params, { dryRun: false });
     expect(result.changed).toBe(false);
-    expect(result.notNow).toBe(
-      "not now: budget: a PodDisruptionBudget allows no disruption of guarded (The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently)",
-    );
+    expect(result.notNow).toEqual({
+      deployment: "guarded",
+      detail: "The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently",
+    });
     expect(kube.pod(ns, pod)?.metadata.deletionTimestamp).toBeUndefined();
     // one eviction request, not a loop of them
     expect(kube.requests.filter((r) => r.path.endsWith(`/pods/${pod}/eviction`))).toHaveLength(1);

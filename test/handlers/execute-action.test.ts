@@ -13,6 +13,8 @@ import { getIncident, insertIncident, listEvents, markResolved } from "../../db/
 import { listPlaybooks } from "../../db/playbooks.js";
 import { type Executor, type VerifyResult, bindExecutor, bindExecutors } from "../../executors/executor.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
+import { buildIncidentCard } from "../../handlers/build-incident-card.js";
+import { KubeError } from "../../gateways/kube-errors.js";
 import { httpProbe, registryProbe } from "../../gateways/http-probe.js";
 import { sweepActions } from "../../handlers/sweep-actions.js";
 import { loadRegistry } from "../../registry/services.js";
@@ -360,5 +362,94 @@ describe("an action with no executor here", () => {
       action: "RESTART_CONTAINER",
       why: "no Docker engine is configured (DOCKER_HOST is not set)",
     });
+  });
+});
+
+describe("the target says no", () => {
+  // The API server's own 403 message, as @kubernetes/client-node hands it over.
+  const FORBIDDEN =
+    'pods "cache-redis-1" is forbidden: User "system:serviceaccount:chatops:bot" cannot create resource "pods/eviction" in API group "" in the namespace "shop"';
+  /** An executor whose execute says no the way the cluster does: a 403, or a disruption budget. */
+  const refusing = (outcome: "forbidden" | "budget"): Executor<{ container: string }, object> => ({
+    ...testExecutor({ execute: () => Promise.resolve(), verify: recovered }),
+    async execute(_deps, p) {
+      await Promise.resolve();
+      if (outcome === "forbidden") throw new KubeError("forbidden", FORBIDDEN, 403);
+      const notNow = {
+        deployment: "shop-web",
+        detail: "The disruption budget shop-web needs 2 healthy pods",
+      };
+      return { changed: false, calls: this.plan(p), before: {}, notNow };
+    },
+  });
+  const historyIn = async (language: "en" | "zh-TW") => {
+    const incident = await getIncident(db.pool, INCIDENT);
+    if (incident === undefined) throw new Error("incident missing");
+    const events = await listEvents(db.pool, INCIDENT);
+    const card = buildIncidentCard(
+      incident,
+      events,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "UTC",
+      language,
+    );
+    return card.history.map((entry) => entry.text).join("\n");
+  };
+
+  it("records a 403 in English for the audit log, and says it on the card in BOT_LANGUAGE", async () => {
+    const { deps, actionId, escalations } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([bindExecutor(refusing("forbidden"), {})]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    const english =
+      "RESTART_CONTAINER refused by the cluster: RBAC: system:serviceaccount:chatops:bot may not create pods/eviction in shop. Nothing changed; grant it in the Role (deploy/k8s/base/rbac.yaml) or act by hand.";
+    expect(
+      (await auditTrail(db.pool, INCIDENT)).map((entry) => [entry.outcome, entry.detail["error"]]),
+    ).toEqual([["forbidden", english]]);
+    expect(escalations).toEqual([]);
+    expect(await historyIn("en")).toContain(`⛔ ${english}`);
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(
+      "⛔ RESTART_CONTAINER 遭叢集拒絕：RBAC 不允許 system:serviceaccount:chatops:bot create pods/eviction（命名空間 shop）",
+    );
+    expect(chinese).not.toContain("refused by the cluster");
+  });
+
+  it("says a disruption budget's 'not now' in BOT_LANGUAGE, quoting the budget's own words", async () => {
+    const { deps, actionId, cooldowns } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([bindExecutor(refusing("budget"), {})]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(cooldowns).toHaveLength(1);
+    expect(await historyIn("en")).toContain(
+      "⛔ RESTART_CONTAINER not now: budget: a PodDisruptionBudget allows no disruption of shop-web (The disruption budget shop-web needs 2 healthy pods). Nothing changed; try again once the budget allows it.",
+    );
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(
+      "⛔ RESTART_CONTAINER 暫不執行：PodDisruptionBudget 目前不允許中斷 shop-web（The disruption budget shop-web needs 2 healthy pods）",
+    );
+    expect(chinese).not.toContain("not now");
+  });
+
+  it("fails a verification the cluster forbids, saying so in BOT_LANGUAGE", async () => {
+    const forbiddenRead: Executor<{ container: string }, object> = {
+      ...testExecutor({ execute: () => Promise.resolve(), verify: recovered }),
+      verify: () => Promise.reject(new KubeError("forbidden", FORBIDDEN.replace("create", "get"), 403)),
+    };
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([bindExecutor(forbiddenRead, {})]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await verifyAction(deps, actionId, false)).toBe("failed");
+    expect(await historyIn("en")).toContain(
+      "verify RESTART_CONTAINER refused by the cluster: RBAC: system:serviceaccount:chatops:bot may not get pods/eviction in shop.",
+    );
+    expect(await historyIn("zh-TW")).toContain("驗證 RESTART_CONTAINER 遭叢集拒絕：RBAC 不允許");
   });
 });
