@@ -5,7 +5,14 @@
 import { lstat, readdir, realpath, unlink } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 import { TARGET_NAME, type CleanupLogsTarget } from "./targets.js";
 
 export interface CleanupLogsParams {
@@ -109,30 +116,30 @@ export const cleanupLogs: Executor<CleanupLogsParams, CleanupLogsDeps> = {
   async guard(deps, input) {
     const config = deps.config;
     if (config === undefined) {
-      return { ok: false, rule: "configured_target", reason: "no cleanup_logs directories are configured" };
+      return refusal("configured_target", { code: "logs_unconfigured" });
     }
     if (input.host !== undefined && config.hosts !== undefined && !config.hosts.includes(input.host)) {
-      return {
-        ok: false,
-        rule: "local_host",
-        reason: `the configured directories are on ${config.hosts.join(", ")}, not ${input.host}`,
-      };
+      return refusal("local_host", {
+        code: "logs_elsewhere",
+        hosts: config.hosts.join(", "),
+        host: input.host,
+      });
     }
     const directories = directoriesFor(config, input);
     if (directories.length === 0) {
-      return {
-        ok: false,
-        rule: "configured_target",
-        reason: `${input.directory ?? ""} is not a configured log directory (configured: ${config.directories.join(", ")})`,
-      };
+      return refusal("configured_target", {
+        code: "logs_directory_unlisted",
+        directory: input.directory ?? "",
+        configured: config.directories.join(", "),
+      });
     }
     for (const directory of directories) {
       const stats = await lstat(directory).catch(() => undefined);
       if (stats === undefined) {
-        return { ok: false, rule: "target_exists", reason: `log directory ${directory} does not exist` };
+        return refusal("target_exists", { code: "logs_directory_missing", directory });
       }
       if (!stats.isDirectory() && !stats.isSymbolicLink()) {
-        return { ok: false, rule: "target_exists", reason: `${directory} is not a directory` };
+        return refusal("target_exists", { code: "logs_not_a_directory", directory });
       }
     }
     return { ok: true };
@@ -201,11 +208,12 @@ export const cleanupLogs: Executor<CleanupLogsParams, CleanupLogsDeps> = {
       remaining += (await oldFiles(directory, previous.cutoff).catch(() => ({ files: [] }))).files.length;
     }
     if (remaining > 0) {
-      return { outcome: "failed", detail: `${remaining} of ${previous.found} old files remain` };
+      return verdict("failed", { code: "logs_remain", remaining, found: previous.found });
     }
-    return {
-      outcome: "recovered",
-      detail: `no file older than ${new Date(previous.cutoff).toISOString()} remains (${previous.found} found)`,
-    };
+    return verdict("recovered", {
+      code: "logs_cleaned",
+      cutoff: new Date(previous.cutoff).toISOString(),
+      found: previous.found,
+    });
   },
 };

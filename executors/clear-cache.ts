@@ -2,7 +2,14 @@
 // analysis only picks a configured name; the URL, and so the database, comes from the file.
 import { Redis } from "ioredis";
 import { z } from "zod";
-import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 import { findTarget, TARGET_NAME, type RedisTarget } from "./targets.js";
 
 export interface ClearCacheParams {
@@ -60,21 +67,20 @@ export const clearCache: Executor<ClearCacheParams, ClearCacheDeps> = {
   async guard(deps, input) {
     const found = findTarget(deps.targets, input.target);
     if (found === undefined) {
-      const known = Object.keys(deps.targets);
-      return {
-        ok: false,
-        rule: "configured_target",
-        reason: `${input.target} is not a configured Redis target (configured: ${known.length === 0 ? "none" : known.join(", ")})`,
-      };
+      return refusal("configured_target", {
+        code: "cache_unlisted",
+        target: input.target,
+        configured: Object.keys(deps.targets).join(", "),
+      });
     }
     try {
       await deps.client(found.name).ping();
     } catch (error) {
-      return {
-        ok: false,
-        rule: "target_reachable",
-        reason: `Redis target ${found.name} does not answer PING: ${(error as Error).message}`,
-      };
+      return refusal("target_reachable", {
+        code: "cache_unreachable",
+        target: found.name,
+        error: (error as Error).message,
+      });
     }
     return { ok: true };
   },
@@ -98,15 +104,19 @@ export const clearCache: Executor<ClearCacheParams, ClearCacheDeps> = {
     // a target that stopped answering fails here; the caller's deadline turns that into "failed"
     const dbsize = await client.dbsize();
     if (dbsize < previous.dbsize || dbsize === 0) {
-      return {
-        outcome: "recovered",
-        detail: `${input.target}: ${previous.dbsize} keys before, ${dbsize} now`,
-      };
+      return verdict("recovered", {
+        code: "cache_flushed",
+        target: input.target,
+        before: previous.dbsize,
+        now: dbsize,
+      });
     }
-    return {
-      outcome: "pending",
-      detail: `${input.target}: ${dbsize} keys, not fewer than the ${previous.dbsize} before the flush`,
-    };
+    return verdict("pending", {
+      code: "cache_not_fewer",
+      target: input.target,
+      before: previous.dbsize,
+      now: dbsize,
+    });
   },
 };
 

@@ -2,6 +2,10 @@
 // An executor is handed typed params, never a string from a model: a string is not a command.
 import type { z } from "zod";
 import type { RemediationAction } from "../domain/actions.js";
+import { messagesFor, type GuardSaying, type VerifySaying } from "../domain/i18n/index.js";
+
+/** The words the audit log keeps, whatever the chat's language. */
+const english = messagesFor("en");
 
 /** One call an executor makes (or, in dry run, would make) to an outside API. */
 export interface PlannedCall {
@@ -12,7 +16,19 @@ export interface PlannedCall {
   args: Record<string, unknown>;
 }
 
-export type GuardVerdict = { ok: true } | { ok: false; rule: string; reason: string };
+/**
+ * A refusal keeps its reason twice: `reason` in English (the audit log, the escalation) and `said`,
+ * the same words as data, which the card says in BOT_LANGUAGE. Both come from the catalogue
+ * through `refusal`, so an executor writes no sentence of its own and the two cannot drift.
+ */
+export type GuardVerdict = { ok: true } | { ok: false; rule: string; reason: string; said: GuardSaying };
+
+/** The guard's refusal under `rule`, in the catalogue's words (domain/i18n `guardReason`). */
+export function refusal(rule: string, said: GuardSaying): GuardVerdict & { ok: false } {
+  // the code names its arguments (GuardSaying); the catalogue's text for it takes exactly those
+  const text = english.guardReason[said.code] as (args: object) => string;
+  return { ok: false, rule, reason: text(said), said };
+}
 
 export interface ExecutionResult {
   /** False in dry run, or when there was nothing to change. */
@@ -29,10 +45,18 @@ export interface ExecutionResult {
   notNow?: { deployment: string; detail: string };
 }
 
-export type VerifyResult =
-  | { outcome: "recovered"; detail: string }
-  | { outcome: "pending"; detail: string }
-  | { outcome: "failed"; detail: string };
+/** What a verification saw: `detail` in English and `said` as data, like a GuardVerdict's reason. */
+export interface VerifyResult {
+  outcome: "recovered" | "pending" | "failed";
+  detail: string;
+  said: VerifySaying;
+}
+
+/** A verification's verdict in the catalogue's words (domain/i18n `verifyDetail`). */
+export function verdict(outcome: VerifyResult["outcome"], said: VerifySaying): VerifyResult {
+  const text = english.verifyDetail[said.code] as (args: object) => string;
+  return { outcome, detail: text(said), said };
+}
 
 export interface ExecutionContext {
   dryRun: boolean;

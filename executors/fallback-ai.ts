@@ -4,7 +4,15 @@
 import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";
 import { PROVIDER_NAMES, type ProviderName } from "../domain/llm.js";
-import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type GuardVerdict,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 
 export interface FallbackAiParams {
   /** The failing provider; the chain's first active one when omitted. */
@@ -37,27 +45,23 @@ async function choose(
   const active = await activeProviders(deps);
   const provider = input.provider ?? active[0];
   if (provider === undefined) {
-    return { refusal: { ok: false, rule: "last_provider", reason: "no provider of the chain is active" } };
+    return { refusal: refusal("last_provider", { code: "provider_none_active" }) };
   }
   if (!deps.chain.includes(provider)) {
     return {
-      refusal: {
-        ok: false,
-        rule: "configured_target",
-        reason: `${provider} is not a configured provider of the chain (${deps.chain.join(", ") || "none"})`,
-      },
+      refusal: refusal("configured_target", {
+        code: "provider_unlisted",
+        provider,
+        chain: deps.chain.join(", "),
+      }),
     };
   }
   if (!active.includes(provider)) {
-    return { refusal: { ok: false, rule: "already_active", reason: `${provider} is already skipped` } };
+    return { refusal: refusal("already_active", { code: "provider_already_skipped", provider }) };
   }
   if (active.length < 2) {
     return {
-      refusal: {
-        ok: false,
-        rule: "last_provider",
-        reason: `${provider} is the last active provider; skipping it leaves only the offline analyzer`,
-      },
+      refusal: refusal("last_provider", { code: "provider_last", provider }),
     };
   }
   return { provider, active };
@@ -98,11 +102,14 @@ export const fallbackAi: Executor<FallbackAiParams, FallbackAiDeps> = {
   async verify(deps, _input, result): Promise<VerifyResult> {
     const previous = before.parse(result.before);
     const skip = (await deps.settings.get()).skipped.find((s) => s.provider === previous.provider);
-    if (skip === undefined) return { outcome: "failed", detail: `${previous.provider} is not skipped` };
+    if (skip === undefined)
+      return verdict("failed", { code: "provider_not_skipped", provider: previous.provider });
     const next = (await activeProviders(deps))[0];
-    return {
-      outcome: "recovered",
-      detail: `${previous.provider} skipped until ${skip.expiresAt}; ${next ?? "the offline analyzer"} answers first`,
-    };
+    return verdict("recovered", {
+      code: "provider_skipped",
+      provider: previous.provider,
+      until: skip.expiresAt,
+      next: next ?? "",
+    });
   },
 };

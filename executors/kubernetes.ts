@@ -14,6 +14,8 @@ import {
   type VerifyResult,
   bindExecutor,
   type BoundExecutor,
+  refusal,
+  verdict,
 } from "./executor.js";
 import { KubeError } from "../gateways/kube-errors.js";
 import type { DeploymentState, KubeGateway } from "../gateways/kube-gateway.js";
@@ -48,11 +50,11 @@ async function readDeployment(
   } catch (error) {
     if (error instanceof KubeError && error.code === "not_found") {
       return {
-        refusal: {
-          ok: false,
-          rule: "target_exists",
-          reason: `deployment ${p.namespace}/${p.deployment} does not exist`,
-        },
+        refusal: refusal("target_exists", {
+          code: "deployment_missing",
+          namespace: p.namespace,
+          deployment: p.deployment,
+        }),
       };
     }
     throw error;
@@ -72,20 +74,25 @@ async function rolledOut(
 ): Promise<VerifyResult> {
   const state = await kube.getDeployment(namespace, deployment);
   if (state.progressDeadlineExceeded) {
-    return {
-      outcome: "failed",
-      detail: `${namespace}/${deployment}: the rollout exceeded its progress deadline (${state.progressDeadlineSeconds}s, ProgressDeadlineExceeded)`,
-    };
+    return verdict("failed", {
+      code: "rollout_deadline",
+      namespace,
+      deployment,
+      seconds: state.progressDeadlineSeconds,
+    });
   }
   const want = replicas ?? state.replicas;
   const status = await kube.rolloutStatus(namespace, deployment);
   if (status.complete && state.readyReplicas >= want && state.replicas === want) {
-    return {
-      outcome: "recovered",
-      detail: `${namespace}/${deployment}: ${state.readyReplicas}/${want} ready, rollout complete`,
-    };
+    return verdict("recovered", {
+      code: "rollout_complete",
+      namespace,
+      deployment,
+      ready: state.readyReplicas,
+      want,
+    });
   }
-  return { outcome: "pending", detail: `${namespace}/${deployment}: ${status.message}` };
+  return verdict("pending", { code: "rollout_waiting", namespace, deployment, message: status.message });
 }
 
 function dryRun(calls: PlannedCall[], before: Record<string, unknown> = {}): ExecutionResult {
@@ -116,7 +123,7 @@ export const restartPod: Executor<DeploymentParams, KubeExecutorDeps> = {
   async verify(deps, p, result) {
     const state = await deps.kube.getDeployment(p.namespace, p.deployment);
     if (state.revision <= Number(result.before.revision ?? 0)) {
-      return { outcome: "pending", detail: "the new revision has not been created yet" };
+      return verdict("pending", { code: "revision_not_created" });
     }
     return rolledOut(deps.kube, p.namespace, p.deployment);
   },
@@ -129,18 +136,13 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
   params: PodParams,
   async guard(deps, p) {
     const deployment = deploymentOfPod(p.pod);
-    if (deployment === undefined)
-      return { ok: false, rule: "owned_pod", reason: `${p.pod} is not a deployment's pod` };
+    if (deployment === undefined) return refusal("owned_pod", { code: "pod_unowned", pod: p.pod });
     const pods = await deps.kube.listPods(p.namespace, {});
     const target = pods.find((pod) => pod.name === p.pod);
     if (target === undefined)
-      return { ok: false, rule: "target_exists", reason: `pod ${p.namespace}/${p.pod} does not exist` };
+      return refusal("target_exists", { code: "pod_missing", namespace: p.namespace, pod: p.pod });
     if (target.terminating) {
-      return {
-        ok: false,
-        rule: "not_terminating",
-        reason: `pod ${p.namespace}/${p.pod} is already Terminating; deleting it again changes nothing`,
-      };
+      return refusal("not_terminating", { code: "pod_terminating", namespace: p.namespace, pod: p.pod });
     }
     // A ready pod taken away is a healthy replica less until its replacement is ready.
     if (target.ready) {
@@ -148,11 +150,12 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
       if ("refusal" in found) return found.refusal;
       const left = found.state.readyReplicas - 1;
       if (left < deps.minHealthyReplicas) {
-        return {
-          ok: false,
-          rule: "min_healthy_replicas",
-          reason: `${left} ready replica(s) of ${deployment} would remain, at least ${deps.minHealthyReplicas} must`,
-        };
+        return refusal("min_healthy_replicas", {
+          code: "pod_last_ready",
+          left,
+          deployment,
+          min: deps.minHealthyReplicas,
+        });
       }
     }
     return { ok: true };
@@ -189,25 +192,24 @@ export const deletePod: Executor<PodParams, KubeExecutorDeps> = {
     const pods = await deps.kube.listPods(p.namespace, {});
     const old = pods.find((pod) => pod.name === p.pod);
     if (old !== undefined && !old.terminating)
-      return { outcome: "pending", detail: `${p.pod} has not been deleted yet` };
+      return verdict("pending", { code: "pod_not_deleted", pod: p.pod });
     const rollout = await rolledOut(
       deps.kube,
       p.namespace,
       String(result.before.deployment),
       Number(result.before.replicas),
     );
-    if (rollout.outcome !== "recovered" || old === undefined) return rollout;
+    if (rollout.said.code !== "rollout_complete" || old === undefined) return rollout;
     // Recovered with the old pod still Terminating: say why, so nobody waits for it.
     const node = old.nodeName === undefined ? undefined : await deps.kube.nodeHealth(old.nodeName);
-    const where =
-      node === undefined || old.nodeName === undefined
-        ? ""
-        : node.state === "missing"
-          ? ` on node ${old.nodeName}, which no longer exists: it will not go without a forced deletion`
-          : node.state === "not_ready"
-            ? ` on node ${old.nodeName}, which is not ready (${node.reason}): it will not go until the node returns or it is force-deleted`
-            : ` on node ${old.nodeName} (its grace period is running)`;
-    return { outcome: "recovered", detail: `${rollout.detail}; ${p.pod} still Terminating${where}` };
+    return verdict("recovered", {
+      ...rollout.said,
+      code: "pod_left_terminating",
+      pod: p.pod,
+      node: node === undefined ? "" : (old.nodeName ?? ""),
+      state: node?.state ?? "",
+      reason: node?.state === "not_ready" ? node.reason : "",
+    });
   },
 };
 
@@ -229,25 +231,24 @@ function scaleExecutor(
       // An autoscaler puts its own count back within seconds: a manual scale would only look done.
       const hpa = await deps.kube.autoscalerOf(p.namespace, p.deployment);
       if (hpa !== undefined) {
-        return {
-          ok: false,
-          rule: "hpa_owned",
-          reason: `HorizontalPodAutoscaler ${hpa.name} owns the replicas of ${p.namespace}/${p.deployment} (${hpa.minReplicas}–${hpa.maxReplicas}): a manual scale would be undone; change the HPA instead`,
-        };
+        return refusal("hpa_owned", {
+          code: "hpa_owned",
+          hpa: hpa.name,
+          namespace: p.namespace,
+          deployment: p.deployment,
+          min: hpa.minReplicas,
+          max: hpa.maxReplicas,
+        });
       }
       const next = target(found.state.replicas);
       if (next > deps.maxReplicas)
-        return {
-          ok: false,
-          rule: "max_replicas",
-          reason: `${next} replicas would exceed ${deps.maxReplicas}`,
-        };
+        return refusal("max_replicas", { code: "scale_above_max", replicas: next, max: deps.maxReplicas });
       if (next < deps.minHealthyReplicas) {
-        return {
-          ok: false,
-          rule: "min_healthy_replicas",
-          reason: `${next} replicas would leave fewer than ${deps.minHealthyReplicas}`,
-        };
+        return refusal("min_healthy_replicas", {
+          code: "scale_below_min",
+          replicas: next,
+          min: deps.minHealthyReplicas,
+        });
       }
       return { ok: true };
     },
@@ -286,7 +287,7 @@ export const rollback: Executor<DeploymentParams, KubeExecutorDeps> = {
     const revisions = await deps.kube.replicaSetRevisions(p.namespace, p.deployment);
     return revisions.length >= 2
       ? { ok: true }
-      : { ok: false, rule: "previous_revision", reason: "there is no earlier revision to go back to" };
+      : refusal("previous_revision", { code: "no_earlier_revision" });
   },
   plan: (p) => [
     {

@@ -6,7 +6,14 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { z } from "zod";
-import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 import { findTarget, TARGET_NAME, type CertTarget } from "./targets.js";
 
 export interface RenewCertParams {
@@ -171,18 +178,17 @@ export const renewCert: Executor<RenewCertParams, RenewCertDeps> = {
   async guard(deps, input) {
     const found = findTarget(deps.certificates, input.certificate);
     if (found === undefined) {
-      const known = Object.keys(deps.certificates);
-      return {
-        ok: false,
-        rule: "configured_target",
-        reason: `${input.certificate} is not a configured certificate (configured: ${known.length === 0 ? "none" : known.join(", ")})`,
-      };
+      return refusal("configured_target", {
+        code: "cert_unlisted",
+        certificate: input.certificate,
+        configured: Object.keys(deps.certificates).join(", "),
+      });
     }
     const program = found.target.command[0];
     try {
       await access(program, constants.X_OK);
     } catch {
-      return { ok: false, rule: "target_exists", reason: `${program} is not an executable file` };
+      return refusal("target_exists", { code: "cert_not_executable", program });
     }
     return { ok: true };
   },
@@ -223,18 +229,15 @@ export const renewCert: Executor<RenewCertParams, RenewCertDeps> = {
     const previous = before.parse(result.before);
     const ran = detail.safeParse(result.detail ?? {});
     if (!ran.success || ran.data.exitCode !== 0) {
-      return { outcome: "failed", detail: "the renewal command did not exit with 0" };
+      return verdict("failed", { code: "cert_exit_nonzero" });
     }
     const certFile = deps.certificates[previous.certificate]?.cert_file;
-    if (certFile === undefined) return { outcome: "recovered", detail: "the renewal command exited with 0" };
+    if (certFile === undefined) return verdict("recovered", { code: "cert_exited" });
     const now = await mtimeOf(certFile);
-    if (now === null) return { outcome: "failed", detail: `${certFile} does not exist` };
+    if (now === null) return verdict("failed", { code: "cert_missing", file: certFile });
     if (previous.certMtimeMs !== null && now <= previous.certMtimeMs) {
-      return { outcome: "failed", detail: `exit code 0, but ${certFile} was not rewritten` };
+      return verdict("failed", { code: "cert_not_rewritten", file: certFile });
     }
-    return {
-      outcome: "recovered",
-      detail: `exit code 0; ${certFile} rewritten ${new Date(now).toISOString()}`,
-    };
+    return verdict("recovered", { code: "cert_rewritten", file: certFile, at: new Date(now).toISOString() });
   },
 };

@@ -2,7 +2,14 @@
 // The container is named by validated params, never by a command string.
 import { z } from "zod";
 import type { DockerGateway } from "../gateways/docker-gateway.js";
-import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 
 /** Docker's own rule for container names. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -53,15 +60,11 @@ export const restartContainer: Executor<RestartContainerParams, RestartContainer
 
   async guard(deps, input) {
     if (deps.allowedContainers !== undefined && !deps.allowedContainers.includes(input.container)) {
-      return {
-        ok: false,
-        rule: "container-allow-list",
-        reason: `container ${input.container} is not on the allow-list`,
-      };
+      return refusal("container-allow-list", { code: "container_not_allowed", container: input.container });
     }
     const container = await deps.docker.inspect(input.container);
     if (container === undefined) {
-      return { ok: false, rule: "container-exists", reason: `no container named ${input.container}` };
+      return refusal("container-exists", { code: "container_missing", container: input.container });
     }
     return { ok: true };
   },
@@ -84,26 +87,29 @@ export const restartContainer: Executor<RestartContainerParams, RestartContainer
   async verify(deps, input, result): Promise<VerifyResult> {
     const previous = before.parse(result.before);
     const now = await deps.docker.inspect(input.container);
-    if (now === undefined) return { outcome: "failed", detail: `container ${input.container} is gone` };
+    if (now === undefined) return verdict("failed", { code: "container_gone", container: input.container });
     if (now.id !== previous.id) {
-      return { outcome: "failed", detail: `container ${input.container} was replaced by another` };
+      return verdict("failed", { code: "container_replaced", container: input.container });
     }
     switch (now.status) {
       case "created":
       case "restarting":
-        return { outcome: "pending", detail: `container is ${now.status}` };
+        return verdict("pending", { code: "container_status", status: now.status });
       case "running":
         break;
       default:
-        return { outcome: "failed", detail: `container is ${now.status} (exit code ${now.exitCode})` };
+        return verdict("failed", { code: "container_stopped", status: now.status, exitCode: now.exitCode });
     }
     if (!startedLater(now.startedAt, previous.startedAt)) {
-      return { outcome: "pending", detail: `container has not restarted since ${previous.startedAt}` };
+      return verdict("pending", { code: "container_not_restarted", since: previous.startedAt });
     }
-    if (now.health === "starting") return { outcome: "pending", detail: "healthcheck is starting" };
-    if (now.health === "unhealthy") return { outcome: "failed", detail: "container is unhealthy" };
-    const health = now.health === undefined ? "no healthcheck" : "healthy";
-    return { outcome: "recovered", detail: `running since ${now.startedAt} (${health})` };
+    if (now.health === "starting") return verdict("pending", { code: "healthcheck_starting" });
+    if (now.health === "unhealthy") return verdict("failed", { code: "container_unhealthy" });
+    return verdict("recovered", {
+      code: "container_running",
+      since: now.startedAt,
+      healthcheck: now.health !== undefined,
+    });
   },
 };
 

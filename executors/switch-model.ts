@@ -5,7 +5,14 @@ import { z } from "zod";
 import { DEFAULT_OVERRIDE_TTL_SECONDS, type ChainSettingsStore } from "../kv/chain-settings.js";
 import { NAME_PATTERNS } from "../domain/names.js";
 import { type ProviderName } from "../domain/llm.js";
-import type { ExecutionResult, Executor, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 
 export interface SwitchModelParams {
   /** The model the alert is about; when given, it must be the one Ollama is asked for now. */
@@ -58,25 +65,17 @@ export const switchModel: Executor<SwitchModelParams, SwitchModelDeps> = {
   async guard(deps, input) {
     const fallback = deps.ollama.fallbackModel;
     if (fallback === undefined) {
-      return {
-        ok: false,
-        rule: "fallback_model",
-        reason: "no fallback model is configured (OLLAMA_FALLBACK_MODEL)",
-      };
+      return refusal("fallback_model", { code: "model_no_fallback" });
     }
     if (!deps.chain.includes("ollama") || deps.ollama.model === undefined) {
-      return { ok: false, rule: "fallback_model", reason: "Ollama is not part of the analysis chain" };
+      return refusal("fallback_model", { code: "model_no_ollama" });
     }
     const active = await activeModel(deps);
     if (active === fallback) {
-      return { ok: false, rule: "already_active", reason: `Ollama already answers with ${fallback}` };
+      return refusal("already_active", { code: "model_already_fallback", model: fallback });
     }
     if (input.model !== undefined && input.model !== active) {
-      return {
-        ok: false,
-        rule: "model_in_use",
-        reason: `the chain asks Ollama for ${active ?? "no model"}, not ${input.model}`,
-      };
+      return refusal("model_in_use", { code: "model_other", active: active ?? "", model: input.model });
     }
     return { ok: true };
   },
@@ -98,11 +97,13 @@ export const switchModel: Executor<SwitchModelParams, SwitchModelDeps> = {
     const previous = before.parse(result.before);
     const override = (await deps.settings.get()).ollamaModel;
     if (override?.model !== previous.fallbackModel) {
-      return { outcome: "failed", detail: `Ollama is not set to ${previous.fallbackModel}` };
+      return verdict("failed", { code: "model_not_set", model: previous.fallbackModel });
     }
-    return {
-      outcome: "recovered",
-      detail: `Ollama answers with ${override.model} instead of ${previous.model ?? "its model"} until ${override.expiresAt}`,
-    };
+    return verdict("recovered", {
+      code: "model_switched",
+      model: override.model,
+      previous: previous.model ?? "",
+      until: override.expiresAt,
+    });
   },
 };

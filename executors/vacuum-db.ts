@@ -3,7 +3,15 @@
 // outside any transaction block, as PostgreSQL requires.
 import pg from "pg";
 import { z } from "zod";
-import type { ExecutionResult, Executor, GuardVerdict, PlannedCall, VerifyResult } from "./executor.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type GuardVerdict,
+  type PlannedCall,
+  type VerifyResult,
+  refusal,
+  verdict,
+} from "./executor.js";
 import { TARGET_NAME, type PostgresTarget } from "./targets.js";
 
 export interface VacuumDbParams {
@@ -60,20 +68,17 @@ function resolve(deps: VacuumDbDeps, input: VacuumDbParams): Resolved {
     const target = Object.hasOwn(deps.targets, input.database) ? deps.targets[input.database] : undefined;
     if (target === undefined) {
       return {
-        refusal: {
-          ok: false,
-          rule: "configured_target",
-          reason: `${input.database} is not a configured PostgreSQL target`,
-        },
+        refusal: refusal("configured_target", { code: "database_unlisted", database: input.database }),
       };
     }
     if (!target.tables.includes(table)) {
       return {
-        refusal: {
-          ok: false,
-          rule: "table_listed",
-          reason: `${table} is not listed for ${input.database} (listed: ${target.tables.join(", ")})`,
-        },
+        refusal: refusal("table_listed", {
+          code: "table_unlisted_in",
+          table,
+          database: input.database,
+          listed: target.tables.join(", "),
+        }),
       };
     }
     return { database: input.database, table };
@@ -81,20 +86,16 @@ function resolve(deps: VacuumDbDeps, input: VacuumDbParams): Resolved {
   const only = listing[0];
   if (only === undefined) {
     return {
-      refusal: {
-        ok: false,
-        rule: "table_listed",
-        reason: `${table} is not listed for any configured database`,
-      },
+      refusal: refusal("table_listed", { code: "table_unlisted", table }),
     };
   }
   if (listing.length > 1) {
     return {
-      refusal: {
-        ok: false,
-        rule: "table_listed",
-        reason: `${table} is listed for ${listing.map(([name]) => name).join(" and ")}; name the database`,
-      },
+      refusal: refusal("table_listed", {
+        code: "table_ambiguous",
+        table,
+        databases: listing.map(([name]) => name).join(", "),
+      }),
     };
   }
   return { database: only[0], table };
@@ -142,11 +143,11 @@ export const vacuumDb: Executor<VacuumDbParams, VacuumDbDeps> = {
     if ("refusal" in resolved) return resolved.refusal;
     const found = await readStats(deps.client(resolved.database), resolved.table);
     if (found === undefined) {
-      return {
-        ok: false,
-        rule: "target_exists",
-        reason: `table ${resolved.table} does not exist in ${resolved.database}`,
-      };
+      return refusal("target_exists", {
+        code: "table_missing",
+        table: resolved.table,
+        database: resolved.database,
+      });
     }
     return { ok: true };
   },
@@ -170,17 +171,20 @@ export const vacuumDb: Executor<VacuumDbParams, VacuumDbDeps> = {
   async verify(deps, _input, result): Promise<VerifyResult> {
     const previous = before.parse(result.before);
     const now = await readStats(deps.client(previous.database), previous.table);
-    if (now === undefined) return { outcome: "failed", detail: `table ${previous.table} is gone` };
+    if (now === undefined) return verdict("failed", { code: "table_gone", table: previous.table });
     if (newer(now.lastVacuum, previous.lastVacuum) && newer(now.lastAnalyze, previous.lastAnalyze)) {
-      return {
-        outcome: "recovered",
-        detail: `${previous.table}: vacuumed ${now.lastVacuum ?? ""}, analyzed ${now.lastAnalyze ?? ""}`,
-      };
+      return verdict("recovered", {
+        code: "table_vacuumed",
+        table: previous.table,
+        vacuumed: now.lastVacuum ?? "",
+        analyzed: now.lastAnalyze ?? "",
+      });
     }
-    return {
-      outcome: "pending",
-      detail: `${previous.table}: statistics show no vacuum since ${previous.lastVacuum ?? "never"}`,
-    };
+    return verdict("pending", {
+      code: "table_not_vacuumed",
+      table: previous.table,
+      since: previous.lastVacuum ?? "",
+    });
   },
 };
 

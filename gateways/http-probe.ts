@@ -4,13 +4,28 @@
 // which the rollout verification already waits for (and its in-cluster address may not resolve
 // where the bot runs), so it is not probed again from here.
 import { type Incident } from "../domain/incident.js";
+import { messagesFor, type VerifySaying } from "../domain/i18n/index.js";
 import type { ServiceRegistry } from "../registry/services.js";
 
 export interface ProbeResult {
   ok: boolean;
   url: string;
-  /** One line for the timeline: "GET http://…/health → 200". */
+  /** One line for the timeline, in English: "GET http://…/health → 200". */
   detail: string;
+  /** The same line as data, for the card to say in BOT_LANGUAGE (domain/i18n `verifyDetail`). */
+  said: VerifySaying & { code: "probe_answered" | "probe_failed" | "probe_silent" };
+}
+
+/** The probe's result with its English line from the catalogue. */
+function probed(ok: boolean, url: string, said: ProbeResult["said"]): ProbeResult {
+  const words = messagesFor("en").verifyDetail;
+  const detail =
+    said.code === "probe_answered"
+      ? words.probe_answered(said)
+      : said.code === "probe_failed"
+        ? words.probe_failed(said)
+        : words.probe_silent(said);
+  return { ok, url, detail, said };
 }
 
 type HttpCheck = {
@@ -59,13 +74,13 @@ export async function httpProbe(target: string, timeoutMs = 3_000): Promise<Prob
     const response = await fetch(target, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     await response.body?.cancel();
     const ok = response.status >= 200 && response.status < 400;
-    return { ok, url: target, detail: `GET ${target} → ${response.status}` };
+    return probed(ok, target, { code: "probe_answered", url: target, status: response.status });
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name === "TimeoutError"
-        ? `no answer within ${timeoutMs} ms`
-        : (((error as Error).cause as Error | undefined)?.message ?? (error as Error).message);
-    return { ok: false, url: target, detail: `GET ${target} failed: ${reason}` };
+    if (error instanceof Error && error.name === "TimeoutError") {
+      return probed(false, target, { code: "probe_silent", url: target, ms: timeoutMs });
+    }
+    const message = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+    return probed(false, target, { code: "probe_failed", url: target, error: message });
   }
 }
 

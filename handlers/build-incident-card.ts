@@ -5,11 +5,12 @@ import {
   DEFAULT_LANGUAGE,
   messagesFor,
   decisionText,
+  sayingText,
   type Language,
   type Messages,
 } from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
-import type { RefusalReason } from "./execute-action.js";
+import { QUOTED_SAYING, type RefusalReason } from "./execute-action.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
@@ -30,6 +31,8 @@ interface ChatStyle {
 /**
  * A failed action's reason in BOT_LANGUAGE when the bot's own words were kept (`reason`, see
  * FailureReason, RefusalReason); otherwise (older events, upstream text) the recorded English `error`.
+ * An executor's words inside it are said from their `said` too (QUOTED_SAYING), or kept in English
+ * when the event was recorded before `said` was.
  */
 function failureText(event: IncidentEvent, t: Messages): string {
   const reason = event.detail.reason;
@@ -37,12 +40,30 @@ function failureText(event: IncidentEvent, t: Messages): string {
   const code = String(reason.code);
   // the code names its arguments (FailureReason, RefusalReason); the catalogue's text for it takes exactly those
   if (Object.hasOwn(t.failure, code)) {
-    return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(reason);
+    const quoted = Object.hasOwn(QUOTED_SAYING, code)
+      ? QUOTED_SAYING[code as keyof typeof QUOTED_SAYING]
+      : undefined;
+    const said =
+      quoted === undefined ? undefined : sayingText(quoted.section, (reason as { said?: unknown }).said, t);
+    const args = quoted === undefined || said === undefined ? reason : { ...reason, [quoted.argument]: said };
+    return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
   }
   if (Object.hasOwn(t.refusal, code)) {
     return (t.refusal[code as RefusalReason["code"]] as (args: object) => string)(reason);
   }
   return String(event.detail.error);
+}
+
+/**
+ * What a verification saw, in BOT_LANGUAGE from the pieces' `said` (handlers/execute-action.ts
+ * `recovered`); the recorded English `detail` for an event kept before, or naming a text since removed.
+ */
+function evidenceText(event: IncidentEvent, t: Messages): string {
+  const said: unknown = event.detail.said;
+  const english = String(event.detail.detail);
+  if (!Array.isArray(said) || said.length === 0) return english;
+  const pieces = said.map((piece: unknown) => sayingText("verifyDetail", piece, t));
+  return pieces.every((piece) => piece !== undefined) ? pieces.join(t.history.evidenceJoiner) : english;
 }
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
@@ -59,7 +80,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
   approved: (event, { t }) => t.history.approved({ action: String(event.detail.action), who: event.actor }),
   executed: (event, { t }) => t.history.executed({ action: String(event.detail.action) }),
   dry_run: (event, { t }) => t.history.dryRun({ action: String(event.detail.action) }),
-  verified: (event, { t }) => t.history.verified({ detail: String(event.detail.detail) }),
+  verified: (event, { t }) => t.history.verified({ detail: evidenceText(event, t) }),
   execution_failed: (event, { t }) =>
     t.history.executionFailed({ action: String(event.detail.action), error: failureText(event, t) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed

@@ -10,7 +10,12 @@ import { addEvent, getIncident, markResolved, setIncidentStatus } from "../db/in
 import { type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import { learnFromOutcome } from "../db/playbooks.js";
-import type { ExecutionResult, VerifyResult, BoundExecutor } from "../executors/executor.js";
+import {
+  type ExecutionResult,
+  type VerifyResult,
+  type BoundExecutor,
+  verdict,
+} from "../executors/executor.js";
 import type { RemediationAction } from "../domain/actions.js";
 import { withDeadline } from "../domain/deadline.js";
 import type { ProbeResult } from "../gateways/http-probe.js";
@@ -18,7 +23,7 @@ import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../domain/decide.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
 import { KubeError } from "../gateways/kube-errors.js";
-import { messagesFor } from "../domain/i18n/index.js";
+import { messagesFor, type GuardSaying, type VerifySaying } from "../domain/i18n/index.js";
 
 export interface ExecuteDeps {
   db: Queryable;
@@ -56,22 +61,48 @@ class ExecutionTimeout extends Error {
 /**
  * The bot's own words for why an action failed, kept beside the English `error` so the card's
  * history can say them in BOT_LANGUAGE (domain/i18n `failure`); an executor's or the cluster's own
- * message inside them (`problem`, `error`, `waiting`) is quoted as it came.
+ * message inside them (`problem`, `error`) is quoted as it came. Where the words inside are an
+ * executor's guard or verification (`reason`, `waiting`, `detail`), they are kept as data too,
+ * in `said` (see QUOTED_SAYING): the English argument stays for the audit log and for cards of
+ * events recorded before `said` was kept.
  */
 export type FailureReason =
   | { code: "timeout"; ms: number }
   | { code: "execution_failed"; error: string }
   | { code: "params_refused"; problem: string }
-  | { code: "guard"; rule: string; reason: string }
+  | { code: "guard"; rule: string; reason: string; said: GuardSaying }
   | { code: "no_verifier" }
   | { code: "verify_params_refused"; problem: string }
-  | { code: "not_recovered"; waiting: string }
+  | { code: "verify_failed"; detail: string; said: VerifySaying }
+  | { code: "not_recovered"; waiting: string; said: VerifySaying }
+  | { code: "abandoned" }
   | { code: "cannot_run"; action: string; why: string }
   | { code: "rollback_impossible" }
   | { code: "rollback_refused"; problem: string }
-  | { code: "rollback_guard"; rule: string; reason: string }
+  | { code: "rollback_guard"; rule: string; reason: string; said: GuardSaying }
   | { code: "rollback_failed"; error: string }
   | RefusalReason;
+
+/**
+ * Which argument of a FailureReason quotes an executor's words, and the catalogue section of its
+ * `said`: the card puts the saying in the chat's language in that argument's place.
+ */
+export const QUOTED_SAYING = {
+  guard: { argument: "reason", section: "guardReason" },
+  rollback_guard: { argument: "reason", section: "guardReason" },
+  verify_failed: { argument: "detail", section: "verifyDetail" },
+  not_recovered: { argument: "waiting", section: "verifyDetail" },
+} as const satisfies Partial<
+  Record<FailureReason["code"], { argument: string; section: "guardReason" | "verifyDetail" }>
+>;
+
+/** The failure in the audit log's words (English, whatever the chat's language). */
+function failureWords(reason: FailureReason): string {
+  const words = messagesFor("en").failure;
+  if (!Object.hasOwn(words, reason.code)) return refusalWords(reason as RefusalReason);
+  // the code names its arguments (FailureReason); the catalogue's text for it takes exactly those
+  return (words[reason.code as keyof typeof words] as (args: object) => string)(reason);
+}
 
 /**
  * Why the target said no, kept beside the English `error` like FailureReason (domain/i18n
@@ -109,18 +140,18 @@ function refusalWords(reason: RefusalReason): string {
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */
   learn: boolean;
-  /** The failure in the bot's own words, for the card (see FailureReason). */
-  reason?: FailureReason;
   /** Runs once the action is failed (exactly once); its line joins the escalation's detail. */
   after?: () => Promise<string | undefined>;
 }
 
+/** Fails the action for `reason`: the card says it in BOT_LANGUAGE, the rest in its English words. */
 async function fail(
   deps: ExecuteDeps,
   action: PendingAction,
-  why: string,
+  reason: FailureReason,
   options: FailOptions = { learn: false },
 ): Promise<"failed" | "skipped"> {
+  const why = failureWords(reason);
   // One UPDATE: of two verify jobs reaching the deadline, one fails the action and escalates.
   const failed = await transitionAction(deps.db, { id: action.id }, ["executing", "verifying"], "failed", {
     result: { ...(action.result ?? {}), error: why },
@@ -137,11 +168,7 @@ async function fail(
     deps.db,
     action.incidentId,
     "execution_failed",
-    {
-      action: action.action,
-      error: why,
-      ...(options.reason === undefined ? {} : { reason: options.reason }),
-    },
+    { action: action.action, error: why, reason },
     "system",
   );
   await audit(deps.db, {
@@ -257,8 +284,8 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   const action = await transitionAction(deps.db, { id: actionId }, ["approved"], "executing");
   if (action === undefined) return "skipped";
   const executor = deps.executors.get(action.action as RemediationAction);
-  const failed = async (why: string, reason: FailureReason, learn = false) => {
-    const outcome = await fail(deps, action, why, { learn, reason });
+  const failed = async (reason: FailureReason, learn = false) => {
+    const outcome = await fail(deps, action, reason, { learn });
     return outcome === "failed" ? "failed" : "skipped";
   };
   if (executor === undefined) {
@@ -271,10 +298,7 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
   }
   const prepared = executor.prepare(action.params);
   if (!prepared.ok) {
-    return failed(`params refused: ${prepared.problem}`, {
-      code: "params_refused",
-      problem: prepared.problem,
-    });
+    return failed({ code: "params_refused", problem: prepared.problem });
   }
   const run = prepared.action;
   await setIncidentStatus(
@@ -296,18 +320,18 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
       () => new ExecutionTimeout(deps.executionTimeoutMs),
     );
     if ("refused" in ran) {
-      const { rule, reason } = ran.refused;
-      return failed(`guard ${rule}: ${reason}`, { code: "guard", rule, reason });
+      const { rule, reason, said } = ran.refused;
+      return failed({ code: "guard", rule, reason, said });
     }
     result = ran.result;
   } catch (error) {
     if (error instanceof ExecutionTimeout) {
-      return failed(`execution ${error.message}`, { code: "timeout", ms: error.ms }, true);
+      return failed({ code: "timeout", ms: error.ms }, true);
     }
     const forbidden = forbiddenRefusal(action.action, error);
     if (forbidden !== undefined) return refusedByTarget(deps, action, forbidden);
     const message = (error as Error).message;
-    return failed(`execution failed: ${message}`, { code: "execution_failed", error: message }, true);
+    return failed({ code: "execution_failed", error: message }, true);
   }
   if (result.notNow !== undefined) {
     return refusedByTarget(deps, action, {
@@ -342,14 +366,10 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
  * An execution whose worker vanished (killed mid-call, lock lost): the action may have changed
  * something, so it is never run again by itself; it fails and escalates, and a person decides.
  */
-export async function abandonExecution(
-  deps: ExecuteDeps,
-  actionId: number,
-  why: string,
-): Promise<"failed" | "skipped"> {
+export async function abandonExecution(deps: ExecuteDeps, actionId: number): Promise<"failed" | "skipped"> {
   const action = await getAction(deps.db, actionId);
   if (action?.status !== "executing") return "skipped";
-  return fail(deps, action, why);
+  return fail(deps, action, { code: "abandoned" });
 }
 
 export type VerifyOutcome = "recovered" | "pending" | "failed" | "skipped";
@@ -363,70 +383,70 @@ export async function verifyAction(
   const action = await getAction(deps.db, actionId);
   if (action?.status !== "verifying" || action.result === null) return "skipped";
   const prepared = deps.executors.get(action.action as RemediationAction)?.prepare(action.params);
-  if (prepared === undefined) {
-    return fail(deps, action, "cannot verify: no executor", {
-      learn: false,
-      reason: { code: "no_verifier" },
-    });
-  }
-  if (!prepared.ok) {
-    return fail(deps, action, `cannot verify: params refused: ${prepared.problem}`, {
-      learn: false,
-      reason: { code: "verify_params_refused", problem: prepared.problem },
-    });
-  }
-  let verdict: VerifyResult;
+  if (prepared === undefined) return fail(deps, action, { code: "no_verifier" });
+  if (!prepared.ok) return fail(deps, action, { code: "verify_params_refused", problem: prepared.problem });
+  let seen: VerifyResult;
   try {
-    verdict = await prepared.action.verify(action.result as unknown as ExecutionResult);
+    seen = await prepared.action.verify(action.result as unknown as ExecutionResult);
   } catch (error) {
     const forbidden = forbiddenRefusal(action.action, error, true);
     // a 403 will not pass by itself; any other flaky read is not a verdict, the deadline decides
-    if (forbidden !== undefined) {
-      return fail(deps, action, refusalWords(forbidden.reason), { learn: false, reason: forbidden.reason });
-    }
-    verdict = { outcome: "pending", detail: `cannot read the target: ${(error as Error).message}` };
+    if (forbidden !== undefined) return fail(deps, action, forbidden.reason);
+    seen = verdict("pending", { code: "target_unreadable", error: (error as Error).message });
   }
-  if (verdict.outcome === "failed") {
+  if (seen.outcome === "failed") {
     // a rollout the Deployment itself gave up on (progress deadline) is undone like one that ran out of time
     const rollout = ROLLOUT_ACTIONS.has(action.action) && deps.autoRollback;
-    return fail(deps, action, verdict.detail, {
-      learn: true,
-      ...(rollout ? { after: () => rollBack(deps, action) } : {}),
-    });
+    return fail(
+      deps,
+      action,
+      { code: "verify_failed", detail: seen.detail, said: seen.said },
+      { learn: true, ...(rollout ? { after: () => rollBack(deps, action) } : {}) },
+    );
   }
 
   const incident = await getIncident(deps.db, action.incidentId);
   const alertResolved = incident?.status === "resolved";
-  const evidence: string[] = [];
-  if (verdict.outcome === "recovered") evidence.push(verdict.detail);
-  if (alertResolved) evidence.push("the alert resolved");
-  let waitingFor = verdict.outcome === "pending" && !alertResolved ? verdict.detail : undefined;
+  const evidence: Evidence[] = [];
+  if (seen.outcome === "recovered") evidence.push(seen);
+  if (alertResolved) evidence.push(verdict("recovered", { code: "alert_resolved" }));
+  let waitingFor: Evidence | undefined = seen.outcome === "pending" && !alertResolved ? seen : undefined;
   if (evidence.length > 0 && incident !== undefined && deps.probe !== undefined) {
     const probe = await deps.probe(incident);
-    if (probe?.ok === true) evidence.push(probe.detail);
-    else if (probe !== undefined) waitingFor = probe.detail;
+    if (probe?.ok === true) evidence.push(probe);
+    else if (probe !== undefined) waitingFor = probe;
   }
 
-  if (waitingFor === undefined) return recovered(deps, action, evidence.join("; "), alertResolved);
+  if (waitingFor === undefined) return recovered(deps, action, evidence, alertResolved);
   if (!deadlinePassed) return "pending";
-  const rolloutIncomplete = verdict.outcome === "pending" && ROLLOUT_ACTIONS.has(action.action);
-  return fail(deps, action, `not recovered before the deadline: ${waitingFor}`, {
-    learn: true,
-    reason: { code: "not_recovered", waiting: waitingFor },
-    ...(deps.autoRollback && rolloutIncomplete ? { after: () => rollBack(deps, action) } : {}),
-  });
+  const rolloutIncomplete = seen.outcome === "pending" && ROLLOUT_ACTIONS.has(action.action);
+  return fail(
+    deps,
+    action,
+    { code: "not_recovered", waiting: waitingFor.detail, said: waitingFor.said },
+    {
+      learn: true,
+      ...(deps.autoRollback && rolloutIncomplete ? { after: () => rollBack(deps, action) } : {}),
+    },
+  );
 }
+
+/** One piece of what a verification saw (the executor's check, the alert, the probe), in both forms. */
+type Evidence = Pick<VerifyResult, "detail" | "said">;
 
 async function recovered(
   deps: ExecuteDeps,
   action: PendingAction,
-  detail: string,
+  evidence: readonly Evidence[],
   alreadyResolved: boolean,
 ): Promise<VerifyOutcome> {
   const done = await transitionAction(deps.db, { id: action.id }, ["verifying"], "succeeded");
   if (done === undefined) return "skipped";
   if (!alreadyResolved) await markResolved(deps.db, action.incidentId, new Date());
-  await addEvent(deps.db, action.incidentId, "verified", { action: action.action, detail });
+  const detail = evidence.map((piece) => piece.detail).join("; ");
+  // `said`: the card says the evidence in BOT_LANGUAGE; `detail` is its English, as audited
+  const said = evidence.map((piece) => piece.said);
+  await addEvent(deps.db, action.incidentId, "verified", { action: action.action, detail, said });
   await audit(deps.db, {
     incidentId: action.incidentId,
     actor: "system",
@@ -493,6 +513,7 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
             code: "rollback_guard",
             rule: guard.rule,
             reason: guard.reason,
+            said: guard.said,
           });
         }
         const result = await run.execute({ dryRun: deps.dryRun, signal });

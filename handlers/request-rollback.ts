@@ -66,7 +66,9 @@ export interface RevisionInfo {
 
 export type RollbackPreview =
   | { outcome: "not_configured" }
-  | { outcome: "not_found" | "unreachable"; detail: string }
+  | { outcome: "not_found"; namespace: string; deployment: string }
+  /** `detail`: the API server's (or the network's) message, quoted as it came. */
+  | { outcome: "unreachable"; detail: string }
   | { outcome: "no_history"; current: RevisionInfo | undefined }
   | {
       outcome: "ready";
@@ -109,10 +111,7 @@ export async function previewRollback(
     };
   } catch (error) {
     if (error instanceof KubeError && error.code === "not_found") {
-      return {
-        outcome: "not_found",
-        detail: `deployment ${target.namespace}/${target.deployment} does not exist`,
-      };
+      return { outcome: "not_found", namespace: target.namespace, deployment: target.deployment };
     }
     return { outcome: "unreachable", detail: error instanceof Error ? error.message : String(error) };
   }

@@ -35,11 +35,7 @@ export async function sweepActions(deps: SweepDeps, now = Date.now()): Promise<S
       await deps.enqueueExecution(id);
       result.requeued.push(id);
     } else if (status === "executing") {
-      const outcome = await abandonExecution(
-        deps.execute,
-        id,
-        "the execution outlived its timeout without finishing (worker lost?); it may have changed something, so it is not run again",
-      );
+      const outcome = await abandonExecution(deps.execute, id);
       if (outcome === "failed") result.abandoned.push(id);
     } else {
       const outcome = await verifyAction(deps.execute, id, true);

@@ -45,6 +45,16 @@ function revisionLine(label: string, revision: RevisionInfo, t: Messages): strin
   return t.rollback.revision({ label, revision: revision.revision, images });
 }
 
+/** Why the deployment cannot be read: it does not exist, or the API server's message (escaped). */
+function unavailableWhy(
+  preview: Extract<RollbackPreview, { outcome: "not_found" | "unreachable" }>,
+  t: Messages,
+): string {
+  return preview.outcome === "not_found"
+    ? escapeHtml(t.rollback.notFound({ name: `${preview.namespace}/${preview.deployment}` }))
+    : escapeHtml(cut(preview.detail, 300));
+}
+
 // The rollback texts carry no markup characters of their own (domain/i18n/en.ts): what they
 // insert is escaped here.
 export function renderPreview(
@@ -59,7 +69,7 @@ export function renderPreview(
       return r.notConfigured;
     case "not_found":
     case "unreachable":
-      return r.cannot({ name, why: escapeHtml(cut(preview.detail, 300)) });
+      return r.cannot({ name, why: unavailableWhy(preview, t) });
     case "no_history":
       return r.noEarlier({
         name,
@@ -91,7 +101,7 @@ export function renderRequest(request: RollbackRequest, t: Messages = messagesFo
             ? r.kubeMissing
             : request.preview.outcome === "no_history"
               ? r.noHistory
-              : escapeHtml(cut(request.preview.detail, 300)),
+              : unavailableWhy(request.preview, t),
       });
     case "refused":
       return [

@@ -131,6 +131,8 @@ export const en = {
     executed: ({ action }: { action: string }) => `🔧 ${action} executed`,
     dryRun: ({ action }: { action: string }) => `🧪 ${action} dry run: nothing changed`,
     verified: ({ detail }: { detail: string }) => `🩺 verified: ${detail}`,
+    /** Between two pieces of a verification's evidence. */
+    evidenceJoiner: "; ",
     executionFailed: ({ action, error }: { action: string; error: string }) =>
       `❌ ${action} failed: ${error}`,
     analysisFailed: ({ error }: { error: string }) => `⚠️ analysis failed: ${error}`,
@@ -238,6 +240,10 @@ export const en = {
     rollback_guard: ({ rule, reason }: { rule: string; reason: string }) =>
       `automatic rollback refused: ${rule}: ${reason}`,
     rollback_failed: ({ error }: { error: string }) => `automatic rollback failed: ${error}`,
+    /** The verification found the repair did not work; `detail` is what it saw (verifyDetail). */
+    verify_failed: ({ detail }: { detail: string }) => detail,
+    abandoned: () =>
+      "the execution outlived its timeout without finishing (worker lost?); it may have changed something, so it is not run again",
   },
 
   /**
@@ -269,6 +275,205 @@ export const en = {
       detail: string;
     }) =>
       `${action} not now: budget: a PodDisruptionBudget allows no disruption of ${deployment} (${detail}). Nothing changed; try again once the budget allows it.`,
+  },
+
+  /**
+   * Why an executor's guard refused (executors/*.ts: a GuardVerdict's `reason`, kept as data in
+   * its `said`, see executors/executor.ts `refusal`). Names, paths and the configured lists are
+   * quoted as they came; a list argument is the names joined with ", " ("" when there are none).
+   * In English these are the reasons the audit log keeps and the executors' tests assert, letter
+   * for letter.
+   */
+  guardReason: {
+    logs_unconfigured: () => "no cleanup_logs directories are configured",
+    logs_elsewhere: ({ hosts, host }: { hosts: string; host: string }) =>
+      `the configured directories are on ${hosts}, not ${host}`,
+    logs_directory_unlisted: ({ directory, configured }: { directory: string; configured: string }) =>
+      `${directory} is not a configured log directory (configured: ${configured})`,
+    logs_directory_missing: ({ directory }: { directory: string }) =>
+      `log directory ${directory} does not exist`,
+    logs_not_a_directory: ({ directory }: { directory: string }) => `${directory} is not a directory`,
+    cache_unlisted: ({ target, configured }: { target: string; configured: string }) =>
+      `${target} is not a configured Redis target (configured: ${configured === "" ? "none" : configured})`,
+    cache_unreachable: ({ target, error }: { target: string; error: string }) =>
+      `Redis target ${target} does not answer PING: ${error}`,
+    provider_none_active: () => "no provider of the chain is active",
+    provider_unlisted: ({ provider, chain }: { provider: string; chain: string }) =>
+      `${provider} is not a configured provider of the chain (${chain === "" ? "none" : chain})`,
+    provider_already_skipped: ({ provider }: { provider: string }) => `${provider} is already skipped`,
+    provider_last: ({ provider }: { provider: string }) =>
+      `${provider} is the last active provider; skipping it leaves only the offline analyzer`,
+    deployment_missing: ({ namespace, deployment }: { namespace: string; deployment: string }) =>
+      `deployment ${namespace}/${deployment} does not exist`,
+    pod_unowned: ({ pod }: { pod: string }) => `${pod} is not a deployment's pod`,
+    pod_missing: ({ namespace, pod }: { namespace: string; pod: string }) =>
+      `pod ${namespace}/${pod} does not exist`,
+    pod_terminating: ({ namespace, pod }: { namespace: string; pod: string }) =>
+      `pod ${namespace}/${pod} is already Terminating; deleting it again changes nothing`,
+    pod_last_ready: ({ left, deployment, min }: { left: number; deployment: string; min: number }) =>
+      `${left} ready replica(s) of ${deployment} would remain, at least ${min} must`,
+    hpa_owned: ({
+      hpa,
+      namespace,
+      deployment,
+      min,
+      max,
+    }: {
+      hpa: string;
+      namespace: string;
+      deployment: string;
+      min: number;
+      max: number;
+    }) =>
+      `HorizontalPodAutoscaler ${hpa} owns the replicas of ${namespace}/${deployment} (${min}–${max}): a manual scale would be undone; change the HPA instead`,
+    scale_above_max: ({ replicas, max }: { replicas: number; max: number }) =>
+      `${replicas} replicas would exceed ${max}`,
+    scale_below_min: ({ replicas, min }: { replicas: number; min: number }) =>
+      `${replicas} replicas would leave fewer than ${min}`,
+    no_earlier_revision: () => "there is no earlier revision to go back to",
+    cert_unlisted: ({ certificate, configured }: { certificate: string; configured: string }) =>
+      `${certificate} is not a configured certificate (configured: ${configured === "" ? "none" : configured})`,
+    cert_not_executable: ({ program }: { program: string }) => `${program} is not an executable file`,
+    container_not_allowed: ({ container }: { container: string }) =>
+      `container ${container} is not on the allow-list`,
+    container_missing: ({ container }: { container: string }) => `no container named ${container}`,
+    model_no_fallback: () => "no fallback model is configured (OLLAMA_FALLBACK_MODEL)",
+    model_no_ollama: () => "Ollama is not part of the analysis chain",
+    model_already_fallback: ({ model }: { model: string }) => `Ollama already answers with ${model}`,
+    /** `active` is "" when the chain asks for no model. */
+    model_other: ({ active, model }: { active: string; model: string }) =>
+      `the chain asks Ollama for ${active === "" ? "no model" : active}, not ${model}`,
+    database_unlisted: ({ database }: { database: string }) =>
+      `${database} is not a configured PostgreSQL target`,
+    table_unlisted_in: ({ table, database, listed }: { table: string; database: string; listed: string }) =>
+      `${table} is not listed for ${database} (listed: ${listed})`,
+    table_unlisted: ({ table }: { table: string }) => `${table} is not listed for any configured database`,
+    /** `databases`: the names joined with ", ". */
+    table_ambiguous: ({ table, databases }: { table: string; databases: string }) =>
+      `${table} is listed for ${databases.split(", ").join(" and ")}; name the database`,
+    table_missing: ({ table, database }: { table: string; database: string }) =>
+      `table ${table} does not exist in ${database}`,
+  },
+
+  /**
+   * What a verification saw (executors/*.ts: a VerifyResult's `detail`, kept as data in its
+   * `said`), and the verifier's own evidence (the alert resolving, the HTTP probe, a target it
+   * could not read). Times, statuses and messages from outside (Docker's container status,
+   * kubectl's rollout message) are quoted as they came. In English these are the details the
+   * audit log keeps, letter for letter.
+   */
+  verifyDetail: {
+    logs_remain: ({ remaining, found }: { remaining: number; found: number }) =>
+      `${remaining} of ${found} old files remain`,
+    logs_cleaned: ({ cutoff, found }: { cutoff: string; found: number }) =>
+      `no file older than ${cutoff} remains (${found} found)`,
+    cache_flushed: ({ target, before, now }: { target: string; before: number; now: number }) =>
+      `${target}: ${before} keys before, ${now} now`,
+    cache_not_fewer: ({ target, before, now }: { target: string; before: number; now: number }) =>
+      `${target}: ${now} keys, not fewer than the ${before} before the flush`,
+    provider_not_skipped: ({ provider }: { provider: string }) => `${provider} is not skipped`,
+    /** `next` is "" when only the offline analyzer is left. */
+    provider_skipped: ({ provider, until, next }: { provider: string; until: string; next: string }) =>
+      `${provider} skipped until ${until}; ${next === "" ? "the offline analyzer" : next} answers first`,
+    rollout_deadline: ({
+      namespace,
+      deployment,
+      seconds,
+    }: {
+      namespace: string;
+      deployment: string;
+      seconds: number;
+    }) =>
+      `${namespace}/${deployment}: the rollout exceeded its progress deadline (${seconds}s, ProgressDeadlineExceeded)`,
+    rollout_complete: ({
+      namespace,
+      deployment,
+      ready,
+      want,
+    }: {
+      namespace: string;
+      deployment: string;
+      ready: number;
+      want: number;
+    }) => `${namespace}/${deployment}: ${ready}/${want} ready, rollout complete`,
+    /** `message` is kubectl's wording ("Waiting for deployment … rollout to finish: …"), quoted. */
+    rollout_waiting: ({
+      namespace,
+      deployment,
+      message,
+    }: {
+      namespace: string;
+      deployment: string;
+      message: string;
+    }) => `${namespace}/${deployment}: ${message}`,
+    revision_not_created: () => "the new revision has not been created yet",
+    pod_not_deleted: ({ pod }: { pod: string }) => `${pod} has not been deleted yet`,
+    /**
+     * The replacement is ready while the evicted pod stays Terminating: where it is stuck. `node`
+     * is "" when unknown; `state` is the node's ("missing", "not_ready" with its `reason`, "ready").
+     */
+    pod_left_terminating: ({
+      namespace,
+      deployment,
+      ready,
+      want,
+      pod,
+      node,
+      state,
+      reason,
+    }: {
+      namespace: string;
+      deployment: string;
+      ready: number;
+      want: number;
+      pod: string;
+      node: string;
+      state: string;
+      reason: string;
+    }) =>
+      `${namespace}/${deployment}: ${ready}/${want} ready, rollout complete; ${pod} still Terminating${
+        node === ""
+          ? ""
+          : state === "missing"
+            ? ` on node ${node}, which no longer exists: it will not go without a forced deletion`
+            : state === "not_ready"
+              ? ` on node ${node}, which is not ready (${reason}): it will not go until the node returns or it is force-deleted`
+              : ` on node ${node} (its grace period is running)`
+      }`,
+    cert_exit_nonzero: () => "the renewal command did not exit with 0",
+    cert_exited: () => "the renewal command exited with 0",
+    cert_missing: ({ file }: { file: string }) => `${file} does not exist`,
+    cert_not_rewritten: ({ file }: { file: string }) => `exit code 0, but ${file} was not rewritten`,
+    cert_rewritten: ({ file, at }: { file: string; at: string }) => `exit code 0; ${file} rewritten ${at}`,
+    container_gone: ({ container }: { container: string }) => `container ${container} is gone`,
+    container_replaced: ({ container }: { container: string }) =>
+      `container ${container} was replaced by another`,
+    /** `status` is Docker's ("created", "restarting", "exited", …), quoted. */
+    container_status: ({ status }: { status: string }) => `container is ${status}`,
+    container_stopped: ({ status, exitCode }: { status: string; exitCode: number }) =>
+      `container is ${status} (exit code ${exitCode})`,
+    container_not_restarted: ({ since }: { since: string }) => `container has not restarted since ${since}`,
+    healthcheck_starting: () => "healthcheck is starting",
+    container_unhealthy: () => "container is unhealthy",
+    container_running: ({ since, healthcheck }: { since: string; healthcheck: boolean }) =>
+      `running since ${since} (${healthcheck ? "healthy" : "no healthcheck"})`,
+    model_not_set: ({ model }: { model: string }) => `Ollama is not set to ${model}`,
+    /** `previous` is "" when the chain asked for no model by name. */
+    model_switched: ({ model, previous, until }: { model: string; previous: string; until: string }) =>
+      `Ollama answers with ${model} instead of ${previous === "" ? "its model" : previous} until ${until}`,
+    table_gone: ({ table }: { table: string }) => `table ${table} is gone`,
+    table_vacuumed: ({ table, vacuumed, analyzed }: { table: string; vacuumed: string; analyzed: string }) =>
+      `${table}: vacuumed ${vacuumed}, analyzed ${analyzed}`,
+    /** `since` is "" when the table was never vacuumed. */
+    table_not_vacuumed: ({ table, since }: { table: string; since: string }) =>
+      `${table}: statistics show no vacuum since ${since === "" ? "never" : since}`,
+    // the verifier's own evidence (handlers/execute-action.ts, gateways/http-probe.ts)
+    target_unreadable: ({ error }: { error: string }) => `cannot read the target: ${error}`,
+    alert_resolved: () => "the alert resolved",
+    probe_answered: ({ url, status }: { url: string; status: number }) => `GET ${url} → ${status}`,
+    probe_failed: ({ url, error }: { url: string; error: string }) => `GET ${url} failed: ${error}`,
+    probe_silent: ({ url, ms }: { url: string; ms: number }) =>
+      `GET ${url} failed: no answer within ${ms} ms`,
   },
 
   /** Why a proposed action cannot run in this installation: the setting its executor lacks. */
@@ -434,6 +639,7 @@ export const en = {
     backTo: "Back to",
     notConfigured: "Kubernetes is not configured (no KUBECONFIG): nothing to roll back.",
     cannot: ({ name, why }: { name: string; why: string }) => `Cannot roll back ${name}: ${why}`,
+    notFound: ({ name }: { name: string }) => `deployment ${name} does not exist`,
     noEarlier: ({ name, only }: { name: string; only: string }) =>
       `Cannot roll back ${name}: it has no earlier revision${only === "" ? "" : ` (only ${only})`}.`,
     ask: ({ name }: { name: string }) => `⏪ Roll back ${name}?`,

@@ -38,6 +38,38 @@ export function telegramLanguageCode(language: Language): "en" | "zh" {
 }
 
 /**
+ * One text of a catalogue section as data: its key as `code`, beside the text's named arguments.
+ * What the bot keeps where it must say something later, in whichever language the chat reads.
+ */
+type Saying<Section> = {
+  [Code in keyof Section]: { code: Code } & (Section[Code] extends (args: infer Args) => string
+    ? Args
+    : unknown);
+}[keyof Section];
+
+/** Why an executor's guard refused, as data (the catalogue's `guardReason`). */
+export type GuardSaying = Saying<Messages["guardReason"]>;
+/** What a verification saw, as data (the catalogue's `verifyDetail`). */
+export type VerifySaying = Saying<Messages["verifyDetail"]>;
+
+/**
+ * A saying of `section` in `t`'s words; undefined when `said` is none of the section's (stored
+ * before sayings were kept, or naming a text since removed), so the caller keeps its English.
+ */
+export function sayingText(
+  section: "guardReason" | "verifyDetail",
+  said: unknown,
+  t: Messages,
+): string | undefined {
+  if (typeof said !== "object" || said === null || !("code" in said)) return undefined;
+  const code = String(said.code);
+  const texts = t[section];
+  if (!Object.hasOwn(texts, code)) return undefined;
+  // the code names its arguments (Saying); the catalogue's text for it takes exactly those
+  return (texts[code as keyof typeof texts] as (args: object) => string)(said);
+}
+
+/**
  * A guardrail verdict in the chat's language, from the figures decide() kept with it. A verdict
  * without them (recorded before they were kept, or added by a use case) keeps its English detail.
  */

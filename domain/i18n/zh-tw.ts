@@ -95,6 +95,7 @@ export const zhTW: Messages = {
     executed: ({ action }) => `🔧 ${action} 已執行`,
     dryRun: ({ action }) => `🧪 ${action} 演練：未變更任何東西`,
     verified: ({ detail }) => `🩺 已驗證：${detail}`,
+    evidenceJoiner: "；",
     executionFailed: ({ action, error }) => `❌ ${action} 失敗：${error}`,
     analysisFailed: ({ error }) => `⚠️ 分析失敗：${error}`,
     rolledBack: ({ deployment, revision }) =>
@@ -176,6 +177,8 @@ export const zhTW: Messages = {
     rollback_refused: ({ problem }) => `自動回滾被拒：${problem}`,
     rollback_guard: ({ rule, reason }) => `自動回滾被拒：防護檢查 ${rule} 未通過：${reason}`,
     rollback_failed: ({ error }) => `自動回滾失敗：${error}`,
+    verify_failed: ({ detail }) => detail,
+    abandoned: () => "執行超過時限仍未結束（執行程序遺失？）；它可能已變更了東西，因此不會再自動執行",
   },
 
   refusal: {
@@ -185,6 +188,106 @@ export const zhTW: Messages = {
       `${verifying ? "驗證 " : ""}${action} 遭叢集拒絕：${message}。未變更任何東西；請在 Role（deploy/k8s/base/rbac.yaml）授權，或手動處理。`,
     disruption_budget: ({ action, deployment, detail }) =>
       `${action} 暫不執行：PodDisruptionBudget 目前不允許中斷 ${deployment}（${detail}）。未變更任何東西；待預算允許後再試。`,
+  },
+
+  guardReason: {
+    logs_unconfigured: () => "未設定任何 cleanup_logs 目錄",
+    logs_elsewhere: ({ hosts, host }) => `設定的目錄位於 ${hosts}，不在 ${host}`,
+    logs_directory_unlisted: ({ directory, configured }) =>
+      `${directory} 不是設定的日誌目錄（已設定：${configured}）`,
+    logs_directory_missing: ({ directory }) => `日誌目錄 ${directory} 不存在`,
+    logs_not_a_directory: ({ directory }) => `${directory} 不是目錄`,
+    cache_unlisted: ({ target, configured }) =>
+      `${target} 不是設定的 Redis 目標（已設定：${configured === "" ? "無" : configured}）`,
+    cache_unreachable: ({ target, error }) => `Redis 目標 ${target} 未回應 PING：${error}`,
+    provider_none_active: () => "分析鏈中沒有啟用中的供應商",
+    provider_unlisted: ({ provider, chain }) =>
+      `${provider} 不是分析鏈中設定的供應商（${chain === "" ? "無" : chain}）`,
+    provider_already_skipped: ({ provider }) => `${provider} 已被略過`,
+    provider_last: ({ provider }) => `${provider} 是最後一個啟用中的供應商；略過它就只剩離線分析器`,
+    deployment_missing: ({ namespace, deployment }) => `deployment ${namespace}/${deployment} 不存在`,
+    pod_unowned: ({ pod }) => `${pod} 不屬於任何 deployment`,
+    pod_missing: ({ namespace, pod }) => `pod ${namespace}/${pod} 不存在`,
+    pod_terminating: ({ namespace, pod }) =>
+      `pod ${namespace}/${pod} 已在 Terminating；再刪除一次也不會改變什麼`,
+    pod_last_ready: ({ left, deployment, min }) =>
+      `${deployment} 將只剩 ${left} 個就緒副本，至少需要 ${min} 個`,
+    hpa_owned: ({ hpa, namespace, deployment, min, max }) =>
+      `HorizontalPodAutoscaler ${hpa} 管理 ${namespace}/${deployment} 的副本數（${min}–${max}）：手動調整會被還原；請改調整 HPA`,
+    scale_above_max: ({ replicas, max }) => `${replicas} 個副本將超過上限 ${max}`,
+    scale_below_min: ({ replicas, min }) => `${replicas} 個副本將少於下限 ${min}`,
+    no_earlier_revision: () => "沒有更早的版本可回復",
+    cert_unlisted: ({ certificate, configured }) =>
+      `${certificate} 不是設定的憑證（已設定：${configured === "" ? "無" : configured}）`,
+    cert_not_executable: ({ program }) => `${program} 不是可執行檔`,
+    container_not_allowed: ({ container }) => `容器 ${container} 不在允許清單中`,
+    container_missing: ({ container }) => `找不到名為 ${container} 的容器`,
+    model_no_fallback: () => "未設定備用模型（OLLAMA_FALLBACK_MODEL）",
+    model_no_ollama: () => "Ollama 不在分析鏈中",
+    model_already_fallback: ({ model }) => `Ollama 已在使用 ${model}`,
+    model_other: ({ active, model }) =>
+      `分析鏈向 Ollama 要求的是 ${active === "" ? "（未指定模型）" : active}，不是 ${model}`,
+    database_unlisted: ({ database }) => `${database} 不是設定的 PostgreSQL 目標`,
+    table_unlisted_in: ({ table, database, listed }) =>
+      `${table} 未列在 ${database} 之下（已列出：${listed}）`,
+    table_unlisted: ({ table }) => `${table} 未列在任何設定的資料庫之下`,
+    table_ambiguous: ({ table, databases }) =>
+      `${table} 同時列在 ${databases.split(", ").join("、")} 之下；請指定資料庫`,
+    table_missing: ({ table, database }) => `資料表 ${table} 不存在於 ${database}`,
+  },
+
+  verifyDetail: {
+    logs_remain: ({ remaining, found }) => `${found} 個舊檔中仍有 ${remaining} 個未刪除`,
+    logs_cleaned: ({ cutoff, found }) => `已無早於 ${cutoff} 的檔案（原有 ${found} 個）`,
+    cache_flushed: ({ target, before, now }) => `${target}：清除前 ${before} 個鍵，現在 ${now} 個`,
+    cache_not_fewer: ({ target, before, now }) => `${target}：${now} 個鍵，未少於清除前的 ${before} 個`,
+    provider_not_skipped: ({ provider }) => `${provider} 未被略過`,
+    provider_skipped: ({ provider, until, next }) =>
+      `${provider} 略過至 ${until}；改由${next === "" ? "離線分析器" : ` ${next} `}先回答`,
+    rollout_deadline: ({ namespace, deployment, seconds }) =>
+      `${namespace}/${deployment}：rollout 超過進度期限（${seconds} 秒，ProgressDeadlineExceeded）`,
+    rollout_complete: ({ namespace, deployment, ready, want }) =>
+      `${namespace}/${deployment}：${ready}/${want} 就緒，rollout 完成`,
+    rollout_waiting: ({ namespace, deployment, message }) => `${namespace}/${deployment}：${message}`,
+    revision_not_created: () => "新版本尚未建立",
+    pod_not_deleted: ({ pod }) => `${pod} 尚未刪除`,
+    pod_left_terminating: ({ namespace, deployment, ready, want, pod, node, state, reason }) =>
+      `${namespace}/${deployment}：${ready}/${want} 就緒，rollout 完成；${pod} 仍在 Terminating${
+        node === ""
+          ? ""
+          : state === "missing"
+            ? `，位於已不存在的節點 ${node}：不強制刪除就不會消失`
+            : state === "not_ready"
+              ? `，位於未就緒的節點 ${node}（${reason}）：要等節點恢復或強制刪除才會消失`
+              : `，位於節點 ${node}（寬限期進行中）`
+      }`,
+    cert_exit_nonzero: () => "續期指令的結束碼不是 0",
+    cert_exited: () => "續期指令以結束碼 0 結束",
+    cert_missing: ({ file }) => `${file} 不存在`,
+    cert_not_rewritten: ({ file }) => `結束碼為 0，但 ${file} 未被改寫`,
+    cert_rewritten: ({ file, at }) => `結束碼為 0；${file} 已於 ${at} 改寫`,
+    container_gone: ({ container }) => `容器 ${container} 已不存在`,
+    container_replaced: ({ container }) => `容器 ${container} 已被另一個同名容器取代`,
+    container_status: ({ status }) => `容器狀態為 ${status}`,
+    container_stopped: ({ status, exitCode }) => `容器狀態為 ${status}（結束碼 ${exitCode}）`,
+    container_not_restarted: ({ since }) => `容器自 ${since} 起未曾重新啟動`,
+    healthcheck_starting: () => "健康檢查啟動中",
+    container_unhealthy: () => "容器不健康",
+    container_running: ({ since, healthcheck }) =>
+      `自 ${since} 起執行中（${healthcheck ? "健康" : "無健康檢查"}）`,
+    model_not_set: ({ model }) => `Ollama 未設為 ${model}`,
+    model_switched: ({ model, previous, until }) =>
+      `Ollama 改用 ${model} 回答，取代${previous === "" ? "原本的模型" : ` ${previous}`}，直到 ${until}`,
+    table_gone: ({ table }) => `資料表 ${table} 已不存在`,
+    table_vacuumed: ({ table, vacuumed, analyzed }) =>
+      `${table}：已於 ${vacuumed} VACUUM、${analyzed} ANALYZE`,
+    table_not_vacuumed: ({ table, since }) =>
+      `${table}：統計資料顯示${since === "" ? "從未 VACUUM" : `自 ${since} 起未再 VACUUM`}`,
+    target_unreadable: ({ error }) => `無法讀取目標：${error}`,
+    alert_resolved: () => "告警已解除",
+    probe_answered: ({ url, status }) => `GET ${url} → ${status}`,
+    probe_failed: ({ url, error }) => `GET ${url} 失敗：${error}`,
+    probe_silent: ({ url, ms }) => `GET ${url} 失敗：${ms} 毫秒內無回應`,
   },
 
   cannotRun: {
@@ -320,6 +423,7 @@ export const zhTW: Messages = {
     backTo: "回滾至",
     notConfigured: "未設定 Kubernetes（沒有 KUBECONFIG）：沒有可回滾的對象。",
     cannot: ({ name, why }) => `無法回滾 ${name}：${why}`,
+    notFound: ({ name }) => `deployment ${name} 不存在`,
     noEarlier: ({ name, only }) =>
       `無法回滾 ${name}：沒有更早的版本${only === "" ? "" : `（只有${only}）`}。`,
     ask: ({ name }) => `⏪ 要回滾 ${name} 嗎？`,

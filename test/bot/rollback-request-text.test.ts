@@ -1,7 +1,8 @@
 // /rollback's answer once the request was filed or refused: the guardrails' verdicts in the chat's
-// language (the rules' figures and names as they are), the same English words as the audit log.
+// language (the rules' figures and names as they are), the same English words as the audit log;
+// and why a deployment cannot be rolled back, in the chat's language too.
 import { describe, expect, it } from "vitest";
-import { renderRequest } from "../../bot/commands/rollback.js";
+import { renderPreview, renderRequest } from "../../bot/commands/rollback.js";
 import type { Analysis } from "../../domain/analysis.js";
 import { decide, type DecisionInput } from "../../domain/decide.js";
 import { messagesFor } from "../../domain/i18n/index.js";
@@ -62,5 +63,29 @@ describe("renderRequest", () => {
       messagesFor("zh-TW"),
     );
     expect(text).toContain("• namespace_allowed: 命名空間 kube-system 不在 awoooi-prod 之中");
+  });
+});
+
+describe("a deployment that cannot be read", () => {
+  const target = { namespace: "awoooi-prod", deployment: "awoooi-apj" };
+  const missing = { outcome: "not_found" as const, ...target };
+
+  it("says it does not exist in the chat's language", () => {
+    expect(renderPreview(target, missing, messagesFor("en"))).toBe(
+      "Cannot roll back <b>awoooi-prod/awoooi-apj</b>: deployment awoooi-prod/awoooi-apj does not exist",
+    );
+    expect(renderPreview(target, missing, messagesFor("zh-TW"))).toBe(
+      "無法回滾 <b>awoooi-prod/awoooi-apj</b>：deployment awoooi-prod/awoooi-apj 不存在",
+    );
+    expect(renderRequest({ outcome: "unavailable", preview: missing }, messagesFor("zh-TW"))).toContain(
+      "deployment awoooi-prod/awoooi-apj 不存在",
+    );
+  });
+
+  it("quotes the API server's message, escaped, when it could not ask", () => {
+    const unreachable = { outcome: "unreachable" as const, detail: "connect ECONNREFUSED <api>" };
+    expect(renderPreview(target, unreachable, messagesFor("zh-TW"))).toBe(
+      "無法回滾 <b>awoooi-prod/awoooi-apj</b>：connect ECONNREFUSED &lt;api&gt;",
+    );
   });
 });

@@ -124,6 +124,7 @@ describe("CLEANUP_LOGS", () => {
       ok: false,
       rule: "configured_target",
       reason: `${other} is not a configured log directory (configured: ${logs})`,
+      said: { code: "logs_directory_unlisted", directory: other, configured: logs },
     });
     await expect(cleanupLogs.execute(deps, { directory: other }, { dryRun: false })).rejects.toThrow(
       "is not configured",

@@ -76,6 +76,7 @@ describe("CLEAR_CACHE", () => {
       ok: false,
       rule: "configured_target",
       reason: "redis is not a configured Redis target (configured: sessions, unreachable)",
+      said: { code: "cache_unlisted", target: "redis", configured: "sessions, unreachable" },
     });
     await expect(clearCache.execute(deps, { target: "redis" }, { dryRun: false })).rejects.toThrow(
       "not a configured Redis target",

@@ -106,6 +106,7 @@ describe("FALLBACK_AI", () => {
       ok: false,
       rule: "last_provider",
       reason: "claude is the last active provider; skipping it leaves only the offline analyzer",
+      said: { code: "provider_last", provider: "claude" },
     });
   });
 

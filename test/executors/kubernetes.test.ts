@@ -160,6 +160,17 @@ describe("the cluster's own rules", () => {
     expect(verdict).toEqual({
       outcome: "recovered",
       detail: `${ns}/stranded: 2/2 ready, rollout complete; ${pod} still Terminating on node node-lost, which is not ready (Ready=Unknown (NodeStatusUnknown)): it will not go until the node returns or it is force-deleted`,
+      said: {
+        code: "pod_left_terminating",
+        namespace: ns,
+        deployment: "stranded",
+        ready: 2,
+        want: 2,
+        pod,
+        node: "node-lost",
+        state: "not_ready",
+        reason: "Ready=Unknown (NodeStatusUnknown)",
+      },
     });
     expect(kube.pod(ns, pod)?.metadata.deletionTimestamp).toBeDefined();
     // deleting a Terminating pod again changes nothing
@@ -183,6 +194,17 @@ describe("the cluster's own rules", () => {
     expect(verdict).toEqual({
       outcome: "recovered",
       detail: `${ns}/orphaned: 2/2 ready, rollout complete; ${pod} still Terminating on node node-gone, which no longer exists: it will not go without a forced deletion`,
+      said: {
+        code: "pod_left_terminating",
+        namespace: ns,
+        deployment: "orphaned",
+        ready: 2,
+        want: 2,
+        pod,
+        node: "node-gone",
+        state: "missing",
+        reason: "",
+      },
     });
   });
 
@@ -201,6 +223,14 @@ describe("the cluster's own rules", () => {
         ok: false,
         rule: "hpa_owned",
         reason: `HorizontalPodAutoscaler autoscaled owns the replicas of ${ns}/autoscaled (2–8): a manual scale would be undone; change the HPA instead`,
+        said: {
+          code: "hpa_owned",
+          hpa: "autoscaled",
+          namespace: ns,
+          deployment: "autoscaled",
+          min: 2,
+          max: 8,
+        },
       });
     }
   });
@@ -215,6 +245,7 @@ describe("the cluster's own rules", () => {
     expect(await restartPod.verify(deps, params, result)).toEqual({
       outcome: "failed",
       detail: `${ns}/stuck: the rollout exceeded its progress deadline (1s, ProgressDeadlineExceeded)`,
+      said: { code: "rollout_deadline", namespace: ns, deployment: "stuck", seconds: 1 },
     });
   });
 });

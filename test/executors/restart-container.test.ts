@@ -151,6 +151,7 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
       ok: false,
       rule: "container-exists",
       reason: "no container named no-such-container",
+      said: { code: "container_missing", container: "no-such-container" },
     });
   });
 
@@ -164,6 +165,7 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
       ok: false,
       rule: "container-exists",
       reason: `no container named ${prefix}`,
+      said: { code: "container_missing", container: prefix },
     });
     await expect(restartContainer.execute(deps, { container: prefix }, { dryRun: false })).rejects.toThrow(
       `no container named ${prefix}`,
@@ -181,6 +183,7 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
       ok: false,
       rule: "container-allow-list",
       reason: "container not-listed is not on the allow-list",
+      said: { code: "container_not_allowed", container: "not-listed" },
     });
     expect(await restartContainer.guard(listed, { container: "listed" })).toEqual({ ok: true });
   });
@@ -201,6 +204,7 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
     expect(await restartContainer.verify(deps, { container: "crashes-on-restart" }, result)).toEqual({
       outcome: "failed",
       detail: "container is exited (exit code 1)",
+      said: { code: "container_stopped", status: "exited", exitCode: 1 },
     });
   });
 
@@ -221,7 +225,11 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
     const result = await restartContainer.execute(deps, { container: "web" }, { dryRun: false });
     const outcomes = await verifyUntilSettled("web", result);
 
-    expect(outcomes[0]).toEqual({ outcome: "pending", detail: "healthcheck is starting" });
+    expect(outcomes[0]).toEqual({
+      outcome: "pending",
+      detail: "healthcheck is starting",
+      said: { code: "healthcheck_starting" },
+    });
     expect(outcomes.at(-1)?.outcome).toBe("recovered");
     expect(outcomes.at(-1)?.detail).toMatch(/\(healthy\)$/);
     expect(await (await fetch(url)).text()).toBe("ok\n");
@@ -235,6 +243,10 @@ describe("RESTART_CONTAINER on a real Docker engine", () => {
     const result = await restartContainer.execute(deps, { container: "sick" }, { dryRun: false });
     const outcomes = await verifyUntilSettled("sick", result);
 
-    expect(outcomes.at(-1)).toEqual({ outcome: "failed", detail: "container is unhealthy" });
+    expect(outcomes.at(-1)).toEqual({
+      outcome: "failed",
+      detail: "container is unhealthy",
+      said: { code: "container_unhealthy" },
+    });
   });
 });

@@ -103,6 +103,7 @@ describe("SWITCH_MODEL", () => {
       ok: false,
       rule: "fallback_model",
       reason: "no fallback model is configured (OLLAMA_FALLBACK_MODEL)",
+      said: { code: "model_no_fallback" },
     });
   });
 

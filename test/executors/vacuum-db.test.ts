@@ -106,6 +106,7 @@ describe("VACUUM_DB", () => {
       ok: false,
       rule: "table_listed",
       reason: `${db.schema}.other is not listed for any configured database`,
+      said: { code: "table_unlisted", table: `${db.schema}.other` },
     });
     expect(await vacuumDb.guard(deps, { table: `${db.schema}.elsewhere`, database: "main" })).toMatchObject({
       ok: false,

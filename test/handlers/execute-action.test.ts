@@ -9,9 +9,16 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { auditTrail, getAction, type PendingAction } from "../../db/actions.js";
-import { getIncident, insertIncident, listEvents, markResolved } from "../../db/incidents.js";
+import { addEvent, getIncident, insertIncident, listEvents, markResolved } from "../../db/incidents.js";
 import { listPlaybooks } from "../../db/playbooks.js";
-import { type Executor, type VerifyResult, bindExecutor, bindExecutors } from "../../executors/executor.js";
+import {
+  type Executor,
+  type VerifyResult,
+  bindExecutor,
+  bindExecutors,
+  refusal,
+  verdict,
+} from "../../executors/executor.js";
 import { executeAction, verifyAction, type ExecuteDeps } from "../../handlers/execute-action.js";
 import { buildIncidentCard } from "../../handlers/build-incident-card.js";
 import { KubeError } from "../../gateways/kube-errors.js";
@@ -99,11 +106,27 @@ async function setUp(behaviour: Behaviour, extra: Partial<ExecuteDeps> = {}) {
   return { deps, actionId: Number(rows[0]?.id), escalations, cooldowns };
 }
 
-const recovered = (): VerifyResult => ({
-  outcome: "recovered",
-  detail: "cache-redis running since 12:00:05",
-});
-const pending = (): VerifyResult => ({ outcome: "pending", detail: "cache-redis is restarting" });
+const recovered = (): VerifyResult =>
+  verdict("recovered", { code: "container_running", since: "12:00:05", healthcheck: true });
+const pending = (): VerifyResult => verdict("pending", { code: "container_status", status: "restarting" });
+
+/** The card's history lines as the chat reads them in `language`. */
+async function historyIn(language: "en" | "zh-TW"): Promise<string> {
+  const incident = await getIncident(db.pool, INCIDENT);
+  if (incident === undefined) throw new Error("incident missing");
+  const events = await listEvents(db.pool, INCIDENT);
+  const card = buildIncidentCard(
+    incident,
+    events,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    "UTC",
+    language,
+  );
+  return card.history.map((entry) => entry.text).join("\n");
+}
 
 describe("execution deadline", () => {
   it("aborts an executor that outlives the timeout and fails the action without retrying", async () => {
@@ -204,7 +227,11 @@ describe("verification", () => {
       },
     ]);
     const failure = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "execution_failed");
-    expect(failure?.detail["reason"]).toEqual({ code: "not_recovered", waiting: `GET ${url} → 503` });
+    expect(failure?.detail["reason"]).toEqual({
+      code: "not_recovered",
+      waiting: `GET ${url} → 503`,
+      said: { code: "probe_answered", url, status: 503 },
+    });
     expect(cooldowns).toHaveLength(1);
     // a late verify job for the same action changes nothing and escalates nothing more
     expect(await verifyAction(deps, actionId, true)).toBe("skipped");
@@ -212,7 +239,12 @@ describe("verification", () => {
     expect((await auditTrail(db.pool, INCIDENT)).map((entry) => entry.outcome)).toContain("failed");
 
     status = 200;
-    expect(await httpProbe(url, 1_000)).toEqual({ ok: true, url, detail: `GET ${url} → 200` });
+    expect(await httpProbe(url, 1_000)).toEqual({
+      ok: true,
+      url,
+      detail: `GET ${url} → 200`,
+      said: { code: "probe_answered", url, status: 200 },
+    });
   });
 
   it("resolves once the executor and the HTTP probe both say recovered", async () => {
@@ -231,7 +263,7 @@ describe("verification", () => {
     const incident = await getIncident(db.pool, INCIDENT);
     expect(incident?.status).toBe("resolved");
     const verified = (await listEvents(db.pool, INCIDENT)).find((event) => event.kind === "verified");
-    expect(verified?.detail.detail).toBe(`cache-redis running since 12:00:05; GET ${url} → 204`);
+    expect(verified?.detail.detail).toBe(`running since 12:00:05 (healthy); GET ${url} → 204`);
   });
 
   it("reports a probe nobody answers as a failure, not an exception", async () => {
@@ -304,6 +336,7 @@ describe("the sweep of stuck actions", () => {
     const action = await getAction(db.pool, actionId);
     expect(action?.status).toBe("failed");
     expect(String(action?.result?.error)).toContain("it may have changed something, so it is not run again");
+    expect(await historyIn("zh-TW")).toContain("執行超過時限仍未結束（執行程序遺失？）");
     expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
     expect(escalations).toHaveLength(1);
     expect(cooldowns).toHaveLength(1);
@@ -327,7 +360,7 @@ describe("the sweep of stuck actions", () => {
     expect(swept.concluded).toEqual([actionId]);
     expect(await getAction(db.pool, actionId)).toMatchObject({
       status: "failed",
-      result: { error: "not recovered before the deadline: cache-redis is restarting" },
+      result: { error: "not recovered before the deadline: container is restarting" },
     });
     expect(escalations).toHaveLength(1);
   });
@@ -382,23 +415,6 @@ describe("the target says no", () => {
       return { changed: false, calls: this.plan(p), before: {}, notNow };
     },
   });
-  const historyIn = async (language: "en" | "zh-TW") => {
-    const incident = await getIncident(db.pool, INCIDENT);
-    if (incident === undefined) throw new Error("incident missing");
-    const events = await listEvents(db.pool, INCIDENT);
-    const card = buildIncidentCard(
-      incident,
-      events,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      "UTC",
-      language,
-    );
-    return card.history.map((entry) => entry.text).join("\n");
-  };
-
   it("records a 403 in English for the audit log, and says it on the card in BOT_LANGUAGE", async () => {
     const { deps, actionId, escalations } = await setUp(
       { execute: () => Promise.resolve(), verify: recovered },
@@ -451,5 +467,113 @@ describe("the target says no", () => {
       "verify RESTART_CONTAINER refused by the cluster: RBAC: system:serviceaccount:chatops:bot may not get pods/eviction in shop.",
     );
     expect(await historyIn("zh-TW")).toContain("驗證 RESTART_CONTAINER 遭叢集拒絕：RBAC 不允許");
+  });
+});
+
+describe("the executor's own words on the card", () => {
+  /** The test executor with a guard that refuses the way RESTART_CONTAINER's does. */
+  const refusedByGuard: Executor<{ container: string }, object> = {
+    ...testExecutor({ execute: () => Promise.resolve(), verify: recovered }),
+    guard: () =>
+      Promise.resolve(
+        refusal("container-allow-list", { code: "container_not_allowed", container: "cache-redis" }),
+      ),
+  };
+
+  it("says a guard's refusal in BOT_LANGUAGE and keeps its English for the audit log", async () => {
+    const { deps, actionId, escalations } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([bindExecutor(refusedByGuard, {})]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    const english = "guard container-allow-list: container cache-redis is not on the allow-list";
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({ error: english });
+    expect((await auditTrail(db.pool, INCIDENT)).map((entry) => entry.detail["error"])).toEqual([english]);
+    expect(escalations).toEqual([{ incidentId: INCIDENT, detail: `RESTART_CONTAINER failed: ${english}` }]);
+    expect(await historyIn("en")).toContain(`❌ RESTART_CONTAINER failed: ${english}`);
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(
+      "❌ RESTART_CONTAINER 失敗：防護檢查 container-allow-list 未通過：容器 cache-redis 不在允許清單中",
+    );
+    expect(chinese).not.toContain("is not on the allow-list");
+  });
+
+  it("says what a recovered verification saw in BOT_LANGUAGE, each piece of evidence", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    await markResolved(db.pool, INCIDENT, new Date());
+    expect(await verifyAction(deps, actionId, false)).toBe("recovered");
+    const english = "running since 12:00:05 (healthy); the alert resolved";
+    expect(
+      (await auditTrail(db.pool, INCIDENT)).find((entry) => entry.outcome === "recovered")?.detail,
+    ).toMatchObject({
+      detail: english,
+    });
+    expect(await historyIn("en")).toContain(`🩺 verified: ${english}`);
+    expect(await historyIn("zh-TW")).toContain("🩺 已驗證：自 12:00:05 起執行中（健康）；告警已解除");
+  });
+
+  it("says what a verification still waited for at the deadline in BOT_LANGUAGE", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: pending });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await verifyAction(deps, actionId, true)).toBe("failed");
+    expect(await historyIn("en")).toContain(
+      "❌ RESTART_CONTAINER failed: not recovered before the deadline: container is restarting",
+    );
+    const chinese = await historyIn("zh-TW");
+    // Docker's status is quoted as the engine said it
+    expect(chinese).toContain("❌ RESTART_CONTAINER 失敗：期限前未恢復：容器狀態為 restarting");
+    expect(chinese).not.toContain("container is");
+  });
+
+  it("says a target it could not read in BOT_LANGUAGE, quoting the error", async () => {
+    const unreadable: Executor<{ container: string }, object> = {
+      ...testExecutor({ execute: () => Promise.resolve(), verify: recovered }),
+      verify: () => Promise.reject(new Error("connect ECONNREFUSED /var/run/docker.sock")),
+    };
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([bindExecutor(unreadable, {})]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await verifyAction(deps, actionId, false)).toBe("pending");
+    expect(await verifyAction(deps, actionId, true)).toBe("failed");
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({
+      error:
+        "not recovered before the deadline: cannot read the target: connect ECONNREFUSED /var/run/docker.sock",
+    });
+    expect(await historyIn("zh-TW")).toContain(
+      "期限前未恢復：無法讀取目標：connect ECONNREFUSED /var/run/docker.sock",
+    );
+  });
+
+  it("says a failed verification in BOT_LANGUAGE and keeps its English for the escalation", async () => {
+    const { deps, actionId, escalations } = await setUp({
+      execute: () => Promise.resolve(),
+      verify: () => verdict("failed", { code: "container_unhealthy" }),
+    });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    expect(await verifyAction(deps, actionId, false)).toBe("failed");
+    expect(escalations).toEqual([
+      { incidentId: INCIDENT, detail: "RESTART_CONTAINER failed: container is unhealthy" },
+    ]);
+    expect(await historyIn("en")).toContain("❌ RESTART_CONTAINER failed: container is unhealthy");
+    expect(await historyIn("zh-TW")).toContain("❌ RESTART_CONTAINER 失敗：容器不健康");
+  });
+
+  it("keeps the recorded English of events stored before the executor's words were kept", async () => {
+    await setUp({ execute: () => Promise.resolve(), verify: recovered });
+    await addEvent(db.pool, INCIDENT, "execution_failed", {
+      action: "RESTART_CONTAINER",
+      error: "guard container-exists: no container named cache-redis",
+      reason: { code: "guard", rule: "container-exists", reason: "no container named cache-redis" },
+    });
+    await addEvent(db.pool, INCIDENT, "verified", {
+      action: "RESTART_CONTAINER",
+      detail: "running since 12:00:05 (healthy)",
+    });
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain("防護檢查 container-exists 未通過：no container named cache-redis");
+    expect(chinese).toContain("🩺 已驗證：running since 12:00:05 (healthy)");
   });
 });

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { getAction } from "../../db/actions.js";
 import { insertIncident } from "../../db/incidents.js";
 import { type Queryable } from "../../db/pool.js";
-import { type Executor, bindExecutor, bindExecutors } from "../../executors/executor.js";
+import { type Executor, bindExecutor, bindExecutors, verdict } from "../../executors/executor.js";
 import { executeProcessor } from "../../jobs/execute.processor.js";
 import { createQueues, QUEUE_NAMES, type Queues, queuePrefix } from "../../jobs/queues.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
@@ -47,7 +47,10 @@ function countingExecutor(runs: string[]): Executor<{ container: string }, objec
       runs.push(p.container);
       return Promise.resolve({ changed: true, calls: this.plan(p), before: {} });
     },
-    verify: () => Promise.resolve({ outcome: "recovered", detail: "running" }),
+    verify: () =>
+      Promise.resolve(
+        verdict("recovered", { code: "container_running", since: "12:00:05", healthcheck: false }),
+      ),
   };
 }
 
