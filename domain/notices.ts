@@ -22,7 +22,13 @@ export interface EscalationNotice {
   reason: "sla" | "repair_failed";
   /** The SLA that passed without acknowledgement ("sla" only). */
   afterSeconds?: number;
+  /** What failed, in English ("repair_failed" only): what the chat shows when `failure` says nothing it knows. */
   detail?: string;
+  /**
+   * The failed repair as the timeline kept it ("repair_failed" only): the action, its `reason` and
+   * what ran afterwards (`then`), as data (handlers/execute-action.ts), for the chat's language.
+   */
+  failure?: { action: string; reason: unknown; then?: unknown };
   /** Telegram usernames without "@"; empty when none are configured. */
   mentions: readonly string[];
   /** Escalated while folded into a storm: the notice stands for the storm's other escalations too. */

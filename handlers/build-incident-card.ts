@@ -5,12 +5,12 @@ import {
   DEFAULT_LANGUAGE,
   messagesFor,
   decisionText,
+  failureText,
   sayingText,
   type Language,
   type Messages,
 } from "../domain/i18n/index.js";
 import type { Decision } from "../domain/decide.js";
-import { QUOTED_SAYING, type RefusalReason } from "./execute-action.js";
 import { type Incident, type IncidentEvent } from "../domain/incident.js";
 import {
   CARD_VERBS,
@@ -31,27 +31,9 @@ interface ChatStyle {
 /**
  * A failed action's reason in BOT_LANGUAGE when the bot's own words were kept (`reason`, see
  * FailureReason, RefusalReason); otherwise (older events, upstream text) the recorded English `error`.
- * An executor's words inside it are said from their `said` too (QUOTED_SAYING), or kept in English
- * when the event was recorded before `said` was.
  */
-function failureText(event: IncidentEvent, t: Messages): string {
-  const reason = event.detail.reason;
-  if (typeof reason !== "object" || reason === null || !("code" in reason)) return String(event.detail.error);
-  const code = String(reason.code);
-  // the code names its arguments (FailureReason, RefusalReason); the catalogue's text for it takes exactly those
-  if (Object.hasOwn(t.failure, code)) {
-    const quoted = Object.hasOwn(QUOTED_SAYING, code)
-      ? QUOTED_SAYING[code as keyof typeof QUOTED_SAYING]
-      : undefined;
-    const said =
-      quoted === undefined ? undefined : sayingText(quoted.section, (reason as { said?: unknown }).said, t);
-    const args = quoted === undefined || said === undefined ? reason : { ...reason, [quoted.argument]: said };
-    return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
-  }
-  if (Object.hasOwn(t.refusal, code)) {
-    return (t.refusal[code as RefusalReason["code"]] as (args: object) => string)(reason);
-  }
-  return String(event.detail.error);
+function failureOf(event: IncidentEvent, t: Messages): string {
+  return failureText(event.detail.reason, t) ?? String(event.detail.error);
 }
 
 /**
@@ -82,16 +64,16 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
   dry_run: (event, { t }) => t.history.dryRun({ action: String(event.detail.action) }),
   verified: (event, { t }) => t.history.verified({ detail: evidenceText(event, t) }),
   execution_failed: (event, { t }) =>
-    t.history.executionFailed({ action: String(event.detail.action), error: failureText(event, t) }),
+    t.history.executionFailed({ action: String(event.detail.action), error: failureOf(event, t) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
-  execution_refused: (event, { t }) => `⛔ ${failureText(event, t)}`,
+  execution_refused: (event, { t }) => `⛔ ${failureOf(event, t)}`,
   analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),
   rolled_back: (event, { t }) =>
     t.history.rolledBack({
       deployment: `${String(event.detail.namespace)}/${String(event.detail.deployment)}`,
       revision: typeof event.detail.toRevision === "number" ? String(event.detail.toRevision) : "",
     }),
-  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: failureText(event, t) }),
+  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: failureOf(event, t) }),
   rejected: (event, { t }) =>
     t.history.rejected({
       what: typeof event.detail.action === "string" ? event.detail.action : t.history.analysis,

@@ -86,6 +86,21 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
   const escalation = events.findLast((event) => event.kind === "escalated");
   const reason = escalation?.detail.reason === "repair_failed" ? "repair_failed" : "sla";
   const detail = typeof escalation?.detail.detail === "string" ? escalation.detail.detail : undefined;
+  // the failure the escalation is about, as the timeline kept it, so each chat says it in its
+  // language: the latest failed action, if it is the one the English detail names
+  const failed =
+    reason === "repair_failed" ? events.findLast((event) => event.kind === "execution_failed") : undefined;
+  const named =
+    failed !== undefined &&
+    detail?.startsWith(`${String(failed.detail.action)} failed: ${String(failed.detail.error)}`) === true;
+  const failure =
+    failed === undefined || !named
+      ? undefined
+      : {
+          action: String(failed.detail.action),
+          reason: failed.detail.reason,
+          ...(failed.detail.then === undefined ? {} : { then: failed.detail.then }),
+        };
   // the chats told of the latest escalation (an earlier one's messages do not count)
   const done = new Set(
     events
@@ -114,6 +129,7 @@ export async function escalateIncident(deps: EscalateDeps, input: EscalateInput)
       mentions: deps.oncallUsernames,
       ...(reason === "sla" ? { afterSeconds } : {}),
       ...(detail === undefined ? {} : { detail }),
+      ...(failure === undefined ? {} : { failure }),
     };
     // the mention replies to the card, in the card's topic (unless that topic just refused it)
     const card = cards.find((shown) => shown.chatId === chatId);

@@ -63,7 +63,7 @@ class ExecutionTimeout extends Error {
  * history can say them in BOT_LANGUAGE (domain/i18n `failure`); an executor's or the cluster's own
  * message inside them (`problem`, `error`) is quoted as it came. Where the words inside are an
  * executor's guard or verification (`reason`, `waiting`, `detail`), they are kept as data too,
- * in `said` (see QUOTED_SAYING): the English argument stays for the audit log and for cards of
+ * in `said` (domain/i18n `failureText`): the English argument stays for the audit log and for cards of
  * events recorded before `said` was kept.
  */
 export type FailureReason =
@@ -82,19 +82,6 @@ export type FailureReason =
   | { code: "rollback_guard"; rule: string; reason: string; said: GuardSaying }
   | { code: "rollback_failed"; error: string }
   | RefusalReason;
-
-/**
- * Which argument of a FailureReason quotes an executor's words, and the catalogue section of its
- * `said`: the card puts the saying in the chat's language in that argument's place.
- */
-export const QUOTED_SAYING = {
-  guard: { argument: "reason", section: "guardReason" },
-  rollback_guard: { argument: "reason", section: "guardReason" },
-  verify_failed: { argument: "detail", section: "verifyDetail" },
-  not_recovered: { argument: "waiting", section: "verifyDetail" },
-} as const satisfies Partial<
-  Record<FailureReason["code"], { argument: string; section: "guardReason" | "verifyDetail" }>
->;
 
 /** The failure in the audit log's words (English, whatever the chat's language). */
 function failureWords(reason: FailureReason): string {
@@ -140,8 +127,18 @@ function refusalWords(reason: RefusalReason): string {
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */
   learn: boolean;
-  /** Runs once the action is failed (exactly once); its line joins the escalation's detail. */
-  after?: () => Promise<string | undefined>;
+  /** Runs once the action is failed (exactly once); what it did joins the escalation. */
+  after?: () => Promise<Afterwards>;
+}
+
+/**
+ * What ran after the failure (an automatic rollback): its line in English for the audit log and
+ * the escalation's detail, and as data (`then`, beside the failure's `reason` on the timeline) for
+ * the escalation message to say in BOT_LANGUAGE (domain/i18n `escalation`).
+ */
+interface Afterwards {
+  line: string;
+  then: { code: "rolled_back"; revision: string } | FailureReason;
 }
 
 /** Fails the action for `reason`: the card says it in BOT_LANGUAGE, the rest in its English words. */
@@ -168,7 +165,12 @@ async function fail(
     deps.db,
     action.incidentId,
     "execution_failed",
-    { action: action.action, error: why, reason },
+    {
+      action: action.action,
+      error: why,
+      reason,
+      ...(afterwards === undefined ? {} : { then: afterwards.then }),
+    },
     "system",
   );
   await audit(deps.db, {
@@ -176,7 +178,11 @@ async function fail(
     actor: "system",
     what: action.action,
     outcome: "failed",
-    detail: { actionId: action.id, error: why, ...(afterwards === undefined ? {} : { then: afterwards }) },
+    detail: {
+      actionId: action.id,
+      error: why,
+      ...(afterwards === undefined ? {} : { then: afterwards.line }),
+    },
   });
   await deps.startCooldown(action);
   if (options.learn) {
@@ -189,7 +195,11 @@ async function fail(
       detail: why,
     });
   }
-  const detail = `${action.action} failed: ${why}${afterwards === undefined ? "" : `; ${afterwards}`}`;
+  const detail = messagesFor("en").escalation.failed({
+    action: action.action,
+    error: why,
+    then: afterwards?.line ?? "",
+  });
   await deps.escalate(action.incidentId, detail.slice(0, 1024));
   return "failed";
 }
@@ -466,15 +476,13 @@ async function recovered(
 }
 
 /** `rollout undo` of the deployment a failed rollout left half-done; audited and on the timeline. */
-async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<string> {
+async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<Afterwards> {
   const executor = deps.executors.get("ROLLBACK");
   const target = { namespace: action.params.namespace, deployment: action.params.deployment };
-  const record = async (
-    ok: boolean,
-    detail: Record<string, unknown>,
-    line: string,
-    reason?: FailureReason,
-  ) => {
+  const record = async (ok: boolean, detail: Record<string, unknown>, then: Afterwards["then"]) => {
+    const line =
+      then.code === "rolled_back" ? messagesFor("en").escalation.rolledBack(then) : failureWords(then);
+    const reason = then.code === "rolled_back" ? undefined : then;
     await addEvent(
       deps.db,
       action.incidentId,
@@ -489,19 +497,11 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
       outcome: ok ? "executed" : "failed",
       detail: { actionId: action.id, params: target, ...detail },
     });
-    return line;
+    return { line, then };
   };
-  if (executor === undefined)
-    return record(false, {}, "automatic rollback impossible: no ROLLBACK executor configured", {
-      code: "rollback_impossible",
-    });
+  if (executor === undefined) return record(false, {}, { code: "rollback_impossible" });
   const prepared = executor.prepare(target);
-  if (!prepared.ok) {
-    return record(false, {}, `automatic rollback refused: ${prepared.problem}`, {
-      code: "rollback_refused",
-      problem: prepared.problem,
-    });
-  }
+  if (!prepared.ok) return record(false, {}, { code: "rollback_refused", problem: prepared.problem });
   const run = prepared.action;
   try {
     return await withDeadline(
@@ -509,29 +509,30 @@ async function rollBack(deps: ExecuteDeps, action: PendingAction): Promise<strin
       async (signal) => {
         const guard = await run.guard();
         if (!guard.ok) {
-          return record(false, {}, `automatic rollback refused: ${guard.rule}: ${guard.reason}`, {
-            code: "rollback_guard",
-            rule: guard.rule,
-            reason: guard.reason,
-            said: guard.said,
-          });
+          return record(
+            false,
+            {},
+            {
+              code: "rollback_guard",
+              rule: guard.rule,
+              reason: guard.reason,
+              said: guard.said,
+            },
+          );
         }
         const result = await run.execute({ dryRun: deps.dryRun, signal });
         const to = result.detail?.toRevision;
         return record(
           true,
           { calls: result.calls, ...(result.detail ?? {}) },
-          `rolled back automatically${typeof to === "number" ? ` to revision ${to}` : ""}`,
+          { code: "rolled_back", revision: typeof to === "number" ? String(to) : "" },
         );
       },
       () => new ExecutionTimeout(deps.executionTimeoutMs),
     );
   } catch (error) {
     const message = (error as Error).message;
-    return record(false, {}, `automatic rollback failed: ${message}`, {
-      code: "rollback_failed",
-      error: message,
-    });
+    return record(false, {}, { code: "rollback_failed", error: message });
   }
 }
 

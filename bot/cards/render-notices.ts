@@ -1,6 +1,12 @@
 import type { EscalationNotice, StormSummary } from "../../domain/notices.js";
 import { clockTime } from "../../domain/time.js";
-import { DEFAULT_LANGUAGE, messagesFor, type Language, type Messages } from "../../domain/i18n/index.js";
+import {
+  DEFAULT_LANGUAGE,
+  failureText,
+  messagesFor,
+  type Language,
+  type Messages,
+} from "../../domain/i18n/index.js";
 import { cut, escapeHtml } from "./html.js";
 
 // The storm summary card and the escalation message as Telegram HTML (every dynamic string
@@ -56,13 +62,39 @@ export function renderStormSummary(
   return lines.join("\n");
 }
 
+/**
+ * The failed repair in `t`'s words from what the timeline kept; undefined when a part of it is
+ * none of the catalogue's (recorded before it was kept), and the notice's English detail stands.
+ */
+function failedRepair(failure: NonNullable<EscalationNotice["failure"]>, t: Messages): string | undefined {
+  const error = failureText(failure.reason, t);
+  const afterwards = failure.then as { code?: unknown; revision?: unknown } | undefined;
+  const then =
+    afterwards === undefined
+      ? ""
+      : afterwards.code === "rolled_back"
+        ? t.escalation.rolledBack({
+            revision: typeof afterwards.revision === "string" ? afterwards.revision : "",
+          })
+        : failureText(afterwards, t);
+  if (error === undefined || then === undefined) return undefined;
+  return t.escalation.failed({ action: failure.action, error, then });
+}
+
 export function renderEscalation(notice: EscalationNotice, language: Language = DEFAULT_LANGUAGE): string {
   const t = messagesFor(language);
   const who =
     notice.mentions.length > 0 ? notice.mentions.map((name) => `@${name}`).join(" ") : t.escalation.noOncall;
   const why =
     notice.reason === "repair_failed"
-      ? t.escalation.repairFailed({ detail: notice.detail === undefined ? "" : cut(notice.detail, 300) })
+      ? t.escalation.repairFailed({
+          detail: cut(
+            (notice.failure === undefined ? undefined : failedRepair(notice.failure, t)) ??
+              notice.detail ??
+              "",
+            300,
+          ),
+        })
       : t.escalation.unacknowledged({ span: duration(notice.afterSeconds ?? 0, t) });
   const lines = [
     `⏫ ${escapeHtml(who)}: ${notice.severity} <code>${escapeHtml(notice.incidentId)}</code> ${escapeHtml(why)}`,

@@ -510,6 +510,15 @@ export const en = {
   escalation: {
     noOncall: "(no on-call usernames configured: set TELEGRAM_ONCALL_USERNAMES)",
     repairFailed: ({ detail }: { detail: string }) => `repair failed${detail === "" ? "" : `: ${detail}`}`,
+    /**
+     * The failed repair in `repairFailed`'s detail: `error` is the failure's text (`failure`,
+     * `refusal`), `then` what ran afterwards ("" for nothing). The escalation queue's English detail.
+     */
+    failed: ({ action, error, then }: { action: string; error: string; then: string }) =>
+      `${action} failed: ${error}${then === "" ? "" : `; ${then}`}`,
+    /** An automatic rollback after the failure went through; `revision` is "" when unknown. */
+    rolledBack: ({ revision }: { revision: string }) =>
+      `rolled back automatically${revision === "" ? "" : ` to revision ${revision}`}`,
     unacknowledged: ({ span }: { span: string }) => `unacknowledged for ${span}`,
     storm: ({ escalated }: { escalated: number }) =>
       `Folded into the storm card; ${escalated} of its incidents escalated so far (no separate pings). See /incidents`,

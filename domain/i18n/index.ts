@@ -70,6 +70,44 @@ export function sayingText(
 }
 
 /**
+ * Which argument of a failure's text (`failure`, handlers/execute-action.ts FailureReason) quotes
+ * an executor's words, and the section of its `said`: said in the chat's language in its place.
+ */
+const QUOTED_SAYING = {
+  guard: { argument: "reason", section: "guardReason" },
+  rollback_guard: { argument: "reason", section: "guardReason" },
+  verify_failed: { argument: "detail", section: "verifyDetail" },
+  not_recovered: { argument: "waiting", section: "verifyDetail" },
+} as const satisfies Partial<
+  Record<keyof Messages["failure"], { argument: string; section: "guardReason" | "verifyDetail" }>
+>;
+
+/**
+ * A stored reason for a failed or refused action (handlers/execute-action.ts FailureReason,
+ * RefusalReason) in `t`'s words, with the executor's words inside it from their `said` (or as
+ * stored, in English, when kept before `said` was). Undefined when it is none of the catalogue's:
+ * the caller keeps the recorded English.
+ */
+export function failureText(reason: unknown, t: Messages): string | undefined {
+  if (typeof reason !== "object" || reason === null || !("code" in reason)) return undefined;
+  const code = String(reason.code);
+  // the code names its arguments (FailureReason, RefusalReason); the catalogue's text for it takes exactly those
+  if (Object.hasOwn(t.failure, code)) {
+    const quoted = Object.hasOwn(QUOTED_SAYING, code)
+      ? QUOTED_SAYING[code as keyof typeof QUOTED_SAYING]
+      : undefined;
+    const said =
+      quoted === undefined ? undefined : sayingText(quoted.section, (reason as { said?: unknown }).said, t);
+    const args = quoted === undefined || said === undefined ? reason : { ...reason, [quoted.argument]: said };
+    return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
+  }
+  if (Object.hasOwn(t.refusal, code)) {
+    return (t.refusal[code as keyof Messages["refusal"]] as (args: object) => string)(reason);
+  }
+  return undefined;
+}
+
+/**
  * A guardrail verdict in the chat's language, from the figures decide() kept with it. A verdict
  * without them (recorded before they were kept, or added by a use case) keeps its English detail.
  */

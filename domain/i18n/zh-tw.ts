@@ -319,6 +319,8 @@ export const zhTW: Messages = {
   escalation: {
     noOncall: "（未設定值班人員：請設定 TELEGRAM_ONCALL_USERNAMES）",
     repairFailed: ({ detail }) => `修復失敗${detail === "" ? "" : `：${detail}`}`,
+    failed: ({ action, error, then }) => `${action} 失敗：${error}${then === "" ? "" : `；${then}`}`,
+    rolledBack: ({ revision }) => `已自動回滾${revision === "" ? "" : `至版本 ${revision}`}`,
     unacknowledged: ({ span }) => `已${span}無人回應`,
     storm: ({ escalated }) =>
       `已收合於告警風暴卡片；其中 ${escalated} 件事件至今已升級（不另行通知）。請見 /incidents`,
