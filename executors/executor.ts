@@ -2,7 +2,12 @@
 // An executor is handed typed params, never a string from a model: a string is not a command.
 import type { z } from "zod";
 import type { RemediationAction } from "../domain/actions.js";
-import { messagesFor, type GuardSaying, type VerifySaying } from "../domain/i18n/index.js";
+import {
+  messagesFor,
+  type ExecuteSaying,
+  type GuardSaying,
+  type VerifySaying,
+} from "../domain/i18n/index.js";
 
 /** The words the audit log keeps, whatever the chat's language. */
 const english = messagesFor("en");
@@ -28,6 +33,18 @@ export function refusal(rule: string, said: GuardSaying): GuardVerdict & { ok: f
   // the code names its arguments (GuardSaying); the catalogue's text for it takes exactly those
   const text = english.guardReason[said.code] as (args: object) => string;
   return { ok: false, rule, reason: text(said), said };
+}
+
+/**
+ * An execute that failed for a reason the executor words itself (a command that exited non-zero):
+ * the message in English, `said` for the card in BOT_LANGUAGE. Any other error's message is quoted.
+ */
+export class ExecutionFailure extends Error {
+  override readonly name = "ExecutionFailure";
+
+  constructor(readonly said: ExecuteSaying) {
+    super((english.executeError[said.code] as (args: object) => string)(said));
+  }
 }
 
 export interface ExecutionResult {

@@ -11,6 +11,7 @@ import {
   type Executor,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -207,15 +208,22 @@ export const renewCert: Executor<RenewCertParams, RenewCertDeps> = {
       signal: context.signal,
     });
     if (outcome.exitCode !== 0) {
-      const why = outcome.timedOut
-        ? `timed out after ${found.target.timeout_seconds} s`
-        : outcome.aborted
-          ? "was aborted"
-          : outcome.exitCode === null
-            ? `was killed by ${outcome.signal ?? "a signal"}`
-            : `exited with ${outcome.exitCode}`;
-      const output = (outcome.stderr.trim() || outcome.stdout.trim()).slice(-1000);
-      throw new Error(`RENEW_CERT: ${found.target.command[0]} ${why}${output === "" ? "" : `: ${output}`}`);
+      throw new ExecutionFailure({
+        code: "command_failed",
+        action: "RENEW_CERT",
+        program: found.target.command[0],
+        ended: outcome.timedOut
+          ? "timeout"
+          : outcome.aborted
+            ? "aborted"
+            : outcome.exitCode === null
+              ? "killed"
+              : "exited",
+        seconds: found.target.timeout_seconds,
+        signal: outcome.signal ?? "",
+        exitCode: outcome.exitCode ?? 0,
+        output: (outcome.stderr.trim() || outcome.stdout.trim()).slice(-1000),
+      });
     }
     return {
       changed: true,

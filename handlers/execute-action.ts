@@ -14,6 +14,7 @@ import {
   type ExecutionResult,
   type VerifyResult,
   type BoundExecutor,
+  ExecutionFailure,
   verdict,
 } from "../executors/executor.js";
 import type { RemediationAction } from "../domain/actions.js";
@@ -23,7 +24,12 @@ import { getAnalysis } from "../db/analyses.js";
 import { resourceKey } from "../domain/decide.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
 import { KubeError } from "../gateways/kube-errors.js";
-import { messagesFor, type GuardSaying, type VerifySaying } from "../domain/i18n/index.js";
+import {
+  messagesFor,
+  type ExecuteSaying,
+  type GuardSaying,
+  type VerifySaying,
+} from "../domain/i18n/index.js";
 
 export interface ExecuteDeps {
   db: Queryable;
@@ -68,7 +74,7 @@ class ExecutionTimeout extends Error {
  */
 export type FailureReason =
   | { code: "timeout"; ms: number }
-  | { code: "execution_failed"; error: string }
+  | { code: "execution_failed"; error: string; said?: ExecuteSaying }
   | { code: "params_refused"; problem: string }
   | { code: "guard"; rule: string; reason: string; said: GuardSaying }
   | { code: "no_verifier" }
@@ -341,7 +347,9 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     const forbidden = forbiddenRefusal(action.action, error);
     if (forbidden !== undefined) return refusedByTarget(deps, action, forbidden);
     const message = (error as Error).message;
-    return failed({ code: "execution_failed", error: message }, true);
+    // the executor's own words (ExecutionFailure) are kept as data too; anyone else's are quoted
+    const said = error instanceof ExecutionFailure ? { said: error.said } : {};
+    return failed({ code: "execution_failed", error: message, ...said }, true);
   }
   if (result.notNow !== undefined) {
     return refusedByTarget(deps, action, {

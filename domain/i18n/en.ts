@@ -356,6 +356,41 @@ export const en = {
   },
 
   /**
+   * Why an executor's execute failed, where the words are its own (executors/executor.ts
+   * `ExecutionFailure`); the command's output and a signal's name are quoted as they came. In
+   * English these are the error's message, letter for letter.
+   */
+  executeError: {
+    /** How the renewal command ended: "timeout" (after `seconds`), "aborted", "killed" (by `signal`, "" when unknown), "exited" (with `exitCode`). */
+    command_failed: ({
+      action,
+      program,
+      ended,
+      seconds,
+      signal,
+      exitCode,
+      output,
+    }: {
+      action: string;
+      program: string;
+      ended: string;
+      seconds: number;
+      signal: string;
+      exitCode: number;
+      output: string;
+    }) =>
+      `${action}: ${program} ${
+        ended === "timeout"
+          ? `timed out after ${seconds} s`
+          : ended === "aborted"
+            ? "was aborted"
+            : ended === "killed"
+              ? `was killed by ${signal === "" ? "a signal" : signal}`
+              : `exited with ${exitCode}`
+      }${output === "" ? "" : `: ${output}`}`,
+  },
+
+  /**
    * What a verification saw (executors/*.ts: a VerifyResult's `detail`, kept as data in its
    * `said`), and the verifier's own evidence (the alert resolving, the HTTP probe, a target it
    * could not read). Times, statuses and messages from outside (Docker's container status,

@@ -51,16 +51,17 @@ type Saying<Section> = {
 export type GuardSaying = Saying<Messages["guardReason"]>;
 /** What a verification saw, as data (the catalogue's `verifyDetail`). */
 export type VerifySaying = Saying<Messages["verifyDetail"]>;
+/** Why an execute failed in an executor's own words, as data (the catalogue's `executeError`). */
+export type ExecuteSaying = Saying<Messages["executeError"]>;
+
+/** The catalogue sections whose texts are kept as sayings. */
+type SayingSection = "guardReason" | "verifyDetail" | "executeError";
 
 /**
  * A saying of `section` in `t`'s words; undefined when `said` is none of the section's (stored
  * before sayings were kept, or naming a text since removed), so the caller keeps its English.
  */
-export function sayingText(
-  section: "guardReason" | "verifyDetail",
-  said: unknown,
-  t: Messages,
-): string | undefined {
+export function sayingText(section: SayingSection, said: unknown, t: Messages): string | undefined {
   if (typeof said !== "object" || said === null || !("code" in said)) return undefined;
   const code = String(said.code);
   const texts = t[section];
@@ -78,9 +79,8 @@ const QUOTED_SAYING = {
   rollback_guard: { argument: "reason", section: "guardReason" },
   verify_failed: { argument: "detail", section: "verifyDetail" },
   not_recovered: { argument: "waiting", section: "verifyDetail" },
-} as const satisfies Partial<
-  Record<keyof Messages["failure"], { argument: string; section: "guardReason" | "verifyDetail" }>
->;
+  execution_failed: { argument: "error", section: "executeError" },
+} as const satisfies Partial<Record<keyof Messages["failure"], { argument: string; section: SayingSection }>>;
 
 /**
  * A stored reason for a failed or refused action (handlers/execute-action.ts FailureReason,

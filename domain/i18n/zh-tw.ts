@@ -236,6 +236,19 @@ export const zhTW: Messages = {
     table_missing: ({ table, database }) => `資料表 ${table} 不存在於 ${database}`,
   },
 
+  executeError: {
+    command_failed: ({ action, program, ended, seconds, signal, exitCode, output }) =>
+      `${action}：${program} ${
+        ended === "timeout"
+          ? `逾時（${seconds} 秒）`
+          : ended === "aborted"
+            ? "已中止"
+            : ended === "killed"
+              ? `被${signal === "" ? "訊號" : ` ${signal} `}終止`
+              : `以結束碼 ${exitCode} 結束`
+      }${output === "" ? "" : `：${output}`}`,
+  },
+
   verifyDetail: {
     logs_remain: ({ remaining, found }) => `${found} 個舊檔中仍有 ${remaining} 個未刪除`,
     logs_cleaned: ({ cutoff, found }) => `已無早於 ${cutoff} 的檔案（原有 ${found} 個）`,

@@ -99,9 +99,12 @@ describe("RENEW_CERT", () => {
   });
 
   it("reports the exit code and the error output of a failed renewal", async () => {
-    await expect(renewCert.execute(deps, { certificate: "failing" }, { dryRun: false })).rejects.toThrow(
-      /exited with 3: too many certificates already issued/,
-    );
+    const failing = renewCert.execute(deps, { certificate: "failing" }, { dryRun: false });
+    await expect(failing).rejects.toThrow(/exited with 3: too many certificates already issued/);
+    // the same words as data, for the card to say in BOT_LANGUAGE
+    await expect(failing).rejects.toMatchObject({
+      said: { code: "command_failed", action: "RENEW_CERT", ended: "exited", exitCode: 3 },
+    });
   });
 
   it("kills a command that outlives its timeout", async () => {

@@ -16,6 +16,7 @@ import {
   type VerifyResult,
   bindExecutor,
   bindExecutors,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "../../executors/executor.js";
@@ -496,6 +497,28 @@ describe("the executor's own words on the card", () => {
       "❌ RESTART_CONTAINER 失敗：防護檢查 container-allow-list 未通過：容器 cache-redis 不在允許清單中",
     );
     expect(chinese).not.toContain("is not on the allow-list");
+  });
+
+  it("says an execute that failed in the executor's own words in BOT_LANGUAGE, quoting the output", async () => {
+    const failure = new ExecutionFailure({
+      code: "command_failed",
+      action: "RENEW_CERT",
+      program: "/usr/bin/certbot",
+      ended: "exited",
+      seconds: 60,
+      signal: "",
+      exitCode: 3,
+      output: "too many certificates already issued",
+    });
+    const { deps, actionId } = await setUp({ execute: () => Promise.reject(failure), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    const english =
+      "execution failed: RENEW_CERT: /usr/bin/certbot exited with 3: too many certificates already issued";
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({ error: english });
+    expect(await historyIn("en")).toContain(`❌ RESTART_CONTAINER failed: ${english}`);
+    expect(await historyIn("zh-TW")).toContain(
+      "❌ RESTART_CONTAINER 失敗：執行失敗：RENEW_CERT：/usr/bin/certbot 以結束碼 3 結束：too many certificates already issued",
+    );
   });
 
   it("says what a recovered verification saw in BOT_LANGUAGE, each piece of evidence", async () => {
