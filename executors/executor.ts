@@ -1,5 +1,8 @@
 // The shape of every remediation executor (one file per action; the list is in executors/index.ts).
 // An executor is handed typed params, never a string from a model: a string is not a command.
+// What it says for people (a guard's refusal, what a verification saw, a failure in its own words)
+// comes from the message catalogue through `refusal`, `verdict` and `ExecutionFailure`, kept as
+// data beside the English, so each chat reads it in its language.
 import type { z } from "zod";
 import type { RemediationAction } from "../domain/actions.js";
 import {
