@@ -121,9 +121,10 @@ export async function runStormBench(
     TELEGRAM_CHAT_ID: STORM_CHAT_ID,
   });
   // `npm start` answers /health from its HTTP process while the workers' child is still starting;
-  // a storm hits a running bot, so it starts once the child polls Telegram (after its workers).
+  // a storm hits a running bot, so it starts once the child starts polling Telegram (after its
+  // workers): grammY's polling begins with deleteWebhook (a getUpdates is recorded when it returns).
   const bootedAt = Date.now();
-  while (!telegram.calls.some((call) => call.method === "getUpdates")) {
+  while (!telegram.calls.some((call) => call.method === "deleteWebhook")) {
     if (Date.now() - bootedAt > READY_LIMIT_MS)
       throw new Error(`the bot's workers did not start within ${READY_LIMIT_MS / 1000} s`);
     await sleep(50);
