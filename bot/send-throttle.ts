@@ -25,12 +25,23 @@ export function sendWith<T>(urgent: boolean, send: () => Promise<T>): Promise<T>
   return urgent ? urgently(send) : send();
 }
 
+/**
+ * One chat's limiter, and how long each call keeps the chat's turn. Bottleneck's own `minTime` picks
+ * the next call as soon as the previous one returns and only then waits: an urgent call asked for
+ * during that wait would come one turn late. Here the call keeps the turn (the limiter's one
+ * concurrent slot) for `minTime` from its start, so the next call is picked when the turn is over.
+ */
+function paced(options: Bottleneck.ConstructorOptions): { group: Bottleneck.Group; turnMs: number } {
+  const { minTime, ...rest } = options;
+  return { group: new Bottleneck.Group(rest), turnMs: minTime ?? 0 };
+}
+
 /** A grammY API transformer pacing calls per chat (see above); `options` as transformer-throttler's. */
 export function sendThrottle(options: APIThrottlerOptions = {}): Transformer {
   const global = new Bottleneck(
     options.global ?? { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1_000 },
   );
-  const groups = new Bottleneck.Group(
+  const groups = paced(
     options.group ?? {
       maxConcurrent: 1,
       minTime: 1_000,
@@ -39,16 +50,29 @@ export function sendThrottle(options: APIThrottlerOptions = {}): Transformer {
       reservoirRefreshInterval: 60_000,
     },
   );
-  const privates = new Bottleneck.Group(options.out ?? { maxConcurrent: 1, minTime: 1_000 });
-  groups.on("created", (limiter) => limiter.chain(global));
-  privates.on("created", (limiter) => limiter.chain(global));
+  const privates = paced(options.out ?? { maxConcurrent: 1, minTime: 1_000 });
+  groups.group.on("created", (limiter) => limiter.chain(global));
+  privates.group.on("created", (limiter) => limiter.chain(global));
   return (prev, method, payload, signal) => {
     if (typeof payload !== "object" || payload === null || !("chat_id" in payload))
       return prev(method, payload, signal);
     const chatId = Number(payload.chat_id);
     // a group's id is negative; an @channel name is no number and paced as one chat of its own
-    const limiter = (chatId < 0 ? groups : privates).key(String(payload.chat_id));
+    const { group, turnMs } = chatId < 0 ? groups : privates;
     const priority = urgency.getStore() === true ? URGENT_PRIORITY : NORMAL_PRIORITY;
-    return limiter.schedule({ priority }, () => prev(method, payload, signal));
+    return new Promise((resolve, reject) => {
+      group
+        .key(String(payload.chat_id))
+        .schedule({ priority }, async () => {
+          const startedAt = Date.now();
+          // the caller has its answer as soon as Telegram gives it; the turn lasts on
+          const call = prev(method, payload, signal);
+          call.then(resolve, reject);
+          await call.catch(() => undefined);
+          const rest = turnMs - (Date.now() - startedAt);
+          if (rest > 0) await new Promise((wait) => setTimeout(wait, rest));
+        })
+        .catch(reject);
+    });
   };
 }

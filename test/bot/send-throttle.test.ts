@@ -1,6 +1,6 @@
 // What matters first reaches the chat first, also among the sends already on their way: with lower
 // cards waiting for the chat's pace (a send a second), the storm summary and the edit that brings
-// a P0's card its analysis go out before them (after the one send already given the next turn). Against the Telegram emulator's Bot API, through the
+// a P0's card its analysis go out before them. Against the Telegram emulator's Bot API, through the
 // bot's own notifiers.
 import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -87,13 +87,11 @@ describe("the send throttle", () => {
         const lower = /Lower (one|two|three)/.exec(text);
         return lower === null ? `P0 ${call.method}` : `lower ${lower[1] ?? ""}`;
       });
-    // the chat's next turn was given to the first card asked for (it waits its second there); the
-    // urgent sends take every turn after it
     expect(order).toEqual([
       "P0 sendMessage",
-      "lower one",
       "storm",
       "P0 editMessageText",
+      "lower one",
       "lower two",
       "lower three",
     ]);
