@@ -38,7 +38,7 @@ import {
 } from "../jobs/queues.js";
 import { remindProcessor } from "../jobs/remind.processor.js";
 import { scheduleSignozPoll, signozPollProcessor, type SignozPollResult } from "../jobs/signoz-poller.js";
-import { scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
+import { requestStormRefresh, scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
 import { CardLocks } from "../kv/card-lock.js";
 import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { ChatBudget, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../kv/chat-budget.js";
@@ -139,6 +139,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
     options.chatBudget ?? (budgetLifted ? UNLIMITED : TELEGRAM_BUDGET),
   );
   const stormGate = new StormGate(redis, rowPrefix, config.storm);
+  const cardLocks = new CardLocks(redis, rowPrefix);
   const counters = new RepairCountersStore(redis, prefix);
   const heartbeats = new HeartbeatStore(redis, prefix);
   const card = (incidentId: string) => enqueueCard(queues.notify, incidentId);
@@ -197,11 +198,11 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
           storm: {
             db: pool,
             gate: stormGate,
-            refresh: (stormId) =>
-              scheduleStormRefresh(queues.storm, stormId, Date.now(), options.stormRefreshMs),
+            refresh: (stormId, when) =>
+              requestStormRefresh(queues.storm, stormId, when, options.stormRefreshMs),
           },
         },
-        locks: new CardLocks(redis, rowPrefix),
+        locks: cardLocks,
         metrics,
         queues,
       }),
@@ -310,6 +311,7 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
       processor: stormProcessor({
         sync: { db: pool, gate: stormGate, notices, budget, delivery: chatDeliveryDeps(ctx) },
         queue: queues.storm,
+        locks: cardLocks,
         enqueueCard: card,
         metrics,
         ...(options.stormRefreshMs === undefined ? {} : { intervalMs: options.stormRefreshMs }),

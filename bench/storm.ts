@@ -5,7 +5,8 @@
 // 30 a second overall). It reports the most sends in any 60 s to the chat, the edits, the 429s the
 // emulator returned (target 0), how long from the first alert until the storm summary is in the
 // chat, how long the P0's analysis took to reach its card once stored, how long until every
-// incident was listed by GET /api/v1/incidents, and how long until the chat fell quiet.
+// incident was listed by GET /api/v1/incidents, and how long until the chat fell quiet. The storm
+// starts once the bot is up, its workers included.
 import type { AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
 import { alertmanagerFiring } from "../dev/alerts.js";
 import { TEST_SECRETS } from "../dev/env.js";
@@ -28,6 +29,8 @@ const P0_ANALYSIS_TARGET_MS = 10_000;
 const STORM_CHAT_ID = "-1009876543210";
 /** The chat counts as quiet after this long without a send or an edit. */
 const QUIET_MS = 20_000;
+/** Gives up waiting for the workers' child to poll Telegram this long after /health answered. */
+const READY_LIMIT_MS = 60_000;
 /** Gives up waiting for quiet this long after the first alert. */
 const SETTLE_LIMIT_MS = 170_000;
 
@@ -117,8 +120,19 @@ export async function runStormBench(
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_CHAT_ID: STORM_CHAT_ID,
   });
+  // `npm start` answers /health from its HTTP process while the workers' child is still starting;
+  // a storm hits a running bot, so it starts once the child starts polling Telegram (after its
+  // workers): grammY's polling begins with deleteWebhook (a getUpdates is recorded when it returns).
+  const bootedAt = Date.now();
+  while (!telegram.calls.some((call) => call.method === "deleteWebhook")) {
+    if (Date.now() - bootedAt > READY_LIMIT_MS)
+      throw new Error(`the bot's workers did not start within ${READY_LIMIT_MS / 1000} s`);
+    await sleep(50);
+  }
+  const workersReadyMs = Date.now() - bootedAt;
   const bodies = deliveries().map((payload) => JSON.stringify(payload));
 
+  console.log(`  workers and bot up ${workersReadyMs} ms after /health answered`);
   console.log(
     `  sending ${ALERTS} alerts (${FINGERPRINTS} fingerprints, ${SERVICES} services) in ${DURATION_MS / 1000} s ` +
       `as ${DELIVERIES} webhook deliveries to chat ${STORM_CHAT_ID}`,
@@ -275,6 +289,7 @@ export async function runStormBench(
       services: SERVICES,
       durationMs: DURATION_MS,
       refusedDeliveries: refused,
+      workersReadyMs,
       ownCards: individual,
       stormCards: stormCards.map((card) => ({ text: card.text, edits: card.editCount })),
       calls: calls.length,

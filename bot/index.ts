@@ -3,7 +3,8 @@
 // runtime, not here.
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations } from "@grammyjs/conversations";
-import { apiThrottler, type APIThrottlerOptions } from "@grammyjs/transformer-throttler";
+import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
+import { sendThrottle } from "./send-throttle.js";
 import { Bot, GrammyError, HttpError, type Transformer } from "grammy";
 import type { Logger } from "pino";
 import type { BotContext } from "./context.js";
@@ -105,7 +106,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     });
   }
   if (options.watchCalls !== undefined) bot.api.config.use(options.watchCalls);
-  bot.api.config.use(apiThrottler(options.throttle));
+  bot.api.config.use(sendThrottle(options.throttle));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
 
   // First of all: every feature answers in the chat's language.

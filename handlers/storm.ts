@@ -6,7 +6,8 @@
 //    edits) instead of piling up in the client-side throttler.
 //  - StormGate: new incidents per chat per STORM_WINDOW_SECONDS. Beyond STORM_THRESHOLD a new
 //    incident does not get its own card: it is folded into the chat's one storm summary card,
-//    which is edited at most once per refresh interval. P0 incidents and incidents waiting for an
+//    posted as soon as the storm opens (with the sends kept for urgent messages), then edited at
+//    most once per refresh interval, one sync of it at a time. P0 incidents and incidents waiting for an
 //    approval still get their own card, a few per window (promotions), because those are what a
 //    person must see and press. When fewer than the threshold arrive per window, the storm card is
 //    finalised and individual cards resume. Nothing is dropped: every incident is in PostgreSQL.
@@ -37,11 +38,17 @@ import { afterRefusal, planDelivery, type ChatDeliveryDeps } from "./chat-delive
 export interface StormDeps {
   db: Queryable;
   gate: StormGate;
-  /** Asks for the storm's summary card to be brought up to date (coalesced by the caller). */
-  refresh: (stormId: number) => Promise<void>;
+  /**
+   * Asks for the storm's summary card to be brought up to date (coalesced by the caller): "now"
+   * while the chat has not seen the storm yet (its summary is the first thing it must see), else
+   * at the next refresh.
+   */
+  refresh: (stormId: number, when: StormRefresh) => Promise<void>;
 }
 
 export type Placement = { kind: "card" } | { kind: "folded"; stormId: number };
+
+export type StormRefresh = "now" | "next";
 
 /** What a careful on-call wants to see on its own even in a storm: a P0, or a decision to take. */
 export function deservesOwnCard(incident: Pick<Incident, "severity" | "status">): boolean {
@@ -62,10 +69,13 @@ export async function placeIncident(
 ): Promise<Placement> {
   const { chatId, threadId } = topicOf(place);
   let fold = await foldOf(deps.db, incident.id, chatId);
+  let when: StormRefresh = "next";
   if (fold === undefined) {
     if (await deps.gate.arrive(chatId, incident.id)) return { kind: "card" };
     const storm = await openStorm(deps.db, chatId, threadId);
     fold = await foldIncident(deps.db, { incidentId: incident.id, chatId, stormId: storm.id });
+    // a storm the chat has not seen yet: its summary goes out at once, ahead of lower cards
+    if (storm.messageId === null) when = "now";
   }
   if (fold.promotedAt !== null) return { kind: "card" };
   // Once its storm is over, an incident that needs a person gets its card (the chat budget paces it).
@@ -73,10 +83,10 @@ export async function placeIncident(
   if (deservesOwnCard(incident) && (over || (await deps.gate.promote(chatId, incident.id)))) {
     await markPromoted(deps.db, incident.id, chatId);
     // the summary counts it still, and now says it has its own card
-    await deps.refresh(fold.stormId);
+    await deps.refresh(fold.stormId, when);
     return { kind: "card" };
   }
-  await deps.refresh(fold.stormId);
+  await deps.refresh(fold.stormId, when);
   return { kind: "folded", stormId: fold.stormId };
 }
 

@@ -1,5 +1,5 @@
-// Cards of one incident are synced one at a time across every process: a lock per incident, held
-// by a random token and released only by its holder. The lock lives briefly and its holder renews
+// Cards of one incident are synced one at a time across every process: a lock per incident (and
+// per storm summary card, named `storm-<id>`), held by a random token and released only by its holder. The lock lives briefly and its holder renews
 // it while the sync runs (a Telegram flood wait can last minutes), so a holder that dies (SIGKILL,
 // a lost node) leaves it behind for seconds, not for as long as the longest sync could take. When
 // the chat's flood budget is spent, one delayed retry per incident waits (however many changes
