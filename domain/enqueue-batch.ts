@@ -9,8 +9,20 @@
 // the requests of that batch (503, the sender retries) and no other. BullMQ's addBulk sends one
 // pipeline; a failure part-way may leave some of the batch's jobs queued, which the retried
 // delivery meets as a duplicate (ingest deduplicates by fingerprint).
+//
+// A batch Redis has not confirmed within its deadline fails its requests (the senders retry):
+// one timer per batch, not one per request, since the deadline is the same for all of them.
 /** The jobs of one batch at most; a request's own jobs are never split across batches. */
 export const MAX_BATCH_JOBS = 500;
+/** How long a batch may wait for Redis before its requests fail. */
+export const BATCH_DEADLINE_MS = 3_000;
+
+export interface EnqueueBatchOptions {
+  /** MAX_BATCH_JOBS by default. */
+  maxJobs?: number;
+  /** BATCH_DEADLINE_MS by default. */
+  deadlineMs?: number;
+}
 
 export interface BulkJob<Data> {
   name: string;
@@ -30,11 +42,17 @@ export class EnqueueBatch<Data> {
   private scheduled: NodeJS.Immediate | undefined;
   private batches = 0;
 
+  private readonly maxJobs: number;
+  private readonly deadlineMs: number;
+
   /** `addBulk`: a queue's `addBulk` (jobs/queues.ts), one round trip for the whole batch. */
   constructor(
     private readonly addBulk: (jobs: BulkJob<Data>[]) => Promise<unknown>,
-    private readonly maxJobs = MAX_BATCH_JOBS,
-  ) {}
+    options: EnqueueBatchOptions = {},
+  ) {
+    this.maxJobs = options.maxJobs ?? MAX_BATCH_JOBS;
+    this.deadlineMs = options.deadlineMs ?? BATCH_DEADLINE_MS;
+  }
 
   /** How many batches were sent so far (one per Redis round trip). */
   get sent(): number {
@@ -66,11 +84,18 @@ export class EnqueueBatch<Data> {
     } catch (error) {
       sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const timer = setTimeout(() => {
+      const error = new Error(`enqueue timed out: no answer from Redis within ${this.deadlineMs} ms`);
+      for (const request of batch) request.reject(error);
+    }, this.deadlineMs);
+    // a settled promise ignores the later call: whichever comes first answers each request
     sent.then(
       () => {
+        clearTimeout(timer);
         for (const request of batch) request.resolve();
       },
       (error: unknown) => {
+        clearTimeout(timer);
         for (const request of batch) request.reject(error);
       },
     );
