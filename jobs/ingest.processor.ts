@@ -29,7 +29,11 @@ export interface IngestProcessorDeps {
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
-  if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  // a job may carry the groups of other deliveries accepted with it (jobs/queues.ts packIngestJobs)
+  if (job.source === "alertmanager")
+    return job.groups === undefined
+      ? normalizeAlertmanager(job.payload)
+      : [job.payload, ...job.groups].flatMap((group) => normalizeAlertmanager(group));
   if (job.source === "heartbeat")
     return [
       silentPipelineAlert({

@@ -3,7 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { z } from "zod";
-import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
+import { AlertmanagerPayloadSchema, type AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
+import type { BulkJob } from "../domain/enqueue-batch.js";
 import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
 import { SignozAnomalySchema } from "../domain/signoz.js";
 import { SEVERITIES, type Severity } from "../domain/incident.js";
@@ -26,6 +27,8 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     source: z.literal("alertmanager"),
     receivedAt: z.iso.datetime(),
     payload: AlertmanagerPayloadSchema,
+    /** Groups of other deliveries accepted in the same instant, carried by this job (packIngestJobs). */
+    groups: z.array(AlertmanagerPayloadSchema).optional(),
   }),
   z.object({
     source: z.literal("sentry"),
@@ -49,6 +52,51 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
   }),
 ]);
 export type IngestJob = z.infer<typeof IngestJobSchema>;
+
+/**
+ * Packs the alert groups of deliveries accepted together into as few ingest jobs as hold them,
+ * `maxAlerts` alerts a job at most: concurrent single-alert deliveries become one job, so Redis runs
+ * BullMQ's add script once for them (and the worker takes, locks and finishes one job) rather than
+ * once each. A job is the same delivery's only when it carries one group; `carriers` maps each given
+ * job's id to the id of the job that carries it. Only groups of one kind (the jobs' name, e.g.
+ * "alertmanager" or "grafana") share a job; other jobs pass unchanged, and none is split.
+ */
+export function packIngestJobs(
+  jobs: readonly BulkJob<IngestJob>[],
+  maxAlerts: number,
+): { jobs: BulkJob<IngestJob>[]; carriers: Map<string, string> } {
+  const packed: BulkJob<IngestJob>[] = [];
+  const carriers = new Map<string, string>();
+  /** The open carrier of each kind, and how many alerts it holds. */
+  const open = new Map<string, { job: BulkJob<IngestJob>; groups: AlertmanagerPayload[]; alerts: number }>();
+  const started: { job: BulkJob<IngestJob>; groups: AlertmanagerPayload[] }[] = [];
+  for (const job of jobs) {
+    const data = job.data;
+    if (data.source !== "alertmanager" || data.groups !== undefined) {
+      packed.push(job);
+      carriers.set(job.opts.jobId, job.opts.jobId);
+      continue;
+    }
+    const alerts = data.payload.alerts.length;
+    const carrier = open.get(job.name);
+    if (carrier !== undefined && carrier.alerts + alerts <= maxAlerts) {
+      carrier.groups.push(data.payload);
+      carrier.alerts += alerts;
+      carriers.set(job.opts.jobId, carrier.job.opts.jobId);
+      continue;
+    }
+    const groups: AlertmanagerPayload[] = [];
+    const carrierJob = { ...job, data: { ...data, groups } };
+    packed.push(carrierJob);
+    started.push({ job: carrierJob, groups });
+    open.set(job.name, { job: carrierJob, groups, alerts });
+    carriers.set(job.opts.jobId, job.opts.jobId);
+  }
+  // a job carrying only its own group keeps the shape of a single delivery's job
+  for (const { job, groups } of started)
+    if (groups.length === 0 && job.data.source === "alertmanager") delete job.data.groups;
+  return { jobs: packed, carriers };
+}
 
 export const NotifyJobSchema = z.object({
   incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),

@@ -27,7 +27,7 @@ import {
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
 import { BATCH_DEADLINE_MS, EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
-import type { IngestJob, Queues } from "../../jobs/queues.js";
+import { packIngestJobs, type IngestJob, type Queues } from "../../jobs/queues.js";
 import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
@@ -46,14 +46,9 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-async function enqueue(
-  deps: WebhookDeps,
-  batch: EnqueueBatch<IngestJob>,
-  name: string,
-  data: IngestJob,
-): Promise<string> {
-  const jobId = randomUUID();
-  await enqueueAll(deps, batch, [{ name, data, opts: { jobId } }]);
+async function enqueue(batch: EnqueueBatch<IngestJob>, name: string, data: IngestJob): Promise<string> {
+  const [jobId] = await enqueueAll(batch, [{ name, data, opts: { jobId: randomUUID() } }]);
+  if (jobId === undefined) throw new ApiError("internal");
   return jobId;
 }
 
@@ -103,15 +98,12 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Adds the jobs, with those of concurrent requests, in one Redis round trip (domain/enqueue-batch.ts),
- * and returns once they are in Redis; answers 503 when that batch failed or took too long.
+ * and returns the ids of the jobs that carry them once they are in Redis; answers 503 when that
+ * batch failed or took too long.
  */
-async function enqueueAll(
-  deps: WebhookDeps,
-  batch: EnqueueBatch<IngestJob>,
-  jobs: BulkJob<IngestJob>[],
-): Promise<void> {
+async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJob>[]): Promise<string[]> {
   try {
-    await batch.add(jobs);
+    return await batch.add(jobs);
   } catch (error) {
     throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
   }
@@ -126,6 +118,8 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
   const { config, metrics } = deps;
   const batch = new EnqueueBatch<IngestJob>((jobs) => deps.queues.ingest.addBulk(jobs), {
     deadlineMs: deps.enqueueTimeoutMs ?? BATCH_DEADLINE_MS,
+    // concurrent small groups share ingest jobs, GROUP_CHUNK alerts a job at most
+    pack: (jobs) => packIngestJobs(jobs, GROUP_CHUNK),
   });
   const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
   const checkGrafanaAuth = basicAuthChecker("grafana", config.grafana.webhookSecret);
@@ -143,8 +137,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
         data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
         opts: { jobId: randomUUID() },
       }));
-      await enqueueAll(deps, batch, jobs);
-      const jobIds = jobs.map((job) => job.opts.jobId);
+      const jobIds = await enqueueAll(batch, jobs);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
         {
@@ -234,7 +227,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }
       let jobId: string;
       try {
-        jobId = await enqueue(deps, batch, "sentry", {
+        jobId = await enqueue(batch, "sentry", {
           source: "sentry",
           resource: typed,
           receivedAt: new Date().toISOString(),

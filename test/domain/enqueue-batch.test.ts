@@ -104,6 +104,33 @@ describe("EnqueueBatch", () => {
     expect(batch.sent).toBe(3);
   });
 
+  it("answers each request with the ids of the jobs that carry its jobs, packed or not", async () => {
+    let sentJobs = 0;
+    const batch = new EnqueueBatch<IngestJob>(
+      (jobs) => {
+        sentJobs += jobs.length;
+        return queues.ingest.addBulk(jobs);
+      },
+      // every job of a batch carried by the batch's first one
+      {
+        pack: (jobs) => ({
+          jobs: jobs.slice(0, 1),
+          carriers: new Map(jobs.map((job) => [job.opts.jobId, jobs[0]?.opts.jobId ?? ""])),
+        }),
+      },
+    );
+    const requests = [request(), request(2), request()];
+    const answers = await Promise.all(requests.map((jobs) => batch.add(jobs)));
+    const first = requests[0]?.[0]?.opts.jobId;
+    expect(answers).toEqual([[first], [first], [first]]);
+    expect(sentJobs).toBe(1);
+    expect((await queues.ingest.getJob(first ?? ""))?.id).toBe(first);
+    // without packing, a request's own ids
+    const plain = new EnqueueBatch<IngestJob>((jobs) => queues.ingest.addBulk(jobs));
+    const own = request(2);
+    expect(await plain.add(own)).toEqual(own.map((job) => job.opts.jobId));
+  });
+
   it("fails the requests of a batch Redis has not confirmed by its deadline, and only those", async () => {
     let round = 0;
     // the first round trip never answers; the second does
