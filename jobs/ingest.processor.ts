@@ -29,11 +29,10 @@ export interface IngestProcessorDeps {
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
-  // a job may carry the groups of other deliveries accepted with it (jobs/queues.ts packIngestJobs)
-  if (job.source === "alertmanager")
-    return job.groups === undefined
-      ? normalizeAlertmanager(job.payload)
-      : [job.payload, ...job.groups].flatMap((group) => normalizeAlertmanager(group));
+  if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
+  // several deliveries' groups, accepted at the same moment (jobs/queues.ts packIngestJobs)
+  if (job.source === "alertmanager-groups")
+    return job.groups.flatMap((group) => normalizeAlertmanager(group));
   if (job.source === "heartbeat")
     return [
       silentPipelineAlert({

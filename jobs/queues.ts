@@ -27,8 +27,14 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     source: z.literal("alertmanager"),
     receivedAt: z.iso.datetime(),
     payload: AlertmanagerPayloadSchema,
-    /** Groups of other deliveries accepted in the same instant, carried by this job (packIngestJobs). */
-    groups: z.array(AlertmanagerPayloadSchema).optional(),
+  }),
+  // The groups of several deliveries accepted at the same moment, in one job (packIngestJobs). A
+  // source of its own: a worker of a version without it refuses the job (failed, kept, visible)
+  // rather than reading its first group and dropping the others.
+  z.object({
+    source: z.literal("alertmanager-groups"),
+    receivedAt: z.iso.datetime(),
+    groups: z.array(AlertmanagerPayloadSchema).min(2),
   }),
   z.object({
     source: z.literal("sentry"),
@@ -57,24 +63,30 @@ export type IngestJob = z.infer<typeof IngestJobSchema>;
  * Packs the alert groups of deliveries accepted together into as few ingest jobs as hold them,
  * `maxAlerts` alerts a job at most: concurrent single-alert deliveries become one job, so Redis runs
  * BullMQ's add script once for them (and the worker takes, locks and finishes one job) rather than
- * once each. A job is the same delivery's only when it carries one group; `carriers` maps each given
- * job's id to the id of the job that carries it. Only groups of one kind (the jobs' name, e.g.
- * "alertmanager" or "grafana") share a job; other jobs pass unchanged, and none is split.
+ * once each. A group alone in its job keeps its own job, unchanged; a job carrying several takes the
+ * id of the first one's. `carriers` maps each given job's id to the id of the job that carries it.
+ * Only groups of one kind (the jobs' name, "alertmanager" or "grafana") share a job; other jobs
+ * pass unchanged, and no group is split.
  */
 export function packIngestJobs(
   jobs: readonly BulkJob<IngestJob>[],
   maxAlerts: number,
 ): { jobs: BulkJob<IngestJob>[]; carriers: Map<string, string> } {
-  const packed: BulkJob<IngestJob>[] = [];
+  interface Carrier {
+    first: BulkJob<IngestJob>;
+    receivedAt: string;
+    groups: AlertmanagerPayload[];
+    alerts: number;
+  }
+  /** Each output slot: a job passed unchanged, or a carrier filled as the batch is read. */
+  const slots: (BulkJob<IngestJob> | Carrier)[] = [];
   const carriers = new Map<string, string>();
-  /** The open carrier of each kind, and how many alerts it holds. */
-  const open = new Map<string, { job: BulkJob<IngestJob>; groups: AlertmanagerPayload[]; alerts: number }>();
-  const started: { job: BulkJob<IngestJob>; groups: AlertmanagerPayload[] }[] = [];
+  const open = new Map<string, Carrier>();
   for (const job of jobs) {
     const data = job.data;
-    if (data.source !== "alertmanager" || data.groups !== undefined) {
-      packed.push(job);
-      carriers.set(job.opts.jobId, job.opts.jobId);
+    carriers.set(job.opts.jobId, job.opts.jobId);
+    if (data.source !== "alertmanager") {
+      slots.push(job);
       continue;
     }
     const alerts = data.payload.alerts.length;
@@ -82,19 +94,22 @@ export function packIngestJobs(
     if (carrier !== undefined && carrier.alerts + alerts <= maxAlerts) {
       carrier.groups.push(data.payload);
       carrier.alerts += alerts;
-      carriers.set(job.opts.jobId, carrier.job.opts.jobId);
+      carriers.set(job.opts.jobId, carrier.first.opts.jobId);
       continue;
     }
-    const groups: AlertmanagerPayload[] = [];
-    const carrierJob = { ...job, data: { ...data, groups } };
-    packed.push(carrierJob);
-    started.push({ job: carrierJob, groups });
-    open.set(job.name, { job: carrierJob, groups, alerts });
-    carriers.set(job.opts.jobId, job.opts.jobId);
+    const started: Carrier = { first: job, receivedAt: data.receivedAt, groups: [data.payload], alerts };
+    slots.push(started);
+    open.set(job.name, started);
   }
-  // a job carrying only its own group keeps the shape of a single delivery's job
-  for (const { job, groups } of started)
-    if (groups.length === 0 && job.data.source === "alertmanager") delete job.data.groups;
+  const packed = slots.map((slot): BulkJob<IngestJob> => {
+    if (!("groups" in slot)) return slot;
+    if (slot.groups.length === 1) return slot.first;
+    return {
+      name: slot.first.name,
+      data: { source: "alertmanager-groups", receivedAt: slot.receivedAt, groups: slot.groups },
+      opts: slot.first.opts,
+    };
+  });
   return { jobs: packed, carriers };
 }
 

@@ -117,10 +117,12 @@ describe("POST /api/v1/webhooks/alertmanager", () => {
     expect(responses.map((response) => response.statusCode)).toEqual(payloads.map(() => 202));
     const ids = responses.map((response) => response.json<{ jobId: string }>().jobId);
     const jobs = await Promise.all(ids.map((id) => queues.ingest.getJob(id)));
-    type Carried = { payload: { alerts: unknown[] }; groups?: { alerts: unknown[] }[] };
+    type Carried = { payload?: { alerts: unknown[] }; groups?: { alerts: unknown[] }[] };
     const carried = jobs.map((job) => {
       const data = job?.data as Carried | undefined;
-      return data === undefined ? [] : [data.payload, ...(data.groups ?? [])].map((group) => group.alerts);
+      return (data?.groups ?? (data?.payload === undefined ? [] : [data.payload])).map(
+        (group) => group.alerts,
+      );
     });
     payloads.forEach((payload, index) => expect(carried[index]).toContainEqual(payload.alerts));
     // packed: the small groups share jobs rather than taking one each

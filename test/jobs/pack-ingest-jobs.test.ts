@@ -24,7 +24,11 @@ const sentry = (): BulkJob<IngestJob> => ({
 
 /** Every group a job carries, its own first. */
 const groupsOf = (job: BulkJob<IngestJob> | undefined) =>
-  job?.data.source === "alertmanager" ? [job.data.payload, ...(job.data.groups ?? [])] : [];
+  job?.data.source === "alertmanager-groups"
+    ? job.data.groups
+    : job?.data.source === "alertmanager"
+      ? [job.data.payload]
+      : [];
 
 describe("packIngestJobs", () => {
   it("packs groups of one kind up to the alert limit, never splitting one, and maps each to its carrier", () => {
@@ -36,6 +40,9 @@ describe("packIngestJobs", () => {
     const { jobs, carriers } = packIngestJobs(given, 5);
     // 2 + 2 fit in one job; 2 more would make 6
     expect(jobs.map((job) => groupsOf(job).map((payload) => payload.alerts.length))).toEqual([[2, 2], [2]]);
+    expect(jobs[0]?.data.source).toBe("alertmanager-groups");
+    // the one left alone is the job given
+    expect(jobs[1]).toBe(given[2]);
     const byId = new Map(jobs.map((job) => [job.opts.jobId, job]));
     for (const job of given) {
       const carrier = byId.get(carriers.get(job.opts.jobId) ?? "");
@@ -59,7 +66,8 @@ describe("packIngestJobs", () => {
     expect(jobs.map((job) => job.opts.jobId)).toEqual(
       [alone, other, large, small].map((job) => job.opts.jobId),
     );
-    expect(jobs.every((job) => !("groups" in job.data))).toBe(true);
+    // each the very job given
+    jobs.forEach((job, index) => expect(job).toBe(given[index]));
     expect([...carriers].every(([id, carrier]) => id === carrier)).toBe(true);
     expect(given).toEqual(copies);
   });
