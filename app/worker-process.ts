@@ -23,7 +23,10 @@ export const RESTART_DELAY_LIMIT_MS = 30_000;
 const HEALTHY_RUN_MS = 60_000;
 /**
  * Added to this process's nice value for the child (19 is the lowest priority; a nicer child
- * needs no privilege). At 10 the kernel weighs the intake about ten times the child.
+ * needs no privilege). At 10 the kernel weighs the intake about ten times the child when both want
+ * a core. Linux weighs nice values among the processes of one group (a container's cgroup, a
+ * systemd service, a login session): 10 rather than 19, so that where the group is the whole
+ * machine, the child is slowed, not starved, by whatever else runs there.
  */
 export const WORKER_NICENESS = 10;
 
