@@ -2,6 +2,11 @@
 // request to the moment the Telegram emulator receives the sendMessage call of its card. Both
 // clocks are this process's Date.now(), because the emulator runs here.
 //
+// Warmed first, like the throughput phases: the first alert after start-up pays one-time costs
+// (database connections opened, code compiled, the HTTP connection to the Bot API), and with 30
+// samples the p99 is the slowest one, so it would be that start-up, not the card path. WARMUP_ALERTS
+// alerts go through the whole path, unmeasured, before the measured ones.
+//
 // "Quiet" is checked, not assumed: each incident is followed by more Bot API calls (the card is
 // edited when the analysis starts and again when it ends), and the bot paces a chat at one call a
 // second, so an alert sent while those edits are queued would wait behind them. Before each alert
@@ -13,6 +18,8 @@ import type { QueueProbe } from "./queue-probe.js";
 /** grammY's throttler keeps one call per second per chat; a little more, so it never holds one back. */
 const CHAT_PACING_MS = 1_050;
 const SETTLE_TIMEOUT_MS = 15_000;
+/** Alerts sent and carded before measuring (see above). */
+export const WARMUP_ALERTS = 1;
 
 export interface CardLatencyOptions {
   botUrl: string;
@@ -40,17 +47,22 @@ export async function measureCardLatency(options: CardLatencyOptions): Promise<C
   const result: CardLatencyResult = { samplesMs: [], missing: [], callsPerIncident: [], unsettled: 0 };
   const run = Date.now().toString(36);
   const phaseEnd = Date.now() + options.maxDurationMs;
+  for (let warmup = 0; warmup < WARMUP_ALERTS; warmup++) {
+    await settle(options);
+    const alertname = `BenchCard${run}Warmup${warmup}`;
+    const response = await postAlert(options, alertname);
+    if (response instanceof Error || response.status !== 202) continue;
+    await response.body?.cancel();
+    await options.telegram
+      .waitFor((call) => call.method === "sendMessage" && mentionsName(call, alertname), options.timeoutMs)
+      .catch(() => undefined);
+  }
   for (let index = 0; index < options.maxCount && Date.now() < phaseEnd; index++) {
     if (!(await settle(options))) result.unsettled++;
     const alertname = `BenchCard${run}N${index}`;
-    const mentions = (call: CallRecord) =>
-      typeof call.params.text === "string" && call.params.text.includes(alertname);
+    const mentions = (call: CallRecord) => mentionsName(call, alertname);
     const sentAt = Date.now();
-    const response = await fetch(`${options.botUrl}${WEBHOOK_PATH}`, {
-      method: "POST",
-      headers: BOT_HEADERS,
-      body: JSON.stringify(uniqueAlert(alertname)),
-    }).catch((error: unknown) => error as Error);
+    const response = await postAlert(options, alertname);
     if (response instanceof Error || response.status !== 202) {
       result.missing.push(
         `${alertname} (${response instanceof Error ? response.message : `HTTP ${response.status}`})`,
@@ -70,6 +82,17 @@ export async function measureCardLatency(options: CardLatencyOptions): Promise<C
     if (await settle(options)) result.callsPerIncident.push(options.telegram.calls.filter(mentions).length);
   }
   return result;
+}
+
+const mentionsName = (call: CallRecord, alertname: string): boolean =>
+  typeof call.params.text === "string" && call.params.text.includes(alertname);
+
+function postAlert(options: CardLatencyOptions, alertname: string): Promise<Response | Error> {
+  return fetch(`${options.botUrl}${WEBHOOK_PATH}`, {
+    method: "POST",
+    headers: BOT_HEADERS,
+    body: JSON.stringify(uniqueAlert(alertname)),
+  }).catch((error: unknown) => error as Error);
 }
 
 /** Waits until no job is pending and the chat has been silent for a pacing interval. */

@@ -28,7 +28,7 @@ import { runStormBench } from "./storm.js";
 import { costPerAnalysis } from "./cost.js";
 import { startBareServer } from "./bare-server.js";
 import { startBotProcess, type BotProcess } from "./bot-process.js";
-import { measureCardLatency } from "./card-latency.js";
+import { measureCardLatency, WARMUP_ALERTS } from "./card-latency.js";
 import { cpuBetween, cpuSnapshot, findPidByArgument, type CpuReport } from "./cpu.js";
 import { saturate, steadyRate, type LoadResult, type Target } from "./load.js";
 import { pacedLoad, type PacedResult } from "./paced.js";
@@ -309,7 +309,10 @@ async function cardLatency(telegram: TelegramEmulator): Promise<void> {
   console.log(
     `\n[5] alert → card latency: a fresh bot with every role, cards to private chat ${CARD_CHAT_ID}`,
   );
-  console.log("  (one alert at a time, each once the previous incident's card and edits are done)");
+  console.log(
+    `  (one alert at a time, each once the previous incident's card and edits are done; ` +
+      `${WARMUP_ALERTS} unmeasured alert first, as the other phases warm up)`,
+  );
   const full = await startBot("full bot (all roles)", {
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_CHAT_ID: CARD_CHAT_ID,

@@ -9,8 +9,28 @@
 // the requests of that batch (503, the sender retries) and no other. BullMQ's addBulk sends one
 // pipeline; a failure part-way may leave some of the batch's jobs queued, which the retried
 // delivery meets as a duplicate (ingest deduplicates by fingerprint).
+//
+// A batch may be packed before it is sent (`pack`: the ingest queue packs small alert groups into
+// shared jobs, jobs/queues.ts), so that Redis runs BullMQ's add script per job rather than per request.
+//
+// A batch Redis has not confirmed within its deadline fails its requests (the senders retry):
+// one timer per batch, not one per request, since the deadline is the same for all of them.
 /** The jobs of one batch at most; a request's own jobs are never split across batches. */
 export const MAX_BATCH_JOBS = 500;
+/** How long a batch may wait for Redis before its requests fail. */
+export const BATCH_DEADLINE_MS = 3_000;
+
+export interface EnqueueBatchOptions<Data> {
+  /** MAX_BATCH_JOBS by default. */
+  maxJobs?: number;
+  /** BATCH_DEADLINE_MS by default. */
+  deadlineMs?: number;
+  /**
+   * Packs a batch's jobs into fewer before they are sent (e.g. several small alert groups into one
+   * job); `carriers` maps each given job's id to the id of the job that carries it.
+   */
+  pack?: (jobs: BulkJob<Data>[]) => { jobs: BulkJob<Data>[]; carriers: ReadonlyMap<string, string> };
+}
 
 export interface BulkJob<Data> {
   name: string;
@@ -20,7 +40,7 @@ export interface BulkJob<Data> {
 
 interface Waiting<Data> {
   jobs: BulkJob<Data>[];
-  resolve: () => void;
+  resolve: (ids: string[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -30,20 +50,31 @@ export class EnqueueBatch<Data> {
   private scheduled: NodeJS.Immediate | undefined;
   private batches = 0;
 
+  private readonly maxJobs: number;
+  private readonly deadlineMs: number;
+  private readonly pack: EnqueueBatchOptions<Data>["pack"];
+
   /** `addBulk`: a queue's `addBulk` (jobs/queues.ts), one round trip for the whole batch. */
   constructor(
     private readonly addBulk: (jobs: BulkJob<Data>[]) => Promise<unknown>,
-    private readonly maxJobs = MAX_BATCH_JOBS,
-  ) {}
+    options: EnqueueBatchOptions<Data> = {},
+  ) {
+    this.maxJobs = options.maxJobs ?? MAX_BATCH_JOBS;
+    this.deadlineMs = options.deadlineMs ?? BATCH_DEADLINE_MS;
+    this.pack = options.pack;
+  }
 
   /** How many batches were sent so far (one per Redis round trip). */
   get sent(): number {
     return this.batches;
   }
 
-  /** Resolves once `jobs` are in the queue; rejects with the error of the batch that held them. */
-  add(jobs: BulkJob<Data>[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Resolves once `jobs` are in the queue, with the ids of the jobs that carry them (their own ids
+   * unless packed), each once; rejects with the error of the batch that held them.
+   */
+  add(jobs: BulkJob<Data>[]): Promise<string[]> {
+    return new Promise<string[]>((resolve, reject) => {
       if (this.waitingJobs > 0 && this.waitingJobs + jobs.length > this.maxJobs) this.flush();
       this.waiting.push({ jobs, resolve, reject });
       this.waitingJobs += jobs.length;
@@ -61,16 +92,30 @@ export class EnqueueBatch<Data> {
     this.waitingJobs = 0;
     this.batches += 1;
     let sent: Promise<unknown>;
+    let carriers: ReadonlyMap<string, string> | undefined;
     try {
-      sent = this.addBulk(batch.flatMap((request) => request.jobs));
+      const jobs = batch.flatMap((request) => request.jobs);
+      const packed = this.pack?.(jobs);
+      carriers = packed?.carriers;
+      sent = this.addBulk(packed?.jobs ?? jobs);
     } catch (error) {
       sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const timer = setTimeout(() => {
+      const error = new Error(`enqueue timed out: no answer from Redis within ${this.deadlineMs} ms`);
+      for (const request of batch) request.reject(error);
+    }, this.deadlineMs);
+    // a settled promise ignores the later call: whichever comes first answers each request
     sent.then(
       () => {
-        for (const request of batch) request.resolve();
+        clearTimeout(timer);
+        for (const request of batch) {
+          const ids = request.jobs.map((job) => carriers?.get(job.opts.jobId) ?? job.opts.jobId);
+          request.resolve([...new Set(ids)]);
+        }
       },
       (error: unknown) => {
+        clearTimeout(timer);
         for (const request of batch) request.reject(error);
       },
     );

@@ -3,7 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { z } from "zod";
-import { AlertmanagerPayloadSchema } from "../handlers/sources/alertmanager.js";
+import { AlertmanagerPayloadSchema, type AlertmanagerPayload } from "../handlers/sources/alertmanager.js";
+import type { BulkJob } from "../domain/enqueue-batch.js";
 import { SENTRY_RESOURCES } from "../handlers/sources/sentry.js";
 import { SignozAnomalySchema } from "../domain/signoz.js";
 import { SEVERITIES, type Severity } from "../domain/incident.js";
@@ -27,6 +28,14 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     receivedAt: z.iso.datetime(),
     payload: AlertmanagerPayloadSchema,
   }),
+  // The groups of several deliveries accepted at the same moment, in one job (packIngestJobs). A
+  // source of its own: a worker of a version without it refuses the job (failed, kept, visible)
+  // rather than reading its first group and dropping the others.
+  z.object({
+    source: z.literal("alertmanager-groups"),
+    receivedAt: z.iso.datetime(),
+    groups: z.array(AlertmanagerPayloadSchema).min(2),
+  }),
   z.object({
     source: z.literal("sentry"),
     receivedAt: z.iso.datetime(),
@@ -49,6 +58,60 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
   }),
 ]);
 export type IngestJob = z.infer<typeof IngestJobSchema>;
+
+/**
+ * Packs the alert groups of deliveries accepted together into as few ingest jobs as hold them,
+ * `maxAlerts` alerts a job at most: concurrent single-alert deliveries become one job, so Redis runs
+ * BullMQ's add script once for them (and the worker takes, locks and finishes one job) rather than
+ * once each. A group alone in its job keeps its own job, unchanged; a job carrying several takes the
+ * id of the first one's. `carriers` maps each given job's id to the id of the job that carries it.
+ * Only groups of one kind (the jobs' name, "alertmanager" or "grafana") share a job; other jobs
+ * pass unchanged, and no group is split.
+ */
+export function packIngestJobs(
+  jobs: readonly BulkJob<IngestJob>[],
+  maxAlerts: number,
+): { jobs: BulkJob<IngestJob>[]; carriers: Map<string, string> } {
+  interface Carrier {
+    first: BulkJob<IngestJob>;
+    receivedAt: string;
+    groups: AlertmanagerPayload[];
+    alerts: number;
+  }
+  /** Each output slot: a job passed unchanged, or a carrier filled as the batch is read. */
+  const slots: (BulkJob<IngestJob> | Carrier)[] = [];
+  const carriers = new Map<string, string>();
+  const open = new Map<string, Carrier>();
+  for (const job of jobs) {
+    const data = job.data;
+    carriers.set(job.opts.jobId, job.opts.jobId);
+    if (data.source !== "alertmanager") {
+      slots.push(job);
+      continue;
+    }
+    const alerts = data.payload.alerts.length;
+    const carrier = open.get(job.name);
+    if (carrier !== undefined && carrier.alerts + alerts <= maxAlerts) {
+      carrier.groups.push(data.payload);
+      carrier.alerts += alerts;
+      carriers.set(job.opts.jobId, carrier.first.opts.jobId);
+      continue;
+    }
+    const started: Carrier = { first: job, receivedAt: data.receivedAt, groups: [data.payload], alerts };
+    slots.push(started);
+    open.set(job.name, started);
+  }
+  const packed = slots.map((slot): BulkJob<IngestJob> => {
+    if (!("groups" in slot)) return slot;
+    if (slot.groups.length === 1) return slot.first;
+    return {
+      name: slot.first.name,
+      data: { source: "alertmanager-groups", receivedAt: slot.receivedAt, groups: slot.groups },
+      opts: slot.first.opts,
+    };
+  });
+  return { jobs: packed, carriers };
+}
 
 export const NotifyJobSchema = z.object({
   incidentId: z.string().regex(/^INC-\d{8}-\d{4,}$/),

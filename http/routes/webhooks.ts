@@ -26,13 +26,12 @@ import {
   SENTRY_SCHEMAS,
   type SentryPayload,
 } from "../../handlers/sources/sentry.js";
-import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
-import type { IngestJob, Queues } from "../../jobs/queues.js";
+import { BATCH_DEADLINE_MS, EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
+import { packIngestJobs, type IngestJob, type Queues } from "../../jobs/queues.js";
 import type { SentryReplayGuard } from "../../kv/sentry-replay.js";
 import type { Config } from "../../registry/config.js";
 import { basicAuthChecker, checkSentrySignature } from "../auth.js";
 import { ApiError } from "../errors.js";
-import { withDeadline } from "../../domain/deadline.js";
 import { describeIssues, parseInput, parseJsonBody } from "../validate.js";
 
 export interface WebhookDeps {
@@ -47,20 +46,17 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-async function enqueue(
-  deps: WebhookDeps,
-  batch: EnqueueBatch<IngestJob>,
-  name: string,
-  data: IngestJob,
-): Promise<string> {
-  const jobId = randomUUID();
-  await enqueueAll(deps, batch, [{ name, data, opts: { jobId } }]);
+async function enqueue(batch: EnqueueBatch<IngestJob>, name: string, data: IngestJob): Promise<string> {
+  const [jobId] = await enqueueAll(batch, [{ name, data, opts: { jobId: randomUUID() } }]);
+  if (jobId === undefined) throw new ApiError("internal");
   return jobId;
 }
 
 const GroupEnvelopeSchema = AlertmanagerPayloadSchema.extend({
   alerts: z.array(z.unknown()).min(1, { error: "must hold at least one alert" }).max(MAX_GROUP_ALERTS),
 });
+/** Built once: a zod schema built per request costs more than checking a small group with it. */
+const AlertChunkSchema = z.array(AlertmanagerAlertSchema);
 
 /**
  * The group as its schema's output, or a 400 naming the first problems. The alerts are checked
@@ -72,9 +68,11 @@ async function parseGroup(body: unknown): Promise<AlertmanagerPayload> {
   const alerts: AlertmanagerAlert[] = [];
   for (let offset = 0; offset < envelope.alerts.length; offset += GROUP_CHUNK) {
     if (offset > 0) await new Promise((resolve) => setImmediate(resolve));
-    const result = z
-      .array(AlertmanagerAlertSchema)
-      .safeParse(envelope.alerts.slice(offset, offset + GROUP_CHUNK));
+    const result = AlertChunkSchema.safeParse(
+      envelope.alerts.length <= GROUP_CHUNK
+        ? envelope.alerts
+        : envelope.alerts.slice(offset, offset + GROUP_CHUNK),
+    );
     if (!result.success) {
       // the paths as the whole body has them: alerts[1234].labels
       const issues = result.error.issues.map((issue) => ({
@@ -99,20 +97,13 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Adds the jobs, with those of concurrent requests, in one Redis round trip (jobs/enqueue-batch.ts),
- * and returns once they are in Redis; answers 503 when that batch failed or took too long.
+ * Adds the jobs, with those of concurrent requests, in one Redis round trip (domain/enqueue-batch.ts),
+ * and returns the ids of the jobs that carry them once they are in Redis; answers 503 when that
+ * batch failed or took too long.
  */
-async function enqueueAll(
-  deps: WebhookDeps,
-  batch: EnqueueBatch<IngestJob>,
-  jobs: BulkJob<IngestJob>[],
-): Promise<void> {
+async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJob>[]): Promise<string[]> {
   try {
-    await withDeadline(
-      deps.enqueueTimeoutMs ?? 3_000,
-      () => batch.add(jobs),
-      () => new Error("enqueue timed out"),
-    );
+    return await batch.add(jobs);
   } catch (error) {
     throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
   }
@@ -125,7 +116,11 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (app, { deps }) => {
   const { config, metrics } = deps;
-  const batch = new EnqueueBatch<IngestJob>((jobs) => deps.queues.ingest.addBulk(jobs));
+  const batch = new EnqueueBatch<IngestJob>((jobs) => deps.queues.ingest.addBulk(jobs), {
+    deadlineMs: deps.enqueueTimeoutMs ?? BATCH_DEADLINE_MS,
+    // concurrent small groups share ingest jobs, GROUP_CHUNK alerts a job at most
+    pack: (jobs) => packIngestJobs(jobs, GROUP_CHUNK),
+  });
   const checkAlertmanagerAuth = basicAuthChecker("alertmanager", config.alertmanager.webhookSecret);
   const checkGrafanaAuth = basicAuthChecker("grafana", config.grafana.webhookSecret);
 
@@ -142,8 +137,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
         data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
         opts: { jobId: randomUUID() },
       }));
-      await enqueueAll(deps, batch, jobs);
-      const jobIds = jobs.map((job) => job.opts.jobId);
+      const jobIds = await enqueueAll(batch, jobs);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
       request.log.info(
         {
@@ -233,7 +227,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }
       let jobId: string;
       try {
-        jobId = await enqueue(deps, batch, "sentry", {
+        jobId = await enqueue(batch, "sentry", {
           source: "sentry",
           resource: typed,
           receivedAt: new Date().toISOString(),

@@ -65,10 +65,13 @@ describe("EnqueueBatch", () => {
 
   it("never splits one request's jobs, and sends a full batch without waiting for the turn to end", async () => {
     const sizes: number[] = [];
-    const batch = new EnqueueBatch<IngestJob>((jobs) => {
-      sizes.push(jobs.length);
-      return queues.ingest.addBulk(jobs);
-    }, 5);
+    const batch = new EnqueueBatch<IngestJob>(
+      (jobs) => {
+        sizes.push(jobs.length);
+        return queues.ingest.addBulk(jobs);
+      },
+      { maxJobs: 5 },
+    );
     const requests = [request(3), request(3), request(2), request(6)];
     await Promise.all(requests.map((jobs) => batch.add(jobs)));
     // 3, then 3+2 (full), then 6 alone: a request larger than a batch still goes whole
@@ -99,5 +102,53 @@ describe("EnqueueBatch", () => {
     expect(await Promise.all(second)).toEqual(["failed", "failed", "failed"]);
     expect(await Promise.all(third)).toEqual(["queued"]);
     expect(batch.sent).toBe(3);
+  });
+
+  it("answers each request with the ids of the jobs that carry its jobs, packed or not", async () => {
+    let sentJobs = 0;
+    const batch = new EnqueueBatch<IngestJob>(
+      (jobs) => {
+        sentJobs += jobs.length;
+        return queues.ingest.addBulk(jobs);
+      },
+      // every job of a batch carried by the batch's first one
+      {
+        pack: (jobs) => ({
+          jobs: jobs.slice(0, 1),
+          carriers: new Map(jobs.map((job) => [job.opts.jobId, jobs[0]?.opts.jobId ?? ""])),
+        }),
+      },
+    );
+    const requests = [request(), request(2), request()];
+    const answers = await Promise.all(requests.map((jobs) => batch.add(jobs)));
+    const first = requests[0]?.[0]?.opts.jobId;
+    expect(answers).toEqual([[first], [first], [first]]);
+    expect(sentJobs).toBe(1);
+    expect((await queues.ingest.getJob(first ?? ""))?.id).toBe(first);
+    // without packing, a request's own ids
+    const plain = new EnqueueBatch<IngestJob>((jobs) => queues.ingest.addBulk(jobs));
+    const own = request(2);
+    expect(await plain.add(own)).toEqual(own.map((job) => job.opts.jobId));
+  });
+
+  it("fails the requests of a batch Redis has not confirmed by its deadline, and only those", async () => {
+    let round = 0;
+    // the first round trip never answers; the second does
+    const batch = new EnqueueBatch<IngestJob>(
+      (jobs) => {
+        round += 1;
+        return round === 1 ? new Promise<never>(() => undefined) : queues.ingest.addBulk(jobs);
+      },
+      { deadlineMs: 50 },
+    );
+    const stuck = batch.add(request()).then(
+      () => "queued",
+      (error: unknown) => (error as Error).message,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = request();
+    await batch.add(next);
+    expect(await stuck).toMatch(/^enqueue timed out/);
+    expect((await queues.ingest.getJob(next[0]?.opts.jobId ?? ""))?.id).toBe(next[0]?.opts.jobId);
   });
 });

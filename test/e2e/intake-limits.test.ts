@@ -1,7 +1,7 @@
 // Intake at the edges a real installation meets: the dead-man's switch (Watchdog pages nobody,
 // its absence pages everyone), a 3,000-alert group after a node loss taken in one POST and every
 // alert reachable, and text PostgreSQL cannot store or the card cannot hold cut and marked instead
-// of lost.
+// of lost; concurrent deliveries packed into shared ingest jobs, none of their alerts lost.
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import type { Incident } from "../../domain/incident.js";
 import { heartbeatCheckProcessor } from "../../jobs/heartbeat.processor.js";
 import { HeartbeatStore } from "../../kv/heartbeats.js";
 import { parseConfig } from "../../registry/config.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
 import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { alertmanagerAuth, CHAT_ID, sentryHeaders, startStack, type Stack } from "../../dev/stack.js";
 
@@ -204,6 +205,28 @@ describe("text a database cannot store, and values too long for the card", () =>
 });
 
 describe("a large group", () => {
+  it("packs concurrent deliveries into shared ingest jobs and makes every alert of each an incident", async () => {
+    const deliveries = Array.from({ length: 30 }, (_, index) =>
+      alertmanagerPayload({
+        fingerprint: `packed-${String(index).padStart(2, "0")}`,
+        count: 1 + (index % 3),
+      }),
+    );
+    const responses = await Promise.all(
+      deliveries.map((payload) => post("alertmanager", JSON.stringify(payload), alertmanagerAuth)),
+    );
+    expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 202));
+    const jobIds = new Set(responses.flatMap((response) => response.json.jobIds as string[]));
+    // fewer jobs than deliveries: they were packed
+    expect(jobIds.size).toBeLessThan(deliveries.length);
+    for (const jobId of jobIds) await ingested(jobId);
+    const expected = deliveries.flatMap((payload) => payload.alerts.map((alert) => alert.fingerprint));
+    const opened = (await allIncidents())
+      .map((incident) => incident.fingerprint)
+      .filter((fingerprint) => fingerprint.startsWith("packed-"));
+    expect(new Set(opened)).toEqual(new Set(expected));
+  });
+
   it("takes 3,000 real-size alerts in one POST and makes every one a reachable incident", async () => {
     const startsAt = new Date().toISOString();
     const alerts = Array.from({ length: 3_000 }, (_, index) => {

@@ -4,11 +4,11 @@
 // itself; SIGTERM stops both.
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { constants, getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkerProcess } from "../../app/worker-process.js";
+import { WORKER_NICENESS, WorkerProcess } from "../../app/worker-process.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
@@ -91,6 +91,35 @@ describe("WorkerProcess", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(workers.startCount).toBe(2);
     expect(workers.pid).toBeUndefined();
+  });
+
+  it("runs the child, and each one started again, WORKER_NICENESS nice levels below this process", async () => {
+    const startedFile = path.join(dir, "started-nice");
+    const workers = new WorkerProcess({
+      entry: script,
+      env: {
+        PATH: process.env.PATH,
+        STOPPED_FILE: path.join(dir, "stopped-nice"),
+        STARTED_FILE: startedFile,
+      },
+      execArgv: [],
+      logger: silent,
+      restartDelayMs: 10,
+    });
+    const expected = Math.min(getPriority() + WORKER_NICENESS, constants.priority.PRIORITY_LOW);
+    workers.start();
+    try {
+      const first = await waitFor(() => workers.pid, 10_000);
+      expect(getPriority(first)).toBe(expected);
+      process.kill(first, "SIGKILL");
+      const second = await waitFor(
+        () => (workers.pid !== undefined && workers.pid !== first ? workers.pid : undefined),
+        20_000,
+      );
+      expect(getPriority(second)).toBe(expected);
+    } finally {
+      await workers.stop(10_000);
+    }
   });
 });
 

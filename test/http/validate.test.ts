@@ -18,6 +18,14 @@ describe("jsonTooDeep", () => {
     expect(jsonTooDeep(text)).toBe(false);
     expect(JSON.parse(text)).toBeDefined();
   });
+
+  it("counts the brackets after a string that ends in an escaped backslash", () => {
+    const deep = nested(MAX_JSON_DEPTH + 1);
+    const text = `{"a":"x\\\\","b":${deep},"c":"\\\\\\""}`;
+    expect(JSON.parse(text)).toMatchObject({ a: "x\\", c: '\\"' });
+    expect(jsonTooDeep(text)).toBe(true);
+    expect(jsonTooDeep(Buffer.from(`{"a":"x\\\\","b":${nested(MAX_JSON_DEPTH - 1)}}`))).toBe(false);
+  });
 });
 
 describe("parseJsonBody", () => {
