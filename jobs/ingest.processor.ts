@@ -30,9 +30,6 @@ export interface IngestProcessorDeps {
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
   if (job.source === "alertmanager") return normalizeAlertmanager(job.payload);
-  // several deliveries' groups, accepted at the same moment (jobs/queues.ts packIngestJobs)
-  if (job.source === "alertmanager-groups")
-    return job.groups.flatMap((group) => normalizeAlertmanager(group));
   if (job.source === "heartbeat")
     return [
       silentPipelineAlert({

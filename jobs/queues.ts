@@ -28,14 +28,6 @@ export const IngestJobSchema = z.discriminatedUnion("source", [
     receivedAt: z.iso.datetime(),
     payload: AlertmanagerPayloadSchema,
   }),
-  // The groups of several deliveries accepted at the same moment, in one job (packIngestJobs). A
-  // source of its own: a worker of a version without it refuses the job (failed, kept, visible)
-  // rather than reading its first group and dropping the others.
-  z.object({
-    source: z.literal("alertmanager-groups"),
-    receivedAt: z.iso.datetime(),
-    groups: z.array(AlertmanagerPayloadSchema).min(2),
-  }),
   z.object({
     source: z.literal("sentry"),
     receivedAt: z.iso.datetime(),
@@ -65,8 +57,14 @@ export type IngestJob = z.infer<typeof IngestJobSchema>;
  * BullMQ's add script once for them (and the worker takes, locks and finishes one job) rather than
  * once each. A group alone in its job keeps its own job, unchanged; a job carrying several takes the
  * id of the first one's. `carriers` maps each given job's id to the id of the job that carries it.
- * Only groups of one kind (the jobs' name, "alertmanager" or "grafana") share a job; other jobs
- * pass unchanged, and no group is split.
+ *
+ * A packed job is an ordinary "alertmanager" job whose one group holds the alerts of every group
+ * packed, in order: a worker of any version reads all of them, so during a rolling update an older
+ * worker taking a packed job loses nothing. Only what normalizing an alert reads from its group may
+ * differ between groups that share a job, so only groups of one kind (the jobs' name, "alertmanager"
+ * or "grafana"), of one payload `version` and with no truncated alerts (the count belongs to its
+ * own group) are packed; the group-wide labels and annotations, which no alert needs, are dropped.
+ * Other jobs pass unchanged, and no group is split.
  */
 export function packIngestJobs(
   jobs: readonly BulkJob<IngestJob>[],
@@ -85,12 +83,13 @@ export function packIngestJobs(
   for (const job of jobs) {
     const data = job.data;
     carriers.set(job.opts.jobId, job.opts.jobId);
-    if (data.source !== "alertmanager") {
+    if (data.source !== "alertmanager" || data.payload.truncatedAlerts > 0) {
       slots.push(job);
       continue;
     }
     const alerts = data.payload.alerts.length;
-    const carrier = open.get(job.name);
+    const kind = `${job.name}/${data.payload.version}`;
+    const carrier = open.get(kind);
     if (carrier !== undefined && carrier.alerts + alerts <= maxAlerts) {
       carrier.groups.push(data.payload);
       carrier.alerts += alerts;
@@ -99,14 +98,22 @@ export function packIngestJobs(
     }
     const started: Carrier = { first: job, receivedAt: data.receivedAt, groups: [data.payload], alerts };
     slots.push(started);
-    open.set(job.name, started);
+    open.set(kind, started);
   }
   const packed = slots.map((slot): BulkJob<IngestJob> => {
     if (!("groups" in slot)) return slot;
     if (slot.groups.length === 1) return slot.first;
+    const [first] = slot.groups as [AlertmanagerPayload, ...AlertmanagerPayload[]];
+    const payload: AlertmanagerPayload = {
+      ...first,
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      alerts: slot.groups.flatMap((group) => group.alerts),
+    };
     return {
       name: slot.first.name,
-      data: { source: "alertmanager-groups", receivedAt: slot.receivedAt, groups: slot.groups },
+      data: { source: "alertmanager", receivedAt: slot.receivedAt, payload },
       opts: slot.first.opts,
     };
   });

@@ -205,28 +205,6 @@ describe("text a database cannot store, and values too long for the card", () =>
 });
 
 describe("a large group", () => {
-  it("packs concurrent deliveries into shared ingest jobs and makes every alert of each an incident", async () => {
-    const deliveries = Array.from({ length: 30 }, (_, index) =>
-      alertmanagerPayload({
-        fingerprint: `packed-${String(index).padStart(2, "0")}`,
-        count: 1 + (index % 3),
-      }),
-    );
-    const responses = await Promise.all(
-      deliveries.map((payload) => post("alertmanager", JSON.stringify(payload), alertmanagerAuth)),
-    );
-    expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 202));
-    const jobIds = new Set(responses.flatMap((response) => response.json.jobIds as string[]));
-    // fewer jobs than deliveries: they were packed
-    expect(jobIds.size).toBeLessThan(deliveries.length);
-    for (const jobId of jobIds) await ingested(jobId);
-    const expected = deliveries.flatMap((payload) => payload.alerts.map((alert) => alert.fingerprint));
-    const opened = (await allIncidents())
-      .map((incident) => incident.fingerprint)
-      .filter((fingerprint) => fingerprint.startsWith("packed-"));
-    expect(new Set(opened)).toEqual(new Set(expected));
-  });
-
   it("takes 3,000 real-size alerts in one POST and makes every one a reachable incident", async () => {
     const startsAt = new Date().toISOString();
     const alerts = Array.from({ length: 3_000 }, (_, index) => {
@@ -298,4 +276,28 @@ describe("a large group", () => {
       `3,000 alerts, ${(text.length / 1e6).toFixed(1)} MB: 202 after ${accepted} ms (event loop held at most ${Math.round(delay.max / 1e6)} ms), ingested after ${ingestedAfter} ms`,
     );
   }, 700_000);
+  // After the large group: these 30 deliveries of P0 alerts would open a storm whose promotions
+  // they use up, and the large group's first incidents would then get no card of their own.
+  it("packs concurrent deliveries into shared ingest jobs and makes every alert of each an incident", async () => {
+    const deliveries = Array.from({ length: 30 }, (_, index) =>
+      alertmanagerPayload({
+        fingerprint: `packed-${String(index).padStart(2, "0")}`,
+        count: 1 + (index % 3),
+      }),
+    );
+    const responses = await Promise.all(
+      deliveries.map((payload) => post("alertmanager", JSON.stringify(payload), alertmanagerAuth)),
+    );
+    expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 202));
+    // How many share a job depends on how the requests fell into the event loop's turns, which a
+    // loaded machine decides: that they are packed is asserted in test/http/app.test.ts; here,
+    // that every alert of every delivery becomes an incident whatever job carried it.
+    const jobIds = new Set(responses.flatMap((response) => response.json.jobIds as string[]));
+    for (const jobId of jobIds) await ingested(jobId);
+    const expected = deliveries.flatMap((payload) => payload.alerts.map((alert) => alert.fingerprint));
+    const opened = (await allIncidents())
+      .map((incident) => incident.fingerprint)
+      .filter((fingerprint) => fingerprint.startsWith("packed-"));
+    expect(new Set(opened)).toEqual(new Set(expected));
+  });
 });
