@@ -51,7 +51,14 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
   const roles = new Set(config.roles);
   const shutdown = new Shutdown(logger);
   let draining = false;
+  // the bot sends the workers' cards, answers updates, or takes them over the webhook
+  const usesTelegram =
+    roles.has("bot") || roles.has("worker") || (roles.has("http") && config.telegram.webhook !== undefined);
   try {
+    // loaded before anything listens, as a static import would be: once the probes answer, start-up
+    // is only connecting (a SIGTERM before main.ts handles it ends the process)
+    const telegramRole = usesTelegram ? await import("./telegram.js") : undefined;
+    const workersRole = roles.has("worker") ? await import("./workers.js") : undefined;
     const wait = options.startupWaitMs === undefined ? {} : { startupWaitMs: options.startupWaitMs };
     const infra = await openInfrastructure(config, logger, shutdown, wait);
     const http = { config, logger, infra, draining: () => draining };
@@ -62,12 +69,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         : undefined;
     const { registry, kube, targets, chainSettings, executors, cannotRun, llmSlots, modelChecks } =
       await openRoleClients(config, roles, infra, shutdown, logger);
-    // the bot sends the workers' cards, answers updates, or takes them over the webhook
-    const usesTelegram =
-      roles.has("bot") || roles.has("worker") || (roles.has("http") && config.telegram.webhook !== undefined);
     let bot: Bot<BotContext> | undefined;
-    if (usesTelegram) {
-      const telegramRole = await import("./telegram.js");
+    if (telegramRole !== undefined) {
       const telegram = {
         config,
         logger,
@@ -82,8 +85,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         health: telegramRole.telegramHealth({ config, logger, infra }, shutdown, options),
       };
       bot = telegramRole.buildTelegramBot(telegram, options);
-      if (registry !== undefined && roles.has("worker")) {
-        const { startWorkers } = await import("./workers.js");
+      if (registry !== undefined && workersRole !== undefined) {
         const context = {
           config,
           logger,
@@ -96,7 +98,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
           llmSlots,
           modelChecks,
         };
-        await startWorkers(context, shutdown, {
+        await workersRole.startWorkers(context, shutdown, {
           ...options,
           budgetLifted: options.telegramThrottle !== undefined,
         });
