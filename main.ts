@@ -8,7 +8,11 @@
 // in-flight jobs (the workers' process does the same on the SIGTERM passed on to it) and close the
 // pools.
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
-// compiled dist/main.js (`npm run build`).
+// compiled dist/main.js (`npm run build`) with `--heap-growing-percent=50`: V8 lets the old
+// generation of a busy process grow to several times what is live before it collects, which under
+// the 100-alert load doubled the intake's resident set (about 250 MB peak against 125 MB once
+// ready); collecting after 50 % growth keeps the peak near 165 MB at no CPU per alert that could be
+// measured (20 % gave 10 MB less for half again the CPU). The workers' process inherits the flag.
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
@@ -40,9 +44,17 @@ try {
   process.exit(1);
 }
 
+/**
+ * The workers' process, on top of this one's flags: 2 MB semi-spaces for its young generation
+ * (V8 grows them to 16 MB). It does background work, where a few more scavenges cost nothing
+ * anyone waits for, and its resident set is about 20 MB smaller, once ready and under load.
+ */
+const WORKER_V8_FLAGS = ["--max-semi-space-size=2"];
+
 const workers = local.config.workersApart
   ? new WorkerProcess({
       entry: process.argv[1] ?? "",
+      execArgv: [...process.execArgv, ...WORKER_V8_FLAGS],
       env: childEnvironment({
         ROLES: "worker,bot",
         // its probes are this process's; the servers are the ones this process uses (maybe its own)

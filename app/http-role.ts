@@ -6,7 +6,6 @@ import type { Bot } from "grammy";
 import type { Logger } from "pino";
 import { budgetRemaining, type ChainOptions } from "../ai/chain.js";
 import type { BotContext } from "../bot/context.js";
-import { updateHandler } from "../bot/webhook.js";
 import { buildApp, buildHealthApp } from "../http/app.js";
 import { AuthBrake } from "../kv/auth-brake.js";
 import { RedisBudgetStore } from "../kv/llm-budget.js";
@@ -50,7 +49,8 @@ export async function startHealthListener(ctx: HttpContext, shutdown: Shutdown):
 
 export async function startHttp(
   ctx: HttpContext & {
-    bot: Bot<BotContext>;
+    /** Built where Telegram's updates reach this process (webhook mode); grammY is loaded only then. */
+    bot: Bot<BotContext> | undefined;
     cannotRun: (action: string) => string | undefined;
     chain?: ChainOptions;
   },
@@ -59,6 +59,15 @@ export async function startHttp(
   const { config, logger, infra } = ctx;
   const { redis } = infra;
   const webhook = config.telegram.webhook;
+  // webhook mode: Telegram's updates arrive here and go to the bot
+  const telegramWebhook =
+    webhook === undefined || ctx.bot === undefined
+      ? undefined
+      : {
+          path: new URL(webhook.url).pathname,
+          secret: webhook.secret,
+          handle: (await import("../bot/webhook.js")).updateHandler(ctx.bot),
+        };
   const budgetStore = new RedisBudgetStore(redis, config.redis.prefix);
   const app = await buildApp({
     ...infra,
@@ -72,15 +81,7 @@ export async function startHttp(
     sentryReplay: new SentryReplayGuard(redis, config.redis.prefix, 2 * config.sentry.replayWindowSeconds),
     draining: ctx.draining,
     telegramProblems: telegramProblemsOf(ctx),
-    ...(webhook === undefined
-      ? {}
-      : {
-          telegramWebhook: {
-            path: new URL(webhook.url).pathname,
-            secret: webhook.secret,
-            handle: updateHandler(ctx.bot),
-          },
-        }),
+    ...(telegramWebhook === undefined ? {} : { telegramWebhook }),
   });
   const url = await app.listen({ port: config.http.port, host: config.http.host });
   shutdown.add("HTTP listener", () => app.close(), {

@@ -1,7 +1,9 @@
 // Wires the process for the roles it runs (ROLES; every role by default): what every role stands
 // on (app/infrastructure.ts), then the workers (app/workers.ts), the Telegram bot (app/telegram.ts)
 // and the HTTP API (app/http-role.ts). `close()` stops intake first, lets in-flight work finish,
-// then closes the pools, so a SIGTERM loses nothing.
+// then closes the pools, so a SIGTERM loses nothing. Each role's wiring is loaded only when the
+// process runs that role: an intake-only process never loads grammY, BullMQ's workers or what the
+// processors use, which keeps its memory down (README, Benchmark).
 import type { FastifyInstance } from "fastify";
 import type { Bot } from "grammy";
 import type { Redis } from "ioredis";
@@ -14,8 +16,8 @@ import type { Config } from "../registry/config.js";
 import { openRoleClients } from "./executors.js";
 import { startHealthListener, startHttp } from "./http-role.js";
 import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
-import { buildTelegramBot, receiveUpdates, telegramHealth, type TelegramOptions } from "./telegram.js";
-import { startWorkers, type WorkerOptions } from "./workers.js";
+import type { TelegramOptions } from "./telegram.js";
+import type { WorkerOptions } from "./workers.js";
 
 export { createLogger } from "./infrastructure.js";
 
@@ -26,7 +28,8 @@ export interface Runtime {
   redis: Redis;
   queues: Queues;
   metrics: Metrics;
-  bot: Bot<BotContext>;
+  /** The Telegram bot, in a process whose roles use it (bot, worker, or http in webhook mode). */
+  bot?: Bot<BotContext>;
   app?: FastifyInstance;
   /** http://host:port when the http role listens. */
   url?: string;
@@ -48,7 +51,14 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
   const roles = new Set(config.roles);
   const shutdown = new Shutdown(logger);
   let draining = false;
+  // the bot sends the workers' cards, answers updates, or takes them over the webhook
+  const usesTelegram =
+    roles.has("bot") || roles.has("worker") || (roles.has("http") && config.telegram.webhook !== undefined);
   try {
+    // loaded before anything listens, as a static import would be: once the probes answer, start-up
+    // is only connecting (a SIGTERM before main.ts handles it ends the process)
+    const telegramRole = usesTelegram ? await import("./telegram.js") : undefined;
+    const workersRole = roles.has("worker") ? await import("./workers.js") : undefined;
     const wait = options.startupWaitMs === undefined ? {} : { startupWaitMs: options.startupWaitMs };
     const infra = await openInfrastructure(config, logger, shutdown, wait);
     const http = { config, logger, infra, draining: () => draining };
@@ -59,39 +69,42 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         : undefined;
     const { registry, kube, targets, chainSettings, executors, cannotRun, llmSlots, modelChecks } =
       await openRoleClients(config, roles, infra, shutdown, logger);
-    const telegram = {
-      config,
-      logger,
-      infra,
-      registry,
-      kube,
-      targets,
-      chainSettings,
-      modelChecks,
-      cannotRun,
-      // stops after polling (steps run in reverse), removing this process's report
-      health: telegramHealth({ config, logger, infra }, shutdown, options),
-    };
-    const bot = buildTelegramBot(telegram, options);
-    if (registry !== undefined && roles.has("worker")) {
-      const context = {
+    let bot: Bot<BotContext> | undefined;
+    if (telegramRole !== undefined) {
+      const telegram = {
         config,
         logger,
         infra,
-        api: bot.api,
         registry,
         kube,
-        executors,
+        targets,
         chainSettings,
-        llmSlots,
         modelChecks,
+        cannotRun,
+        // stops after polling (steps run in reverse), removing this process's report
+        health: telegramRole.telegramHealth({ config, logger, infra }, shutdown, options),
       };
-      await startWorkers(context, shutdown, {
-        ...options,
-        budgetLifted: options.telegramThrottle !== undefined,
-      });
+      bot = telegramRole.buildTelegramBot(telegram, options);
+      if (registry !== undefined && workersRole !== undefined) {
+        const context = {
+          config,
+          logger,
+          infra,
+          api: bot.api,
+          registry,
+          kube,
+          executors,
+          chainSettings,
+          llmSlots,
+          modelChecks,
+        };
+        await workersRole.startWorkers(context, shutdown, {
+          ...options,
+          budgetLifted: options.telegramThrottle !== undefined,
+        });
+      }
+      if (roles.has("bot")) telegramRole.receiveUpdates(bot, telegram, shutdown, options);
     }
-    if (roles.has("bot")) receiveUpdates(bot, telegram, shutdown, options);
     const listening = roles.has("http")
       ? await startHttp(
           { ...http, bot, cannotRun, ...(options.chain === undefined ? {} : { chain: options.chain }) },
@@ -103,7 +116,7 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       config,
       logger,
       ...infra,
-      bot,
+      ...(bot === undefined ? {} : { bot }),
       ...(listening === undefined ? {} : { app: listening.app, url: listening.url }),
       ...(healthUrl === undefined ? {} : { healthUrl }),
       drain: () => {

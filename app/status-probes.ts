@@ -22,7 +22,6 @@ import type { ProviderName } from "../domain/llm.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
-import { probeSignozTraces } from "../gateways/signoz-spans.js";
 import { readTelegramProblems } from "../handlers/telegram-health.js";
 import type { TelegramHealthStore } from "../kv/telegram-health.js";
 
@@ -170,6 +169,12 @@ export function statusProbes(deps: {
     // the same look for SigNoz's trace table the poller takes, from this process
     ...(clickhouseUrl === undefined
       ? {}
-      : { signozTraces: (signal) => probeSignozTraces(clickhouseUrl, config.signoz.tracesTable, signal) }),
+      : {
+          // the ClickHouse client is loaded only where SigNoz is configured
+          signozTraces: async (signal) => {
+            const { probeSignozTraces } = await import("../gateways/signoz-spans.js");
+            return probeSignozTraces(clickhouseUrl, config.signoz.tracesTable, signal);
+          },
+        }),
   };
 }

@@ -14,7 +14,7 @@ import type { RemediationAction } from "../domain/actions.js";
 import type { BoundExecutor } from "../executors/executor.js";
 import type { KubeGateway } from "../gateways/kube-gateway.js";
 import { registryProbe } from "../gateways/http-probe.js";
-import { describeTracesTable, openSignozSpans } from "../gateways/signoz-spans.js";
+import type * as SignozModule from "../gateways/signoz-spans.js";
 import { DEFAULT_SIGNOZ_THRESHOLDS } from "../handlers/detect-signoz-anomalies.js";
 import { remindWithinBudget } from "../handlers/end-snooze.js";
 import { cooldownOnFailure } from "../handlers/execute-action.js";
@@ -123,7 +123,12 @@ export function chatDeliveryDeps(ctx: Pick<WorkerContext, "config" | "logger" | 
   };
 }
 
-function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: boolean): WorkerRow[] {
+function workerTable(
+  ctx: WorkerContext,
+  options: WorkerOptions,
+  budgetLifted: boolean,
+  signozModule: typeof SignozModule | undefined,
+): WorkerRow[] {
   const { config, infra, api, registry, kube, executors } = ctx;
   const { pool, redis, queues, metrics } = infra;
   const prefix = config.redis.prefix;
@@ -320,7 +325,8 @@ function workerTable(ctx: WorkerContext, options: WorkerOptions, budgetLifted: b
     },
   ];
   const clickhouseUrl = config.signoz.clickhouseUrl;
-  if (clickhouseUrl !== undefined) {
+  if (clickhouseUrl !== undefined && signozModule !== undefined) {
+    const { describeTracesTable, openSignozSpans } = signozModule;
     const signoz = openSignozSpans(clickhouseUrl, {
       table: config.signoz.tracesTable,
       // at start-up, and whenever a failed poll finds another table (or none)
@@ -370,7 +376,10 @@ export async function startWorkers(
   options: WorkerOptions & { budgetLifted: boolean },
 ): Promise<void> {
   const { logger, infra } = ctx;
-  const rows = workerTable(ctx, options, options.budgetLifted);
+  // the ClickHouse client only where SigNoz is polled (SIGNOZ_CLICKHOUSE_URL)
+  const signozModule =
+    ctx.config.signoz.clickhouseUrl === undefined ? undefined : await import("../gateways/signoz-spans.js");
+  const rows = workerTable(ctx, options, options.budgetLifted, signozModule);
   const lifecycleLog = lifecycleLogs(infra.pool);
   // BullMQ stores it on each job this process takes (`processedBy`): which pod holds a job that
   // seems stuck, and which process a test has to kill to leave one behind

@@ -4,13 +4,15 @@
 // TypeScript compiler sits in the measured memory. `npm start` may run more than one process (the
 // workers in a child of their own), so CPU and memory are summed over the whole process tree.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "../dev/env.js";
 import { freePort, waitForHttp } from "../dev/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ARGS = ["dist/main.js"] as const;
+/** What `npm start` runs after `node`: package.json's start script (its node flags, then dist/main.js). */
+const ARGS = startArguments();
 /** How often the process tree's memory is read while the bot runs. */
 const MEMORY_SAMPLE_MS = 250;
 const READY_TIMEOUT_MS = 30_000;
@@ -136,6 +138,15 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     },
     peaksByProcess: () => memory.peaks(),
   };
+}
+
+function startArguments(): string[] {
+  const scripts = (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { scripts: { start: string } })
+    .scripts;
+  const [program, ...args] = scripts.start.trim().split(/\s+/);
+  if (program !== "node" || !args.includes("dist/main.js"))
+    throw new Error(`package.json's start script is not \`node … dist/main.js\`: ${scripts.start}`);
+  return args;
 }
 
 /** Summed memory of a process tree, sampled; remembers each process's own peak after it is gone. */

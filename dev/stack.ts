@@ -103,6 +103,14 @@ export async function startStack(
   };
 }
 
+/** The stack's Telegram bot (every role runs in it, so the bot is there; a test that changes ROLES has none). */
+export function botOf(stack: Pick<Stack, "runtime">): NonNullable<Runtime["bot"]> {
+  const bot = stack.runtime.bot;
+  if (bot === undefined)
+    throw new Error(`no Telegram bot in this stack (ROLES=${stack.runtime.config.roles.join(",")})`);
+  return bot;
+}
+
 export async function postJson(
   url: string,
   body: unknown,

@@ -10,6 +10,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import type { Metrics } from "../gateways/metrics.js";
 import type { Config } from "../registry/config.js";
+import { BodyBudget, BodyBudgetBusy } from "./body-budget.js";
 import { ApiError, API_ERRORS } from "./errors.js";
 import { analyzeRoutes } from "./routes/analyze.js";
 import { approvalRoutes } from "./routes/approvals.js";
@@ -26,6 +27,15 @@ import type { AuthBrake } from "../kv/auth-brake.js";
 /** Every route but the alert-group webhooks (ALERTMANAGER_MAX_BODY_BYTES, 32 MiB by default). */
 export const BODY_LIMIT = 1024 * 1024;
 
+/** The routes whose bodies count against WEBHOOK_BODIES_IN_FLIGHT_BYTES. */
+const WEBHOOKS = "/api/v1/webhooks/";
+
+/**
+ * Longest wait of a webhook for its turn before a 503 with Retry-After (its sender retries): well
+ * inside the 30 s `requestTimeout`, whose 408 Alertmanager would not retry.
+ */
+export const BODY_WAIT_MS = 10_000;
+
 export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "queues"> {
   config: Readonly<Config>;
   queues: Pick<Queues, "ingest" | "notify" | "analyze" | "execute">;
@@ -40,6 +50,8 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   llmBudgets?: () => Promise<Partial<Record<string, number>>>;
   /** Webhook mode: the route Telegram POSTs updates to (http/routes/telegram-webhook.ts). */
   telegramWebhook?: TelegramWebhookDeps;
+  /** Webhook bodies in flight (default: WEBHOOK_BODIES_IN_FLIGHT_BYTES); tests watch their own. */
+  bodyBudget?: BodyBudget;
 }
 
 /** Which source a rejected request counts against. */
@@ -94,6 +106,33 @@ function endKeepAliveOnClose(app: FastifyInstance): void {
   app.addHook("onClose", async () => clearInterval(sweeper));
 }
 
+/**
+ * A webhook's body is read only once it has its share of the budget (http/body-budget.ts): taken
+ * after the route's authentication (preParsing), given back when the answer is sent or the sender
+ * goes away.
+ */
+function boundBodiesInFlight(app: FastifyInstance, budget: BodyBudget): void {
+  app.addHook("preParsing", async (request, reply, payload) => {
+    if (!request.url.startsWith(WEBHOOKS)) return payload;
+    const length = Number(request.headers["content-length"]);
+    const gone = new AbortController();
+    let release: (() => void) | undefined;
+    reply.raw.once("close", () => {
+      gone.abort();
+      release?.();
+    });
+    try {
+      release = await budget.take(Number.isFinite(length) ? length : Number.POSITIVE_INFINITY, gone.signal);
+    } catch (error) {
+      if (error instanceof BodyBudgetBusy) throw new ApiError("intake_busy");
+      throw error;
+    }
+    // the sender went away while it waited, or as its turn came
+    if (gone.signal.aborted) release();
+    return payload;
+  });
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as fastify's logger interface so the app is a plain FastifyInstance.
   const logger: FastifyBaseLogger = deps.logger;
@@ -112,6 +151,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   endKeepAliveOnClose(app);
+  boundBodiesInFlight(
+    app,
+    deps.bodyBudget ??
+      new BodyBudget({ bytes: deps.config.http.webhookBodiesInFlightBytes, waitMs: BODY_WAIT_MS }),
+  );
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     // An address that failed authentication too often waits, whatever it sends now.
@@ -134,7 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     else if (apiError.status >= 500)
       // Redis away: the outage itself is one warning (app/infrastructure.ts); each refused
       // delivery, which its sender retries, is a line at info
-      request.log[apiError.code === "queue_unavailable" ? "info" : "warn"](
+      request.log[apiError.code === "queue_unavailable" || apiError.code === "intake_busy" ? "info" : "warn"](
         { code: apiError.code, requestId: request.id, ...apiError.extra },
         "request failed",
       );
@@ -150,7 +194,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (apiError.status === 401) await deps.authBrake?.failed(request.ip).catch(() => undefined);
     if (apiError.code === "missing_credentials") reply.header("www-authenticate", 'Basic realm="chatops"');
-    if (apiError.code === "queue_unavailable") reply.header("retry-after", "5");
+    if (apiError.code === "queue_unavailable" || apiError.code === "intake_busy")
+      reply.header("retry-after", "5");
     // A 5xx body names the code and the request id; what went wrong inside stays in the log.
     if (apiError.status >= 500) {
       return reply.status(apiError.status).send({

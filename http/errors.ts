@@ -35,6 +35,7 @@ export const API_ERRORS = {
   body_too_large: { status: 413, message: "the body is larger than this route accepts" },
   unsupported_media_type: { status: 415, message: "the body must be application/json" },
   queue_unavailable: { status: 503, message: "the ingest queue is unavailable; retry later" },
+  intake_busy: { status: 503, message: "too many alert bodies are being taken in at once; retry later" },
   internal: { status: 500, message: "internal error" },
 } as const;
 

@@ -349,6 +349,8 @@ const EnvSchema = z
     SENTRY_REPLAY_WINDOW_SECONDS: integer(300, 10, 24 * 3600),
     // 32 MiB: a group of 3,000 real alerts after a node loss is 2-4 MiB; Alertmanager does not retry a 413
     ALERTMANAGER_MAX_BODY_BYTES: integer(32 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
+    // bytes of webhook bodies read, parsed and queued at once (http/body-budget.ts); the rest wait
+    WEBHOOK_BODIES_IN_FLIGHT_BYTES: integer(1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
     GRAFANA_WEBHOOK_SECRET: optionalString.pipe(secret(12).optional()),
     // alerts that fire all the time by design: they never page, their absence does
     HEARTBEAT_ALERTS: optionalString.transform((value) =>
@@ -481,6 +483,8 @@ function shape(env: z.output<typeof EnvSchema>, rolesNamed: boolean) {
       metricsToken: env.METRICS_TOKEN,
       /** Health routes only, for roles without `http`; 0: none. */
       healthPort: env.HEALTH_PORT,
+      /** Bytes of webhook bodies taken in at once; the others wait their turn (http/body-budget.ts). */
+      webhookBodiesInFlightBytes: env.WEBHOOK_BODIES_IN_FLIGHT_BYTES,
     },
     shutdown: { delaySeconds: env.SHUTDOWN_DELAY_SECONDS },
     redis: {

@@ -2,8 +2,9 @@
 // the same zod schema and adapted to what the API accepts by the SDK's own helper). Structured
 // output exists only on some models (a 400 otherwise): the Models API says which, and the start-up
 // check asks it. `refusal` and `max_tokens` stops, and 529 overloaded, are provider outcomes.
-import Anthropic, { APIError } from "@anthropic-ai/sdk";
-import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
+// The SDK is loaded on the first call (about 20 MB of memory once loaded), so a process that never
+// asks Claude (the intake, or any installation without ANTHROPIC_API_KEY) never carries it.
+import type Anthropic from "@anthropic-ai/sdk";
 import { ModelOutputSchema } from "../../domain/analysis.js";
 import {
   errorMessage,
@@ -26,34 +27,63 @@ export interface ClaudeSettings {
 
 export const DEFAULT_CLAUDE_MODEL = "claude-haiku-4-5";
 
-const OUTPUT_FORMAT = zodOutputFormat(ModelOutputSchema);
+interface Sdk {
+  Anthropic: typeof Anthropic;
+  APIError: typeof Anthropic.APIError;
+  outputFormat: { type: "json_schema"; schema: Record<string, unknown> };
+}
+
+let sdk: Promise<Sdk> | undefined;
+
+/** The SDK and the answer's schema in its terms, loaded once per process on first use. */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= Promise.all([import("@anthropic-ai/sdk"), import("@anthropic-ai/sdk/helpers/zod")]).then(
+    ([main, helpers]) => {
+      const format = helpers.zodOutputFormat(ModelOutputSchema);
+      return {
+        Anthropic: main.default,
+        APIError: main.APIError,
+        outputFormat: { type: format.type, schema: format.schema },
+      };
+    },
+  );
+  return sdk;
+}
 
 export class ClaudeProvider implements LlmProvider {
   readonly name = "claude";
   readonly model: string;
-  private readonly client: Anthropic;
+  private client: Promise<{ sdk: Sdk; client: Anthropic }> | undefined;
   private readonly maxTokens: number;
 
-  constructor(settings: ClaudeSettings) {
+  constructor(private readonly settings: ClaudeSettings) {
     this.model = settings.model ?? DEFAULT_CLAUDE_MODEL;
     this.maxTokens = settings.maxTokens ?? 2048;
-    // The chain fails over instead of retrying: a retry here would only delay the next provider.
-    this.client = new Anthropic({
-      apiKey: settings.apiKey,
-      maxRetries: 0,
-      ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),
-    });
+  }
+
+  private connect(): Promise<{ sdk: Sdk; client: Anthropic }> {
+    this.client ??= loadSdk().then((loaded) => ({
+      sdk: loaded,
+      // The chain fails over instead of retrying: a retry here would only delay the next provider.
+      client: new loaded.Anthropic({
+        apiKey: this.settings.apiKey,
+        maxRetries: 0,
+        ...(this.settings.baseUrl === undefined ? {} : { baseURL: this.settings.baseUrl }),
+      }),
+    }));
+    return this.client;
   }
 
   async analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult> {
+    const { sdk, client } = await this.connect();
     try {
-      const message = await this.client.messages.create(
+      const message = await client.messages.create(
         {
           model: this.model,
           max_tokens: this.maxTokens,
           system: prompt.system,
           messages: [{ role: "user", content: prompt.user }],
-          output_config: { format: { type: OUTPUT_FORMAT.type, schema: OUTPUT_FORMAT.schema } },
+          output_config: { format: sdk.outputFormat },
         },
         { signal },
       );
@@ -77,14 +107,15 @@ export class ClaudeProvider implements LlmProvider {
         model: message.model,
       };
     } catch (error) {
-      throw asProviderError(error);
+      throw asProviderError(error, sdk.APIError);
     }
   }
 
   /** The Models API: the model exists (404 otherwise) and supports structured output. No tokens. */
   async check(signal: AbortSignal): Promise<ModelCheck> {
+    const { sdk, client } = await this.connect();
     try {
-      const info = await this.client.models.retrieve(this.model, {}, { signal });
+      const info = await client.models.retrieve(this.model, {}, { signal });
       if (info.capabilities?.structured_outputs.supported === false) {
         return {
           kind: "unusable",
@@ -99,7 +130,7 @@ export class ClaudeProvider implements LlmProvider {
         detail: `${this.model}: structured output supported`,
       };
     } catch (error) {
-      if (error instanceof APIError && error.status === 404) {
+      if (error instanceof sdk.APIError && error.status === 404) {
         return { kind: "unusable", model: this.model, reason: `model ${this.model} does not exist (404)` };
       }
       return { kind: "unknown", model: this.model, reason: errorMessage(error) };
@@ -107,7 +138,7 @@ export class ClaudeProvider implements LlmProvider {
   }
 }
 
-function asProviderError(error: unknown): ProviderError {
+function asProviderError(error: unknown, APIError: Sdk["APIError"]): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof APIError && error.status === 404) {
     return new ProviderError("claude", "unusable", `HTTP 404: ${errorMessage(error)}`, {

@@ -3,7 +3,10 @@
 // normalisation cover them). 2.5 models think before answering, and thoughts come out of
 // `maxOutputTokens`: the thinking budget is bounded and the answer gets its own room on top, and
 // a MAX_TOKENS stop (cut answer) or a safety stop is a provider outcome, not an analysis.
-import { ApiError, FinishReason, GoogleGenAI } from "@google/genai";
+// The SDK is loaded on the first call (about 20 MB of memory once loaded), so a process that never
+// asks Gemini (the intake, or any installation without GEMINI_API_KEY) never carries it.
+import type * as GenAi from "@google/genai";
+import type { FinishReason, GoogleGenAI } from "@google/genai";
 import {
   errorMessage,
   httpFailure,
@@ -31,13 +34,22 @@ export const ANSWER_TOKENS = 2048;
 
 /** Finish reasons that mean the model would not answer this content. */
 const REFUSALS = new Set<string>([
-  FinishReason.SAFETY,
-  FinishReason.RECITATION,
-  FinishReason.BLOCKLIST,
-  FinishReason.PROHIBITED_CONTENT,
-  FinishReason.SPII,
-  FinishReason.IMAGE_SAFETY,
-]);
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "IMAGE_SAFETY",
+] satisfies `${FinishReason}`[]);
+
+type Sdk = typeof GenAi;
+let sdk: Promise<Sdk> | undefined;
+
+/** The SDK, loaded once per process on first use. */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import("@google/genai");
+  return sdk;
+}
 
 /**
  * The answer's schema as Gemini gets it: the keywords it ignores (lengths, patterns) stay, and are
@@ -81,15 +93,21 @@ export class GeminiProvider implements LlmProvider {
     this.model = settings.model ?? DEFAULT_GEMINI_MODEL;
   }
 
-  async analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult> {
-    const http = callFetch(signal);
-    const client = new GoogleGenAI({
+  /** A client whose every request goes through `fetch` (one per call: it carries the call's signal). */
+  private client(sdk: Sdk, fetch: typeof globalThis.fetch): GoogleGenAI {
+    return new sdk.GoogleGenAI({
       apiKey: this.settings.apiKey,
       httpOptions: {
-        fetch: http.fetch,
+        fetch,
         ...(this.settings.baseUrl === undefined ? {} : { baseUrl: this.settings.baseUrl }),
       },
     });
+  }
+
+  async analyze(prompt: AnalysisPrompt, signal: AbortSignal): Promise<ProviderResult> {
+    const sdk = await loadSdk();
+    const http = callFetch(signal);
+    const client = this.client(sdk, http.fetch);
     try {
       const response = await client.models.generateContent({
         model: this.model,
@@ -120,7 +138,7 @@ export class GeminiProvider implements LlmProvider {
           output: (response.usageMetadata?.candidatesTokenCount ?? 0) + thoughts,
         },
       };
-      if (finish === FinishReason.MAX_TOKENS) {
+      if (finish === sdk.FinishReason.MAX_TOKENS) {
         throw new ProviderError(
           "gemini",
           "truncated",
@@ -131,7 +149,7 @@ export class GeminiProvider implements LlmProvider {
       if (finish !== undefined && REFUSALS.has(finish)) {
         throw new ProviderError("gemini", "refused", `generation stopped: ${finish}`, billed);
       }
-      if (finish !== undefined && finish !== FinishReason.STOP) {
+      if (finish !== undefined && finish !== sdk.FinishReason.STOP) {
         throw new ProviderError("gemini", "invalid_output", `generation stopped: ${finish}`);
       }
       const text = candidate?.content?.parts
@@ -150,20 +168,15 @@ export class GeminiProvider implements LlmProvider {
         model: response.modelVersion ?? this.model,
       };
     } catch (error) {
-      throw asProviderError(error, http.retryAfterMs());
+      throw asProviderError(error, sdk.ApiError, http.retryAfterMs());
     }
   }
 
   /** models.get: the model exists (404 otherwise) and whether it thinks. Costs no tokens. */
   async check(signal: AbortSignal): Promise<ModelCheck> {
+    const sdk = await loadSdk();
     const http = callFetch(signal);
-    const client = new GoogleGenAI({
-      apiKey: this.settings.apiKey,
-      httpOptions: {
-        fetch: http.fetch,
-        ...(this.settings.baseUrl === undefined ? {} : { baseUrl: this.settings.baseUrl }),
-      },
-    });
+    const client = this.client(sdk, http.fetch);
     try {
       const model = await client.models.get({ model: this.model, config: { abortSignal: signal } });
       return {
@@ -174,7 +187,7 @@ export class GeminiProvider implements LlmProvider {
         detail: `${this.model}${model.thinking === true ? " (thinks; budget " + THINKING_BUDGET + " tokens)" : ""}`,
       };
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
+      if (error instanceof sdk.ApiError && error.status === 404) {
         return {
           kind: "unusable",
           model: this.model,
@@ -186,7 +199,11 @@ export class GeminiProvider implements LlmProvider {
   }
 }
 
-function asProviderError(error: unknown, retryAfterMs: number | undefined): ProviderError {
+function asProviderError(
+  error: unknown,
+  ApiError: Sdk["ApiError"],
+  retryAfterMs: number | undefined,
+): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof ApiError && error.status === 404) {
     return new ProviderError("gemini", "unusable", `HTTP 404: ${errorMessage(error)}`, {

@@ -13,6 +13,7 @@ import { escalateIncident } from "../../handlers/escalate-incident.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import {
   alertmanagerAuth,
+  botOf,
   CHAT_ID,
   LIFTED_THROTTLE,
   postJson,
@@ -96,7 +97,7 @@ describe("SLA escalation", () => {
     const result = await escalateIncident(
       {
         pool: stack.db.pool,
-        notices: telegramNotices(stack.runtime.bot.api),
+        notices: telegramNotices(botOf(stack).api),
         chatIds: () => [String(CHAT_ID)],
         oncallUsernames: config.telegram.oncallUsernames,
         afterSeconds: config.escalation.afterSeconds,

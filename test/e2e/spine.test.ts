@@ -5,6 +5,7 @@ import { alertmanagerPayload, sentryIssueCreated } from "../../dev/alerts.js";
 import {
   buttonData,
   alertmanagerAuth,
+  botOf,
   CHAT_ID,
   postJson,
   sentryHeaders,
@@ -179,7 +180,7 @@ describe("the spine", () => {
     await post(alertmanagerPayload({ fingerprint: "e2e-deleted", labels: { alertname: "DeletedCard" } }));
     const messages = await waitForChat(stack.telegram, (all) => cardFor(all, "DeletedCard") !== undefined);
     const old = cardFor(messages, "DeletedCard");
-    await stack.runtime.bot.api.deleteMessage(CHAT_ID, old?.message_id ?? 0);
+    await botOf(stack).api.deleteMessage(CHAT_ID, old?.message_id ?? 0);
     await post(alertmanagerPayload({ fingerprint: "e2e-deleted", labels: { alertname: "DeletedCard" } }));
     const after = await waitForChat(stack.telegram, (all) =>
       all.some((m) => m.text.includes("DeletedCard") && m.message_id !== old?.message_id),

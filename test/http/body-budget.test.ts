@@ -1,0 +1,181 @@
+// Webhook bodies in flight are bounded (WEBHOOK_BODIES_IN_FLIGHT_BYTES): a request past the budget
+// waits, unread, for its turn; none is lost, and one that waits too long is a 503 its sender retries.
+import { Redis } from "ioredis";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createMetrics } from "../../gateways/metrics.js";
+import { buildApp } from "../../http/app.js";
+import { BodyBudget, BodyBudgetBusy } from "../../http/body-budget.js";
+import { createQueues, type Queues } from "../../jobs/queues.js";
+import { parseConfig } from "../../registry/config.js";
+import { alertmanagerPayload } from "../../dev/alerts.js";
+import { TEST_SECRETS, testEnv } from "../../dev/env.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
+
+describe("the body budget", () => {
+  it("lets bodies in while they fit, then one in for each that leaves, first come first served", async () => {
+    const budget = new BodyBudget({ bytes: 100, waitMs: 60_000 });
+    const first = await budget.take(60);
+    const second = await budget.take(40);
+    const order: string[] = [];
+    const third = budget.take(50).then((release) => (order.push("third"), release));
+    const fourth = budget.take(10).then((release) => (order.push("fourth"), release));
+    expect(budget.queued).toBe(2);
+    first();
+    await Promise.all([third, fourth]);
+    // the small one fitted from the start, and still waited behind the one before it
+    expect(order).toEqual(["third", "fourth"]);
+    expect(budget.inFlight).toBe(3);
+    second();
+    (await third)();
+    (await fourth)();
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it("takes a body larger than the whole budget once it is alone", async () => {
+    const budget = new BodyBudget({ bytes: 100, waitMs: 60_000 });
+    const small = await budget.take(10);
+    const huge = budget.take(Number.POSITIVE_INFINITY);
+    expect(budget.queued).toBe(1);
+    small();
+    (await huge)();
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it("gives up the place of a sender that went away, so the next one goes in", async () => {
+    const budget = new BodyBudget({ bytes: 100, waitMs: 60_000 });
+    const held = await budget.take(100);
+    const gone = new AbortController();
+    const abandoned = budget.take(100, gone.signal);
+    const next = budget.take(100);
+    gone.abort();
+    await abandoned;
+    expect(budget.queued).toBe(1);
+    held();
+    (await next)();
+    expect(budget.inFlight).toBe(0);
+  });
+
+  it("refuses after the longest wait, and the line moves on", async () => {
+    const budget = new BodyBudget({ bytes: 100, waitMs: 20 });
+    const held = await budget.take(100);
+    await expect(budget.take(1)).rejects.toBeInstanceOf(BodyBudgetBusy);
+    expect(budget.queued).toBe(0);
+    held();
+    (await budget.take(100))();
+  });
+});
+
+describe("webhook bodies in flight", () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let queues: Queues;
+  let prefix: string;
+  const apps: FastifyInstance[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prefix = uniquePrefix();
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    queues = createQueues(redis, { prefix, installation: "0123456789ab" });
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const app of apps.splice(0)) await app.close();
+  });
+  afterAll(async () => {
+    await queues.close();
+    redis.disconnect();
+    await deleteKeys(prefix);
+    await db.drop();
+  });
+
+  /** The app with the budget from the settings, or `budget`; ingest held until `open` resolves. */
+  async function intake(env: Record<string, string>, open: Promise<void>, budget?: BodyBudget) {
+    let queued = 0;
+    let most = 0;
+    const addBulk = queues.ingest.addBulk.bind(queues.ingest);
+    vi.spyOn(queues.ingest, "addBulk").mockImplementation(async (jobs) => {
+      // one job per request here: the requests parsed and now being queued
+      queued += jobs.length;
+      most = Math.max(most, queued);
+      await open;
+      try {
+        return await addBulk(jobs);
+      } finally {
+        queued -= jobs.length;
+      }
+    });
+    const app = await buildApp({
+      config: parseConfig(testEnv({ REDIS_PREFIX: prefix, ...env })),
+      queues,
+      db: db.pool,
+      redis,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: pino({ level: "silent" }),
+      ...(budget === undefined ? {} : { bodyBudget: budget }),
+    });
+    apps.push(app);
+    const post = (alerts: number) =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/alertmanager",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}`,
+        },
+        payload: JSON.stringify(alertmanagerPayload({ count: alerts })),
+      });
+    return { post, queued: () => queued, most: () => most };
+  }
+
+  it("parses and queues only as many bodies as the budget holds; the rest wait and are all taken", async () => {
+    let open = () => undefined as void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const bodyBytes = JSON.stringify(alertmanagerPayload({ count: 50 })).length;
+    const budget = new BodyBudget({ bytes: 2 * bodyBytes, waitMs: 60_000 });
+    const bot = await intake({}, opened, budget);
+
+    const answers = Promise.all(Array.from({ length: 6 }, () => bot.post(50)));
+    // two bodies parsed and held at the queue; four unread, waiting for their turn
+    await vi.waitFor(() => expect([bot.queued(), budget.queued]).toEqual([2, 4]), { timeout: 10_000 });
+    open();
+    const statuses = (await answers).map((answer) => answer.statusCode);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 202]);
+    expect(bot.most()).toBe(2);
+    expect(await queues.ingest.getWaitingCount()).toBeGreaterThanOrEqual(6);
+  });
+
+  it("reads the budget from WEBHOOK_BODIES_IN_FLIGHT_BYTES", async () => {
+    let open = () => undefined as void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const bodyBytes = JSON.stringify(alertmanagerPayload({ count: 100 })).length;
+    expect(bodyBytes).toBeGreaterThan((64 * 1024) / 2);
+    // the smallest budget allowed: one 100-alert body at a time
+    const bot = await intake({ WEBHOOK_BODIES_IN_FLIGHT_BYTES: String(64 * 1024) }, opened);
+    const answers = Promise.all(Array.from({ length: 3 }, () => bot.post(100)));
+    await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 10_000 });
+    open();
+    expect((await answers).map((answer) => answer.statusCode)).toEqual([202, 202, 202]);
+    expect(bot.most()).toBe(1);
+  });
+
+  it("answers 503 with Retry-After to a body that waited too long, which its sender retries", async () => {
+    let open = () => undefined as void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    // room for one single-alert body
+    const budget = new BodyBudget({ bytes: JSON.stringify(alertmanagerPayload()).length, waitMs: 50 });
+    const bot = await intake({}, opened, budget);
+    const held = bot.post(1);
+    await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 10_000 });
+    const refused = await bot.post(1);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers["retry-after"]).toBe("5");
+    expect(refused.json()).toMatchObject({ error: { code: "intake_busy" } });
+    expect(bot.most()).toBe(1);
+    open();
+    expect((await held).statusCode).toBe(202);
+  });
+});
