@@ -48,6 +48,11 @@ function evidenceText(event: IncidentEvent, t: Messages): string {
   return pieces.every((piece) => piece !== undefined) ? pieces.join(t.history.evidenceJoiner) : english;
 }
 
+/** Why the analysis failed, in the chat's language when the words were ours; as recorded otherwise. */
+function analysisFailureText(event: IncidentEvent, t: Messages): string {
+  return sayingText("analysisError", event.detail.said, t) ?? String(event.detail.error);
+}
+
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
 const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => string> = {
   taken: (event, { t }) =>
@@ -67,7 +72,7 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
     t.history.executionFailed({ action: String(event.detail.action), error: failureOf(event, t) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
   execution_refused: (event, { t }) => `⛔ ${failureOf(event, t)}`,
-  analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),
+  analysis_failed: (event, { t }) => t.history.analysisFailed({ error: analysisFailureText(event, t) }),
   rolled_back: (event, { t }) =>
     t.history.rolledBack({
       deployment: `${String(event.detail.namespace)}/${String(event.detail.deployment)}`,
@@ -220,7 +225,7 @@ export function buildIncidentCard(
         ? { verb, actionId: pendingActionId }
         : { verb },
     ),
-    ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
+    ...(failure === undefined ? {} : { analysisFailed: analysisFailureText(failure, t) }),
     ...(notes.length === 0 ? {} : { notes }),
     ...(taken === undefined || taken.kind !== "taken"
       ? {}

@@ -391,6 +391,17 @@ export const en = {
   },
 
   /**
+   * Why no analysis could be made, in the analyze job's own words (jobs/analyze.processor.ts),
+   * shown as the card's "analysis failed" reason; a schema's complaint is quoted as it came. In
+   * English these are the reason the timeline keeps, letter for letter.
+   */
+  analysisError: {
+    schema_mismatch: ({ problem }: { problem: string }) =>
+      `the incident does not fit the analysis' schema (${problem})`,
+    not_stored: ({ incident }: { incident: string }) => `analysis of ${incident} was not stored`,
+  },
+
+  /**
    * What a verification saw (executors/*.ts: a VerifyResult's `detail`, kept as data in its
    * `said`), and the verifier's own evidence (the alert resolving, the HTTP probe, a target it
    * could not read). Times, statuses and messages from outside (Docker's container status,

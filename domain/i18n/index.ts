@@ -53,9 +53,11 @@ export type GuardSaying = Saying<Messages["guardReason"]>;
 export type VerifySaying = Saying<Messages["verifyDetail"]>;
 /** Why an execute failed in an executor's own words, as data (the catalogue's `executeError`). */
 export type ExecuteSaying = Saying<Messages["executeError"]>;
+/** Why no analysis could be made, in the analyze job's own words, as data (the catalogue's `analysisError`). */
+export type AnalysisSaying = Saying<Messages["analysisError"]>;
 
 /** The catalogue sections whose texts are kept as sayings. */
-type SayingSection = "guardReason" | "verifyDetail" | "executeError";
+type SayingSection = "guardReason" | "verifyDetail" | "executeError" | "analysisError";
 
 /**
  * A saying of `section` in `t`'s words; undefined when `said` is none of the section's (stored

@@ -249,6 +249,11 @@ export const zhTW: Messages = {
       }${output === "" ? "" : `：${output}`}`,
   },
 
+  analysisError: {
+    schema_mismatch: ({ problem }) => `事件資料不符分析的結構（${problem}）`,
+    not_stored: ({ incident }) => `${incident} 的分析未能儲存`,
+  },
+
   verifyDetail: {
     logs_remain: ({ remaining, found }) => `${found} 個舊檔中仍有 ${remaining} 個未刪除`,
     logs_cleaned: ({ cutoff, found }) => `已無早於 ${cutoff} 的檔案（原有 ${found} 個）`,
