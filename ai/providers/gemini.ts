@@ -11,6 +11,8 @@ import {
   ProviderError,
   type LlmProvider,
   type ModelCheck,
+  unusableModel,
+  usableDetail,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -171,15 +173,17 @@ export class GeminiProvider implements LlmProvider {
         model: this.model,
         ...(model.thinking === undefined ? {} : { thinking: model.thinking }),
         ...(model.inputTokenLimit === undefined ? {} : { contextTokens: model.inputTokenLimit }),
-        detail: `${this.model}${model.thinking === true ? " (thinks; budget " + THINKING_BUDGET + " tokens)" : ""}`,
+        ...(model.thinking === true
+          ? usableDetail({ code: "thinks", model: this.model, budget: THINKING_BUDGET })
+          : { detail: this.model }),
       };
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
-        return {
-          kind: "unusable",
+        return unusableModel(this.model, {
+          code: "model_missing",
           model: this.model,
-          reason: `model ${this.model} does not exist (404 NOT_FOUND)`,
-        };
+          status: "404 NOT_FOUND",
+        });
       }
       return { kind: "unknown", model: this.model, reason: errorMessage(error) };
     }

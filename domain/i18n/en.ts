@@ -391,6 +391,51 @@ export const en = {
   },
 
   /**
+   * What `/status` says about a dependency in the bot's own words (handlers/status-report.ts,
+   * handlers/telegram-health.ts, the LLM providers' model checks); names, models and the servers'
+   * messages are quoted as they came. In English these are the details /health and the logs keep,
+   * letter for letter.
+   */
+  statusDetail: {
+    no_answer: ({ ms }: { ms: number }) => `no answer within ${ms} ms`,
+    /** A model provider whose model was not checked (yet): configured is all that is known. */
+    configured: () => "configured",
+    model_missing: ({ model, status }: { model: string; status: string }) =>
+      `model ${model} does not exist (${status})`,
+    model_not_pulled: ({ model }: { model: string }) => `model ${model} is not pulled on the server`,
+    no_structured_output: ({ model }: { model: string }) =>
+      `model ${model} does not support structured output (output_config.format)`,
+    structured_output: ({ model }: { model: string }) => `${model}: structured output supported`,
+    /** `trained` is 0 when the server does not say how long a context the model was trained on. */
+    window: ({ model, window, trained }: { model: string; window: number; trained: number }) =>
+      `${model}: window up to ${window} tokens${trained === 0 ? "" : ` (trained ${trained})`}`,
+    thinks: ({ model, budget }: { model: string; budget: number }) =>
+      `${model} (thinks; budget ${budget} tokens)`,
+    token_rejected: ({ method, description }: { method: string; description: string }) =>
+      `token rejected (${method}: 401 ${description}); check TELEGRAM_BOT_TOKEN with @BotFather`,
+    calls_failing: ({
+      seconds,
+      failures,
+      method,
+      error,
+    }: {
+      seconds: number;
+      failures: number;
+      method: string;
+      error: string;
+    }) =>
+      `calls failing for ${seconds} s (${failures} attempts, last ${method}: ${error}); cards wait until it answers (TELEGRAM_API_ROOT)`,
+    polling_conflict: ({ seconds, detail }: { seconds: number; detail: string }) =>
+      `polling in conflict for ${seconds} s (409 ${detail}); another process polls with this bot token: stop it, or give it a token of its own`,
+    /** `detail` is "" when the poller gave no reason. */
+    polling_stopped: ({ detail }: { detail: string }) =>
+      `polling stopped (${detail === "" ? "no reason given" : detail}); buttons and commands get no answer until the bot restarts`,
+    nobody_polls_standby: () => "nobody polls; every bot process stands by and none holds the poller lease",
+    nobody_polls_silent: ({ process, seconds }: { process: string; seconds: number }) =>
+      `nobody polls; the bot process ${process} stopped reporting ${seconds} s ago (killed or frozen?) and no other bot process runs`,
+  },
+
+  /**
    * Why no analysis could be made, in the analyze job's own words (jobs/analyze.processor.ts),
    * shown as the card's "analysis failed" reason; a schema's complaint is quoted as it came. In
    * English these are the reason the timeline keeps, letter for letter.
@@ -825,6 +870,8 @@ export const en = {
     repairsUsed: ({ used, max }: { used: number; max: number }) => `${used}/${max} this hour`,
     repairsUnknown: ({ error, max }: { error: string; max: number }) =>
       `unknown (${error}), budget ${max}/hour`,
+    /** Between two problems of one dependency. */
+    detailJoiner: "; ",
   },
 
   whoami: {

@@ -55,9 +55,16 @@ export type VerifySaying = Saying<Messages["verifyDetail"]>;
 export type ExecuteSaying = Saying<Messages["executeError"]>;
 /** Why no analysis could be made, in the analyze job's own words, as data (the catalogue's `analysisError`). */
 export type AnalysisSaying = Saying<Messages["analysisError"]>;
+/** What /status says about a dependency in the bot's own words, as data (the catalogue's `statusDetail`). */
+export type StatusSaying = Saying<Messages["statusDetail"]>;
 
 /** The catalogue sections whose texts are kept as sayings. */
-type SayingSection = "guardReason" | "verifyDetail" | "executeError" | "analysisError";
+type SayingSection = "guardReason" | "verifyDetail" | "executeError" | "analysisError" | "statusDetail";
+
+/** A saying's English text: what the audit log, /health and the logs keep. */
+export function englishOf(section: SayingSection, said: { code: string }): string {
+  return sayingText(section, said, en) ?? said.code;
+}
 
 /**
  * A saying of `section` in `t`'s words; undefined when `said` is none of the section's (stored
