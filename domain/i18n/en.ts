@@ -436,6 +436,27 @@ export const en = {
   },
 
   /**
+   * Why Alertmanager's silences API did not do as asked (gateways/alertmanager-silences.ts,
+   * handlers/create-silence.ts); Alertmanager's own answer and the network's error are quoted as
+   * they came. In English these are the error's message and the audit's detail, letter for letter.
+   */
+  alertmanagerError: {
+    unreachable: ({ error }: { error: string }) => `Alertmanager unreachable: ${error}`,
+    refused: ({ status, answer }: { status: number; answer: string }) =>
+      `Alertmanager refused the silence (${status}): ${answer}`,
+    no_silence_id: () => "Alertmanager answered without a silence id",
+    not_listed: ({ status }: { status: number }) => `Alertmanager did not list its silences (${status})`,
+    unknown_list: () => "Alertmanager listed its silences in an unknown shape",
+    no_standing: ({ id, status, answer }: { id: string; status: number; answer: string }) =>
+      `Alertmanager did not say how ${id} stands (${status}): ${answer}`,
+    no_state: () => "Alertmanager answered without a silence state",
+    not_expired: ({ id, status, answer }: { id: string; status: number; answer: string }) =>
+      `Alertmanager refused to expire ${id} (${status}): ${answer}`,
+    /** Anything else that went wrong on the way (`error` as it came). */
+    failed: ({ error }: { error: string }) => `Alertmanager failed: ${error}`,
+  },
+
+  /**
    * Why no analysis could be made, in the analyze job's own words (jobs/analyze.processor.ts),
    * shown as the card's "analysis failed" reason; a schema's complaint is quoted as it came. In
    * English these are the reason the timeline keeps, letter for letter.

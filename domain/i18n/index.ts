@@ -57,9 +57,12 @@ export type ExecuteSaying = Saying<Messages["executeError"]>;
 export type AnalysisSaying = Saying<Messages["analysisError"]>;
 /** What /status says about a dependency in the bot's own words, as data (the catalogue's `statusDetail`). */
 export type StatusSaying = Saying<Messages["statusDetail"]>;
+/** Why Alertmanager's silences API did not do as asked, as data (the catalogue's `alertmanagerError`). */
+export type AlertmanagerSaying = Saying<Messages["alertmanagerError"]>;
 
 /** The catalogue sections whose texts are kept as sayings. */
-type SayingSection = "guardReason" | "verifyDetail" | "executeError" | "analysisError" | "statusDetail";
+type SayingSection =
+  "guardReason" | "verifyDetail" | "executeError" | "analysisError" | "statusDetail" | "alertmanagerError";
 
 /** A saying's English text: what the audit log, /health and the logs keep. */
 export function englishOf(section: SayingSection, said: { code: string }): string {

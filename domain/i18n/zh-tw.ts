@@ -249,6 +249,18 @@ export const zhTW: Messages = {
       }${output === "" ? "" : `：${output}`}`,
   },
 
+  alertmanagerError: {
+    unreachable: ({ error }) => `無法連線 Alertmanager：${error}`,
+    refused: ({ status, answer }) => `Alertmanager 拒絕了靜默（${status}）：${answer}`,
+    no_silence_id: () => "Alertmanager 的回應沒有靜默 ID",
+    not_listed: ({ status }) => `Alertmanager 未列出它的靜默（${status}）`,
+    unknown_list: () => "Alertmanager 列出的靜默格式不明",
+    no_standing: ({ id, status, answer }) => `Alertmanager 未說明 ${id} 的狀態（${status}）：${answer}`,
+    no_state: () => "Alertmanager 的回應沒有靜默狀態",
+    not_expired: ({ id, status, answer }) => `Alertmanager 拒絕讓 ${id} 失效（${status}）：${answer}`,
+    failed: ({ error }) => `Alertmanager 失敗：${error}`,
+  },
+
   statusDetail: {
     no_answer: ({ ms }) => `${ms} 毫秒內無回應`,
     configured: () => "已設定",
