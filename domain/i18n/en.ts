@@ -388,6 +388,25 @@ export const en = {
               ? `was killed by ${signal === "" ? "a signal" : signal}`
               : `exited with ${exitCode}`
       }${output === "" ? "" : `: ${output}`}`,
+    /** The guard's re-check at execute time refused: `reason` is its English, `guard` its words as data (guardReason). */
+    rechecked: ({
+      action,
+      reason,
+    }: {
+      action: string;
+      reason: string;
+      guard: { code: string; [argument: string]: unknown };
+    }) => `${action}: ${reason}`,
+    not_configured: ({ action, name }: { action: string; name: string }) =>
+      `${action}: ${name} is not configured`,
+    no_redis_target: ({ action, name }: { action: string; name: string }) =>
+      `${action}: ${name} is not a configured Redis target`,
+    no_directories: ({ action }: { action: string }) => `${action}: no directories are configured`,
+    no_container: ({ action, container }: { action: string; container: string }) =>
+      `${action}: no container named ${container}`,
+    no_table: ({ action, table }: { action: string; table: string }) =>
+      `${action}: table ${table} does not exist`,
+    no_fallback_model: ({ action }: { action: string }) => `${action}: no fallback model is configured`,
   },
 
   /**

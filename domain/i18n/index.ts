@@ -78,9 +78,19 @@ export function sayingText(section: SayingSection, said: unknown, t: Messages): 
   const code = String(said.code);
   const texts = t[section];
   if (!Object.hasOwn(texts, code)) return undefined;
+  // a saying that quotes another (a guard's re-check refusing at execute time) says it in t's words too
+  const nested = section === "executeError" && code === "rechecked" ? NESTED_GUARD : undefined;
+  const inner =
+    nested === undefined
+      ? undefined
+      : sayingText(nested.section, (said as Record<string, unknown>)[nested.from], t);
+  const args = inner === undefined || nested === undefined ? said : { ...said, [nested.argument]: inner };
   // the code names its arguments (Saying); the catalogue's text for it takes exactly those
-  return (texts[code as keyof typeof texts] as (args: object) => string)(said);
+  return (texts[code as keyof typeof texts] as (args: object) => string)(args);
 }
+
+/** executeError.rechecked: its `reason` is said from its `guard`, a guardReason saying. */
+const NESTED_GUARD = { argument: "reason", from: "guard", section: "guardReason" } as const;
 
 /**
  * Which argument of a failure's text (`failure`, handlers/execute-action.ts FailureReason) quotes

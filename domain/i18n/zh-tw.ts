@@ -247,6 +247,13 @@ export const zhTW: Messages = {
               ? `被${signal === "" ? "訊號" : ` ${signal} `}終止`
               : `以結束碼 ${exitCode} 結束`
       }${output === "" ? "" : `：${output}`}`,
+    rechecked: ({ action, reason }) => `${action}：${reason}`,
+    not_configured: ({ action, name }) => `${action}：${name} 未設定`,
+    no_redis_target: ({ action, name }) => `${action}：${name} 不是已設定的 Redis 目標`,
+    no_directories: ({ action }) => `${action}：未設定任何目錄`,
+    no_container: ({ action, container }) => `${action}：沒有名為 ${container} 的容器`,
+    no_table: ({ action, table }) => `${action}：資料表 ${table} 不存在`,
+    no_fallback_model: ({ action }) => `${action}：未設定備援模型`,
   },
 
   alertmanagerError: {

@@ -584,6 +584,41 @@ describe("the executor's own words on the card", () => {
     expect(await historyIn("zh-TW")).toContain("❌ RESTART_CONTAINER 失敗：容器不健康");
   });
 
+  it("says a re-check at execute time in BOT_LANGUAGE, the guard's words and the executor's own", async () => {
+    const failure = new ExecutionFailure({
+      code: "rechecked",
+      action: "RESTART_CONTAINER",
+      reason: "no container named cache-redis",
+      guard: { code: "container_missing", container: "cache-redis" },
+    });
+    const { deps, actionId } = await setUp({ execute: () => Promise.reject(failure), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    const english = "execution failed: RESTART_CONTAINER: no container named cache-redis";
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({ error: english });
+    expect(await historyIn("en")).toContain(`❌ RESTART_CONTAINER failed: ${english}`);
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(
+      "❌ RESTART_CONTAINER 失敗：執行失敗：RESTART_CONTAINER：找不到名為 cache-redis 的容器",
+    );
+    expect(chinese).not.toContain("no container named");
+  });
+
+  it("says an executor's own execute-time words in BOT_LANGUAGE, quoting the names", async () => {
+    const failure = new ExecutionFailure({
+      code: "no_container",
+      action: "RESTART_CONTAINER",
+      container: "cache-redis",
+    });
+    const { deps, actionId } = await setUp({ execute: () => Promise.reject(failure), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(await historyIn("en")).toContain(
+      "❌ RESTART_CONTAINER failed: execution failed: RESTART_CONTAINER: no container named cache-redis",
+    );
+    expect(await historyIn("zh-TW")).toContain(
+      "❌ RESTART_CONTAINER 失敗：執行失敗：RESTART_CONTAINER：沒有名為 cache-redis 的容器",
+    );
+  });
+
   it("keeps the recorded English of events stored before the executor's words were kept", async () => {
     await setUp({ execute: () => Promise.resolve(), verify: recovered });
     await addEvent(db.pool, INCIDENT, "execution_failed", {
