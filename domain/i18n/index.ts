@@ -120,13 +120,24 @@ export function failureText(reason: unknown, t: Messages): string | undefined {
       : undefined;
     const said =
       quoted === undefined ? undefined : sayingText(quoted.section, (reason as { said?: unknown }).said, t);
-    const args = quoted === undefined || said === undefined ? reason : { ...reason, [quoted.argument]: said };
+    const args =
+      quoted === undefined || said === undefined
+        ? { ...reason, ...cannotRunWhy(reason, t) }
+        : { ...reason, [quoted.argument]: said };
     return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
   }
   if (Object.hasOwn(t.refusal, code)) {
     return (t.refusal[code as keyof Messages["refusal"]] as (args: object) => string)(reason);
   }
   return undefined;
+}
+
+/** A cannot_run reason whose `why` is the catalogue's own (its key kept as `missing`): `why` in t's words. */
+function cannotRunWhy(reason: object, t: Messages): { why?: string } {
+  const missing = (reason as { missing?: unknown }).missing;
+  return typeof missing === "string" && Object.hasOwn(t.cannotRun, missing)
+    ? { why: t.cannotRun[missing as keyof Messages["cannotRun"]] }
+    : {};
 }
 
 /**

@@ -1,6 +1,7 @@
 // Execution deadline and the verification evidence beyond the executor's own check, on real
 // PostgreSQL. The executor here is a test executor whose behaviour each test sets; the real
 // executors run end to end in test/e2e/.
+import { messagesFor } from "../../domain/i18n/index.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -396,6 +397,23 @@ describe("an action with no executor here", () => {
       action: "RESTART_CONTAINER",
       why: "no Docker engine is configured (DOCKER_HOST is not set)",
     });
+  });
+
+  it("says the catalogue's own reason in BOT_LANGUAGE when nobody said why", async () => {
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(await getAction(db.pool, actionId)).toMatchObject({
+      result: { error: "RESTART_CONTAINER can't run here: no executor is configured for it" },
+    });
+    expect(await historyIn("en")).toContain(
+      "RESTART_CONTAINER can't run here: no executor is configured for it",
+    );
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(messagesFor("zh-TW").cannotRun.noExecutor);
+    expect(chinese).not.toContain("no executor is configured");
   });
 });
 
