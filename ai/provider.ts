@@ -2,6 +2,7 @@
 // answer and its token usage, and turns its SDK's failures into a `ProviderError` saying how it
 // failed; judging the answer is the chain's job.
 import type { ProviderName, TokenUsage } from "../domain/llm.js";
+import { englishOf, type StatusSaying } from "../domain/i18n/index.js";
 import type { AnalysisPrompt } from "./prompt.js";
 
 export interface ProviderResult {
@@ -29,11 +30,29 @@ export interface LlmProvider {
 
 /** What the start-up check found about a provider's configured model. */
 export type ModelCheck =
-  | { kind: "ok"; model: string; detail?: string; contextTokens?: number; thinking?: boolean }
+  | {
+      kind: "ok";
+      model: string;
+      detail?: string;
+      /** The detail as data, for /status to say in BOT_LANGUAGE. */
+      said?: StatusSaying;
+      contextTokens?: number;
+      thinking?: boolean;
+    }
   /** The model does not exist, or cannot give structured output: asking it per incident is pointless. */
-  | { kind: "unusable"; model: string; reason: string }
+  | { kind: "unusable"; model: string; reason: string; said?: StatusSaying }
   /** The check itself failed (unreachable, 5xx): nothing is concluded, the chain asks as usual. */
   | { kind: "unknown"; model: string; reason: string };
+
+/** A model the check found unusable for a reason worded here: English `reason`, and `said` for /status. */
+export function unusableModel(model: string, said: StatusSaying): ModelCheck {
+  return { kind: "unusable", model, reason: englishOf("statusDetail", said), said };
+}
+
+/** What the check says about a usable model, in English and as data. */
+export function usableDetail(said: StatusSaying): { detail: string; said: StatusSaying } {
+  return { detail: englishOf("statusDetail", said), said };
+}
 
 export type ProviderFailure =
   /** HTTP 429 or the API's quota error. */

@@ -19,6 +19,7 @@ import { pingRedis } from "../kv/ping.js";
 import { probeOllama } from "../ai/providers/ollama.js";
 import type { ModelChecks } from "../ai/model-check.js";
 import type { ProviderName } from "../domain/llm.js";
+import type { StatusSaying } from "../domain/i18n/index.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
@@ -32,12 +33,15 @@ export const STATUS_TIMEOUT_MS = 2_500;
 function modelProbe(
   checks: ModelChecks,
   provider: ProviderName,
-): (signal: AbortSignal) => Promise<{ note: string } | { unusable: string }> {
+): (
+  signal: AbortSignal,
+) => Promise<{ note: string; said?: StatusSaying[] } | { unusable: string; said?: StatusSaying[] }> {
+  const said = (words: StatusSaying | undefined) => (words === undefined ? {} : { said: [words] });
   return async () => {
     const check = await checks.of(provider);
-    if (check === undefined) return { note: "configured" };
-    if (check.kind === "ok") return { note: check.detail ?? check.model };
-    if (check.kind === "unusable") return { unusable: check.reason };
+    if (check === undefined) return { note: "configured", said: [{ code: "configured" }] };
+    if (check.kind === "ok") return { note: check.detail ?? check.model, ...said(check.said) };
+    if (check.kind === "unusable") return { unusable: check.reason, ...said(check.said) };
     throw new Error(`model check failed: ${check.reason}`);
   };
 }

@@ -10,6 +10,7 @@ import {
   type Executor,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -149,9 +150,14 @@ export const cleanupLogs: Executor<CleanupLogsParams, CleanupLogsDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const config = deps.config;
-    if (config === undefined) throw new Error("CLEANUP_LOGS: no directories are configured");
+    if (config === undefined) throw new ExecutionFailure({ code: "no_directories", action: "CLEANUP_LOGS" });
     const directories = directoriesFor(config, input);
-    if (directories.length === 0) throw new Error(`CLEANUP_LOGS: ${input.directory ?? ""} is not configured`);
+    if (directories.length === 0)
+      throw new ExecutionFailure({
+        code: "not_configured",
+        action: "CLEANUP_LOGS",
+        name: input.directory ?? "",
+      });
     const cutoff = (deps.now ?? Date.now)() - config.max_age_days * 24 * 3600 * 1000;
     const calls: PlannedCall[] = [];
     const found: { root: string; files: OldFile[] }[] = [];

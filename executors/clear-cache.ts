@@ -7,6 +7,7 @@ import {
   type Executor,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -55,7 +56,8 @@ function plan(input: ClearCacheParams, target?: { name: string; url: string }): 
 
 function resolve(deps: ClearCacheDeps, input: ClearCacheParams): { name: string; url: string } {
   const found = findTarget(deps.targets, input.target);
-  if (found === undefined) throw new Error(`CLEAR_CACHE: ${input.target} is not a configured Redis target`);
+  if (found === undefined)
+    throw new ExecutionFailure({ code: "no_redis_target", action: "CLEAR_CACHE", name: input.target });
   return { name: found.name, url: found.target.url };
 }
 

@@ -10,6 +10,7 @@ import {
   type GuardVerdict,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -90,7 +91,13 @@ export const fallbackAi: Executor<FallbackAiParams, FallbackAiDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const chosen = await choose(deps, input);
-    if ("refusal" in chosen) throw new Error(`FALLBACK_AI: ${chosen.refusal.reason}`);
+    if ("refusal" in chosen)
+      throw new ExecutionFailure({
+        code: "rechecked",
+        action: "FALLBACK_AI",
+        reason: chosen.refusal.reason,
+        guard: chosen.refusal.said,
+      });
     const calls = plan(chosen.provider, ttl(deps));
     const recorded = { provider: chosen.provider, active: chosen.active };
     if (context.dryRun) return { changed: false, calls, before: recorded };

@@ -198,7 +198,8 @@ export const renewCert: Executor<RenewCertParams, RenewCertDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const found = findTarget(deps.certificates, input.certificate);
-    if (found === undefined) throw new Error(`RENEW_CERT: ${input.certificate} is not configured`);
+    if (found === undefined)
+      throw new ExecutionFailure({ code: "not_configured", action: "RENEW_CERT", name: input.certificate });
     const calls = plan(input, found);
     const recorded = { certificate: found.name, certMtimeMs: await mtimeOf(found.target.cert_file) };
     if (context.dryRun) return { changed: false, calls, before: recorded };

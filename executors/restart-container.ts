@@ -7,6 +7,7 @@ import {
   type Executor,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -75,7 +76,12 @@ export const restartContainer: Executor<RestartContainerParams, RestartContainer
     const calls = plan(input);
     const current = await deps.docker.inspect(input.container);
     // It may have gone since guard ran.
-    if (current === undefined) throw new Error(`RESTART_CONTAINER: no container named ${input.container}`);
+    if (current === undefined)
+      throw new ExecutionFailure({
+        code: "no_container",
+        action: "RESTART_CONTAINER",
+        container: input.container,
+      });
     const recorded = { id: current.id, startedAt: current.startedAt };
     if (context.dryRun) return { changed: false, calls, before: recorded };
     context.signal?.throwIfAborted();

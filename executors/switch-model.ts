@@ -10,6 +10,7 @@ import {
   type Executor,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -84,7 +85,8 @@ export const switchModel: Executor<SwitchModelParams, SwitchModelDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const fallback = deps.ollama.fallbackModel;
-    if (fallback === undefined) throw new Error("SWITCH_MODEL: no fallback model is configured");
+    if (fallback === undefined)
+      throw new ExecutionFailure({ code: "no_fallback_model", action: "SWITCH_MODEL" });
     const calls = plan(input, deps);
     const recorded = { model: (await activeModel(deps)) ?? null, fallbackModel: fallback };
     if (context.dryRun) return { changed: false, calls, before: recorded };

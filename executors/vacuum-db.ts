@@ -9,6 +9,7 @@ import {
   type GuardVerdict,
   type PlannedCall,
   type VerifyResult,
+  ExecutionFailure,
   refusal,
   verdict,
 } from "./executor.js";
@@ -156,11 +157,18 @@ export const vacuumDb: Executor<VacuumDbParams, VacuumDbDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const resolved = resolve(deps, input);
-    if ("refusal" in resolved) throw new Error(`VACUUM_DB: ${resolved.refusal.reason}`);
+    if ("refusal" in resolved)
+      throw new ExecutionFailure({
+        code: "rechecked",
+        action: "VACUUM_DB",
+        reason: resolved.refusal.reason,
+        guard: resolved.refusal.said,
+      });
     const calls = plan(input, resolved.database);
     const client = deps.client(resolved.database);
     const found = await readStats(client, resolved.table);
-    if (found === undefined) throw new Error(`VACUUM_DB: table ${resolved.table} does not exist`);
+    if (found === undefined)
+      throw new ExecutionFailure({ code: "no_table", action: "VACUUM_DB", table: resolved.table });
     const recorded = { ...resolved, ...found };
     if (context.dryRun) return { changed: false, calls, before: recorded };
     context.signal?.throwIfAborted();

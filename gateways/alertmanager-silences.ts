@@ -1,6 +1,7 @@
 // Alertmanager's silences API v2, behind the four methods the bot uses.
 import { z } from "zod";
 import type { SilenceMatcher } from "../db/silences.js";
+import { englishOf, type AlertmanagerSaying } from "../domain/i18n/index.js";
 
 export interface SilencesGateway {
   /** Creates the silence in Alertmanager; resolves with Alertmanager's silence id. */
@@ -29,11 +30,12 @@ export interface SilencesGateway {
 export class AlertmanagerError extends Error {
   override readonly name = "AlertmanagerError";
 
+  /** The message in English; `said` keeps its words for the chat to say in BOT_LANGUAGE. */
   constructor(
-    message: string,
+    readonly said: AlertmanagerSaying,
     readonly status?: number,
   ) {
-    super(message);
+    super(englishOf("alertmanagerError", said));
   }
 }
 
@@ -69,7 +71,7 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      throw new AlertmanagerError(`Alertmanager unreachable: ${(error as Error).message}`);
+      throw new AlertmanagerError({ code: "unreachable", error: (error as Error).message });
     }
   };
   return {
@@ -84,26 +86,22 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
       const text = await response.text();
       if (!response.ok) {
         throw new AlertmanagerError(
-          `Alertmanager refused the silence (${response.status}): ${text.trim().slice(0, 200)}`,
+          { code: "refused", status: response.status, answer: text.trim().slice(0, 200) },
           response.status,
         );
       }
       const parsed = CreatedSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new AlertmanagerError("Alertmanager answered without a silence id");
+      if (!parsed.success) throw new AlertmanagerError({ code: "no_silence_id" });
       return parsed.data.silenceID;
     },
     async find(silence) {
       const response = await call("GET", "/api/v2/silences");
       const text = await response.text();
       if (!response.ok) {
-        throw new AlertmanagerError(
-          `Alertmanager did not list its silences (${response.status})`,
-          response.status,
-        );
+        throw new AlertmanagerError({ code: "not_listed", status: response.status }, response.status);
       }
       const listed = ListedSchema.safeParse(JSON.parse(text));
-      if (!listed.success)
-        throw new AlertmanagerError("Alertmanager listed its silences in an unknown shape");
+      if (!listed.success) throw new AlertmanagerError({ code: "unknown_list" });
       const key = (
         matchers: readonly { name: string; value: string; isRegex: boolean; isEqual?: boolean | undefined }[],
       ) =>
@@ -129,12 +127,17 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
       if (response.status === 404) return "expired";
       if (!response.ok) {
         throw new AlertmanagerError(
-          `Alertmanager did not say how ${alertmanagerId} stands (${response.status}): ${text.trim().slice(0, 200)}`,
+          {
+            code: "no_standing",
+            id: alertmanagerId,
+            status: response.status,
+            answer: text.trim().slice(0, 200),
+          },
           response.status,
         );
       }
       const parsed = StateSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new AlertmanagerError("Alertmanager answered without a silence state");
+      if (!parsed.success) throw new AlertmanagerError({ code: "no_state" });
       return parsed.data.status.state;
     },
     async expire(alertmanagerId) {
@@ -143,7 +146,12 @@ export function alertmanagerSilences(baseUrl: string, fetchImpl: typeof fetch = 
       // 404: unknown id; 500 "silence … already expired" on some versions: both mean it is over
       if (response.ok || response.status === 404 || /already expired/i.test(text)) return;
       throw new AlertmanagerError(
-        `Alertmanager refused to expire ${alertmanagerId} (${response.status}): ${text.trim().slice(0, 200)}`,
+        {
+          code: "not_expired",
+          id: alertmanagerId,
+          status: response.status,
+          answer: text.trim().slice(0, 200),
+        },
         response.status,
       );
     },

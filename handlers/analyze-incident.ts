@@ -4,7 +4,8 @@
 // remediation waits for a human.
 import type { Analysis } from "../domain/analysis.js";
 import type { Attempt } from "../domain/llm.js";
-import type { Language } from "../domain/i18n/index.js";
+import { ZodError } from "zod";
+import { messagesFor, type AnalysisSaying, type Language } from "../domain/i18n/index.js";
 import type { AnalysisChain } from "../ai/chain.js";
 import { buildAnalysisContext, type ContextDeps } from "../ai/context.js";
 import { type SentryIssueDetails } from "../domain/analysis-context.js";
@@ -306,7 +307,7 @@ export async function analyzeIncident(
   });
   if (stored === undefined) {
     const first = input.jobKey === undefined ? undefined : await analysisOfJob(deps.pool, input.jobKey);
-    if (first === undefined) throw new Error(`analysis of ${incident.id} was not stored`);
+    if (first === undefined) throw new AnalysisFailure({ code: "not_stored", incident: incident.id });
     return { outcome: "analyzed", stored: first, changed: true };
   }
   if (autoActionId === undefined) {
@@ -318,6 +319,33 @@ export async function analyzeIncident(
   return { outcome: "analyzed", stored, changed: true, autoActionId };
 }
 
+/** An analysis that failed for a reason worded here: the message in English, `said` for the card in BOT_LANGUAGE. */
+export class AnalysisFailure extends Error {
+  override readonly name = "AnalysisFailure";
+
+  constructor(readonly said: AnalysisSaying) {
+    super((messagesFor("en").analysisError[said.code] as (args: object) => string)(said));
+  }
+}
+
+/** Why an analysis failed: English for the timeline, and our own words as data beside it; anyone else's message is quoted. */
+export interface AnalysisFailureReason {
+  error: string;
+  said?: AnalysisSaying;
+}
+
+export function analysisFailureOf(error: unknown): AnalysisFailureReason {
+  if (error instanceof ZodError) {
+    const failure = new AnalysisFailure({
+      code: "schema_mismatch",
+      problem: error.issues[0]?.message ?? "invalid",
+    });
+    return { error: failure.message, said: failure.said };
+  }
+  if (error instanceof AnalysisFailure) return { error: error.message, said: error.said };
+  return { error: (error instanceof Error ? error.message : String(error)).slice(0, 300) };
+}
+
 /**
  * The analysis could not be made at all, not even by the offline analyzer: the card says so (never
  * "pending" forever) and the incident waits for a person.
@@ -325,10 +353,13 @@ export async function analyzeIncident(
 export async function analysisFailed(
   deps: Pick<AnalyzeDeps, "pool">,
   incidentId: string,
-  reason: string,
+  reason: AnalysisFailureReason,
 ): Promise<void> {
   await inTransaction(deps.pool, async (client) => {
-    await addEvent(client, incidentId, "analysis_failed", { error: reason.slice(0, 300) });
+    await addEvent(client, incidentId, "analysis_failed", {
+      error: reason.error.slice(0, 300),
+      ...(reason.said === undefined ? {} : { said: reason.said }),
+    });
     await setIncidentStatus(client, incidentId, ["analyzing"], "open");
   });
 }

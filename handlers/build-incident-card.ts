@@ -32,20 +32,25 @@ interface ChatStyle {
  * A failed action's reason in BOT_LANGUAGE when the bot's own words were kept (`reason`, see
  * FailureReason, RefusalReason); otherwise (older events, upstream text) the recorded English `error`.
  */
-function failureOf(event: IncidentEvent, t: Messages): string {
-  return failureText(event.detail.reason, t) ?? String(event.detail.error);
+function failureOf(event: IncidentEvent, { t, timeZone }: ChatStyle): string {
+  return failureText(event.detail.reason, t, timeZone) ?? String(event.detail.error);
 }
 
 /**
  * What a verification saw, in BOT_LANGUAGE from the pieces' `said` (handlers/execute-action.ts
  * `recovered`); the recorded English `detail` for an event kept before, or naming a text since removed.
  */
-function evidenceText(event: IncidentEvent, t: Messages): string {
+function evidenceText(event: IncidentEvent, { t, timeZone }: ChatStyle): string {
   const said: unknown = event.detail.said;
   const english = String(event.detail.detail);
   if (!Array.isArray(said) || said.length === 0) return english;
-  const pieces = said.map((piece: unknown) => sayingText("verifyDetail", piece, t));
+  const pieces = said.map((piece: unknown) => sayingText("verifyDetail", piece, t, timeZone));
   return pieces.every((piece) => piece !== undefined) ? pieces.join(t.history.evidenceJoiner) : english;
+}
+
+/** Why the analysis failed, in the chat's language when the words were ours; as recorded otherwise. */
+function analysisFailureText(event: IncidentEvent, t: Messages): string {
+  return sayingText("analysisError", event.detail.said, t) ?? String(event.detail.error);
 }
 
 /** Timeline kinds worth a line on the card; repeats show as the occurrence count instead. */
@@ -62,18 +67,18 @@ const HISTORY_TEXT: Record<string, (event: IncidentEvent, chat: ChatStyle) => st
   approved: (event, { t }) => t.history.approved({ action: String(event.detail.action), who: event.actor }),
   executed: (event, { t }) => t.history.executed({ action: String(event.detail.action) }),
   dry_run: (event, { t }) => t.history.dryRun({ action: String(event.detail.action) }),
-  verified: (event, { t }) => t.history.verified({ detail: evidenceText(event, t) }),
-  execution_failed: (event, { t }) =>
-    t.history.executionFailed({ action: String(event.detail.action), error: failureOf(event, t) }),
+  verified: (event, chat) => chat.t.history.verified({ detail: evidenceText(event, chat) }),
+  execution_failed: (event, chat) =>
+    chat.t.history.executionFailed({ action: String(event.detail.action), error: failureOf(event, chat) }),
   // the target said no (RBAC, a disruption budget): nothing ran, nothing failed
-  execution_refused: (event, { t }) => `⛔ ${failureOf(event, t)}`,
-  analysis_failed: (event, { t }) => t.history.analysisFailed({ error: String(event.detail.error) }),
+  execution_refused: (event, chat) => `⛔ ${failureOf(event, chat)}`,
+  analysis_failed: (event, { t }) => t.history.analysisFailed({ error: analysisFailureText(event, t) }),
   rolled_back: (event, { t }) =>
     t.history.rolledBack({
       deployment: `${String(event.detail.namespace)}/${String(event.detail.deployment)}`,
       revision: typeof event.detail.toRevision === "number" ? String(event.detail.toRevision) : "",
     }),
-  rollback_failed: (event, { t }) => t.history.rollbackFailed({ error: failureOf(event, t) }),
+  rollback_failed: (event, chat) => chat.t.history.rollbackFailed({ error: failureOf(event, chat) }),
   rejected: (event, { t }) =>
     t.history.rejected({
       what: typeof event.detail.action === "string" ? event.detail.action : t.history.analysis,
@@ -220,7 +225,7 @@ export function buildIncidentCard(
         ? { verb, actionId: pendingActionId }
         : { verb },
     ),
-    ...(failure === undefined ? {} : { analysisFailed: String(failure.detail.error) }),
+    ...(failure === undefined ? {} : { analysisFailed: analysisFailureText(failure, t) }),
     ...(notes.length === 0 ? {} : { notes }),
     ...(taken === undefined || taken.kind !== "taken"
       ? {}

@@ -15,7 +15,13 @@ import { AlertmanagerError, type SilencesGateway } from "../gateways/alertmanage
 import { actorOf, type ChatUser } from "./decision-guard.js";
 import { clockTime } from "../domain/time.js";
 import { formatDuration, formatMatchers, matchersProblem, MAX_SILENCE_MS } from "./silence-matchers.js";
-import { messagesFor, type Language } from "../domain/i18n/index.js";
+import {
+  englishOf,
+  messagesFor,
+  sayingText,
+  type AlertmanagerSaying,
+  type Language,
+} from "../domain/i18n/index.js";
 
 export interface SilenceDeps {
   db: Pool;
@@ -86,8 +92,10 @@ export async function createSilence(
       silence = { ...silence, alertmanagerId };
     } catch (error) {
       await expireSilence(deps.db, silence.id, "system");
-      const detail =
-        error instanceof AlertmanagerError ? error.message : `Alertmanager failed: ${String(error)}`;
+      // the bot's words as data beside the English the audit keeps; Alertmanager's quoted as they came
+      const said: AlertmanagerSaying =
+        error instanceof AlertmanagerError ? error.said : { code: "failed", error: String(error) };
+      const detail = englishOf("alertmanagerError", said);
       await audit(deps.db, {
         incidentId,
         actor: input.actor,
@@ -95,7 +103,12 @@ export async function createSilence(
         outcome: "alertmanager_failed",
         detail: { error: detail },
       });
-      return { outcome: "alertmanager_failed", text: t.notSilenced({ detail }) };
+      return {
+        outcome: "alertmanager_failed",
+        text: t.notSilenced({
+          detail: sayingText("alertmanagerError", said, messagesFor(deps.language)) ?? detail,
+        }),
+      };
     }
   }
   const local = silence.alertmanagerId === null;

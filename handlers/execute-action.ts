@@ -28,6 +28,7 @@ import {
   messagesFor,
   type ExecuteSaying,
   type GuardSaying,
+  type Messages,
   type VerifySaying,
 } from "../domain/i18n/index.js";
 
@@ -82,7 +83,8 @@ export type FailureReason =
   | { code: "verify_failed"; detail: string; said: VerifySaying }
   | { code: "not_recovered"; waiting: string; said: VerifySaying }
   | { code: "abandoned" }
-  | { code: "cannot_run"; action: string; why: string }
+  /** `missing`: `why` is the catalogue's cannotRun text of that key (said in the chat's language). */
+  | { code: "cannot_run"; action: string; why: string; missing?: keyof Messages["cannotRun"] }
   | { code: "rollback_impossible" }
   | { code: "rollback_refused"; problem: string }
   | { code: "rollback_guard"; rule: string; reason: string; said: GuardSaying }
@@ -305,12 +307,18 @@ export async function executeAction(deps: ExecuteDeps, actionId: number): Promis
     return outcome === "failed" ? "failed" : "skipped";
   };
   if (executor === undefined) {
-    const why = deps.cannotRun?.(action.action) ?? "no executor is configured for it";
-    return cannotRunHere(deps, action, `${action.action} can't run here: ${why}`, {
-      code: "cannot_run",
-      action: action.action,
-      why,
-    });
+    const why = deps.cannotRun?.(action.action);
+    // nobody said why: the catalogue's own words, kept by key so the card says them in BOT_LANGUAGE
+    const reason: FailureReason =
+      why === undefined
+        ? {
+            code: "cannot_run",
+            action: action.action,
+            why: messagesFor("en").cannotRun.noExecutor,
+            missing: "noExecutor",
+          }
+        : { code: "cannot_run", action: action.action, why };
+    return cannotRunHere(deps, action, failureWords(reason), reason);
   }
   const prepared = executor.prepare(action.params);
   if (!prepared.ok) {

@@ -6,6 +6,7 @@ import { withDeadline as runWithDeadline } from "../domain/deadline.js";
 import type { Severity } from "../domain/incident.js";
 import type { TracesTable } from "../gateways/signoz-spans.js";
 import type { TelegramProblem } from "./telegram-health.js";
+import { englishOf, type StatusSaying } from "../domain/i18n/index.js";
 
 /** A probe gets a signal that aborts when its time is up. */
 export type Probe<T = unknown> = (signal: AbortSignal) => Promise<T>;
@@ -18,6 +19,14 @@ export interface Check {
   state: CheckState;
   /** Why it is down, or what "configured" means for it. */
   detail?: string;
+  /** The detail as data where the words are the bot's own, for /status to say in BOT_LANGUAGE. */
+  said?: readonly StatusSaying[];
+}
+
+/** Why a read failed: the message, and the bot's own words as data when they are (a deadline). */
+export interface Failure {
+  error: string;
+  said?: readonly StatusSaying[];
 }
 
 export interface QueueDepth {
@@ -59,38 +68,46 @@ export interface StatusDeps {
 export interface StatusReport {
   redis: Check;
   postgres: Check;
-  queues: ({ name: string } & ({ depth: QueueDepth } | { error: string }))[];
+  queues: ({ name: string } & ({ depth: QueueDepth } | Failure))[];
   llm: Check[];
   executors: Check[];
-  openIncidents: { bySeverity: Partial<Record<Severity, number>> } | { error: string };
-  repairs: { used: number; max: number } | { error: string; max: number };
+  openIncidents: { bySeverity: Partial<Record<Severity, number>> } | Failure;
+  repairs: { used: number; max: number } | (Failure & { max: number });
   /** Absent when not asked for. */
-  chainOverrides?: ChainOverrides | { error: string };
+  chainOverrides?: ChainOverrides | Failure;
   /** The table the SigNoz poller reads, or why there is none; absent when SigNoz is not configured. */
-  signozTraces?: TracesTable | { error: string };
+  signozTraces?: TracesTable | Failure;
   /** Telegram as health sees it: ok, or "unusable" naming each problem; absent when not asked. */
   telegram?: Check;
 }
 
 export class ProbeTimeout extends Error {
   override readonly name = "ProbeTimeout";
+  readonly said: StatusSaying;
+
+  constructor(ms: number) {
+    const said: StatusSaying = { code: "no_answer", ms };
+    super(englishOf("statusDetail", said));
+    this.said = said;
+  }
 }
 
 /** Runs `probe` with a deadline; rejects with ProbeTimeout (and aborts the probe) when it passes. */
 export function withDeadline<T>(probe: Probe<T>, ms: number): Promise<T> {
-  return runWithDeadline(ms, probe, () => new ProbeTimeout(`no answer within ${ms} ms`));
+  return runWithDeadline(ms, probe, () => new ProbeTimeout(ms));
 }
 
-function reason(error: unknown): string {
+function reason(error: unknown): Failure {
+  if (error instanceof ProbeTimeout) return { error: error.message, said: [error.said] };
   const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, " ").trim().slice(0, 200) || "failed";
+  return { error: text.replace(/\s+/g, " ").trim().slice(0, 200) || "failed" };
 }
 
-async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | { error: string }> {
+async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | Failure> {
   try {
     return { ok: await withDeadline(probe, ms) };
   } catch (error) {
-    return { error: reason(error) };
+    return reason(error);
   }
 }
 
@@ -100,11 +117,26 @@ async function attempt<T>(probe: Probe<T>, ms: number): Promise<{ ok: T } | { er
  */
 async function check(name: string, probe: Probe, ms: number): Promise<Check> {
   const result = await attempt(probe, ms);
-  if (!("ok" in result)) return { name, state: "down", detail: result.error };
-  const unusable = (result.ok as { unusable?: unknown } | undefined)?.unusable;
-  if (typeof unusable === "string") return { name, state: "unusable", detail: unusable };
-  const note = (result.ok as { note?: unknown } | undefined)?.note;
-  return typeof note === "string" ? { name, state: "ok", detail: note } : { name, state: "ok" };
+  if (!("ok" in result)) return { name, state: "down", detail: result.error, ...saidOf(result) };
+  const answer = result.ok as
+    { unusable?: unknown; note?: unknown; said?: readonly StatusSaying[] } | undefined;
+  if (typeof answer?.unusable === "string") {
+    return { name, state: "unusable", detail: answer.unusable, ...saidOf(answer) };
+  }
+  return typeof answer?.note === "string"
+    ? { name, state: "ok", detail: answer.note, ...saidOf(answer) }
+    : { name, state: "ok" };
+}
+
+/** Each problem's words as data; undefined when one lacks them (then all are said as reported). */
+function everySaid(problems: readonly TelegramProblem[]): StatusSaying[] | undefined {
+  const said = problems.flatMap((problem) => (problem.said === undefined ? [] : [problem.said]));
+  return said.length === problems.length ? said : undefined;
+}
+
+/** A probe's words as data, when it gave them (`{ said }` beside its note or its reason). */
+function saidOf(answer: { said?: readonly StatusSaying[] | undefined }): { said?: readonly StatusSaying[] } {
+  return answer.said === undefined ? {} : { said: answer.said };
 }
 
 async function checkTarget(target: Target, ms: number): Promise<Check> {
@@ -129,9 +161,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       Promise.all(
         deps.queues.map(async (queue) => {
           const result = await attempt(queue.depth, ms);
-          return "ok" in result
-            ? { name: queue.name, depth: result.ok }
-            : { name: queue.name, error: result.error };
+          return "ok" in result ? { name: queue.name, depth: result.ok } : { name: queue.name, ...result };
         }),
       ),
       Promise.all(deps.llm.map((target) => checkTarget(target, ms))),
@@ -152,6 +182,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
                     unusable: problems
                       .map((problem) => problem.warning.replace(/^Telegram: /, ""))
                       .join("; "),
+                    ...saidOf({ said: everySaid(problems) }),
                   };
             },
             ms,
@@ -163,15 +194,13 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     queues,
     llm,
     executors,
-    openIncidents: "ok" in open ? { bySeverity: open.ok } : { error: open.error },
+    openIncidents: "ok" in open ? { bySeverity: open.ok } : open,
     repairs:
       "ok" in repairs
         ? { used: repairs.ok, max: deps.maxRepairsPerHour }
-        : { error: repairs.error, max: deps.maxRepairsPerHour },
-    ...(overrides === undefined
-      ? {}
-      : { chainOverrides: "ok" in overrides ? overrides.ok : { error: overrides.error } }),
-    ...(traces === undefined ? {} : { signozTraces: "ok" in traces ? traces.ok : { error: traces.error } }),
+        : { ...repairs, max: deps.maxRepairsPerHour },
+    ...(overrides === undefined ? {} : { chainOverrides: "ok" in overrides ? overrides.ok : overrides }),
+    ...(traces === undefined ? {} : { signozTraces: "ok" in traces ? traces.ok : traces }),
     ...(telegram === undefined ? {} : { telegram }),
   };
 }

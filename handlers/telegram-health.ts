@@ -6,6 +6,7 @@
 // health green. Pure rules over the reports, plus one read that also forgets the reports of
 // processes that died once another process polls.
 import type { TelegramHealthStore, TelegramProcessReport } from "../kv/telegram-health.js";
+import { englishOf, type StatusSaying } from "../domain/i18n/index.js";
 
 export type TelegramProblemKind = "token_rejected" | "polling_conflict" | "polling_stopped" | "calls_failing";
 
@@ -13,8 +14,10 @@ export interface TelegramProblem {
   kind: TelegramProblemKind;
   /** Since when (ISO time). */
   since: string;
-  /** One line saying what is wrong and what to do. */
+  /** One line saying what is wrong and what to do (in English, for /health and the logs). */
   warning: string;
+  /** The same words as data, for /status to say in BOT_LANGUAGE. */
+  said?: StatusSaying;
 }
 
 /** A report older than this many of its process's write intervals is stale: the process stopped writing. */
@@ -23,7 +26,12 @@ export const STALE_AFTER_INTERVALS = 3;
 export const FAILURES_BEFORE_REPORTING = 2;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
+
+/** A problem of `kind` since `since`, said by `said`. */
+function problem(kind: TelegramProblemKind, since: number, said: StatusSaying): TelegramProblem {
+  return { kind, since: iso(since), warning: `Telegram: ${englishOf("statusDetail", said)}`, said };
+}
 
 function isLive(report: TelegramProcessReport, now: number): boolean {
   return now - report.at <= STALE_AFTER_INTERVALS * report.everyMs + 1_000;
@@ -43,11 +51,13 @@ export function telegramProblems(
   );
   const firstRejected = rejected.sort((a, b) => a.since - b.since)[0];
   if (firstRejected !== undefined) {
-    problems.push({
-      kind: "token_rejected",
-      since: iso(firstRejected.since),
-      warning: `Telegram: token rejected (${firstRejected.method}: 401 ${firstRejected.description}); check TELEGRAM_BOT_TOKEN with @BotFather`,
-    });
+    problems.push(
+      problem("token_rejected", firstRejected.since, {
+        code: "token_rejected",
+        method: firstRejected.method,
+        description: firstRejected.description,
+      }),
+    );
   }
 
   const failing = live
@@ -57,11 +67,15 @@ export function telegramProblems(
   const firstFailing = failing[0];
   if (firstFailing !== undefined) {
     const failures = failing.reduce((sum, calls) => sum + calls.failures, 0);
-    problems.push({
-      kind: "calls_failing",
-      since: iso(firstFailing.since),
-      warning: `Telegram: calls failing for ${seconds(now - firstFailing.since)} (${failures} attempts, last ${firstFailing.method}: ${firstFailing.error}); cards wait until it answers (TELEGRAM_API_ROOT)`,
-    });
+    problems.push(
+      problem("calls_failing", firstFailing.since, {
+        code: "calls_failing",
+        seconds: seconds(now - firstFailing.since),
+        failures,
+        method: firstFailing.method,
+        error: firstFailing.error,
+      }),
+    );
   }
 
   const polling = pollingProblem(live, stale, now);
@@ -82,39 +96,34 @@ function pollingProblem(
   if (states.some((state) => state.state === "polling" || state.state === "webhook")) return undefined;
   const conflict = states.find((state) => state.state === "conflict");
   if (conflict !== undefined) {
-    return {
-      kind: "polling_conflict",
-      since: iso(conflict.since),
-      warning: `Telegram: polling in conflict for ${seconds(now - conflict.since)} (409 ${conflict.detail ?? "Conflict"}); another process polls with this bot token: stop it, or give it a token of its own`,
-    };
+    return problem("polling_conflict", conflict.since, {
+      code: "polling_conflict",
+      seconds: seconds(now - conflict.since),
+      detail: conflict.detail ?? "Conflict",
+    });
   }
   // said by token_rejected already; still starting: not a problem yet
   if (states.some((state) => state.state === "token_rejected" || state.state === "starting"))
     return undefined;
   const stopped = states.find((state) => state.state === "stopped");
   if (stopped !== undefined) {
-    return {
-      kind: "polling_stopped",
-      since: iso(stopped.since),
-      warning: `Telegram: polling stopped (${stopped.detail ?? "no reason given"}); buttons and commands get no answer until the bot restarts`,
-    };
+    return problem("polling_stopped", stopped.since, {
+      code: "polling_stopped",
+      detail: stopped.detail ?? "",
+    });
   }
   const standby = states.filter((state) => state.state === "standby").sort((a, b) => a.since - b.since)[0];
   const lastHeard = stale.filter((report) => report.polling !== undefined).sort((a, b) => b.at - a.at)[0];
   // a standby takes the lease within seconds of its holder's end; one that never does is stuck
   if (standby !== undefined && (lastHeard !== undefined || now - standby.since > 60_000)) {
-    return {
-      kind: "polling_stopped",
-      since: iso(lastHeard?.at ?? standby.since),
-      warning: `Telegram: nobody polls; every bot process stands by and none holds the poller lease`,
-    };
+    return problem("polling_stopped", lastHeard?.at ?? standby.since, { code: "nobody_polls_standby" });
   }
   if (standby === undefined && lastHeard !== undefined) {
-    return {
-      kind: "polling_stopped",
-      since: iso(lastHeard.at),
-      warning: `Telegram: nobody polls; the bot process ${lastHeard.process} stopped reporting ${seconds(now - lastHeard.at)} ago (killed or frozen?) and no other bot process runs`,
-    };
+    return problem("polling_stopped", lastHeard.at, {
+      code: "nobody_polls_silent",
+      process: lastHeard.process,
+      seconds: seconds(now - lastHeard.at),
+    });
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import type { Metrics } from "../gateways/metrics.js";
 import { ZodError } from "zod";
 import {
   analysisFailed,
+  analysisFailureOf,
   analyzeIncident,
   type AnalyzeDeps,
   type AnalyzeResult,
@@ -42,11 +43,11 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
       // analyzer; if even that fails the incident says "analysis failed", never "pending" forever.
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!last && !(error instanceof ZodError)) throw error;
-      const reason = errorText(error);
+      const reason = analysisFailureOf(error).error;
       try {
         result = await analyzeIncident(deps.analyze, { ...input, offlineBecause: reason });
       } catch (again) {
-        await analysisFailed(deps.analyze, parsed.data.incidentId, errorText(again));
+        await analysisFailed(deps.analyze, parsed.data.incidentId, analysisFailureOf(again));
         await notify();
         return "failed";
       }
@@ -65,10 +66,4 @@ export function analyzeProcessor(deps: AnalyzeProcessorDeps) {
     }
     return result.outcome;
   };
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof ZodError)
-    return `the incident does not fit the analysis' schema (${error.issues[0]?.message ?? "invalid"})`;
-  return (error instanceof Error ? error.message : String(error)).slice(0, 300);
 }

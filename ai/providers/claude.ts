@@ -14,6 +14,8 @@ import {
   retryAfterFromHeaders,
   type LlmProvider,
   type ModelCheck,
+  unusableModel,
+  usableDetail,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -117,21 +119,17 @@ export class ClaudeProvider implements LlmProvider {
     try {
       const info = await client.models.retrieve(this.model, {}, { signal });
       if (info.capabilities?.structured_outputs.supported === false) {
-        return {
-          kind: "unusable",
-          model: this.model,
-          reason: `model ${this.model} does not support structured output (output_config.format)`,
-        };
+        return unusableModel(this.model, { code: "no_structured_output", model: this.model });
       }
       return {
         kind: "ok",
         model: this.model,
         ...(info.max_input_tokens === null ? {} : { contextTokens: info.max_input_tokens }),
-        detail: `${this.model}: structured output supported`,
+        ...usableDetail({ code: "structured_output", model: this.model }),
       };
     } catch (error) {
       if (error instanceof sdk.APIError && error.status === 404) {
-        return { kind: "unusable", model: this.model, reason: `model ${this.model} does not exist (404)` };
+        return unusableModel(this.model, { code: "model_missing", model: this.model, status: "404" });
       }
       return { kind: "unknown", model: this.model, reason: errorMessage(error) };
     }

@@ -14,6 +14,8 @@ import {
   ProviderError,
   type LlmProvider,
   type ModelCheck,
+  unusableModel,
+  usableDetail,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -184,15 +186,17 @@ export class GeminiProvider implements LlmProvider {
         model: this.model,
         ...(model.thinking === undefined ? {} : { thinking: model.thinking }),
         ...(model.inputTokenLimit === undefined ? {} : { contextTokens: model.inputTokenLimit }),
-        detail: `${this.model}${model.thinking === true ? " (thinks; budget " + THINKING_BUDGET + " tokens)" : ""}`,
+        ...(model.thinking === true
+          ? usableDetail({ code: "thinks", model: this.model, budget: THINKING_BUDGET })
+          : { detail: this.model }),
       };
     } catch (error) {
       if (error instanceof sdk.ApiError && error.status === 404) {
-        return {
-          kind: "unusable",
+        return unusableModel(this.model, {
+          code: "model_missing",
           model: this.model,
-          reason: `model ${this.model} does not exist (404 NOT_FOUND)`,
-        };
+          status: "404 NOT_FOUND",
+        });
       }
       return { kind: "unknown", model: this.model, reason: errorMessage(error) };
     }

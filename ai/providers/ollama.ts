@@ -15,6 +15,8 @@ import {
   ProviderError,
   type LlmProvider,
   type ModelCheck,
+  unusableModel,
+  usableDetail,
   type ProviderResult,
 } from "../provider.js";
 import type { AnalysisPrompt } from "../prompt.js";
@@ -162,16 +164,17 @@ export class OllamaProvider implements LlmProvider {
         kind: "ok",
         model: this.model,
         contextTokens: window,
-        detail: `${this.model}: window up to ${window} tokens${typeof length === "number" ? ` (trained ${length})` : ""}`,
+        ...usableDetail({
+          code: "window",
+          model: this.model,
+          window,
+          trained: typeof length === "number" ? length : 0,
+        }),
       };
     } catch (error) {
       const status = (error as { status_code?: unknown }).status_code;
       if (status === 404) {
-        return {
-          kind: "unusable",
-          model: this.model,
-          reason: `model ${this.model} is not pulled on the server`,
-        };
+        return unusableModel(this.model, { code: "model_not_pulled", model: this.model });
       }
       return { kind: "unknown", model: this.model, reason: errorMessage(error) };
     }

@@ -3,7 +3,7 @@ import { Composer } from "grammy";
 import type { Check, StatusReport } from "../../handlers/status-report.js";
 import { SEVERITIES } from "../../domain/incident.js";
 import { clockTime } from "../../domain/time.js";
-import { messagesFor, type Messages } from "../../domain/i18n/index.js";
+import { messagesFor, sayingText, type Messages } from "../../domain/i18n/index.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
 import { describeTracesTable } from "../../gateways/signoz-spans.js";
@@ -22,10 +22,21 @@ const ICONS: Readonly<Record<Check["state"], string>> = {
   not_configured: "⚫",
 };
 
+/** A detail in the chat's language where the words are the bot's own (`said`); as reported otherwise. */
+function detailText(
+  reported: { detail?: string; error?: string; said?: readonly unknown[] },
+  t: Messages,
+): string {
+  const own = (reported.said ?? []).map((said) => sayingText("statusDetail", said, t));
+  const said = own.flatMap((text) => (text === undefined ? [] : [text]));
+  if (reported.said !== undefined && said.length === own.length) return said.join(t.status.detailJoiner);
+  return reported.detail ?? reported.error ?? "";
+}
+
 const checkLine =
   (t: Messages) =>
   (check: Check): string => {
-    const detail = check.detail === undefined ? "" : ` (${escapeHtml(cut(check.detail, 160))})`;
+    const detail = check.detail === undefined ? "" : ` (${escapeHtml(cut(detailText(check, t), 160))})`;
     return `${ICONS[check.state]} ${escapeHtml(check.name)}: ${escapeHtml(t.status.state[check.state])}${detail}`;
   };
 
@@ -38,7 +49,7 @@ function until(iso: string, timeZone: string, t: Messages): string {
 function overrideLines(overrides: StatusReport["chainOverrides"], timeZone: string, t: Messages): string[] {
   if (overrides === undefined) return [];
   if ("error" in overrides) {
-    return [`🟠 ${escapeHtml(t.status.overridesUnknown({ error: cut(overrides.error, 160) }))}`];
+    return [`🟠 ${escapeHtml(t.status.overridesUnknown({ error: cut(detailText(overrides, t), 160) }))}`];
   }
   const switched = overrides.ollamaModel;
   return [
@@ -59,7 +70,7 @@ function signozLine(traces: StatusReport["signozTraces"], t: Messages): string {
   if (traces === undefined)
     return `${ICONS.not_configured} SigNoz: ${escapeHtml(t.status.state.not_configured)}`;
   if ("error" in traces) {
-    return `${ICONS.down} SigNoz: ${escapeHtml(t.status.state.down)} (${escapeHtml(cut(traces.error, 160))})`;
+    return `${ICONS.down} SigNoz: ${escapeHtml(t.status.state.down)} (${escapeHtml(cut(detailText(traces, t), 160))})`;
   }
   const text = describeTracesTable(traces);
   return traces.found
@@ -80,7 +91,7 @@ export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages
     ...report.queues.map((queue) =>
       "depth" in queue
         ? `${queue.depth.failed > 0 ? "🟠" : "🟢"} ${escapeHtml(queue.name)}: ${queue.depth.waiting} / ${queue.depth.active} / ${queue.depth.delayed} / ${queue.depth.failed}`
-        : `🔴 ${escapeHtml(queue.name)}: ${escapeHtml(cut(queue.error, 160))}`,
+        : `🔴 ${escapeHtml(queue.name)}: ${escapeHtml(cut(detailText(queue, t), 160))}`,
     ),
     "",
     `<b>${escapeHtml(s.llm)}</b>${escapeHtml(s.llmOrder)}`,
@@ -102,7 +113,7 @@ export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages
     );
   } else {
     lines.push(
-      `<b>${escapeHtml(s.openIncidents)}</b>: ${escapeHtml(s.unknownBecause({ error: cut(report.openIncidents.error, 160) }))}`,
+      `<b>${escapeHtml(s.openIncidents)}</b>: ${escapeHtml(s.unknownBecause({ error: cut(detailText(report.openIncidents, t), 160) }))}`,
     );
   }
   const repairs = report.repairs;
@@ -111,7 +122,7 @@ export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages
       escapeHtml(
         "used" in repairs
           ? s.repairsUsed({ used: repairs.used, max: repairs.max })
-          : s.repairsUnknown({ error: cut(repairs.error, 160), max: repairs.max }),
+          : s.repairsUnknown({ error: cut(detailText(repairs, t), 160), max: repairs.max }),
       ),
   );
   return fitLines(lines, MAX_MESSAGE_LENGTH, t.common.moreLines);

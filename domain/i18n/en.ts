@@ -388,6 +388,102 @@ export const en = {
               ? `was killed by ${signal === "" ? "a signal" : signal}`
               : `exited with ${exitCode}`
       }${output === "" ? "" : `: ${output}`}`,
+    /** The guard's re-check at execute time refused: `reason` is its English, `guard` its words as data (guardReason). */
+    rechecked: ({
+      action,
+      reason,
+    }: {
+      action: string;
+      reason: string;
+      guard: { code: string; [argument: string]: unknown };
+    }) => `${action}: ${reason}`,
+    not_configured: ({ action, name }: { action: string; name: string }) =>
+      `${action}: ${name} is not configured`,
+    no_redis_target: ({ action, name }: { action: string; name: string }) =>
+      `${action}: ${name} is not a configured Redis target`,
+    no_directories: ({ action }: { action: string }) => `${action}: no directories are configured`,
+    no_container: ({ action, container }: { action: string; container: string }) =>
+      `${action}: no container named ${container}`,
+    no_table: ({ action, table }: { action: string; table: string }) =>
+      `${action}: table ${table} does not exist`,
+    no_fallback_model: ({ action }: { action: string }) => `${action}: no fallback model is configured`,
+  },
+
+  /**
+   * What `/status` says about a dependency in the bot's own words (handlers/status-report.ts,
+   * handlers/telegram-health.ts, the LLM providers' model checks); names, models and the servers'
+   * messages are quoted as they came. In English these are the details /health and the logs keep,
+   * letter for letter.
+   */
+  statusDetail: {
+    no_answer: ({ ms }: { ms: number }) => `no answer within ${ms} ms`,
+    /** A model provider whose model was not checked (yet): configured is all that is known. */
+    configured: () => "configured",
+    model_missing: ({ model, status }: { model: string; status: string }) =>
+      `model ${model} does not exist (${status})`,
+    model_not_pulled: ({ model }: { model: string }) => `model ${model} is not pulled on the server`,
+    no_structured_output: ({ model }: { model: string }) =>
+      `model ${model} does not support structured output (output_config.format)`,
+    structured_output: ({ model }: { model: string }) => `${model}: structured output supported`,
+    /** `trained` is 0 when the server does not say how long a context the model was trained on. */
+    window: ({ model, window, trained }: { model: string; window: number; trained: number }) =>
+      `${model}: window up to ${window} tokens${trained === 0 ? "" : ` (trained ${trained})`}`,
+    thinks: ({ model, budget }: { model: string; budget: number }) =>
+      `${model} (thinks; budget ${budget} tokens)`,
+    token_rejected: ({ method, description }: { method: string; description: string }) =>
+      `token rejected (${method}: 401 ${description}); check TELEGRAM_BOT_TOKEN with @BotFather`,
+    calls_failing: ({
+      seconds,
+      failures,
+      method,
+      error,
+    }: {
+      seconds: number;
+      failures: number;
+      method: string;
+      error: string;
+    }) =>
+      `calls failing for ${seconds} s (${failures} attempts, last ${method}: ${error}); cards wait until it answers (TELEGRAM_API_ROOT)`,
+    polling_conflict: ({ seconds, detail }: { seconds: number; detail: string }) =>
+      `polling in conflict for ${seconds} s (409 ${detail}); another process polls with this bot token: stop it, or give it a token of its own`,
+    /** `detail` is "" when the poller gave no reason. */
+    polling_stopped: ({ detail }: { detail: string }) =>
+      `polling stopped (${detail === "" ? "no reason given" : detail}); buttons and commands get no answer until the bot restarts`,
+    nobody_polls_standby: () => "nobody polls; every bot process stands by and none holds the poller lease",
+    nobody_polls_silent: ({ process, seconds }: { process: string; seconds: number }) =>
+      `nobody polls; the bot process ${process} stopped reporting ${seconds} s ago (killed or frozen?) and no other bot process runs`,
+  },
+
+  /**
+   * Why Alertmanager's silences API did not do as asked (gateways/alertmanager-silences.ts,
+   * handlers/create-silence.ts); Alertmanager's own answer and the network's error are quoted as
+   * they came. In English these are the error's message and the audit's detail, letter for letter.
+   */
+  alertmanagerError: {
+    unreachable: ({ error }: { error: string }) => `Alertmanager unreachable: ${error}`,
+    refused: ({ status, answer }: { status: number; answer: string }) =>
+      `Alertmanager refused the silence (${status}): ${answer}`,
+    no_silence_id: () => "Alertmanager answered without a silence id",
+    not_listed: ({ status }: { status: number }) => `Alertmanager did not list its silences (${status})`,
+    unknown_list: () => "Alertmanager listed its silences in an unknown shape",
+    no_standing: ({ id, status, answer }: { id: string; status: number; answer: string }) =>
+      `Alertmanager did not say how ${id} stands (${status}): ${answer}`,
+    no_state: () => "Alertmanager answered without a silence state",
+    not_expired: ({ id, status, answer }: { id: string; status: number; answer: string }) =>
+      `Alertmanager refused to expire ${id} (${status}): ${answer}`,
+    /** Anything else that went wrong on the way (`error` as it came). */
+    failed: ({ error }: { error: string }) => `Alertmanager failed: ${error}`,
+  },
+
+  /**
+   * Why no analysis could be made, in the analyze job's own words (jobs/analyze.processor.ts),
+   * shown as the card's "analysis failed" reason; a schema's complaint is quoted as it came. In
+   * English these are the reason the timeline keeps, letter for letter.
+   */
+  analysisError: {
+    schema_mismatch: ({ problem }: { problem: string }) =>
+      `the incident does not fit the analysis' schema (${problem})`,
+    not_stored: ({ incident }: { incident: string }) => `analysis of ${incident} was not stored`,
   },
 
   /**
@@ -814,6 +910,8 @@ export const en = {
     repairsUsed: ({ used, max }: { used: number; max: number }) => `${used}/${max} this hour`,
     repairsUnknown: ({ error, max }: { error: string; max: number }) =>
       `unknown (${error}), budget ${max}/hour`,
+    /** Between two problems of one dependency. */
+    detailJoiner: "; ",
   },
 
   whoami: {

@@ -5,6 +5,7 @@
 // It lives in domain/ because every floor that writes for people needs it: the offline analyzer
 // (ai/), the use cases' answers (handlers/), the queues' reminders (jobs/) and the bot (bot/).
 import type { Decision, RuleName, Verdict } from "../decide.js";
+import { clockTime } from "../time.js";
 import { en, type Messages } from "./en.js";
 import { zhTW } from "./zh-tw.js";
 
@@ -53,22 +54,67 @@ export type GuardSaying = Saying<Messages["guardReason"]>;
 export type VerifySaying = Saying<Messages["verifyDetail"]>;
 /** Why an execute failed in an executor's own words, as data (the catalogue's `executeError`). */
 export type ExecuteSaying = Saying<Messages["executeError"]>;
+/** Why no analysis could be made, in the analyze job's own words, as data (the catalogue's `analysisError`). */
+export type AnalysisSaying = Saying<Messages["analysisError"]>;
+/** What /status says about a dependency in the bot's own words, as data (the catalogue's `statusDetail`). */
+export type StatusSaying = Saying<Messages["statusDetail"]>;
+/** Why Alertmanager's silences API did not do as asked, as data (the catalogue's `alertmanagerError`). */
+export type AlertmanagerSaying = Saying<Messages["alertmanagerError"]>;
 
 /** The catalogue sections whose texts are kept as sayings. */
-type SayingSection = "guardReason" | "verifyDetail" | "executeError";
+type SayingSection =
+  "guardReason" | "verifyDetail" | "executeError" | "analysisError" | "statusDetail" | "alertmanagerError";
+
+/** A saying's English text: what the audit log, /health and the logs keep. */
+export function englishOf(section: SayingSection, said: { code: string }): string {
+  return sayingText(section, said, en) ?? said.code;
+}
 
 /**
  * A saying of `section` in `t`'s words; undefined when `said` is none of the section's (stored
  * before sayings were kept, or naming a text since removed), so the caller keeps its English.
  */
-export function sayingText(section: SayingSection, said: unknown, t: Messages): string | undefined {
+export function sayingText(
+  section: SayingSection,
+  said: unknown,
+  t: Messages,
+  /** BOT_TIMEZONE: the zone a saying's times are shown in; without it they stay ISO (the English kept). */
+  timeZone?: string,
+): string | undefined {
   if (typeof said !== "object" || said === null || !("code" in said)) return undefined;
   const code = String(said.code);
   const texts = t[section];
   if (!Object.hasOwn(texts, code)) return undefined;
+  // a saying that quotes another (a guard's re-check refusing at execute time) says it in t's words too
+  const nested = section === "executeError" && code === "rechecked" ? NESTED_GUARD : undefined;
+  const inner =
+    nested === undefined
+      ? undefined
+      : sayingText(nested.section, (said as Record<string, unknown>)[nested.from], t);
+  const args = inner === undefined || nested === undefined ? said : { ...said, [nested.argument]: inner };
   // the code names its arguments (Saying); the catalogue's text for it takes exactly those
-  return (texts[code as keyof typeof texts] as (args: object) => string)(said);
+  return (texts[code as keyof typeof texts] as (args: object) => string)(inZone(args, t, timeZone));
 }
+
+/** The arguments of sayings that hold a time (ISO UTC, as kept). */
+const TIME_ARGUMENTS = ["until", "since", "at", "cutoff"] as const;
+
+/** A saying's times as the chat shows them (in `timeZone`, with the date when not today); ISO without a zone. */
+function inZone(args: object, t: Messages, timeZone: string | undefined): object {
+  if (timeZone === undefined) return args;
+  const times = TIME_ARGUMENTS.flatMap((name) => {
+    const value = (args as Record<string, unknown>)[name];
+    if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T/.test(value)) return [];
+    const at = new Date(value);
+    return Number.isNaN(at.getTime())
+      ? []
+      : [[name, clockTime(at, timeZone, new Date(), t.language)] as const];
+  });
+  return times.length === 0 ? args : { ...args, ...Object.fromEntries(times) };
+}
+
+/** executeError.rechecked: its `reason` is said from its `guard`, a guardReason saying. */
+const NESTED_GUARD = { argument: "reason", from: "guard", section: "guardReason" } as const;
 
 /**
  * Which argument of a failure's text (`failure`, handlers/execute-action.ts FailureReason) quotes
@@ -88,7 +134,7 @@ const QUOTED_SAYING = {
  * stored, in English, when kept before `said` was). Undefined when it is none of the catalogue's:
  * the caller keeps the recorded English.
  */
-export function failureText(reason: unknown, t: Messages): string | undefined {
+export function failureText(reason: unknown, t: Messages, timeZone?: string): string | undefined {
   if (typeof reason !== "object" || reason === null || !("code" in reason)) return undefined;
   const code = String(reason.code);
   // the code names its arguments (FailureReason, RefusalReason); the catalogue's text for it takes exactly those
@@ -97,14 +143,27 @@ export function failureText(reason: unknown, t: Messages): string | undefined {
       ? QUOTED_SAYING[code as keyof typeof QUOTED_SAYING]
       : undefined;
     const said =
-      quoted === undefined ? undefined : sayingText(quoted.section, (reason as { said?: unknown }).said, t);
-    const args = quoted === undefined || said === undefined ? reason : { ...reason, [quoted.argument]: said };
+      quoted === undefined
+        ? undefined
+        : sayingText(quoted.section, (reason as { said?: unknown }).said, t, timeZone);
+    const args =
+      quoted === undefined || said === undefined
+        ? { ...reason, ...cannotRunWhy(reason, t) }
+        : { ...reason, [quoted.argument]: said };
     return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
   }
   if (Object.hasOwn(t.refusal, code)) {
     return (t.refusal[code as keyof Messages["refusal"]] as (args: object) => string)(reason);
   }
   return undefined;
+}
+
+/** A cannot_run reason whose `why` is the catalogue's own (its key kept as `missing`): `why` in t's words. */
+function cannotRunWhy(reason: object, t: Messages): { why?: string } {
+  const missing = (reason as { missing?: unknown }).missing;
+  return typeof missing === "string" && Object.hasOwn(t.cannotRun, missing)
+    ? { why: t.cannotRun[missing as keyof Messages["cannotRun"]] }
+    : {};
 }
 
 /**

@@ -247,6 +247,53 @@ export const zhTW: Messages = {
               ? `被${signal === "" ? "訊號" : ` ${signal} `}終止`
               : `以結束碼 ${exitCode} 結束`
       }${output === "" ? "" : `：${output}`}`,
+    rechecked: ({ action, reason }) => `${action}：${reason}`,
+    not_configured: ({ action, name }) => `${action}：${name} 未設定`,
+    no_redis_target: ({ action, name }) => `${action}：${name} 不是已設定的 Redis 目標`,
+    no_directories: ({ action }) => `${action}：未設定任何目錄`,
+    no_container: ({ action, container }) => `${action}：沒有名為 ${container} 的容器`,
+    no_table: ({ action, table }) => `${action}：資料表 ${table} 不存在`,
+    no_fallback_model: ({ action }) => `${action}：未設定備援模型`,
+  },
+
+  alertmanagerError: {
+    unreachable: ({ error }) => `無法連線 Alertmanager：${error}`,
+    refused: ({ status, answer }) => `Alertmanager 拒絕了靜默（${status}）：${answer}`,
+    no_silence_id: () => "Alertmanager 的回應沒有靜默 ID",
+    not_listed: ({ status }) => `Alertmanager 未列出它的靜默（${status}）`,
+    unknown_list: () => "Alertmanager 列出的靜默格式不明",
+    no_standing: ({ id, status, answer }) => `Alertmanager 未說明 ${id} 的狀態（${status}）：${answer}`,
+    no_state: () => "Alertmanager 的回應沒有靜默狀態",
+    not_expired: ({ id, status, answer }) => `Alertmanager 拒絕讓 ${id} 失效（${status}）：${answer}`,
+    failed: ({ error }) => `Alertmanager 失敗：${error}`,
+  },
+
+  statusDetail: {
+    no_answer: ({ ms }) => `${ms} 毫秒內無回應`,
+    configured: () => "已設定",
+    model_missing: ({ model, status }) => `模型 ${model} 不存在（${status}）`,
+    model_not_pulled: ({ model }) => `模型 ${model} 尚未下載到伺服器`,
+    no_structured_output: ({ model }) => `模型 ${model} 不支援結構化輸出（output_config.format）`,
+    structured_output: ({ model }) => `${model}：支援結構化輸出`,
+    window: ({ model, window, trained }) =>
+      `${model}：視窗最多 ${window} 個 token${trained === 0 ? "" : `（訓練長度 ${trained}）`}`,
+    thinks: ({ model, budget }) => `${model}（會思考；預算 ${budget} 個 token）`,
+    token_rejected: ({ method, description }) =>
+      `權杖遭拒（${method}：401 ${description}）；請向 @BotFather 核對 TELEGRAM_BOT_TOKEN`,
+    calls_failing: ({ seconds, failures, method, error }) =>
+      `呼叫已失敗 ${seconds} 秒（${failures} 次嘗試，最後一次 ${method}：${error}）；卡片會等到它回應（TELEGRAM_API_ROOT）`,
+    polling_conflict: ({ seconds, detail }) =>
+      `輪詢衝突已 ${seconds} 秒（409 ${detail}）；另有程序用同一個 bot 權杖輪詢：請停止它，或給它自己的權杖`,
+    polling_stopped: ({ detail }) =>
+      `輪詢已停止（${detail === "" ? "未說明原因" : detail}）；在 bot 重新啟動前，按鈕與指令都不會有回應`,
+    nobody_polls_standby: () => "沒有程序在輪詢；每個 bot 程序都在待命，沒有一個持有輪詢租約",
+    nobody_polls_silent: ({ process, seconds }) =>
+      `沒有程序在輪詢；bot 程序 ${process} 已 ${seconds} 秒未回報（被終止或卡住？），且沒有其他 bot 程序在執行`,
+  },
+
+  analysisError: {
+    schema_mismatch: ({ problem }) => `事件資料不符分析的結構（${problem}）`,
+    not_stored: ({ incident }) => `${incident} 的分析未能儲存`,
   },
 
   verifyDetail: {
@@ -541,6 +588,7 @@ export const zhTW: Messages = {
     repairs: "自動修復",
     repairsUsed: ({ used, max }) => `本小時 ${used}/${max}`,
     repairsUnknown: ({ error, max }) => `不明（${error}），預算每小時 ${max}`,
+    detailJoiner: "；",
   },
 
   whoami: {

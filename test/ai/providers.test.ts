@@ -1,4 +1,5 @@
 // Each provider, through its real SDK, against the fake of its API.
+import { messagesFor, sayingText } from "../../domain/i18n/index.js";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_OUTPUT_JSON_SCHEMA } from "../../domain/analysis.js";
@@ -65,6 +66,14 @@ describe("OllamaProvider", () => {
       new OllamaProvider({ host: fakes.ollama.url, model: "nope:1b" }).analyze(prompt, signal()),
     );
     expect(error).toMatchObject({ provider: "ollama", failure: "unusable", status: 404 });
+  });
+
+  it("checks a model not pulled as unusable, in English and as words for /status in BOT_LANGUAGE", async () => {
+    const check = await new OllamaProvider({ host: fakes.ollama.url, model: "nope:1b" }).check(signal());
+    expect(check).toMatchObject({ kind: "unusable", reason: "model nope:1b is not pulled on the server" });
+    expect(check.kind === "unusable" && sayingText("statusDetail", check.said, messagesFor("zh-TW"))).toBe(
+      "模型 nope:1b 尚未下載到伺服器",
+    );
   });
 
   it("says a 429 is a rate limit and keeps the Retry-After", async () => {

@@ -3,7 +3,15 @@
 // holds the catalogues to it at run time too (an empty string or a text that drops an argument
 // type-checks fine), and catches a key added to one language only by a cast.
 import { describe, expect, it } from "vitest";
-import { CATALOGUES, LANGUAGES, messagesFor, type Language } from "../../domain/i18n/index.js";
+import {
+  CATALOGUES,
+  englishOf,
+  failureText,
+  LANGUAGES,
+  messagesFor,
+  sayingText,
+  type Language,
+} from "../../domain/i18n/index.js";
 
 type Entry = { path: string; value: unknown };
 
@@ -92,5 +100,29 @@ describe("message catalogues", () => {
   it("falls back to English when no language is given", () => {
     expect(messagesFor()).toBe(CATALOGUES.en);
     expect(messagesFor("zh-TW").buttons.approve).toBe("✅ 簽核");
+  });
+});
+
+describe("times inside sayings", () => {
+  const running = {
+    code: "container_running",
+    since: "2026-03-29T04:00:05.000Z",
+    healthcheck: true,
+  } as const;
+
+  it("are shown in BOT_TIMEZONE on the card, in either language", () => {
+    const chinese = sayingText("verifyDetail", running, messagesFor("zh-TW"), "Asia/Taipei");
+    expect(chinese).toContain("12:00");
+    expect(chinese).not.toContain("2026-03-29T");
+    const english = sayingText("verifyDetail", running, messagesFor("en"), "Asia/Taipei");
+    expect(english).toMatch(/^running since .*12:00.* \(healthy\)$/);
+    // inside a failure's quoted saying too
+    const failure = { code: "verify_failed", detail: "x", said: running };
+    expect(failureText(failure, messagesFor("zh-TW"), "Asia/Taipei")).toContain("12:00");
+  });
+
+  it("stay ISO UTC in the English the audit keeps", () => {
+    expect(englishOf("verifyDetail", running)).toBe("running since 2026-03-29T04:00:05.000Z (healthy)");
+    expect(sayingText("verifyDetail", running, messagesFor("zh-TW"))).toContain("2026-03-29T04:00:05.000Z");
   });
 });

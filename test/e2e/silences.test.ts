@@ -364,6 +364,48 @@ describe("with Alertmanager", () => {
     }
   });
 
+  it("says why Alertmanager refused a silence in BOT_LANGUAGE, quoting Alertmanager's answer, and audits the English", async () => {
+    // an Alertmanager that refuses every silence, the way it refuses one it cannot read
+    const refusing = createServer((_request, response) => {
+      response.writeHead(400, { "content-type": "application/json" });
+      response.end('"bad matcher format"');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = refusing.address() as AddressInfo;
+      const ask = (language: "en" | "zh-TW", value: string) =>
+        createSilence(
+          {
+            db: stack.db.pool,
+            approverIds: [1001],
+            alertmanager: alertmanagerSilences(`http://127.0.0.1:${port}`),
+            language,
+          },
+          {
+            matchers: [{ name: "job", value, isRegex: false, isEqual: true }],
+            durationMs: 30 * 60_000,
+            comment: "refused",
+            actor: "@alice",
+          },
+        );
+      const english = 'Alertmanager refused the silence (400): "bad matcher format"';
+      expect(await ask("en", "refused-en")).toEqual({
+        outcome: "alertmanager_failed",
+        text: `Not silenced. ${english}`,
+      });
+      expect(await ask("zh-TW", "refused-zh")).toEqual({
+        outcome: "alertmanager_failed",
+        text: '未靜默。Alertmanager 拒絕了靜默（400）："bad matcher format"',
+      });
+      const { rows } = await stack.db.pool.query<{ detail: unknown }>(
+        `SELECT detail FROM audit_log WHERE outcome = 'alertmanager_failed' AND what LIKE '%refused-%' ORDER BY id`,
+      );
+      expect(rows.map((row) => row.detail)).toEqual([{ error: english }, { error: english }]);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  });
+
   it("/silence without arguments asks for matchers, then duration, then reason, re-asking on nonsense", async () => {
     const count = (await amSilences(am)).length;
     const before = c.count();

@@ -1,4 +1,5 @@
 // VACUUM_DB against the real PostgreSQL, on tables made in this file's own schema.
+import { messagesFor, sayingText } from "../../domain/i18n/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTargets } from "../../executors/targets.js";
 import { postgresTargetClients, vacuumDb, vacuumSql, type VacuumDbDeps } from "../../executors/vacuum-db.js";
@@ -112,9 +113,16 @@ describe("VACUUM_DB", () => {
       ok: false,
       rule: "table_listed",
     });
-    await expect(vacuumDb.execute(deps, { table: `${db.schema}.other` }, { dryRun: false })).rejects.toThrow(
-      "not listed",
-    );
+    const refused = vacuumDb.execute(deps, { table: `${db.schema}.other` }, { dryRun: false });
+    await expect(refused).rejects.toThrow("not listed");
+    // the re-check's words as data, the guard's among them, for the card to say in BOT_LANGUAGE
+    const failure: unknown = await refused.catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      said: { code: "rechecked", action: "VACUUM_DB", guard: { code: "table_unlisted" } },
+    });
+    const chinese = sayingText("executeError", (failure as { said: unknown }).said, messagesFor("zh-TW"));
+    expect(chinese).toMatch(/^VACUUM_DB：/);
+    expect(chinese).not.toContain("not listed");
     expect((await stats("other"))?.last_vacuum).toBeNull();
   });
 

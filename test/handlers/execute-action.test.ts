@@ -1,6 +1,7 @@
 // Execution deadline and the verification evidence beyond the executor's own check, on real
 // PostgreSQL. The executor here is a test executor whose behaviour each test sets; the real
 // executors run end to end in test/e2e/.
+import { messagesFor } from "../../domain/i18n/index.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -397,6 +398,23 @@ describe("an action with no executor here", () => {
       why: "no Docker engine is configured (DOCKER_HOST is not set)",
     });
   });
+
+  it("says the catalogue's own reason in BOT_LANGUAGE when nobody said why", async () => {
+    const { deps, actionId } = await setUp(
+      { execute: () => Promise.resolve(), verify: recovered },
+      { executors: bindExecutors([]) },
+    );
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(await getAction(db.pool, actionId)).toMatchObject({
+      result: { error: "RESTART_CONTAINER can't run here: no executor is configured for it" },
+    });
+    expect(await historyIn("en")).toContain(
+      "RESTART_CONTAINER can't run here: no executor is configured for it",
+    );
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(messagesFor("zh-TW").cannotRun.noExecutor);
+    expect(chinese).not.toContain("no executor is configured");
+  });
 });
 
 describe("the target says no", () => {
@@ -582,6 +600,41 @@ describe("the executor's own words on the card", () => {
     ]);
     expect(await historyIn("en")).toContain("❌ RESTART_CONTAINER failed: container is unhealthy");
     expect(await historyIn("zh-TW")).toContain("❌ RESTART_CONTAINER 失敗：容器不健康");
+  });
+
+  it("says a re-check at execute time in BOT_LANGUAGE, the guard's words and the executor's own", async () => {
+    const failure = new ExecutionFailure({
+      code: "rechecked",
+      action: "RESTART_CONTAINER",
+      reason: "no container named cache-redis",
+      guard: { code: "container_missing", container: "cache-redis" },
+    });
+    const { deps, actionId } = await setUp({ execute: () => Promise.reject(failure), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    const english = "execution failed: RESTART_CONTAINER: no container named cache-redis";
+    expect((await getAction(db.pool, actionId))?.result).toMatchObject({ error: english });
+    expect(await historyIn("en")).toContain(`❌ RESTART_CONTAINER failed: ${english}`);
+    const chinese = await historyIn("zh-TW");
+    expect(chinese).toContain(
+      "❌ RESTART_CONTAINER 失敗：執行失敗：RESTART_CONTAINER：找不到名為 cache-redis 的容器",
+    );
+    expect(chinese).not.toContain("no container named");
+  });
+
+  it("says an executor's own execute-time words in BOT_LANGUAGE, quoting the names", async () => {
+    const failure = new ExecutionFailure({
+      code: "no_container",
+      action: "RESTART_CONTAINER",
+      container: "cache-redis",
+    });
+    const { deps, actionId } = await setUp({ execute: () => Promise.reject(failure), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("failed");
+    expect(await historyIn("en")).toContain(
+      "❌ RESTART_CONTAINER failed: execution failed: RESTART_CONTAINER: no container named cache-redis",
+    );
+    expect(await historyIn("zh-TW")).toContain(
+      "❌ RESTART_CONTAINER 失敗：執行失敗：RESTART_CONTAINER：沒有名為 cache-redis 的容器",
+    );
   });
 
   it("keeps the recorded English of events stored before the executor's words were kept", async () => {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { statusReport, withDeadline, type StatusDeps } from "../../handlers/status-report.js";
 import { renderStatus } from "../../bot/commands/status.js";
+import { telegramProblems } from "../../handlers/telegram-health.js";
+import { messagesFor } from "../../domain/i18n/index.js";
+
+/** A bot process that polls no more, and said why. */
+const stopped = {
+  process: "bot-1",
+  at: Date.parse("2026-12-04T05:00:05Z"),
+  everyMs: 5_000,
+  polling: { state: "stopped" as const, since: Date.parse("2026-12-04T05:00:00Z"), detail: "network down" },
+};
 
 const depth = { waiting: 1, active: 2, delayed: 3, failed: 4 };
 const never = () => new Promise<never>(() => undefined);
@@ -44,13 +54,13 @@ describe("statusReport", () => {
       }),
     );
     expect(Date.now() - started).toBeLessThan(600);
-    expect(report.redis).toEqual({ name: "Redis", state: "down", detail: "no answer within 200 ms" });
+    expect(report.redis).toMatchObject({ name: "Redis", state: "down", detail: "no answer within 200 ms" });
     expect(report.postgres.state).toBe("down");
-    expect(report.queues).toEqual([{ name: "notify", error: "no answer within 200 ms" }]);
+    expect(report.queues).toMatchObject([{ name: "notify", error: "no answer within 200 ms" }]);
     expect(report.llm[0]?.state).toBe("down");
     expect(report.executors[0]?.state).toBe("down");
-    expect(report.openIncidents).toEqual({ error: "no answer within 200 ms" });
-    expect(report.repairs).toEqual({ error: "no answer within 200 ms", max: 5 });
+    expect(report.openIncidents).toMatchObject({ error: "no answer within 200 ms" });
+    expect(report.repairs).toMatchObject({ error: "no answer within 200 ms", max: 5 });
   });
 
   it("tells not configured from configured-but-unprobed and from unreachable", async () => {
@@ -110,7 +120,7 @@ describe("the SigNoz line", () => {
     expect((await statusReport(deps({ signozTraces: async () => table }))).signozTraces).toEqual(table);
     const none = { found: false, reason: "none of signoz_traces.signoz_index_v3 exists" } as const;
     expect((await statusReport(deps({ signozTraces: async () => none }))).signozTraces).toEqual(none);
-    expect((await statusReport(deps({ signozTraces: never }))).signozTraces).toEqual({
+    expect((await statusReport(deps({ signozTraces: never }))).signozTraces).toMatchObject({
       error: "no answer within 200 ms",
     });
   });
@@ -138,6 +148,46 @@ describe("the Telegram line", () => {
     expect(renderStatus(report)).toContain(
       "🔴 Telegram: unusable (polling in conflict for 12 s (409 Conflict: terminated by other getUpdates request))",
     );
+  });
+});
+
+describe("/status in BOT_LANGUAGE", () => {
+  it("says the bot's own details in zh-TW and the same English as before in en", async () => {
+    const report = await statusReport(
+      deps({
+        redis: never,
+        llm: [
+          {
+            name: "Claude",
+            configured: true,
+            probe: async () => {
+              const said = { code: "model_missing", model: "claude-x", status: "404" } as const;
+              return { unusable: "model claude-x does not exist (404)", said: [said] };
+            },
+          },
+          {
+            name: "Gemini",
+            configured: true,
+            probe: async () => ({ note: "configured", said: [{ code: "configured" as const }] }),
+          },
+        ],
+        telegram: async () => telegramProblems([stopped], Date.parse("2026-12-04T05:00:10Z")).problems,
+      }),
+    );
+    const english = renderStatus(report);
+    expect(english).toContain("🔴 Redis: unreachable (no answer within 200 ms)");
+    expect(english).toContain("🔴 Claude: unusable (model claude-x does not exist (404))");
+    expect(english).toContain("🟢 Gemini: reachable (configured)");
+    expect(english).toContain(
+      "🔴 Telegram: unusable (polling stopped (network down); buttons and commands get no answer until the bot restarts)",
+    );
+    const chinese = renderStatus(report, "UTC", messagesFor("zh-TW"));
+    expect(chinese).toContain("🔴 Redis: 無法連線 (200 毫秒內無回應)");
+    expect(chinese).toContain("模型 claude-x 不存在（404）");
+    expect(chinese).toContain("已設定");
+    // the poller's reason is quoted as it came
+    expect(chinese).toContain("輪詢已停止（network down）；在 bot 重新啟動前，按鈕與指令都不會有回應");
+    expect(chinese).not.toMatch(/no answer within|does not exist|polling stopped/);
   });
 });
 

@@ -4,6 +4,7 @@
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ZodError } from "zod";
 import { listAnalyses } from "../../db/analyses.js";
 import { getIncident, insertIncident, listEvents } from "../../db/incidents.js";
 import type { GuardrailPolicy } from "../../domain/decide.js";
@@ -132,6 +133,43 @@ describe("an analysis that keeps failing", () => {
     expect(card.analysisFailed).toBe("counters unreadable");
     expect(card.history.map((entry) => entry.text)).toContain("⚠️ analysis failed: counters unreadable");
     expect(cards).toEqual([INCIDENT]);
+  });
+
+  it("says a reason in its own words in BOT_LANGUAGE on the card, and in English on the timeline", async () => {
+    await incident();
+    // the incident's data does not fit a schema: retrying cannot help, nor can the offline analyzer
+    const misfit = new ZodError([{ code: "custom", message: "Expected string", path: ["labels"] }]);
+    const broken = { read: () => Promise.reject(misfit), reserve: () => Promise.reject(misfit) };
+    const { run } = processor({
+      chain: { analyze: () => Promise.reject(misfit) },
+      guardrails: { policy: POLICY, counters: broken, registryAllows: () => [] },
+    });
+    expect(await run(job(0))).toBe("failed");
+    const events = await listEvents(db.pool, INCIDENT);
+    const english = "the incident does not fit the analysis' schema (Expected string)";
+    expect(events.find((event) => event.kind === "analysis_failed")?.detail).toMatchObject({
+      error: english,
+    });
+    const incidentRow = await getIncident(db.pool, INCIDENT);
+    if (incidentRow === undefined) throw new Error("no incident");
+    const inEnglish = buildIncidentCard(incidentRow, events);
+    expect(inEnglish.analysisFailed).toBe(english);
+    expect(inEnglish.history.map((entry) => entry.text)).toContain(`⚠️ analysis failed: ${english}`);
+    const chinese = buildIncidentCard(
+      incidentRow,
+      events,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "UTC",
+      "zh-TW",
+    );
+    // zod's own complaint is quoted as it came
+    expect(chinese.analysisFailed).toBe("事件資料不符分析的結構（Expected string）");
+    expect(chinese.history.map((entry) => entry.text)).toContain(
+      "⚠️ 分析失敗：事件資料不符分析的結構（Expected string）",
+    );
   });
 });
 
