@@ -19,7 +19,7 @@ import { pingRedis } from "../kv/ping.js";
 import { probeOllama } from "../ai/providers/ollama.js";
 import type { ModelChecks } from "../ai/model-check.js";
 import type { ProviderName } from "../domain/llm.js";
-import type { StatusSaying } from "../domain/i18n/index.js";
+import { messagesFor, type Messages, type StatusSaying } from "../domain/i18n/index.js";
 import { pingCacheTarget } from "../executors/clear-cache.js";
 import { pingVacuumTarget } from "../executors/vacuum-db.js";
 import { DockerodeGateway } from "../gateways/docker-gateway.js";
@@ -76,25 +76,29 @@ function llmTargets(config: Readonly<Config>, checks: ModelChecks): Target[] {
   });
 }
 
-/** The targets-file executors' targets: caches and databases pinged, directories and commands looked at. */
-function configuredTargets(targets: TargetDeps["deps"]): Target[] {
+/**
+ * The targets-file executors' targets: caches and databases pinged, directories and commands looked
+ * at; named in the chat's language (`t`), since only `/status` shows them.
+ */
+function configuredTargets(targets: TargetDeps["deps"], t: Messages): Target[] {
+  const named = t.status.target;
   const caches = Object.keys(targets.CLEAR_CACHE.targets).map((name): Target => ({
-    name: `Redis cache ${name}`,
+    name: named.redisCache({ name }),
     configured: true,
     probe: () => pingCacheTarget(targets.CLEAR_CACHE, name),
   }));
   const databases = Object.keys(targets.VACUUM_DB.targets).map((name): Target => ({
-    name: `PostgreSQL ${name}`,
+    name: named.postgres({ name }),
     configured: true,
     probe: () => pingVacuumTarget(targets.VACUUM_DB, name),
   }));
   const directories = (targets.CLEANUP_LOGS.config?.directories ?? []).map((directory): Target => ({
-    name: `Log directory ${directory}`,
+    name: named.logDirectory({ directory }),
     configured: true,
     probe: () => access(directory, constants.R_OK | constants.W_OK),
   }));
   const certificates = Object.entries(targets.RENEW_CERT.certificates).map(([name, certificate]): Target => ({
-    name: `Certificate ${name}`,
+    name: named.certificate({ name }),
     configured: true,
     // the renewal itself is not run: only whether its program is there to run
     probe: () => access(certificate.command[0] ?? "", constants.X_OK),
@@ -147,7 +151,12 @@ export function statusProbes(deps: {
       await pingRedis(redis);
       const persistence = await redisPersistence(redis);
       // what a /status reader must know: whether a 2xx to a sender survives a Redis restart
-      return persistence.mode === "aof" ? undefined : { note: persistence.detail };
+      if (persistence.mode === "aof") return undefined;
+      const said: StatusSaying =
+        persistence.mode === "rdb"
+          ? { code: "redis_rdb", snapshots: persistence.snapshots }
+          : { code: `redis_${persistence.mode}` };
+      return { note: persistence.detail, said: [said] };
     },
     postgres: () => pingDatabase(pool),
     queues: named.map((queue) => ({
@@ -163,7 +172,10 @@ export function statusProbes(deps: {
       },
     })),
     llm: llmTargets(config, deps.modelChecks),
-    executors: [...executorTargets(config, deps.kube), ...configuredTargets(deps.repairTargets)],
+    executors: [
+      ...executorTargets(config, deps.kube),
+      ...configuredTargets(deps.repairTargets, messagesFor(config.language)),
+    ],
     chainOverrides: () => deps.chainSettings.get(),
     openIncidents: () => countOpenBySeverity(pool),
     // The hourly counter is shared by every resource; any resource key reads it.

@@ -7,7 +7,7 @@ export type RedisPersistence =
   /** appendonly yes: every write is logged (fsync per second by default). */
   | { mode: "aof"; detail: string }
   /** Snapshots only: writes since the last one are lost on a crash. */
-  | { mode: "rdb"; detail: string }
+  | { mode: "rdb"; detail: string; snapshots: string }
   | { mode: "none"; detail: string }
   /** CONFIG is not allowed and INFO does not say enough. */
   | { mode: "unknown"; detail: string };
@@ -18,7 +18,7 @@ export async function redisPersistence(redis: Pick<Redis, "config" | "info">): P
     const [, save] = (await redis.config("GET", "save")) as string[];
     const snapshots = (save ?? "").trim();
     if (appendonly === "yes") return { mode: "aof", detail: "appendonly yes" };
-    if (snapshots !== "") return { mode: "rdb", detail: `snapshots only (save ${snapshots})` };
+    if (snapshots !== "") return { mode: "rdb", detail: `snapshots only (save ${snapshots})`, snapshots };
     return { mode: "none", detail: "appendonly no and no snapshots: it keeps nothing on disk" };
   } catch {
     const info = await redis.info("persistence");

@@ -6,7 +6,6 @@ import { clockTime } from "../../domain/time.js";
 import { messagesFor, sayingText, type Messages } from "../../domain/i18n/index.js";
 import type { BotContext } from "../context.js";
 import { cut, escapeHtml, fitLines, MAX_MESSAGE_LENGTH } from "../cards/html.js";
-import { describeTracesTable } from "../../gateways/signoz-spans.js";
 
 export interface StatusCommandDeps {
   report: () => Promise<StatusReport>;
@@ -72,10 +71,10 @@ function signozLine(traces: StatusReport["signozTraces"], t: Messages): string {
   if ("error" in traces) {
     return `${ICONS.down} SigNoz: ${escapeHtml(t.status.state.down)} (${escapeHtml(cut(detailText(traces, t), 160))})`;
   }
-  const text = describeTracesTable(traces);
-  return traces.found
-    ? `${ICONS.ok} SigNoz: ${escapeHtml(t.status.signozReading({ table: text }))}`
-    : `🟠 SigNoz: ${escapeHtml(text)}`;
+  if (!traces.found) return `🟠 SigNoz: ${escapeHtml(t.status.signozNoTable({ reason: traces.reason }))}`;
+  const { table, schema } = traces;
+  const text = t.status.signozTable({ table, schema, detected: traces.chosenBy === "detected" });
+  return `${ICONS.ok} SigNoz: ${escapeHtml(t.status.signozReading({ table: text }))}`;
 }
 
 export function renderStatus(report: StatusReport, timeZone = "UTC", t: Messages = messagesFor()): string {

@@ -452,6 +452,10 @@ export const en = {
     nobody_polls_standby: () => "nobody polls; every bot process stands by and none holds the poller lease",
     nobody_polls_silent: ({ process, seconds }: { process: string; seconds: number }) =>
       `nobody polls; the bot process ${process} stopped reporting ${seconds} s ago (killed or frozen?) and no other bot process runs`,
+    /** Redis's persistence, when it is not an append-only file (kv/persistence.ts). */
+    redis_rdb: ({ snapshots }: { snapshots: string }) => `snapshots only (save ${snapshots})`,
+    redis_none: () => "appendonly no and no snapshots: it keeps nothing on disk",
+    redis_unknown: () => "CONFIG is not allowed and INFO shows no append-only file",
   },
 
   /**
@@ -899,6 +903,17 @@ export const en = {
     providerSkipped: ({ provider, until }: { provider: string; until: string }) =>
       `${provider} skipped (FALLBACK_AI, ${until})`,
     signozReading: ({ table }: { table: string }) => `reading ${table}`,
+    /** The SigNoz trace table (gateways/signoz-spans.ts): found by looking, or named by the setting. */
+    signozTable: ({ table, schema, detected }: { table: string; schema: string; detected: boolean }) =>
+      `${table} (${schema} schema, ${detected ? "detected" : "set by SIGNOZ_TRACES_TABLE"})`,
+    signozNoTable: ({ reason }: { reason: string }) => `no SigNoz trace table found (${reason})`,
+    /** The targets-file executors' targets, by kind. */
+    target: {
+      redisCache: ({ name }: { name: string }) => `Redis cache ${name}`,
+      postgres: ({ name }: { name: string }) => `PostgreSQL ${name}`,
+      logDirectory: ({ directory }: { directory: string }) => `Log directory ${directory}`,
+      certificate: ({ name }: { name: string }) => `Certificate ${name}`,
+    },
     queues: "Queues",
     queuesColumns: " (waiting / active / delayed / failed)",
     llm: "LLM providers",

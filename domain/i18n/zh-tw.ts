@@ -289,6 +289,9 @@ export const zhTW: Messages = {
     nobody_polls_standby: () => "沒有程序在輪詢；每個 bot 程序都在待命，沒有一個持有輪詢租約",
     nobody_polls_silent: ({ process, seconds }) =>
       `沒有程序在輪詢；bot 程序 ${process} 已 ${seconds} 秒未回報（被終止或卡住？），且沒有其他 bot 程序在執行`,
+    redis_rdb: ({ snapshots }) => `只有快照（save ${snapshots}）`,
+    redis_none: () => "未開啟 appendonly，也沒有快照：不會寫入磁碟",
+    redis_unknown: () => "不允許 CONFIG，INFO 也未顯示 append-only 檔案",
   },
 
   analysisError: {
@@ -578,6 +581,15 @@ export const zhTW: Messages = {
     modelSwitched: ({ model, until }) => `Ollama 模型已切換為 ${model}（SWITCH_MODEL，${until}）`,
     providerSkipped: ({ provider, until }) => `已略過 ${provider}（FALLBACK_AI，${until}）`,
     signozReading: ({ table }) => `讀取 ${table}`,
+    signozTable: ({ table, schema, detected }) =>
+      `${table}（${schema} 結構，${detected ? "自動偵測" : "由 SIGNOZ_TRACES_TABLE 指定"}）`,
+    signozNoTable: ({ reason }) => `找不到 SigNoz 追蹤資料表（${reason}）`,
+    target: {
+      redisCache: ({ name }) => `Redis 快取 ${name}`,
+      postgres: ({ name }) => `PostgreSQL ${name}`,
+      logDirectory: ({ directory }) => `日誌目錄 ${directory}`,
+      certificate: ({ name }) => `憑證 ${name}`,
+    },
     queues: "佇列",
     queuesColumns: "（等待 / 執行中 / 延遲 / 失敗）",
     llm: "LLM 供應商",

@@ -191,6 +191,37 @@ describe("/status in BOT_LANGUAGE", () => {
   });
 });
 
+describe("/status in BOT_LANGUAGE: Redis's persistence and the SigNoz table", () => {
+  it("says them in zh-TW, quoting the table's name and the reason found, and as before in en", async () => {
+    const said = { code: "redis_none" as const };
+    const table = { found: true, table: "signoz_traces.t", schema: "v3", chosenBy: "detected" } as const;
+    const report = await statusReport(
+      deps({
+        redis: async () => ({
+          note: "appendonly no and no snapshots: it keeps nothing on disk",
+          said: [said],
+        }),
+        signozTraces: async () => table,
+      }),
+    );
+    expect(renderStatus(report)).toContain(
+      "🟢 Redis: reachable (appendonly no and no snapshots: it keeps nothing on disk)",
+    );
+    expect(renderStatus(report)).toContain("SigNoz: reading signoz_traces.t (v3 schema, detected)");
+    const chinese = renderStatus(report, "UTC", messagesFor("zh-TW"));
+    expect(chinese).toContain("未開啟 appendonly，也沒有快照：不會寫入磁碟");
+    expect(chinese).toContain("SigNoz: 讀取 signoz_traces.t（v3 結構，自動偵測）");
+    const none = { found: false, reason: "none of signoz_traces.signoz_index_v3 exists" } as const;
+    const missing = await statusReport(deps({ signozTraces: async () => none }));
+    expect(renderStatus(missing)).toContain(
+      "🟠 SigNoz: no SigNoz trace table found (none of signoz_traces.signoz_index_v3 exists)",
+    );
+    expect(renderStatus(missing, "UTC", messagesFor("zh-TW"))).toContain(
+      "🟠 SigNoz: 找不到 SigNoz 追蹤資料表（none of signoz_traces.signoz_index_v3 exists）",
+    );
+  });
+});
+
 describe("withDeadline", () => {
   it("aborts the probe's signal when time is up", async () => {
     let aborted = false;
