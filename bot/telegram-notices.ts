@@ -74,7 +74,7 @@ export function telegramNotices(
     postEscalation: (place, notice, replyTo) =>
       refusedOr(async () => ({
         kind: "posted" as const,
-        ...(await send(place, renderEscalation(notice, language), replyTo)),
+        ...(await send(place, renderEscalation(notice, language, timeZone), replyTo)),
       })),
   };
 }

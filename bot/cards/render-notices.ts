@@ -66,8 +66,12 @@ export function renderStormSummary(
  * The failed repair in `t`'s words from what the timeline kept; undefined when a part of it is
  * none of the catalogue's (recorded before it was kept), and the notice's English detail stands.
  */
-function failedRepair(failure: NonNullable<EscalationNotice["failure"]>, t: Messages): string | undefined {
-  const error = failureText(failure.reason, t);
+function failedRepair(
+  failure: NonNullable<EscalationNotice["failure"]>,
+  t: Messages,
+  timeZone: string,
+): string | undefined {
+  const error = failureText(failure.reason, t, timeZone);
   const afterwards = failure.then as { code?: unknown; revision?: unknown } | undefined;
   const then =
     afterwards === undefined
@@ -76,12 +80,17 @@ function failedRepair(failure: NonNullable<EscalationNotice["failure"]>, t: Mess
         ? t.escalation.rolledBack({
             revision: typeof afterwards.revision === "string" ? afterwards.revision : "",
           })
-        : failureText(afterwards, t);
+        : failureText(afterwards, t, timeZone);
   if (error === undefined || then === undefined) return undefined;
   return t.escalation.failed({ action: failure.action, error, then });
 }
 
-export function renderEscalation(notice: EscalationNotice, language: Language = DEFAULT_LANGUAGE): string {
+export function renderEscalation(
+  notice: EscalationNotice,
+  language: Language = DEFAULT_LANGUAGE,
+  /** BOT_TIMEZONE: the times inside a failed repair's words. */
+  timeZone = "UTC",
+): string {
   const t = messagesFor(language);
   const who =
     notice.mentions.length > 0 ? notice.mentions.map((name) => `@${name}`).join(" ") : t.escalation.noOncall;
@@ -89,7 +98,7 @@ export function renderEscalation(notice: EscalationNotice, language: Language = 
     notice.reason === "repair_failed"
       ? t.escalation.repairFailed({
           detail: cut(
-            (notice.failure === undefined ? undefined : failedRepair(notice.failure, t)) ??
+            (notice.failure === undefined ? undefined : failedRepair(notice.failure, t, timeZone)) ??
               notice.detail ??
               "",
             300,

@@ -65,4 +65,30 @@ describe("storm card and escalation in BOT_LANGUAGE", () => {
         "awoooi-api: &lt;b&gt;down&lt;/b&gt;",
     );
   });
+
+  it("writes the times inside a failed repair's words in BOT_TIMEZONE", () => {
+    const since = "2026-03-29T15:50:00.000Z";
+    const notice = {
+      incidentId: "INC-20260329-0002",
+      severity: "P1" as const,
+      title: "ContainerDown",
+      service: "cache",
+      reason: "repair_failed" as const,
+      detail: `RESTART_CONTAINER failed: not recovered before the deadline: container has not restarted since ${since}`,
+      failure: {
+        action: "RESTART_CONTAINER",
+        reason: {
+          code: "not_recovered",
+          waiting: `container has not restarted since ${since}`,
+          said: { code: "container_not_restarted", since },
+        },
+      },
+      mentions: [],
+    };
+    const taipei = renderEscalation(notice, "en", "Asia/Taipei");
+    // with the date, since it is not today there
+    expect(taipei).toMatch(/container has not restarted since (Mar 29 )?23:50 GMT\+8/);
+    expect(taipei).not.toContain(since);
+    expect(renderEscalation(notice, "zh-TW", "Asia/Taipei")).toContain("23:50 GMT+8");
+  });
 });
