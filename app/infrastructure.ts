@@ -86,38 +86,52 @@ export class Shutdown {
 }
 
 /**
+ * How long after a dependency came back an error from a client that reconnects on its own schedule
+ * (a queue worker's blocking connection, a job that was in flight) counts as the old outage's last
+ * word rather than a new outage.
+ */
+export const OUTAGE_SETTLE_MS = 5_000;
+
+/**
  * An outside dependency that comes and goes: logged once when it goes away, with how many errors
  * were seen, and once when it is back; never one line per reconnect attempt or per retried job.
+ * Several clients report to one outage and reconnect each at its own pace: an error reported as a
+ * `straggler` (by a client whose own reconnection is not what `recovered()` hears) within
+ * OUTAGE_SETTLE_MS of the recovery is counted, not announced as the dependency going away again.
  */
 export class Outage {
   private since: number | undefined;
   private errors = 0;
+  private recoveredAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly logger: Logger,
     /** "PostgreSQL at 10.0.0.5:5432 (DATABASE_URL)" */
     private readonly what: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   get down(): boolean {
     return this.since !== undefined;
   }
 
-  failed(error: unknown): void {
+  failed(error: unknown, options: { straggler?: boolean } = {}): void {
     this.errors++;
     if (this.since !== undefined) return;
-    this.since = Date.now();
+    if (options.straggler === true && this.now() - this.recoveredAt < OUTAGE_SETTLE_MS) return;
+    this.since = this.now();
     this.logger.warn({ err: errorText(error) }, `${this.what} is unreachable; retrying`);
   }
 
   recovered(): void {
     if (this.since === undefined) return;
     this.logger.info(
-      { downSeconds: Math.round((Date.now() - this.since) / 1000), errors: this.errors },
+      { downSeconds: Math.round((this.now() - this.since) / 1000), errors: this.errors },
       `${this.what} is reachable again`,
     );
     this.since = undefined;
     this.errors = 0;
+    this.recoveredAt = this.now();
   }
 }
 
@@ -282,7 +296,8 @@ export async function openInfrastructure(
   shutdown.add("Redis worker connection", async () => workerConnection.disconnect());
 
   const scope = { prefix: config.redis.prefix, installation: await installationId(pool) };
-  const queues = createQueues(redis, scope, (error) => redisOutage.failed(error));
+  // the queues' own connections and commands in flight reconnect on their own schedule
+  const queues = createQueues(redis, scope, (error) => redisOutage.failed(error, { straggler: true }));
   const others = await otherInstallations(redis, scope.prefix, scope.installation, QUEUE_NAMES.escalate);
   if (others.length > 0)
     logger.warn(

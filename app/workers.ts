@@ -404,7 +404,8 @@ export async function startWorkers(
       logger.debug({ queue: worker.name, job: job?.id, err: error }, "job failed: stack");
     });
     worker.on("error", (error) => {
-      if (isConnectionError(error)) return infra.outages.redis.failed(error);
+      // a worker's blocking connection reconnects on its own schedule (app/infrastructure.ts Outage)
+      if (isConnectionError(error)) return infra.outages.redis.failed(error, { straggler: true });
       logger.error({ err: error.message, queue: worker.name }, "worker error");
       logger.debug({ err: error, queue: worker.name }, "worker error: stack");
     });

@@ -4,6 +4,7 @@
 // use case in handlers/; this file only parses the press and shows the answer.
 import { Composer, InlineKeyboard } from "grammy";
 import { editInPlace } from "../edit-in-place.js";
+import { urgently } from "../send-throttle.js";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
 import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
@@ -74,9 +75,12 @@ function choiceKeyboard(verb: "snooze" | "silence", incidentId: string, t: Messa
   return keyboard.row().text(t.buttons.cancel, packCallbackData({ verb, id: incidentId, arg: CANCEL }));
 }
 
-/** Edits the pressed message's keyboard; an unchanged or vanished message is not an error. */
+/**
+ * Edits the pressed message's keyboard; an unchanged or vanished message is not an error. A person
+ * pressed and is looking at it: the edit goes ahead of the cards waiting for the chat's pace.
+ */
 async function setKeyboard(ctx: BotContext, markup: InlineKeyboardMarkup): Promise<void> {
-  await editInPlace(() => ctx.editMessageReplyMarkup({ reply_markup: markup }));
+  await urgently(() => editInPlace(() => ctx.editMessageReplyMarkup({ reply_markup: markup })));
 }
 
 /**
@@ -177,10 +181,12 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
-        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
+        // answered first: the keyboard's edit waits for the chat's pace (bot/send-throttle.ts),
+        // which a card's own edits may hold for a few seconds, longer than Telegram waits for an answer
         await ctx.answerCallbackQuery({
           text: verb === "snooze" ? ctx.messages.answers.snoozeHowLong : ctx.messages.answers.silenceHowLong,
         });
+        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
         return;
       }
       if (data.arg === CANCEL) {
@@ -191,8 +197,9 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "cancelled" });
-        await restore(ctx, data.id);
+        // answered first, as above
         await ctx.answerCallbackQuery({ text: ctx.messages.answers.cancelled });
+        await restore(ctx, data.id);
         return;
       }
       const choice = data.arg;

@@ -52,10 +52,13 @@ describe("BOT_LANGUAGE=zh-TW", () => {
     const card = messages.find((m) => m.text.includes("PodCrashLoopBackOff")) as EmulatedMessage;
     const id = /INC-\d{8}-\d{4,}/.exec(card.text)?.[0] ?? "";
 
-    // the offline analyzer's cause, in the card's language (not "💡 Cause: Pod 持續 …")
+    // the offline analyzer's cause, in the card's language (not "💡 Cause: Pod 持續 …"), once the
+    // proposal is on the card too (an edit may show the analysis before the proposal is stored)
     await waitForChat(
       stack.telegram,
-      () => cardText(card).includes("💡 原因：Pod 持續 CrashLoopBackOff"),
+      () =>
+        cardText(card).includes("💡 原因：Pod 持續 CrashLoopBackOff") &&
+        cardText(card).includes("🚫 此處無法執行"),
       15_000,
     );
     const text = cardText(card);
