@@ -181,12 +181,12 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
-        // answered first: the keyboard's edit waits for the chat's pace (bot/send-throttle.ts),
-        // which a card's own edits may hold for a few seconds, longer than Telegram waits for an answer
+        // the choices are on the card when the answer says to pick one (setKeyboard goes ahead of
+        // the cards waiting for the chat's pace, so the answer stays inside Telegram's window)
+        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
         await ctx.answerCallbackQuery({
           text: verb === "snooze" ? ctx.messages.answers.snoozeHowLong : ctx.messages.answers.silenceHowLong,
         });
-        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
         return;
       }
       if (data.arg === CANCEL) {
@@ -197,9 +197,8 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "cancelled" });
-        // answered first, as above
-        await ctx.answerCallbackQuery({ text: ctx.messages.answers.cancelled });
         await restore(ctx, data.id);
+        await ctx.answerCallbackQuery({ text: ctx.messages.answers.cancelled });
         return;
       }
       const choice = data.arg;
