@@ -25,10 +25,12 @@ import { resourceKey } from "../domain/decide.js";
 import type { RepairCountersStore } from "../kv/repair-counters.js";
 import { KubeError } from "../gateways/kube-errors.js";
 import {
+  englishOf,
   messagesFor,
   type ExecuteSaying,
   type GuardSaying,
   type Messages,
+  type RefusalSaying,
   type VerifySaying,
 } from "../domain/i18n/index.js";
 
@@ -100,37 +102,14 @@ function failureWords(reason: FailureReason): string {
 }
 
 /**
- * Why the target said no, kept beside the English `error` like FailureReason (domain/i18n
- * `refusal`): the API server's 403, with the verb and resource when it named them, or a
- * PodDisruptionBudget. `verifying`: the refusal came while checking recovery.
+ * Why the target said no, kept beside the English `error` like FailureReason (the catalogue's
+ * `refusal`): the API server's 403, with the verb and resource when it named them ("" namespace at
+ * the cluster scope), or a PodDisruptionBudget. `verifying`: the refusal came while checking recovery.
  */
-export type RefusalReason =
-  | {
-      code: "forbidden";
-      action: string;
-      verifying: boolean;
-      user: string;
-      verb: string;
-      resource: string;
-      apiGroup: string;
-      /** "" at the cluster scope */
-      namespace: string;
-    }
-  | { code: "forbidden_unnamed"; action: string; verifying: boolean; message: string }
-  | { code: "disruption_budget"; action: string; deployment: string; detail: string };
+export type RefusalReason = RefusalSaying;
 
 /** The refusal in the audit log's words (English, whatever the chat's language). */
-function refusalWords(reason: RefusalReason): string {
-  const words = messagesFor("en").refusal;
-  switch (reason.code) {
-    case "forbidden":
-      return words.forbidden(reason);
-    case "forbidden_unnamed":
-      return words.forbidden_unnamed(reason);
-    case "disruption_budget":
-      return words.disruption_budget(reason);
-  }
-}
+const refusalWords = (reason: RefusalReason): string => englishOf("refusal", reason);
 
 interface FailOptions {
   /** The executor ran (or tried to): the playbook learns the failure. */

@@ -61,9 +61,18 @@ export type StatusSaying = Saying<Messages["statusDetail"]>;
 /** Why Alertmanager's silences API did not do as asked, as data (the catalogue's `alertmanagerError`). */
 export type AlertmanagerSaying = Saying<Messages["alertmanagerError"]>;
 
+/** Why the target said no to an action, as data (the catalogue's `refusal`). */
+export type RefusalSaying = Saying<Messages["refusal"]>;
+
 /** The catalogue sections whose texts are kept as sayings. */
 type SayingSection =
-  "guardReason" | "verifyDetail" | "executeError" | "analysisError" | "statusDetail" | "alertmanagerError";
+  | "guardReason"
+  | "verifyDetail"
+  | "executeError"
+  | "analysisError"
+  | "statusDetail"
+  | "alertmanagerError"
+  | "refusal";
 
 /** A saying's English text: what the audit log, /health and the logs keep. */
 export function englishOf(section: SayingSection, said: { code: string }): string {
@@ -152,10 +161,7 @@ export function failureText(reason: unknown, t: Messages, timeZone?: string): st
         : { ...reason, [quoted.argument]: said };
     return (t.failure[code as keyof Messages["failure"]] as (args: object) => string)(args);
   }
-  if (Object.hasOwn(t.refusal, code)) {
-    return (t.refusal[code as keyof Messages["refusal"]] as (args: object) => string)(reason);
-  }
-  return undefined;
+  return sayingText("refusal", reason, t, timeZone);
 }
 
 /** A cannot_run reason whose `why` is the catalogue's own (its key kept as `missing`): `why` in t's words. */
