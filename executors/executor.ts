@@ -48,6 +48,11 @@ export class ExecutionFailure extends Error {
   constructor(readonly said: ExecuteSaying) {
     super((english.executeError[said.code] as (args: object) => string)(said));
   }
+
+  /** The guard, asked again as execute begins, refused what it allowed before: said in its words. */
+  static rechecked(action: string, refused: GuardVerdict & { ok: false }): ExecutionFailure {
+    return new ExecutionFailure({ code: "rechecked", action, reason: refused.reason, guard: refused.said });
+  }
 }
 
 export interface ExecutionResult {

@@ -91,13 +91,7 @@ export const fallbackAi: Executor<FallbackAiParams, FallbackAiDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const chosen = await choose(deps, input);
-    if ("refusal" in chosen)
-      throw new ExecutionFailure({
-        code: "rechecked",
-        action: "FALLBACK_AI",
-        reason: chosen.refusal.reason,
-        guard: chosen.refusal.said,
-      });
+    if ("refusal" in chosen) throw ExecutionFailure.rechecked("FALLBACK_AI", chosen.refusal);
     const calls = plan(chosen.provider, ttl(deps));
     const recorded = { provider: chosen.provider, active: chosen.active };
     if (context.dryRun) return { changed: false, calls, before: recorded };

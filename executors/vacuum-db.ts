@@ -157,13 +157,7 @@ export const vacuumDb: Executor<VacuumDbParams, VacuumDbDeps> = {
 
   async execute(deps, input, context): Promise<ExecutionResult> {
     const resolved = resolve(deps, input);
-    if ("refusal" in resolved)
-      throw new ExecutionFailure({
-        code: "rechecked",
-        action: "VACUUM_DB",
-        reason: resolved.refusal.reason,
-        guard: resolved.refusal.said,
-      });
+    if ("refusal" in resolved) throw ExecutionFailure.rechecked("VACUUM_DB", resolved.refusal);
     const calls = plan(input, resolved.database);
     const client = deps.client(resolved.database);
     const found = await readStats(client, resolved.table);
