@@ -43,7 +43,7 @@ export interface AppDeps extends Omit<WebhookDeps, "queues">, Omit<HealthDeps, "
   metrics: Metrics;
   logger: Logger;
   /** Failed authentications per source address (kv/auth-brake.ts); without it, no brakes. */
-  authBrake?: Pick<AuthBrake, "waitFor" | "failed" | "firstRefusal">;
+  authBrake?: Pick<AuthBrake, "knownClear" | "waitFor" | "failed" | "firstRefusal">;
   /** Why an action cannot run here (no executor configured), for POST /api/v1/execute. */
   cannotRun?: (action: string) => string | undefined;
   /** Today's LLM budget left per provider, for `chatops_llm_budget_remaining_ratio`. */
@@ -112,24 +112,33 @@ function endKeepAliveOnClose(app: FastifyInstance): void {
  * goes away.
  */
 function boundBodiesInFlight(app: FastifyInstance, budget: BodyBudget): void {
-  app.addHook("preParsing", async (request, reply, payload) => {
-    if (!request.url.startsWith(WEBHOOKS)) return payload;
+  app.addHook("preParsing", (request, reply, payload, done) => {
+    if (!request.url.startsWith(WEBHOOKS)) return done(null, payload);
     const length = Number(request.headers["content-length"]);
+    const bytes = Number.isFinite(length) ? length : Number.POSITIVE_INFINITY;
+    // room now (the common case): no promise, no signal for a sender that might go away
+    const now = budget.takeNow(bytes);
+    if (now !== undefined) {
+      reply.raw.once("close", now);
+      return done(null, payload);
+    }
     const gone = new AbortController();
     let release: (() => void) | undefined;
     reply.raw.once("close", () => {
       gone.abort();
       release?.();
     });
-    try {
-      release = await budget.take(Number.isFinite(length) ? length : Number.POSITIVE_INFINITY, gone.signal);
-    } catch (error) {
-      if (error instanceof BodyBudgetBusy) throw new ApiError("intake_busy");
-      throw error;
-    }
-    // the sender went away while it waited, or as its turn came
-    if (gone.signal.aborted) release();
-    return payload;
+    budget.take(bytes, gone.signal).then(
+      (granted) => {
+        release = granted;
+        // the sender went away while it waited, or as its turn came
+        if (gone.signal.aborted) granted();
+        done(null, payload);
+      },
+      (error: unknown) => {
+        done(error instanceof BodyBudgetBusy ? new ApiError("intake_busy") : (error as Error));
+      },
+    );
   });
 }
 
@@ -156,19 +165,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.bodyBudget ??
       new BodyBudget({ bytes: deps.config.http.webhookBodiesInFlightBytes, waitMs: BODY_WAIT_MS }),
   );
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    // nearly every address is known clear: answered here, without a promise per request
+    const brake = deps.authBrake;
+    if (brake === undefined || brake.knownClear(request.ip)) return done();
     // An address that failed authentication too often waits, whatever it sends now.
-    const wait = (await deps.authBrake?.waitFor(request.ip).catch(() => 0)) ?? 0;
-    if (wait > 0) {
-      if (await deps.authBrake?.firstRefusal(request.ip).catch(() => false))
+    void (async () => {
+      const wait = await brake.waitFor(request.ip).catch(() => 0);
+      if (wait === 0) return;
+      if (await brake.firstRefusal(request.ip).catch(() => false))
         request.log.warn(
           { address: request.ip, waitMs: wait },
           "authentication failures: braking this address",
         );
       reply.header("retry-after", String(Math.ceil(wait / 1000)));
       throw new ApiError("too_many_failures");
-    }
+    })().then(() => done(), done);
   });
 
   app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {

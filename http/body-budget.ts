@@ -43,8 +43,9 @@ export class BodyBudget {
    * with a release that does nothing, and the caller stops.
    */
   take(bytes: number, signal?: AbortSignal): Promise<() => void> {
-    const share = Math.min(Math.max(bytes, 1), this.options.bytes);
-    if (this.waiting.length === 0 && this.fits(share)) return Promise.resolve(this.grant(share));
+    const share = this.shareOf(bytes);
+    const now = this.takeNow(bytes);
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         bytes: share,
@@ -77,6 +78,20 @@ export class BodyBudget {
       signal?.addEventListener("abort", abandoned, { once: true });
       this.waiting.push(waiter);
     });
+  }
+
+  /**
+   * `release` when `bytes` fit now and nobody waits, else undefined (then `take` waits for room).
+   * The common case, answered without a promise or a signal for a sender that might go away.
+   */
+  takeNow(bytes: number): (() => void) | undefined {
+    const share = this.shareOf(bytes);
+    return this.waiting.length === 0 && this.fits(share) ? this.grant(share) : undefined;
+  }
+
+  /** At most the whole budget is counted. */
+  private shareOf(bytes: number): number {
+    return Math.min(Math.max(bytes, 1), this.options.bytes);
   }
 
   private fits(share: number): boolean {

@@ -40,6 +40,11 @@ export class AuthBrake {
     return `${this.prefix}:auth-failures:${address}`;
   }
 
+  /** True when `address` was found clear within CLEAR_FOR_MS: it may try, no need to ask Redis. */
+  knownClear(address: string): boolean {
+    return (this.clearUntil.get(address) ?? 0) > Date.now();
+  }
+
   /** 0 when `address` may try, else the milliseconds until it may try again. */
   async waitFor(address: string): Promise<number> {
     const now = Date.now();

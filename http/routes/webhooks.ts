@@ -109,6 +109,16 @@ async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJo
   }
 }
 
+/** What `check` threw, for a callback hook's `done` (undefined when it passed). */
+function failureOf(check: () => void): Error | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -167,15 +177,15 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
     );
     groups.post("/alertmanager", {
       bodyLimit: config.alertmanager.maxBodyBytes,
-      onRequest: async (request) => {
-        checkAlertmanagerAuth(request.headers.authorization);
+      onRequest: (request, _reply, done) => {
+        done(failureOf(() => checkAlertmanagerAuth(request.headers.authorization)));
       },
       handler: receiveGroup("alertmanager"),
     });
     groups.post("/grafana", {
       bodyLimit: config.alertmanager.maxBodyBytes,
-      onRequest: async (request) => {
-        checkGrafanaAuth(request.headers.authorization);
+      onRequest: (request, _reply, done) => {
+        done(failureOf(() => checkGrafanaAuth(request.headers.authorization)));
       },
       handler: receiveGroup("grafana"),
     });

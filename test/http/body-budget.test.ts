@@ -34,6 +34,18 @@ describe("the body budget", () => {
     expect(budget.inFlight).toBe(0);
   });
 
+  it("grants at once only while nobody waits, so a small body never overtakes the line", async () => {
+    const budget = new BodyBudget({ bytes: 100, waitMs: 60_000 });
+    const first = budget.takeNow(90);
+    expect(first).toBeDefined();
+    const waiting = budget.take(50);
+    // 10 bytes would fit, but the 50-byte body came first
+    expect(budget.takeNow(10)).toBeUndefined();
+    first?.();
+    (await waiting)();
+    expect(budget.takeNow(10)).toBeDefined();
+  });
+
   it("takes a body larger than the whole budget once it is alone", async () => {
     const budget = new BodyBudget({ bytes: 100, waitMs: 60_000 });
     const small = await budget.take(10);
