@@ -34,6 +34,13 @@ describe("basic auth (Alertmanager, Grafana)", () => {
     ["the password's prefix", basic("alertmanager:s3cret"), "invalid_credentials"],
     ["an empty password", basic("alertmanager:"), "invalid_credentials"],
     ["the password in clear", "Basic alertmanager:s3cret-password", "invalid_credentials"],
+    ["the credentials and more", `${basic("alertmanager:s3cret-password")}AAAA`, "invalid_credentials"],
+    // the expected bytes with one character widened: a narrowing copy would make them equal
+    [
+      "a character outside ASCII that ends in the right byte",
+      `Basic ${Buffer.from("alertmanager:s3cret-password").toString("base64").replace(/^Y/, "\u0159")}`,
+      "invalid_credentials",
+    ],
   ])("%s → %s", (_name, header, outcome) => {
     expect(refusal(() => check(header))).toBe(outcome);
   });
