@@ -59,15 +59,23 @@ function optionalString(value: unknown, max: number): boolean {
 }
 
 const TIMESTAMP_START = /^\d{4}-\d{2}-\d{2}T/;
+/**
+ * The last timestamp found valid: the alerts of one group usually share their startsAt (one rule
+ * evaluation) and endsAt (the zero time), so most are checked by one comparison.
+ */
+let lastTimestamp: string | undefined;
 
 function optionalTimestamp(value: unknown): boolean {
-  return (
-    value === undefined ||
-    (typeof value === "string" &&
-      value.length <= TIMESTAMP_MAX &&
-      TIMESTAMP_START.test(value) &&
-      !Number.isNaN(Date.parse(value)))
-  );
+  if (value === undefined || value === lastTimestamp) return true;
+  if (
+    typeof value !== "string" ||
+    value.length > TIMESTAMP_MAX ||
+    !TIMESTAMP_START.test(value) ||
+    Number.isNaN(Date.parse(value))
+  )
+    return false;
+  lastTimestamp = value;
+  return true;
 }
 
 /**

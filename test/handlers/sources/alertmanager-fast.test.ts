@@ -114,6 +114,14 @@ function mutate(target: Json, keys: string[], next: () => number): void {
 }
 
 describe("the intake's fast path through the Alertmanager schema", () => {
+  it("leaves an empty or malformed timestamp to the schema, also before it has seen a valid one", () => {
+    const alert = { status: "firing", labels: { alertname: "A" } };
+    expect(acceptAlert({ ...alert, startsAt: "" })).toBeUndefined();
+    expect(acceptAlert({ ...alert, startsAt: "2026-12-04T10:00:00Z" })).toBeDefined();
+    expect(acceptAlert({ ...alert, startsAt: "" })).toBeUndefined();
+    expect(acceptAlert({ ...alert, endsAt: "2026-12-04" })).toBeUndefined();
+  });
+
   it("takes every real Alertmanager group in place, with the schema's own output", () => {
     for (const { file, body } of ALERTMANAGER) {
       const fast = fastGroup(copy(body));
