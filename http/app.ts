@@ -99,9 +99,10 @@ function endKeepAliveOnClose(app: FastifyInstance): void {
     sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
     sweeper.unref();
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  // a callback hook: it runs on every answer, and an async one costs a promise each time
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (sweeper !== undefined) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
   app.addHook("onClose", async () => clearInterval(sweeper));
 }

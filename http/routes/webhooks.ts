@@ -117,6 +117,9 @@ async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJo
   }
 }
 
+/** Levels at which the "alerts accepted" line of each delivery is not written. */
+const QUIET_LEVELS = new Set(["warn", "error", "fatal", "silent"]);
+
 /** What `check` threw, for a callback hook's `done` (undefined when it passed). */
 function failureOf(check: () => void): Error | undefined {
   try {
@@ -157,18 +160,20 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: WebhookDeps }> = async (a
       }));
       const jobIds = await enqueueAll(batch, jobs);
       metrics.alertsReceived.inc({ source }, payload.alerts.length);
-      request.log.info(
-        {
-          job: jobIds[0],
-          ...(jobIds.length > 1 ? { jobs: jobIds } : {}),
-          source,
-          alerts: payload.alerts.length,
-          firing: payload.alerts.filter((alert) => alert.status === "firing").length,
-          receiver: payload.receiver,
-          ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
-        },
-        "alerts accepted",
-      );
+      // the line's fields (a pass over the alerts among them) only when the line is written
+      if (!QUIET_LEVELS.has(request.log.level))
+        request.log.info(
+          {
+            job: jobIds[0],
+            ...(jobIds.length > 1 ? { jobs: jobIds } : {}),
+            source,
+            alerts: payload.alerts.length,
+            firing: payload.alerts.filter((alert) => alert.status === "firing").length,
+            receiver: payload.receiver,
+            ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
+          },
+          "alerts accepted",
+        );
       return reply
         .status(202)
         .send({ status: "queued", jobId: jobIds[0], jobIds, alerts: payload.alerts.length });
