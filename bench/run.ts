@@ -422,6 +422,16 @@ async function main(): Promise<void> {
     TELEGRAM_CHAT_ID: LOAD_CHAT_ID,
   });
   const botStartRss = await bot.rssMb();
+  // `npm start` answers /health from its HTTP process while the workers' child is still starting;
+  // the load phases measure a running bot, not its start-up competing with the first round
+  const loadQueues = openQueueProbe(bot.scope);
+  const workersFrom = Date.now();
+  const workersUp = await loadQueues.waitForWorkers(DRAIN_TIMEOUT_MS).finally(() => loadQueues.close());
+  console.log(
+    workersUp
+      ? `workers up ${Date.now() - workersFrom} ms after /health answered`
+      : `no worker on the queues after ${DRAIN_TIMEOUT_MS / 1000} s; measuring anyway`,
+  );
   const botNames = () => botProcessNames(bot);
   const amNames = async () =>
     new Map<number, string>(alertmanager?.pid === undefined ? [] : [[alertmanager.pid, "alertmanager"]]);
