@@ -117,6 +117,9 @@ function boundBodiesInFlight(app: FastifyInstance, budget: BodyBudget): void {
     if (!request.url.startsWith(WEBHOOKS)) return done(null, payload);
     const length = Number(request.headers["content-length"]);
     const bytes = Number.isFinite(length) ? length : Number.POSITIVE_INFINITY;
+    // the sender went away before this hook ran (say while the auth brake asked Redis): its
+    // response's one 'close' has passed, so a share taken now would never be given back
+    if (reply.raw.destroyed) return done(null, payload);
     // room now (the common case): no promise, no signal for a sender that might go away
     const now = budget.takeNow(bytes);
     if (now !== undefined) {

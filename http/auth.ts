@@ -11,8 +11,8 @@ function safeEqual(a: string, b: string): boolean {
  * A basic-auth checker for one user. This runs on every webhook delivery, so it hashes nothing:
  * the given credentials are written into a buffer as long as the expected ones and compared in
  * constant time, and their length is compared separately, after it. The time taken depends on the
- * length of what was given, never on how much of the secret it matched or how long the secret is.
- * UTF-8 is one-to-one, so equal bytes of equal length are the same credentials.
+ * lengths of the two (by nanoseconds), never on how much of the secret was matched. UTF-8 is
+ * one-to-one, so equal bytes of equal length are the same credentials.
  */
 export function basicAuthChecker(user: string, password: string): (header: string | undefined) => void {
   const expected = Buffer.from(Buffer.from(`${user}:${password}`).toString("base64"));

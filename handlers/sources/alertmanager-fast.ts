@@ -26,7 +26,10 @@ const ALERT_FIELDS = new Set([
   "valueString",
 ]);
 
-/** Limits as the schema has them (string lengths in UTF-16 code units, as zod counts). */
+/**
+ * Limits as the schema has them. Lengths here are UTF-16 code units, never fewer than the code
+ * points zod counts past a maximum: a string this refuses may still pass the schema, never the reverse.
+ */
 const URL_MAX = 8192;
 const TIMESTAMP_MAX = 64;
 const FINGERPRINT_MAX = 128;

@@ -1,6 +1,7 @@
 // Webhook bodies in flight are bounded (WEBHOOK_BODIES_IN_FLIGHT_BYTES): a request past the budget
 // waits, unread, for its turn; none is lost, and one that waits too long is a 503 its sender retries.
 import { Redis } from "ioredis";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -183,6 +184,52 @@ describe("webhook bodies in flight", () => {
     open();
     expect((await answers).map((answer) => answer.statusCode)).toEqual([202, 202, 202]);
     expect(bot.most()).toBe(100);
+  });
+
+  it("takes no share for a sender that went away before its body's turn (while the auth brake asked Redis)", async () => {
+    const budget = new BodyBudget({ bytes: 1_000_000, waitMs: 60_000 });
+    let asked = () => undefined as void;
+    const braking = new Promise<void>((resolve) => (asked = resolve));
+    let answer = (_wait: number) => undefined as void;
+    const app = await buildApp({
+      config: parseConfig(testEnv({ REDIS_PREFIX: prefix })),
+      queues,
+      db: db.pool,
+      redis,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: pino({ level: "silent" }),
+      bodyBudget: budget,
+      // an address not known clear: the brake asks Redis, which answers once the sender is gone
+      authBrake: {
+        knownClear: () => false,
+        waitFor: () => {
+          asked();
+          return new Promise<number>((resolve) => (answer = resolve));
+        },
+        failed: async () => undefined,
+        firstRefusal: async () => false,
+      },
+    });
+    apps.push(app);
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const closedHere = new Promise((resolve) =>
+      app.server.once("connection", (socket: Socket) => socket.once("close", resolve)),
+    );
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.write(
+      "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
+        `Authorization: Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}\r\n` +
+        "Content-Length: 100\r\n\r\n",
+    );
+    await braking;
+    socket.destroy();
+    await closedHere;
+    answer(0);
+    // the request goes on to its body's turn (a few turns of the event loop, all in this process)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
   });
 
   it("answers 503 with Retry-After to a body that waited too long, which its sender retries", async () => {
