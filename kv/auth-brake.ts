@@ -47,8 +47,8 @@ export class AuthBrake {
 
   /** 0 when `address` may try, else the milliseconds until it may try again. */
   async waitFor(address: string): Promise<number> {
+    if (this.knownClear(address)) return 0;
     const now = Date.now();
-    if ((this.clearUntil.get(address) ?? 0) > now) return 0;
     const failuresBefore = this.failures;
     const count = Number(
       await runScript(this.redis, SCRIPTS.windowCount, [this.key(address)], [this.limits.windowMs]),

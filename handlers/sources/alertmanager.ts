@@ -21,15 +21,24 @@ import { subjectOf } from "../../domain/subject.js";
 
 const labelSet = z.record(z.string(), z.string());
 
+/** String limits of the schema, shared with its fast path (alertmanager-fast.ts). */
+export const URL_MAX = 8192;
+export const TIMESTAMP_MAX = 64;
+export const FINGERPRINT_MAX = 128;
+export const VALUE_STRING_MAX = 65_536;
+
+/** An RFC 3339 timestamp as far as the schema asks (its length aside). */
+export function isTimestamp(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
 const timestamp = z
   .string()
-  .max(64)
-  .refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: "must be an RFC 3339 timestamp",
-  });
+  .max(TIMESTAMP_MAX)
+  .refine(isTimestamp, { error: "must be an RFC 3339 timestamp" });
 
 /** Grafana sends "" for a link it has not got. */
-const optionalUrl = z.string().max(8192).optional();
+const optionalUrl = z.string().max(URL_MAX).optional();
 
 export const AlertmanagerAlertSchema = z.object({
   status: z.enum(["firing", "resolved"]),
@@ -38,12 +47,12 @@ export const AlertmanagerAlertSchema = z.object({
   startsAt: timestamp.optional(),
   endsAt: timestamp.optional(),
   generatorURL: optionalUrl,
-  fingerprint: z.string().max(128).optional(),
+  fingerprint: z.string().max(FINGERPRINT_MAX).optional(),
   // Grafana-managed alerting (version "1") only
   silenceURL: optionalUrl,
   dashboardURL: optionalUrl,
   panelURL: optionalUrl,
-  valueString: z.string().max(65_536).optional(),
+  valueString: z.string().max(VALUE_STRING_MAX).optional(),
 });
 
 /** Most alerts one group may carry (Alertmanager itself has no limit; 3,000 after a node loss is real). */
