@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMetrics } from "../../gateways/metrics.js";
-import { buildApp } from "../../http/app.js";
+import { buildApp, type AppDeps } from "../../http/app.js";
 import { BodyBudget, BodyBudgetBusy } from "../../http/body-budget.js";
 import { createQueues, type IngestJob, type Queues } from "../../jobs/queues.js";
 import { parseConfig } from "../../registry/config.js";
@@ -81,6 +81,8 @@ describe("the body budget", () => {
   });
 });
 
+const AUTHORIZATION = `Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}`;
+
 describe("webhook bodies in flight", () => {
   let db: TestDatabase;
   let redis: Redis;
@@ -104,6 +106,21 @@ describe("webhook bodies in flight", () => {
     await deleteKeys(prefix);
     await db.drop();
   });
+
+  /** The app on this file's database and queues, closed after the test. */
+  async function appWith(env: Record<string, string>, deps: Partial<AppDeps>): Promise<FastifyInstance> {
+    const app = await buildApp({
+      config: parseConfig(testEnv({ REDIS_PREFIX: prefix, ...env })),
+      queues,
+      db: db.pool,
+      redis,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: pino({ level: "silent" }),
+      ...deps,
+    });
+    apps.push(app);
+    return app;
+  }
 
   /** The app with the budget from the settings, or `budget`; ingest held until `open` resolves. */
   async function intake(env: Record<string, string>, open: Promise<void>, budget?: BodyBudget) {
@@ -131,24 +148,12 @@ describe("webhook bodies in flight", () => {
     vi.spyOn(queues.ingest, "add").mockImplementation((name, data, opts) =>
       held([{ data }], () => add(name, data, opts)),
     );
-    const app = await buildApp({
-      config: parseConfig(testEnv({ REDIS_PREFIX: prefix, ...env })),
-      queues,
-      db: db.pool,
-      redis,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: pino({ level: "silent" }),
-      ...(budget === undefined ? {} : { bodyBudget: budget }),
-    });
-    apps.push(app);
+    const app = await appWith(env, budget === undefined ? {} : { bodyBudget: budget });
     const post = (alerts: number) =>
       app.inject({
         method: "POST",
         url: "/api/v1/webhooks/alertmanager",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}`,
-        },
+        headers: { "content-type": "application/json", authorization: AUTHORIZATION },
         payload: JSON.stringify(alertmanagerPayload({ count: alerts })),
       });
     return { post, queued: () => queued, most: () => most };
@@ -196,26 +201,22 @@ describe("webhook bodies in flight", () => {
     let asked = () => undefined as void;
     const braking = new Promise<void>((resolve) => (asked = resolve));
     let answer = (_wait: number) => undefined as void;
-    const app = await buildApp({
-      config: parseConfig(testEnv({ REDIS_PREFIX: prefix })),
-      queues,
-      db: db.pool,
-      redis,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: pino({ level: "silent" }),
-      bodyBudget: budget,
-      // an address not known clear: the brake asks Redis, which answers once the sender is gone
-      authBrake: {
-        knownClear: () => false,
-        waitFor: () => {
-          asked();
-          return new Promise<number>((resolve) => (answer = resolve));
+    const app = await appWith(
+      {},
+      {
+        bodyBudget: budget,
+        // an address not known clear: the brake asks Redis, which answers once the sender is gone
+        authBrake: {
+          knownClear: () => false,
+          waitFor: () => {
+            asked();
+            return new Promise<number>((resolve) => (answer = resolve));
+          },
+          failed: async () => undefined,
+          firstRefusal: async () => false,
         },
-        failed: async () => undefined,
-        firstRefusal: async () => false,
       },
-    });
-    apps.push(app);
+    );
     await app.listen({ host: "127.0.0.1", port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const closedHere = new Promise((resolve) =>
@@ -225,7 +226,7 @@ describe("webhook bodies in flight", () => {
     socket.on("error", () => undefined);
     socket.write(
       "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
-        `Authorization: Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}\r\n` +
+        `Authorization: ${AUTHORIZATION}\r\n` +
         "Content-Length: 100\r\n\r\n",
     );
     await braking;
