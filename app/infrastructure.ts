@@ -188,18 +188,47 @@ async function waitUntilReachable(
   }
 }
 
-/** Network and server-restart failures, as opposed to a bug or a bad job. */
-export function isConnectionError(error: unknown): boolean {
+/** The two dependencies whose outages are watched. */
+export type Dependency = "postgres" | "redis";
+
+/**
+ * Which dependency a network or server-restart failure came from, or `undefined` for anything else
+ * (a bug, a bad job). A job can fail on either: its Redis commands fail fast while Redis is away, and
+ * counting those as a PostgreSQL outage would announce one that never happened. ioredis and pg word
+ * their errors differently; a refused or reset socket carries the port it was for, when it has one.
+ */
+export function failedDependency(error: unknown, ports: Record<Dependency, number>): Dependency | undefined {
   const code = (error as { code?: unknown }).code;
-  if (
-    typeof code === "string" &&
-    /^(E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)|57P0[1-3]|08\d{3})$/.test(code)
-  )
-    return true;
   const message = error instanceof Error ? error.message : String(error);
-  return /Connection (terminated|is closed)|connect ECONNREFUSED|Stream isn't writeable|ECONNRESET|the database system is (shutting down|starting up)/i.test(
-    message,
-  );
+  if (
+    /^Stream isn't writeable|^Connection is closed\.|^Reached the max retries per request limit/.test(message)
+  )
+    return "redis";
+  if (typeof code === "string" && /^(57P0[1-3]|08\d{3})$/.test(code)) return "postgres";
+  if (/Connection terminated|the database system is (shutting down|starting up)/i.test(message))
+    return "postgres";
+  const socketFailure =
+    (typeof code === "string" &&
+      /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)) ||
+    /connect ECONNREFUSED|ECONNRESET/.test(message);
+  if (!socketFailure) return undefined;
+  const port = (error as { port?: unknown }).port;
+  return port === ports.redis && port !== ports.postgres ? "redis" : "postgres";
+}
+
+/** Network and server-restart failures of either dependency, as opposed to a bug or a bad job. */
+export function isConnectionError(error: unknown): boolean {
+  return failedDependency(error, { postgres: 5432, redis: 6379 }) !== undefined;
+}
+
+/** The port a postgres:// or redis:// URL points at, with the scheme's default. */
+export function portOf(url: string, fallback: number): number {
+  try {
+    const port = new URL(url).port;
+    return port === "" ? fallback : Number(port);
+  } catch {
+    return fallback;
+  }
 }
 
 /**
@@ -233,7 +262,12 @@ async function checkDurability(
 
 export interface Infrastructure {
   /** Logged once when they start and once when they end. */
-  outages: { postgres: Outage; redis: Outage };
+  outages: Record<Dependency, Outage>;
+  /**
+   * Counts a lost connection on the outage of the dependency it came from and says whether it was
+   * one: a job that failed on it retries with backoff, and the outage is logged once, not per job.
+   */
+  connectionFailed(error: unknown): boolean;
   pool: Pool;
   /** For producers and reads: fails fast while Redis is away. */
   redis: Redis;
@@ -271,6 +305,7 @@ export async function openInfrastructure(
   // Producers fail fast when Redis is away (a webhook answers 503 at once); workers wait for it.
   const store = `Redis at ${whereTo(config.redis.url)} (REDIS_URL)`;
   const redisOutage = new Outage(logger, store);
+  const ports = { postgres: portOf(config.database.url, 5432), redis: portOf(config.redis.url, 6379) };
   const redis = new Redis(
     config.redis.url,
     redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }),
@@ -307,6 +342,13 @@ export async function openInfrastructure(
   shutdown.add("queues", () => queues.close());
   return {
     outages: { postgres: postgresOutage, redis: redisOutage },
+    connectionFailed(error) {
+      const dependency = failedDependency(error, ports);
+      // a job's Redis command failed: its client's own reconnection is what `recovered()` hears
+      if (dependency === "redis") redisOutage.failed(error, { straggler: true });
+      else if (dependency === "postgres") postgresOutage.failed(error);
+      return dependency !== undefined;
+    },
     pool,
     redis,
     workerConnection,

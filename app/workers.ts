@@ -394,8 +394,7 @@ export async function startWorkers(
       ...(row.stalledInterval === undefined ? {} : { stalledInterval: row.stalledInterval }),
     });
     worker.on("failed", (job, error) => {
-      // PostgreSQL away: the job retries with backoff; the outage is logged once, not per job
-      if (isConnectionError(error)) return infra.outages.postgres.failed(error);
+      if (infra.connectionFailed(error)) return;
       const incident = (job?.data as { incidentId?: unknown } | undefined)?.incidentId;
       logger.warn(
         { queue: worker.name, job: job?.id, incident, attempts: job?.attemptsMade, err: error.message },

@@ -1,8 +1,13 @@
 // An outage of a dependency several clients report to: one line when it goes, one when it is back,
-// and a client that reconnects later than the others does not announce a second outage.
+// and a client that reconnects later than the others does not announce a second outage. A job's
+// failure is counted on the dependency it came from, told by the errors the real clients raise.
+import { Redis } from "ioredis";
+import pg from "pg";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Outage, OUTAGE_SETTLE_MS } from "../../app/infrastructure.js";
+import { failedDependency, Outage, OUTAGE_SETTLE_MS, portOf } from "../../app/infrastructure.js";
+import { freePort } from "../../dev/processes.js";
+import { TEST_DATABASE_URL } from "../../dev/postgres.js";
 
 function outage() {
   const lines: string[] = [];
@@ -54,5 +59,69 @@ describe("Outage", () => {
     watched.failed(refused, { straggler: true });
     expect(watched.down).toBe(true);
     expect(lines.filter((line) => line.endsWith("is unreachable; retrying"))).toHaveLength(3);
+  });
+});
+
+describe("failedDependency", () => {
+  async function rejection(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      () => expect.unreachable("should have failed"),
+      (error: unknown) => error,
+    );
+  }
+
+  it("tells a Redis command that failed while Redis is away from a lost PostgreSQL connection", async () => {
+    const closed = await freePort();
+    const ports = { postgres: portOf(TEST_DATABASE_URL, 5432), redis: closed };
+    // the producers' client: no offline queue, one retry (app/infrastructure.ts)
+    const fast = new Redis({ port: closed, host: "127.0.0.1", enableOfflineQueue: false, lazyConnect: true });
+    const retrying = new Redis({ port: closed, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+    const refusals: unknown[] = [];
+    fast.on("error", () => undefined);
+    retrying.on("error", (error) => refusals.push(error));
+    try {
+      const unwritable = await rejection(fast.get("k"));
+      expect(String(unwritable)).toContain("Stream isn't writeable");
+      expect(failedDependency(unwritable, ports)).toBe("redis");
+      const retried = await rejection(retrying.get("k"));
+      expect(String(retried)).toContain("max retries per request");
+      expect(failedDependency(retried, ports)).toBe("redis");
+      expect(refusals.length).toBeGreaterThan(0);
+      expect(failedDependency(refusals[0], ports)).toBe("redis");
+    } finally {
+      fast.disconnect();
+      retrying.disconnect();
+    }
+
+    const refusedDatabase = new pg.Client({ host: "127.0.0.1", port: closed, user: "postgres" });
+    const refused = await rejection(refusedDatabase.connect());
+    expect(failedDependency(refused, { ...ports, postgres: closed, redis: 6379 })).toBe("postgres");
+    expect(failedDependency(refused, ports)).toBe("redis"); // the port is what tells them apart
+
+    const victim = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await victim.connect();
+    await admin.connect();
+    victim.on("error", () => undefined);
+    try {
+      const { rows } = await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      const terminated = rejection(victim.query("SELECT pg_sleep(5)"));
+      await admin.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+      const error = await terminated;
+      expect((error as { code?: string }).code).toBe("57P01");
+      expect(failedDependency(error, ports)).toBe("postgres");
+    } finally {
+      await admin.end();
+      await victim.end().catch(() => undefined);
+    }
+
+    expect(failedDependency(new Error("incident 7 has no card"), ports)).toBeUndefined();
+    expect(failedDependency(new TypeError("Cannot read properties of undefined"), ports)).toBeUndefined();
+  });
+
+  it("reads a URL's port, or the scheme's default", () => {
+    expect(portOf("postgresql://postgres@db:5433/x", 5432)).toBe(5433);
+    expect(portOf("redis://cache", 6379)).toBe(6379);
+    expect(portOf("not a url", 6379)).toBe(6379);
   });
 });
