@@ -1,22 +1,23 @@
 // `npm start`: every role (HTTP ingest, Telegram bot, queue workers), or the ones named in ROLES.
-// With ROLES not set, the HTTP intake runs here and the workers and the bot in a child process this
-// one supervises (app/worker-process.ts), so an acknowledgement never waits behind their work; a
-// ROLES naming several roles runs them in this one process. Without REDIS_URL and DATABASE_URL, and
+// With ROLES not set, the HTTP intake runs on the main thread and the workers and the bot in a
+// worker thread it supervises (app/worker-thread.ts), so an acknowledgement never waits behind
+// their work; a ROLES naming several roles runs them all on one thread. Without REDIS_URL and DATABASE_URL, and
 // nothing answering at the defaults, it brings up a Redis and a PostgreSQL of its own
 // (app/local-services.ts). SIGTERM/SIGINT turn readiness false first (503 on /api/v1/health), keep
 // serving for SHUTDOWN_DELAY_SECONDS so a Kubernetes Service stops sending, then stop intake, finish
-// in-flight jobs (the workers' process does the same on the SIGTERM passed on to it) and close the
-// pools.
+// in-flight jobs (the workers' thread, asked by this one, does the same) and close the pools.
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
 // compiled dist/main.js (`npm run build`) with `--heap-growing-percent=50`: V8 lets the old
 // generation of a busy process grow to several times what is live before it collects, which under
 // the 100-alert load doubled the intake's resident set (about 250 MB peak against 125 MB once
 // ready); collecting after 50 % growth keeps the peak near 165 MB at no CPU per alert that could be
-// measured (20 % gave 10 MB less for half again the CPU). The workers' process inherits the flag.
+// measured (20 % gave 10 MB less for half again the CPU). V8's flags hold for the whole process,
+// the workers' thread included.
+import { isMainThread } from "node:worker_threads";
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
-import { stopWhenOrphaned, WorkerProcess } from "./app/worker-process.js";
+import { superviseThisThread, WorkerThread } from "./app/worker-thread.js";
 import { childEnvironment, ConfigError, loadConfig, type Config } from "./registry/config.js";
 
 let configured: Readonly<Config>;
@@ -35,29 +36,23 @@ let local: Awaited<ReturnType<typeof withLocalServices>>;
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 try {
   local = await withLocalServices(configured, logger);
-  // every role: the HTTP intake here, the rest in the workers' process started below
+  // every role: the HTTP intake here, the rest in the workers' thread started below
   const here = local.config.workersApart ? { ...local.config, roles: ["http" as const] } : local.config;
   runtime = await startRuntime(here, { logger });
 } catch (error) {
-  // Everything opened so far was closed; say why in plain words.
-  console.error(`start-up failed: ${(error as Error).message}`);
+  // Everything opened so far was closed; say why in plain words. A thread's console reaches the
+  // terminal through the main thread, too late once the thread has ended: the log says it there.
+  if (isMainThread) console.error(`start-up failed: ${(error as Error).message}`);
+  else logger.fatal({ err: (error as Error).message }, "workers' thread: start-up failed");
   process.exit(1);
 }
 
-/**
- * The workers' process, on top of this one's flags: 2 MB semi-spaces for its young generation
- * (V8 grows them to 16 MB). It does background work, where a few more scavenges cost nothing
- * anyone waits for, and its resident set is about 20 MB smaller, once ready and under load.
- */
-const WORKER_V8_FLAGS = ["--max-semi-space-size=2"];
-
 const workers = local.config.workersApart
-  ? new WorkerProcess({
+  ? new WorkerThread({
       entry: process.argv[1] ?? "",
-      execArgv: [...process.execArgv, ...WORKER_V8_FLAGS],
       env: childEnvironment({
         ROLES: "worker,bot",
-        // its probes are this process's; the servers are the ones this process uses (maybe its own)
+        // its probes are this thread's; the servers are the ones this thread uses (maybe its own)
         HEALTH_PORT: "0",
         REDIS_URL: local.config.redis.url,
         DATABASE_URL: local.config.database.url,
@@ -79,8 +74,8 @@ function stop(reason: string, delayMs: number): void {
     process.exit(1);
   }, delayMs + SHUTDOWN_LIMIT_MS);
   force.unref();
-  // the workers' process drains and stops on its own SIGTERM, alongside this one
-  const workersStopped = workers?.stop(delayMs + SHUTDOWN_LIMIT_MS - 2_000) ?? Promise.resolve();
+  // the workers' thread drains and stops alongside this one, after the same delay
+  const workersStopped = workers?.stop(delayMs + SHUTDOWN_LIMIT_MS - 2_000, delayMs) ?? Promise.resolve();
   void new Promise((resolve) => setTimeout(resolve, delayMs))
     .then(() => {
       logger.info("shutting down");
@@ -93,8 +88,9 @@ function stop(reason: string, delayMs: number): void {
       process.exit(0);
     });
 }
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => stop(signal, local.config.shutdown.delaySeconds * 1000));
+// the workers' thread stops when its supervisor asks; signals reach the main thread only
+if (!superviseThisThread((delayMs) => stop("npm start is stopping", delayMs), logger)) {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => stop(signal, local.config.shutdown.delaySeconds * 1000));
+  }
 }
-// the workers' process whose `npm start` is gone: nothing balances to it, so no drain delay
-stopWhenOrphaned(() => stop("parent process gone", 0));

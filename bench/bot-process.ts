@@ -1,8 +1,9 @@
 // The bot under test runs as a child process, started exactly as `npm start` starts it: the
 // compiled `node dist/main.js` (built first when a source is newer, as the `prestart` hook does),
 // so the load generator in the bench process never shares the bot's event loop or heap, and no
-// TypeScript compiler sits in the measured memory. `npm start` may run more than one process (the
-// workers in a child of their own), so CPU and memory are summed over the whole process tree.
+// TypeScript compiler sits in the measured memory. `npm start` runs one process (the workers in a
+// thread of it), but CPU and memory are summed over the whole process tree all the same, so that a
+// process it starts could never hide from the figures.
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -33,7 +34,7 @@ export interface BotProcess {
   readonly url: string;
   /** The node process that `npm start` runs (dist/main.js). */
   readonly pid: number;
-  /** It and every process it started (the workers' child, when it forks one). */
+  /** It and every process it started (none today: the workers run in a thread of it). */
   pids(): Promise<number[]>;
   /** The resident sets (VmRSS) of the whole tree now, summed, in MB; undefined once it exited. */
   rssMb(): Promise<number | undefined>;

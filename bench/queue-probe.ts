@@ -14,7 +14,7 @@ export interface QueueProbe {
   waitForIdle(timeoutMs: number): Promise<number>;
   /**
    * Polls until the ingest, analyze and notify queues each have a worker connected (`npm start`
-   * starts its workers' process once the HTTP intake is up); false when `timeoutMs` ran out.
+   * starts its workers' thread once the HTTP intake is up); false when `timeoutMs` ran out.
    */
   waitForWorkers(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;

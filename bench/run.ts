@@ -376,7 +376,7 @@ async function reportRss(
   const peak = await bot.peakRssMb();
   const processes = (await bot.pids()).length;
   console.log(
-    `\n[6] memory, ${bot.label} (${processes} processes, summed): RSS ${format(startRss, "MB")} once ready, ` +
+    `\n[6] memory, ${bot.label} (${processes} process${processes === 1 ? "" : "es"}, summed): RSS ${format(startRss, "MB")} once ready, ` +
       `peak ${format(peak, "MB")} (` +
       [...bot.peaksByProcess()]
         .map(([pid, mb]) => `${pid === bot.pid ? "npm start" : `child ${pid}`} ${format(mb, "MB")}`)
@@ -422,7 +422,7 @@ async function main(): Promise<void> {
     TELEGRAM_CHAT_ID: LOAD_CHAT_ID,
   });
   const botStartRss = await bot.rssMb();
-  // `npm start` answers /health from its HTTP process while the workers' child is still starting;
+  // `npm start` answers /health from its main thread while the workers' thread is still starting;
   // the load phases measure a running bot, not its start-up competing with the first round
   const loadQueues = openQueueProbe(bot.scope);
   const workersFrom = Date.now();

@@ -29,7 +29,7 @@ const P0_ANALYSIS_TARGET_MS = 10_000;
 const STORM_CHAT_ID = "-1009876543210";
 /** The chat counts as quiet after this long without a send or an edit. */
 const QUIET_MS = 20_000;
-/** Gives up waiting for the workers' child to poll Telegram this long after /health answered. */
+/** Gives up waiting for the workers' thread to poll Telegram this long after /health answered. */
 const READY_LIMIT_MS = 60_000;
 /** Gives up waiting for quiet this long after the first alert. */
 const SETTLE_LIMIT_MS = 170_000;
@@ -120,8 +120,8 @@ export async function runStormBench(
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_CHAT_ID: STORM_CHAT_ID,
   });
-  // `npm start` answers /health from its HTTP process while the workers' child is still starting;
-  // a storm hits a running bot, so it starts once the child starts polling Telegram (after its
+  // `npm start` answers /health from its main thread while the workers' thread is still starting;
+  // a storm hits a running bot, so it starts once the thread starts polling Telegram (after its
   // workers): grammY's polling begins with deleteWebhook (a getUpdates is recorded when it returns).
   const bootedAt = Date.now();
   while (!telegram.calls.some((call) => call.method === "deleteWebhook")) {

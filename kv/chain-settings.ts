@@ -1,5 +1,5 @@
 // The chain's own settings that SWITCH_MODEL and FALLBACK_AI change at run time: a different
-// Ollama model, and providers to skip. They live in Redis so every worker process sees them,
+// Ollama model, and providers to skip. They live in Redis so every workers' process or thread sees them,
 // and each expires on its own, so an override lasts a while and then the configuration rules again.
 import type { Redis } from "ioredis";
 import { PROVIDER_NAMES, type ProviderName } from "../domain/llm.js";

@@ -469,9 +469,9 @@ function shape(env: z.output<typeof EnvSchema>, rolesNamed: boolean) {
   return {
     roles: env.ROLES,
     /**
-     * ROLES not set: `npm start` runs every role, the workers and the bot in a child process of
-     * their own (app/worker-process.ts), so the HTTP acknowledgement never waits behind their work.
-     * A ROLES that names them all runs them in one process.
+     * ROLES not set: `npm start` runs every role, the workers and the bot in a worker thread of
+     * their own (app/worker-thread.ts), so the HTTP acknowledgement never waits behind their work.
+     * A ROLES that names them all runs them on one thread.
      */
     workersApart: !rolesNamed,
     logLevel: env.LOG_LEVEL,
@@ -625,8 +625,8 @@ export function parseConfig(env: Record<string, string | undefined>): Readonly<C
 }
 
 /**
- * The environment of a child process `npm start` runs (the workers' process): this process's own,
- * with `overrides` on top.
+ * The environment of the workers' thread `npm start` runs: this process's own, with `overrides` on
+ * top (a worker thread gets a copy of its own).
  */
 export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
   return { ...process.env, ...overrides };

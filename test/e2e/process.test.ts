@@ -42,9 +42,16 @@ describe("npm start", () => {
 
   it("reads .env from its directory, and a test run never does (ENV_FILE=off)", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "chatops-env-"));
+    const prefix = uniquePrefix();
     try {
       await writeFile(path.join(dir, ".env"), "PORT=not-a-port\n");
-      const env = testEnv({ REGISTRY_PATH: `${ROOT}registry/services.yaml` });
+      // its own queues, and a Bot API that refuses at once: the workers' thread it starts drains and
+      // stops with the process, with nothing of another run's to work on and nothing leaving loopback
+      const env = testEnv({
+        REGISTRY_PATH: `${ROOT}registry/services.yaml`,
+        REDIS_PREFIX: prefix,
+        TELEGRAM_API_ROOT: `http://127.0.0.1:${await freePort()}`,
+      });
       const withEnvFile = startBot({ ...env, ENV_FILE: undefined }, dir);
       expect(await withEnvFile.exit).toBe(78);
       expect(withEnvFile.output().stderr).toContain("PORT must be an integer");
@@ -54,6 +61,7 @@ describe("npm start", () => {
       ignoring.child.kill("SIGTERM");
       expect(await ignoring.exit).toBe(0);
     } finally {
+      await deleteKeys(prefix);
       await rm(dir, { recursive: true, force: true });
     }
   });
