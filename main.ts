@@ -25,13 +25,26 @@ try {
   configured = loadConfig();
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(error.message);
+    // a thread's console reaches the terminal through the main thread, maybe after the thread ended
+    if (isMainThread) console.error(error.message);
+    else createLogger("info").fatal(error.message);
     process.exit(78); // EX_CONFIG
   }
   throw error;
 }
 
 const logger = createLogger(configured.logLevel);
+/**
+ * In the workers' thread: its supervisor asked it to stop (with this drain delay) while it was still
+ * starting; it stops as soon as it runs.
+ */
+let stopAskedEarly: number | undefined;
+let started = false;
+// the workers' thread lowers its priority before it starts, and hears a stop at any time
+const inThread = superviseThisThread((delayMs) => {
+  if (started) stop("npm start is stopping", delayMs);
+  else stopAskedEarly = delayMs;
+}, logger);
 let local: Awaited<ReturnType<typeof withLocalServices>>;
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 try {
@@ -40,8 +53,7 @@ try {
   const here = local.config.workersApart ? { ...local.config, roles: ["http" as const] } : local.config;
   runtime = await startRuntime(here, { logger });
 } catch (error) {
-  // Everything opened so far was closed; say why in plain words. A thread's console reaches the
-  // terminal through the main thread, too late once the thread has ended: the log says it there.
+  // Everything opened so far was closed; say why in plain words (in the thread, in its log).
   if (isMainThread) console.error(`start-up failed: ${(error as Error).message}`);
   else logger.fatal({ err: (error as Error).message }, "workers' thread: start-up failed");
   process.exit(1);
@@ -88,8 +100,10 @@ function stop(reason: string, delayMs: number): void {
       process.exit(0);
     });
 }
-// the workers' thread stops when its supervisor asks; signals reach the main thread only
-if (!superviseThisThread((delayMs) => stop("npm start is stopping", delayMs), logger)) {
+started = true;
+if (stopAskedEarly !== undefined) stop("npm start is stopping", 0);
+// signals reach the main thread only; the workers' thread stops when its supervisor asks
+if (!inThread) {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => stop(signal, local.config.shutdown.delaySeconds * 1000));
   }

@@ -1,6 +1,7 @@
 // What every role stands on, opened once per process: PostgreSQL (migrated), Redis (a producer
 // connection that fails fast, so a webhook answers 503 at once, and a worker connection that
 // waits), the queues and the metrics; and the shutdown steps that close them in reverse order.
+import { isMainThread } from "node:worker_threads";
 import { Redis, type RedisOptions } from "ioredis";
 import { pino, type Logger } from "pino";
 import { migrate } from "../db/migrate.js";
@@ -15,7 +16,10 @@ import { installationId } from "../db/installation.js";
 import type { Config } from "../registry/config.js";
 
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] });
+  const options = { level, base: { service: "chatops-bot" }, redact: ["req.headers.authorization"] };
+  // pino flushes its asynchronous writes when a main thread exits, not when a worker thread does:
+  // the workers' thread writes each line at once, so its last words (why it stopped) are not lost
+  return isMainThread ? pino(options) : pino(options, pino.destination({ fd: 1, sync: true }));
 }
 
 /**
@@ -192,12 +196,10 @@ async function waitUntilReachable(
 export type Dependency = "postgres" | "redis";
 
 /**
- * Which dependency a network or server-restart failure came from, or `undefined` for anything else
- * (a bug, a bad job). A job can fail on either: its Redis commands fail fast while Redis is away, and
- * counting those as a PostgreSQL outage would announce one that never happened. ioredis and pg word
- * their errors differently; a refused or reset socket carries the port it was for, when it has one.
+ * A network or server-restart failure: Redis's or PostgreSQL's by its wording, else a socket's
+ * ("socket": whose, only its port can tell), or `undefined` for anything else (a bug, a bad job).
  */
-export function failedDependency(error: unknown, ports: Record<Dependency, number>): Dependency | undefined {
+function connectionFailure(error: unknown): Dependency | "socket" | undefined {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (
@@ -207,18 +209,34 @@ export function failedDependency(error: unknown, ports: Record<Dependency, numbe
   if (typeof code === "string" && /^(57P0[1-3]|08\d{3})$/.test(code)) return "postgres";
   if (/Connection terminated|the database system is (shutting down|starting up)/i.test(message))
     return "postgres";
-  const socketFailure =
-    (typeof code === "string" &&
-      /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)) ||
-    /connect ECONNREFUSED|ECONNRESET/.test(message);
-  if (!socketFailure) return undefined;
-  const port = (error as { port?: unknown }).port;
-  return port === ports.redis && port !== ports.postgres ? "redis" : "postgres";
+  if (
+    typeof code === "string" &&
+    /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)
+  )
+    return "socket";
+  return /connect ECONNREFUSED|ECONNRESET/.test(message) ? "socket" : undefined;
 }
 
-/** Network and server-restart failures of either dependency, as opposed to a bug or a bad job. */
+/**
+ * Which dependency a job's network or server-restart failure came from, or `undefined` for anything
+ * else. A job can fail on either: its Redis commands fail fast while Redis is away, and counting
+ * those as a PostgreSQL outage would announce one that never happened. ioredis and pg word their
+ * errors differently; a refused or reset socket carries the port it was for, when it has one.
+ */
+export function failedDependency(error: unknown, ports: Record<Dependency, number>): Dependency | undefined {
+  const failure = connectionFailure(error);
+  if (failure !== "socket") return failure;
+  // Node's happy-eyeballs wraps each address's error in an AggregateError; one for neither
+  // dependency (ClickHouse, an LLM, the cluster) is the job's own failure
+  const port =
+    (error as { port?: unknown }).port ?? (error as { errors?: { port?: unknown }[] }).errors?.[0]?.port;
+  if (typeof port !== "number" || port === ports.postgres) return "postgres";
+  return port === ports.redis ? "redis" : undefined;
+}
+
+/** A network or server-restart failure of a client that talks to one server (a queue worker's Redis). */
 export function isConnectionError(error: unknown): boolean {
-  return failedDependency(error, { postgres: 5432, redis: 6379 }) !== undefined;
+  return connectionFailure(error) !== undefined;
 }
 
 /** The port a postgres:// or redis:// URL points at, with the scheme's default. */

@@ -107,17 +107,25 @@ export class WorkerThread {
     const env = Object.fromEntries(
       Object.entries(this.options.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    const worker = new Worker(threadEntry(this.options.entry), {
-      env,
-      ...(this.options.execArgv === undefined ? {} : { execArgv: [...this.options.execArgv] }),
-      workerData: { niceness: this.options.niceness ?? WORKER_NICENESS } satisfies ThreadData,
-      resourceLimits: {
-        maxYoungGenerationSizeMb: this.options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
-      },
-    });
-    this.worker = worker;
     this.starts += 1;
     this.startedAt = Date.now();
+    let worker: Worker;
+    try {
+      worker = new Worker(threadEntry(this.options.entry), {
+        env,
+        ...(this.options.execArgv === undefined ? {} : { execArgv: [...this.options.execArgv] }),
+        workerData: { niceness: this.options.niceness ?? WORKER_NICENESS } satisfies ThreadData,
+        resourceLimits: {
+          maxYoungGenerationSizeMb: this.options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
+        },
+      });
+    } catch (error) {
+      // a thread that cannot be created now (out of memory, say) is tried again like one that ended
+      this.options.logger.error({ err: error }, "workers' thread could not be started");
+      this.scheduleRestart(undefined);
+      return;
+    }
+    this.worker = worker;
     worker.on("message", (message: Partial<StartedMessage>) => {
       if (typeof message.tid !== "number") return;
       this.currentTid = message.tid;
@@ -130,17 +138,21 @@ export class WorkerThread {
     worker.once("exit", (code) => {
       this.worker = undefined;
       this.currentTid = undefined;
-      if (this.stopping) return;
-      const ranMs = Date.now() - this.startedAt;
-      if (ranMs >= HEALTHY_RUN_MS) this.delayMs = this.options.restartDelayMs ?? RESTART_DELAY_MS;
-      const delayMs = this.delayMs;
-      this.delayMs = Math.min(this.delayMs * 2, RESTART_DELAY_LIMIT_MS);
-      this.options.logger.error(
-        { code, restartInMs: delayMs },
-        `workers' thread ended; starting it again in ${delayMs / 1000} s`,
-      );
-      this.restartTimer = setTimeout(() => this.start(), delayMs);
+      this.scheduleRestart(code);
     });
+  }
+
+  private scheduleRestart(code: number | undefined): void {
+    if (this.stopping) return;
+    const ranMs = Date.now() - this.startedAt;
+    if (ranMs >= HEALTHY_RUN_MS) this.delayMs = this.options.restartDelayMs ?? RESTART_DELAY_MS;
+    const delayMs = this.delayMs;
+    this.delayMs = Math.min(this.delayMs * 2, RESTART_DELAY_LIMIT_MS);
+    this.options.logger.error(
+      { code, restartInMs: delayMs },
+      `workers' thread ended; starting it again in ${delayMs / 1000} s`,
+    );
+    this.restartTimer = setTimeout(() => this.start(), delayMs);
   }
 
   /**
@@ -188,7 +200,8 @@ export function superviseThisThread(stop: (delayMs: number) => void, logger: Log
   if (isMainThread || parentPort === null) return false;
   const port = parentPort;
   const { niceness } = workerData as ThreadData;
-  if (niceness > 0) {
+  // Linux only: elsewhere (macOS in development) the call would lower the whole process, intake too
+  if (niceness > 0 && process.platform === "linux") {
     try {
       // 0: this thread alone, since Linux keeps a nice value per thread
       setPriority(0, Math.min(getPriority(0) + niceness, constants.priority.PRIORITY_LOW));

@@ -319,12 +319,13 @@ async function cardLatency(telegram: TelegramEmulator): Promise<void> {
     // one alert every few seconds for a minute and more is a storm; this phase measures own cards
     STORM_THRESHOLD: "10000",
   });
-  const startRss = await full.rssMb();
   const queues = openQueueProbe(full.scope);
   cleanup.add("close queue probe", () => queues.close());
-  // a quiet system has its workers up: the first card must not wait for their process to start
+  // a quiet system has its workers up: the first card must not wait for their thread to start
   if (!(await queues.waitForWorkers(DRAIN_TIMEOUT_MS)))
     console.log(`  no worker on the queues after ${DRAIN_TIMEOUT_MS / 1000} s; measuring anyway`);
+  // ready means every role up, the workers' thread included
+  const startRss = await full.rssMb();
   const left = await queues.waitForIdle(DRAIN_TIMEOUT_MS);
   console.log(
     left === 0
@@ -421,7 +422,6 @@ async function main(): Promise<void> {
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_CHAT_ID: LOAD_CHAT_ID,
   });
-  const botStartRss = await bot.rssMb();
   // `npm start` answers /health from its main thread while the workers' thread is still starting;
   // the load phases measure a running bot, not its start-up competing with the first round
   const loadQueues = openQueueProbe(bot.scope);
@@ -432,6 +432,7 @@ async function main(): Promise<void> {
       ? `workers up ${Date.now() - workersFrom} ms after /health answered`
       : `no worker on the queues after ${DRAIN_TIMEOUT_MS / 1000} s; measuring anyway`,
   );
+  const botStartRss = await bot.rssMb();
   const botNames = () => botProcessNames(bot);
   const amNames = async () =>
     new Map<number, string>(alertmanager?.pid === undefined ? [] : [[alertmanager.pid, "alertmanager"]]);

@@ -115,6 +115,16 @@ describe("failedDependency", () => {
       await victim.end().catch(() => undefined);
     }
 
+    // a refusal by neither (ClickHouse, an LLM) is the job's own failure; a reset without a port is
+    // PostgreSQL's, as ioredis retries its own
+    const elsewhere = await freePort();
+    // fetch's TypeError("fetch failed") carries the socket's error as its cause
+    const refusedElsewhere = ((await rejection(fetch(`http://127.0.0.1:${elsewhere}/`))) as Error).cause;
+    expect((refusedElsewhere as { code?: string }).code).toBe("ECONNREFUSED");
+    expect(failedDependency(refusedElsewhere, ports)).toBeUndefined();
+    expect(failedDependency(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }), ports)).toBe(
+      "postgres",
+    );
     expect(failedDependency(new Error("incident 7 has no card"), ports)).toBeUndefined();
     expect(failedDependency(new TypeError("Cannot read properties of undefined"), ports)).toBeUndefined();
   });
