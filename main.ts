@@ -1,9 +1,9 @@
 // `npm start`: every role (HTTP ingest, Telegram bot, queue workers), or the ones named in ROLES.
 // With ROLES not set, the HTTP intake runs on the main thread and the workers and the bot in a
 // worker thread it supervises (app/worker-thread.ts), so an acknowledgement never waits behind
-// their work; a ROLES naming several roles runs them all on one thread. Without REDIS_URL and DATABASE_URL, and
-// nothing answering at the defaults, it brings up a Redis and a PostgreSQL of its own
-// (app/local-services.ts). SIGTERM/SIGINT turn readiness false first (503 on /api/v1/health), keep
+// their work; a ROLES naming several roles runs them all on one thread. Without REDIS_URL and
+// DATABASE_URL, and nothing answering at the defaults, it brings up a Redis and a PostgreSQL of its
+// own (app/local-services.ts). SIGTERM/SIGINT turn readiness false first (503 on /api/v1/health), keep
 // serving for SHUTDOWN_DELAY_SECONDS so a Kubernetes Service stops sending, then stop intake, finish
 // in-flight jobs (the workers' thread, asked by this one, does the same) and close the pools.
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the

@@ -3,7 +3,7 @@
 // that ends is started again; it runs WORKER_NICENESS nice levels below the intake; a stop drains
 // it, and one that does not stop in time is terminated; SIGTERM stops the whole process cleanly.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { constants, getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -38,8 +38,7 @@ async function niceOf(pid: number, tid: number): Promise<number> {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 
-async function tasks(pid: number): Promise<string[]> {
-  const { readdir } = await import("node:fs/promises");
+function tasks(pid: number): Promise<string[]> {
   return readdir(`/proc/${pid}/task`);
 }
 
