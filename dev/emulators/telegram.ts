@@ -1456,7 +1456,13 @@ export class TelegramEmulator {
       (b) => "callback_data" in b && b.callback_data === input.data,
     );
     if (!button && input.allowMissingButton !== true) {
-      throw new Error(`pressButton: message ${input.messageId} has no button with data "${input.data}"`);
+      // what the message does offer, so a failing test says which keyboard it met
+      const offered = buttonsOf(stored.message.reply_markup).map((b) =>
+        "callback_data" in b ? b.callback_data : b.text,
+      );
+      throw new Error(
+        `pressButton: message ${input.messageId} has no button with data "${input.data}" (it has ${JSON.stringify(offered)})`,
+      );
     }
     const id = `${this.botId}${String(this.nextCallbackQueryId++).padStart(8, "0")}`;
     const query: CallbackQuery = {

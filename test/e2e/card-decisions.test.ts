@@ -128,6 +128,16 @@ const answer = async (queryId: string): Promise<string> => {
   return typeof text === "string" ? text : "";
 };
 
+/**
+ * Opens the Snooze choices and waits until the card shows them, as a person sees them before
+ * pressing one: the press is answered once they are set, unless the handler outlived the bot's
+ * answer deadline on a loaded machine ("Working on it…" first, the choices after).
+ */
+const openSnoozeChoices = async (card: Card, user: { fromUserId: number; username: string }) => {
+  expect(await answer(press(card, user, "snooze"))).toMatch(/^(?:Snooze for how long\?|Working on it…)$/);
+  await expect.poll(() => buttonsOf(card), { timeout: 10_000 }).toContain(`v1:snooze:${card.incidentId}:15m`);
+};
+
 const cardText = (card: Card) => stack.telegram.message(CHAT_ID, card.messageId)?.text ?? "";
 const buttonsOf = (card: Card) =>
   (stack.telegram.message(CHAT_ID, card.messageId)?.reply_markup?.inline_keyboard ?? [])
@@ -422,7 +432,7 @@ describe("Snooze", () => {
   });
 
   it("snoozes once when two approvers choose at the same moment, then reminds in the chat when it ends", async () => {
-    await answer(press(card, ALICE, "snooze"));
+    await openSnoozeChoices(card, ALICE);
     const refused = press(card, OUTSIDER, "snooze", "15m");
     expect(await answer(refused)).toBe("You are not on the approver list.");
     const before = chatLines().length;
@@ -465,11 +475,11 @@ describe("Snooze", () => {
 
   it("replaces a shorter snooze with a longer one, and only the longer one reminds", async () => {
     const before = chatLines().length;
-    await answer(press(card, ALICE, "snooze"));
+    await openSnoozeChoices(card, ALICE);
     expect(await answer(press(card, ALICE, "snooze", "15m"))).toMatch(/^Snoozed until/);
     // the card edit after the first choice brings the Snooze button back
     await expect.poll(() => buttonsOf(card), { timeout: 5_000 }).toContain(`v1:snooze:${card.incidentId}`);
-    await answer(press(card, BOB, "snooze"));
+    await openSnoozeChoices(card, BOB);
     expect(await answer(press(card, BOB, "snooze", "4h"))).toMatch(/^Snoozed until/);
     const reminders = async () => {
       await waitForChat(
