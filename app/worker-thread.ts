@@ -12,7 +12,10 @@
 // burst of alerts is acknowledged at once and the backlog waits in Redis, where it is durable,
 // rather than the senders waiting for the backlog. The thread still takes every cycle the intake
 // leaves idle. Its young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background
-// work, where a few more scavenges cost nothing anyone waits for.
+// work, where a few more scavenges cost nothing anyone waits for. V8 lets a `--max-semi-space-size`
+// given to node (the intake's, see main.ts) override a thread's own resource limits, so the flag is
+// put back to V8's default (0: the thread's limits decide) just before the thread is created; it is
+// read only when a heap is set up, and the main thread's heap was set up with it long before.
 //
 // Supervised: a thread that ends (an uncaught error, its heap's limit, a failed start) is started
 // again (after 1 s, doubling up to 30 s while it keeps ending soon after its start). `stop()` asks
@@ -21,6 +24,7 @@
 import { readlinkSync } from "node:fs";
 import { constants, getPriority, setPriority } from "node:os";
 import { pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { Logger } from "pino";
 
@@ -39,8 +43,8 @@ const HEALTHY_RUN_MS = 60_000;
 export const WORKER_NICENESS = 10;
 /**
  * The thread's young generation in MB: V8 splits it into two 2 MB semi-spaces and a space for
- * large new objects (the intake's grow to 16 MB each). Its resident set is about 20 MB smaller
- * than with V8's default, once ready and under load.
+ * large new objects (the intake's grow to 8 MB each, main.ts). Its resident set is about 20 MB
+ * smaller than with V8's default, once ready and under load.
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
@@ -111,6 +115,8 @@ export class WorkerThread {
     this.startedAt = Date.now();
     let worker: Worker;
     try {
+      // the thread's young generation is its resourceLimits', not the intake's flag (see above)
+      setFlagsFromString("--max-semi-space-size=0");
       worker = new Worker(threadEntry(this.options.entry), {
         env,
         ...(this.options.execArgv === undefined ? {} : { execArgv: [...this.options.execArgv] }),

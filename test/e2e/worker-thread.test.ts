@@ -8,7 +8,7 @@ import { constants, getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WORKER_NICENESS, WorkerThread } from "../../app/worker-thread.js";
+import { WORKER_NICENESS, WORKER_YOUNG_GENERATION_MB, WorkerThread } from "../../app/worker-thread.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
@@ -141,6 +141,69 @@ describe("WorkerThread", () => {
     } finally {
       await workers.stop(10_000);
     }
+  });
+
+  it("keeps the thread's own young generation when node runs with the intake's --max-semi-space-size", async () => {
+    // Each heap fills its young generation with survivors until V8 has grown it to its largest,
+    // then writes that size down: the main thread's from node's flag, the thread's from its limits.
+    const grow = [
+      "const kept = [];",
+      "for (let i = 0; i < 3e6; i++) { kept.push({ i }); if (kept.length > 2e5) kept.length = 0; }",
+      "const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;",
+    ];
+    const thread = path.join(dir, "young-thread.mjs");
+    await writeFile(
+      thread,
+      [
+        "import v8 from 'node:v8';",
+        "import { appendFileSync } from 'node:fs';",
+        ...grow,
+        "appendFileSync(process.env.SIZES_FILE, `thread ${newSpace()}\\n`);",
+        "setInterval(() => undefined, 1000);",
+      ].join("\n"),
+    );
+    const main = path.join(dir, "young-main.mts");
+    const sizes = path.join(dir, "young-sizes");
+    await writeFile(
+      main,
+      [
+        "import v8 from 'node:v8';",
+        "import { appendFileSync } from 'node:fs';",
+        `import { pino } from ${JSON.stringify(import.meta.resolve("pino"))};`,
+        `import { WorkerThread } from ${JSON.stringify(path.join(ROOT, "app/worker-thread.ts"))};`,
+        ...grow,
+        "appendFileSync(process.env.SIZES_FILE, `main ${newSpace()}\\n`);",
+        "const workers = new WorkerThread({ entry: process.env.THREAD, env: { SIZES_FILE: process.env.SIZES_FILE }, execArgv: [], logger: pino({ level: 'silent' }) });",
+        "workers.start();",
+        "const done = setInterval(async () => {",
+        "  if (!(await import('node:fs')).readFileSync(process.env.SIZES_FILE, 'utf8').includes('thread')) return;",
+        "  clearInterval(done);",
+        "  await workers.stop(1_000);",
+        "}, 50);",
+      ].join("\n"),
+    );
+    const child = spawn(process.execPath, ["--max-semi-space-size=8", ...TSX, main], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, THREAD: thread, SIZES_FILE: sizes },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const measured = new Map(
+      (await readFile(sizes, "utf8"))
+        .trim()
+        .split("\n")
+        .map((line): [string, number] => {
+          const [who = "", mb] = line.split(" ");
+          return [who, Number(mb)];
+        }),
+    );
+    // two 8 MB semi-spaces for the main thread (V8's own largest is 2 × 16 MB)...
+    expect(measured.get("main")).toBe(16);
+    // ...and two 2 MB ones for the thread, as WORKER_YOUNG_GENERATION_MB asks, not the main thread's
+    expect(measured.get("thread")).toBe((WORKER_YOUNG_GENERATION_MB / 3) * 2);
   });
 
   it("terminates a thread that does not stop within the limit", async () => {
