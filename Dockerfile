@@ -83,7 +83,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const e=process.env,p=/http/.test(e.ROLES||'http')?e.PORT:e.HEALTH_PORT;fetch('http://127.0.0.1:'+(p||8080)+'/api/v1/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# the same V8 flags as `npm start` (package.json, explained in main.ts): the old generation
-# collected after it grew 50 % instead of letting it double or more under load, and the intake's
-# young generation capped at two 8 MB semi-spaces (README, Benchmark: peak RSS)
-CMD ["node", "--heap-growing-percent=50", "--max-semi-space-size=8", "main.js"]
+# the same V8 flag as `npm start` (package.json): the old generation collected after it grew 50 %
+# instead of letting it double or more under load (README, Benchmark: intake peak RSS)
+CMD ["node", "--heap-growing-percent=50", "main.js"]

@@ -7,16 +7,15 @@
 // serving for SHUTDOWN_DELAY_SECONDS so a Kubernetes Service stops sending, then stop intake, finish
 // in-flight jobs (the workers' thread, asked by this one, does the same) and close the pools.
 // Development runs this file under tsx (`npm run dev`); `npm start` and the image run the
-// compiled dist/main.js (`npm run build`) with two V8 flags:
-// - `--heap-growing-percent=50`: V8 lets the old generation of a busy process grow to several
-//   times what is live before it collects, which under the 100-alert load doubled the intake's
-//   resident set (about 250 MB peak against 125 MB once ready); collecting after 50 % growth keeps
-//   the peak near 165 MB at no CPU per alert that could be measured (20 % gave 10 MB less for half
-//   again the CPU). It holds for the whole process, the workers' thread included.
-// - `--max-semi-space-size=8`: the intake's young generation is at V8's largest (two 16 MB
-//   semi-spaces) from start-up on; two 8 MB ones took about 20 MB off the summed peak under the
-//   100-alert load, for some 10 % of its throughput (paired runs). The workers' thread keeps its
-//   own smaller one (app/worker-thread.ts).
+// compiled dist/main.js (`npm run build`) with `--heap-growing-percent=50`: V8 lets the old
+// generation of a busy process grow to several times what is live before it collects, which under
+// the 100-alert load doubled the intake's resident set (about 250 MB peak against 125 MB once
+// ready); collecting after 50 % growth keeps the peak near 165 MB at no CPU per alert that could be
+// measured (20 % gave 10 MB less for half again the CPU). V8's flags hold for the whole process,
+// the workers' thread included, but for the young generation's size (app/worker-thread.ts). The
+// intake's young generation stays at V8's default (two 16 MB semi-spaces under load): two 8 MB ones
+// (`--max-semi-space-size=8`) took about 20 MB off the summed peak under the 100-alert load, and
+// 15-25 % off the single-alert rate (three paired runs).
 import { isMainThread } from "node:worker_threads";
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";

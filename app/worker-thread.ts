@@ -13,9 +13,10 @@
 // rather than the senders waiting for the backlog. The thread still takes every cycle the intake
 // leaves idle. Its young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background
 // work, where a few more scavenges cost nothing anyone waits for. V8 lets a `--max-semi-space-size`
-// given to node (the intake's, see main.ts) override a thread's own resource limits, so the flag is
-// put back to V8's default (0: the thread's limits decide) just before the thread is created; it is
-// read only when a heap is set up, and the main thread's heap was set up with it long before.
+// given to node (in NODE_OPTIONS, say, to size the intake's) override a thread's own resource
+// limits, so the flag is put back to V8's default (0: the thread's limits decide) just before the
+// thread is created; it is read only when a heap is set up, and the main thread's was set up long
+// before.
 //
 // Supervised: a thread that ends (an uncaught error, its heap's limit, a failed start) is started
 // again (after 1 s, doubling up to 30 s while it keeps ending soon after its start). `stop()` asks
@@ -43,7 +44,7 @@ const HEALTHY_RUN_MS = 60_000;
 export const WORKER_NICENESS = 10;
 /**
  * The thread's young generation in MB: V8 splits it into two 2 MB semi-spaces and a space for
- * large new objects (the intake's grow to 8 MB each, main.ts). Its resident set is about 20 MB
+ * large new objects (the intake's grow to 16 MB each, main.ts). Its resident set is about 20 MB
  * smaller than with V8's default, once ready and under load.
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
