@@ -12,8 +12,9 @@
 // the 100-alert load doubled the intake's resident set (about 250 MB peak against 125 MB once
 // ready); collecting after 50 % growth keeps the peak near 165 MB at no CPU per alert that could be
 // measured (20 % gave 10 MB less for half again the CPU). V8's flags hold for the whole process,
-// the workers' thread included, but for the young generation's size (app/worker-thread.ts). The
-// intake's young generation stays at V8's default (two 16 MB semi-spaces under load): two 8 MB ones
+// the workers' thread included, except that a `--max-semi-space-size` does not size the thread's
+// young generation (app/worker-thread.ts). The intake's young generation stays at V8's default (two
+// 16 MB semi-spaces, reached during start-up already): two 8 MB ones
 // (`--max-semi-space-size=8`) took about 20 MB off the summed peak under the 100-alert load, and
 // 15-25 % off the single-alert rate (three paired runs).
 import { isMainThread } from "node:worker_threads";

@@ -34,11 +34,30 @@ export function heldClientErrors(pool: Pool, client: PoolClient): () => void {
 }
 
 /** Runs `work` in a transaction; rolls back on any error. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, "BEGIN", work);
+}
+
+/**
+ * Runs `read` on one snapshot of the database (REPEATABLE READ, READ ONLY): reads that must agree
+ * with each other (an incident row and its events, analysis and action) all see the same committed
+ * state, never a transaction that committed between two of them. Given a client rather than a pool
+ * (a caller's own transaction), `read` runs on it as it is.
+ */
+export function readSnapshot<T>(db: Queryable, read: (db: Queryable) => Promise<T>): Promise<T> {
+  if (!(db instanceof pg.Pool)) return read(db);
+  return transaction(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", read);
+}
+
+async function transaction<T>(
+  pool: Pool,
+  begin: string,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   const unguard = heldClientErrors(pool, client);
   try {
-    await client.query("BEGIN");
+    await client.query(begin);
     const result = await work(client);
     await client.query("COMMIT");
     return result;

@@ -4,7 +4,7 @@
 // send beyond the chat's flood budget is deferred: the caller retries later with the state of then.
 import { createHash } from "node:crypto";
 import { getIncident, listEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
-import { type Queryable } from "../db/pool.js";
+import { readSnapshot, type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import type { Language } from "../domain/i18n/index.js";
 import { latestAction } from "../db/actions.js";
@@ -63,22 +63,33 @@ export function hashCard(card: IncidentCard): string {
   return createHash("sha256").update(JSON.stringify(card)).digest("hex");
 }
 
+/**
+ * What the card shows, read on one snapshot: read one by one, an analysis committed between the
+ * incident row and its events would be shown with the status of before it ("analysing… needs
+ * approval"), and the next sync would edit the card again, taking the keyboard a person had just
+ * opened (Silence's choices) away with it.
+ */
+async function readCardState(db: Queryable, incidentId: string) {
+  const incident = await getIncident(db, incidentId);
+  if (incident === undefined) return undefined;
+  const shown = await telegramMessages(db, incidentId);
+  const silenced = shown.length === 0 && (await activeSilenceMatching(db, incident.labels)) !== undefined;
+  // one client: its queries run one after another anyway
+  const events = await listEvents(db, incidentId);
+  const analysis = await latestAnalysis(db, incidentId);
+  const pending = await latestAction(db, incidentId);
+  return { incident, shown, silenced, events, analysis, pending };
+}
+
 export async function syncIncidentCard(
   deps: SyncCardDeps,
   incidentId: string,
 ): Promise<{ outcome: SyncOutcome; version?: number; retryInMs?: number }> {
-  const incident = await getIncident(deps.db, incidentId);
-  if (incident === undefined) return { outcome: "missing" };
-  const shown = await telegramMessages(deps.db, incidentId);
+  const state = await readSnapshot(deps.db, (db) => readCardState(db, incidentId));
+  if (state === undefined) return { outcome: "missing" };
+  const { incident, shown, events, analysis, pending } = state;
   // "suppressed": a card never posted stays unposted while an active silence matches the incident.
-  if (shown.length === 0 && (await activeSilenceMatching(deps.db, incident.labels)) !== undefined) {
-    return { outcome: "suppressed", version: incident.version };
-  }
-  const [events, analysis, pending] = await Promise.all([
-    listEvents(deps.db, incidentId),
-    latestAnalysis(deps.db, incidentId),
-    latestAction(deps.db, incidentId),
-  ]);
+  if (state.silenced) return { outcome: "suppressed", version: incident.version };
   const card = buildIncidentCard(
     incident,
     events,
