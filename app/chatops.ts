@@ -9,15 +9,14 @@ import { SaidOnce } from "../kv/said-once.js";
 import { renderTelegramCard } from "../bot/cards/render-telegram.js";
 import type { SilenceCommandDeps } from "../bot/commands/silence.js";
 import type { CardButtonDeps } from "../bot/features/card-buttons.js";
-import { latestAnalysis } from "../db/analyses.js";
-import { audit, latestAction } from "../db/actions.js";
+import { audit } from "../db/actions.js";
 import { chatAliases } from "../db/chats.js";
-import { getIncident, isCardMessage, listEvents } from "../db/incidents.js";
-import type { Queryable } from "../db/pool.js";
-import type { Pool } from "../db/pool.js";
+import { getIncident, isCardMessage } from "../db/incidents.js";
+import { readSnapshot, type Pool, type Queryable } from "../db/pool.js";
 import { alertmanagerSilences } from "../gateways/alertmanager-silences.js";
 import { approveAction } from "../handlers/approve-action.js";
 import { buildIncidentCard } from "../handlers/build-incident-card.js";
+import { readCardParts } from "../handlers/sync-incident-card.js";
 import { silenceLabels, type SilenceDeps } from "../handlers/create-silence.js";
 import { actorOf, guardDecision } from "../handlers/decision-guard.js";
 import { messagesFor } from "../domain/i18n/index.js";
@@ -165,13 +164,10 @@ export function chatOpsDeps(
       ["taken", "taken_over"],
     ),
     cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
-      const incident = await getIncident(pool, incidentId);
-      if (incident === undefined) return { inline_keyboard: [] };
-      const [events, analysis, pending] = await Promise.all([
-        listEvents(pool, incidentId),
-        latestAnalysis(pool, incidentId),
-        latestAction(pool, incidentId),
-      ]);
+      // the same snapshot read as the card's own (handlers/sync-incident-card.ts)
+      const parts = await readSnapshot(pool, (db) => readCardParts(db, incidentId));
+      if (parts === undefined) return { inline_keyboard: [] };
+      const { incident, events, analysis, pending } = parts;
       const waiting = pending?.status === "pending" ? pending : undefined;
       return (
         renderTelegramCard(

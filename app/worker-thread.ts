@@ -26,7 +26,7 @@ import { readlinkSync } from "node:fs";
 import { constants, getPriority, setPriority } from "node:os";
 import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 
 /** The first restart waits this long; each quick end after it doubles the wait. */
@@ -49,10 +49,6 @@ export const WORKER_NICENESS = 10;
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
-/** What the supervisor gives the thread at its start. */
-interface ThreadData {
-  niceness: number;
-}
 /** Supervisor → thread: drain and close, as on SIGTERM. */
 interface StopMessage {
   stop: { delayMs: number };
@@ -72,10 +68,6 @@ export interface WorkerThreadOptions {
   execArgv?: readonly string[];
   /** Wait before the first restart (RESTART_DELAY_MS by default). */
   restartDelayMs?: number;
-  /** Added to the process's nice value for the thread (WORKER_NICENESS by default; 0 leaves it equal). */
-  niceness?: number;
-  /** WORKER_YOUNG_GENERATION_MB by default. */
-  youngGenerationMb?: number;
 }
 
 export class WorkerThread {
@@ -121,9 +113,8 @@ export class WorkerThread {
       worker = new Worker(threadEntry(this.options.entry), {
         env,
         ...(this.options.execArgv === undefined ? {} : { execArgv: [...this.options.execArgv] }),
-        workerData: { niceness: this.options.niceness ?? WORKER_NICENESS } satisfies ThreadData,
         resourceLimits: {
-          maxYoungGenerationSizeMb: this.options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
+          maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
         },
       });
     } catch (error) {
@@ -206,12 +197,11 @@ function threadEntry(entry: string): string | URL {
 export function superviseThisThread(stop: (delayMs: number) => void, logger: Logger): boolean {
   if (isMainThread || parentPort === null) return false;
   const port = parentPort;
-  const { niceness } = workerData as ThreadData;
   // Linux only: elsewhere (macOS in development) the call would lower the whole process, intake too
-  if (niceness > 0 && process.platform === "linux") {
+  if (process.platform === "linux") {
     try {
       // 0: this thread alone, since Linux keeps a nice value per thread
-      setPriority(0, Math.min(getPriority(0) + niceness, constants.priority.PRIORITY_LOW));
+      setPriority(0, Math.min(getPriority(0) + WORKER_NICENESS, constants.priority.PRIORITY_LOW));
     } catch (error) {
       logger.warn({ err: (error as Error).message }, "workers' thread priority left as is");
     }

@@ -64,28 +64,33 @@ export function hashCard(card: IncidentCard): string {
 }
 
 /**
- * What the card shows, read on one snapshot: read one by one, an analysis committed between the
- * incident row and its events would be shown with the status of before it ("analysing… needs
- * approval"), and the next sync would edit the card again, taking the keyboard a person had just
- * opened (Silence's choices) away with it.
+ * The rows a card is built from. Call it on one snapshot (readSnapshot): read one by one, an
+ * analysis committed between the incident row and its events would be shown with the status of
+ * before it ("analysing… needs approval"), and the next sync would edit the card again, taking the
+ * keyboard a person had just opened (Silence's choices) away with it.
  */
-async function readCardState(db: Queryable, incidentId: string) {
+export async function readCardParts(db: Queryable, incidentId: string) {
   const incident = await getIncident(db, incidentId);
   if (incident === undefined) return undefined;
-  const shown = await telegramMessages(db, incidentId);
-  const silenced = shown.length === 0 && (await activeSilenceMatching(db, incident.labels)) !== undefined;
   // one client: its queries run one after another anyway
   const events = await listEvents(db, incidentId);
   const analysis = await latestAnalysis(db, incidentId);
   const pending = await latestAction(db, incidentId);
-  return { incident, shown, silenced, events, analysis, pending };
+  return { incident, events, analysis, pending };
 }
 
 export async function syncIncidentCard(
   deps: SyncCardDeps,
   incidentId: string,
 ): Promise<{ outcome: SyncOutcome; version?: number; retryInMs?: number }> {
-  const state = await readSnapshot(deps.db, (db) => readCardState(db, incidentId));
+  const state = await readSnapshot(deps.db, async (db) => {
+    const parts = await readCardParts(db, incidentId);
+    if (parts === undefined) return undefined;
+    const shown = await telegramMessages(db, incidentId);
+    const silenced =
+      shown.length === 0 && (await activeSilenceMatching(db, parts.incident.labels)) !== undefined;
+    return { ...parts, shown, silenced };
+  });
   if (state === undefined) return { outcome: "missing" };
   const { incident, shown, events, analysis, pending } = state;
   // "suppressed": a card never posted stays unposted while an active silence matches the incident.
