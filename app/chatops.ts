@@ -46,6 +46,8 @@ export function chatOpsDeps(
     cannotRun: (action: string) => string | undefined;
     redis: Redis;
     logger: Logger;
+    /** Cards showing Snooze's or Silence's choices, kept by the notify workers' edits. */
+    choices?: CardButtonDeps["choices"];
   },
   options: ChatOpsOptions = {},
 ): {
@@ -163,6 +165,7 @@ export function chatOpsDeps(
         ),
       ["taken", "taken_over"],
     ),
+    ...(deps.choices === undefined ? {} : { choices: deps.choices }),
     cardMarkup: async (incidentId): Promise<InlineKeyboardMarkup> => {
       // the same snapshot read as the card's own (handlers/sync-incident-card.ts)
       const parts = await readSnapshot(pool, (db) => readCardParts(db, incidentId));

@@ -17,6 +17,7 @@ import type { ClusterKubeGateway } from "../gateways/kube-gateway.js";
 import { chatReachable, chatUnreachable, followChatMigration } from "../handlers/chat-delivery.js";
 import { rowScopedPrefix } from "../jobs/queues.js";
 import { ConversationStore } from "../kv/conversation-store.js";
+import { OpenChoices } from "../kv/open-choices.js";
 import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { PollerLease } from "../kv/poller-lease.js";
 import type { Config } from "../registry/config.js";
@@ -80,7 +81,16 @@ export function buildTelegramBot(ctx: TelegramContext, options: TelegramOptions)
   const { pool, redis, queues } = infra;
   const delivery = chatDeliveryDeps({ config, logger, infra });
   const chatops = chatOpsDeps(
-    { config, pool, queues, cannotRun: ctx.cannotRun, redis, logger },
+    {
+      config,
+      pool,
+      queues,
+      cannotRun: ctx.cannotRun,
+      redis,
+      logger,
+      // they name messages of this installation's chats: under its id, as the dialogues are
+      choices: new OpenChoices(redis, rowScopedPrefix(infra.scope)),
+    },
     options.chatops,
   );
   return createBot({

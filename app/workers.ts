@@ -40,6 +40,7 @@ import { remindProcessor } from "../jobs/remind.processor.js";
 import { scheduleSignozPoll, signozPollProcessor, type SignozPollResult } from "../jobs/signoz-poller.js";
 import { requestStormRefresh, scheduleStormRefresh, stormProcessor } from "../jobs/storm.processor.js";
 import { CardLocks } from "../kv/card-lock.js";
+import { OpenChoices } from "../kv/open-choices.js";
 import type { ChainSettingsStore } from "../kv/chain-settings.js";
 import { ChatBudget, TELEGRAM_BUDGET, type ChatBudgetLimits } from "../kv/chat-budget.js";
 import { DedupWindow } from "../kv/dedup.js";
@@ -192,7 +193,7 @@ function workerTable(
       processor: notifyProcessor({
         sync: {
           db: pool,
-          notifier: telegramNotifier(api, { timeZone, language }),
+          notifier: telegramNotifier(api, { timeZone, language, choices: new OpenChoices(redis, rowPrefix) }),
           timeZone,
           language,
           cannotRun: cannotRunWith(executors, language),

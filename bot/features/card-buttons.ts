@@ -2,16 +2,17 @@
 // presser for a reason (bot/conversations/reject-reason.ts); Snooze and Silence turn the card's
 // keyboard into their choices (plus Cancel) and act on the choice. Every decision is taken by a
 // use case in handlers/; this file only parses the press and shows the answer.
-import { Composer, InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import { editInPlace } from "../edit-in-place.js";
 import { urgently } from "../send-throttle.js";
 import type { InlineKeyboardMarkup } from "grammy/types";
-import { isSilenceChoice, SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
-import { isSnoozeChoice, SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
-import { actionIdOf, packCallbackData, unpackCallbackData } from "../callback-data/callback-data.js";
+import { isSilenceChoice, type SilenceChoice } from "../../handlers/silence-incident.js";
+import { isSnoozeChoice, type SnoozeChoice } from "../../handlers/snooze-incident.js";
+import { actionIdOf, unpackCallbackData } from "../callback-data/callback-data.js";
+import { CANCEL, choiceKeyboard, choiceLabel } from "../cards/choice-keyboard.js";
+import type { OpenChoices } from "../../kv/open-choices.js";
 import type { BotContext } from "../context.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
-import type { Messages } from "../../domain/i18n/index.js";
 import {
   REJECT_REASON_CONVERSATION,
   rejectReasonConversation,
@@ -35,7 +36,9 @@ export interface PressAnswer {
 export interface CardButtonDeps {
   approve?: (input: Presser & { actionId?: number }) => Promise<{ text: string }>;
   /** Checks (and audits a refusal) before a choice keyboard or a question is shown. */
-  guard?: (input: Presser & { what: string }) => Promise<{ ok: true } | { ok: false; text: string }>;
+  guard?: (
+    input: Presser & { what: string },
+  ) => Promise<{ ok: true } | { ok: false; text: string; outcome?: string }>;
   reject?: RejectConversationDeps & {
     check: (
       input: Presser & { actionId?: number },
@@ -49,30 +52,8 @@ export interface CardButtonDeps {
   note?: (input: Presser & { what: string; outcome: string }) => Promise<void>;
   /** The card's own keyboard, to put back after Cancel or a choice that changed nothing. */
   cardMarkup?: (incidentId: string) => Promise<InlineKeyboardMarkup>;
-}
-
-/** The Cancel button's choice word (callback data leaves room for 4 characters). */
-const CANCEL = "no";
-
-/** "15 min", "1 h" ("15 分鐘", "1 小時"): how a choice reads on its button and in the toast. */
-function choiceLabel(choice: SnoozeChoice | SilenceChoice, t: Messages): string {
-  const count = Number.parseInt(choice, 10);
-  return choice.endsWith("m") ? t.buttons.minutes({ count }) : t.buttons.hours({ count });
-}
-
-function choiceKeyboard(verb: "snooze" | "silence", incidentId: string, t: Messages): InlineKeyboard {
-  const icon = verb === "snooze" ? "⏰" : "🔕";
-  const choices = Object.keys(verb === "snooze" ? SNOOZE_CHOICES : SILENCE_CHOICES) as (
-    SnoozeChoice | SilenceChoice
-  )[];
-  const keyboard = new InlineKeyboard();
-  for (const choice of choices) {
-    keyboard.text(
-      `${icon} ${choiceLabel(choice, t)}`,
-      packCallbackData({ verb, id: incidentId, arg: choice }),
-    );
-  }
-  return keyboard.row().text(t.buttons.cancel, packCallbackData({ verb, id: incidentId, arg: CANCEL }));
+  /** Which cards show choices, so the card's later edits keep them (kv/open-choices.ts). */
+  choices?: Pick<OpenChoices, "open" | "close">;
 }
 
 /**
@@ -95,11 +76,6 @@ async function silenceAnsweredFirst(
   presser: Presser,
   choice: SilenceChoice,
 ): Promise<void> {
-  const guard = await deps.guard?.({ ...presser, what: "silence" });
-  if (guard !== undefined && !guard.ok) {
-    await ctx.answerCallbackQuery({ text: guard.text });
-    return;
-  }
   await ctx.answerCallbackQuery({
     text: ctx.messages.answers.silencing({ span: choiceLabel(choice, ctx.messages) }),
   });
@@ -125,7 +101,17 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   if (deps.reject !== undefined) composer.use(rejectReasonConversation(deps.reject));
 
+  /** The card message pressed: where its open choices are recorded. */
+  const pressedCard = (ctx: BotContext) => {
+    const message = ctx.callbackQuery?.message;
+    return message === undefined ? undefined : { chatId: message.chat.id, messageId: message.message_id };
+  };
+  const closeChoices = async (ctx: BotContext) => {
+    const card = pressedCard(ctx);
+    if (card !== undefined) await deps.choices?.close(card.chatId, card.messageId);
+  };
   const restore = async (ctx: BotContext, incidentId: string) => {
+    await closeChoices(ctx);
     if (deps.cardMarkup !== undefined) await setKeyboard(ctx, await deps.cardMarkup(incidentId));
   };
 
@@ -181,6 +167,9 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
+        // recorded first: a card edit from now on (the analysis arriving, a repeat) keeps them
+        const card = pressedCard(ctx);
+        if (card !== undefined) await deps.choices?.open(card.chatId, card.messageId, verb);
         // the choices are on the card when the answer says to pick one (setKeyboard goes ahead of
         // the cards waiting for the chat's pace, so the answer stays inside Telegram's window)
         await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
@@ -202,21 +191,28 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
         return;
       }
       const choice = data.arg;
-      if (verb === "silence" && isSilenceChoice(choice) && deps.silence !== undefined) {
-        await silenceAnsweredFirst(ctx, deps, deps.silence, presser, choice);
+      const silenceFor = verb === "silence" && isSilenceChoice(choice) ? choice : undefined;
+      const snoozeFor = verb === "snooze" && isSnoozeChoice(choice) ? choice : undefined;
+      if (silenceFor === undefined && snoozeFor === undefined) return next();
+      // Someone who may not decide changes nothing: the approver who opened the choices still may.
+      const guard = await deps.guard({ ...presser, what: `${verb} ${choice}` });
+      if (!guard.ok) {
+        await ctx.answerCallbackQuery({ text: guard.text });
+        if (guard.outcome !== "not_allowed") await restore(ctx, data.id);
         return;
       }
-      const result =
-        verb === "snooze" && isSnoozeChoice(choice) && deps.snooze !== undefined
-          ? await deps.snooze({ ...presser, choice })
-          : verb === "silence" && isSilenceChoice(choice) && deps.silence !== undefined
-            ? await deps.silence({ ...presser, choice })
-            : undefined;
-      if (result === undefined) return next();
+      // closed before the decision, whose own card edit must show the card's buttons
+      await closeChoices(ctx);
+      if (silenceFor !== undefined && deps.silence !== undefined) {
+        await silenceAnsweredFirst(ctx, deps, deps.silence, presser, silenceFor);
+        return;
+      }
+      if (snoozeFor === undefined || deps.snooze === undefined) return next();
+      const result = await deps.snooze({ ...presser, choice: snoozeFor });
       await ctx.answerCallbackQuery({ text: result.text.slice(0, 200) });
       // A decision edits the whole card through the notify queue; a refusal puts the buttons back
       // (except for someone who may not decide: the approver who opened the choices still may).
-      if (result.outcome !== "snoozed" && result.outcome !== "silenced" && result.outcome !== "not_allowed") {
+      if (result.outcome !== "snoozed" && result.outcome !== "not_allowed") {
         await restore(ctx, data.id);
       }
       const card = ctx.callbackQuery.message?.message_id;

@@ -496,6 +496,26 @@ describe("Snooze", () => {
     ]);
   });
 
+  it("keeps the choices open while the card is edited for another reason, and drops them with the button", async () => {
+    const kept = await openIncident("decide-snooze-kept");
+    await openSnoozeChoices(kept, ALICE);
+    const choices = buttonsOf(kept);
+    // someone takes the incident meanwhile: the card is edited, the choices stay
+    say(BOB, `/ack ${kept.incidentId}`);
+    await expect.poll(() => cardText(kept), { timeout: 5_000 }).toMatch(/@bob/);
+    expect(buttonsOf(kept)).toEqual(choices);
+    expect(await answer(press(kept, ALICE, "snooze", "15m"))).toMatch(/^Snoozed until/);
+    await expect.poll(() => cardText(kept), { timeout: 5_000 }).toMatch(/snoozed by @alice/);
+    // the decision's own edit shows the card's buttons again
+    expect(buttonsOf(kept)).toContain(`v1:snooze:${kept.incidentId}`);
+
+    // choices open on an incident that resolves: a resolved card offers no Snooze, nor its choices
+    await openSnoozeChoices(kept, ALICE);
+    await sendAlert("decide-snooze-kept", "resolved");
+    await expect.poll(() => cardText(kept), { timeout: 5_000 }).toMatch(/resolved/i);
+    expect(buttonsOf(kept).filter((data) => data.startsWith(`v1:snooze:${kept.incidentId}`))).toEqual([]);
+  });
+
   it("does not remind about an incident resolved during the snooze", async () => {
     const quiet = await openIncident("decide-snooze-resolved");
     await answer(press(quiet, ALICE, "snooze"));
