@@ -234,6 +234,24 @@ export function failedDependency(error: unknown, ports: Record<Dependency, numbe
   return port === ports.redis ? "redis" : undefined;
 }
 
+/**
+ * A job's failure on a lost connection, counted on the outage of the dependency it came from;
+ * false for any other failure. The job heard it after a round trip of its own (BullMQ records the
+ * failure in Redis before it says so), so it may arrive just after another client saw the server
+ * back: a PostgreSQL starting up refuses a connection ("the database system is starting up") a
+ * moment before it takes the next one. Such a late report is a straggler of the outage that just
+ * ended, not a new one, for PostgreSQL as for Redis (whose clients reconnect each at its own pace).
+ */
+export function jobConnectionFailed(
+  error: unknown,
+  ports: Record<Dependency, number>,
+  outages: Record<Dependency, Pick<Outage, "failed">>,
+): boolean {
+  const dependency = failedDependency(error, ports);
+  if (dependency !== undefined) outages[dependency].failed(error, { straggler: true });
+  return dependency !== undefined;
+}
+
 /** A network or server-restart failure of a client that talks to one server (a queue worker's Redis). */
 export function isConnectionError(error: unknown): boolean {
   return connectionFailure(error) !== undefined;
@@ -360,13 +378,8 @@ export async function openInfrastructure(
   shutdown.add("queues", () => queues.close());
   return {
     outages: { postgres: postgresOutage, redis: redisOutage },
-    connectionFailed(error) {
-      const dependency = failedDependency(error, ports);
-      // a job's Redis command failed: its client's own reconnection is what `recovered()` hears
-      if (dependency === "redis") redisOutage.failed(error, { straggler: true });
-      else if (dependency === "postgres") postgresOutage.failed(error);
-      return dependency !== undefined;
-    },
+    connectionFailed: (error) =>
+      jobConnectionFailed(error, ports, { postgres: postgresOutage, redis: redisOutage }),
     pool,
     redis,
     workerConnection,

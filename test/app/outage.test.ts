@@ -5,7 +5,13 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { failedDependency, Outage, OUTAGE_SETTLE_MS, portOf } from "../../app/infrastructure.js";
+import {
+  failedDependency,
+  jobConnectionFailed,
+  Outage,
+  OUTAGE_SETTLE_MS,
+  portOf,
+} from "../../app/infrastructure.js";
 import { freePort } from "../../dev/processes.js";
 import { TEST_DATABASE_URL } from "../../dev/postgres.js";
 
@@ -59,6 +65,46 @@ describe("Outage", () => {
     watched.failed(refused, { straggler: true });
     expect(watched.down).toBe(true);
     expect(lines.filter((line) => line.endsWith("is unreachable; retrying"))).toHaveLength(3);
+  });
+});
+
+describe("a job's failure on a lost connection", () => {
+  const ports = { postgres: 5432, redis: 6379 };
+  // how pg words a connection refused by a server still replaying its log after a restart
+  const startingUp = Object.assign(new Error("the database system is starting up"), { code: "57P03" });
+
+  it("is counted on the outage that just ended when it comes right after PostgreSQL is back", () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) },
+    );
+    let now = 1_000_000;
+    const postgres = new Outage(logger, "PostgreSQL at 127.0.0.1:5432 (DATABASE_URL)", () => now);
+    const redis = new Outage(logger, "Redis at 127.0.0.1:6379 (REDIS_URL)", () => now);
+    postgres.failed(startingUp);
+    // another client's connection is taken: the pool's connect event
+    postgres.recovered();
+    now += 50;
+    // BullMQ reports the job that was refused a moment before, after it recorded the failure
+    expect(jobConnectionFailed(startingUp, ports, { postgres, redis })).toBe(true);
+    expect(postgres.down).toBe(false);
+    expect(lines).toEqual([
+      "PostgreSQL at 127.0.0.1:5432 (DATABASE_URL) is unreachable; retrying",
+      "PostgreSQL at 127.0.0.1:5432 (DATABASE_URL) is reachable again",
+    ]);
+    // later, a job's failure is a new outage
+    now += OUTAGE_SETTLE_MS;
+    expect(jobConnectionFailed(startingUp, ports, { postgres, redis })).toBe(true);
+    expect(postgres.down).toBe(true);
+    expect(redis.down).toBe(false);
+  });
+
+  it("is not counted at all when it is the job's own failure", () => {
+    const failed: unknown[] = [];
+    const outage = { failed: (error: unknown) => void failed.push(error) };
+    expect(jobConnectionFailed(new Error("boom"), ports, { postgres: outage, redis: outage })).toBe(false);
+    expect(failed).toEqual([]);
   });
 });
 
