@@ -3,7 +3,7 @@
 // gone) is an answer, not an error (bot/chat-refusal.ts). A P0's card, posted or edited, goes
 // ahead of the lower cards waiting for the same chat (bot/send-throttle.ts). An edit keeps the
 // Snooze or Silence choices a person opened on the card (kv/open-choices.ts) while the card still
-// offers that button.
+// offers that button and the same proposal.
 import type { Api } from "grammy";
 import { editInPlace } from "./edit-in-place.js";
 import { type Notifier, type IncidentCard } from "../domain/card.js";
@@ -12,8 +12,9 @@ import { refusedOr } from "./chat-refusal.js";
 import { sendTarget } from "./send-target.js";
 import { sendWith } from "./send-throttle.js";
 import { messagesFor, type Language } from "../domain/i18n/index.js";
-import { choiceKeyboard } from "./cards/choice-keyboard.js";
-import type { OpenChoices } from "../kv/open-choices.js";
+import { choiceKeyboard, proposalOf } from "./cards/choice-keyboard.js";
+import type { ChoiceVerb, OpenChoice, OpenChoices } from "../kv/open-choices.js";
+import type { InlineKeyboardMarkup } from "grammy/types";
 
 export function telegramNotifier(
   api: Api,
@@ -28,16 +29,27 @@ export function telegramNotifier(
     const markup = replyMarkup ?? { inline_keyboard: [] };
     return { text, markup };
   };
-  /** The choices open on this message, when the card still offers their button. */
-  const keptChoices = async (chatId: string, messageId: number, card: IncidentCard) => {
-    const verb = await options.choices?.shown(chatId, messageId);
-    if (verb === undefined) return undefined;
-    // resolved, or silenced meanwhile: the choices go with the button they came from
-    if (card.buttons.some((button) => button.verb === verb)) {
-      return choiceKeyboard(verb, card.incidentId, messagesFor(options.language));
+  /**
+   * The keyboard for the card's message: the choices open on it while the card still offers their
+   * button (a resolved card offers neither) and the proposal they were opened on (a new one's
+   * Approve must be seen), else the card's own; choices that gave way are closed.
+   */
+  const keyboardFor = async (
+    chatId: string,
+    messageId: number,
+    card: IncidentCard,
+    markup: InlineKeyboardMarkup,
+    open: OpenChoice | undefined,
+  ): Promise<{ markup: InlineKeyboardMarkup; shows: ChoiceVerb | "card" }> => {
+    if (open === undefined) return { markup, shows: "card" };
+    if (card.buttons.some((button) => button.verb === open.verb) && proposalOf(markup) === open.proposal) {
+      return {
+        markup: choiceKeyboard(open.verb, card.incidentId, messagesFor(options.language)),
+        shows: open.verb,
+      };
     }
     await options.choices?.close(chatId, messageId);
-    return undefined;
+    return { markup, shows: "card" };
   };
   return {
     async post(place, card) {
@@ -57,17 +69,42 @@ export function telegramNotifier(
     },
     async update(chatId, messageId, card) {
       const { text, markup } = render(card);
-      const keyboard = (await keptChoices(chatId, messageId, card)) ?? markup;
+      const urgent = card.severity === "P0";
+      const before = await keyboardFor(
+        chatId,
+        messageId,
+        card,
+        markup,
+        await options.choices?.shown(chatId, messageId),
+      );
       return refusedOr(async () => {
         const kind = await editInPlace(() =>
-          sendWith(card.severity === "P0", () =>
+          sendWith(urgent, () =>
             api.editMessageText(chatId, messageId, text, {
               parse_mode: "HTML",
               link_preview_options: { is_disabled: true },
-              reply_markup: keyboard,
+              reply_markup: before.markup,
             }),
           ),
         );
+        if (kind !== "updated" || options.choices === undefined) return { kind };
+        // The edit may have waited for the chat's pace while a person opened or closed the choices
+        // (the press's own keyboard edit goes first): the keyboard just sent would undo that, and
+        // the card's next sync, its text unchanged, would not come to put it right.
+        const after = await keyboardFor(
+          chatId,
+          messageId,
+          card,
+          markup,
+          await options.choices.shown(chatId, messageId),
+        );
+        if (after.shows !== before.shows) {
+          await editInPlace(() =>
+            sendWith(urgent, () =>
+              api.editMessageReplyMarkup(chatId, messageId, { reply_markup: after.markup }),
+            ),
+          );
+        }
         return { kind };
       });
     },

@@ -2,6 +2,7 @@
 // then Cancel. Shown by the press (bot/features/card-buttons.ts) and kept by the card's later
 // edits while it is open (bot/telegram-notifier.ts, kv/open-choices.ts).
 import { InlineKeyboard } from "grammy";
+import type { InlineKeyboardMarkup } from "grammy/types";
 import type { Messages } from "../../domain/i18n/index.js";
 import { SILENCE_CHOICES, type SilenceChoice } from "../../handlers/silence-incident.js";
 import { SNOOZE_CHOICES, type SnoozeChoice } from "../../handlers/snooze-incident.js";
@@ -30,4 +31,16 @@ export function choiceKeyboard(verb: ChoiceVerb, incidentId: string, t: Messages
     );
   }
   return keyboard.row().text(t.buttons.cancel, packCallbackData({ verb, id: incidentId, arg: CANCEL }));
+}
+
+/**
+ * The proposal a card's keyboard offers: its Approve and Reject buttons' callback data, which name
+ * the proposed action ("" when it offers none). Open choices give way to a card offering another.
+ */
+export function proposalOf(markup: InlineKeyboardMarkup | undefined): string {
+  return (markup?.inline_keyboard ?? [])
+    .flat()
+    .map((button) => ("callback_data" in button ? (button.callback_data ?? "") : ""))
+    .filter((data) => data.startsWith("v1:approve:") || data.startsWith("v1:reject:"))
+    .join(" ");
 }

@@ -9,7 +9,7 @@ import type { InlineKeyboardMarkup } from "grammy/types";
 import { isSilenceChoice, type SilenceChoice } from "../../handlers/silence-incident.js";
 import { isSnoozeChoice, type SnoozeChoice } from "../../handlers/snooze-incident.js";
 import { actionIdOf, unpackCallbackData } from "../callback-data/callback-data.js";
-import { CANCEL, choiceKeyboard, choiceLabel } from "../cards/choice-keyboard.js";
+import { CANCEL, choiceKeyboard, choiceLabel, proposalOf } from "../cards/choice-keyboard.js";
 import type { OpenChoices } from "../../kv/open-choices.js";
 import type { BotContext } from "../context.js";
 import { dropOpenQuestion } from "../conversations/open-question.js";
@@ -35,7 +35,7 @@ export interface PressAnswer {
 
 export interface CardButtonDeps {
   approve?: (input: Presser & { actionId?: number }) => Promise<{ text: string }>;
-  /** Checks (and audits a refusal) before a choice keyboard or a question is shown. */
+  /** Checks (and audits a refusal) before a choice keyboard or a question is shown, or a choice taken. */
   guard?: (
     input: Presser & { what: string },
   ) => Promise<{ ok: true } | { ok: false; text: string; outcome?: string }>;
@@ -92,9 +92,8 @@ async function silenceAnsweredFirst(
       ? ctx.messages.answers.user({ id: presser.userId })
       : `@${presser.username}`;
   await ctx.reply(`${who}: ${result.text}`, reply);
-  if (result.outcome !== "not_allowed" && deps.cardMarkup !== undefined) {
-    await setKeyboard(ctx, await deps.cardMarkup(presser.incidentId));
-  }
+  // the choices were closed before the decision: the card's own buttons come back
+  if (deps.cardMarkup !== undefined) await setKeyboard(ctx, await deps.cardMarkup(presser.incidentId));
 }
 
 export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
@@ -167,12 +166,20 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
           return;
         }
         await deps.note?.({ ...presser, what: verb, outcome: "choices_shown" });
-        // recorded first: a card edit from now on (the analysis arriving, a repeat) keeps them
+        // recorded first: a card edit from now on (a repeat, someone taking it) keeps them, unless
+        // it brings another proposal than the one this card showed
         const card = pressedCard(ctx);
-        if (card !== undefined) await deps.choices?.open(card.chatId, card.messageId, verb);
+        const proposal = proposalOf(ctx.callbackQuery.message?.reply_markup);
+        if (card !== undefined) await deps.choices?.open(card.chatId, card.messageId, { verb, proposal });
         // the choices are on the card when the answer says to pick one (setKeyboard goes ahead of
         // the cards waiting for the chat's pace, so the answer stays inside Telegram's window)
-        await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
+        try {
+          await setKeyboard(ctx, choiceKeyboard(verb, data.id, ctx.messages));
+        } catch (error) {
+          // not shown: the card's next edit must not bring up choices nobody saw
+          await closeChoices(ctx);
+          throw error;
+        }
         await ctx.answerCallbackQuery({
           text: verb === "snooze" ? ctx.messages.answers.snoozeHowLong : ctx.messages.answers.silenceHowLong,
         });
@@ -210,11 +217,9 @@ export function cardButtons(deps: CardButtonDeps = {}): Composer<BotContext> {
       if (snoozeFor === undefined || deps.snooze === undefined) return next();
       const result = await deps.snooze({ ...presser, choice: snoozeFor });
       await ctx.answerCallbackQuery({ text: result.text.slice(0, 200) });
-      // A decision edits the whole card through the notify queue; a refusal puts the buttons back
-      // (except for someone who may not decide: the approver who opened the choices still may).
-      if (result.outcome !== "snoozed" && result.outcome !== "not_allowed") {
-        await restore(ctx, data.id);
-      }
+      // A decision edits the whole card through the notify queue; a refusal (already snoozed,
+      // resolved meanwhile) puts the card's buttons back.
+      if (result.outcome !== "snoozed") await restore(ctx, data.id);
       const card = ctx.callbackQuery.message?.message_id;
       if (result.announce !== undefined) {
         await ctx.reply(result.announce, {

@@ -500,6 +500,8 @@ describe("Snooze", () => {
     const kept = await openIncident("decide-snooze-kept");
     await openSnoozeChoices(kept, ALICE);
     const choices = buttonsOf(kept);
+    // someone who may not decide presses a choice: refused, and the choices stay open
+    expect(await answer(press(kept, OUTSIDER, "snooze", "15m"))).toBe("You are not on the approver list.");
     // someone takes the incident meanwhile: the card is edited, the choices stay
     say(BOB, `/ack ${kept.incidentId}`);
     await expect.poll(() => cardText(kept), { timeout: 5_000 }).toMatch(/@bob/);
@@ -509,11 +511,46 @@ describe("Snooze", () => {
     // the decision's own edit shows the card's buttons again
     expect(buttonsOf(kept)).toContain(`v1:snooze:${kept.incidentId}`);
 
+    // Silence's choices likewise, until Cancel
+    expect(await answer(press(kept, ALICE, "silence"))).toMatch(
+      /^(?:Silence for how long\?|Working on it…)$/,
+    );
+    await expect
+      .poll(() => buttonsOf(kept), { timeout: 10_000 })
+      .toContain(`v1:silence:${kept.incidentId}:no`);
+    const silenceChoices = buttonsOf(kept);
+    const before = cardText(kept);
+    say(ALICE, `/ack ${kept.incidentId}`);
+    await expect.poll(() => cardText(kept), { timeout: 5_000 }).not.toBe(before);
+    expect(buttonsOf(kept)).toEqual(silenceChoices);
+    expect(await answer(press(kept, ALICE, "silence", "no"))).toBe("Cancelled; nothing changed.");
+    expect(buttonsOf(kept)).toContain(`v1:silence:${kept.incidentId}`);
+
     // choices open on an incident that resolves: a resolved card offers no Snooze, nor its choices
     await openSnoozeChoices(kept, ALICE);
     await sendAlert("decide-snooze-kept", "resolved");
     await expect.poll(() => cardText(kept), { timeout: 5_000 }).toMatch(/resolved/i);
     expect(buttonsOf(kept).filter((data) => data.startsWith(`v1:snooze:${kept.incidentId}`))).toEqual([]);
+  });
+
+  it("gives way to a new proposal: its Approve is seen, not hidden behind the choices", async () => {
+    const card = await openIncident("decide-snooze-newer");
+    await openSnoozeChoices(card, ALICE);
+    const analysis = await latestAnalysis(stack.db.pool, card.incidentId);
+    const newer = await proposeAction(stack.db.pool, {
+      incidentId: card.incidentId,
+      analysisId: analysis?.id ?? 0,
+      action: "SCALE_UP",
+      params: { namespace: "awoooi-prod", deployment: "decide-snooze-newer" },
+    });
+    await stack.runtime.queues.notify.add("card", {
+      incidentId: card.incidentId,
+      changedAt: new Date().toISOString(),
+    });
+    await expect
+      .poll(() => buttonsOf(card), { timeout: 5_000 })
+      .toContain(`v1:approve:${card.incidentId}:#${(newer?.id ?? 0).toString(36)}`);
+    expect(buttonsOf(card).filter((data) => data.endsWith(":15m"))).toEqual([]);
   });
 
   it("does not remind about an incident resolved during the snooze", async () => {

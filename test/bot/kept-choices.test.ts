@@ -1,0 +1,185 @@
+// A card's edit keeps the Snooze or Silence choices a person opened on it, against the Telegram
+// emulator's Bot API and the record on a real Redis: while the card still offers that button and
+// the same proposal, and also when the person opened or closed them while the edit waited for the
+// chat's pace (the press's own keyboard edit goes first; the card's edit must not undo it).
+import { Api } from "grammy";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { choiceKeyboard } from "../../bot/cards/choice-keyboard.js";
+import { renderTelegramCard } from "../../bot/cards/render-telegram.js";
+import { telegramNotifier } from "../../bot/telegram-notifier.js";
+import type { IncidentCard } from "../../domain/card.js";
+import { messagesFor } from "../../domain/i18n/index.js";
+import { OpenChoices, type OpenChoice } from "../../kv/open-choices.js";
+import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
+
+const GROUP = "-1003000000123";
+const t = messagesFor("en");
+
+let telegram: TelegramEmulator;
+let redis: Redis;
+let api: Api;
+const prefix = uniquePrefix();
+beforeAll(async () => {
+  // the keyboards are the subject here, not the chat's pace (bot/send-throttle.ts and its test keep
+  // that): each test sends a dozen messages and edits to one group within a second
+  telegram = await TelegramEmulator.start({
+    groupPerMinute: 10_000,
+    perSecond: 10_000,
+    perChatPerSecond: 10_000,
+    perChatBurst: 10_000,
+  });
+  redis = new Redis(TEST_REDIS_URL);
+  api = new Api(telegram.token, { apiRoot: telegram.apiRoot });
+});
+afterAll(async () => {
+  await telegram.close();
+  await deleteKeys(prefix);
+  redis.disconnect();
+});
+
+let count = 0;
+function card(overrides: Partial<IncidentCard> = {}): IncidentCard {
+  const at = new Date("2026-12-04T09:00:00Z");
+  return {
+    incidentId: `INC-20261204-${String(++count).padStart(4, "0")}`,
+    severity: "P1",
+    status: "open",
+    source: "alertmanager",
+    service: "checkout",
+    title: "CheckoutDown",
+    occurrences: 1,
+    firstSeenAt: at,
+    lastSeenAt: at,
+    links: [],
+    history: [],
+    buttons: [
+      { verb: "approve", actionId: 41 },
+      { verb: "reject", actionId: 41 },
+      { verb: "snooze" },
+      { verb: "silence" },
+      { verb: "take" },
+    ],
+    ...overrides,
+  };
+}
+
+const keyboard = (messageId: number) =>
+  (telegram.message(GROUP, messageId)?.reply_markup?.inline_keyboard ?? [])
+    .flat()
+    .map((button) => ("callback_data" in button ? button.callback_data : ""));
+const ownMarkup = (shown: IncidentCard) => renderTelegramCard(shown).replyMarkup ?? { inline_keyboard: [] };
+const own = (shown: IncidentCard) =>
+  ownMarkup(shown)
+    .inline_keyboard.flat()
+    .map((button) => ("callback_data" in button ? button.callback_data : ""));
+const choices = (verb: "snooze" | "silence", shown: IncidentCard) =>
+  choiceKeyboard(verb, shown.incidentId, t)
+    .inline_keyboard.flat()
+    .map((button) => ("callback_data" in button ? button.callback_data : ""));
+const proposal = (shown: IncidentCard) =>
+  own(shown)
+    .filter((data) => /^v1:(approve|reject):/.test(data))
+    .join(" ");
+
+/** Posts the card, then (as a press would) opens `open` on it and shows its choices. */
+async function posted(shown: IncidentCard, open?: OpenChoice) {
+  const store = new OpenChoices(redis, prefix);
+  const result = await telegramNotifier(api).post(GROUP, shown);
+  if (result.kind !== "posted") throw new Error(`not posted: ${result.kind}`);
+  const messageId = result.messageId;
+  if (open !== undefined) {
+    await store.open(GROUP, messageId, open);
+    await api.editMessageReplyMarkup(GROUP, messageId, {
+      reply_markup: choiceKeyboard(open.verb, shown.incidentId, t),
+    });
+  }
+  return { store, messageId };
+}
+
+describe("a card's edit and the choices open on it", () => {
+  it("keeps them when the card changes otherwise, and gives way to a new proposal or a resolution", async () => {
+    const shown = card();
+    const { store, messageId } = await posted(shown, { verb: "silence", proposal: proposal(shown) });
+    const notifier = telegramNotifier(api, { choices: store });
+
+    expect(await notifier.update(GROUP, messageId, { ...shown, occurrences: 2 })).toEqual({
+      kind: "updated",
+    });
+    expect(telegram.message(GROUP, messageId)?.text).toContain("2 occurrences");
+    expect(keyboard(messageId)).toEqual(choices("silence", shown));
+
+    // a re-analysis proposes something else: its Approve must be seen
+    const newer = card({
+      incidentId: shown.incidentId,
+      buttons: shown.buttons.map((button) =>
+        button.actionId === undefined ? button : { ...button, actionId: 42 },
+      ),
+    });
+    await notifier.update(GROUP, messageId, newer);
+    expect(keyboard(messageId)).toEqual(own(newer));
+    expect(await store.shown(GROUP, messageId)).toBeUndefined();
+
+    // opened again on the new proposal, then the incident resolves: no Silence, nor its choices
+    await store.open(GROUP, messageId, { verb: "silence", proposal: proposal(newer) });
+    const resolved = card({
+      incidentId: shown.incidentId,
+      status: "resolved",
+      buttons: [{ verb: "details" }],
+    });
+    await notifier.update(GROUP, messageId, resolved);
+    expect(keyboard(messageId)).toEqual(own(resolved));
+    expect(await store.shown(GROUP, messageId)).toBeUndefined();
+  });
+
+  it("puts back the choices a person opened while the edit was on its way", async () => {
+    const shown = card();
+    const { store, messageId } = await posted(shown);
+    let reads = 0;
+    const notifier = telegramNotifier(api, {
+      choices: {
+        close: (chat, message) => store.close(chat, message),
+        shown: async (chat, message) => {
+          const open = await store.shown(chat, message);
+          // the press lands between the edit's read and its arrival: recorded, then shown
+          if (reads++ === 0) {
+            await store.open(chat, message, { verb: "snooze", proposal: proposal(shown) });
+            await api.editMessageReplyMarkup(chat, message, {
+              reply_markup: choiceKeyboard("snooze", shown.incidentId, t),
+            });
+          }
+          return open;
+        },
+      },
+    });
+    await notifier.update(GROUP, messageId, { ...shown, occurrences: 3 });
+    expect(telegram.message(GROUP, messageId)?.text).toContain("3 occurrences");
+    expect(keyboard(messageId)).toEqual(choices("snooze", shown));
+  });
+
+  it("takes away the choices a person cancelled while the edit was on its way", async () => {
+    const shown = card();
+    const { store, messageId } = await posted(shown, { verb: "snooze", proposal: proposal(shown) });
+    let reads = 0;
+    const notifier = telegramNotifier(api, {
+      choices: {
+        close: (chat, message) => store.close(chat, message),
+        shown: async (chat, message) => {
+          const open = await store.shown(chat, message);
+          if (reads++ === 0) {
+            // Cancel: the record closed, the card's own buttons back
+            await store.close(chat, message);
+            await api.editMessageReplyMarkup(chat, message, {
+              reply_markup: ownMarkup(shown),
+            });
+          }
+          return open;
+        },
+      },
+    });
+    await notifier.update(GROUP, messageId, { ...shown, occurrences: 4 });
+    expect(telegram.message(GROUP, messageId)?.text).toContain("4 occurrences");
+    expect(keyboard(messageId)).toEqual(own(shown));
+  });
+});
