@@ -22,7 +22,7 @@ import { createTestDatabase } from "../dev/postgres.js";
 import { installationId } from "../db/installation.js";
 import type { QueueScope } from "../jobs/queues.js";
 import { deleteKeys, uniquePrefix } from "../dev/redis.js";
-import { TelegramEmulator } from "../dev/emulators/telegram.js";
+import { LIFTED_TELEGRAM_LIMITS, TelegramEmulator } from "../dev/emulators/telegram.js";
 import { runAiFailoverBench } from "./ai-failover-hook.js";
 import { runStormBench } from "./storm.js";
 import { costPerAnalysis } from "./cost.js";
@@ -407,10 +407,7 @@ async function main(): Promise<void> {
   const telegram = new TelegramEmulator({
     token: TEST_SECRETS.telegramToken,
     // Flood limits high: the bench measures the bot, not the emulator's Telegram budgets.
-    groupPerMinute: 100_000,
-    perSecond: 100_000,
-    perChatPerSecond: 100_000,
-    perChatBurst: 100_000,
+    ...LIFTED_TELEGRAM_LIMITS,
   });
   await telegram.start();
   cleanup.add("close Telegram emulator", () => telegram.close());

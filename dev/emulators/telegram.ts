@@ -23,6 +23,14 @@ import { z } from "zod";
 
 // ─── Public types ────────────────────────────────────────────────────────────────────────────
 
+/** Every flood limit lifted, for a test or bench about something else than pacing (say what). */
+export const LIFTED_TELEGRAM_LIMITS = {
+  groupPerMinute: 100_000,
+  perSecond: 100_000,
+  perChatPerSecond: 100_000,
+  perChatBurst: 100_000,
+} as const;
+
 export interface TelegramEmulatorOptions {
   /** The one token the server accepts; the bot id is its numeric prefix. */
   readonly token?: string;

@@ -5,12 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertmanagerPayload } from "../../dev/alerts.js";
+import { openProcessBed, type ProcessBed } from "../../dev/process-bed.js";
 import { testEnv } from "../../dev/env.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth, startStack } from "../../dev/stack.js";
-import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -67,25 +66,13 @@ describe("npm start", () => {
   });
 
   describe("on SIGTERM", () => {
-    let db: TestDatabase;
-    let telegram: TelegramEmulator;
-    const prefix = uniquePrefix();
+    // Telegram's limits lifted: this test is about shutdown, not flood control
+    let bed: ProcessBed;
     beforeAll(async () => {
-      db = await createTestDatabase({ migrate: false });
-      telegram = new TelegramEmulator({
-        token: "123456:TEST-TOKEN",
-        // limits lifted: this test is about shutdown, not flood control
-        groupPerMinute: 100_000,
-        perSecond: 100_000,
-        perChatPerSecond: 100_000,
-        perChatBurst: 100_000,
-      });
-      await telegram.start();
+      bed = await openProcessBed();
     });
     afterAll(async () => {
-      await telegram.close();
-      await deleteKeys(prefix);
-      await db.drop();
+      await bed.close();
     });
 
     it(
@@ -93,14 +80,7 @@ describe("npm start", () => {
       { timeout: 150_000 },
       async () => {
         const port = await freePort();
-        const env = testEnv({
-          DATABASE_URL: db.url,
-          REDIS_PREFIX: prefix,
-          TELEGRAM_API_ROOT: telegram.apiRoot,
-          PORT: String(port),
-          HOST: "127.0.0.1",
-        });
-        const bot = startBot(env);
+        const bot = startBot(bed.env(port));
         const url = `http://127.0.0.1:${port}`;
         // start-up under tsx takes 11-16 s at load 12 (README): this test is about stopping
         await waitForHttp(`${url}/api/v1/health`, 60_000, bot.child);
@@ -131,13 +111,13 @@ describe("npm start", () => {
 
         // Whatever was accepted but not processed is still queued: a new process finishes it.
         const stack = await startStack({
-          env: { DATABASE_URL: db.url, REDIS_PREFIX: prefix, ROLES: "worker" },
+          env: { DATABASE_URL: bed.db.url, REDIS_PREFIX: bed.prefix, ROLES: "worker" },
         });
         try {
           await expect
             .poll(
               async () =>
-                (await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM alerts")).rows[0]?.n,
+                (await bed.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM alerts")).rows[0]?.n,
               {
                 timeout: 20_000,
                 interval: 100,

@@ -39,7 +39,7 @@ import { getIncident } from "../../db/incidents.js";
 import { installationId } from "../../db/installation.js";
 import { alertmanagerFiring, alertmanagerPayload } from "../../dev/alerts.js";
 import { OllamaFake } from "../../dev/emulators/llm/ollama.js";
-import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { LIFTED_TELEGRAM_LIMITS, TelegramEmulator } from "../../dev/emulators/telegram.js";
 import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
@@ -627,10 +627,7 @@ describe("polling mode: two bot processes share the poller lease", () => {
     // Telegram's flood limits lifted: this part is about who polls, not pacing
     telegram = await TelegramEmulator.start({
       token: TEST_SECRETS.telegramToken,
-      groupPerMinute: 100_000,
-      perSecond: 100_000,
-      perChatPerSecond: 100_000,
-      perChatBurst: 100_000,
+      ...LIFTED_TELEGRAM_LIMITS,
     });
     db = await createTestDatabase({ migrate: false });
     cache = new Redis(cacheUrl(10));

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth, CHAT_ID, postJson, waitForChat } from "../../dev/stack.js";
-import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { LIFTED_TELEGRAM_LIMITS, TelegramEmulator } from "../../dev/emulators/telegram.js";
 import { TEST_SECRETS } from "../../dev/env.js";
 import { CARD_LOCK_MS } from "../../jobs/notify.processor.js";
 import { QUEUE_NAMES, queuePrefix } from "../../jobs/queues.js";
@@ -134,10 +134,7 @@ describe("a worker killed while it shows a card", () => {
       // Telegram's pacing lifted but for the one 429 this test is about
       const telegram = await TelegramEmulator.start({
         token: TEST_SECRETS.telegramToken,
-        groupPerMinute: 100_000,
-        perSecond: 100_000,
-        perChatPerSecond: 100_000,
-        perChatBurst: 100_000,
+        ...LIFTED_TELEGRAM_LIMITS,
       });
       // the card's first post gets a flood wait: the worker waits it out holding the card's lock
       telegram.failNext("sendMessage", {

@@ -10,12 +10,9 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKER_NICENESS, WORKER_YOUNG_GENERATION_MB, WorkerThread } from "../../app/worker-thread.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
-import { testEnv } from "../../dev/env.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { openProcessBed, type ProcessBed } from "../../dev/process-bed.js";
 import { freePort, waitForHttp } from "../../dev/processes.js";
-import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth } from "../../dev/stack.js";
-import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const silent = pino({ level: "silent" });
@@ -233,25 +230,13 @@ describe("WorkerThread", () => {
 });
 
 describe("npm start with every role", () => {
-  let db: TestDatabase;
-  let telegram: TelegramEmulator;
-  const prefix = uniquePrefix();
+  // Telegram's limits lifted: this test is about threads, not flood control (storm tests keep them)
+  let bed: ProcessBed;
   beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
-    telegram = new TelegramEmulator({
-      token: "123456:TEST-TOKEN",
-      // limits lifted: this test is about threads, not flood control (storm tests keep them)
-      groupPerMinute: 100_000,
-      perSecond: 100_000,
-      perChatPerSecond: 100_000,
-      perChatBurst: 100_000,
-    });
-    await telegram.start();
+    bed = await openProcessBed();
   });
   afterAll(async () => {
-    await telegram.close();
-    await deleteKeys(prefix);
-    await db.drop();
+    await bed.close();
   });
 
   it(
@@ -259,15 +244,7 @@ describe("npm start with every role", () => {
     { timeout: 120_000 },
     async () => {
       const port = await freePort();
-      const env = testEnv({
-        DATABASE_URL: db.url,
-        REDIS_PREFIX: prefix,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        ROLES: undefined,
-      });
+      const env = bed.env(port, { LOG_LEVEL: "info", ROLES: undefined });
       const parent = spawn(process.execPath, [...TSX, `${ROOT}main.ts`], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         stdio: ["ignore", "pipe", "pipe"],
@@ -309,7 +286,7 @@ describe("npm start with every role", () => {
         // the card comes from the thread: the main thread runs no worker
         await waitFor(
           () =>
-            telegram.calls.some((call) => call.method === "sendMessage" && call.status === "ok")
+            bed.telegram.calls.some((call) => call.method === "sendMessage" && call.status === "ok")
               ? true
               : undefined,
           60_000,
