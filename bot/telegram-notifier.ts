@@ -10,11 +10,14 @@ import { type Notifier, type IncidentCard } from "../domain/card.js";
 import { renderTelegramCard } from "./cards/render-telegram.js";
 import { refusedOr } from "./chat-refusal.js";
 import { sendTarget } from "./send-target.js";
-import { sendWith } from "./send-throttle.js";
+import { sendWith, urgently } from "./send-throttle.js";
 import { messagesFor, type Language } from "../domain/i18n/index.js";
 import { choiceKeyboard, proposalOf } from "./cards/choice-keyboard.js";
 import type { ChoiceVerb, OpenChoice, OpenChoices } from "../kv/open-choices.js";
 import type { InlineKeyboardMarkup } from "grammy/types";
+
+/** How often an edit's keyboard is checked again against the open choices after it was sent. */
+const CORRECTION_ROUNDS = 3;
 
 export function telegramNotifier(
   api: Api,
@@ -90,20 +93,23 @@ export function telegramNotifier(
         if (kind !== "updated" || options.choices === undefined) return { kind };
         // The edit may have waited for the chat's pace while a person opened or closed the choices
         // (the press's own keyboard edit goes first): the keyboard just sent would undo that, and
-        // the card's next sync, its text unchanged, would not come to put it right.
-        const after = await keyboardFor(
-          chatId,
-          messageId,
-          card,
-          markup,
-          await options.choices.shown(chatId, messageId),
-        );
-        if (after.shows !== before.shows) {
-          await editInPlace(() =>
-            sendWith(urgent, () =>
-              api.editMessageReplyMarkup(chatId, messageId, { reply_markup: after.markup }),
-            ),
+        // the card's next sync, its text unchanged, would not come to put it right. The correction
+        // answers a person, so it goes first too; a press that still overtakes it is read again
+        // (a few rounds: each needs another press within one round trip).
+        let shows = before.shows;
+        for (let round = 0; round < CORRECTION_ROUNDS; round++) {
+          const now = await keyboardFor(
+            chatId,
+            messageId,
+            card,
+            markup,
+            await options.choices.shown(chatId, messageId),
           );
+          if (now.shows === shows) break;
+          await editInPlace(() =>
+            urgently(() => api.editMessageReplyMarkup(chatId, messageId, { reply_markup: now.markup })),
+          );
+          shows = now.shows;
         }
         return { kind };
       });

@@ -6,12 +6,13 @@ import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { choiceKeyboard } from "../../bot/cards/choice-keyboard.js";
+import { editInPlace } from "../../bot/edit-in-place.js";
 import { renderTelegramCard } from "../../bot/cards/render-telegram.js";
 import { telegramNotifier } from "../../bot/telegram-notifier.js";
 import type { IncidentCard } from "../../domain/card.js";
 import { messagesFor } from "../../domain/i18n/index.js";
 import { OpenChoices, type OpenChoice } from "../../kv/open-choices.js";
-import { TelegramEmulator } from "../../dev/emulators/telegram.js";
+import { LIFTED_TELEGRAM_LIMITS, TelegramEmulator } from "../../dev/emulators/telegram.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
 const GROUP = "-1003000000123";
@@ -24,12 +25,7 @@ const prefix = uniquePrefix();
 beforeAll(async () => {
   // the keyboards are the subject here, not the chat's pace (bot/send-throttle.ts and its test keep
   // that): each test sends a dozen messages and edits to one group within a second
-  telegram = await TelegramEmulator.start({
-    groupPerMinute: 10_000,
-    perSecond: 10_000,
-    perChatPerSecond: 10_000,
-    perChatBurst: 10_000,
-  });
+  telegram = await TelegramEmulator.start(LIFTED_TELEGRAM_LIMITS);
   redis = new Redis(TEST_REDIS_URL);
   api = new Api(telegram.token, { apiRoot: telegram.apiRoot });
 });
@@ -180,6 +176,46 @@ describe("a card's edit and the choices open on it", () => {
     });
     await notifier.update(GROUP, messageId, { ...shown, occurrences: 4 });
     expect(telegram.message(GROUP, messageId)?.text).toContain("4 occurrences");
+    expect(keyboard(messageId)).toEqual(own(shown));
+  });
+
+  it("reads the choices again when a press overtakes its own correction", async () => {
+    const shown = card();
+    const { store, messageId } = await posted(shown);
+    // this notifier's own Bot API client: Cancel lands just before its correction does
+    const client = new Api(telegram.token, { apiRoot: telegram.apiRoot });
+    let cancelled = false;
+    client.config.use(async (prev, method, payload, signal) => {
+      if (method === "editMessageReplyMarkup" && !cancelled) {
+        cancelled = true;
+        await store.close(GROUP, messageId);
+        // as the press does it: the card may already show its own buttons ("not modified")
+        await editInPlace(() =>
+          api.editMessageReplyMarkup(GROUP, messageId, { reply_markup: ownMarkup(shown) }),
+        );
+      }
+      return prev(method, payload, signal);
+    });
+    let reads = 0;
+    const notifier = telegramNotifier(client, {
+      choices: {
+        close: (chat, message) => store.close(chat, message),
+        shown: async (chat, message) => {
+          const open = await store.shown(chat, message);
+          // the choices opened while the edit was on its way, as above
+          if (reads++ === 0) {
+            await store.open(chat, message, { verb: "snooze", proposal: proposal(shown) });
+            await api.editMessageReplyMarkup(chat, message, {
+              reply_markup: choiceKeyboard("snooze", shown.incidentId, t),
+            });
+          }
+          return open;
+        },
+      },
+    });
+    await notifier.update(GROUP, messageId, { ...shown, occurrences: 5 });
+    expect(cancelled).toBe(true);
+    expect(await store.shown(GROUP, messageId)).toBeUndefined();
     expect(keyboard(messageId)).toEqual(own(shown));
   });
 });

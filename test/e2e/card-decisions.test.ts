@@ -523,8 +523,11 @@ describe("Snooze", () => {
     say(ALICE, `/ack ${kept.incidentId}`);
     await expect.poll(() => cardText(kept), { timeout: 5_000 }).not.toBe(before);
     expect(buttonsOf(kept)).toEqual(silenceChoices);
-    expect(await answer(press(kept, ALICE, "silence", "no"))).toBe("Cancelled; nothing changed.");
-    expect(buttonsOf(kept)).toContain(`v1:silence:${kept.incidentId}`);
+    // (or the bot's own answer at its deadline on a loaded machine, the buttons after it)
+    expect(await answer(press(kept, ALICE, "silence", "no"))).toMatch(
+      /^(?:Cancelled; nothing changed\.|Working on it…)$/,
+    );
+    await expect.poll(() => buttonsOf(kept), { timeout: 10_000 }).toContain(`v1:silence:${kept.incidentId}`);
 
     // choices open on an incident that resolves: a resolved card offers no Snooze, nor its choices
     await openSnoozeChoices(kept, ALICE);
