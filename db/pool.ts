@@ -39,6 +39,16 @@ export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promi
 }
 
 /**
+ * Runs `work` as one transaction: writes that the card reads together (an incident's status and the
+ * event that says why) are seen all or none. Given a client rather than a pool (a caller's own
+ * transaction), `work` runs on it as it is.
+ */
+export function writeTogether<T>(db: Queryable, work: (db: Queryable) => Promise<T>): Promise<T> {
+  if (!(db instanceof pg.Pool)) return work(db);
+  return transaction(db, "BEGIN", work);
+}
+
+/**
  * Runs `read` on one snapshot of the database (REPEATABLE READ, READ ONLY): reads that must agree
  * with each other (an incident row and its events, analysis and action) all see the same committed
  * state, never a transaction that committed between two of them. Given a client rather than a pool

@@ -49,3 +49,39 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     },
   };
 }
+
+/**
+ * The pool, with `between` run once right after the first statement matching `statement` returns,
+ * whether the code under test queries through the pool or through a client of it (a transaction):
+ * how a test puts another connection's work exactly between two of its statements.
+ */
+export function interleaved(pool: Pool, statement: RegExp, between: () => Promise<void>): Pool {
+  let done = false;
+  const hook =
+    <A extends unknown[], R>(query: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const result = await query(...args);
+      const [first] = args;
+      const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+      if (!done && statement.test(text)) {
+        done = true;
+        await between();
+      }
+      return result;
+    };
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === "query")
+        return hook(target.query.bind(target) as (...args: unknown[]) => Promise<unknown>);
+      if (property === "connect") {
+        return async () => {
+          const client = await target.connect();
+          const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+          return Object.assign(Object.create(client) as typeof client, { query: hook(query) });
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

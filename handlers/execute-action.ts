@@ -7,7 +7,7 @@
 // again now.
 import { audit, getAction, transitionAction, type PendingAction } from "../db/actions.js";
 import { addEvent, getIncident, markResolved, setIncidentStatus } from "../db/incidents.js";
-import { type Queryable } from "../db/pool.js";
+import { writeTogether, type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import { learnFromOutcome } from "../db/playbooks.js";
 import {
@@ -445,29 +445,33 @@ async function recovered(
   evidence: readonly Evidence[],
   alreadyResolved: boolean,
 ): Promise<VerifyOutcome> {
-  const done = await transitionAction(deps.db, { id: action.id }, ["verifying"], "succeeded");
-  if (done === undefined) return "skipped";
-  if (!alreadyResolved) await markResolved(deps.db, action.incidentId, new Date());
   const detail = evidence.map((piece) => piece.detail).join("; ");
   // `said`: the card says the evidence in BOT_LANGUAGE; `detail` is its English, as audited
   const said = evidence.map((piece) => piece.said);
-  await addEvent(deps.db, action.incidentId, "verified", { action: action.action, detail, said });
-  await audit(deps.db, {
-    incidentId: action.incidentId,
-    actor: "system",
-    what: `verify ${action.action}`,
-    outcome: "recovered",
-    detail: { actionId: action.id, detail },
+  // One transaction: a card drawn in between (another change's sync) showed the incident resolved
+  // without the evidence until the next edit, and a person reading it then saw no verification.
+  return writeTogether(deps.db, async (db) => {
+    const done = await transitionAction(db, { id: action.id }, ["verifying"], "succeeded");
+    if (done === undefined) return "skipped";
+    if (!alreadyResolved) await markResolved(db, action.incidentId, new Date());
+    await addEvent(db, action.incidentId, "verified", { action: action.action, detail, said });
+    await audit(db, {
+      incidentId: action.incidentId,
+      actor: "system",
+      what: `verify ${action.action}`,
+      outcome: "recovered",
+      detail: { actionId: action.id, detail },
+    });
+    await learnFromOutcome(db, {
+      incidentId: action.incidentId,
+      action: action.action,
+      outcome: "success",
+      actionId: action.id,
+      params: action.params,
+      detail,
+    });
+    return "recovered";
   });
-  await learnFromOutcome(deps.db, {
-    incidentId: action.incidentId,
-    action: action.action,
-    outcome: "success",
-    actionId: action.id,
-    params: action.params,
-    detail,
-  });
-  return "recovered";
 }
 
 /** `rollout undo` of the deployment a failed rollout left half-done; audited and on the timeline. */

@@ -3,13 +3,12 @@
 // change made the next sync edit the card again, which took away a keyboard a person had just
 // opened (Silence's choices). On real PostgreSQL: the other transaction commits between the sync's
 // first read and the rest.
-import type { Pool } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addEvent, insertIncident } from "../../db/incidents.js";
 import { inTransaction } from "../../db/pool.js";
 import type { IncidentCard, Notifier } from "../../domain/card.js";
 import { syncIncidentCard } from "../../handlers/sync-incident-card.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { createTestDatabase, interleaved, type TestDatabase } from "../../dev/postgres.js";
 
 const CHAT = "-1003000000002";
 const ID = "INC-20260101-0001";
@@ -53,41 +52,6 @@ function recordingNotifier(): Notifier & { cards: IncidentCard[] } {
   };
 }
 
-/**
- * The pool, with `between` run (and committed) once, right after the first read of the incident
- * row, whether the sync reads through the pool or through a client of it.
- */
-function interleaved(pool: Pool, between: () => Promise<void>): Pool {
-  let done = false;
-  const hook =
-    <A extends unknown[], R>(query: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const result = await query(...args);
-      const [first] = args;
-      const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
-      if (!done && /FROM incidents WHERE id/.test(text)) {
-        done = true;
-        await between();
-      }
-      return result;
-    };
-  return new Proxy(pool, {
-    get(target, property, receiver) {
-      if (property === "query")
-        return hook(target.query.bind(target) as (...args: unknown[]) => Promise<unknown>);
-      if (property === "connect") {
-        return async () => {
-          const client = await target.connect();
-          const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-          return Object.assign(Object.create(client) as typeof client, { query: hook(query) });
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
 describe("syncIncidentCard", () => {
   it("shows a change committed while it reads either whole or not at all", async () => {
     const notifier = recordingNotifier();
@@ -102,7 +66,10 @@ describe("syncIncidentCard", () => {
       });
     const deps = { notifier, chatIds: () => [CHAT] };
 
-    const first = await syncIncidentCard({ ...deps, db: interleaved(db.pool, resolve) }, ID);
+    const first = await syncIncidentCard(
+      { ...deps, db: interleaved(db.pool, /FROM incidents WHERE id/, resolve) },
+      ID,
+    );
     expect(first.outcome).toBe("posted");
     const [before] = notifier.cards;
     // the state of before the resolution, all of it: open, and no line saying it was resolved

@@ -28,7 +28,7 @@ import { httpProbe, registryProbe } from "../../gateways/http-probe.js";
 import { sweepActions } from "../../handlers/sweep-actions.js";
 import { loadRegistry } from "../../registry/services.js";
 import { closedPortUrl } from "../../dev/llm-incident.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
+import { createTestDatabase, interleaved, type TestDatabase } from "../../dev/postgres.js";
 
 let db: TestDatabase;
 let server: Server | undefined;
@@ -187,6 +187,27 @@ describe("verification", () => {
     expect(verified?.detail.detail).toBe("the alert resolved");
     expect(escalations).toEqual([]);
     expect((await listPlaybooks(db.pool, { limit: 5 })).items[0]).toMatchObject({ successes: 1 });
+  });
+
+  it("resolves the incident and records the evidence in one transaction: no reader sees one without the other", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: recovered });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    // another connection (a card's sync) reads right after the incident is marked resolved
+    let seen: { resolved: boolean; verified: boolean } | undefined;
+    const reader = async () => {
+      const incident = await getIncident(db.pool, INCIDENT);
+      const events = await listEvents(db.pool, INCIDENT);
+      seen = {
+        resolved: incident?.status === "resolved",
+        verified: events.some((e) => e.kind === "verified"),
+      };
+    };
+    const watched = interleaved(db.pool, /UPDATE incidents SET status = 'resolved'/, reader);
+    expect(await verifyAction({ ...deps, db: watched }, actionId, false)).toBe("recovered");
+    // before the commit it sees neither (a half change would be resolved with no evidence)
+    expect(seen).toEqual({ resolved: false, verified: false });
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("resolved");
+    expect((await listEvents(db.pool, INCIDENT)).some((event) => event.kind === "verified")).toBe(true);
   });
 
   it("fails, escalates and cools off when the service's HTTP probe keeps failing", async () => {
