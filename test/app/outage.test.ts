@@ -15,15 +15,16 @@ import {
 import { freePort } from "../../dev/processes.js";
 import { TEST_DATABASE_URL } from "../../dev/postgres.js";
 
-function outage() {
+/** An outage of `what`, and `watch` for more on the same log and clock. */
+function outage(what = "Redis at 127.0.0.1:6379 (REDIS_URL)") {
   const lines: string[] = [];
   const logger = pino(
     { level: "info" },
     { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) },
   );
   let now = 1_000_000;
-  const watched = new Outage(logger, "Redis at 127.0.0.1:6379 (REDIS_URL)", () => now);
-  return { watched, lines, later: (ms: number) => (now += ms) };
+  const watch = (name: string) => new Outage(logger, name, () => now);
+  return { watched: watch(what), watch, lines, later: (ms: number) => (now += ms) };
 }
 
 const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" });
@@ -74,18 +75,12 @@ describe("a job's failure on a lost connection", () => {
   const startingUp = Object.assign(new Error("the database system is starting up"), { code: "57P03" });
 
   it("is counted on the outage that just ended when it comes right after PostgreSQL is back", () => {
-    const lines: string[] = [];
-    const logger = pino(
-      { level: "info" },
-      { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) },
-    );
-    let now = 1_000_000;
-    const postgres = new Outage(logger, "PostgreSQL at 127.0.0.1:5432 (DATABASE_URL)", () => now);
-    const redis = new Outage(logger, "Redis at 127.0.0.1:6379 (REDIS_URL)", () => now);
+    const { watched: postgres, watch, lines, later } = outage("PostgreSQL at 127.0.0.1:5432 (DATABASE_URL)");
+    const redis = watch("Redis at 127.0.0.1:6379 (REDIS_URL)");
     postgres.failed(startingUp);
     // another client's connection is taken: the pool's connect event
     postgres.recovered();
-    now += 50;
+    later(50);
     // BullMQ reports the job that was refused a moment before, after it recorded the failure
     expect(jobConnectionFailed(startingUp, ports, { postgres, redis })).toBe(true);
     expect(postgres.down).toBe(false);
@@ -94,7 +89,7 @@ describe("a job's failure on a lost connection", () => {
       "PostgreSQL at 127.0.0.1:5432 (DATABASE_URL) is reachable again",
     ]);
     // later, a job's failure is a new outage
-    now += OUTAGE_SETTLE_MS;
+    later(OUTAGE_SETTLE_MS);
     expect(jobConnectionFailed(startingUp, ports, { postgres, redis })).toBe(true);
     expect(postgres.down).toBe(true);
     expect(redis.down).toBe(false);

@@ -94,6 +94,36 @@ async function posted(shown: IncidentCard, open?: OpenChoice) {
   return { store, messageId };
 }
 
+/** The record, with `press` run once right after the edit's first read of it: a press meanwhile. */
+function pressedMeanwhile(
+  store: OpenChoices,
+  press: () => Promise<void>,
+): Pick<OpenChoices, "shown" | "close"> {
+  let reads = 0;
+  return {
+    close: (chat, message) => store.close(chat, message),
+    shown: async (chat, message) => {
+      const open = await store.shown(chat, message);
+      if (reads++ === 0) await press();
+      return open;
+    },
+  };
+}
+
+/** Snooze pressed on the card: recorded, then its choices shown (as bot/features/card-buttons.ts). */
+const openSnooze = (store: OpenChoices, messageId: number, shown: IncidentCard) => async () => {
+  await store.open(GROUP, messageId, { verb: "snooze", proposal: proposal(shown) });
+  await api.editMessageReplyMarkup(GROUP, messageId, {
+    reply_markup: choiceKeyboard("snooze", shown.incidentId, t),
+  });
+};
+
+/** Cancel pressed: the record closed, the card's own buttons back ("not modified" if they are). */
+const cancel = (store: OpenChoices, messageId: number, shown: IncidentCard) => async () => {
+  await store.close(GROUP, messageId);
+  await editInPlace(() => api.editMessageReplyMarkup(GROUP, messageId, { reply_markup: ownMarkup(shown) }));
+};
+
 describe("a card's edit and the choices open on it", () => {
   it("keeps them when the card changes otherwise, and gives way to a new proposal or a resolution", async () => {
     const shown = card();
@@ -132,22 +162,9 @@ describe("a card's edit and the choices open on it", () => {
   it("puts back the choices a person opened while the edit was on its way", async () => {
     const shown = card();
     const { store, messageId } = await posted(shown);
-    let reads = 0;
+    // the press lands between the edit's read and its arrival: recorded, then shown
     const notifier = telegramNotifier(api, {
-      choices: {
-        close: (chat, message) => store.close(chat, message),
-        shown: async (chat, message) => {
-          const open = await store.shown(chat, message);
-          // the press lands between the edit's read and its arrival: recorded, then shown
-          if (reads++ === 0) {
-            await store.open(chat, message, { verb: "snooze", proposal: proposal(shown) });
-            await api.editMessageReplyMarkup(chat, message, {
-              reply_markup: choiceKeyboard("snooze", shown.incidentId, t),
-            });
-          }
-          return open;
-        },
-      },
+      choices: pressedMeanwhile(store, openSnooze(store, messageId, shown)),
     });
     await notifier.update(GROUP, messageId, { ...shown, occurrences: 3 });
     expect(telegram.message(GROUP, messageId)?.text).toContain("3 occurrences");
@@ -157,22 +174,8 @@ describe("a card's edit and the choices open on it", () => {
   it("takes away the choices a person cancelled while the edit was on its way", async () => {
     const shown = card();
     const { store, messageId } = await posted(shown, { verb: "snooze", proposal: proposal(shown) });
-    let reads = 0;
     const notifier = telegramNotifier(api, {
-      choices: {
-        close: (chat, message) => store.close(chat, message),
-        shown: async (chat, message) => {
-          const open = await store.shown(chat, message);
-          if (reads++ === 0) {
-            // Cancel: the record closed, the card's own buttons back
-            await store.close(chat, message);
-            await api.editMessageReplyMarkup(chat, message, {
-              reply_markup: ownMarkup(shown),
-            });
-          }
-          return open;
-        },
-      },
+      choices: pressedMeanwhile(store, cancel(store, messageId, shown)),
     });
     await notifier.update(GROUP, messageId, { ...shown, occurrences: 4 });
     expect(telegram.message(GROUP, messageId)?.text).toContain("4 occurrences");
@@ -188,30 +191,13 @@ describe("a card's edit and the choices open on it", () => {
     client.config.use(async (prev, method, payload, signal) => {
       if (method === "editMessageReplyMarkup" && !cancelled) {
         cancelled = true;
-        await store.close(GROUP, messageId);
-        // as the press does it: the card may already show its own buttons ("not modified")
-        await editInPlace(() =>
-          api.editMessageReplyMarkup(GROUP, messageId, { reply_markup: ownMarkup(shown) }),
-        );
+        await cancel(store, messageId, shown)();
       }
       return prev(method, payload, signal);
     });
-    let reads = 0;
+    // the choices opened while the edit was on its way, as above
     const notifier = telegramNotifier(client, {
-      choices: {
-        close: (chat, message) => store.close(chat, message),
-        shown: async (chat, message) => {
-          const open = await store.shown(chat, message);
-          // the choices opened while the edit was on its way, as above
-          if (reads++ === 0) {
-            await store.open(chat, message, { verb: "snooze", proposal: proposal(shown) });
-            await api.editMessageReplyMarkup(chat, message, {
-              reply_markup: choiceKeyboard("snooze", shown.incidentId, t),
-            });
-          }
-          return open;
-        },
-      },
+      choices: pressedMeanwhile(store, openSnooze(store, messageId, shown)),
     });
     await notifier.update(GROUP, messageId, { ...shown, occurrences: 5 });
     expect(cancelled).toBe(true);

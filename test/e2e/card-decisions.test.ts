@@ -150,6 +150,22 @@ const trail = async (card: Card) =>
 /** Chat messages (not the card) that reply to the card or mention the incident, newest last. */
 const chatLines = () => stack.telegram.messages(CHAT_ID).map((message) => message.text);
 
+/** A re-analysis of the card's incident proposing SCALE_UP of `deployment` instead. */
+const proposeScaleUp = async (card: Card, deployment: string) =>
+  proposeAction(stack.db.pool, {
+    incidentId: card.incidentId,
+    analysisId: (await latestAnalysis(stack.db.pool, card.incidentId))?.id ?? 0,
+    action: "SCALE_UP",
+    params: { namespace: "awoooi-prod", deployment },
+  });
+
+/** Asks for the card to be brought up to date, as any change of its incident does. */
+const redraw = (card: Card) =>
+  stack.runtime.queues.notify.add("card", {
+    incidentId: card.incidentId,
+    changedAt: new Date().toISOString(),
+  });
+
 const say = (user: { fromUserId: number; username: string }, text: string) =>
   stack.telegram.sendUserMessage({ chatId: CHAT_ID, ...user, text });
 
@@ -192,13 +208,7 @@ describe("a press on a card drawn before the proposal changed", () => {
     const oldReject = buttonsOf(card).find((data) => data.startsWith("v1:reject:")) ?? "";
     expect(oldApprove).toBe(`v1:approve:${card.incidentId}:#${(shown?.id ?? 0).toString(36)}`);
     // a re-analysis proposes something else before anyone pressed (the card edit may lag behind)
-    const analysis = await latestAnalysis(stack.db.pool, card.incidentId);
-    const newer = await proposeAction(stack.db.pool, {
-      incidentId: card.incidentId,
-      analysisId: analysis?.id ?? 0,
-      action: "SCALE_UP",
-      params: { namespace: "awoooi-prod", deployment: "decide-replaced" },
-    });
+    const newer = await proposeScaleUp(card, "decide-replaced");
     const pressOld = (user: typeof ALICE, data: string) =>
       stack.telegram.pressButton({
         chatId: CHAT_ID,
@@ -219,10 +229,7 @@ describe("a press on a card drawn before the proposal changed", () => {
     );
     expect((await trail(card)).filter((row) => row.endsWith(": stale_card"))).toHaveLength(2);
     // the card, once redrawn, names the new proposal, and its Approve decides exactly that
-    await stack.runtime.queues.notify.add("card", {
-      incidentId: card.incidentId,
-      changedAt: new Date().toISOString(),
-    });
+    await redraw(card);
     await expect
       .poll(() => buttonsOf(card).find((data) => data.startsWith("v1:approve:")), { timeout: 5_000 })
       .toBe(`v1:approve:${card.incidentId}:#${(newer?.id ?? 0).toString(36)}`);
@@ -539,17 +546,8 @@ describe("Snooze", () => {
   it("gives way to a new proposal: its Approve is seen, not hidden behind the choices", async () => {
     const card = await openIncident("decide-snooze-newer");
     await openSnoozeChoices(card, ALICE);
-    const analysis = await latestAnalysis(stack.db.pool, card.incidentId);
-    const newer = await proposeAction(stack.db.pool, {
-      incidentId: card.incidentId,
-      analysisId: analysis?.id ?? 0,
-      action: "SCALE_UP",
-      params: { namespace: "awoooi-prod", deployment: "decide-snooze-newer" },
-    });
-    await stack.runtime.queues.notify.add("card", {
-      incidentId: card.incidentId,
-      changedAt: new Date().toISOString(),
-    });
+    const newer = await proposeScaleUp(card, "decide-snooze-newer");
+    await redraw(card);
     await expect
       .poll(() => buttonsOf(card), { timeout: 5_000 })
       .toContain(`v1:approve:${card.incidentId}:#${(newer?.id ?? 0).toString(36)}`);
