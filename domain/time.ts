@@ -21,8 +21,18 @@ function formatIn(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
-/** Whether `name` is a time zone this runtime knows (an IANA name such as "Asia/Taipei", or "UTC"). */
+let canonicalZones: ReadonlySet<string> | undefined;
+
+/**
+ * Whether `name` is a time zone this runtime knows (an IANA name such as "Asia/Taipei", or "UTC").
+ * The canonical names and "UTC" (which ECMA-402 requires of every runtime) are looked up in a list;
+ * only other names (aliases such as "US/Pacific", other spellings) build a formatter to find out. A
+ * formatter maps about 8 MB of ICU's date data into the process for good, which a process that
+ * never writes a time for the chat (the intake) need not carry for checking its settings.
+ */
 export function isTimeZone(name: string): boolean {
+  canonicalZones ??= new Set(Intl.supportedValuesOf("timeZone"));
+  if (name === "UTC" || canonicalZones.has(name)) return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: name });
     return true;

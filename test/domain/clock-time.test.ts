@@ -1,5 +1,5 @@
 // How times read in toasts, replies and the card's history, in the team's zone (BOT_TIMEZONE).
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { clockTime, isTimeZone, spanText } from "../../domain/time.js";
 
 describe("clockTime", () => {
@@ -38,6 +38,32 @@ describe("isTimeZone", () => {
     expect(isTimeZone("UTC")).toBe(true);
     expect(isTimeZone("Asia/Taipeh")).toBe(false);
     expect(isTimeZone("UTC+8 ")).toBe(false);
+  });
+
+  describe("without a formatter for the names it lists", () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it("checks the canonical names and UTC without building a formatter (ICU's date data stays out)", () => {
+      const built = vi.spyOn(Intl, "DateTimeFormat");
+      expect(isTimeZone("Asia/Taipei")).toBe(true);
+      expect(isTimeZone("UTC")).toBe(true);
+      expect(isTimeZone("Europe/Berlin")).toBe(true);
+      expect(built).not.toHaveBeenCalled();
+    });
+
+    it("still asks a formatter about aliases and other spellings, as before", () => {
+      const built = vi.spyOn(Intl, "DateTimeFormat");
+      expect(isTimeZone("US/Pacific")).toBe(true);
+      expect(isTimeZone("Etc/UTC")).toBe(true);
+      expect(isTimeZone("asia/taipei")).toBe(true);
+      expect(isTimeZone("Asia/Taipeh")).toBe(false);
+      expect(built).toHaveBeenCalledTimes(4);
+    });
+  });
+
+  it("lists only names a formatter takes", () => {
+    for (const name of Intl.supportedValuesOf("timeZone"))
+      expect(() => new Intl.DateTimeFormat("en-US", { timeZone: name }), name).not.toThrow();
   });
 });
 
