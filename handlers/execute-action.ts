@@ -141,47 +141,51 @@ async function fail(
     result: { ...(action.result ?? {}), error: why },
   });
   if (failed === undefined) return "skipped";
+  // the rollback runs between the claim above and the records below, which a card sync (one
+  // snapshot) sees all together or not at all: never FAILED without what failed and what followed
   const afterwards = await options.after?.();
-  await setIncidentStatus(
-    deps.db,
-    action.incidentId,
-    ["open", "analyzing", "awaiting_approval", "executing", "verifying"],
-    "failed",
-  );
-  await addEvent(
-    deps.db,
-    action.incidentId,
-    "execution_failed",
-    {
-      action: action.action,
-      error: why,
-      reason,
-      ...(afterwards === undefined ? {} : { then: afterwards.then }),
-    },
-    "system",
-  );
-  await audit(deps.db, {
-    incidentId: action.incidentId,
-    actor: "system",
-    what: action.action,
-    outcome: "failed",
-    detail: {
-      actionId: action.id,
-      error: why,
-      ...(afterwards === undefined ? {} : { then: afterwards.line }),
-    },
-  });
   await deps.startCooldown(action);
-  if (options.learn) {
-    await learnFromOutcome(deps.db, {
+  await writeTogether(deps.db, async (db) => {
+    await setIncidentStatus(
+      db,
+      action.incidentId,
+      ["open", "analyzing", "awaiting_approval", "executing", "verifying"],
+      "failed",
+    );
+    await addEvent(
+      db,
+      action.incidentId,
+      "execution_failed",
+      {
+        action: action.action,
+        error: why,
+        reason,
+        ...(afterwards === undefined ? {} : { then: afterwards.then }),
+      },
+      "system",
+    );
+    await audit(db, {
       incidentId: action.incidentId,
-      action: action.action,
-      outcome: "failure",
-      actionId: action.id,
-      params: action.params,
-      detail: why,
+      actor: "system",
+      what: action.action,
+      outcome: "failed",
+      detail: {
+        actionId: action.id,
+        error: why,
+        ...(afterwards === undefined ? {} : { then: afterwards.line }),
+      },
     });
-  }
+    if (options.learn) {
+      await learnFromOutcome(db, {
+        incidentId: action.incidentId,
+        action: action.action,
+        outcome: "failure",
+        actionId: action.id,
+        params: action.params,
+        detail: why,
+      });
+    }
+  });
   const detail = messagesFor("en").escalation.failed({
     action: action.action,
     error: why,

@@ -210,6 +210,28 @@ describe("verification", () => {
     expect((await listEvents(db.pool, INCIDENT)).some((event) => event.kind === "verified")).toBe(true);
   });
 
+  it("fails the incident and records why in one transaction: no reader sees FAILED without the reason", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: pending });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    let seen: { failed: boolean; explained: boolean } | undefined;
+    const reader = async () => {
+      const incident = await getIncident(db.pool, INCIDENT);
+      const events = await listEvents(db.pool, INCIDENT);
+      seen = {
+        failed: incident?.status === "failed",
+        explained: events.some((e) => e.kind === "execution_failed"),
+      };
+    };
+    const watched = interleaved(db.pool, /UPDATE incidents SET status = \$3/, reader);
+    // the deadline passes with the container still restarting
+    expect(await verifyAction({ ...deps, db: watched }, actionId, true)).toBe("failed");
+    expect(seen).toEqual({ failed: false, explained: false });
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
+    expect((await listEvents(db.pool, INCIDENT)).some((event) => event.kind === "execution_failed")).toBe(
+      true,
+    );
+  });
+
   it("fails, escalates and cools off when the service's HTTP probe keeps failing", async () => {
     let status = 503;
     server = createServer((request, response) => {
