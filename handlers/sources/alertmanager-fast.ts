@@ -70,15 +70,19 @@ function optionalString(value: unknown, max: number): boolean {
 }
 
 /**
- * The last timestamp found valid: the alerts of one group usually share their startsAt (one rule
- * evaluation) and endsAt (the zero time), so most are checked by one comparison.
+ * The last startsAt and the last endsAt found valid, each in its own slot: the alerts of one group
+ * usually share their startsAt (one rule evaluation) and endsAt (the zero time while firing), so most
+ * are checked by one comparison each. (One slot for both missed every time: the two alternate.)
  */
-let lastTimestamp: string | undefined;
+const lastValid: Record<"startsAt" | "endsAt", string | undefined> = {
+  startsAt: undefined,
+  endsAt: undefined,
+};
 
-function optionalTimestamp(value: unknown): boolean {
-  if (value === undefined || value === lastTimestamp) return true;
+function optionalTimestamp(value: unknown, field: keyof typeof lastValid): boolean {
+  if (value === undefined || value === lastValid[field]) return true;
   if (typeof value !== "string" || value.length > TIMESTAMP_MAX || !isTimestamp(value)) return false;
-  lastTimestamp = value;
+  lastValid[field] = value;
   return true;
 }
 
@@ -92,7 +96,8 @@ export function acceptAlert(value: unknown): AlertmanagerAlert | undefined {
   if (value.status !== "firing" && value.status !== "resolved") return undefined;
   if (!isLabelSet(value.labels, true)) return undefined;
   if (value.annotations !== undefined && !isLabelSet(value.annotations, false)) return undefined;
-  if (!optionalTimestamp(value.startsAt) || !optionalTimestamp(value.endsAt)) return undefined;
+  if (!optionalTimestamp(value.startsAt, "startsAt") || !optionalTimestamp(value.endsAt, "endsAt"))
+    return undefined;
   if (
     !optionalString(value.generatorURL, URL_MAX) ||
     !optionalString(value.silenceURL, URL_MAX) ||

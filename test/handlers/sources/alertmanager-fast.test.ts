@@ -120,6 +120,18 @@ describe("the intake's fast path through the Alertmanager schema", () => {
     expect(acceptAlert({ ...alert, startsAt: "2026-12-04T10:00:00Z" })).toBeDefined();
     expect(acceptAlert({ ...alert, startsAt: "" })).toBeUndefined();
     expect(acceptAlert({ ...alert, endsAt: "2026-12-04" })).toBeUndefined();
+    expect(acceptAlert({ ...alert, endsAt: "" })).toBeUndefined();
+  });
+
+  it("remembers the last valid startsAt and endsAt apart, and still refuses what they are not", () => {
+    const alert = { status: "firing", labels: { alertname: "A" } };
+    const firing = { ...alert, startsAt: "2026-12-04T10:00:00Z", endsAt: "0001-01-01T00:00:00Z" };
+    expect(acceptAlert({ ...firing })).toBeDefined();
+    expect(acceptAlert({ ...firing })).toBeDefined();
+    // each field's remembered value passes only in that field's own check, never a malformed other
+    expect(acceptAlert({ ...firing, endsAt: "0001-01-01" })).toBeUndefined();
+    expect(acceptAlert({ ...firing, startsAt: "2026-12-04T10:00:00" })).toBeDefined();
+    expect(acceptAlert({ ...firing, startsAt: "2026-13-04T10:00:00Z" })).toBeUndefined();
   });
 
   it("takes every real Alertmanager group in place, with the schema's own output", () => {
