@@ -213,6 +213,12 @@ function workerTable(
         queues,
       }),
       concurrency: options.concurrency?.notify ?? 4,
+      // A killed worker's card job is handed over only by BullMQ's stalled-job check, which moves a
+      // job that was already active at the previous check (by any worker: the check's turn is shared)
+      // and whose lock has lapsed. At BullMQ's 30 s / 30 s, a job that became active just before the
+      // kill waited two further checks, about a minute, before anyone showed the card; here about 15 s.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
     },
     {
       queue: QUEUE_NAMES.analyze,
