@@ -73,8 +73,7 @@ ENV NODE_ENV=production \
     PORT=8080 \
     HEALTH_PORT=8080 \
     LOCAL_SERVICES=off \
-    ENV_FILE=off \
-    MALLOC_ARENA_MAX=1
+    ENV_FILE=off
 EXPOSE 8080
 USER 1000:1000
 
@@ -85,6 +84,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # the same V8 flag as `npm start` (package.json): the old generation collected after it grew 50 %
-# instead of letting it double or more under load (README, Benchmark: intake peak RSS); glibc's one
-# malloc arena (MALLOC_ARENA_MAX above) is npm start's too
+# instead of letting it double or more under load (README, Benchmark: intake peak RSS)
 CMD ["node", "--heap-growing-percent=50", "main.js"]

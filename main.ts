@@ -16,10 +16,7 @@
 // young generation (app/worker-thread.ts). The intake's young generation stays at V8's default (two
 // 16 MB semi-spaces, reached during start-up already): two 8 MB ones
 // (`--max-semi-space-size=8`) took about 20 MB off the summed peak under the 100-alert load, and
-// 15-25 % off the single-alert rate (three paired runs). The start script and the image also set
-// MALLOC_ARENA_MAX=1 (glibc reads it before node starts): one malloc arena for every thread instead
-// of one per thread that allocated, which held native memory freed on one thread where no other
-// could reuse it; 8-11 MB off the peaks, with no change to the rates beyond the noise (paired runs).
+// 15-25 % off the single-alert rate (three paired runs).
 import { isMainThread } from "node:worker_threads";
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";

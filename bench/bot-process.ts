@@ -12,9 +12,8 @@ import { testEnv } from "../dev/env.js";
 import { freePort, waitForHttp } from "../dev/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** What `npm start` runs: package.json's start script (its settings, node's flags, then dist/main.js). */
-const START = startCommand();
-const ARGS = START.args;
+/** What `npm start` runs after `node`: package.json's start script (its node flags, then dist/main.js). */
+const ARGS = startArguments();
 /** How often the process tree's memory is read while the bot runs. */
 const MEMORY_SAMPLE_MS = 250;
 const READY_TIMEOUT_MS = 30_000;
@@ -78,7 +77,6 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     // Only what a shell needs; nothing else from the bench's environment reaches the bot.
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    ...START.env,
     ...testEnv({ PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", ...options.env }),
   });
   // detached: the bot and the processes it starts form one process group, which the fallback in
@@ -143,26 +141,13 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
   };
 }
 
-/**
- * What `npm start` runs: package.json's start script, as `sh` would run it: its leading settings
- * (`NAME=value`, or `NAME=\${NAME:-value}`, whose value the bot's environment may replace), then
- * `node` with its flags and dist/main.js.
- */
-function startCommand(): { env: Record<string, string>; args: string[] } {
+function startArguments(): string[] {
   const scripts = (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { scripts: { start: string } })
     .scripts;
-  const words = scripts.start.trim().split(/\s+/);
-  const env: Record<string, string> = {};
-  for (let setting = /^([A-Za-z_]\w*)=(.*)$/.exec(words[0] ?? ""); setting !== null; ) {
-    const [, name = "", value = ""] = setting;
-    env[name] = /^\$\{(\w+):-([^}]*)\}$/.exec(value)?.[2] ?? value;
-    words.shift();
-    setting = /^([A-Za-z_]\w*)=(.*)$/.exec(words[0] ?? "");
-  }
-  const [program, ...args] = words;
-  if (program !== "node" || !args.includes("dist/main.js") || args.some((word) => /[$`'"]/.test(word)))
-    throw new Error(`package.json's start script is not \`[NAME=value …] node … dist/main.js\`: ${scripts.start}`);
-  return { env, args };
+  const [program, ...args] = scripts.start.trim().split(/\s+/);
+  if (program !== "node" || !args.includes("dist/main.js"))
+    throw new Error(`package.json's start script is not \`node … dist/main.js\`: ${scripts.start}`);
+  return args;
 }
 
 /** Summed memory of a process tree, sampled; remembers each process's own peak after it is gone. */
