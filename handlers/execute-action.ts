@@ -144,7 +144,6 @@ async function fail(
   // the rollback runs between the claim above and the records below, which a card sync (one
   // snapshot) sees all together or not at all: never FAILED without what failed and what followed
   const afterwards = await options.after?.();
-  await deps.startCooldown(action);
   await writeTogether(deps.db, async (db) => {
     await setIncidentStatus(
       db,
@@ -186,6 +185,9 @@ async function fail(
       });
     }
   });
+  // after the records: a cool-off that cannot start (Redis, say) must not leave the incident
+  // unfailed, since a retry of this job meets the action already failed and stops there
+  await deps.startCooldown(action);
   const detail = messagesFor("en").escalation.failed({
     action: action.action,
     error: why,

@@ -232,6 +232,19 @@ describe("verification", () => {
     );
   });
 
+  it("records the failure before the cool-off, so a cool-off that cannot start leaves no incident unfailed", async () => {
+    const { deps, actionId } = await setUp({ execute: () => Promise.resolve(), verify: pending });
+    expect(await executeAction(deps, actionId)).toBe("verifying");
+    const broken = { ...deps, startCooldown: () => Promise.reject(new Error("Redis is down")) };
+    await expect(verifyAction(broken, actionId, true)).rejects.toThrow("Redis is down");
+    // the retried job meets the action already failed and stops: the records had to be there already
+    expect(await verifyAction(deps, actionId, true)).toBe("skipped");
+    expect((await getIncident(db.pool, INCIDENT))?.status).toBe("failed");
+    expect((await listEvents(db.pool, INCIDENT)).some((event) => event.kind === "execution_failed")).toBe(
+      true,
+    );
+  });
+
   it("fails, escalates and cools off when the service's HTTP probe keeps failing", async () => {
     let status = 503;
     server = createServer((request, response) => {
