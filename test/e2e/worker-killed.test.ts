@@ -36,6 +36,25 @@ beforeAll(async () => {
   ollama = createServer((socket) => sockets.push(socket));
   await new Promise<void>((resolve) => ollama.listen(0, "127.0.0.1", resolve));
 });
+
+/** Settings that send every analysis to the Ollama above, which never answers. */
+function silentModel(): Record<string, string> {
+  const address = ollama.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return { LLM_CHAIN: "ollama", OLLAMA_HOST: `http://127.0.0.1:${port}`, OLLAMA_MODEL: "qwen2.5:7b" };
+}
+
+/** `main.ts` under tsx as a child process with exactly `env` (and PATH, HOME); `exited` once it ends. */
+function startMain(env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: "ignore",
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return { child, exited };
+}
+
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
   ollama.close();
@@ -49,8 +68,6 @@ describe("a worker killed mid-analysis", () => {
     { timeout: 120_000 },
     async () => {
       const port = await freePort();
-      const address = ollama.address();
-      const ollamaPort = typeof address === "object" && address !== null ? address.port : 0;
       const env = testEnv({
         DATABASE_URL: db.url,
         REDIS_PREFIX: prefix,
@@ -58,16 +75,9 @@ describe("a worker killed mid-analysis", () => {
         HOST: "127.0.0.1",
         TELEGRAM_API_ROOT: "http://127.0.0.1:9", // nothing listens: cards wait, analyses do not
         ROLES: "http,worker",
-        LLM_CHAIN: "ollama",
-        OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`,
-        OLLAMA_MODEL: "qwen2.5:7b",
+        ...silentModel(),
       });
-      const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: "ignore",
-      });
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const { child, exited } = startMain(env);
       await waitForHttp(`http://127.0.0.1:${port}/api/v1/health`, 60_000, child);
       const response = await postJson(
         `http://127.0.0.1:${port}/api/v1/webhooks/alertmanager`,
@@ -156,12 +166,7 @@ async function killWhileShowingCard(
     ROLES: "http,worker",
     ...extra,
   });
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), `${ROOT}main.ts`], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: "ignore",
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const { child, exited } = startMain(env);
   try {
     await waitForHttp(`http://127.0.0.1:${port}/api/v1/health`, 60_000, child);
     const response = await postJson(
@@ -221,13 +226,7 @@ describe("a worker killed while it shows a card", () => {
     async () => {
       // the model never answers, in either worker: no analysis changes the incident meanwhile, so
       // only the killed card job itself can bring the card (BullMQ's stalled-job check)
-      const address = ollama.address();
-      const ollamaPort = typeof address === "object" && address !== null ? address.port : 0;
-      const { shownMs, posted } = await killWhileShowingCard({
-        LLM_CHAIN: "ollama",
-        OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`,
-        OLLAMA_MODEL: "qwen2.5:7b",
-      });
+      const { shownMs, posted } = await killWhileShowingCard(silentModel());
       // the notify queue's lock (10 s) and two stalled-job checks (5 s apart; app/workers.ts), and the
       // card lock lapsing meanwhile: about 15 s. BullMQ's defaults (30 s, 30 s) took about a minute.
       expect(shownMs).toBeLessThan(35_000);
