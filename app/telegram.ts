@@ -4,7 +4,7 @@
 // process sees of Telegram (polling state, refused token, failing calls) goes to Redis for health.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
+import type { ThrottleOptions } from "../bot/send-throttle.js";
 import type { Bot } from "grammy";
 import type { Logger } from "pino";
 import type { ModelChecks } from "../ai/model-check.js";
@@ -50,7 +50,7 @@ export interface TelegramContext {
 }
 
 export interface TelegramOptions {
-  telegramThrottle?: APIThrottlerOptions;
+  telegramThrottle?: ThrottleOptions;
   chatops?: ChatOpsOptions;
   commands?: CommandOptions;
   pollerLeaseTtlMs?: number;

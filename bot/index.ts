@@ -3,8 +3,7 @@
 // runtime, not here.
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations } from "@grammyjs/conversations";
-import type { APIThrottlerOptions } from "@grammyjs/transformer-throttler";
-import { sendThrottle } from "./send-throttle.js";
+import { sendThrottle, type ThrottleOptions } from "./send-throttle.js";
 import { Bot, GrammyError, HttpError, type Transformer } from "grammy";
 import type { Logger } from "pino";
 import type { BotContext } from "./context.js";
@@ -36,7 +35,7 @@ export interface BotOptions {
   apiRoot: string;
   logger: Logger;
   /** Telegram's limits by default (30/s overall, 20/min and 1/s per group); tests may raise them. */
-  throttle?: APIThrottlerOptions;
+  throttle?: ThrottleOptions;
   /** Dialogues wait in Redis (shared by every bot process); in memory without it. */
   conversationStore?: ConversationStore<DialogueState>;
   buttons?: CardButtonDeps;

@@ -13,21 +13,16 @@ import {
   type EmulatedMessage,
   type TelegramEmulatorOptions,
 } from "./emulators/telegram.js";
+import type { ThrottleOptions } from "../bot/send-throttle.js";
 import { startKubeEmulator, type KubeEmulator } from "./emulators/kubernetes.js";
 
 export const CHAT_ID = -1001234567890;
 
 /** Client-side limits far above what any test sends (Telegram's are 20/min and 1/s per group). */
-export const LIFTED_THROTTLE = {
-  global: { reservoir: 10_000, reservoirRefreshAmount: 10_000, reservoirRefreshInterval: 1_000 },
-  group: {
-    maxConcurrent: 1,
-    minTime: 0,
-    reservoir: 10_000,
-    reservoirRefreshAmount: 10_000,
-    reservoirRefreshInterval: 60_000,
-  },
-  out: { maxConcurrent: 1, minTime: 0 },
+export const LIFTED_THROTTLE: ThrottleOptions = {
+  global: { reservoirRefreshAmount: 10_000, reservoirRefreshInterval: 1_000 },
+  group: { minTime: 0, reservoirRefreshAmount: 10_000, reservoirRefreshInterval: 60_000 },
+  out: { minTime: 0 },
 };
 
 /** The emulator's per-chat pace, lifted for tests that lift the group limit. */

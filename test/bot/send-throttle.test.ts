@@ -3,8 +3,8 @@
 // a P0's card its analysis go out before them. Against the Telegram emulator's Bot API, through the
 // bot's own notifiers.
 import { Api } from "grammy";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sendThrottle } from "../../bot/send-throttle.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { sendThrottle, type ThrottleOptions } from "../../bot/send-throttle.js";
 import { telegramNotices } from "../../bot/telegram-notices.js";
 import { telegramNotifier } from "../../bot/telegram-notifier.js";
 import type { IncidentCard } from "../../domain/card.js";
@@ -96,4 +96,67 @@ describe("the send throttle", () => {
       "lower three",
     ]);
   }, 30_000);
+});
+
+describe("the send throttle's limits", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A throttle whose Telegram answers at once, recording which chats' calls reached it. */
+  function throttled(options?: ThrottleOptions) {
+    const reached: string[] = [];
+    const throttle = sendThrottle(options);
+    const prev = (async (_method: string, payload: { chat_id: number | string }) => {
+      reached.push(String(payload.chat_id));
+      return { ok: true as const, result: true };
+    }) as unknown as Parameters<typeof throttle>[0];
+    const send = (chatId: number | string) => throttle(prev, "sendMessage", { chat_id: chatId, text: "x" });
+    return { reached, send };
+  }
+
+  /** Lets every promise settle without moving the (fake) clock. */
+  const settle = () => vi.advanceTimersByTimeAsync(0);
+
+  it("lets a call that need not wait reach Telegram without waiting for a timer", async () => {
+    vi.useFakeTimers();
+    const { reached, send } = throttled();
+    void send(-1001);
+    void send(42);
+    // no timer has run: Bottleneck, which this replaced, needed several timer turns for each
+    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+    expect(reached).toEqual(["-1001", "42"]);
+  });
+
+  it("keeps a call a second per chat, 20 a minute per group and 30 a second overall", async () => {
+    vi.useFakeTimers();
+    const { reached, send } = throttled();
+    // one chat: the second call waits for the first one's turn to end
+    void send(-1001);
+    void send(-1001);
+    await settle();
+    expect(reached).toEqual(["-1001"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(reached).toEqual(["-1001", "-1001"]);
+
+    // a group's 21st call in a minute waits for the next minute, however long its turns
+    const group = throttled({
+      group: { minTime: 0, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
+    });
+    for (let call = 0; call < 21; call++) void group.send(-1002);
+    await settle();
+    expect(group.reached).toHaveLength(20);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(group.reached).toHaveLength(20);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(group.reached).toHaveLength(21);
+
+    // 31 chats at once: 30 go this second, the last one the next
+    const many = throttled();
+    for (let chat = 1; chat <= 31; chat++) void many.send(chat);
+    await settle();
+    expect(many.reached).toHaveLength(30);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(many.reached).toHaveLength(31);
+  });
 });
