@@ -137,6 +137,12 @@ export const alertmanagerAuth = {
   authorization: `Basic ${Buffer.from(`alertmanager:${TEST_SECRETS.alertmanager}`).toString("base64")}`,
 };
 
+/**
+ * Whether a card's text shows a stored analysis: its "🤖 AI analysis" heading, not the line a card
+ * shows before one ("AI analysis: pending…", or failed, or not run).
+ */
+export const showsAnalysis = (text: string): boolean => /AI analysis(?!:)/.test(text);
+
 /** Resolves with the chat's messages once `predicate` holds for them. */
 export async function waitForChat(
   telegram: TelegramEmulator,

@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident, telegramMessages } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
-import { alertmanagerAuth, buttonData, postJson, startStack, type Stack } from "../../dev/stack.js";
+import {
+  alertmanagerAuth,
+  buttonData,
+  postJson,
+  startStack,
+  showsAnalysis,
+  type Stack,
+} from "../../dev/stack.js";
 import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
 /** Basic groups (small negative ids): the kind Telegram upgrades to a supergroup. */
@@ -99,7 +106,7 @@ describe("a migrated group whose first message after the migration is a storm ca
     await botMessageIn(STORM_GROUP, isStormCard);
     // every card is up to date: no card edit is left to meet the migration first
     for (const name of ["StormFirstA", "StormFirstB"])
-      await botMessageIn(STORM_GROUP, (m) => isCardOf(name)(m) && m.text.includes("AI analysis"));
+      await botMessageIn(STORM_GROUP, (m) => isCardOf(name)(m) && showsAnalysis(m.text));
     await settled();
 
     const migratedAt = Date.now();

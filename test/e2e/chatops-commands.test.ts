@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisChainSettings } from "../../kv/chain-settings.js";
 import { insertIncident, nextIncidentId } from "../../db/incidents.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
-import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
+import {
+  alertmanagerAuth,
+  CHAT_ID,
+  postJson,
+  startStack,
+  waitForChat,
+  showsAnalysis,
+  type Stack,
+} from "../../dev/stack.js";
 import { button, buttons, chatUser } from "../support/chat-user.js";
 import type { EmulatedMessage } from "../../dev/emulators/telegram.js";
 
@@ -280,7 +288,7 @@ describe("the drill-down from a card", () => {
     const incidentId = /INC-\d{8}-\d{4}/.exec(card?.text ?? "")?.[0] ?? "";
     expect(button(card, "🔎 Details").callback_data).toBe(`v1:details:${incidentId}`);
     // the analysis is stored once the card shows it
-    await until(card as EmulatedMessage, (m) => m.text.includes("AI analysis"));
+    await until(card as EmulatedMessage, (m) => showsAnalysis(m.text));
 
     // anyone may look
     const answer = await press(card as EmulatedMessage, `v1:details:${incidentId}`, OUTSIDER);

@@ -8,7 +8,15 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRuntime, type Runtime } from "../../app/runtime.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
-import { alertmanagerAuth, CHAT_ID, postJson, startStack, waitForChat, type Stack } from "../../dev/stack.js";
+import {
+  alertmanagerAuth,
+  CHAT_ID,
+  postJson,
+  startStack,
+  waitForChat,
+  showsAnalysis,
+  type Stack,
+} from "../../dev/stack.js";
 import type { CallRecord } from "../../dev/emulators/telegram.js";
 
 /** A basic group (small negative id): the kind Telegram upgrades to a supergroup. */
@@ -278,7 +286,7 @@ describe("an escalation due after a migration nobody has read (ROLES=http,worker
   it("mentions the on-call people in the supergroup, and shows the card there", async () => {
     await fire(stack.url, "EscalationFirst", { severity: "critical" });
     // the analysed card: nothing else edits it before the escalation is due
-    await cardIn(stack, OTHER_GROUP, "EscalationFirst", (text) => text.includes("AI analysis"));
+    await cardIn(stack, OTHER_GROUP, "EscalationFirst", showsAnalysis);
     const supergroup = stack.telegram.migrateChat(OTHER_GROUP);
 
     const escalation = await cardIn(stack, supergroup, "@oncall_sre");
