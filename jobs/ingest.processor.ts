@@ -15,16 +15,6 @@ import type { HeartbeatStore } from "../kv/heartbeats.js";
 import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, severityPriority, type IngestJob, type Queues } from "./queues.js";
 
-/**
- * A new incident's automatic analysis is taken this long after its card job was queued. Both run in
- * the workers' thread on one PostgreSQL pool: started together, the analysis's reads and writes
- * interleave with the card's, and the card reached the chat about 8 ms later (one alert at a time on
- * a quiet bot: p50 43-46 ms against 36-37 ms, two paired runs of 25). A person loses nothing by the
- * wait: the analysis's edit of the card waits for the chat's pace (a call a second) anyway, and a
- * model's answer takes seconds.
- */
-export const ANALYSIS_AFTER_CARD_MS = 100;
-
 export interface IngestProcessorDeps {
   ingest: IngestDeps;
   queues: Pick<Queues, "notify" | "analyze" | "escalate">;
@@ -193,7 +183,7 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
         return {
           name: "analyze",
           data: { incidentId, requestedBy: "system", ...(severity === undefined ? {} : { severity }) },
-          opts: { jobId: `auto-${incidentId}`, delay: ANALYSIS_AFTER_CARD_MS, ...severityPriority(severity) },
+          opts: { jobId: `auto-${incidentId}`, ...severityPriority(severity) },
         };
       }),
     );

@@ -1,7 +1,6 @@
 // From webhook to card: real HTTP, BullMQ on Redis, PostgreSQL, grammY and the Telegram emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIncident } from "../../db/incidents.js";
-import { ANALYSIS_AFTER_CARD_MS } from "../../jobs/ingest.processor.js";
 import { alertmanagerPayload, sentryIssueCreated } from "../../dev/alerts.js";
 import {
   buttonData,
@@ -59,9 +58,6 @@ describe("the spine", () => {
     );
     const stored = await getIncident(stack.db.pool, incidentId);
     expect(stored).toMatchObject({ severity: "P0", occurrences: 1 });
-    // its analysis was asked for a little later than its card, which has the thread to itself first
-    const analysis = await stack.runtime.queues.analyze.getJob(`auto-${incidentId}`);
-    expect(analysis?.opts.delay).toBe(ANALYSIS_AFTER_CARD_MS);
     // no model is configured here: the offline analyzer proposes a restart that waits for a human
     expect(["open", "analyzing", "awaiting_approval"]).toContain(stored?.status);
     const analysed = await waitForChat(
