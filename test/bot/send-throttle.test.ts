@@ -151,6 +151,22 @@ describe("the send throttle's limits", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(group.reached).toHaveLength(21);
 
+    // a window does not start afresh when its queue runs empty: 25 calls, then 20 more at 66 s, when
+    // the second minute had 5 of them (p-queue before 9 gave the 20 a new window at once)
+    const drained = throttled({
+      group: { minTime: 0, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
+    });
+    for (let call = 0; call < 25; call++) void drained.send(-1003);
+    await vi.advanceTimersByTimeAsync(66_000);
+    expect(drained.reached).toHaveLength(25);
+    for (let call = 0; call < 20; call++) void drained.send(-1003);
+    await settle();
+    expect(drained.reached).toHaveLength(40);
+    await vi.advanceTimersByTimeAsync(53_999);
+    expect(drained.reached).toHaveLength(40);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(drained.reached).toHaveLength(45);
+
     // 31 chats at once: 30 go this second, the last one the next
     const many = throttled();
     for (let chat = 1; chat <= 31; chat++) void many.send(chat);
