@@ -1,14 +1,14 @@
 // Coalesces the enqueues of concurrent webhook requests into one Redis round trip. Under load a
 // round trip per request is most of the intake's cost (one pipeline, its promise, its reply
 // parsing each); here every request that arrives within one turn of the event loop joins one
-// `addBulk`, sent at the end of that turn (setImmediate) or as soon as MAX_BATCH_JOBS are waiting.
+// batch, sent at the end of that turn (setImmediate) or as soon as MAX_BATCH_JOBS are waiting.
 // A lone request adds no delay beyond the turn it arrived in.
 //
 // Each request is still answered only once its own jobs are in Redis: `add()` resolves when the
-// `addBulk` holding them resolved, and rejects when it failed, so a Redis failure fails exactly
-// the requests of that batch (503, the sender retries) and no other. BullMQ's addBulk sends one
-// pipeline; a failure part-way may leave some of the batch's jobs queued, which the retried
-// delivery meets as a duplicate (ingest deduplicates by fingerprint).
+// batch holding them was added, and rejects when that failed, so a Redis failure fails exactly
+// the requests of that batch (503, the sender retries) and no other. A failure part-way may leave
+// some of the batch's jobs queued, which the retried delivery meets as a duplicate (ingest
+// deduplicates by fingerprint).
 //
 // A batch may be packed before it is sent (`pack`: the ingest queue packs small alert groups into
 // shared jobs, jobs/queues.ts), so that Redis runs BullMQ's add script per job rather than per request.
@@ -54,9 +54,9 @@ export class EnqueueBatch<Data> {
   private readonly deadlineMs: number;
   private readonly pack: EnqueueBatchOptions<Data>["pack"];
 
-  /** `addBulk`: a queue's `addBulk` (jobs/queues.ts), one round trip for the whole batch. */
+  /** `addAll`: adds the batch's jobs to their queue in one round trip (http/routes/webhooks.ts). */
   constructor(
-    private readonly addBulk: (jobs: BulkJob<Data>[]) => Promise<unknown>,
+    private readonly addAll: (jobs: BulkJob<Data>[]) => Promise<unknown>,
     options: EnqueueBatchOptions<Data> = {},
   ) {
     this.maxJobs = options.maxJobs ?? MAX_BATCH_JOBS;
@@ -97,7 +97,7 @@ export class EnqueueBatch<Data> {
       const jobs = batch.flatMap((request) => request.jobs);
       const packed = this.pack?.(jobs);
       carriers = packed?.carriers;
-      sent = this.addBulk(packed?.jobs ?? jobs);
+      sent = this.addAll(packed?.jobs ?? jobs);
     } catch (error) {
       sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

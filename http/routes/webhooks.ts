@@ -118,16 +118,18 @@ async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJo
 }
 
 /**
- * A batch of one job (a lone delivery at a quiet moment, the usual case) is added by one script call;
- * several go in one pipeline. A pipeline costs more than its round trip for one job: ioredis copies
- * every script onto each pipeline it makes (intake only at 500 deliveries/s: 590-690 -> 490-590 us of
- * CPU a delivery, p99 8-9 -> 4-6 ms).
+ * The batch's jobs are added by one script call each, all written in the same turn, so they still
+ * share one round trip; not as one MULTI pipeline (`addBulk`). Under the 100-alert load (two paired
+ * runs each) an intake-only process took 81-91k alerts/s with `addBulk` and 120-134k this way, every
+ * role 47-55k against 48-61k; single alerts, packed into one job a turn, are unchanged. Where the
+ * pipeline's cost goes was not pinned down: ioredis copies every BullMQ script onto each pipeline it
+ * makes, and in a bare fastify + BullMQ server the GC trace showed 56-69 full collections in 10 s
+ * with `addBulk` against 12-14 with separate calls (scavenges up to 7.5 ms against 1 ms), so more of
+ * each request outlived the young generation. Redis runs a MULTI's scripts one by one without rolling
+ * back, so no all-or-nothing was lost.
  */
 function addIngestJobs(queue: Queues["ingest"], jobs: BulkJob<IngestJob>[]): Promise<unknown> {
-  const [only] = jobs;
-  return jobs.length === 1 && only !== undefined
-    ? queue.add(only.name, only.data, only.opts)
-    : queue.addBulk(jobs);
+  return Promise.all(jobs.map((job) => queue.add(job.name, job.data, job.opts)));
 }
 
 /** Levels at which the "alerts accepted" line of each delivery is not written. */

@@ -1,4 +1,4 @@
-// The intake's micro-batch: concurrent requests share one addBulk, each is answered only once its
+// The intake's micro-batch: concurrent requests share one round trip, each is answered only once its
 // own jobs are in Redis, and a failed round trip fails exactly the requests that were in it.
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";

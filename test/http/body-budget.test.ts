@@ -126,10 +126,9 @@ describe("webhook bodies in flight", () => {
   async function intake(env: Record<string, string>, open: Promise<void>, budget?: BodyBudget) {
     let queued = 0;
     let most = 0;
-    const addBulk = queues.ingest.addBulk.bind(queues.ingest);
     const add = queues.ingest.add.bind(queues.ingest);
     /** The alerts of the requests parsed and now being queued, held until `open` (concurrent small
-     * groups share a job, so jobs do not count requests; a lone job is added on its own). */
+     * groups share a job, so jobs do not count requests; each job is added on its own). */
     const held = async <T>(jobs: { data: IngestJob }[], send: () => Promise<T>): Promise<T> => {
       const alerts = jobs.reduce(
         (sum, job) => sum + (job.data.source === "alertmanager" ? job.data.payload.alerts.length : 0),
@@ -144,7 +143,6 @@ describe("webhook bodies in flight", () => {
         queued -= alerts;
       }
     };
-    vi.spyOn(queues.ingest, "addBulk").mockImplementation((jobs) => held(jobs, () => addBulk(jobs)));
     vi.spyOn(queues.ingest, "add").mockImplementation((name, data, opts) =>
       held([{ data }], () => add(name, data, opts)),
     );
