@@ -125,8 +125,9 @@ async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJo
  * pipeline's cost goes was not pinned down: ioredis copies every BullMQ script onto each pipeline it
  * makes, and in a bare fastify + BullMQ server the GC trace showed 56-69 full collections in 10 s
  * with `addBulk` against 12-14 with separate calls (scavenges up to 7.5 ms against 1 ms), so more of
- * each request outlived the young generation. Redis runs a MULTI's scripts one by one without rolling
- * back, so no all-or-nothing was lost.
+ * each request outlived the young generation. A MULTI was all-or-nothing only against a connection
+ * lost before its EXEC (Redis does not roll one back); now such a loss may leave some of a batch's
+ * jobs queued, which the retried delivery meets as a repeat (domain/enqueue-batch.ts).
  */
 function addIngestJobs(queue: Queues["ingest"], jobs: BulkJob<IngestJob>[]): Promise<unknown> {
   return Promise.all(jobs.map((job) => queue.add(job.name, job.data, job.opts)));
