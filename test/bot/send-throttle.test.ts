@@ -4,7 +4,7 @@
 // bot's own notifiers.
 import { Api } from "grammy";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { sendThrottle, type ThrottleOptions } from "../../bot/send-throttle.js";
+import { DEFAULT_THROTTLE, sendThrottle, type ThrottleOptions } from "../../bot/send-throttle.js";
 import { telegramNotices } from "../../bot/telegram-notices.js";
 import { telegramNotifier } from "../../bot/telegram-notifier.js";
 import type { IncidentCard } from "../../domain/card.js";
@@ -115,6 +115,9 @@ describe("the send throttle's limits", () => {
     return { reached, send };
   }
 
+  /** The default limits, but a group's calls keep no turn: only its window holds them back. */
+  const NO_TURNS: ThrottleOptions = { group: { ...DEFAULT_THROTTLE.group, minTime: 0 } };
+
   /** Lets every promise settle without moving the (fake) clock. */
   const settle = () => vi.advanceTimersByTimeAsync(0);
 
@@ -140,9 +143,7 @@ describe("the send throttle's limits", () => {
     expect(reached).toEqual(["-1001", "-1001"]);
 
     // a group's 21st call in a minute waits for the next minute, however long its turns
-    const group = throttled({
-      group: { minTime: 0, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
-    });
+    const group = throttled(NO_TURNS);
     for (let call = 0; call < 21; call++) void group.send(-1002);
     await settle();
     expect(group.reached).toHaveLength(20);
@@ -153,9 +154,7 @@ describe("the send throttle's limits", () => {
 
     // a window does not start afresh when its queue runs empty: 25 calls, then 20 more at 66 s, when
     // the second minute had 5 of them (p-queue before 9 gave the 20 a new window at once)
-    const drained = throttled({
-      group: { minTime: 0, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
-    });
+    const drained = throttled(NO_TURNS);
     for (let call = 0; call < 25; call++) void drained.send(-1003);
     await vi.advanceTimersByTimeAsync(66_000);
     expect(drained.reached).toHaveLength(25);
