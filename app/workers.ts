@@ -168,6 +168,7 @@ function workerTable(
         escalateAfterSeconds: config.escalation.afterSeconds,
         heartbeat: { names: config.heartbeat.alerts, store: heartbeats },
         sentrySeverity: sentrySeverityFrom(registry),
+        pendingCards: cardLocks,
       }),
       concurrency: options.concurrency?.ingest ?? 8,
     },

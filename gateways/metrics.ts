@@ -46,7 +46,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     cardLatency: new Histogram({
       name: "chatops_card_latency_seconds",
-      help: "From the incident change (alert received) to the card posted or edited in the chat.",
+      help: "From the incident change (alert received) to the card posted or edited in the chat; repeats, shown 2 s later on purpose, are left out.",
       labelNames: ["kind"] as const,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],

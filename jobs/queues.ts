@@ -246,6 +246,12 @@ export function severityPriority(severity: Severity | undefined): { priority?: n
   return { priority: severity === "P1" ? 1 : 2 };
 }
 
+/**
+ * A card job asked for by repeats of an incident's alerts only: queued a little later, one at a time
+ * (jobs/ingest.processor.ts). A notify worker of any version shows it as any card job.
+ */
+export const REPEAT_CARD_JOB = "card-repeat";
+
 /** Asks for an incident's card to be brought up to date, now (each change its own job). */
 export function enqueueCard(
   notify: Pick<Queue<NotifyJob>, "add">,
