@@ -168,7 +168,6 @@ function workerTable(
         escalateAfterSeconds: config.escalation.afterSeconds,
         heartbeat: { names: config.heartbeat.alerts, store: heartbeats },
         sentrySeverity: sentrySeverityFrom(registry),
-        pendingCards: cardLocks,
       }),
       concurrency: options.concurrency?.ingest ?? 8,
     },

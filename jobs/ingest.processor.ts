@@ -12,7 +12,6 @@ import { normalizeSignoz } from "../handlers/sources/signoz.js";
 import type { Severity } from "../domain/incident.js";
 import { silentPipelineAlert } from "../domain/heartbeat.js";
 import type { HeartbeatStore } from "../kv/heartbeats.js";
-import type { CardLocks, PendingCard } from "../kv/card-lock.js";
 import { slaEscalationJob } from "./escalate.processor.js";
 import { IngestJobSchema, REPEAT_CARD_JOB, severityPriority, type IngestJob, type Queues } from "./queues.js";
 
@@ -27,43 +26,32 @@ export interface IngestProcessorDeps {
   heartbeat?: { names: readonly string[]; store: Pick<HeartbeatStore, "beat" | "clearSilent"> };
   /** The registry's severity for a Sentry project (its service's tier), over the issue's level. */
   sentrySeverity?: (project: string) => Severity | undefined;
-  /**
-   * Card jobs still waiting (kv/card-lock.ts): an incident whose card job has not started yet gets
-   * no second one. Without it, every delivery queues a card job per incident it touched.
-   */
-  pendingCards?: Pick<CardLocks, "claimPending" | "clearPending">;
 }
 
 /**
- * How long a card job counts as waiting, at most: a claim whose job never started (it was removed,
- * or queuing it failed and so did clearing the claim) holds back that incident's cards this long.
- * A job that waits longer only means a second one is queued beside it.
- */
-export const PENDING_CARD_MS = 60_000;
-
-/**
- * How much later a card shows an incident's repeats (a count and a time, nothing to act on) than
- * its opening, reopening or resolution. Repeats of the same alerts arrive delivery after delivery
- * (Alertmanager re-sends its groups, a storm repeats them), and each delivery used to queue a card
- * job per incident it touched, each reading the incident's rows: under a load of repeated 100-alert
- * groups, 100 card syncs per delivery. Now the repeats within this time share one sync (Telegram
- * lets a chat see about one message a second anyway). Taking the bench's backlog (three paired
- * runs), the workers' thread went from 51-52 % of a core to 30-32 %, Redis from 30-31 % to 13-14 %,
- * and 40 % more alerts were recorded in the same time.
+ * How much later a card shows an incident's repeats than its opening, reopening or resolution:
+ * the count and the time of the last firing (and whatever else the repeat changed, annotations or
+ * a Sentry issue's level). Repeats of the same alerts arrive delivery after delivery (Alertmanager
+ * re-sends its groups, a storm repeats them), and each delivery used to queue a card job per
+ * incident it touched, each reading the incident's rows: under a load of repeated 100-alert groups,
+ * 100 card syncs per delivery. Now the repeats within this time share one sync (Telegram lets a
+ * chat see about one message a second anyway).
  */
 export const REPEAT_CARD_DELAY_MS = 2_000;
 
 /**
- * The cards to queue: those of `wanted` with no job of the same incident, rank and kind still
- * waiting, which shows every change made before it starts.
+ * One card job of each kind and rank per incident at a time, by BullMQ's deduplication: while one
+ * waits (or is delayed), a change queues none, since the waiting job reads the incident when it
+ * runs; while one runs (it may have read the incident already), BullMQ keeps the change and
+ * queues one job for it, and for any later change meanwhile, once the running one has finished
+ * (`keepLastIfActive`).
  */
-async function cardsToQueue(
-  pending: IngestProcessorDeps["pendingCards"],
-  wanted: PendingCard[],
-): Promise<PendingCard[]> {
-  if (pending === undefined) return wanted;
-  const claimed = await pending.claimPending(wanted, PENDING_CARD_MS);
-  return wanted.filter((_, index) => claimed[index] === true);
+function cardDeduplication(
+  incidentId: string,
+  rank: number,
+  later: boolean,
+): { id: string; keepLastIfActive: true } {
+  return { id: `${later ? REPEAT_CARD_JOB : "card"}:${incidentId}:${rank}`, keepLastIfActive: true };
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
@@ -156,7 +144,7 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     /** What happened to each incident this delivery touched, for the log (first change wins). */
     const changes = new Map<string, IngestChange>();
     const counts: Record<string, number> = {};
-    /** This job ran before (an alert of it is recorded already): it may have claimed cards it never queued. */
+    /** This job ran before (an alert of it is recorded already): it may have stopped before its cards. */
     let rerun = job.attemptsMade > 0;
     for (const [index, alert] of alerts.entries()) {
       const result = await ingestAlert(deps.ingest, { deliveryKey: `${job.id}:${index}`, alert, receivedAt });
@@ -194,34 +182,24 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     }
     // Also after a redelivery: the first run may have stopped before the card was updated.
     const changedAt = receivedAt.toISOString();
-    const wanted = [...touched].map((incidentId) => ({
-      incidentId,
-      rank: severityPriority(severityOf.get(incidentId)).priority ?? 0,
-      // opened, reopened or resolved: shown at once; only repeated: shown a little later
-      later: !rerun && !changes.has(incidentId),
-    }));
-    // a run after a failed one queues every card: that one's claims may be of jobs never queued
-    const cards = rerun ? wanted : await cardsToQueue(deps.pendingCards, wanted);
-    await deps.queues.notify
-      .addBulk(
-        cards.map(({ incidentId, rank, later }) => ({
+    await deps.queues.notify.addBulk(
+      [...touched].map((incidentId) => {
+        const rank = severityPriority(severityOf.get(incidentId)).priority ?? 0;
+        // opened, reopened or resolved (or maybe left unshown by an earlier run): at once
+        const later = !rerun && !changes.has(incidentId);
+        return {
           name: later ? REPEAT_CARD_JOB : "card",
-          data: { incidentId, changedAt },
+          data: { incidentId, changedAt, ...(later ? { repeat: true as const } : {}) },
           opts: {
             jobId: randomUUID(),
             // a P0's card first; a storm's P1 and P2 cards wait behind it
             ...(rank === 0 ? {} : { priority: rank }),
             ...(later ? { delay: REPEAT_CARD_DELAY_MS } : {}),
+            deduplication: cardDeduplication(incidentId, rank, later),
           },
-        })),
-      )
-      .catch(async (error: unknown) => {
-        // the retry queues them all the same; the claims would hold back the next deliveries' cards
-        const pending = deps.pendingCards;
-        if (pending !== undefined && cards !== wanted)
-          await Promise.all(cards.map((card) => pending.clearPending(card))).catch(() => undefined);
-        throw error;
-      });
+        };
+      }),
+    );
     // SLA escalation, one delayed job per incident (jobId): booked once however often the ingest
     // job runs, and before the analysis, whose absence tells a redelivery to book both again.
     // The delay lives in Redis, so the deadline survives a restart.

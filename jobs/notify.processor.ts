@@ -7,16 +7,13 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { Metrics } from "../gateways/metrics.js";
 import { syncIncidentCard, type SyncCardDeps, type SyncOutcome } from "../handlers/sync-incident-card.js";
-import { NotifyJobSchema, REPEAT_CARD_JOB, type NotifyJob, type Queues } from "./queues.js";
+import { NotifyJobSchema, type NotifyJob, type Queues } from "./queues.js";
 import type { CardLocks } from "../kv/card-lock.js";
 
 export interface NotifyProcessorDeps {
   sync: SyncCardDeps;
   /** One sync per incident at a time, and one deferred retry (kv/card-lock.ts). */
-  locks: Pick<
-    CardLocks,
-    "acquire" | "renew" | "release" | "claimDeferred" | "clearDeferred" | "clearPending"
-  >;
+  locks: Pick<CardLocks, "acquire" | "renew" | "release" | "claimDeferred" | "clearDeferred">;
   metrics: Metrics;
   /** Where a deferred card goes back to wait (the notify queue itself). */
   queues: Pick<Queues, "notify">;
@@ -42,14 +39,6 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     const parsed = NotifyJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed notify job: ${parsed.error.message}`);
     const { incidentId, changedAt } = parsed.data;
-    // No longer waiting: a change from now on, which this sync may read too late, queues another
-    // (the ingest queues none while one waits, jobs/ingest.processor.ts)
-    if (job.name === "card" || job.name === REPEAT_CARD_JOB)
-      await deps.locks.clearPending({
-        incidentId,
-        rank: job.opts.priority ?? 0,
-        later: job.name === REPEAT_CARD_JOB,
-      });
     const lockMs = deps.lockMs ?? CARD_LOCK_MS;
     const owner = await deps.locks.acquire(incidentId, lockMs);
     if (owner === undefined) {
@@ -69,7 +58,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
       deps.metrics.cardsSent.inc({ kind: outcome });
       // a repeat's card waits on purpose (jobs/ingest.processor.ts): it would only blur the figure
       if (
-        job.name !== REPEAT_CARD_JOB &&
+        parsed.data.repeat !== true &&
         (outcome === "posted" || outcome === "edited" || outcome === "reposted")
       ) {
         deps.metrics.cardLatency.observe({ kind: outcome }, (Date.now() - Date.parse(changedAt)) / 1000);
@@ -78,7 +67,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
         if (await deps.locks.claimDeferred(incidentId, owner, retryInMs + 60_000)) {
           await deps.queues.notify.add(
             DEFERRED_CARD_JOB,
-            { incidentId, changedAt },
+            parsed.data,
             // the retry keeps the rank of the change that asked for it (a P0's none: first)
             {
               jobId: `deferred-${incidentId}-${owner}`,

@@ -1,7 +1,6 @@
 // The card lock: one sync of an incident's card at a time, renewed and released only by its
 // holder, and lapsing on its own when the holder stops renewing (a killed worker), so the next
 // change of the card waits for seconds, not for the longest sync.
-// A card job still waiting is claimed once per incident, rank and kind, until it starts or lapses.
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CardLocks } from "../../kv/card-lock.js";
@@ -44,22 +43,5 @@ describe("CardLocks", () => {
     expect(await locks.acquire("INC-3", 200)).toBeDefined();
     expect(await locks.acquire("INC-3", 200)).toBeUndefined();
     await expect.poll(() => locks.acquire("INC-3", 10_000), { timeout: 5_000, interval: 50 }).toBeDefined();
-  });
-
-  it("claims each waiting card once per incident, rank and kind, until it is cleared or lapses", async () => {
-    const locks = new CardLocks(redis, prefix);
-    const p2 = { incidentId: "INC-4", rank: 2, later: false };
-    const p0 = { incidentId: "INC-4", rank: 0, later: false };
-    const repeat = { incidentId: "INC-4", rank: 2, later: true };
-    expect(await locks.claimPending([p2, p0, repeat, p2], 10_000)).toEqual([true, true, true, false]);
-    expect(await locks.claimPending([p2, p0, repeat], 10_000)).toEqual([false, false, false]);
-    await locks.clearPending(p2);
-    expect(await locks.claimPending([p2, p0, repeat], 10_000)).toEqual([true, false, false]);
-    expect(await locks.claimPending([], 10_000)).toEqual([]);
-    const brief = { incidentId: "INC-5", rank: 0, later: true };
-    expect(await locks.claimPending([brief], 200)).toEqual([true]);
-    await expect
-      .poll(async () => (await locks.claimPending([brief], 10_000))[0], { timeout: 5_000, interval: 50 })
-      .toBe(true);
   });
 });
