@@ -224,12 +224,19 @@ export async function addEvent(
   );
 }
 
-export async function listEvents(db: Queryable, incidentId: string, limit = 200): Promise<IncidentEvent[]> {
+/** The incident's newest `limit` events, oldest first; events of the kinds in `without` are not read. */
+export async function listEvents(
+  db: Queryable,
+  incidentId: string,
+  limit = 200,
+  without: readonly string[] = [],
+): Promise<IncidentEvent[]> {
   const { rows } = await db.query<IncidentEvent>(
     `SELECT id, at, kind, actor, detail FROM (
-       SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY id DESC LIMIT $2
+       SELECT * FROM incident_events WHERE incident_id = $1 AND kind <> ALL($3::text[])
+       ORDER BY id DESC LIMIT $2
      ) newest ORDER BY id`,
-    [incidentId, limit],
+    [incidentId, limit, without],
   );
   return rows;
 }

@@ -72,8 +72,10 @@ export function hashCard(card: IncidentCard): string {
 export async function readCardParts(db: Queryable, incidentId: string) {
   const incident = await getIncident(db, incidentId);
   if (incident === undefined) return undefined;
-  // one client: its queries run one after another anyway
-  const events = await listEvents(db, incidentId);
+  // one client: its queries run one after another anyway. Repeats show as the occurrence count,
+  // not as events: read among the newest 200, a few hours of an alert repeated every minute pushed
+  // the opening, the analysis's failure and who took the incident off the card.
+  const events = await listEvents(db, incidentId, 200, ["repeated"]);
   const analysis = await latestAnalysis(db, incidentId);
   const pending = await latestAction(db, incidentId);
   return { incident, events, analysis, pending };

@@ -83,4 +83,37 @@ describe("syncIncidentCard", () => {
     expect(after?.status).toBe("resolved");
     expect(after?.history.some((entry) => entry.text.includes("@bob"))).toBe(true);
   });
+
+  it("keeps who took the incident and its history on the card however often its alert repeated", async () => {
+    const id = "INC-20260101-0002";
+    await insertIncident(
+      db.pool,
+      id,
+      {
+        source: "alertmanager",
+        fingerprint: "repeating",
+        severity: "P2",
+        title: "Alert repeating",
+        labels: { alertname: "Repeating" },
+        annotations: {},
+        links: [],
+      },
+      new Date(),
+    );
+    await addEvent(db.pool, id, "taken", {}, "@carol");
+    await addEvent(db.pool, id, "approved", { action: "RESTART_DEPLOYMENT" }, "@carol");
+    // an alert repeated every minute for about four hours, as Alertmanager's repeat_interval: 1m does
+    await db.pool.query(
+      `INSERT INTO incident_events (incident_id, kind, actor, detail)
+       SELECT $1, 'repeated', 'alertmanager', jsonb_build_object('delivery', n) FROM generate_series(1, 250) n`,
+      [id],
+    );
+    const notifier = recordingNotifier();
+    expect(
+      (await syncIncidentCard({ notifier, chatIds: () => ["-1003000000003"], db: db.pool }, id)).outcome,
+    ).toBe("posted");
+    const [shown] = notifier.cards;
+    expect(shown?.takenBy?.by).toBe("@carol");
+    expect(shown?.history.map((entry) => entry.text).join("\n")).toContain("RESTART_DEPLOYMENT");
+  });
 });
