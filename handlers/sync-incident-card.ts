@@ -3,7 +3,7 @@
 // storm a new incident may be folded into the chat's storm card instead (handlers/storm.ts), and a
 // send beyond the chat's flood budget is deferred: the caller retries later with the state of then.
 import { createHash } from "node:crypto";
-import { getIncident, listEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
+import { getIncident, listShownEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
 import { readSnapshot, type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import type { Language } from "../domain/i18n/index.js";
@@ -72,10 +72,8 @@ export function hashCard(card: IncidentCard): string {
 export async function readCardParts(db: Queryable, incidentId: string) {
   const incident = await getIncident(db, incidentId);
   if (incident === undefined) return undefined;
-  // one client: its queries run one after another anyway. Repeats show as the occurrence count,
-  // not as events: read among the newest 200, a few hours of an alert repeated every minute pushed
-  // the opening, the analysis's failure and who took the incident off the card.
-  const events = await listEvents(db, incidentId, 200, ["repeated"]);
+  // one client: its queries run one after another anyway
+  const events = await listShownEvents(db, incidentId);
   const analysis = await latestAnalysis(db, incidentId);
   const pending = await latestAction(db, incidentId);
   return { incident, events, analysis, pending };

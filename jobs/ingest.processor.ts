@@ -40,11 +40,12 @@ export interface IngestProcessorDeps {
 export const REPEAT_CARD_DELAY_MS = 2_000;
 
 /**
- * One card job of each kind and rank per incident at a time, by BullMQ's deduplication: while one
- * waits (or is delayed), a change queues none, since the waiting job reads the incident when it
- * runs; while one runs (it may have read the incident already), BullMQ keeps the change and
- * queues one job for it, and for any later change meanwhile, once the running one has finished
- * (`keepLastIfActive`).
+ * One card job of each kind and rank per incident waiting at a time, by BullMQ's deduplication:
+ * while one waits (or is delayed), a change queues none, since the waiting job reads the incident
+ * when it runs. The notify worker releases the deduplication as the job starts
+ * (jobs/notify.processor.ts), so a change made while it runs, which it may have read too late,
+ * queues a job of its own; one made in the moment before the release is kept by BullMQ and queued
+ * when the running job ends (`keepLastIfActive`).
  */
 function cardDeduplication(
   incidentId: string,

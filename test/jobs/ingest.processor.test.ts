@@ -1,8 +1,9 @@
 // The ingest queue's card requests, on real Redis, BullMQ and PostgreSQL. An opening, reopening or
 // resolution asks for its card at once, repeats 2 s later. While an incident's card job of a kind
 // still waits, deliveries that touch it again queue no second one (the waiting job reads the
-// incident when it runs); while one runs, the change is kept and shown by one job after it. A P0's
-// card never waits behind a P2 job, and a job's second run shows its cards at once.
+// incident when it runs); once one has started, a change queues a job of its own, and one made
+// before the worker let go of the first is kept by BullMQ and shown by one job after it. A P0's card
+// never waits behind a P2 job, and a job's second run shows its cards at once.
 import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -19,6 +20,8 @@ import {
   type NotifyJob,
   type Queues,
 } from "../../jobs/queues.js";
+import { notifyProcessor } from "../../jobs/notify.processor.js";
+import { CardLocks } from "../../kv/card-lock.js";
 import { DedupWindow } from "../../kv/dedup.js";
 
 const prefix = uniquePrefix();
@@ -148,6 +151,25 @@ describe("card jobs asked for by the ingest", () => {
       finish();
       await worker.close();
     }
+  });
+
+  it("queues a job for a change made once the waiting one has started, whatever becomes of that one", async () => {
+    const { incidents } = await run(delivery({ alertname: "Started" }));
+    await run(delivery({ alertname: "Started" }, { status: "resolved" }));
+    const [job] = await queues.notify.getJobs(["prioritized"]);
+    if (job === undefined) throw new Error("no card job queued");
+    expect(await waitingCards()).toEqual([card(incidents[0])]);
+    // the notify worker starts it (no chat is configured: nothing is sent); it stays in the queue,
+    // as one waiting out its backoff after a failure does
+    const notify = notifyProcessor({
+      sync: { db: db.pool, notifier: {} as never, chatIds: () => [] },
+      locks: new CardLocks(redis, prefix),
+      metrics: createMetrics(),
+      queues,
+    });
+    await notify(job);
+    await run(delivery({ alertname: "Started" }));
+    expect(await waitingCards()).toEqual([card(incidents[0]), card(incidents[0])]);
   });
 
   it("ranks a card by its delivery's severity: a critical repeat is not held back by a warning's job", async () => {
