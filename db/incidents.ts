@@ -224,30 +224,23 @@ export async function addEvent(
   );
 }
 
-export async function listEvents(db: Queryable, incidentId: string, limit = 200): Promise<IncidentEvent[]> {
-  const { rows } = await db.query<IncidentEvent>(
-    `SELECT id, at, kind, actor, detail FROM (
-       SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY id DESC LIMIT $2
-     ) newest ORDER BY id`,
-    [incidentId, limit],
-  );
-  return rows;
-}
-
 /**
- * The incident's newest `limit` events but its repeats, oldest first: what a card shows, repeats
- * being the occurrence count there. Read among all events, a few hours of an alert repeated every
- * minute pushed who took the incident, the approvals and the analysis's failure off the card. The
- * predicate is spelled as the partial index's (migration 013), which keeps the read off the repeats.
+ * The incident's newest `limit` events, oldest first. Without its repeats (`repeats: false`) it is
+ * what a card shows, repeats being the occurrence count there: read among all events, a few hours of
+ * an alert repeated every minute pushed who took the incident, the approvals and the analysis's
+ * failure off the card. That predicate is spelled as the partial index's (migration 013), which
+ * keeps the read off the repeats.
  */
-export async function listShownEvents(
+export async function listEvents(
   db: Queryable,
   incidentId: string,
   limit = 200,
+  { repeats = true }: { repeats?: boolean } = {},
 ): Promise<IncidentEvent[]> {
   const { rows } = await db.query<IncidentEvent>(
     `SELECT id, at, kind, actor, detail FROM (
-       SELECT * FROM incident_events WHERE incident_id = $1 AND kind <> 'repeated' ORDER BY id DESC LIMIT $2
+       SELECT * FROM incident_events WHERE incident_id = $1${repeats ? "" : " AND kind <> 'repeated'"}
+       ORDER BY id DESC LIMIT $2
      ) newest ORDER BY id`,
     [incidentId, limit],
   );

@@ -3,7 +3,7 @@
 // storm a new incident may be folded into the chat's storm card instead (handlers/storm.ts), and a
 // send beyond the chat's flood budget is deferred: the caller retries later with the state of then.
 import { createHash } from "node:crypto";
-import { getIncident, listShownEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
+import { getIncident, listEvents, saveTelegramMessage, telegramMessages } from "../db/incidents.js";
 import { readSnapshot, type Queryable } from "../db/pool.js";
 import { type Incident } from "../domain/incident.js";
 import type { Language } from "../domain/i18n/index.js";
@@ -73,7 +73,7 @@ export async function readCardParts(db: Queryable, incidentId: string) {
   const incident = await getIncident(db, incidentId);
   if (incident === undefined) return undefined;
   // one client: its queries run one after another anyway
-  const events = await listShownEvents(db, incidentId);
+  const events = await listEvents(db, incidentId, 200, { repeats: false });
   const analysis = await latestAnalysis(db, incidentId);
   const pending = await latestAction(db, incidentId);
   return { incident, events, analysis, pending };

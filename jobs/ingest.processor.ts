@@ -48,11 +48,11 @@ export const REPEAT_CARD_DELAY_MS = 2_000;
  * when the running job ends (`keepLastIfActive`).
  */
 function cardDeduplication(
+  name: string,
   incidentId: string,
-  rank: number,
-  later: boolean,
+  priority: number | undefined,
 ): { id: string; keepLastIfActive: true } {
-  return { id: `${later ? REPEAT_CARD_JOB : "card"}:${incidentId}:${rank}`, keepLastIfActive: true };
+  return { id: `${name}:${incidentId}:${priority ?? 0}`, keepLastIfActive: true };
 }
 
 export function normalizeJob(job: IngestJob, signozUrl?: string): NormalizedAlert[] {
@@ -185,18 +185,19 @@ export function ingestProcessor(deps: IngestProcessorDeps) {
     const changedAt = receivedAt.toISOString();
     await deps.queues.notify.addBulk(
       [...touched].map((incidentId) => {
-        const rank = severityPriority(severityOf.get(incidentId)).priority ?? 0;
+        // a P0's card first; a storm's P1 and P2 cards wait behind it
+        const rank = severityPriority(severityOf.get(incidentId));
         // opened, reopened or resolved (or maybe left unshown by an earlier run): at once
         const later = !rerun && !changes.has(incidentId);
+        const name = later ? REPEAT_CARD_JOB : "card";
         return {
-          name: later ? REPEAT_CARD_JOB : "card",
+          name,
           data: { incidentId, changedAt, ...(later ? { repeat: true as const } : {}) },
           opts: {
             jobId: randomUUID(),
-            // a P0's card first; a storm's P1 and P2 cards wait behind it
-            ...(rank === 0 ? {} : { priority: rank }),
+            ...rank,
             ...(later ? { delay: REPEAT_CARD_DELAY_MS } : {}),
-            deduplication: cardDeduplication(incidentId, rank, later),
+            deduplication: cardDeduplication(name, incidentId, rank.priority),
           },
         };
       }),

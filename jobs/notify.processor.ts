@@ -15,8 +15,8 @@ export interface NotifyProcessorDeps {
   /** One sync per incident at a time, and one deferred retry (kv/card-lock.ts). */
   locks: Pick<CardLocks, "acquire" | "renew" | "release" | "claimDeferred" | "clearDeferred">;
   metrics: Metrics;
-  /** Where a deferred card goes back to wait, and whose card jobs' deduplication is released. */
-  queues: { notify: Pick<Queues["notify"], "add" | "removeDeduplicationKey"> };
+  /** Where a deferred card goes back to wait (the notify queue itself). */
+  queues: Pick<Queues, "notify">;
   /**
    * How long the card lock outlives its last renewal (default CARD_LOCK_MS): how long the cards of
    * an incident wait when the worker showing it died. Renewed every third of it while the sync runs.
@@ -39,14 +39,16 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     const parsed = NotifyJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed notify job: ${parsed.error.message}`);
     const { incidentId, changedAt } = parsed.data;
-    // No longer waiting: a change from now on, which this run may read too late, queues a job of
-    // its own (jobs/ingest.processor.ts queues none while one waits). Released here rather than when
-    // this job ends, which is what BullMQ does: a job waiting out its backoff after a failure, or
-    // failed for stalling twice, would otherwise swallow the changes made meanwhile.
-    const deduplication = job.deduplicationId ?? job.opts.deduplication?.id;
-    if (deduplication !== undefined) await deps.queues.notify.removeDeduplicationKey(deduplication);
     const lockMs = deps.lockMs ?? CARD_LOCK_MS;
-    const owner = await deps.locks.acquire(incidentId, lockMs);
+    const [owner] = await Promise.all([
+      deps.locks.acquire(incidentId, lockMs),
+      // No longer waiting: a change from now on, which this run may read too late, queues a job of
+      // its own (jobs/ingest.processor.ts queues none while one waits); BullMQ lets go only if this
+      // job still holds it. Let go here rather than when this job ends, which is what BullMQ does: a
+      // job waiting out its backoff after a failure, or failed for stalling twice, would otherwise
+      // swallow the changes made meanwhile. Both before anything is read, in one round trip.
+      job.removeDeduplicationKey(),
+    ]);
     if (owner === undefined) {
       // Another worker is showing this incident right now; look again shortly.
       await job.moveToDelayed(Date.now() + 150, token);
