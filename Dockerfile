@@ -1,4 +1,4 @@
-# The bot's container image: compiled JavaScript on plain node, production dependencies only,
+# The bot's container image: the bot bundled to JavaScript (dev/build.ts) on plain node, production dependencies only,
 # run as the non-root user `node` (uid 1000) with tini as PID 1.
 #
 #   docker build -t chatops-bot .                                  # base: node:20-bookworm-slim
@@ -14,7 +14,7 @@
 
 ARG BASE_IMAGE=node:20-bookworm-slim
 
-# ─── build: all dependencies, tsc, then drop the development ones ─────────────────────────────
+# ─── build: all dependencies, the bundle, then drop the development ones ──────────────────────
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
@@ -23,7 +23,7 @@ ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=fals
 COPY package.json package-lock.json build-ca.cr[t] ./
 RUN if [ -f build-ca.crt ]; then export NODE_EXTRA_CA_CERTS="$PWD/build-ca.crt"; fi && \
     npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json main.ts ./
+COPY tsconfig.json main.ts ./
 COPY dev/build.ts dev/
 COPY domain domain
 COPY db db
@@ -61,8 +61,9 @@ RUN if [ ! -x /usr/bin/tini ]; then \
     fi
 
 WORKDIR /app
-# dist/ holds the compiled code, the migrations, the Lua scripts and the registry YAML
-# (registry/services.yaml is REGISTRY_PATH's default, relative to this directory).
+# dist/ holds the bundle and its source maps, the migrations, the Lua scripts and the registry
+# YAML (registry/services.yaml is REGISTRY_PATH's default, relative to this directory).
+# node_modules: the libraries the bundle leaves out (dev/build.ts) load from it.
 COPY --from=build --chown=0:0 /src/package.json ./
 COPY --from=build --chown=0:0 /src/node_modules node_modules
 COPY --from=build --chown=0:0 /src/dist ./

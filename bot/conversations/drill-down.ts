@@ -7,7 +7,6 @@
 // it): outside the conversation it simply opens the drill-down again at that section.
 import { createConversation, type Conversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard } from "grammy";
-import "zod";
 import {
   DRILL_DOWN_SECTIONS,
   type DrillDownResult,

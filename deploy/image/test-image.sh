@@ -78,7 +78,7 @@ BASE_IMAGE="$(deploy/image/build-base.sh)"
 log "building $IMAGE from $BASE_IMAGE"
 context="$WORK/context"
 mkdir -p "$context/dev"
-cp -r Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json main.ts \
+cp -r Dockerfile .dockerignore package.json package-lock.json tsconfig.json main.ts \
   domain db kv registry gateways ai executors handlers jobs bot http app "$context/"
 cp dev/build.ts "$context/dev/"
 if [[ -n "$CA_FILE" ]]; then cp "$CA_FILE" "$context/build-ca.crt"; fi
