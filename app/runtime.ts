@@ -14,7 +14,6 @@ import type { Metrics } from "../gateways/metrics.js";
 import type { Queues } from "../jobs/queues.js";
 import type { Config } from "../registry/config.js";
 import { openRoleClients } from "./executors.js";
-import { startHealthListener, startHttp } from "./http-role.js";
 import { createLogger, openInfrastructure, Shutdown } from "./infrastructure.js";
 import type { TelegramOptions } from "./telegram.js";
 import type { WorkerOptions } from "./workers.js";
@@ -56,7 +55,10 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     roles.has("bot") || roles.has("worker") || (roles.has("http") && config.telegram.webhook !== undefined);
   try {
     // loaded before anything listens, as a static import would be: once the probes answer, start-up
-    // is only connecting (a SIGTERM before main.ts handles it ends the process)
+    // is only connecting (a SIGTERM before main.ts handles it ends the process). A process without
+    // a listener (`npm start`'s workers' thread) never loads the HTTP server and its validators.
+    const listens = roles.has("http") || config.http.healthPort > 0;
+    const httpRole = listens ? await import("./http-role.js") : undefined;
     const telegramRole = usesTelegram ? await import("./telegram.js") : undefined;
     const workersRole = roles.has("worker") ? await import("./workers.js") : undefined;
     const wait = options.startupWaitMs === undefined ? {} : { startupWaitMs: options.startupWaitMs };
@@ -64,8 +66,8 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const http = { config, logger, infra, draining: () => draining };
     // a worker or bot pod's probes, closed after the workers (shutdown steps run in reverse)
     const healthUrl =
-      !roles.has("http") && config.http.healthPort > 0
-        ? await startHealthListener(http, shutdown)
+      httpRole !== undefined && !roles.has("http") && config.http.healthPort > 0
+        ? await httpRole.startHealthListener(http, shutdown)
         : undefined;
     const { registry, kube, targets, chainSettings, executors, cannotRun, llmSlots, modelChecks } =
       await openRoleClients(config, roles, infra, shutdown, logger);
@@ -105,12 +107,13 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       }
       if (roles.has("bot")) telegramRole.receiveUpdates(bot, telegram, shutdown, options);
     }
-    const listening = roles.has("http")
-      ? await startHttp(
-          { ...http, bot, cannotRun, ...(options.chain === undefined ? {} : { chain: options.chain }) },
-          shutdown,
-        )
-      : undefined;
+    const listening =
+      httpRole !== undefined && roles.has("http")
+        ? await httpRole.startHttp(
+            { ...http, bot, cannotRun, ...(options.chain === undefined ? {} : { chain: options.chain }) },
+            shutdown,
+          )
+        : undefined;
 
     return {
       config,
