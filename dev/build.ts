@@ -41,6 +41,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -71,7 +72,15 @@ const SOURCE_DIRS = [
   "http",
   "app",
 ];
-const SOURCE_FILES = ["main.ts", "tsconfig.json", "package.json", "dev/build.ts"];
+// the libraries are in the bundle too: an `npm ci` or `npm update` changes the lock files
+const SOURCE_FILES = [
+  "main.ts",
+  "tsconfig.json",
+  "package.json",
+  "package-lock.json",
+  "node_modules/.package-lock.json",
+  "dev/build.ts",
+];
 
 /** Run-time files: [source folder, file name pattern, folder under dist/]. */
 const ASSETS: readonly (readonly [string, RegExp, string])[] = [
@@ -126,7 +135,7 @@ function isStale(): boolean {
 }
 
 async function compile(): Promise<void> {
-  clean();
+  // esbuild writes nothing when it fails, so a failed build leaves dist/ as it was
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: ["main.ts"],
@@ -156,29 +165,49 @@ async function compile(): Promise<void> {
     logLevel: "warning",
     metafile: true,
   });
-  if (result.errors.length > 0) throw new Error("esbuild failed (its errors are above)");
-  for (const [dir, pattern, target] of ASSETS) {
-    mkdirSync(path.join(OUT, target), { recursive: true });
-    for (const file of readdirSync(path.join(ROOT, dir)).filter((name) => pattern.test(name))) {
-      cpSync(path.join(ROOT, dir, file), path.join(OUT, target, file));
-    }
-  }
   const chunks = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
+  // A library file the plugin missed would throw "__dirname is not defined" when it loads, later.
+  // The plugin's own variables are renamed by the minifier; a free one keeps its name.
+  const unresolved = chunks.filter(
+    (file) =>
+      file.endsWith(".js") && /\b__(dirname|filename)\b/.test(readFileSync(path.join(OUT, file), "utf8")),
+  );
+  if (unresolved.length > 0)
+    throw new Error(
+      `${unresolved.join(", ")}: a bundled library names __dirname or __filename, which the bundle does not define; add it to EXTERNAL or have installedLocation recognise it`,
+    );
+  for (const [dir, pattern, target] of ASSETS) {
+    // copied beside, then swapped in: a migration deleted from the sources goes with the old copy
+    const fresh = path.join(OUT, `${target}.new`);
+    rmSync(fresh, { recursive: true, force: true });
+    mkdirSync(fresh, { recursive: true });
+    for (const file of readdirSync(path.join(ROOT, dir)).filter((name) => pattern.test(name))) {
+      cpSync(path.join(ROOT, dir, file), path.join(fresh, file));
+    }
+    rmSync(path.join(OUT, target), { recursive: true, force: true });
+    renameSync(fresh, path.join(OUT, target));
+  }
+  removeStale(chunks);
   writeFileSync(CHUNK_LIST, `${chunks.join("\n")}\n`);
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }
 
 /**
- * Empties dist/ but for the last build's chunks. A chunk's name changes with its content, and a
- * process started from the last build (`npm start` left running while the tests build again) loads
- * some chunks only on first use (the Kubernetes client, an AI provider's): they stay until the build
- * after this one. Everything else goes, so that a migration deleted from the sources never lives on
- * in dist/migrations/.
+ * Removes from dist/ what neither this build nor the last one wrote. A chunk's name changes with
+ * its content, and a process started from the last build (`npm start` left running while the
+ * tests build again) loads some chunks only on first use (the Kubernetes client, an AI
+ * provider's): they stay until the build after this one. A dist/ without a list (tsc's layout of
+ * earlier versions) keeps nothing of its own.
  */
-function clean(): void {
-  if (!existsSync(OUT)) return;
-  const keep = new Set(existsSync(CHUNK_LIST) ? readFileSync(CHUNK_LIST, "utf8").split("\n") : []);
-  keep.delete("");
+function removeStale(written: readonly string[]): void {
+  const previous = existsSync(CHUNK_LIST) ? readFileSync(CHUNK_LIST, "utf8").split("\n") : [];
+  const keep = new Set([
+    ...previous,
+    ...written,
+    ...ASSETS.map(([, , target]) => target),
+    path.basename(CHUNK_LIST),
+    path.basename(STAMP),
+  ]);
   for (const entry of readdirSync(OUT)) {
     if (!keep.has(entry)) rmSync(path.join(OUT, entry), { recursive: true, force: true });
   }
