@@ -1,6 +1,21 @@
 // Helpers for real server processes started by tests and the bench (Alertmanager, Prometheus, …).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * `npm run build` when a source is newer than dist/, as `prestart` does: for the tests that run the
+ * compiled `node dist/main.js`. Several test files ask at once; dev/build.ts lets one build.
+ */
+export function buildDistIfStale(): void {
+  const build = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}dev/build.ts`, "--if-stale"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
+}
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {

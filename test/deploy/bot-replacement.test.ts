@@ -6,11 +6,11 @@
 // is confirmed only by the next getUpdates offset, so what the old process did not finish is
 // fetched again by the new one. HTTP and workers run in this test process; the two bot processes
 // are the compiled `node dist/main.js` with ROLES=bot, as in the pods.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { testEnv } from "../../dev/env.js";
-import { freePort, waitForHttp } from "../../dev/processes.js";
+import { buildDistIfStale, freePort, waitForHttp } from "../../dev/processes.js";
 import { alertmanagerAuth, buttonData, CHAT_ID, postJson, startStack, type Stack } from "../../dev/stack.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -21,11 +21,7 @@ const REFUSAL = "You are not on the approver list.";
 let stack: Stack;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}dev/build.ts`, "--if-stale"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
+  buildDistIfStale();
   stack = await startStack({ env: { ROLES: "http,worker" } });
 }, 180_000);
 

@@ -3,7 +3,7 @@
 // TypeScript sources under tsx. So the compiled `node dist/main.js` analyses an alert with Gemini,
 // then with Claude (Gemini failing), against the API fakes, and restarts a deployment in the
 // Kubernetes API emulator by itself (AUTO_REPAIR_ENABLED).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { startKubeEmulator, type KubeEmulator } from "../../dev/emulators/kubernetes.js";
@@ -13,7 +13,7 @@ import { TelegramEmulator } from "../../dev/emulators/telegram.js";
 import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { validAnswer } from "../../dev/llm-incident.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
-import { freePort, waitForHttp } from "../../dev/processes.js";
+import { buildDistIfStale, freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth, CHAT_ID, postJson, waitForChat } from "../../dev/stack.js";
 
@@ -36,11 +36,7 @@ let bot: { exit: Promise<number | null>; kill(): void; output(): string } | unde
 let url: string;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}dev/build.ts`, "--if-stale"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
+  buildDistIfStale();
   db = await createTestDatabase({ migrate: false });
   telegram = new TelegramEmulator({ token: TEST_SECRETS.telegramToken });
   kube = await startKubeEmulator({ podReadyDelayMs: 50 });

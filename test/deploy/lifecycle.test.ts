@@ -2,13 +2,13 @@
 // it) through a pod's life: it becomes ready, and on SIGTERM readiness turns 503 FIRST while
 // liveness and intake still answer (so a Service stops sending before anything is refused), then
 // it stops intake, drains and exits 0 within the time the manifests' grace period allows.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHUTDOWN_LIMIT_MS } from "../../app/infrastructure.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
-import { freePort, waitForHttp } from "../../dev/processes.js";
+import { buildDistIfStale, freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, uniquePrefix } from "../../dev/redis.js";
 import { alertmanagerAuth, CHAT_ID, waitForChat } from "../../dev/stack.js";
 import { TelegramEmulator } from "../../dev/emulators/telegram.js";
@@ -48,12 +48,7 @@ let telegram: TelegramEmulator;
 const prefix = uniquePrefix();
 
 beforeAll(async () => {
-  // The compiled output, built only when a source changed since the last build (as `npm start` does).
-  const build = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}dev/build.ts`, "--if-stale"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
+  buildDistIfStale();
   db = await createTestDatabase({ migrate: false });
   telegram = new TelegramEmulator({ token: "123456:TEST-TOKEN" });
   await telegram.start();

@@ -22,7 +22,7 @@
 // pressed at once: the standby takes the lease and answers the press, once, with no 409 Conflict
 // from Telegram at any point; the takeover time is printed. Then a rolling update of the bot: a
 // new process starts as standby and the poller gets SIGTERM while a press is in flight.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -42,7 +42,7 @@ import { OllamaFake } from "../../dev/emulators/llm/ollama.js";
 import { LIFTED_TELEGRAM_LIMITS, TelegramEmulator } from "../../dev/emulators/telegram.js";
 import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
-import { freePort, waitForHttp } from "../../dev/processes.js";
+import { buildDistIfStale, freePort, waitForHttp } from "../../dev/processes.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import {
   alertmanagerAuth,
@@ -278,12 +278,7 @@ const cacheUrl = (db: number) => `${TEST_REDIS_URL.replace(/\/\d*$/, "")}/${db}`
 
 let dir: string;
 beforeAll(async () => {
-  // The compiled output, built only when a source changed since the last build (as `npm start` does).
-  const build = spawnSync(process.execPath, ["--import", "tsx", `${ROOT}dev/build.ts`, "--if-stale"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stderr}`);
+  buildDistIfStale();
   dir = await mkdtemp(join(tmpdir(), "replica-processes-"));
 }, 180_000);
 afterAll(async () => {
