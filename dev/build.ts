@@ -10,10 +10,17 @@
 // workers' thread no longer does); /api/v1/health answers 0.8-1.2 s after start instead of
 // 1.0-1.6 s. The peaks under the bench's load moved less than their noise (intake only 162-169 ->
 // 157-164 MB, every role 220-236 -> 226-235 MB): they are young generations and old-generation
-// headroom, not code. Most of the gain at rest is the minified names: the same bundle unminified
-// saved a third of it.
-//  - `keepNames`: functions and classes keep their names (`fn.name`), which a library may test
-//    and a stack trace shows (about 3 MB).
+// headroom, not code.
+//  - Whitespace and syntax are minified; names are not. Names are what a library may test
+//    (`this.name = this.constructor.name` in BullMQ's and redis-errors' error classes) and what a
+//    stack trace and a log line's `err.type` show. esbuild still renames a top-level name that two
+//    ES modules share (`Foo2`). Its `keepNames` option would restore those, but it does so by
+//    calling `Object.defineProperty(fn, "name", ...)` on every function expression each time it is
+//    created: the closures fastify makes for each request among them. With names minified and
+//    `keepNames`, those calls were 11 % of the intake's CPU under the single-alert load. Paired
+//    runs, every role: single alert 8,221-9,662 req/s with them, 9,186-11,875 without (five
+//    runs); peak RSS 218-219 -> 211-214 MB. Minifying the names as well made no difference the
+//    noise lets one see (138-139 MB once ready either way).
 //  - Each module that is imported lazily (the Kubernetes, Docker and AI provider clients) stays a
 //    chunk of its own, loaded on first use as before.
 //  - Linked source maps (without the sources) map a stack trace to the TypeScript file and line:
@@ -109,6 +116,11 @@ const installedLocation: Plugin = {
   },
 };
 
+/** What a free `__dirname` / `__filename` becomes in the bundle, for the check after the build. */
+const FREE_DIRNAME = "__free_dirname_in_bundle";
+const FREE_FILENAME = "__free_filename_in_bundle";
+const FREE_LOCATION = /\b__free_(dirname|filename)_in_bundle\b/;
+
 /** Packages node loads from node_modules at run time instead of from the bundle (see above). */
 const EXTERNAL = ["msgpackr-extract", "dockerode", "pg-native"];
 
@@ -145,11 +157,14 @@ async function compile(): Promise<void> {
     platform: "node",
     format: "esm",
     target: "node20",
-    minify: true,
-    keepNames: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: "linked",
     sourcesContent: false,
     external: EXTERNAL,
+    // A __dirname or __filename that no module declares becomes a name the check below finds
+    // (esbuild's define replaces only free identifiers).
+    define: { __dirname: FREE_DIRNAME, __filename: FREE_FILENAME },
     // CommonJS libraries in the bundle call require() (node's modules, the external libraries);
     // __installedFile is for the plugin below
     banner: {
@@ -167,10 +182,8 @@ async function compile(): Promise<void> {
   });
   const chunks = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
   // A library file the plugin missed would throw "__dirname is not defined" when it loads, later.
-  // The plugin's own variables are renamed by the minifier; a free one keeps its name.
   const unresolved = chunks.filter(
-    (file) =>
-      file.endsWith(".js") && /\b__(dirname|filename)\b/.test(readFileSync(path.join(OUT, file), "utf8")),
+    (file) => file.endsWith(".js") && FREE_LOCATION.test(readFileSync(path.join(OUT, file), "utf8")),
   );
   if (unresolved.length > 0)
     throw new Error(
