@@ -129,8 +129,9 @@ function boundBodiesInFlight(app: FastifyInstance, budget: BodyBudget): void {
     const gone = new AbortController();
     let release: (() => void) | undefined;
     reply.raw.once("close", () => {
+      // granted already (the common case): no abort, which would build a DOMException for its reason
+      if (release !== undefined) return release();
       gone.abort();
-      release?.();
     });
     budget.take(bytes, gone.signal).then(
       (granted) => {

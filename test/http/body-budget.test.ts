@@ -236,6 +236,45 @@ describe("webhook bodies in flight", () => {
     expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
   });
 
+  it("gives back the place of a sender that went away while its body waited, and the share of one that went away after", async () => {
+    // room for one body of this size: the first is held at the queue, the second waits its turn
+    const bodyBytes = JSON.stringify(alertmanagerPayload()).length;
+    const budget = new BodyBudget({ bytes: bodyBytes, waitMs: 60_000 });
+    let open = () => undefined as void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const bot = await intake({}, opened, budget);
+    const app = apps.at(-1)!;
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const closedHere: Promise<unknown>[] = [];
+    app.server.on("connection", (socket: Socket) =>
+      closedHere.push(new Promise((resolve) => socket.once("close", resolve))),
+    );
+    const body = JSON.stringify(alertmanagerPayload());
+    const send = () => {
+      const socket = connect(port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.write(
+        "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
+          `Authorization: ${AUTHORIZATION}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return socket;
+    };
+    const first = send();
+    await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 5_000 });
+    const second = send();
+    await vi.waitFor(() => expect(budget.queued).toBe(1), { timeout: 5_000 });
+    second.destroy();
+    await vi.waitFor(() => expect(closedHere.length).toBe(2), { timeout: 5_000 });
+    await closedHere[1];
+    expect([budget.inFlight, budget.queued]).toEqual([1, 0]);
+    // the first sender goes away while its body is held at the queue: its share comes back
+    first.destroy();
+    await closedHere[0];
+    expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
+    open();
+  });
+
   it("answers 503 with Retry-After to a body that waited too long, which its sender retries", async () => {
     let open = () => undefined as void;
     const opened = new Promise<void>((resolve) => (open = resolve));
