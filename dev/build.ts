@@ -1,16 +1,16 @@
-// `npm run build`: bundles the bot into dist/ with esbuild, minified, so `node dist/main.js` (the
+// `npm run build`: bundles the bot into dist/ with esbuild, minified but for names, so `node dist/main.js` (the
 // image, and `npm start`) needs neither tsx nor the TypeScript sources, and copies the files the
 // code reads at run time next to it.
 //
-// Why a minified bundle rather than tsc's one file per module: V8 keeps the source text of every
+// Why a bundle rather than tsc's one file per module: V8 keeps the source text of every
 // module it loads, in each of the two heaps `npm start` runs (the intake's and the workers'
 // thread's), and node keeps a record per module file. Against the tsc output, alternating runs:
 // resident set once ready and idle, intake only 103-121 -> 99-100 MB, every role 158-167 ->
 // 143-144 MB (with app/runtime.ts loading the HTTP server only where something listens, which the
 // workers' thread no longer does); /api/v1/health answers 0.8-1.2 s after start instead of
-// 1.0-1.6 s. The peaks under the bench's load moved less than their noise (intake only 162-169 ->
-// 157-164 MB, every role 220-236 -> 226-235 MB): they are young generations and old-generation
-// headroom, not code.
+// 1.0-1.6 s (those figures with the names minified too, and keepNames). The peaks under the bench's
+// load moved less than their noise (intake only 162-169 -> 157-164 MB, every role 220-236 ->
+// 226-235 MB): they are young generations and old-generation headroom, not code.
 //  - Whitespace and syntax are minified; names are not. Names are what a library may test
 //    (`this.name = this.constructor.name` in BullMQ's and redis-errors' error classes) and what a
 //    stack trace and a log line's `err.type` show. esbuild still renames a top-level name that two
