@@ -14,7 +14,11 @@
 //  - Whitespace and syntax are minified; names are not. Names are what a library may test
 //    (`this.name = this.constructor.name` in BullMQ's and redis-errors' error classes) and what a
 //    stack trace and a log line's `err.type` show. esbuild still renames a top-level name that two
-//    ES modules share (`Foo2`). Its `keepNames` option would restore those, but it does so by
+//    ES modules share, and any name that would shadow a global the same chunk refers to (`Foo2`,
+//    `AbortSignal2`): which ones depends on what lands in each chunk. grammY's fetch (node-fetch 2)
+//    accepts a signal only if its class is named `AbortSignal`, so grammY's AbortController
+//    polyfill is replaced by node's own (nativeAbortController below), whose name no bundle can
+//    change. Its `keepNames` option would restore the names, but it does so by
 //    calling `Object.defineProperty(fn, "name", ...)` on every function expression each time it is
 //    created: the closures fastify makes for each request among them. With names minified and
 //    `keepNames`, those calls were 11 % of the intake's CPU under the single-alert load. Paired
@@ -121,6 +125,27 @@ const FREE_DIRNAME = "__free_dirname_in_bundle";
 const FREE_FILENAME = "__free_filename_in_bundle";
 const FREE_LOCATION = /\b__free_(dirname|filename)_in_bundle\b/;
 
+/**
+ * `abort-controller` (grammY's polyfill, for runtimes without one) as node's own classes. node-fetch 2
+ * takes a signal only if its class is named `AbortSignal`, which a polyfill class bundled beside a
+ * use of the global `AbortSignal` is not (esbuild renames it `AbortSignal2`).
+ */
+const nativeAbortController: Plugin = {
+  name: "native-abort-controller",
+  setup(build) {
+    build.onResolve({ filter: /^abort-controller$/ }, () => ({
+      path: "abort-controller",
+      namespace: "native",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "native" }, () => ({
+      contents:
+        "const { AbortController, AbortSignal } = globalThis;\n" +
+        "module.exports = { AbortController, AbortSignal, default: AbortController };\n",
+      loader: "js",
+    }));
+  },
+};
+
 /** Packages node loads from node_modules at run time instead of from the bundle (see above). */
 const EXTERNAL = ["msgpackr-extract", "dockerode", "pg-native"];
 
@@ -176,7 +201,7 @@ async function compile(): Promise<void> {
         "const __installedFile=(f)=>{for(const d of require.resolve.paths('x')??[]){const p=__joinPath(d,f);if(__existsSync(p))return p}return __joinPath('node_modules',f)};",
       ].join(""),
     },
-    plugins: [installedLocation],
+    plugins: [installedLocation, nativeAbortController],
     logLevel: "warning",
     metafile: true,
   });

@@ -123,7 +123,12 @@ describe("webhook bodies in flight", () => {
   }
 
   /** The app with the budget from the settings, or `budget`; ingest held until `open` resolves. */
-  async function intake(env: Record<string, string>, open: Promise<void>, budget?: BodyBudget) {
+  async function intake(
+    env: Record<string, string>,
+    open: Promise<void>,
+    budget?: BodyBudget,
+    deps: Partial<AppDeps> = {},
+  ) {
     let queued = 0;
     let most = 0;
     const add = queues.ingest.add.bind(queues.ingest);
@@ -146,7 +151,7 @@ describe("webhook bodies in flight", () => {
     vi.spyOn(queues.ingest, "add").mockImplementation((name, data, opts) =>
       held([{ data }], () => add(name, data, opts)),
     );
-    const app = await appWith(env, budget === undefined ? {} : { bodyBudget: budget });
+    const app = await appWith(env, budget === undefined ? deps : { ...deps, bodyBudget: budget });
     const post = (alerts: number) =>
       app.inject({
         method: "POST",
@@ -236,13 +241,14 @@ describe("webhook bodies in flight", () => {
     expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
   });
 
-  it("gives back the place of a sender that went away while its body waited, and the share of one that went away after", async () => {
-    // room for one body of this size: the first is held at the queue, the second waits its turn
+  it("gives back the place of a sender that went away while its body waited, and the share of one let in after a wait", async () => {
+    // room for one body of this size: A is held at the queue, B and C wait their turn
     const bodyBytes = JSON.stringify(alertmanagerPayload()).length;
     const budget = new BodyBudget({ bytes: bodyBytes, waitMs: 60_000 });
     let open = () => undefined as void;
     const opened = new Promise<void>((resolve) => (open = resolve));
-    const bot = await intake({}, opened, budget);
+    // held bodies are not answered 503 by the enqueue deadline while the test looks
+    const bot = await intake({}, opened, budget, { enqueueTimeoutMs: 60_000 });
     const app = apps.at(-1)!;
     await app.listen({ host: "127.0.0.1", port: 0 });
     const { port } = app.server.address() as AddressInfo;
@@ -260,19 +266,30 @@ describe("webhook bodies in flight", () => {
       );
       return socket;
     };
-    const first = send();
-    await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 5_000 });
-    const second = send();
-    await vi.waitFor(() => expect(budget.queued).toBe(1), { timeout: 5_000 });
-    second.destroy();
-    await vi.waitFor(() => expect(closedHere.length).toBe(2), { timeout: 5_000 });
-    await closedHere[1];
-    expect([budget.inFlight, budget.queued]).toEqual([1, 0]);
-    // the first sender goes away while its body is held at the queue: its share comes back
-    first.destroy();
-    await closedHere[0];
-    expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
-    open();
+    try {
+      const a = send();
+      await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 5_000 });
+      const b = send();
+      await vi.waitFor(() => expect(budget.queued).toBe(1), { timeout: 5_000 });
+      const c = send();
+      await vi.waitFor(() => expect(budget.queued).toBe(2), { timeout: 5_000 });
+      // B leaves while it waits: its place goes, C is next
+      b.destroy();
+      await vi.waitFor(() => expect(closedHere.length).toBe(3), { timeout: 5_000 });
+      await closedHere[1];
+      expect([budget.inFlight, budget.queued]).toEqual([1, 1]);
+      // A leaves while its body is held at the queue: its share comes back and C is let in after its wait
+      a.destroy();
+      await closedHere[0];
+      await vi.waitFor(() => expect(bot.queued()).toBe(2), { timeout: 5_000 });
+      expect([budget.inFlight, budget.queued]).toEqual([1, 0]);
+      // C leaves while its body is held at the queue: the share it waited for comes back too
+      c.destroy();
+      await closedHere[2];
+      expect([budget.inFlight, budget.queued]).toEqual([0, 0]);
+    } finally {
+      open();
+    }
   });
 
   it("answers 503 with Retry-After to a body that waited too long, which its sender retries", async () => {
