@@ -123,7 +123,7 @@ const installedLocation: Plugin = {
 /** What a free `__dirname` / `__filename` becomes in the bundle, for the check after the build. */
 const FREE_DIRNAME = "__free_dirname_in_bundle";
 const FREE_FILENAME = "__free_filename_in_bundle";
-const FREE_LOCATION = /\b__free_(dirname|filename)_in_bundle\b/;
+const FREE_LOCATION = new RegExp(`\\b(${FREE_DIRNAME}|${FREE_FILENAME})\\b`);
 
 /**
  * `abort-controller` (grammY's polyfill, for runtimes without one) as node's own classes. node-fetch 2

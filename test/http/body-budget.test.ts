@@ -122,6 +122,20 @@ describe("webhook bodies in flight", () => {
     return app;
   }
 
+  /**
+   * A webhook delivery written on a socket of its own, so the test decides when its sender goes
+   * away; `contentLength` larger than the body leaves the server waiting for the rest.
+   */
+  function rawPost(port: number, body: string, contentLength = Buffer.byteLength(body)): Socket {
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.write(
+      "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
+        `Authorization: ${AUTHORIZATION}\r\nContent-Length: ${contentLength}\r\n\r\n${body}`,
+    );
+    return socket;
+  }
+
   /** The app with the budget from the settings, or `budget`; ingest held until `open` resolves. */
   async function intake(
     env: Record<string, string>,
@@ -225,13 +239,8 @@ describe("webhook bodies in flight", () => {
     const closedHere = new Promise((resolve) =>
       app.server.once("connection", (socket: Socket) => socket.once("close", resolve)),
     );
-    const socket = connect(port, "127.0.0.1");
-    socket.on("error", () => undefined);
-    socket.write(
-      "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
-        `Authorization: ${AUTHORIZATION}\r\n` +
-        "Content-Length: 100\r\n\r\n",
-    );
+    // the headers only: the body never comes
+    const socket = rawPost(port, "", 100);
     await braking;
     socket.destroy();
     await closedHere;
@@ -257,15 +266,7 @@ describe("webhook bodies in flight", () => {
       closedHere.push(new Promise((resolve) => socket.once("close", resolve))),
     );
     const body = JSON.stringify(alertmanagerPayload());
-    const send = () => {
-      const socket = connect(port, "127.0.0.1");
-      socket.on("error", () => undefined);
-      socket.write(
-        "POST /api/v1/webhooks/alertmanager HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" +
-          `Authorization: ${AUTHORIZATION}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-      return socket;
-    };
+    const send = () => rawPost(port, body);
     try {
       const a = send();
       await vi.waitFor(() => expect(bot.queued()).toBe(1), { timeout: 5_000 });
