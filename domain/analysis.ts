@@ -232,7 +232,9 @@ function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false
 const INJECTION_MARKERS = [
   /ignore (all |any )?(the )?(previous|prior|above|earlier|system) (instructions|prompts?|rules)/i,
   /disregard (all |any )?(the )?(previous|prior|above|system)/i,
-  /忽略(之前|先前|以上|上述|所有)的?(指示|指令|規則|提示)/,
+  // a string, not a literal: the bundle escapes non-ASCII in strings but not in regular expressions,
+  // and one character past Latin-1 doubles the size of its whole chunk in memory (dev/build.ts)
+  new RegExp("忽略(之前|先前|以上|上述|所有)的?(指示|指令|規則|提示)"),
   /you are now|new instructions?:|system prompt/i,
   /<\/?untrusted-data|<<<|>>>/i,
 ];
