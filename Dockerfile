@@ -70,11 +70,14 @@ COPY --from=build --chown=0:0 /src/dist ./
 
 # PORT serves the API (http role); roles without it answer the health routes on HEALTH_PORT.
 # No Redis or PostgreSQL of its own in a container: REDIS_URL and DATABASE_URL must be set.
+# glibc's malloc threshold as `npm start` sets it (package.json; main.ts says why). A pod's env
+# can set another.
 ENV NODE_ENV=production \
     PORT=8080 \
     HEALTH_PORT=8080 \
     LOCAL_SERVICES=off \
-    ENV_FILE=off
+    ENV_FILE=off \
+    MALLOC_MMAP_THRESHOLD_=131072
 EXPOSE 8080
 USER 1000:1000
 

@@ -12,8 +12,12 @@ import { testEnv } from "../dev/env.js";
 import { freePort, waitForHttp } from "../dev/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** What `npm start` runs after `node`: package.json's start script (its node flags, then dist/main.js). */
-const ARGS = startArguments();
+/**
+ * What `npm start` runs: package.json's start script, its environment settings (glibc's mmap
+ * threshold) and what follows `node` (its flags, then dist/main.js).
+ */
+const START = startCommand();
+const ARGS = START.args;
 /** How often the process tree's memory is read while the bot runs. */
 const MEMORY_SAMPLE_MS = 250;
 const READY_TIMEOUT_MS = 30_000;
@@ -77,6 +81,7 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     // Only what a shell needs; nothing else from the bench's environment reaches the bot.
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    ...START.env,
     ...testEnv({ PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", ...options.env }),
   });
   // detached: the bot and the processes it starts form one process group, which the fallback in
@@ -141,13 +146,26 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
   };
 }
 
-function startArguments(): string[] {
+/**
+ * The start script as `[NAME=${NAME:-default} …] node <flags> dist/main.js`. The bot's environment
+ * here holds none of those names, so each takes its default, as under a plain `npm start`.
+ */
+function startCommand(): { env: Record<string, string>; args: string[] } {
   const scripts = (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { scripts: { start: string } })
     .scripts;
-  const [program, ...args] = scripts.start.trim().split(/\s+/);
+  const words = scripts.start.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  let setting: RegExpExecArray | null;
+  while ((setting = /^([A-Z_][A-Z0-9_]*)=(?:\$\{\1:-([^}]*)\}|([^$]*))$/.exec(words[0] ?? "")) !== null) {
+    env[setting[1] as string] = setting[2] ?? setting[3] ?? "";
+    words.shift();
+  }
+  const [program, ...args] = words;
   if (program !== "node" || !args.includes("dist/main.js"))
-    throw new Error(`package.json's start script is not \`node … dist/main.js\`: ${scripts.start}`);
-  return args;
+    throw new Error(
+      `package.json's start script is not \`[NAME=value …] node … dist/main.js\`: ${scripts.start}`,
+    );
+  return { env, args };
 }
 
 /** Summed memory of a process tree, sampled; remembers each process's own peak after it is gone. */
