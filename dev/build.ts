@@ -221,8 +221,10 @@ async function compile(): Promise<void> {
   const wide = chunks.flatMap((file) => {
     if (!file.endsWith(".js")) return [];
     const source = readFileSync(path.join(OUT, file), "utf8");
-    const at = source.search(/[^\u0000-\u00ff]/);
-    return at < 0 ? [] : [`${file} at ${at}: …${source.slice(Math.max(0, at - 40), at + 20)}…`];
+    let at = 0;
+    while (at < source.length && source.charCodeAt(at) <= 0xff) at++;
+    if (at === source.length) return [];
+    return [`${file} at ${at}: …${source.slice(Math.max(0, at - 40), at + 20)}…`];
   });
   if (wide.length > 0)
     throw new Error(
