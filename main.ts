@@ -29,6 +29,7 @@
 import { isMainThread } from "node:worker_threads";
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
+import { IngestHold, watchIntakePressure } from "./app/intake-pressure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
 import { superviseThisThread, WorkerThread } from "./app/worker-thread.js";
 import { childEnvironment, ConfigError, loadConfig, type Config } from "./registry/config.js";
@@ -53,18 +54,24 @@ const logger = createLogger(configured.logLevel);
  */
 let stopAskedEarly: number | undefined;
 let started = false;
-// the workers' thread lowers its priority before it starts, and hears a stop at any time
-const inThread = superviseThisThread((delayMs) => {
-  if (started) stop("npm start is stopping", delayMs);
-  else stopAskedEarly = delayMs;
-}, logger);
+// the workers' thread lowers its priority before it starts, and hears a stop, or that the intake
+// is saturated (app/intake-pressure.ts), at any time
+const ingestHold = new IngestHold();
+const inThread = superviseThisThread(
+  (delayMs) => {
+    if (started) stop("npm start is stopping", delayMs);
+    else stopAskedEarly = delayMs;
+  },
+  logger,
+  ingestHold,
+);
 let local: Awaited<ReturnType<typeof withLocalServices>>;
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 try {
   local = await withLocalServices(configured, logger);
   // every role: the HTTP intake here, the rest in the workers' thread started below
   const here = local.config.workersApart ? { ...local.config, roles: ["http" as const] } : local.config;
-  runtime = await startRuntime(here, { logger });
+  runtime = await startRuntime(here, { logger, ...(inThread ? { ingestHold } : {}) });
 } catch (error) {
   // Everything opened so far was closed; say why in plain words (in the thread, in its log).
   if (isMainThread) console.error(`start-up failed: ${(error as Error).message}`);
@@ -87,12 +94,15 @@ const workers = local.config.workersApart
     })
   : undefined;
 workers?.start();
+// the intake holds the thread's ingest backlog back while it is saturated
+const pressure = workers === undefined ? undefined : watchIntakePressure((held) => workers.holdIngest(held));
 
 let stopping = false;
 function stop(reason: string, delayMs: number): void {
   if (stopping) return;
   stopping = true;
   runtime.drain();
+  pressure?.stop();
   logger.info({ reason, delaySeconds: delayMs / 1000 }, "draining: readiness is false");
   const force = setTimeout(() => {
     logger.error(`shutdown took longer than ${(delayMs + SHUTDOWN_LIMIT_MS) / 1000} s; exiting`);

@@ -11,7 +11,8 @@
 // thread): on a machine whose cores are all busy, the kernel gives the intake the CPU first, so a
 // burst of alerts is acknowledged at once and the backlog waits in Redis, where it is durable,
 // rather than the senders waiting for the backlog. The thread still takes every cycle the intake
-// leaves idle. Its young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background
+// leaves idle. A nice value does not reach the PostgreSQL and Redis work its jobs cause, so while
+// the intake is saturated the thread's ingest worker is also held (app/intake-pressure.ts). Its young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background
 // work, where a few more scavenges cost nothing anyone waits for. V8 lets a `--max-semi-space-size`
 // given to node (in NODE_OPTIONS, say, to size the intake's) override a thread's own resource
 // limits, so the flag is put back to V8's default (0: the thread's limits decide) just before the
@@ -28,6 +29,7 @@ import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
+import type { IngestHold } from "./intake-pressure.js";
 
 /** The first restart waits this long; each quick end after it doubles the wait. */
 export const RESTART_DELAY_MS = 1_000;
@@ -52,6 +54,10 @@ export const WORKER_YOUNG_GENERATION_MB = 6;
 /** Supervisor → thread: drain and close, as on SIGTERM. */
 interface StopMessage {
   stop: { delayMs: number };
+}
+/** Supervisor → thread: the intake is saturated, or no longer (app/intake-pressure.ts). */
+interface HoldMessage {
+  ingestHeld: boolean;
 }
 /** Thread → supervisor: the Linux task id it runs as, once its priority is set. */
 interface StartedMessage {
@@ -153,6 +159,11 @@ export class WorkerThread {
     this.restartTimer = setTimeout(() => this.start(), delayMs);
   }
 
+  /** Tells the running thread whether to hold its ingest backlog (app/intake-pressure.ts). */
+  holdIngest(held: boolean): void {
+    this.worker?.postMessage({ ingestHeld: held } satisfies HoldMessage);
+  }
+
   /**
    * No more restarts; asks the thread to drain and close (waiting `delayMs` first, as the main
    * thread does on SIGTERM) and resolves once it ended, or terminates it after `limitMs`.
@@ -191,10 +202,14 @@ function threadEntry(entry: string): string | URL {
 
 /**
  * In the thread a WorkerThread started: lowers its own priority, tells the supervisor its task id,
- * and calls `stop` with the drain delay when the supervisor asks it to stop. Returns false (and
- * does nothing) on a main thread.
+ * calls `stop` with the drain delay when the supervisor asks it to stop, and keeps `hold` as the
+ * supervisor says. Returns false (and does nothing) on a main thread.
  */
-export function superviseThisThread(stop: (delayMs: number) => void, logger: Logger): boolean {
+export function superviseThisThread(
+  stop: (delayMs: number) => void,
+  logger: Logger,
+  hold?: IngestHold,
+): boolean {
   if (isMainThread || parentPort === null) return false;
   const port = parentPort;
   // Linux only: elsewhere (macOS in development) the call would lower the whole process, intake too
@@ -206,8 +221,9 @@ export function superviseThisThread(stop: (delayMs: number) => void, logger: Log
       logger.warn({ err: (error as Error).message }, "workers' thread priority left as is");
     }
   }
-  port.on("message", (message: Partial<StopMessage>) => {
+  port.on("message", (message: Partial<StopMessage & HoldMessage>) => {
     if (message.stop !== undefined) stop(message.stop.delayMs);
+    if (typeof message.ingestHeld === "boolean") hold?.set(message.ingestHeld);
   });
   port.postMessage({ tid: ownTaskId() } satisfies StartedMessage);
   return true;

@@ -53,6 +53,7 @@ import type { Config } from "../registry/config.js";
 import { allowedActionsFrom, sentrySeverityFrom, serviceFactsFrom } from "../registry/lookups.js";
 import type { ServiceRegistry } from "../registry/services.js";
 import { guardrailPolicy } from "./commands.js";
+import type { IngestHold } from "./intake-pressure.js";
 import { lifecycleLogs } from "./lifecycle-log.js";
 import { cannotRunWith, deploymentReplicas } from "./executors.js";
 import { isConnectionError, type Infrastructure, type Shutdown } from "./infrastructure.js";
@@ -68,6 +69,8 @@ export interface WorkerOptions {
   verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
   /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
   chain?: ChainOptions;
+  /** While held, the ingest worker takes no new job (app/intake-pressure.ts; `npm start` only). */
+  ingestHold?: IngestHold;
 }
 
 export interface WorkerContext {
@@ -426,21 +429,41 @@ export async function startWorkers(
     });
     return worker;
   });
+  const unhold = followHold(
+    options.ingestHold,
+    workers[rows.findIndex((row) => row.queue === QUEUE_NAMES.ingest)],
+  );
   // Worker.close() waits for the jobs in progress; one stuck on an outside call is given up after
   // the limit (its lock expires and another process picks it up again).
   shutdown.add(
     "queue workers",
     async () => {
+      unhold();
       await Promise.all(workers.map((worker) => worker.close()));
       for (const row of rows) await row.close?.();
     },
     {
       limitMs: 12_000,
       force: async () => {
+        unhold();
         await Promise.all(workers.map((worker) => worker.close(true)));
         for (const row of rows) await row.close?.();
       },
     },
   );
   for (const row of rows) await row.schedule?.();
+}
+
+/**
+ * Pauses `worker` while `hold` says so and resumes it after; the jobs it holds finish either way.
+ * (A slot of it waiting on an empty queue when the hold comes still takes the next job: BullMQ's
+ * fetch is already under way. A hold comes when the intake is saturated, the queue anything but
+ * empty.)
+ * Returns what stops following (before the worker closes, so nothing resumes it then).
+ */
+export function followHold(hold: IngestHold | undefined, worker: Worker | undefined): () => void {
+  if (hold === undefined || worker === undefined) return () => undefined;
+  const apply = (held: boolean) => void (held ? worker.pause(true) : worker.resume());
+  if (hold.held) apply(true);
+  return hold.onChange(apply);
 }
