@@ -1,13 +1,13 @@
-// With every role in one process (`npm start`), the intake holds the ingest backlog back while it is
-// saturated. The workers' thread is niced (app/worker-thread.ts), but the PostgreSQL and Redis work
-// each ingest job causes runs in their own processes at full priority, on the same cores as the
-// intake: under a flood of deliveries that work took a third or more of what the intake could
-// otherwise accept. So while the intake's event loop stays busy (INTAKE_BUSY of a sample or more),
-// the ingest worker takes no new job (those it holds finish); deliveries keep being acknowledged
-// once they are in Redis, where they wait durably. A hold lasts at most HOLD_LIMIT_MS and is
-// followed by at least RELEASE_AT_LEAST_MS of work, so a flood that never ends still has its
-// alerts turned into incidents, at a sixth of the pace at worst. Only ingest is held: analyses,
-// cards and actions for incidents already open go on.
+// With every role in one process (ROLES not set: `npm start`, and the image's default command), the
+// intake holds the ingest backlog back while it is saturated. The workers' thread is niced
+// (app/worker-thread.ts), but the PostgreSQL and Redis work each ingest job causes runs in their
+// own processes at full priority, on the same cores as the intake: under a flood of deliveries that
+// work took a third or more of what the intake could otherwise accept. So while the intake's event
+// loop stays busy (INTAKE_BUSY of a sample or more), the ingest worker takes no new job (those it
+// holds finish); deliveries keep being acknowledged once they are in Redis, where they wait
+// durably. A hold lasts at most HOLD_LIMIT_MS and is followed by at least RELEASE_AT_LEAST_MS of
+// work, so a flood that never ends still has its alerts turned into incidents, at a sixth of the
+// pace at worst. Only ingest is held: analyses, cards and actions for incidents already open go on.
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 
 /** The share of a sample the intake's event loop spent busy, at or above which ingest is held. */
@@ -33,11 +33,11 @@ const LIMITS: PressureLimits = {
 
 export interface PressureState {
   held: boolean;
-  /** When the hold started, or when the last one ended (0: never held). */
+  /** When the hold started, or when the last one ended (-Infinity: never held); monotonic ms. */
   since: number;
 }
 
-export const UNHELD: PressureState = { held: false, since: 0 };
+export const UNHELD: PressureState = { held: false, since: -Infinity };
 
 /** The next state after a sample of `utilization` (0..1) taken at `now` (ms). */
 export function nextPressure(
@@ -50,7 +50,7 @@ export function nextPressure(
     const over = utilization < limits.busy || now - state.since >= limits.holdLimitMs;
     return over ? { held: false, since: now } : state;
   }
-  const rested = state.since === 0 || now - state.since >= limits.releaseAtLeastMs;
+  const rested = now - state.since >= limits.releaseAtLeastMs;
   return utilization >= limits.busy && rested ? { held: true, since: now } : state;
 }
 
@@ -58,6 +58,7 @@ export interface PressureOptions extends Partial<PressureLimits> {
   sampleMs?: number;
   /** This thread's event loop utilization since the last call (0..1); node's by default. */
   utilization?: () => number;
+  /** A clock in ms that never steps back (`performance.now` by default, not the wall clock). */
   now?: () => number;
 }
 
@@ -75,7 +76,7 @@ export function watchIntakePressure(
     releaseAtLeastMs: options.releaseAtLeastMs ?? LIMITS.releaseAtLeastMs,
   };
   const utilization = options.utilization ?? eventLoopUtilization();
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => performance.now());
   let state = UNHELD;
   const timer = setInterval(() => {
     const next = nextPressure(state, utilization(), now(), limits);

@@ -12,8 +12,9 @@
 // burst of alerts is acknowledged at once and the backlog waits in Redis, where it is durable,
 // rather than the senders waiting for the backlog. The thread still takes every cycle the intake
 // leaves idle. A nice value does not reach the PostgreSQL and Redis work its jobs cause, so while
-// the intake is saturated the thread's ingest worker is also held (app/intake-pressure.ts). Its young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background
-// work, where a few more scavenges cost nothing anyone waits for. V8 lets a `--max-semi-space-size`
+// the intake is saturated the thread's ingest worker is also held (app/intake-pressure.ts). Its
+// young generation is kept small (WORKER_YOUNG_GENERATION_MB): it does background work, where a
+// few more scavenges cost nothing anyone waits for. V8 lets a `--max-semi-space-size`
 // given to node (in NODE_OPTIONS, say, to size the intake's) override a thread's own resource
 // limits, so the flag is put back to V8's default (0: the thread's limits decide) just before the
 // thread is created; it is read only when a heap is set up, and the main thread's was set up long

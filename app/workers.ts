@@ -69,7 +69,7 @@ export interface WorkerOptions {
   verify?: { verifyEveryMs?: number; verifyWithinMs?: number };
   /** Timeouts, breaker and budgets of the LLM chain (defaults in ai/chain.ts). */
   chain?: ChainOptions;
-  /** While held, the ingest worker takes no new job (app/intake-pressure.ts; `npm start` only). */
+  /** While held, the ingest worker takes no new job (app/intake-pressure.ts; every role in one process). */
   ingestHold?: IngestHold;
 }
 

@@ -156,10 +156,13 @@ function startCommand(): { env: Record<string, string>; args: string[] } {
   const words = scripts.start.trim().split(/\s+/);
   const env: Record<string, string> = {};
   let setting: RegExpExecArray | null;
-  while ((setting = /^([A-Z_][A-Z0-9_]*)=(?:\$\{\1:-([^}]*)\}|([^$]*))$/.exec(words[0] ?? "")) !== null) {
+  while (
+    (setting = /^([A-Z_][A-Z0-9_]*)=(?:\$\{\1:-([^}$'"\\]*)\}|([^$'"\\]*))$/.exec(words[0] ?? "")) !== null
+  ) {
     env[setting[1] as string] = setting[2] ?? setting[3] ?? "";
     words.shift();
   }
+  // anything the shell would expand or unquote (a quote, a `$`, a backslash) is not read here
   const [program, ...args] = words;
   if (program !== "node" || !args.includes("dist/main.js"))
     throw new Error(

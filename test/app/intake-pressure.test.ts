@@ -38,6 +38,7 @@ describe("nextPressure", () => {
   const cases: [string, PressureState, number, number, PressureState][] = [
     // name, given, utilization, now, then
     ["holds a busy intake", UNHELD, INTAKE_BUSY, 10_000, held(10_000)],
+    ["holds one busy right after start (the clock near 0)", UNHELD, 1, 10, held(10)],
     ["leaves an intake with time to spare", UNHELD, INTAKE_BUSY - 0.01, 10_000, UNHELD],
     ["keeps holding while it stays busy", held(10_000), 1, 14_999, held(10_000)],
     ["releases once the intake has time to spare", held(10_000), 0.5, 11_000, released(11_000)],
@@ -204,7 +205,7 @@ describe("the hold across the thread boundary", () => {
     try {
       await waitFor(() => workers.tid, 20_000);
       workers.holdIngest(true);
-      workers.holdIngest(true); // no change: not said again
+      workers.holdIngest(true); // no change: the thread's IngestHold tells no one
       workers.holdIngest(false);
       workers.holdIngest(true);
       const seen = await waitFor(async () => {
