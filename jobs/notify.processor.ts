@@ -73,18 +73,25 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
       }
       if (retryInMs !== undefined) {
         if (await deps.locks.claimDeferred(incidentId, owner, retryInMs + 60_000)) {
-          await deps.queues.notify.add(
-            DEFERRED_CARD_JOB,
-            parsed.data,
-            // the retry keeps the rank of the change that asked for it (a P0's none: first)
-            {
-              jobId: `deferred-${incidentId}-${owner}`,
-              delay: retryInMs,
-              ...(job.opts.priority === undefined || job.opts.priority === 0
-                ? {}
-                : { priority: job.opts.priority }),
-            },
-          );
+          try {
+            await deps.queues.notify.add(
+              DEFERRED_CARD_JOB,
+              parsed.data,
+              // the retry keeps the rank of the change that asked for it (a P0's none: first)
+              {
+                jobId: `deferred-${incidentId}-${owner}`,
+                delay: retryInMs,
+                ...(job.opts.priority === undefined || job.opts.priority === 0
+                  ? {}
+                  : { priority: job.opts.priority }),
+              },
+            );
+          } catch (error) {
+            // no retry queued: the claim goes, so this job's own retry (or the next change) can
+            // queue one, instead of the card standing still until the claim lapses
+            await deps.locks.clearDeferred(incidentId).catch(() => undefined);
+            throw error;
+          }
         }
       }
       return outcome;

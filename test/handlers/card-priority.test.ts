@@ -1,8 +1,9 @@
 // What matters first reaches the chat first: a P0's card jobs run before the P1 and P2 cards queued
 // ahead of them (BullMQ priority), and an edit of a P0 card (its analysis arriving) takes the sends
-// kept for urgent messages when a storm has spent the chat's ordinary ones. On real PostgreSQL,
+// kept for urgent messages when a storm has spent the chat's ordinary ones; a card that must wait
+// for the budget gets its delayed retry even when queueing it failed once. On real PostgreSQL,
 // Redis, BullMQ and the Telegram emulator's Bot API.
-import { Worker } from "bullmq";
+import { Worker, type Job } from "bullmq";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,10 @@ import { telegramNotifier } from "../../bot/telegram-notifier.js";
 import { addEvent, insertIncident, takeIncident } from "../../db/incidents.js";
 import type { Severity } from "../../domain/incident.js";
 import { syncIncidentCard, type SyncCardDeps } from "../../handlers/sync-incident-card.js";
-import { createQueues, enqueueCard, queuePrefix, type Queues } from "../../jobs/queues.js";
+import { createMetrics } from "../../gateways/metrics.js";
+import { DEFERRED_CARD_JOB, notifyProcessor } from "../../jobs/notify.processor.js";
+import { createQueues, enqueueCard, queuePrefix, type NotifyJob, type Queues } from "../../jobs/queues.js";
+import { CardLocks } from "../../kv/card-lock.js";
 import { ChatBudget } from "../../kv/chat-budget.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
@@ -116,5 +120,54 @@ describe("card priority", () => {
     expect((await syncIncidentCard(deps, "INC-20260102-0001")).outcome).toBe("edited");
     const edits = telegram.calls.filter((call) => call.method === "editMessageText" && call.status === "ok");
     expect(edits).toHaveLength(1);
+  });
+
+  it("queues the deferred retry on the job's next run when queueing it failed the first time", async () => {
+    const budget = new ChatBudget(redis, prefix, { groupPerMinute: 18, privatePerMinute: 60 });
+    await incident("INC-20260103-0001", "P2");
+    const sync: SyncCardDeps = {
+      db: db.pool,
+      notifier: telegramNotifier(new Api(telegram.token, { apiRoot: telegram.apiRoot })),
+      chatIds: () => [GROUP],
+      budget,
+    };
+    // the chat's ordinary sends are spent: the card's sync is deferred
+    while ((await budget.take(GROUP, "normal")) === 0);
+    let refuse = true;
+    const notify = new Proxy(queues.notify, {
+      get(target, property, receiver) {
+        if (property === "add" && refuse) {
+          return () => {
+            refuse = false;
+            return Promise.reject(new Error("Connection is closed."));
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const run = notifyProcessor({
+      sync,
+      locks: new CardLocks(redis, prefix),
+      metrics: createMetrics(),
+      queues: { notify },
+    });
+    const job = {
+      id: "card-1",
+      name: "card",
+      data: { incidentId: "INC-20260103-0001", changedAt: new Date().toISOString() },
+      opts: { priority: 2 },
+      removeDeduplicationKey: () => Promise.resolve(0),
+    } as unknown as Job<NotifyJob>;
+    const deferred = async () =>
+      (await queues.notify.getJobs(["delayed"])).filter(
+        (queued) => queued.name === DEFERRED_CARD_JOB && queued.data.incidentId === "INC-20260103-0001",
+      );
+
+    await expect(run(job)).rejects.toThrow("Connection is closed.");
+    expect(await deferred()).toHaveLength(0);
+    // BullMQ runs the failed job again: this time the retry is queued
+    expect(await run(job)).toBe("deferred");
+    expect(await deferred()).toHaveLength(1);
   });
 });
