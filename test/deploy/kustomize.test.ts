@@ -80,8 +80,11 @@ function matches(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 
-/** Measured RSS (MB) of `node dist/main.js` per role: see the README's "Deploy on K3s". */
-const MEASURED_RSS_MB = { http: 142, worker: 188, bot: 174 };
+/**
+ * Measured peak RSS (MB) of `node dist/main.js` per role, as the pods run it: see the README's
+ * "Deploy on K3s" (http: its peak under the bench's 100-alert load).
+ */
+const MEASURED_RSS_MB = { http: 150, worker: 147, bot: 145 };
 
 let objects: K8sObject[];
 const find = (kind: string, name: string) =>
