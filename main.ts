@@ -29,7 +29,7 @@
 import { isMainThread } from "node:worker_threads";
 import { withLocalServices } from "./app/local-services.js";
 import { SHUTDOWN_LIMIT_MS } from "./app/infrastructure.js";
-import { IngestHold, watchIntakePressure } from "./app/intake-pressure.js";
+import { IngestHold, recordHolds, watchIntakePressure } from "./app/intake-pressure.js";
 import { createLogger, startRuntime } from "./app/runtime.js";
 import { superviseThisThread, WorkerThread } from "./app/worker-thread.js";
 import { childEnvironment, ConfigError, loadConfig, type Config } from "./registry/config.js";
@@ -95,7 +95,15 @@ const workers = local.config.workersApart
   : undefined;
 workers?.start();
 // the intake holds the thread's ingest backlog back while it is saturated
-const pressure = workers === undefined ? undefined : watchIntakePressure((held) => workers.holdIngest(held));
+const recordHold = recordHolds(runtime.metrics);
+const pressure =
+  workers === undefined
+    ? undefined
+    : watchIntakePressure((held) => {
+        workers.holdIngest(held);
+        recordHold(held);
+        logger.debug({ held }, held ? "intake saturated: ingest held" : "ingest released");
+      });
 
 let stopping = false;
 function stop(reason: string, delayMs: number): void {

@@ -9,6 +9,7 @@
 // work, so a flood that never ends still has its alerts turned into incidents, at a sixth of the
 // pace at worst. Only ingest is held: analyses, cards and actions for incidents already open go on.
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+import type { Metrics } from "../gateways/metrics.js";
 
 /** The share of a sample the intake's event loop spent busy, at or above which ingest is held. */
 export const INTAKE_BUSY = 0.9;
@@ -90,6 +91,25 @@ export function watchIntakePressure(
       if (state.held) onChange(false);
       state = UNHELD;
     },
+  };
+}
+
+/**
+ * What an operator sees of the holds: `chatops_ingest_held` (1 while held) and
+ * `chatops_ingest_held_seconds_total`. Returns the `onChange` part that records them.
+ */
+export function recordHolds(
+  metrics: Pick<Metrics, "ingestHeld" | "ingestHeldSeconds">,
+  now: () => number = () => performance.now(),
+): (held: boolean) => void {
+  let heldAt: number | undefined;
+  return (held) => {
+    metrics.ingestHeld.set(held ? 1 : 0);
+    if (held) heldAt ??= now();
+    else if (heldAt !== undefined) {
+      metrics.ingestHeldSeconds.inc((now() - heldAt) / 1000);
+      heldAt = undefined;
+    }
   };
 }
 

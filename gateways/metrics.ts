@@ -100,5 +100,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ["queue", "state"] as const,
       registers: [registry],
     }),
+    ingestHeld: new Gauge({
+      name: "chatops_ingest_held",
+      help: "1 while the saturated intake holds the ingest backlog back (every role in one process).",
+      registers: [registry],
+    }),
+    ingestHeldSeconds: new Counter({
+      name: "chatops_ingest_held_seconds_total",
+      help: "Time the saturated intake held the ingest backlog back, counted when each hold ends.",
+      registers: [registry],
+    }),
   };
 }

@@ -13,12 +13,14 @@ import {
   INTAKE_BUSY,
   IngestHold,
   nextPressure,
+  recordHolds,
   RELEASE_AT_LEAST_MS,
   UNHELD,
   watchIntakePressure,
   type PressureState,
 } from "../../app/intake-pressure.js";
 import { WorkerThread } from "../../app/worker-thread.js";
+import { createMetrics } from "../../gateways/metrics.js";
 import { followHold } from "../../app/workers.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
@@ -86,6 +88,28 @@ describe("watchIntakePressure", () => {
     expect(changes).toEqual([true, false, true, false]);
     vi.advanceTimersByTime(1_000);
     expect(changes).toHaveLength(4);
+  });
+});
+
+describe("recordHolds", () => {
+  it("shows a hold while it lasts and counts its seconds once it ends", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let clock = 1_000;
+    const record = recordHolds(metrics, () => clock);
+    const value = async (name: string) =>
+      (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? Number.NaN;
+    record(true);
+    clock += 2_500;
+    expect(await value("chatops_ingest_held")).toBe(1);
+    expect(await value("chatops_ingest_held_seconds_total")).toBe(0);
+    record(false);
+    expect(await value("chatops_ingest_held")).toBe(0);
+    expect(await value("chatops_ingest_held_seconds_total")).toBe(2.5);
+    clock += 10_000; // not held meanwhile: nothing counted
+    record(true);
+    clock += 500;
+    record(false);
+    expect(await value("chatops_ingest_held_seconds_total")).toBe(3);
   });
 });
 
