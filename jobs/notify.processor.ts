@@ -61,7 +61,7 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
     );
     try {
       // From here on, a change that finds the budget spent queues a new retry.
-      if (job.name === DEFERRED_CARD_JOB) await deps.locks.clearDeferred(incidentId);
+      if (job.name === DEFERRED_CARD_JOB) await deps.locks.clearDeferred(incidentId, job.id ?? owner);
       const { outcome, retryInMs } = await syncIncidentCard(deps.sync, incidentId);
       deps.metrics.cardsSent.inc({ kind: outcome });
       // a repeat's card waits on purpose (jobs/ingest.processor.ts): it would only blur the figure
@@ -72,26 +72,26 @@ export function notifyProcessor(deps: NotifyProcessorDeps) {
         deps.metrics.cardLatency.observe({ kind: outcome }, (Date.now() - Date.parse(changedAt)) / 1000);
       }
       if (retryInMs !== undefined) {
-        if (await deps.locks.claimDeferred(incidentId, owner, retryInMs + 60_000)) {
-          try {
-            await deps.queues.notify.add(
-              DEFERRED_CARD_JOB,
-              parsed.data,
-              // the retry keeps the rank of the change that asked for it (a P0's none: first)
-              {
-                jobId: `deferred-${incidentId}-${owner}`,
-                delay: retryInMs,
-                ...(job.opts.priority === undefined || job.opts.priority === 0
-                  ? {}
-                  : { priority: job.opts.priority }),
-              },
-            );
-          } catch (error) {
-            // no retry queued: the claim goes, so this job's own retry (or the next change) can
-            // queue one, instead of the card standing still until the claim lapses
-            await deps.locks.clearDeferred(incidentId).catch(() => undefined);
-            throw error;
-          }
+        // one retry per incident; this job's own next attempt queues the same one again
+        const retryId = await deps.locks.claimDeferred(
+          incidentId,
+          job.id ?? owner,
+          `deferred-${incidentId}-${owner}`,
+          retryInMs + 60_000,
+        );
+        if (retryId !== undefined) {
+          await deps.queues.notify.add(
+            DEFERRED_CARD_JOB,
+            parsed.data,
+            // the retry keeps the rank of the change that asked for it (a P0's none: first)
+            {
+              jobId: retryId,
+              delay: retryInMs,
+              ...(job.opts.priority === undefined || job.opts.priority === 0
+                ? {}
+                : { priority: job.opts.priority }),
+            },
+          );
         }
       }
       return outcome;

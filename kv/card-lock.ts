@@ -10,7 +10,7 @@ import { runScript, SCRIPTS, type ScriptRedis } from "./scripts.js";
 
 export class CardLocks {
   constructor(
-    private readonly redis: ScriptRedis & Pick<Redis, "set" | "del">,
+    private readonly redis: ScriptRedis & Pick<Redis, "set">,
     private readonly prefix: string,
   ) {}
 
@@ -39,13 +39,35 @@ export class CardLocks {
     await runScript(this.redis, SCRIPTS.releaseLock, [this.lockKey(incidentId)], [token]);
   }
 
-  /** True when this call is the one to queue the incident's deferred retry (due within `ms`). */
-  async claimDeferred(incidentId: string, token: string, ms: number): Promise<boolean> {
-    return (await this.redis.set(this.deferredKey(incidentId), token, "PX", ms, "NX")) !== null;
+  /**
+   * The id of the deferred retry the card job `claimant` is to queue for the incident (due within
+   * `ms`): `retryId` when this call took the incident's one claim; the id an earlier attempt of the
+   * same job claimed with, when that attempt holds it (its add may have failed, or its answer been
+   * lost: adding a job id BullMQ already has changes nothing); undefined when another job holds it.
+   */
+  async claimDeferred(
+    incidentId: string,
+    claimant: string,
+    retryId: string,
+    ms: number,
+  ): Promise<string | undefined> {
+    const held = await runScript(
+      this.redis,
+      SCRIPTS.claimOnce,
+      [this.deferredKey(incidentId)],
+      [`${claimant}\n${retryId}`, ms],
+    );
+    if (typeof held !== "string") return retryId;
+    const newline = held.indexOf("\n");
+    return held.slice(0, newline) === claimant ? held.slice(newline + 1) : undefined;
   }
 
-  /** The deferred retry is running: the next change that finds the budget spent queues a new one. */
-  async clearDeferred(incidentId: string): Promise<void> {
-    await this.redis.del(this.deferredKey(incidentId));
+  /**
+   * The deferred retry is running: the next change that finds the budget spent queues a new one.
+   * A claim `running` took itself (an earlier attempt of it, deferred again) stays, so that this
+   * attempt queues that same retry rather than a second one.
+   */
+  async clearDeferred(incidentId: string, running: string): Promise<void> {
+    await runScript(this.redis, SCRIPTS.clearClaim, [this.deferredKey(incidentId)], [running]);
   }
 }

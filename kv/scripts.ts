@@ -28,6 +28,8 @@ export const SCRIPTS = Object.freeze({
   repairRead: load("repair-read"),
   releaseLock: load("release-lock"),
   extendLease: load("extend-lease"),
+  claimOnce: load("claim-once"),
+  clearClaim: load("clear-claim"),
 });
 
 /** Runs `script` with `keys` and `args`; the reply as Redis gives it. */

@@ -122,7 +122,7 @@ describe("card priority", () => {
     expect(edits).toHaveLength(1);
   });
 
-  it("queues the deferred retry on the job's next run when queueing it failed the first time", async () => {
+  it("queues one deferred retry per incident, again on the job's next run when queueing it failed", async () => {
     const budget = new ChatBudget(redis, prefix, { groupPerMinute: 18, privatePerMinute: 60 });
     await incident("INC-20260103-0001", "P2");
     const sync: SyncCardDeps = {
@@ -133,41 +133,57 @@ describe("card priority", () => {
     };
     // the chat's ordinary sends are spent: the card's sync is deferred
     while ((await budget.take(GROUP, "normal")) === 0);
-    let refuse = true;
+    // how the next add fails: before Redis ran it, or after (its answer lost)
+    let failNext: "before" | "after" | undefined;
     const notify = new Proxy(queues.notify, {
       get(target, property, receiver) {
-        if (property === "add" && refuse) {
-          return () => {
-            refuse = false;
-            return Promise.reject(new Error("Connection is closed."));
+        if (property === "add" && failNext !== undefined) {
+          return async (...args: Parameters<Queues["notify"]["add"]>) => {
+            const how = failNext;
+            failNext = undefined;
+            if (how === "after") await target.add(...args);
+            throw new Error("Connection is closed.");
           };
         }
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const run = notifyProcessor({
-      sync,
-      locks: new CardLocks(redis, prefix),
-      metrics: createMetrics(),
-      queues: { notify },
-    });
-    const job = {
-      id: "card-1",
-      name: "card",
-      data: { incidentId: "INC-20260103-0001", changedAt: new Date().toISOString() },
-      opts: { priority: 2 },
-      removeDeduplicationKey: () => Promise.resolve(0),
-    } as unknown as Job<NotifyJob>;
+    const locks = new CardLocks(redis, prefix);
+    const run = notifyProcessor({ sync, locks, metrics: createMetrics(), queues: { notify } });
+    const cardJob = (id: string) =>
+      ({
+        id,
+        name: "card",
+        data: { incidentId: "INC-20260103-0001", changedAt: new Date().toISOString() },
+        opts: { priority: 2 },
+        removeDeduplicationKey: () => Promise.resolve(0),
+      }) as unknown as Job<NotifyJob>;
     const deferred = async () =>
       (await queues.notify.getJobs(["delayed"])).filter(
         (queued) => queued.name === DEFERRED_CARD_JOB && queued.data.incidentId === "INC-20260103-0001",
       );
 
-    await expect(run(job)).rejects.toThrow("Connection is closed.");
+    // the add fails before Redis ran it (Redis gone): the claim stays this job's
+    failNext = "before";
+    await expect(run(cardJob("card-1"))).rejects.toThrow("Connection is closed.");
     expect(await deferred()).toHaveLength(0);
-    // BullMQ runs the failed job again: this time the retry is queued
-    expect(await run(job)).toBe("deferred");
+    // another change's job finds the retry claimed and queues none
+    expect(await run(cardJob("card-2"))).toBe("deferred");
+    expect(await deferred()).toHaveLength(0);
+    // BullMQ runs the failed job again: the retry it claimed is queued now
+    expect(await run(cardJob("card-1"))).toBe("deferred");
+    expect(await deferred()).toHaveLength(1);
+
+    // the retry runs and is deferred again (the budget still spent); its add's answer is lost
+    const [retry] = await deferred();
+    if (retry === undefined) throw new Error("no deferred retry");
+    await retry.remove();
+    failNext = "after";
+    await expect(run(retry as Job<NotifyJob>)).rejects.toThrow("Connection is closed.");
+    expect(await deferred()).toHaveLength(1);
+    // its next attempt adds the same job again, which BullMQ keeps once
+    expect(await run(retry as Job<NotifyJob>)).toBe("deferred");
     expect(await deferred()).toHaveLength(1);
   });
 });
