@@ -81,7 +81,26 @@ export class Shutdown {
           { step: step.name, limitMs: step.limitMs },
           `shutdown: ${step.name} still running; going on`,
         );
-        await step.force?.().catch(() => undefined);
+        // the force is bounded too: a close that hangs (a BullMQ worker whose job never settles was
+        // seen to) must not hold the whole shutdown, and with it the process, forever
+        if (step.force !== undefined) {
+          let forceTimer: NodeJS.Timeout | undefined;
+          const forced = await Promise.race([
+            step
+              .force()
+              .catch(() => undefined)
+              .then(() => "done" as const),
+            new Promise<"overtime">((resolve) => {
+              forceTimer = setTimeout(() => resolve("overtime"), step.limitMs);
+            }),
+          ]);
+          clearTimeout(forceTimer);
+          if (forced === "overtime")
+            this.logger.warn(
+              { step: step.name },
+              `shutdown: ${step.name} did not stop when forced; going on`,
+            );
+        }
       } else {
         this.logger.debug({ step: step.name, ms: Date.now() - started }, "shutdown step done");
       }

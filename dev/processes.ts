@@ -37,7 +37,11 @@ export async function waitForHttp(url: string, timeoutMs: number, process?: Chil
     if (process !== undefined && process.exitCode !== null)
       throw new Error(`${url}: process exited with ${process.exitCode}`);
     try {
-      const response = await fetch(url);
+      // each attempt bounded: a server that takes the connection and never answers (a port taken
+      // by something else in between) would otherwise hold this wait past its own deadline
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline - Date.now()))),
+      });
       if (response.ok) return;
       last = `HTTP ${response.status}`;
     } catch (error) {

@@ -111,7 +111,11 @@ describe("a worker killed mid-analysis", () => {
             TELEGRAM_API_ROOT: "http://127.0.0.1:9",
           }),
         );
-        const other = await startRuntime(config, { logger: pino({ level: "silent" }) });
+        // PostgreSQL and Redis are up: a start that waits for them fails here, not at the test's limit
+        const other = await startRuntime(config, {
+          logger: pino({ level: "silent" }),
+          startupWaitMs: 20_000,
+        });
         try {
           const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM incidents");
           const incidentId = rows[0]?.id ?? "";
