@@ -206,10 +206,12 @@ async function compile(): Promise<void> {
     metafile: true,
   });
   const chunks = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
+  // each chunk read once, for both checks below
+  const sources = chunks
+    .filter((file) => file.endsWith(".js"))
+    .map((file) => [file, readFileSync(path.join(OUT, file), "utf8")] as const);
   // A library file the plugin missed would throw "__dirname is not defined" when it loads, later.
-  const unresolved = chunks.filter(
-    (file) => file.endsWith(".js") && FREE_LOCATION.test(readFileSync(path.join(OUT, file), "utf8")),
-  );
+  const unresolved = sources.filter(([, source]) => FREE_LOCATION.test(source)).map(([file]) => file);
   if (unresolved.length > 0)
     throw new Error(
       `${unresolved.join(", ")}: a bundled library names __dirname or __filename, which the bundle does not define; add it to EXTERNAL or have installedLocation recognise it`,
@@ -218,9 +220,7 @@ async function compile(): Promise<void> {
   // when every character fits Latin-1 and in two otherwise: one Chinese character in a regular
   // expression (esbuild escapes non-ASCII in strings, not in regular expressions) made the main
   // chunk of 1.9 MB take 3.9 MB in each of the two heaps `npm start` runs.
-  const wide = chunks.flatMap((file) => {
-    if (!file.endsWith(".js")) return [];
-    const source = readFileSync(path.join(OUT, file), "utf8");
+  const wide = sources.flatMap(([file, source]) => {
     let at = 0;
     while (at < source.length && source.charCodeAt(at) <= 0xff) at++;
     if (at === source.length) return [];
