@@ -24,16 +24,6 @@ import { createMetrics } from "../../gateways/metrics.js";
 import { followHold } from "../../app/workers.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 
-async function waitFor<T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("nextPressure", () => {
   const held = (since: number): PressureState => ({ held: true, since });
   const released = (since: number): PressureState => ({ held: false, since });
@@ -150,21 +140,21 @@ describe("a held ingest worker (real Redis)", () => {
     const hold = new IngestHold();
     const unfollow = followHold(hold, worker);
     await queue.add("first", {});
-    await waitFor(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 10_000);
+    await expect.poll(() => queue.getActiveCount(), { timeout: 10_000 }).toBe(1);
 
     hold.set(true);
-    await waitFor(() => (worker?.isPaused() === true ? true : undefined), 5_000);
+    await expect.poll(() => worker?.isPaused(), { timeout: 5_000 }).toBe(true);
     await queue.add("second", {});
     await queue.add("third", {});
     finishFirst();
-    await waitFor(() => (done.includes("first") ? true : undefined), 5_000);
+    await expect.poll(() => done.includes("first"), { timeout: 5_000 }).toBe(true);
     // a second and more: the worker would have taken them within milliseconds
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(done).toEqual(["first"]);
     expect(await queue.getWaitingCount()).toBe(2);
 
     hold.set(false);
-    await waitFor(() => (done.length === 3 ? true : undefined), 10_000);
+    await expect.poll(() => done.length, { timeout: 10_000 }).toBe(3);
     expect(done.slice(1).sort()).toEqual(["second", "third"]);
 
     // no longer followed (the worker is closing): a hold leaves it running
@@ -190,7 +180,7 @@ describe("a held ingest worker (real Redis)", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(done).toEqual([]);
     hold.set(false);
-    await waitFor(() => (done.length === 1 ? true : undefined), 10_000);
+    await expect.poll(() => done.length, { timeout: 10_000 }).toBe(1);
   });
 });
 
@@ -227,15 +217,14 @@ describe("the hold across the thread boundary", () => {
     });
     workers.start();
     try {
-      await waitFor(() => workers.tid, 20_000);
+      await expect.poll(() => workers.tid, { timeout: 20_000 }).toBeDefined();
       workers.holdIngest(true);
       workers.holdIngest(true); // no change: the thread's IngestHold tells no one
       workers.holdIngest(false);
       workers.holdIngest(true);
-      const seen = await waitFor(async () => {
-        const lines = (await readFile(changes, "utf8").catch(() => "")).split("\n").filter(Boolean);
-        return lines.length >= 3 ? lines : undefined;
-      }, 10_000);
+      const said = async () => (await readFile(changes, "utf8").catch(() => "")).split("\n").filter(Boolean);
+      await expect.poll(async () => (await said()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      const seen = await said();
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect((await readFile(changes, "utf8")).split("\n").filter(Boolean)).toEqual([
         "true",
