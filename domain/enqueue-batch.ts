@@ -44,6 +44,13 @@ interface Waiting<Data> {
   reject: (error: unknown) => void;
 }
 
+/** A request of a batch handed to Redis: what it answers with, and nothing of its jobs. */
+interface Answer {
+  ids: string[];
+  resolve: (ids: string[]) => void;
+  reject: (error: unknown) => void;
+}
+
 export class EnqueueBatch<Data> {
   private waiting: Waiting<Data>[] = [];
   private waitingJobs = 0;
@@ -91,6 +98,28 @@ export class EnqueueBatch<Data> {
     this.waiting = [];
     this.waitingJobs = 0;
     this.batches += 1;
+    // Once handed to `addAll`, the jobs are not held here while Redis answers (nor should `addAll`
+    // hold their data; the intake's writes it as JSON): each request keeps only the ids it answers.
+    const answers = this.send(batch);
+    const timer = setTimeout(() => {
+      const error = new Error(`enqueue timed out: no answer from Redis within ${this.deadlineMs} ms`);
+      for (const request of answers.requests) request.reject(error);
+    }, this.deadlineMs);
+    // a settled promise ignores the later call: whichever comes first answers each request
+    answers.sent.then(
+      () => {
+        clearTimeout(timer);
+        for (const request of answers.requests) request.resolve(request.ids);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        for (const request of answers.requests) request.reject(error);
+      },
+    );
+  }
+
+  /** Packs and hands the batch to `addAll`; each request answers with the ids of the jobs that carry its own. */
+  private send(batch: Waiting<Data>[]): { sent: Promise<unknown>; requests: Answer[] } {
     let sent: Promise<unknown>;
     let carriers: ReadonlyMap<string, string> | undefined;
     try {
@@ -101,23 +130,10 @@ export class EnqueueBatch<Data> {
     } catch (error) {
       sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const timer = setTimeout(() => {
-      const error = new Error(`enqueue timed out: no answer from Redis within ${this.deadlineMs} ms`);
-      for (const request of batch) request.reject(error);
-    }, this.deadlineMs);
-    // a settled promise ignores the later call: whichever comes first answers each request
-    sent.then(
-      () => {
-        clearTimeout(timer);
-        for (const request of batch) {
-          const ids = request.jobs.map((job) => carriers?.get(job.opts.jobId) ?? job.opts.jobId);
-          request.resolve([...new Set(ids)]);
-        }
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        for (const request of batch) request.reject(error);
-      },
-    );
+    const requests = batch.map(({ jobs, resolve, reject }) => {
+      const ids = jobs.map((job) => carriers?.get(job.opts.jobId) ?? job.opts.jobId);
+      return { ids: [...new Set(ids)], resolve, reject };
+    });
+    return { sent, requests };
   }
 }

@@ -2,7 +2,9 @@
 // own jobs are in Redis, and a failed round trip fails exactly the requests that were in it.
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import { createQueues, type IngestJob, type Queues } from "../../jobs/queues.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
@@ -151,4 +153,37 @@ describe("EnqueueBatch", () => {
     expect(await stuck).toMatch(/^enqueue timed out/);
     expect((await queues.ingest.getJob(next[0]?.opts.jobId ?? ""))?.id).toBe(next[0]?.opts.jobId);
   });
+
+  it("holds none of a batch's jobs while Redis answers, only the ids each request is answered with", async () => {
+    const gc = collector();
+    let answer = () => undefined as void;
+    const written: string[] = [];
+    // as the intake does: the jobs are written as JSON when they are sent, and not kept
+    const batch = new EnqueueBatch<IngestJob>((jobs) => {
+      for (const job of jobs) written.push(JSON.stringify(job.data));
+      return new Promise<void>((resolve) => (answer = resolve));
+    });
+    const { answered, data, ids } = addUnheld(batch);
+    await vi.waitFor(() => expect(written).toHaveLength(2));
+    gc();
+    expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
+    answer();
+    expect(await answered).toEqual(ids);
+  });
 });
+
+/** V8's collector, for a test that shows what is no longer held. */
+function collector(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+/** Adds two jobs of which the caller keeps only weak references and their ids. */
+function addUnheld(batch: EnqueueBatch<IngestJob>) {
+  const jobs = request(2);
+  return {
+    answered: batch.add(jobs),
+    data: jobs.map((job) => new WeakRef(job.data)),
+    ids: jobs.map((job) => job.opts.jobId),
+  };
+}

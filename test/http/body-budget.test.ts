@@ -145,7 +145,7 @@ describe("webhook bodies in flight", () => {
   ) {
     let queued = 0;
     let most = 0;
-    const add = queues.ingest.add.bind(queues.ingest);
+    const add = queues.ingest.addSerialized.bind(queues.ingest);
     /** The alerts of the requests parsed and now being queued, held until `open` (concurrent small
      * groups share a job, so jobs do not count requests; each job is added on its own). */
     const held = async <T>(jobs: { data: IngestJob }[], send: () => Promise<T>): Promise<T> => {
@@ -162,8 +162,9 @@ describe("webhook bodies in flight", () => {
         queued -= alerts;
       }
     };
-    vi.spyOn(queues.ingest, "add").mockImplementation((name, data, opts) =>
-      held([{ data }], () => add(name, data, opts)),
+    // the intake adds its jobs as JSON (jobs/serialized-data-queue.ts)
+    vi.spyOn(queues.ingest, "addSerialized").mockImplementation((name, json, opts) =>
+      held([{ data: JSON.parse(json) as IngestJob }], () => add(name, json, opts)),
     );
     const app = await appWith(env, budget === undefined ? deps : { ...deps, bodyBudget: budget });
     const post = (alerts: number) =>
