@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { testEnv } from "../dev/env.js";
 import { freePort, waitForHttp } from "../dev/processes.js";
 
@@ -58,6 +59,8 @@ export interface BotProcessOptions {
   label: string;
   /** Settings on top of dev/env.ts's complete test environment. */
   env: Record<string, string>;
+  /** node's flags instead of the start script's (a Kubernetes pod's: podCommand()). */
+  nodeFlags?: readonly string[];
 }
 
 let built = false;
@@ -86,7 +89,8 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
   });
   // detached: the bot and the processes it starts form one process group, which the fallback in
   // stop() can kill as a whole without touching anything else.
-  const child = spawn(process.execPath, ARGS, {
+  const args = options.nodeFlags === undefined ? ARGS : [...options.nodeFlags, "dist/main.js"];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,
     detached: true,
@@ -103,7 +107,7 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     child.once("exit", () => resolve());
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`${options.label}: could not start node ${ARGS.join(" ")}`);
+  if (pid === undefined) throw new Error(`${options.label}: could not start node ${args.join(" ")}`);
   running.add(pid);
   void exited.then(() => running.delete(pid));
 
@@ -169,6 +173,32 @@ function startCommand(): { env: Record<string, string>; args: string[] } {
       `package.json's start script is not \`[NAME=value …] node … dist/main.js\`: ${scripts.start}`,
     );
   return { env, args };
+}
+
+/**
+ * How a role's Deployment (deploy/k8s/base) runs the image: node's flags and NODE_OPTIONS, the
+ * image's own command when the Deployment sets no args.
+ */
+export function podCommand(role: "http" | "worker" | "bot"): {
+  nodeFlags: string[];
+  env: Record<string, string>;
+} {
+  interface Container {
+    args?: string[];
+    env?: { name: string; value?: string }[];
+  }
+  const manifest = parse(readFileSync(`${ROOT}deploy/k8s/base/deployment-${role}.yaml`, "utf8")) as {
+    spec: { template: { spec: { containers: Container[] } } };
+  };
+  const [container] = manifest.spec.template.spec.containers;
+  const nodeOptions = container?.env?.find((setting) => setting.name === "NODE_OPTIONS")?.value;
+  const env = nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions };
+  const args = container?.args;
+  if (args === undefined) return { nodeFlags: START.args.filter((arg) => arg !== "dist/main.js"), env };
+  const [program, ...rest] = args;
+  if (program !== "node" || rest.at(-1) !== "main.js")
+    throw new Error(`deployment-${role}.yaml's args are not \`node … main.js\`: ${args.join(" ")}`);
+  return { nodeFlags: rest.slice(0, -1), env };
 }
 
 /** Summed memory of a process tree, sampled; remembers each process's own peak after it is gone. */

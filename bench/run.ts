@@ -9,7 +9,8 @@
 //  - The load phases (single alert, 100-alert payloads) go to that bot; its workers take the
 //    backlog meanwhile, as in production. The ack latency at a steady rate follows right after,
 //    while the workers are still busy with that backlog.
-//  - An intake-only process (ROLES=http) takes the 100-alert load once more for its memory figure.
+//  - An intake-only process (ROLES=http, with the http Deployment's V8 flags) takes the 100-alert
+//    load once more for its memory figure.
 //  - A fresh bot with every role measures alert → card latency, each alert sent once its queues
 //    are idle and the chat is quiet (card-latency.ts).
 // Ack latency uses an evenly paced open-loop generator (paced.ts) instead of autocannon's
@@ -27,7 +28,7 @@ import { runAiFailoverBench } from "./ai-failover-hook.js";
 import { runStormBench } from "./storm.js";
 import { costPerAnalysis } from "./cost.js";
 import { startBareServer } from "./bare-server.js";
-import { startBotProcess, type BotProcess } from "./bot-process.js";
+import { podCommand, startBotProcess, type BotProcess } from "./bot-process.js";
 import { measureCardLatency, WARMUP_ALERTS } from "./card-latency.js";
 import { cpuBetween, cpuSnapshot, findPidByArgument, type CpuReport } from "./cpu.js";
 import { saturate, steadyRate, type LoadResult, type Target } from "./load.js";
@@ -122,12 +123,17 @@ watchdog.unref();
 async function startBot(
   label: string,
   env: Record<string, string>,
+  nodeFlags?: readonly string[],
 ): Promise<BotProcess & { scope: QueueScope }> {
   const db = await createTestDatabase({ migrate: false });
   cleanup.add(`drop schema ${db.schema}`, () => db.drop());
   const prefix = uniquePrefix();
   cleanup.add(`delete Redis keys ${prefix}*`, () => deleteKeys(prefix));
-  const bot = await startBotProcess({ label, env: { DATABASE_URL: db.url, REDIS_PREFIX: prefix, ...env } });
+  const bot = await startBotProcess({
+    label,
+    env: { DATABASE_URL: db.url, REDIS_PREFIX: prefix, ...env },
+    ...(nodeFlags === undefined ? {} : { nodeFlags }),
+  });
   cleanup.add(`stop ${label}`, () => bot.stop());
   // the bot migrated its database on start: its installation id places the queues (jobs/queues.ts)
   return { ...bot, scope: { prefix, installation: await installationId(db.pool) } };
@@ -476,12 +482,22 @@ async function main(): Promise<void> {
   await reportRss(bot, botStartRss, "every role (after load)", RSS_TARGET_MB);
   await bot.stop();
 
-  console.log(`\n[3b] intake only (ROLES=http): ${BATCH_SIZE}-alert payloads for its memory`);
-  const intake = await startBot("intake only (ROLES=http)", {
-    ROLES: "http",
-    // unused by the http role, but nothing may reach the real Bot API
-    TELEGRAM_API_ROOT: telegram.apiRoot,
-  });
+  // as the http Deployment runs it (its V8 flags: deploy/k8s/base/deployment-http.yaml)
+  const pod = podCommand("http");
+  console.log(
+    `\n[3b] intake only (ROLES=http, as the http pod runs it: node ${pod.nodeFlags.join(" ")}, ` +
+      `NODE_OPTIONS=${pod.env.NODE_OPTIONS ?? ""}): ${BATCH_SIZE}-alert payloads for its memory`,
+  );
+  const intake = await startBot(
+    "intake only (ROLES=http)",
+    {
+      ROLES: "http",
+      // unused by the http role, but nothing may reach the real Bot API
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      ...pod.env,
+    },
+    pod.nodeFlags,
+  );
   const intakeStartRss = await intake.rssMb();
   const intakeLoad = await measureThroughput(contenders(intake.url, BATCH_SIZE).bot.target, () =>
     botProcessNames(intake),

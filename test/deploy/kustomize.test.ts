@@ -33,6 +33,7 @@ interface Probe {
 
 interface Container {
   image: string;
+  args?: string[];
   env?: { name: string; value?: string }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { name: string; containerPort: number }[];
@@ -228,6 +229,24 @@ describe("kubectl kustomize deploy/", () => {
         capabilities: { drop: ["ALL"] },
       });
     }
+  });
+
+  it("runs a pod's own node flags on the image's program and script (the http pod's: a smaller young generation)", async () => {
+    // the image's CMD, exec form: ["node", flags…, "main.js"]
+    const dockerfile = await readFile(path.join(ROOT, "Dockerfile"), "utf8");
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
+    expect(cmd[0]).toBe("node");
+    for (const role of ["http", "worker", "bot"]) {
+      const args = deployment(role).template.spec.containers[0]?.args;
+      if (args === undefined) continue;
+      expect([args[0], args.at(-1)], role).toEqual([cmd[0], cmd.at(-1)]);
+      expect(
+        args.slice(1, -1).every((flag) => flag.startsWith("--")),
+        role,
+      ).toBe(true);
+    }
+    // what the bench measures the intake-only figure with (bench/bot-process.ts, podCommand)
+    expect(deployment("http").template.spec.containers[0]?.args).toContain("--max-semi-space-size=8");
   });
 
   it("mounts the registry ConfigMap where REGISTRY_PATH points, with the repository's registry in it", async () => {
