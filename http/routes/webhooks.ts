@@ -47,10 +47,12 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-async function enqueue(batch: EnqueueBatch<IngestJob>, name: string, data: IngestJob): Promise<string> {
-  const [jobId] = await enqueueAll(batch, [{ name, data, opts: { jobId: randomUUID() } }]);
-  if (jobId === undefined) throw new ApiError("internal");
-  return jobId;
+/** One job's id once it is in Redis (not an async function: its frame would hold `data` meanwhile). */
+function enqueue(batch: EnqueueBatch<IngestJob>, name: string, data: IngestJob): Promise<string> {
+  return enqueueAll(batch, [{ name, data, opts: { jobId: randomUUID() } }]).then(([jobId]) => {
+    if (jobId === undefined) throw new ApiError("internal");
+    return jobId;
+  });
 }
 
 const GroupEnvelopeSchema = AlertmanagerPayloadSchema.extend({
@@ -107,14 +109,12 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 /**
  * Adds the jobs, with those of concurrent requests, in one Redis round trip (domain/enqueue-batch.ts),
  * and returns the ids of the jobs that carry them once they are in Redis; answers 503 when that
- * batch failed or took too long.
+ * batch failed or took too long. Not an async function: its frame would hold `jobs` over the wait.
  */
-async function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJob>[]): Promise<string[]> {
-  try {
-    return await batch.add(jobs);
-  } catch (error) {
+function enqueueAll(batch: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJob>[]): Promise<string[]> {
+  return batch.add(jobs).catch((error: unknown) => {
     throw new ApiError("queue_unavailable", undefined, { cause: (error as Error).message });
-  }
+  });
 }
 
 /**
@@ -178,20 +178,17 @@ async function acceptGroup(
     data: { source: "alertmanager" as const, receivedAt, payload: { ...payload, alerts } },
     opts: { jobId: randomUUID() },
   }));
-  return {
-    jobIds: enqueueAll(batch, jobs),
-    alerts: payload.alerts.length,
-    // the line's fields (a pass over the alerts among them) only when the line is written
-    line: QUIET_LEVELS.has(request.log.level)
-      ? undefined
-      : {
-          source,
-          alerts: payload.alerts.length,
-          firing: payload.alerts.filter((alert) => alert.status === "firing").length,
-          receiver: payload.receiver,
-          ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
-        },
-  };
+  // the line's fields (a pass over the alerts among them) only when the line is written
+  const line = QUIET_LEVELS.has(request.log.level)
+    ? undefined
+    : {
+        source,
+        alerts: payload.alerts.length,
+        firing: payload.alerts.filter((alert) => alert.status === "firing").length,
+        receiver: payload.receiver,
+        ...(payload.truncatedAlerts > 0 ? { truncatedAlerts: payload.truncatedAlerts } : {}),
+      };
+  return { jobIds: enqueueAll(batch, jobs), alerts: payload.alerts.length, line };
 }
 
 /** What `check` threw, for a callback hook's `done` (undefined when it passed). */

@@ -164,10 +164,13 @@ describe("EnqueueBatch", () => {
       return new Promise<void>((resolve) => (answer = resolve));
     });
     const { answered, data, ids } = addUnheld(batch);
-    await vi.waitFor(() => expect(written).toHaveLength(2));
-    gc();
-    expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
-    answer();
+    try {
+      await vi.waitFor(() => expect(written).toHaveLength(2));
+      gc();
+      expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
+    } finally {
+      answer();
+    }
     expect(await answered).toEqual(ids);
   });
 });

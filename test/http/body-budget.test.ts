@@ -4,7 +4,10 @@ import { Redis } from "ioredis";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import { createMetrics } from "../../gateways/metrics.js";
 import { buildApp, type AppDeps } from "../../http/app.js";
 import { BodyBudget, BodyBudgetBusy } from "../../http/body-budget.js";
@@ -176,6 +179,45 @@ describe("webhook bodies in flight", () => {
       });
     return { post, queued: () => queued, most: () => most };
   }
+
+  it("holds nothing of a delivery's alerts while Redis answers (they die young instead of being promoted)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // each job's data as the route hands it to the batch, weakly
+    const data: WeakRef<object>[] = [];
+    const prototype = EnqueueBatch.prototype as EnqueueBatch<IngestJob>;
+    const { value: add } = Object.getOwnPropertyDescriptor(EnqueueBatch.prototype, "add") as {
+      value: EnqueueBatch<IngestJob>["add"];
+    };
+    prototype.add = function (this: EnqueueBatch<IngestJob>, jobs: BulkJob<IngestJob>[]) {
+      for (const job of jobs) data.push(new WeakRef<object>(job.data));
+      return add.call(this, jobs);
+    };
+    let answer = () => undefined as void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const addSerialized = queues.ingest.addSerialized.bind(queues.ingest);
+    const sent = vi
+      .spyOn(queues.ingest, "addSerialized")
+      .mockImplementation(async (name, json, opts) => (await answered, addSerialized(name, json, opts)));
+    try {
+      const app = await appWith({}, {});
+      const response = app.inject({
+        method: "POST",
+        url: "/api/v1/webhooks/alertmanager",
+        headers: { "content-type": "application/json", authorization: AUTHORIZATION },
+        payload: JSON.stringify(alertmanagerPayload({ count: 300 })),
+      });
+      // two jobs (250 alerts a job), written as JSON and waiting for Redis
+      await vi.waitFor(() => expect(sent).toHaveBeenCalledTimes(2));
+      gc();
+      expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
+      answer();
+      expect((await response).statusCode).toBe(202);
+    } finally {
+      answer();
+      prototype.add = add;
+    }
+  });
 
   it("parses and queues only as many bodies as the budget holds; the rest wait and are all taken", async () => {
     let open = () => undefined as void;

@@ -62,19 +62,21 @@ describe("SerializedDataQueue", () => {
 
   it("gives a worker the job's object", async () => {
     const job = data();
-    const taken = new Promise<Job<IngestJob>>((resolve) => {
-      const worker = new Worker<IngestJob>(
-        "serialized-worker",
-        async (each) => {
-          resolve(each);
-          await worker.close();
-        },
-        { connection: redis.duplicate(), prefix },
-      );
+    const connection = redis.duplicate();
+    let take = (_job: Job<IngestJob>) => undefined as void;
+    const taken = new Promise<Job<IngestJob>>((resolve) => (take = resolve));
+    const worker = new Worker<IngestJob>("serialized-worker", async (each) => take(each), {
+      connection,
+      prefix,
     });
     const queue = new SerializedDataQueue<IngestJob>("serialized-worker", { connection: redis, prefix });
-    await queue.addSerialized("alertmanager", JSON.stringify(job), { jobId: randomUUID() });
-    expect((await taken).data).toEqual(job);
-    await queue.close();
+    try {
+      await queue.addSerialized("alertmanager", JSON.stringify(job), { jobId: randomUUID() });
+      expect((await taken).data).toEqual(job);
+    } finally {
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });
