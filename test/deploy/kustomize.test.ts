@@ -85,7 +85,7 @@ function matches(selector: Record<string, string>, labels: Record<string, string
  * Measured peak RSS (MB) of `node dist/main.js` per role, as the pods run it: see the README's
  * "Deploy on K3s" (http: its peak under the bench's 100-alert load).
  */
-const MEASURED_RSS_MB = { http: 150, worker: 147, bot: 145 };
+const MEASURED_RSS_MB = { http: 118, worker: 147, bot: 145 };
 
 let objects: K8sObject[];
 const find = (kind: string, name: string) =>
