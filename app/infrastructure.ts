@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { pino, type Logger } from "pino";
 import { migrate } from "../db/migrate.js";
 import { createPool, pingDatabase, type Pool } from "../db/pool.js";
+import { withDeadline } from "../domain/deadline.js";
 import { redisPersistence } from "../kv/persistence.js";
 import { pingRedis } from "../kv/ping.js";
 import { createMetrics, type Metrics } from "../gateways/metrics.js";
@@ -63,49 +64,39 @@ export class Shutdown {
   async run(): Promise<void> {
     for (const step of this.steps.splice(0).reverse()) {
       const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const overtime = new Promise<"overtime">((resolve) => {
-        timer = setTimeout(() => resolve("overtime"), step.limitMs);
-      });
-      const done = step
-        .run()
-        .then(() => "done" as const)
-        .catch((error: unknown) => {
+      const done = await settlesWithin(
+        step.limitMs,
+        step.run().catch((error: unknown) => {
           this.logger.error({ err: error, step: step.name }, "shutdown step failed");
-          return "done" as const;
-        });
-      const outcome = await Promise.race([done, overtime]);
-      clearTimeout(timer);
-      if (outcome === "overtime") {
+        }),
+      );
+      if (!done) {
         this.logger.warn(
           { step: step.name, limitMs: step.limitMs },
           `shutdown: ${step.name} still running; going on`,
         );
         // the force is bounded too: a close that hangs (a BullMQ worker whose job never settles was
         // seen to) must not hold the whole shutdown, and with it the process, forever
-        if (step.force !== undefined) {
-          let forceTimer: NodeJS.Timeout | undefined;
-          const forced = await Promise.race([
-            step
-              .force()
-              .catch(() => undefined)
-              .then(() => "done" as const),
-            new Promise<"overtime">((resolve) => {
-              forceTimer = setTimeout(() => resolve("overtime"), step.limitMs);
-            }),
-          ]);
-          clearTimeout(forceTimer);
-          if (forced === "overtime")
-            this.logger.warn(
-              { step: step.name },
-              `shutdown: ${step.name} did not stop when forced; going on`,
-            );
-        }
+        if (step.force !== undefined && !(await settlesWithin(step.limitMs, step.force())))
+          this.logger.warn({ step: step.name }, `shutdown: ${step.name} did not stop when forced; going on`);
       } else {
         this.logger.debug({ step: step.name, ms: Date.now() - started }, "shutdown step done");
       }
     }
   }
+}
+
+/** Whether `work` settled (either way) within `ms`; past that it is abandoned, never awaited. */
+function settlesWithin(ms: number, work: Promise<unknown>): Promise<boolean> {
+  return withDeadline(
+    ms,
+    () =>
+      work.then(
+        () => true,
+        () => true,
+      ),
+    () => new Error(`not settled within ${ms} ms`),
+  ).catch(() => false);
 }
 
 /**
