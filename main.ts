@@ -95,15 +95,16 @@ const workers = local.config.workersApart
   : undefined;
 workers?.start();
 // the intake holds the thread's ingest backlog back while it is saturated
-const recordHold = recordHolds(runtime.metrics);
-const pressure =
-  workers === undefined
-    ? undefined
-    : watchIntakePressure((held) => {
-        workers.holdIngest(held);
-        recordHold(held);
-        logger.debug({ held }, held ? "intake saturated: ingest held" : "ingest released");
-      });
+const pressure = workers === undefined ? undefined : watchHolds(workers);
+
+function watchHolds(thread: WorkerThread): ReturnType<typeof watchIntakePressure> {
+  const recordHold = recordHolds(runtime.metrics);
+  return watchIntakePressure((held) => {
+    thread.holdIngest(held);
+    recordHold(held);
+    logger.debug({ held }, held ? "intake saturated: ingest held" : "ingest released");
+  });
+}
 
 let stopping = false;
 function stop(reason: string, delayMs: number): void {
