@@ -323,19 +323,18 @@ export function createQueues(
   scope: QueueScope,
   onError: (error: Error) => void = () => undefined,
 ): Queues {
-  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) => {
-    const created = new Queue<T>(name, { connection, prefix: queuePrefix(scope, name), defaultJobOptions });
-    created.on("error", onError);
-    return created;
-  };
-  const ingest = new SerializedDataQueue<IngestJob>(QUEUE_NAMES.ingest, {
+  const options = (name: QueueName, defaultJobOptions: JobsOptions) => ({
     connection,
-    prefix: queuePrefix(scope, QUEUE_NAMES.ingest),
-    defaultJobOptions: INGEST_JOB_OPTIONS,
+    prefix: queuePrefix(scope, name),
+    defaultJobOptions,
   });
-  ingest.on("error", onError);
+  const heard = <Q extends Queue>(created: Q) => created.on("error", onError);
+  const queue = <T>(name: QueueName, defaultJobOptions: JobsOptions) =>
+    heard(new Queue<T>(name, options(name, defaultJobOptions)));
   const queues = {
-    ingest,
+    ingest: heard(
+      new SerializedDataQueue<IngestJob>(QUEUE_NAMES.ingest, options(QUEUE_NAMES.ingest, INGEST_JOB_OPTIONS)),
+    ),
     notify: queue<NotifyJob>(QUEUE_NAMES.notify, NOTIFY_JOB_OPTIONS),
     analyze: queue<AnalyzeJob>(QUEUE_NAMES.analyze, ANALYZE_JOB_OPTIONS),
     execute: queue<ExecuteJob | SweepJob>(QUEUE_NAMES.execute, EXECUTE_JOB_OPTIONS),
