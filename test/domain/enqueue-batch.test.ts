@@ -2,13 +2,12 @@
 // own jobs are in Redis, and a failed round trip fails exactly the requests that were in it.
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import { createQueues, type IngestJob, type Queues } from "../../jobs/queues.js";
 import { alertmanagerPayload } from "../../dev/alerts.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
+import { collectGarbage } from "../support/collect-garbage.js";
 
 let redis: Redis;
 let down: Redis;
@@ -155,7 +154,6 @@ describe("EnqueueBatch", () => {
   });
 
   it("holds none of a batch's jobs while Redis answers, only the ids each request is answered with", async () => {
-    const gc = collector();
     let answer = () => undefined as void;
     const written: string[] = [];
     // as the intake does: the jobs are written as JSON when they are sent, and not kept
@@ -166,7 +164,7 @@ describe("EnqueueBatch", () => {
     const { answered, data, ids } = addUnheld(batch);
     try {
       await vi.waitFor(() => expect(written).toHaveLength(2));
-      gc();
+      collectGarbage();
       expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
     } finally {
       answer();
@@ -174,12 +172,6 @@ describe("EnqueueBatch", () => {
     expect(await answered).toEqual(ids);
   });
 });
-
-/** V8's collector, for a test that shows what is no longer held. */
-function collector(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
 
 /** Adds two jobs of which the caller keeps only weak references and their ids. */
 function addUnheld(batch: EnqueueBatch<IngestJob>) {

@@ -4,8 +4,6 @@ import { Redis } from "ioredis";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EnqueueBatch, type BulkJob } from "../../domain/enqueue-batch.js";
 import { createMetrics } from "../../gateways/metrics.js";
@@ -17,6 +15,7 @@ import { alertmanagerPayload } from "../../dev/alerts.js";
 import { TEST_SECRETS, testEnv } from "../../dev/env.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
+import { collectGarbage } from "../support/collect-garbage.js";
 
 describe("the body budget", () => {
   it("lets bodies in while they fit, then one in for each that leaves, first come first served", async () => {
@@ -181,8 +180,6 @@ describe("webhook bodies in flight", () => {
   }
 
   it("holds nothing of a delivery's alerts while Redis answers (they die young instead of being promoted)", async () => {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
     // each job's data as the route hands it to the batch, weakly
     const data: WeakRef<object>[] = [];
     const prototype = EnqueueBatch.prototype as EnqueueBatch<IngestJob>;
@@ -209,7 +206,7 @@ describe("webhook bodies in flight", () => {
       });
       // two jobs (250 alerts a job), written as JSON and waiting for Redis
       await vi.waitFor(() => expect(sent).toHaveBeenCalledTimes(2));
-      gc();
+      collectGarbage();
       expect(data.map((each) => each.deref())).toEqual([undefined, undefined]);
       answer();
       expect((await response).statusCode).toBe(202);
