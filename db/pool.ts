@@ -7,6 +7,12 @@ export type PoolClient = pg.PoolClient;
 // tables stay well inside 2^53, so parse them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/**
+ * Clients pipeline (node-postgres's `pipeline` option): queries given to one client together are
+ * written at once, and PostgreSQL runs and answers them in that order, each with its own result or
+ * error. Code that awaits each query runs as before; reads sent together (a card's snapshot,
+ * handlers/sync-incident-card.ts) cost one round trip instead of one each.
+ */
 export function createPool(url: string, options: { max?: number; applicationName?: string } = {}): Pool {
   return new pg.Pool({
     connectionString: url,
@@ -14,6 +20,7 @@ export function createPool(url: string, options: { max?: number; applicationName
     application_name: options.applicationName ?? "chatops-bot",
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    pipeline: true,
   });
 }
 
@@ -56,19 +63,25 @@ export function writeTogether<T>(db: Queryable, work: (db: Queryable) => Promise
  */
 export function readSnapshot<T>(db: Queryable, read: (db: Queryable) => Promise<T>): Promise<T> {
   if (!(db instanceof pg.Pool)) return read(db);
-  return transaction(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", read);
+  return transaction(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", read, { readOnly: true });
 }
 
 async function transaction<T>(
   pool: Pool,
   begin: string,
   work: (client: PoolClient) => Promise<T>,
+  { readOnly = false } = {},
 ): Promise<T> {
   const client = await pool.connect();
   const unguard = heldClientErrors(pool, client);
   try {
-    await client.query(begin);
+    // Reads may follow their BEGIN on the wire without waiting for it: had it failed, what they
+    // read is thrown away with its error below. Writes wait: they must never run outside it.
+    const begun = client.query(begin);
+    begun.catch(() => undefined);
+    if (!readOnly) await begun;
     const result = await work(client);
+    await begun;
     await client.query("COMMIT");
     return result;
   } catch (error) {

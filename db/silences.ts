@@ -130,12 +130,3 @@ export function silenceMatches(
 ): boolean {
   return matchers.length > 0 && matchers.every((matcher) => matcherMatches(matcher, labels));
 }
-
-/** The active silence whose every matcher holds for `labels`, if any. */
-export async function activeSilenceMatching(
-  db: Queryable,
-  labels: Readonly<Record<string, string>>,
-): Promise<Silence | undefined> {
-  const active = await activeSilences(db, 1_000);
-  return active.find((silence) => silenceMatches(silence.matchers, labels));
-}

@@ -9,7 +9,7 @@ import { type Incident } from "../domain/incident.js";
 import type { Language } from "../domain/i18n/index.js";
 import { latestAction } from "../db/actions.js";
 import { latestAnalysis } from "../db/analyses.js";
-import { activeSilenceMatching } from "../db/silences.js";
+import { activeSilences, silenceMatches } from "../db/silences.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type StormDeps } from "./storm.js";
@@ -70,12 +70,14 @@ export function hashCard(card: IncidentCard): string {
  * keyboard a person had just opened (Silence's choices) away with it.
  */
 export async function readCardParts(db: Queryable, incidentId: string) {
-  const incident = await getIncident(db, incidentId);
+  // asked together: on one pipelined client (db/pool.ts), one round trip
+  const [incident, events, analysis, pending] = await Promise.all([
+    getIncident(db, incidentId),
+    listEvents(db, incidentId, 200, { repeats: false }),
+    latestAnalysis(db, incidentId),
+    latestAction(db, incidentId),
+  ]);
   if (incident === undefined) return undefined;
-  // one client: its queries run one after another anyway
-  const events = await listEvents(db, incidentId, 200, { repeats: false });
-  const analysis = await latestAnalysis(db, incidentId);
-  const pending = await latestAction(db, incidentId);
   return { incident, events, analysis, pending };
 }
 
@@ -84,11 +86,16 @@ export async function syncIncidentCard(
   incidentId: string,
 ): Promise<{ outcome: SyncOutcome; version?: number; retryInMs?: number }> {
   const state = await readSnapshot(deps.db, async (db) => {
-    const parts = await readCardParts(db, incidentId);
+    // the silences matter only to a card not yet posted, but asked with the rest they cost no round trip
+    const [parts, shown, silences] = await Promise.all([
+      readCardParts(db, incidentId),
+      telegramMessages(db, incidentId),
+      activeSilences(db, 1_000),
+    ]);
     if (parts === undefined) return undefined;
-    const shown = await telegramMessages(db, incidentId);
     const silenced =
-      shown.length === 0 && (await activeSilenceMatching(db, parts.incident.labels)) !== undefined;
+      shown.length === 0 &&
+      silences.some((silence) => silenceMatches(silence.matchers, parts.incident.labels));
     return { ...parts, shown, silenced };
   });
   if (state === undefined) return { outcome: "missing" };

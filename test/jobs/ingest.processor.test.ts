@@ -11,7 +11,7 @@ import { alertmanagerPayload } from "../../dev/alerts.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../dev/redis.js";
 import { createMetrics } from "../../gateways/metrics.js";
-import { ingestProcessor, REPEAT_CARD_DELAY_MS } from "../../jobs/ingest.processor.js";
+import { ANALYSIS_DELAY_MS, ingestProcessor, REPEAT_CARD_DELAY_MS } from "../../jobs/ingest.processor.js";
 import {
   createQueues,
   queuePrefix,
@@ -50,6 +50,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await queues.notify.obliterate({ force: true });
+  await queues.analyze.obliterate({ force: true });
 });
 
 let jobs = 0;
@@ -193,5 +194,18 @@ describe("card jobs asked for by the ingest", () => {
     await queues.notify.obliterate({ force: true });
     await run(delivery({ alertname: "Rerun" }, { attemptsMade: 1 }));
     expect(await waitingCards()).toEqual([card(incidents[0])]);
+  });
+});
+
+describe("a new incident's analysis", () => {
+  it("starts a moment after its card is asked for, so the card's reads and send go first", async () => {
+    const { incidents } = await run(delivery({ alertname: "Opened", severity: "critical" }));
+    expect(await waitingCards()).toEqual([card(incidents[0], 0)]);
+    const analyses = await queues.analyze.getJobs(["waiting", "prioritized", "delayed"]);
+    expect(analyses.map((job) => ({ id: job.id, delay: job.opts.delay }))).toEqual([
+      { id: `auto-${incidents[0]}`, delay: ANALYSIS_DELAY_MS },
+    ]);
+    expect(await analyses[0]?.getState()).toBe("delayed");
+    expect(ANALYSIS_DELAY_MS).toBeLessThanOrEqual(100);
   });
 });
