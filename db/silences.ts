@@ -96,6 +96,20 @@ export async function activeSilences(db: Queryable, limit = 100): Promise<Silenc
   return rows;
 }
 
+/**
+ * The silences in force now, unless the incident's card was posted already: a silence holds back a
+ * card's first post only, so a card being edited needs none of them read.
+ */
+export async function silencesBeforeFirstPost(db: Queryable, incidentId: string): Promise<Silence[]> {
+  const { rows } = await db.query<Silence>(
+    `SELECT ${COLUMNS} FROM silences WHERE ${ACTIVE}
+       AND NOT EXISTS (SELECT 1 FROM telegram_messages WHERE incident_id = $2)
+     ORDER BY ends_at, id LIMIT $1`,
+    [1_000, incidentId],
+  );
+  return rows;
+}
+
 /** The silence of this incident still in force, if any. */
 export async function activeSilenceOfIncident(
   db: Queryable,

@@ -9,7 +9,7 @@ import { type Incident } from "../domain/incident.js";
 import type { Language } from "../domain/i18n/index.js";
 import { latestAction } from "../db/actions.js";
 import { latestAnalysis } from "../db/analyses.js";
-import { activeSilences, silenceMatches } from "../db/silences.js";
+import { silenceMatches, silencesBeforeFirstPost } from "../db/silences.js";
 import { buildIncidentCard } from "./build-incident-card.js";
 import type { IncidentCard, Notifier, ServiceFacts } from "../domain/card.js";
 import { placeIncident, type StormDeps } from "./storm.js";
@@ -86,11 +86,10 @@ export async function syncIncidentCard(
   incidentId: string,
 ): Promise<{ outcome: SyncOutcome; version?: number; retryInMs?: number }> {
   const state = await readSnapshot(deps.db, async (db) => {
-    // the silences matter only to a card not yet posted, but asked with the rest they cost no round trip
     const [parts, shown, silences] = await Promise.all([
       readCardParts(db, incidentId),
       telegramMessages(db, incidentId),
-      activeSilences(db, 1_000),
+      silencesBeforeFirstPost(db, incidentId),
     ]);
     if (parts === undefined) return undefined;
     const silenced =

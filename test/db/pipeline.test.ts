@@ -1,7 +1,8 @@
 // The pool's clients pipeline (db/pool.ts): queries given to one client together go out before
 // PostgreSQL answers the first, so a card's snapshot reads cost one round trip, not one each. A
 // snapshot's reads follow its BEGIN without waiting for it, and must still run inside it; a write
-// transaction waits for its BEGIN, and one failed write still takes the others back with it.
+// transaction's writes wait for its BEGIN's answer (were it to fail, they would run on their own), and
+// one failed write still takes the others back with it.
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, inTransaction, readSnapshot, type Pool, type PoolClient } from "../../db/pool.js";
@@ -57,6 +58,14 @@ describe("a pipelined pool", () => {
       ["repeatable read", "on"],
     ]);
     expect(new Set(rows.map((row) => row.snapshot)).size).toBe(1);
+  });
+
+  it("writes a transaction's writes only once PostgreSQL has answered its BEGIN", async () => {
+    const wire = await watchWire();
+    await inTransaction(pool, (client) =>
+      Promise.all([client.query("INSERT INTO notes VALUES (9, 'one')"), client.query("DELETE FROM notes")]),
+    );
+    expect(wire.slice(0, 3)).toEqual(["write", "answer", "write"]);
   });
 
   it("takes every write of a transaction back when one of the writes sent together fails", async () => {

@@ -1,14 +1,15 @@
 // The card is built from one snapshot of the database: a change committed while the sync reads
 // (the analysis, a resolution) is shown whole by the next sync, never half by this one. Half a
 // change made the next sync edit the card again, which took away a keyboard a person had just
-// opened (Silence's choices). On real PostgreSQL: the other transaction commits between the sync's
-// first read and the rest.
+// opened (Silence's choices). On real PostgreSQL: the other transaction commits after the sync has
+// read the incident and while its read of the events waits (the sync sends its reads together, so
+// only the server can hold one back: the other transaction holds the events table until it commits).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addEvent, insertIncident } from "../../db/incidents.js";
 import { inTransaction } from "../../db/pool.js";
 import type { IncidentCard, Notifier } from "../../domain/card.js";
 import { syncIncidentCard } from "../../handlers/sync-incident-card.js";
-import { createTestDatabase, interleaved, type TestDatabase } from "../../dev/postgres.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
 
 const CHAT = "-1003000000002";
 const ID = "INC-20260101-0001";
@@ -55,21 +56,41 @@ function recordingNotifier(): Notifier & { cards: IncidentCard[] } {
 describe("syncIncidentCard", () => {
   it("shows a change committed while it reads either whole or not at all", async () => {
     const notifier = recordingNotifier();
-    // resolved by @bob: the incident row and its event, in one transaction
-    const resolve = () =>
-      inTransaction(db.pool, async (client) => {
-        await client.query(
-          `UPDATE incidents SET status = 'resolved', resolved_at = now(), version = version + 1 WHERE id = $1`,
-          [ID],
-        );
-        await addEvent(client, ID, "resolved", { by: "@bob" }, "@bob");
-      });
     const deps = { notifier, chatIds: () => [CHAT] };
-
-    const first = await syncIncidentCard(
-      { ...deps, db: interleaved(db.pool, /FROM incidents WHERE id/, resolve) },
-      ID,
-    );
+    // resolved by @bob: the incident row and its event, in one transaction, which holds the events
+    // table from before the sync starts until it commits
+    let eventsHeld = () => undefined as void;
+    const held = new Promise<void>((resolve) => (eventsHeld = resolve));
+    let commit = () => undefined as void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    const resolution = inTransaction(db.pool, async (client) => {
+      await client.query("LOCK TABLE incident_events IN ACCESS EXCLUSIVE MODE");
+      eventsHeld();
+      await committing;
+      await client.query(
+        `UPDATE incidents SET status = 'resolved', resolved_at = now(), version = version + 1 WHERE id = $1`,
+        [ID],
+      );
+      await addEvent(client, ID, "resolved", { by: "@bob" }, "@bob");
+    });
+    await held;
+    const sync = syncIncidentCard({ ...deps, db: db.pool }, ID);
+    // the sync has read the incident once its read of the events waits for the lock
+    await expect
+      .poll(
+        async () =>
+          (
+            await db.pool.query<{ waiting: number }>(
+              `SELECT count(*)::int AS waiting FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%incident_events%'`,
+            )
+          ).rows[0]?.waiting,
+        { timeout: 5_000 },
+      )
+      .toBe(1);
+    commit();
+    await resolution;
+    const first = await sync;
     expect(first.outcome).toBe("posted");
     const [before] = notifier.cards;
     // the state of before the resolution, all of it: open, and no line saying it was resolved
