@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addEvent, insertIncident } from "../../db/incidents.js";
 import { inTransaction } from "../../db/pool.js";
+import { expireSilence, insertSilence } from "../../db/silences.js";
 import type { IncidentCard, Notifier } from "../../domain/card.js";
 import { syncIncidentCard } from "../../handlers/sync-incident-card.js";
 import { createTestDatabase, type TestDatabase } from "../../dev/postgres.js";
@@ -103,6 +104,51 @@ describe("syncIncidentCard", () => {
     const after = notifier.cards[1];
     expect(after?.status).toBe("resolved");
     expect(after?.history.some((entry) => entry.text.includes("@bob"))).toBe(true);
+  });
+
+  it("holds back a card's first post while a silence matches, and edits a card already posted", async () => {
+    const id = "INC-20260101-0003";
+    const labels = { alertname: "Quieted", namespace: "payments" };
+    await insertIncident(
+      db.pool,
+      id,
+      {
+        source: "alertmanager",
+        fingerprint: "quieted",
+        severity: "P2",
+        title: "Alert quieted",
+        labels,
+        annotations: {},
+        links: [],
+      },
+      new Date(),
+    );
+    const notifier = recordingNotifier();
+    const deps = { notifier, chatIds: () => ["-1003000000004"], db: db.pool };
+    const silence = await insertSilence(db.pool, {
+      matchers: [{ name: "namespace", value: "payments", isRegex: false, isEqual: true }],
+      startsAt: new Date(Date.now() - 60_000),
+      endsAt: new Date(Date.now() + 3_600_000),
+      createdBy: "@dana",
+      comment: "maintenance",
+    });
+    expect((await syncIncidentCard(deps, id)).outcome).toBe("suppressed");
+    expect(notifier.cards).toEqual([]);
+
+    await expireSilence(db.pool, silence.id, "@dana");
+    expect((await syncIncidentCard(deps, id)).outcome).toBe("posted");
+    // a silence made once the card is in the chat does not stop the card from following the incident
+    await insertSilence(db.pool, {
+      matchers: [{ name: "alertname", value: "Quiet.*", isRegex: true, isEqual: true }],
+      startsAt: new Date(Date.now() - 60_000),
+      endsAt: new Date(Date.now() + 3_600_000),
+      createdBy: "@dana",
+      comment: "later",
+    });
+    await addEvent(db.pool, id, "taken", {}, "@erin");
+    await db.pool.query("UPDATE incidents SET version = version + 1 WHERE id = $1", [id]);
+    expect((await syncIncidentCard(deps, id)).outcome).toBe("edited");
+    expect(notifier.cards).toHaveLength(2);
   });
 
   it("keeps who took the incident and its history on the card however often its alert repeated", async () => {
